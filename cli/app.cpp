@@ -1,0 +1,157 @@
+#include "cli/app.hpp"
+
+#include <sys/stat.h>
+
+#include <iostream>
+
+#include <fmt/format.h>
+#include <openssl/opensslv.h>
+
+#include "cli/command.hpp"
+#include "cli/errors.hpp"
+#include "config/config_error.hpp"
+
+namespace cbcs::cli {
+namespace {
+
+po::options_description no_options(const args_t&) {
+  po::options_description desc("Options");
+  desc.add_options()("help,h", "show this help");
+  return desc;
+}
+
+int print_version(const po::variables_map&, const args_t&) {
+  fmt::print("cbcs {} (OpenSSL {}.{}.{})\n", CBCS_VERSION, OPENSSL_VERSION_MAJOR,
+             OPENSSL_VERSION_MINOR, OPENSSL_VERSION_PATCH);
+  return exit_ok;
+}
+
+std::vector<command> all_commands();
+
+int print_help(const po::variables_map&, const args_t& args);
+
+std::vector<command> all_commands() {
+  std::vector<command> out{
+      {"help", "show the commands, or one command's options", "[COMMAND]", "cbcs help backend add",
+       no_options, print_help},
+      {"version", "print the version", "", "cbcs version", no_options, print_version},
+  };
+  for (auto& c : backend_commands()) out.push_back(c);
+  for (auto& c : demo_commands()) out.push_back(c);
+  return out;
+}
+
+// The command whose path matches the most leading words of args.
+const command* match(const std::vector<command>& commands, const args_t& words, std::size_t& used) {
+  const command* best = nullptr;
+  used = 0;
+  for (const auto& c : commands) {
+    std::size_t n = 0;
+    std::string_view rest = c.path;
+    bool ok = true;
+    while (!rest.empty()) {
+      auto sp = rest.find(' ');
+      auto word = rest.substr(0, sp);
+      if (n >= words.size() || words[n] != word) {
+        ok = false;
+        break;
+      }
+      ++n;
+      rest = sp == std::string_view::npos ? std::string_view{} : rest.substr(sp + 1);
+    }
+    if (ok && n > used) {
+      best = &c;
+      used = n;
+    }
+  }
+  return best;
+}
+
+std::string command_help(const command& c, const args_t& args) {
+  std::string out = fmt::format("usage: cbcs {} {}\n\n{}\n\n", c.path, c.synopsis, c.summary);
+  auto desc = c.options(args);
+  out += describe_options(desc);
+  if (c.extra_help) out += "\n" + c.extra_help();
+  out += fmt::format("\nexample:\n  {}\n", c.example);
+  return out;
+}
+
+std::string overview(const std::vector<command>& commands) {
+  std::string out =
+      "cbcs - CA Backend Connector Service\n\n"
+      "usage: cbcs COMMAND [options]    (options as -name value, --name value or "
+      "--name=value)\n\ncommands:\n";
+  for (const auto& c : commands) out += fmt::format("  {:<18} {}\n", c.path, c.summary);
+  out +=
+      "\n`cbcs help COMMAND` or `cbcs COMMAND -h` shows a command's options.\n"
+      "exit status: 0 success, 1 the operation failed, 2 the command line is wrong.\n";
+  return out;
+}
+
+int print_help(const po::variables_map&, const args_t& args) {
+  auto commands = all_commands();
+  if (args.empty()) {
+    fmt::print("{}", overview(commands));
+    return exit_ok;
+  }
+  std::size_t used = 0;
+  auto* c = match(commands, args, used);
+  if (!c || used != args.size())
+    throw usage_error(fmt::format("no command '{}' (see cbcs help)", fmt::join(args, " ")));
+  fmt::print("{}", command_help(*c, {}));
+  return exit_ok;
+}
+
+int dispatch(const args_t& words) {
+  auto commands = all_commands();
+  if (words.empty()) {
+    fmt::print(stderr, "{}", overview(commands));
+    return exit_usage;
+  }
+  if (words[0] == "-h" || words[0] == "--help" || words[0] == "-help") {
+    fmt::print("{}", overview(commands));
+    return exit_ok;
+  }
+  if (words[0] == "--version" || words[0] == "-version") return print_version({}, {});
+  std::size_t used = 0;
+  auto* c = match(commands, words, used);
+  if (!c) throw usage_error(fmt::format("unknown command '{}' (see cbcs help)", words[0]));
+  args_t rest(words.begin() + static_cast<std::ptrdiff_t>(used), words.end());
+  if (c->path == "help") return print_help({}, rest);
+  po::variables_map vm;
+  try {
+    vm = parse_options(c->options(rest), rest);
+  } catch (const usage_error& e) {
+    throw usage_error(fmt::format("{}: {}", c->path, e.what()));
+  }
+  if (vm.count("help")) {
+    fmt::print("{}", command_help(*c, rest));
+    return exit_ok;
+  }
+  return c->run(vm, rest);
+}
+
+}  // namespace
+
+int run_app(int argc, char** argv) {
+  // Everything the connector creates is private to its user.
+  ::umask(077);
+  args_t words(argv + 1, argv + argc);
+  try {
+    return dispatch(words);
+  } catch (const usage_error& e) {
+    fmt::print(stderr, "cbcs: {}\n", e.what());
+    return exit_usage;
+  } catch (const operation_error& e) {
+    fmt::print(stderr, "cbcs: {}\n", e.what());
+    return exit_failed;
+  } catch (const config::config_error& e) {
+    fmt::print(stderr, "cbcs: {}\n", e.what());
+    return exit_failed;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "cbcs: unexpected error: {}\n", e.what());
+    return exit_failed;
+  }
+}
+
+}  // namespace cbcs::cli

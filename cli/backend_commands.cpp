@@ -1,0 +1,303 @@
+// cbcs backend add | list | show | remove: every option, check, help line and
+// mask comes from the backend type's declaration in protocol/ca/<type>/.
+
+#include <iostream>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "cli/command.hpp"
+#include "cli/errors.hpp"
+#include "cli/workspace.hpp"
+#include "config/atomic_file.hpp"
+#include "config/config_error.hpp"
+#include "protocol/ca/registry.hpp"
+#include "protocol/common/json_writer.hpp"
+
+namespace cbcs::cli {
+namespace {
+
+namespace ca = protocol::ca;
+
+constexpr std::size_t max_option_file_size = 1 << 20;
+
+std::string known_types() {
+  std::string out;
+  for (auto* t : ca::backend_types()) out += (out.empty() ? "" : ", ") + std::string(t->name);
+  return out;
+}
+
+const ca::backend_type& type_from_args(const args_t& args) {
+  auto name = peek_option(args, "type");
+  if (!name)
+    throw usage_error("backend add: missing required option -type (one of " + known_types() + ")");
+  auto* type = ca::find_backend_type(*name);
+  if (!type)
+    throw usage_error(
+        fmt::format("backend add: unknown backend type '{}' (known: {})", *name, known_types()));
+  return *type;
+}
+
+po::options_description add_options(const args_t& args) {
+  po::options_description desc("Options");
+  desc.add_options()                                                                     //
+      ("name", po::value<std::string>()->value_name("NAME"), "name of the new backend")  //
+      ("type", po::value<std::string>()->value_name("TYPE"), ("one of " + known_types()).c_str());
+  // With a known -type, its own options; help without one lists every type.
+  auto type_name = peek_option(args, "type");
+  if (auto* type = type_name ? ca::find_backend_type(*type_name) : nullptr) {
+    for (const auto& opt : ca::all_options(*type)) {
+      auto help = std::string(opt.help) + (opt.required ? " (required)" : "");
+      desc.add_options()(std::string(opt.name).c_str(),
+                         po::value<std::string>()->value_name(std::string(opt.value_name)),
+                         help.c_str());
+    }
+  }
+  add_common_options(desc);
+  return desc;
+}
+
+std::string add_extra_help() {
+  std::string out = "backend types and their options:\n";
+  for (auto* t : ca::backend_types()) {
+    out += fmt::format("\n  {} - {}\n", t->name, t->title);
+    for (const auto& opt : ca::all_options(*t))
+      out += fmt::format("    -{:<26} {}{}\n",
+                         std::string(opt.name) + " " + std::string(opt.value_name), opt.help,
+                         opt.required ? " (required)" : "");
+  }
+  out +=
+      "\nA secret given as '-' is read from the first line of standard input, so it stays out\n"
+      "of the shell history and the process list.\n";
+  return out;
+}
+
+std::string read_secret_from_stdin(std::string_view option) {
+  std::string line;
+  if (!std::getline(std::cin, line))
+    throw usage_error(
+        fmt::format("backend add: option -{}: '-' given but standard input is empty", option));
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+// Gathers and checks every option value; nothing is written until all pass.
+ca::option_values collect_values(const ca::backend_type& type, const po::variables_map& vm) {
+  ca::option_values values;
+  for (const auto& opt : ca::all_options(type)) {
+    auto given = optional_string(vm, std::string(opt.name).c_str());
+    if (!given) {
+      if (opt.required)
+        throw usage_error(fmt::format("backend add: missing required option -{} for type {}",
+                                      opt.name, type.name));
+      continue;
+    }
+    std::string value = *given;
+    if (ca::is_file(opt.kind)) {
+      try {
+        value = config::read_file(value, max_option_file_size);
+      } catch (const config::config_error& e) {
+        throw operation_error(fmt::format("backend add: option -{}: {}", opt.name, e.what()));
+      }
+      if (opt.check)
+        if (auto problem = opt.check(value); !problem.empty())
+          throw operation_error(
+              fmt::format("backend add: option -{}: file {} {}", opt.name, *given, problem));
+    } else {
+      if (opt.kind == ca::option_kind::secret && value == "-")
+        value = read_secret_from_stdin(opt.name);
+      if (opt.check)
+        if (auto problem = opt.check(value); !problem.empty())
+          throw usage_error(fmt::format("backend add: option -{}: {}", opt.name, problem));
+    }
+    values.emplace(std::string(opt.name), std::move(value));
+  }
+  if (type.check_all)
+    if (auto problem = type.check_all(values); !problem.empty())
+      throw operation_error("backend add: " + problem);
+  return values;
+}
+
+int run_add(const po::variables_map& vm, const args_t& args) {
+  const auto& type = type_from_args(args);
+  auto name = optional_string(vm, "name");
+  if (!name) throw usage_error("backend add: missing required option -name");
+  if (!config::is_valid_backend_name(*name))
+    throw usage_error(
+        fmt::format("backend add: option -name: '{}' is not a valid name (1 to 64 of letters, "
+                    "digits, '-', '_', '.')",
+                    *name));
+  auto values = collect_values(type, vm);
+
+  workspace ws(vm);
+  config::data_dir_lock lock(ws.dir());
+  auto cfg = ws.load_config();
+  if (cfg.find_backend(*name))
+    throw operation_error(fmt::format("backend add: a backend named '{}' exists already", *name));
+
+  config::backend_definition def{.name = *name, .type = std::string(type.name)};
+  auto vault = ws.open_vault();
+  std::vector<std::string> added_records;
+  for (const auto& opt : ca::all_options(type)) {
+    auto it = values.find(opt.name);
+    if (it == values.end()) continue;
+    std::string key(opt.name);
+    if (ca::is_sealed(opt.kind)) {
+      auto record = fmt::format("backend/{}/{}", *name, opt.name);
+      vault->put(record, it->second);
+      added_records.push_back(record);
+      def.sealed.emplace(key, record);
+    } else {
+      def.settings.emplace(key, it->second);
+    }
+    if (opt.summary) def.summaries.emplace(key, opt.summary(it->second));
+  }
+  cfg.backends.push_back(def);
+  // Vault first: a config entry must never point at a record that is not there.
+  if (!added_records.empty()) vault->save();
+  try {
+    ws.save_config(cfg);
+  } catch (...) {
+    for (const auto& r : added_records) vault->erase(r);
+    if (!added_records.empty()) vault->save();
+    throw;
+  }
+  fmt::print("added backend {} ({})\n", *name, type.name);
+  return exit_ok;
+}
+
+po::options_description list_options(const args_t&) {
+  po::options_description desc("Options");
+  desc.add_options()("json", po::bool_switch(), "print JSON");
+  add_common_options(desc);
+  return desc;
+}
+
+int run_list(const po::variables_map& vm, const args_t&) {
+  workspace ws(vm);
+  auto cfg = ws.load_config();
+  if (vm["json"].as<bool>()) {
+    protocol::json_writer w;
+    w.begin_array();
+    for (const auto& b : cfg.backends)
+      w.begin_object().member("name", b.name).member("type", b.type).end_object();
+    w.end_array();
+    fmt::print("{}\n", w.str());
+    return exit_ok;
+  }
+  if (cfg.backends.empty()) {
+    fmt::print("no backends (add one with: cbcs backend add -name N -type T ...)\n");
+    return exit_ok;
+  }
+  fmt::print("{:<24} {}\n", "NAME", "TYPE");
+  for (const auto& b : cfg.backends) fmt::print("{:<24} {}\n", b.name, b.type);
+  return exit_ok;
+}
+
+po::options_description name_options(const args_t&) {
+  po::options_description desc("Options");
+  desc.add_options()("name", po::value<std::string>()->value_name("NAME"), "the backend");
+  add_common_options(desc);
+  return desc;
+}
+
+po::options_description show_options(const args_t& args) {
+  auto desc = name_options(args);
+  desc.add_options()("json", po::bool_switch(), "print JSON");
+  return desc;
+}
+
+std::string required_name(const po::variables_map& vm, std::string_view command) {
+  auto name = optional_string(vm, "name");
+  if (!name) throw usage_error(fmt::format("{}: missing required option -name", command));
+  return *name;
+}
+
+constexpr std::string_view mask = "********";
+
+int run_show(const po::variables_map& vm, const args_t&) {
+  auto name = required_name(vm, "backend show");
+  workspace ws(vm);
+  auto cfg = ws.load_config();
+  auto* b = cfg.find_backend(name);
+  if (!b) throw operation_error(fmt::format("no backend named '{}'", name));
+  auto* type = ca::find_backend_type(b->type);
+  // What each option shows: a setting as is, a file or secret by its summary only.
+  std::vector<std::pair<std::string, std::string>> shown;
+  auto summary_of = [&](const std::string& opt) {
+    auto s = b->summaries.find(opt);
+    return s == b->summaries.end() ? std::string{} : s->second;
+  };
+  std::set<std::string> seen;
+  auto show_option = [&](const std::string& opt, bool file) {
+    if (!seen.insert(opt).second) return;
+    if (b->sealed.count(opt)) {
+      auto s = summary_of(opt);
+      shown.emplace_back(opt, std::string(mask) + " (sealed)" + (s.empty() ? "" : ", " + s));
+    } else if (auto it = b->settings.find(opt); it != b->settings.end()) {
+      shown.emplace_back(opt, file ? summary_of(opt) : it->second);
+    }
+  };
+  if (type)
+    for (const auto& opt : ca::all_options(*type))
+      show_option(std::string(opt.name), ca::is_file(opt.kind));
+  // Options a newer or older cbcs wrote: shown masked unless known plain.
+  for (const auto& [opt, _] : b->sealed) show_option(opt, false);
+  for (const auto& [opt, _] : b->settings) show_option(opt, false);
+
+  if (vm["json"].as<bool>()) {
+    protocol::json_writer w;
+    w.begin_object().member("name", b->name).member("type", b->type);
+    w.key("options").begin_object();
+    for (const auto& [k, v] : shown) w.member(k, v);
+    w.end_object().end_object();
+    fmt::print("{}\n", w.str());
+    return exit_ok;
+  }
+  fmt::print("{:<18} {}\n", "name:", b->name);
+  fmt::print("{:<18} {}{}\n", "type:", b->type,
+             type ? fmt::format(" ({})", type->title) : std::string(" (unknown to this cbcs)"));
+  for (const auto& [k, v] : shown) fmt::print("{:<18} {}\n", k + ":", v);
+  return exit_ok;
+}
+
+int run_remove(const po::variables_map& vm, const args_t&) {
+  auto name = required_name(vm, "backend remove");
+  workspace ws(vm);
+  config::data_dir_lock lock(ws.dir());
+  auto cfg = ws.load_config();
+  auto it = std::find_if(cfg.backends.begin(), cfg.backends.end(),
+                         [&](const auto& b) { return b.name == name; });
+  if (it == cfg.backends.end()) throw operation_error(fmt::format("no backend named '{}'", name));
+  auto records = it->sealed;
+  cfg.backends.erase(it);
+  // Config first: a leftover sealed record is harmless, a dangling reference is not.
+  ws.save_config(cfg);
+  if (!records.empty()) {
+    auto vault = ws.open_vault();
+    for (const auto& [_, record] : records) vault->erase(record);
+    vault->save();
+  }
+  fmt::print("removed backend {}\n", name);
+  return exit_ok;
+}
+
+}  // namespace
+
+std::vector<command> backend_commands() {
+  return {
+      {"backend add", "add a CA backend; its secrets are sealed in the vault",
+       "-name NAME -type TYPE [type options]",
+       "cbcs backend add -name aws-prod -type acmpca -accesskeyid AKIA... -secretaccesskey - "
+       "-region eu-west-1",
+       add_options, run_add, add_extra_help},
+      {"backend list", "list the configured backends", "[--json]", "cbcs backend list --json",
+       list_options, run_list},
+      {"backend show", "show one backend, secrets masked", "-name NAME [--json]",
+       "cbcs backend show -name aws-prod", show_options, run_show},
+      {"backend remove", "remove a backend and its sealed secrets", "-name NAME",
+       "cbcs backend remove -name aws-prod", name_options, run_remove},
+  };
+}
+
+}  // namespace cbcs::cli

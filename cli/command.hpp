@@ -1,0 +1,29 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cli/options.hpp"
+
+namespace cbcs::cli {
+
+using args_t = std::vector<std::string>;
+
+struct command {
+  std::string_view path;      // the words that name it: "backend add"
+  std::string_view summary;   // one line for `cbcs help`
+  std::string_view synopsis;  // what follows the path in the usage line
+  std::string_view example;   // one full example command
+  // The options it takes; args are passed so that one option may decide the
+  // others (backend add -type T).
+  po::options_description (*options)(const args_t& args);
+  int (*run)(const po::variables_map& vm, const args_t& args);
+  std::string (*extra_help)() = nullptr;
+};
+
+// Each file of commands contributes its table.
+std::vector<command> backend_commands();
+std::vector<command> demo_commands();
+
+}  // namespace cbcs::cli

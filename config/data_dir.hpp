@@ -1,0 +1,42 @@
+#pragma once
+// The connector's data directory: config, vault, journal, traces. Owner-only.
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace cbcs::config {
+
+class data_dir {
+ public:
+  // --data-dir, else $CBCS_DATA_DIR, else /var/lib/cbcs (%ProgramData%\CBCS on Windows).
+  static std::filesystem::path resolve(const std::optional<std::string>& from_command_line);
+
+  // Opens root, creating it with mode 0700 when missing; throws config_error.
+  explicit data_dir(std::filesystem::path root);
+
+  const std::filesystem::path& root() const { return root_; }
+  std::filesystem::path config_file() const { return root_ / "config.json"; }
+  std::filesystem::path vault_file() const { return root_ / "vault.bin"; }
+  std::filesystem::path key_file() const { return root_ / "vault.key"; }
+  std::filesystem::path journal_file() const { return root_ / "journal.db"; }
+  std::filesystem::path trace_dir() const { return root_ / "trace"; }
+
+ private:
+  std::filesystem::path root_;
+};
+
+// Holds an exclusive lock on the data directory so that two commands never
+// change config and vault at the same time. Released on destruction.
+class data_dir_lock {
+ public:
+  explicit data_dir_lock(const data_dir& dir);
+  ~data_dir_lock();
+  data_dir_lock(const data_dir_lock&) = delete;
+  data_dir_lock& operator=(const data_dir_lock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace cbcs::config

@@ -1,0 +1,83 @@
+#include "crypto/pem.hpp"
+
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <climits>
+
+#include "crypto/openssl_error.hpp"
+
+namespace cbcs::crypto {
+namespace {
+
+bio_ptr memory_bio(std::string_view text) {
+  if (text.size() > INT_MAX) throw crypto_error("PEM text too large");
+  bio_ptr bio{BIO_new_mem_buf(text.data(), static_cast<int>(text.size()))};
+  if (!bio) throw crypto_error("cannot allocate BIO");
+  return bio;
+}
+
+}  // namespace
+
+std::vector<x509_ptr> parse_certificates(std::string_view pem) {
+  auto bio = memory_bio(pem);
+  std::vector<x509_ptr> out;
+  while (true) {
+    x509_ptr cert{PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)};
+    if (!cert) break;
+    out.push_back(std::move(cert));
+  }
+  // Reading stops with "no start line" at the end of input; anything else is damage.
+  auto err = ERR_peek_last_error();
+  if (ERR_GET_REASON(err) == PEM_R_NO_START_LINE && !out.empty()) ERR_clear_error();
+  if (out.empty()) throw crypto_error("no PEM certificate found");
+  if (ERR_peek_error() != 0) throw crypto_error("damaged PEM certificate");
+  return out;
+}
+
+pkey_ptr parse_private_key(std::string_view pem) {
+  auto bio = memory_bio(pem);
+  // An empty passphrase callback result makes encrypted keys fail instead of prompting.
+  auto no_prompt = [](char*, int, int, void*) -> int { return 0; };
+  pkey_ptr key{PEM_read_bio_PrivateKey(bio.get(), nullptr, no_prompt, nullptr)};
+  if (!key) throw crypto_error("no unencrypted PEM private key found");
+  ERR_clear_error();
+  return key;
+}
+
+bool key_matches_certificate(EVP_PKEY* key, X509* cert) {
+  bool ok = X509_check_private_key(cert, key) == 1;
+  ERR_clear_error();
+  return ok;
+}
+
+std::string subject_line(X509* cert) {
+  bio_ptr bio{BIO_new(BIO_s_mem())};
+  if (!bio) throw crypto_error("cannot allocate BIO");
+  X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert), 0, XN_FLAG_RFC2253);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(len));
+}
+
+std::string key_description(EVP_PKEY* key) {
+  int bits = EVP_PKEY_get_bits(key);
+  switch (EVP_PKEY_get_base_id(key)) {
+    case EVP_PKEY_RSA:
+      return "RSA " + std::to_string(bits);
+    case EVP_PKEY_EC: {
+      char group[64] = {};
+      size_t len = 0;
+      if (EVP_PKEY_get_group_name(key, group, sizeof group, &len) == 1)
+        return std::string("EC ") + group;
+      return "EC " + std::to_string(bits);
+    }
+    case EVP_PKEY_ED25519:
+      return "Ed25519";
+    default:
+      return "key of " + std::to_string(bits) + " bits";
+  }
+}
+
+}  // namespace cbcs::crypto

@@ -1,0 +1,28 @@
+#pragma once
+// PEM certificates and private keys: parsing and the checks `backend add` makes.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/openssl_types.hpp"
+
+namespace cbcs::crypto {
+
+// Every certificate in a PEM bundle, in order. Throws crypto_error naming the
+// problem when the text holds no certificate or a damaged one.
+std::vector<x509_ptr> parse_certificates(std::string_view pem);
+
+// One private key (PKCS#8 or traditional, unencrypted). Throws crypto_error.
+pkey_ptr parse_private_key(std::string_view pem);
+
+// True when key is the private half of cert's public key.
+bool key_matches_certificate(EVP_PKEY* key, X509* cert);
+
+// "CN=example, O=Org" in RFC 2253 order, for messages and `backend show`.
+std::string subject_line(X509* cert);
+
+// "RSA 2048", "EC P-256", ... for messages and inventory.
+std::string key_description(EVP_PKEY* key);
+
+}  // namespace cbcs::crypto

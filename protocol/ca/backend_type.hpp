@@ -1,0 +1,53 @@
+#pragma once
+// A backend type declares its options once. The CLI's validation and help,
+// the config storage and the masking in `backend show` all come from here.
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace cbcs::protocol::ca {
+
+enum class option_kind {
+  text,         // kept in config.json as given
+  secret,       // sealed in the vault, never shown
+  secret_file,  // a file: read, checked, its content sealed in the vault
+  pem_file,     // a file of PEM certificates: read, checked, kept in config.json
+};
+
+// Option name -> value (for file options: the file's content).
+using option_values = std::map<std::string, std::string, std::less<>>;
+
+// A check returns an error text ("" when the value is fine). The text must
+// never contain the value itself: it may be a secret.
+using value_check = std::string (*)(std::string_view value);
+using values_check = std::string (*)(const option_values& values);
+// A non-secret one-line summary of a sealed file, shown by `backend show`.
+using file_summary = std::string (*)(std::string_view content);
+
+struct option_spec {
+  std::string_view name;
+  option_kind kind = option_kind::text;
+  bool required = false;
+  std::string_view value_name = "VALUE";
+  std::string_view help;
+  value_check check = nullptr;
+  file_summary summary = nullptr;
+};
+
+struct backend_type {
+  std::string_view name;   // the -type value, e.g. "acmpca"
+  std::string_view title;  // "AWS Private CA"
+  std::vector<option_spec> options;
+  values_check check_all = nullptr;  // checks across options, after each one passed
+};
+
+inline bool is_file(option_kind k) {
+  return k == option_kind::secret_file || k == option_kind::pem_file;
+}
+inline bool is_sealed(option_kind k) {
+  return k == option_kind::secret || k == option_kind::secret_file;
+}
+
+}  // namespace cbcs::protocol::ca

@@ -1,0 +1,76 @@
+#include "protocol/ca/common/option_checks.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "crypto/pem.hpp"
+
+namespace cbcs::protocol::ca {
+
+std::string check_https_url(std::string_view value) {
+  auto scheme_end = value.find("://");
+  if (scheme_end == std::string_view::npos) return "must be a URL such as https://host[:port]/path";
+  auto scheme = value.substr(0, scheme_end);
+  // Plain http is allowed only for loopback simulators; TLS is the rule.
+  auto rest = value.substr(scheme_end + 3);
+  bool loopback =
+      rest.starts_with("127.") || rest.starts_with("localhost") || rest.starts_with("[::1]");
+  if (scheme != "https" && !(scheme == "http" && loopback))
+    return "must use https (http is accepted only for loopback addresses)";
+  auto host_end = rest.find_first_of("/?#");
+  auto authority = rest.substr(0, host_end);
+  if (authority.empty() || authority.starts_with(':')) return "has no host name";
+  if (authority.find('@') != std::string_view::npos) return "must not carry credentials in the URL";
+  auto bad = std::find_if(value.begin(), value.end(),
+                          [](unsigned char c) { return c <= 0x20 || c >= 0x7f; });
+  if (bad != value.end()) return "contains spaces or control characters";
+  return {};
+}
+
+std::string check_pem_certificates(std::string_view content) {
+  try {
+    crypto::parse_certificates(content);
+    return {};
+  } catch (const std::exception& e) {
+    return std::string("is not a PEM certificate file (") + e.what() + ")";
+  }
+}
+
+std::string check_private_key(std::string_view content) {
+  try {
+    crypto::parse_private_key(content);
+    return {};
+  } catch (const std::exception&) {
+    // OpenSSL's reason could quote nothing secret, but keep key errors plain.
+    return "is not an unencrypted PEM private key";
+  }
+}
+
+std::string check_identifier(std::string_view value) {
+  if (value.empty() || value.size() > 128) return "must be 1 to 128 characters";
+  bool ok = std::all_of(value.begin(), value.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+  });
+  return ok ? std::string{} : "may hold only letters, digits, '-', '_' and '.'";
+}
+
+std::string check_token_text(std::string_view value) {
+  if (value.empty() || value.size() > 4096) return "must be 1 to 4096 characters";
+  bool ok =
+      std::all_of(value.begin(), value.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
+  return ok ? std::string{} : "must be printable ASCII without spaces";
+}
+
+std::string summarize_certificates(std::string_view content) {
+  auto certs = crypto::parse_certificates(content);
+  std::string out = std::to_string(certs.size()) +
+                    (certs.size() == 1 ? " certificate: " : " certificates, first: ");
+  return out + crypto::subject_line(certs.front().get());
+}
+
+std::string summarize_private_key(std::string_view content) {
+  auto key = crypto::parse_private_key(content);
+  return crypto::key_description(key.get()) + " private key";
+}
+
+}  // namespace cbcs::protocol::ca

@@ -1,0 +1,21 @@
+#pragma once
+// Checks and summaries that several backend types share. None of them puts
+// the value it checks into its error text.
+
+#include <string>
+#include <string_view>
+
+namespace cbcs::protocol::ca {
+
+std::string check_https_url(std::string_view value);
+std::string check_pem_certificates(std::string_view content);
+std::string check_private_key(std::string_view content);
+// A name of letters, digits and '-', '_', '.' (regions, projects, locations).
+std::string check_identifier(std::string_view value);
+// Printable ASCII without spaces: API keys, key ids, passwords.
+std::string check_token_text(std::string_view value);
+
+std::string summarize_certificates(std::string_view content);
+std::string summarize_private_key(std::string_view content);
+
+}  // namespace cbcs::protocol::ca

@@ -1,0 +1,53 @@
+#include "protocol/ca/registry.hpp"
+
+#include <array>
+
+#include "protocol/ca/acmpca/acmpca_type.hpp"
+#include "protocol/ca/common/option_checks.hpp"
+#include "protocol/ca/digicert/digicert_type.hpp"
+#include "protocol/ca/entrust/entrust_type.hpp"
+#include "protocol/ca/gcpcas/gcpcas_type.hpp"
+#include "protocol/ca/local/local_type.hpp"
+#include "protocol/ca/msca/msca_type.hpp"
+
+namespace cbcs::protocol::ca {
+
+std::span<const backend_type* const> backend_types() {
+  // One line per backend type.
+  static const std::array<const backend_type*, 6> types{
+      &acmpca::type(),  //
+      &digicert::type(), &entrust::type(), &gcpcas::type(), &msca::type(), &local::type(),
+  };
+  return types;
+}
+
+const backend_type* find_backend_type(std::string_view name) {
+  for (auto* t : backend_types())
+    if (t->name == name) return t;
+  return nullptr;
+}
+
+std::span<const option_spec> common_options() {
+  static const std::array<option_spec, 2> options{{
+      {.name = "endpoint",
+       .value_name = "URL",
+       .help = "override the service's base URL (simulators, private endpoints)",
+       .check = check_https_url},
+      {.name = "cacert",
+       .kind = option_kind::pem_file,
+       .value_name = "FILE",
+       .help = "PEM file of extra trusted root certificates for this backend",
+       .check = check_pem_certificates,
+       .summary = summarize_certificates},
+  }};
+  return options;
+}
+
+std::vector<option_spec> all_options(const backend_type& type) {
+  std::vector<option_spec> out = type.options;
+  auto common = common_options();
+  out.insert(out.end(), common.begin(), common.end());
+  return out;
+}
+
+}  // namespace cbcs::protocol::ca

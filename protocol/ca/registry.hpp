@@ -1,0 +1,22 @@
+#pragma once
+
+#include <span>
+#include <string_view>
+
+#include "protocol/ca/backend_type.hpp"
+
+namespace cbcs::protocol::ca {
+
+// Every backend type, in the order help lists them.
+std::span<const backend_type* const> backend_types();
+
+// nullptr when no type has that name.
+const backend_type* find_backend_type(std::string_view name);
+
+// Options every type accepts in addition to its own (-endpoint, -cacert).
+std::span<const option_spec> common_options();
+
+// The type's own options followed by the common ones.
+std::vector<option_spec> all_options(const backend_type& type);
+
+}  // namespace cbcs::protocol::ca

@@ -1,0 +1,69 @@
+"""Shared helpers for the integration tests: the cbcs binary, temp data
+directories, test keys made with the openssl command line."""
+
+import os
+import shutil
+import subprocess
+import tempfile
+import unittest
+
+BUILD_DIR = os.environ.get("CBCS_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+CBCS = os.environ.get("CBCS_BIN", os.path.join(BUILD_DIR, "cbcs"))
+
+
+class Result:
+    def __init__(self, proc):
+        self.code = proc.returncode
+        self.out = proc.stdout
+        self.err = proc.stderr
+
+    def __repr__(self):
+        return f"exit {self.code}\nstdout: {self.out}\nstderr: {self.err}"
+
+
+def cbcs(*args, data_dir=None, stdin=None, env=None, timeout=60):
+    cmd = [CBCS, *args]
+    if data_dir is not None:
+        cmd += ["--data-dir", data_dir]
+    full_env = dict(os.environ)
+    full_env.pop("CBCS_DATA_DIR", None)
+    if env:
+        full_env.update(env)
+    proc = subprocess.run(cmd, input=stdin, capture_output=True, text=True, env=full_env,
+                          timeout=timeout)
+    return Result(proc)
+
+
+def openssl(*args, cwd):
+    subprocess.run(["openssl", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def make_key_and_cert(directory, stem, cn, algorithm="EC", extra=()):
+    """Writes stem.key and stem.pem (self-signed) into directory."""
+    key = os.path.join(directory, stem + ".key")
+    cert = os.path.join(directory, stem + ".pem")
+    if algorithm == "EC":
+        openssl("genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key, cwd=directory)
+    else:
+        openssl("genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", key, cwd=directory)
+    openssl("req", "-new", "-x509", "-key", key, "-out", cert, "-days", "2", "-subj", "/CN=" + cn, *extra,
+            cwd=directory)
+    return key, cert
+
+
+class TempDirTest(unittest.TestCase):
+    """A test case with a fresh scratch directory in self.tmp."""
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="cbcs-it-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def path(self, *parts):
+        return os.path.join(self.tmp, *parts)
+
+    def assertOneLineError(self, result, code, *fragments):
+        self.assertEqual(result.code, code, result)
+        lines = result.err.strip().splitlines()
+        self.assertEqual(len(lines), 1, result)
+        for f in fragments:
+            self.assertIn(f, lines[0], result)

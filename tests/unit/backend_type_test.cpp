@@ -1,0 +1,137 @@
+#include <doctest/doctest.h>
+
+#include <set>
+
+#include "protocol/ca/common/option_checks.hpp"
+#include "protocol/ca/gcpcas/service_account.hpp"
+#include "protocol/ca/registry.hpp"
+#include "protocol/common/json_writer.hpp"
+#include "test_pki.hpp"
+
+using namespace cbcs;
+namespace ca = protocol::ca;
+
+namespace {
+
+std::set<std::string> required_of(std::string_view type) {
+  std::set<std::string> out;
+  for (const auto& opt : ca::find_backend_type(type)->options)
+    if (opt.required) out.emplace(opt.name);
+  return out;
+}
+
+ca::option_spec option(std::string_view type, std::string_view name) {
+  for (const auto& opt : ca::all_options(*ca::find_backend_type(type)))
+    if (opt.name == name) return opt;
+  FAIL("no option " << name);
+  throw 0;
+}
+
+std::string service_account_json(const std::string& key_pem, const std::string& type) {
+  protocol::json_writer w;
+  w.begin_object()
+      .member("type", type)
+      .member("project_id", "p")
+      .member("private_key_id", "abc123")
+      .member("private_key", key_pem)
+      .member("client_email", "cbcs@p.iam.gserviceaccount.com")
+      .member("token_uri", "https://oauth2.googleapis.com/token")
+      .end_object();
+  return w.str();
+}
+
+}  // namespace
+
+TEST_SUITE("backend_types") {
+  TEST_CASE("the registry declares the six types with the documented options") {
+    std::set<std::string> names;
+    for (auto* t : ca::backend_types()) names.emplace(t->name);
+    CHECK(names ==
+          std::set<std::string>{"acmpca", "digicert", "entrust", "gcpcas", "msca", "local"});
+    CHECK(required_of("acmpca") ==
+          std::set<std::string>{"accesskeyid", "secretaccesskey", "region"});
+    CHECK(required_of("digicert") == std::set<std::string>{"apikey"});
+    CHECK(required_of("entrust") == std::set<std::string>{"username", "apikey", "cert", "key"});
+    CHECK(required_of("gcpcas") == std::set<std::string>{"project", "location", "key"});
+    CHECK(required_of("msca") == std::set<std::string>{"server", "ca"});
+    CHECK(required_of("local").empty());
+    CHECK(ca::find_backend_type("nope") == nullptr);
+    for (auto* t : ca::backend_types()) {
+      auto all = ca::all_options(*t);
+      std::set<std::string> opts;
+      for (const auto& o : all) CHECK_MESSAGE(opts.emplace(o.name).second, "duplicate " << o.name);
+      CHECK(opts.count("endpoint"));
+      CHECK(opts.count("cacert"));
+    }
+  }
+
+  TEST_CASE("secrets are declared as secrets") {
+    CHECK(option("acmpca", "secretaccesskey").kind == ca::option_kind::secret);
+    CHECK(option("digicert", "apikey").kind == ca::option_kind::secret);
+    CHECK(option("entrust", "apikey").kind == ca::option_kind::secret);
+    CHECK(option("entrust", "cert").kind == ca::option_kind::secret_file);
+    CHECK(option("entrust", "key").kind == ca::option_kind::secret_file);
+    CHECK(option("gcpcas", "key").kind == ca::option_kind::secret_file);
+    CHECK(option("msca", "server").kind == ca::option_kind::text);
+  }
+
+  TEST_CASE("value checks") {
+    auto check = [](std::string_view type, std::string_view opt, std::string_view value) {
+      return option(type, opt).check(value);
+    };
+    CHECK(check("acmpca", "accesskeyid", "AKIAIOSFODNN7EXAMPLE").empty());
+    CHECK_FALSE(check("acmpca", "accesskeyid", "akia").empty());
+    CHECK(check("acmpca", "region", "eu-west-1").empty());
+    CHECK_FALSE(check("acmpca", "region", "eu west").empty());
+    CHECK(check("acmpca", "endpoint", "https://acm-pca.eu-west-1.amazonaws.com").empty());
+    CHECK(check("acmpca", "endpoint", "http://127.0.0.1:4566").empty());
+    CHECK_FALSE(check("acmpca", "endpoint", "http://example.com").empty());
+    CHECK_FALSE(check("acmpca", "endpoint", "https://user:pw@example.com").empty());
+    CHECK_FALSE(check("acmpca", "endpoint", "example.com").empty());
+    CHECK_FALSE(check("digicert", "apikey", "has space").empty());
+    CHECK(check("msca", "ca", "Contoso Issuing CA 1").empty());
+    CHECK_FALSE(check("msca", "ca", "bad\\name").empty());
+    CHECK(check("msca", "server", "ca01.corp.example").empty());
+    CHECK_FALSE(check("msca", "server", "ca01 corp").empty());
+  }
+
+  TEST_CASE("an error text never repeats the secret it checked") {
+    std::string secret = "s3cr3t with spaces";
+    for (auto* t : ca::backend_types())
+      for (const auto& opt : ca::all_options(*t))
+        if (opt.check) CHECK(opt.check(secret).find(secret) == std::string::npos);
+  }
+
+  TEST_CASE("entrust: the key must belong to the certificate") {
+    auto a = test::make_self_signed("p256", "entrust api user");
+    auto b = test::make_self_signed("p256", "someone else");
+    CHECK(option("entrust", "cert").check(a.cert_pem).empty());
+    CHECK(option("entrust", "key").check(a.key_pem).empty());
+    CHECK_FALSE(option("entrust", "cert").check(a.key_pem).empty());
+    CHECK_FALSE(option("entrust", "key").check(a.cert_pem).empty());
+    auto* entrust = ca::find_backend_type("entrust");
+    CHECK(entrust->check_all({{"cert", a.cert_pem}, {"key", a.key_pem}}).empty());
+    CHECK(entrust->check_all({{"cert", a.cert_pem}, {"key", b.key_pem}}).find("does not belong") !=
+          std::string::npos);
+    CHECK(option("entrust", "cert").summary(a.cert_pem) == "1 certificate: CN=entrust api user");
+    CHECK(option("entrust", "key").summary(a.key_pem) == "EC prime256v1 private key");
+  }
+
+  TEST_CASE("gcpcas: the service-account key is checked field by field") {
+    auto rsa = test::make_key_pem("rsa2048");
+    auto good = service_account_json(rsa, "service_account");
+    auto key = option("gcpcas", "key");
+    CHECK(key.check(good).empty());
+    CHECK(key.summary(good) == "service account cbcs@p.iam.gserviceaccount.com");
+    CHECK(key.check(service_account_json(rsa, "user")).find("\"type\"") != std::string::npos);
+    CHECK(key.check(service_account_json(test::make_key_pem("p256"), "service_account"))
+              .find("not an RSA key") != std::string::npos);
+    CHECK(key.check(service_account_json("garbage", "service_account")).find("\"private_key\"") !=
+          std::string::npos);
+    CHECK(key.check("{\"type\": \"service_account\"}").find("\"client_email\"") !=
+          std::string::npos);
+    CHECK(key.check("not json").find("not valid JSON") != std::string::npos);
+    auto parsed = ca::gcpcas::parse_service_account(good);
+    CHECK(parsed.private_key_id == "abc123");
+  }
+}

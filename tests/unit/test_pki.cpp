@@ -1,0 +1,74 @@
+#include "test_pki.hpp"
+
+#include <openssl/ec.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <stdexcept>
+
+#include "crypto/digest.hpp"
+#include "crypto/openssl_types.hpp"
+#include "crypto/pem.hpp"
+#include "crypto/random.hpp"
+
+namespace cbcs::test {
+namespace {
+
+crypto::pkey_ptr make_key(const std::string& kind) {
+  EVP_PKEY* key = nullptr;
+  if (kind == "rsa2048") key = EVP_RSA_gen(2048);
+  if (kind == "p256") key = EVP_EC_gen("P-256");
+  if (!key) throw std::runtime_error("cannot make test key " + kind);
+  return crypto::pkey_ptr{key};
+}
+
+std::string to_pem(EVP_PKEY* key) {
+  crypto::bio_ptr bio{BIO_new(BIO_s_mem())};
+  PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr);
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return std::string(data, static_cast<std::size_t>(len));
+}
+
+}  // namespace
+
+std::string make_key_pem(const std::string& kind) { return to_pem(make_key(kind).get()); }
+
+key_and_cert make_self_signed(const std::string& kind, const std::string& common_name) {
+  auto key = make_key(kind);
+  crypto::x509_ptr cert{X509_new()};
+  X509_set_version(cert.get(), 2);
+  ASN1_INTEGER_set(X509_get_serialNumber(cert.get()), 1);
+  X509_gmtime_adj(X509_getm_notBefore(cert.get()), 0);
+  X509_gmtime_adj(X509_getm_notAfter(cert.get()), 86400);
+  X509_set_pubkey(cert.get(), key.get());
+  auto* name = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                             reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1,
+                             0);
+  X509_set_issuer_name(cert.get(), name);
+  if (X509_sign(cert.get(), key.get(), EVP_sha256()) == 0)
+    throw std::runtime_error("cannot sign test certificate");
+  crypto::bio_ptr bio{BIO_new(BIO_s_mem())};
+  PEM_write_bio_X509(bio.get(), cert.get());
+  char* data = nullptr;
+  long len = BIO_get_mem_data(bio.get(), &data);
+  return {to_pem(key.get()), std::string(data, static_cast<std::size_t>(len))};
+}
+
+temp_dir::temp_dir() {
+  auto p = std::filesystem::temp_directory_path() /
+           ("cbcs-test-" + crypto::to_hex(crypto::random_bytes(6)));
+  std::filesystem::create_directories(p);
+  path_ = p.string();
+}
+
+temp_dir::~temp_dir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+}  // namespace cbcs::test

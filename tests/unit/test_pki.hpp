@@ -1,0 +1,28 @@
+#pragma once
+// Keys and self-signed certificates made on the fly, so tests ship no private keys.
+
+#include <string>
+
+namespace cbcs::test {
+
+struct key_and_cert {
+  std::string key_pem;
+  std::string cert_pem;
+};
+
+// kind: "rsa2048", "p256"
+std::string make_key_pem(const std::string& kind);
+key_and_cert make_self_signed(const std::string& kind, const std::string& common_name);
+
+// A fresh directory under the system temp dir, removed on destruction.
+class temp_dir {
+ public:
+  temp_dir();
+  ~temp_dir();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace cbcs::test

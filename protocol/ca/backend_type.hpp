@@ -7,6 +7,8 @@
 #include <string_view>
 #include <vector>
 
+#include "protocol/ca/driver.hpp"
+
 namespace cbcs::protocol::ca {
 
 enum class option_kind {
@@ -41,6 +43,7 @@ struct backend_type {
   std::string_view title;  // "AWS Private CA"
   std::vector<option_spec> options;
   values_check check_all = nullptr;  // checks across options, after each one passed
+  driver_factory make_driver = nullptr;  // nullptr: the type has no driver yet
 };
 
 inline bool is_file(option_kind k) {

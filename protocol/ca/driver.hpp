@@ -1,0 +1,135 @@
+#pragma once
+// The backend driver interface: a pure state machine per job. Given the job
+// and the previous HTTP response, a driver returns the next HTTP request or
+// the job's outcome. Drivers never see actors, sockets or clocks of their own:
+// the backend actor owns I/O, time, retries and policy; a driver owns meaning.
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <variant>
+#include <vector>
+
+namespace cbcs::protocol::ca {
+
+enum class operation : std::uint8_t { enroll, renew, revoke, inventory, test };
+
+const char* to_string(operation op);
+bool from_string(std::string_view text, operation& out);
+
+// One request from SCM (or the CLI), as the driver sees it.
+struct job {
+  std::string id;  // SCM's job id: every idempotency key derives from it
+  operation op = operation::enroll;
+  std::string backend;
+  std::string csr_pem;      // enroll, renew
+  std::string cert_pem;     // renew: the certificate being renewed
+  std::string serial_hex;   // revoke
+  std::string reason;       // revoke: RFC 5280 name, e.g. "keyCompromise"
+  std::int64_t validity_seconds = 0;  // 0: the backend's default
+  std::string profile;      // template / product / profile
+  std::map<std::string, std::string, std::less<>> params;  // per-type extras (ca_arn, ...)
+};
+
+// The stable error vocabulary every backend maps its errors onto.
+enum class error_class : std::uint8_t {
+  network,          // could not reach the service (actor-level)
+  tls,              // handshake or verification failed (actor-level)
+  auth,             // credentials refused
+  throttled,        // 429 / ThrottlingException: retry after a pause
+  invalid_request,  // our request was wrong: never retried
+  rejected,         // the CA said no (policy, denied): never retried
+  unavailable,      // 5xx: retried
+  internal,         // a bug or an answer we cannot read
+  not_implemented,  // the backend type cannot do this operation
+};
+
+const char* to_string(error_class c);
+
+// What a finished (or paused) job reports.
+struct outcome {
+  enum class kind : std::uint8_t { issued, pending, failed, done };
+  kind what = kind::failed;
+  // issued
+  std::string certificate_pem;
+  std::string chain_pem;
+  std::string serial_hex;
+  // pending: poll again after this long (the actor adds jitter and bounds it)
+  std::chrono::milliseconds poll_after{0};
+  // failed
+  error_class error = error_class::internal;
+  bool retryable = false;
+  std::chrono::milliseconds retry_after{0};  // from Retry-After, when the service said
+  std::string backend_code;  // the service's own code, e.g. "ThrottlingException"
+  std::string message;       // one line, no secrets
+  // done (revoke, inventory, test): a JSON report for SCM and the CLI
+  std::string report_json;
+
+  static outcome issued(std::string cert, std::string chain, std::string serial);
+  static outcome pending(std::chrono::milliseconds poll_after, std::string message = {});
+  static outcome failed(error_class c, std::string message, std::string backend_code = {});
+  static outcome done(std::string report_json = "{}");
+};
+
+struct http_header {
+  std::string name;
+  std::string value;
+};
+
+struct http_request {
+  std::string method = "GET";
+  std::string url;  // absolute: https://host[:port]/path?query
+  std::vector<http_header> headers;
+  std::string body;
+  // Which rate-limit bucket this call draws from (e.g. "issue", "get"); "" = default.
+  std::string rate_class;
+};
+
+struct http_response {
+  int status = 0;
+  std::vector<http_header> headers;
+  std::string body;
+
+  // Case-insensitive header lookup; empty when absent.
+  std::string header(std::string_view name) const;
+};
+
+// What a driver sees of time: given by the actor, so tests can fix it.
+struct step_context {
+  std::chrono::system_clock::time_point now;
+};
+
+using step = std::variant<http_request, outcome>;
+
+// State of one job inside a driver. `resume` is an opaque token the driver
+// may set (e.g. a certificate ARN or an order id); the actor journals it so a
+// restarted job continues instead of starting over.
+class job_session {
+ public:
+  virtual ~job_session() = default;
+  // First call: previous == nullptr. Then the response to the last request.
+  virtual step next(const http_response* previous, const step_context& ctx) = 0;
+  virtual std::string resume_token() const { return {}; }
+};
+
+// Settings and unsealed secrets of one configured backend.
+struct driver_config {
+  std::string name;
+  std::map<std::string, std::string, std::less<>> settings;
+  std::map<std::string, std::string, std::less<>> secrets;
+  std::string data_dir;  // for backends that keep state of their own (local CA)
+};
+
+class driver {
+ public:
+  virtual ~driver() = default;
+  // resume_token: what a previous run of the same job left (may be empty).
+  virtual std::unique_ptr<job_session> start(const job& j, const std::string& resume_token) = 0;
+};
+
+using driver_factory = std::unique_ptr<driver> (*)(const driver_config& config);
+
+}  // namespace cbcs::protocol::ca

@@ -1,9 +1,11 @@
 #include "crypto/pem.hpp"
 
+#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <cctype>
 #include <climits>
 
 #include "crypto/openssl_error.hpp"
@@ -17,6 +19,8 @@ bio_ptr memory_bio(std::string_view text) {
   if (!bio) throw crypto_error("cannot allocate BIO");
   return bio;
 }
+
+void free_openssl_string(char* p) { OPENSSL_free(p); }
 
 }  // namespace
 
@@ -59,6 +63,18 @@ std::string subject_line(X509* cert) {
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<std::size_t>(len));
+}
+
+std::string serial_hex(X509* cert) {
+  std::unique_ptr<BIGNUM, openssl_deleter<BIGNUM, BN_free>> bn{
+      ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr)};
+  if (!bn) throw crypto_error("cannot read the certificate serial number");
+  std::unique_ptr<char, openssl_deleter<char, free_openssl_string>> hex{BN_bn2hex(bn.get())};
+  if (!hex) throw crypto_error("cannot format the certificate serial number");
+  std::string out(hex.get());
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (out.size() % 2 != 0) out.insert(out.begin(), '0');  // BN_bn2hex writes "0" for zero
+  return out;
 }
 
 std::string key_description(EVP_PKEY* key) {

@@ -22,6 +22,10 @@ bool key_matches_certificate(EVP_PKEY* key, X509* cert);
 // "CN=example, O=Org" in RFC 2253 order, for messages and `backend show`.
 std::string subject_line(X509* cert);
 
+// The serial number in lower-case hex, two digits per byte, no colons and no
+// leading zero byte ("1f03a2..."), as jobs and outcomes carry it.
+std::string serial_hex(X509* cert);
+
 // "RSA 2048", "EC P-256", ... for messages and inventory.
 std::string key_description(EVP_PKEY* key);
 

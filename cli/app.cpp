@@ -37,6 +37,8 @@ std::vector<command> all_commands() {
       {"version", "print the version", "", "cbcs version", no_options, print_version},
   };
   for (auto& c : backend_commands()) out.push_back(c);
+  for (auto& c : job_commands()) out.push_back(c);
+  for (auto& c : trace_commands()) out.push_back(c);
   for (auto& c : demo_commands()) out.push_back(c);
   return out;
 }

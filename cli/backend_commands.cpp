@@ -6,6 +6,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/backend_store.hpp"
 #include "cli/command.hpp"
 #include "cli/errors.hpp"
 #include "cli/workspace.hpp"
@@ -47,6 +48,7 @@ po::options_description add_options(const args_t& args) {
   auto type_name = peek_option(args, "type");
   if (auto* type = type_name ? ca::find_backend_type(*type_name) : nullptr) {
     for (const auto& opt : ca::all_options(*type)) {
+      if (opt.generated) continue;
       auto help = std::string(opt.help) + (opt.required ? " (required)" : "");
       desc.add_options()(std::string(opt.name).c_str(),
                          po::value<std::string>()->value_name(std::string(opt.value_name)),
@@ -62,9 +64,10 @@ std::string add_extra_help() {
   for (auto* t : ca::backend_types()) {
     out += fmt::format("\n  {} - {}\n", t->name, t->title);
     for (const auto& opt : ca::all_options(*t))
-      out += fmt::format("    -{:<26} {}{}\n",
-                         std::string(opt.name) + " " + std::string(opt.value_name), opt.help,
-                         opt.required ? " (required)" : "");
+      if (!opt.generated)
+        out += fmt::format("    -{:<26} {}{}\n",
+                           std::string(opt.name) + " " + std::string(opt.value_name), opt.help,
+                           opt.required ? " (required)" : "");
   }
   out +=
       "\nA secret given as '-' is read from the first line of standard input, so it stays out\n"
@@ -85,6 +88,7 @@ std::string read_secret_from_stdin(std::string_view option) {
 ca::option_values collect_values(const ca::backend_type& type, const po::variables_map& vm) {
   ca::option_values values;
   for (const auto& opt : ca::all_options(type)) {
+    if (opt.generated) continue;
     auto given = optional_string(vm, std::string(opt.name).c_str());
     if (!given) {
       if (opt.required)
@@ -118,24 +122,16 @@ ca::option_values collect_values(const ca::backend_type& type, const po::variabl
   return values;
 }
 
-int run_add(const po::variables_map& vm, const args_t& args) {
-  const auto& type = type_from_args(args);
-  auto name = optional_string(vm, "name");
-  if (!name) throw usage_error("backend add: missing required option -name");
-  if (!config::is_valid_backend_name(*name))
-    throw usage_error(
-        fmt::format("backend add: option -name: '{}' is not a valid name (1 to 64 of letters, "
-                    "digits, '-', '_', '.')",
-                    *name));
-  auto values = collect_values(type, vm);
+}  // namespace
 
-  workspace ws(vm);
+void store_backend(const workspace& ws, const std::string& name, const ca::backend_type& type,
+                   const ca::option_values& values) {
   config::data_dir_lock lock(ws.dir());
   auto cfg = ws.load_config();
-  if (cfg.find_backend(*name))
-    throw operation_error(fmt::format("backend add: a backend named '{}' exists already", *name));
+  if (cfg.find_backend(name))
+    throw operation_error(fmt::format("backend add: a backend named '{}' exists already", name));
 
-  config::backend_definition def{.name = *name, .type = std::string(type.name)};
+  config::backend_definition def{.name = name, .type = std::string(type.name)};
   auto vault = ws.open_vault();
   std::vector<std::string> added_records;
   for (const auto& opt : ca::all_options(type)) {
@@ -143,7 +139,7 @@ int run_add(const po::variables_map& vm, const args_t& args) {
     if (it == values.end()) continue;
     std::string key(opt.name);
     if (ca::is_sealed(opt.kind)) {
-      auto record = fmt::format("backend/{}/{}", *name, opt.name);
+      auto record = fmt::format("backend/{}/{}", name, opt.name);
       vault->put(record, it->second);
       added_records.push_back(record);
       def.sealed.emplace(key, record);
@@ -162,6 +158,24 @@ int run_add(const po::variables_map& vm, const args_t& args) {
     if (!added_records.empty()) vault->save();
     throw;
   }
+}
+
+namespace {
+
+int run_add(const po::variables_map& vm, const args_t& args) {
+  const auto& type = type_from_args(args);
+  auto name = optional_string(vm, "name");
+  if (!name) throw usage_error("backend add: missing required option -name");
+  if (!config::is_valid_backend_name(*name))
+    throw usage_error(
+        fmt::format("backend add: option -name: '{}' is not a valid name (1 to 64 of letters, "
+                    "digits, '-', '_', '.')",
+                    *name));
+  auto values = collect_values(type, vm);
+  if (type.provision) values.merge(type.provision(values));
+
+  workspace ws(vm);
+  store_backend(ws, *name, type, values);
   fmt::print("added backend {} ({})\n", *name, type.name);
   return exit_ok;
 }

@@ -13,6 +13,7 @@ namespace cbcs::cli {
 class workspace {
  public:
   explicit workspace(const po::variables_map& vm);
+  explicit workspace(std::filesystem::path root) : dir_(std::move(root)) {}
 
   const config::data_dir& dir() const { return dir_; }
   config::connector_config load_config() const;

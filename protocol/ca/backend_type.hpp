@@ -36,14 +36,19 @@ struct option_spec {
   std::string_view help;
   value_check check = nullptr;
   file_summary summary = nullptr;
+  // Not given on the command line: made by the type's provision step.
+  bool generated = false;
 };
 
 struct backend_type {
   std::string_view name;   // the -type value, e.g. "acmpca"
   std::string_view title;  // "AWS Private CA"
   std::vector<option_spec> options;
-  values_check check_all = nullptr;  // checks across options, after each one passed
+  values_check check_all = nullptr;      // checks across options, after each one passed
   driver_factory make_driver = nullptr;  // nullptr: the type has no driver yet
+  // Makes the generated options (e.g. the local CA's key and certificate) from
+  // the given ones at `backend add` time.
+  option_values (*provision)(const option_values& given) = nullptr;
 };
 
 inline bool is_file(option_kind k) {

@@ -4,11 +4,13 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
 
+#include "crypto/certificate_authority.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/openssl_types.hpp"
 #include "crypto/pem.hpp"
@@ -20,7 +22,9 @@ namespace {
 crypto::pkey_ptr make_key(const std::string& kind) {
   EVP_PKEY* key = nullptr;
   if (kind == "rsa2048") key = EVP_RSA_gen(2048);
+  if (kind == "rsa1024") key = EVP_RSA_gen(1024);
   if (kind == "p256") key = EVP_EC_gen("P-256");
+  if (kind == "secp256k1") key = EVP_EC_gen("secp256k1");
   if (!key) throw std::runtime_error("cannot make test key " + kind);
   return crypto::pkey_ptr{key};
 }
@@ -57,6 +61,14 @@ key_and_cert make_self_signed(const std::string& kind, const std::string& common
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);
   return {to_pem(key.get()), std::string(data, static_cast<std::size_t>(len))};
+}
+
+std::string make_csr(const std::string& kind, const std::string& common_name,
+                     const std::string& dns_san) {
+  auto key = make_key(kind);
+  return crypto::create_csr(
+      key.get(), common_name,
+      dns_san.empty() ? std::vector<std::string>{} : std::vector<std::string>{dns_san});
 }
 
 temp_dir::temp_dir() {

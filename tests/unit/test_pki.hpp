@@ -10,9 +10,12 @@ struct key_and_cert {
   std::string cert_pem;
 };
 
-// kind: "rsa2048", "p256"
+// kind: "rsa2048", "rsa1024", "p256", "secp256k1"
 std::string make_key_pem(const std::string& kind);
 key_and_cert make_self_signed(const std::string& kind, const std::string& common_name);
+// A PEM CSR for a fresh key of that kind, with CN and optional DNS SAN.
+std::string make_csr(const std::string& kind, const std::string& common_name,
+                     const std::string& dns_san = {});
 
 // A fresh directory under the system temp dir, removed on destruction.
 class temp_dir {

@@ -1,0 +1,320 @@
+#include "actors/backend_actor.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <deque>
+#include <random>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "actors/policy/token_bucket.hpp"
+#include "crypto/certificate_authority.hpp"
+
+namespace cbcs::actors {
+namespace {
+
+namespace ca = protocol::ca;
+using std::chrono::milliseconds;
+
+struct active_job {
+  job_ticket ticket;
+  std::unique_ptr<ca::job_session> session;
+  std::uint64_t generation = 0;  // bumps with every scheduled step; stale messages are ignored
+  int attempt = 0;               // failed attempts so far
+  int polls = 0;
+  steady::time_point sent_at{};
+  std::string rate_class;
+  milliseconds retry_after{0};  // from the last response's Retry-After
+};
+
+// Retry-After in delta-seconds (the form CA APIs send); dates count as absent.
+milliseconds parse_retry_after(const std::string& value) {
+  if (value.empty() || value.size() > 9) return milliseconds(0);
+  std::int64_t seconds = 0;
+  for (char c : value) {
+    if (c < '0' || c > '9') return milliseconds(0);
+    seconds = seconds * 10 + (c - '0');
+  }
+  return milliseconds(std::min<std::int64_t>(seconds, 3600) * 1000);
+}
+
+struct backend_state {
+  backend_actor_config config;
+  std::unordered_map<std::string, active_job> active;
+  std::deque<job_ticket> waiting;
+  std::map<std::string, token_bucket> buckets;
+  std::unique_ptr<circuit_breaker> breaker;
+  std::mt19937_64 rng{std::random_device{}()};
+  std::uint64_t next_generation = 1;
+  std::string actor_name;
+
+  static inline const char* name = "backend";
+};
+
+using self_ptr = backend_actor::stateful_pointer<backend_state>;
+
+double unit_random(backend_state& st) {
+  return std::uniform_real_distribution<double>(0.0, 1.0)(st.rng);
+}
+
+void trace(self_ptr self, std::string_view event, const std::string& job_id,
+           std::string_view outcome = {}, int attempt = 0, std::int64_t latency_us = -1,
+           std::string_view detail = {}) {
+  auto& st = self->state;
+  if (!st.config.trace) return;
+  st.config.trace->record({.actor = st.actor_name,
+                           .event = event,
+                           .job_id = job_id,
+                           .backend = st.config.name,
+                           .outcome = outcome,
+                           .attempt = attempt,
+                           .latency_us = latency_us,
+                           .detail = detail});
+}
+
+void start_job(self_ptr self, job_ticket ticket);
+void step(self_ptr self, const std::string& id, const ca::http_response* previous);
+
+void finish(self_ptr self, const std::string& id, ca::outcome result) {
+  auto& st = self->state;
+  auto it = st.active.find(id);
+  if (it == st.active.end()) return;
+  trace(self, "result", id,
+        result.what == ca::outcome::kind::failed
+            ? std::string("failed:") + ca::to_string(result.error)
+            : std::string(result.what == ca::outcome::kind::issued ? "issued" : "done"),
+        it->second.attempt, -1, result.message);
+  self->send(st.config.router, result_atom::value,
+             job_result{id, st.config.name, std::move(result)});
+  st.active.erase(it);
+  // A slot is free: take the next waiting job.
+  while (!st.waiting.empty() && st.active.size() < st.config.settings.max_in_flight) {
+    auto next = std::move(st.waiting.front());
+    st.waiting.pop_front();
+    start_job(self, std::move(next));
+  }
+}
+
+// Runs step(id) again at `at` (or fails the job when that passes its deadline).
+void schedule(self_ptr self, active_job& job, milliseconds delay) {
+  job.generation = self->state.next_generation++;
+  self->delayed_send(self, delay, retry_atom::value, job.ticket.job.id, job.generation);
+}
+
+void retry_or_fail(self_ptr self, const std::string& id, ca::outcome failure) {
+  auto& st = self->state;
+  auto& job = st.active.at(id);
+  ++job.attempt;
+  if (!failure.retryable) return finish(self, id, std::move(failure));
+  auto now = steady::now();
+  auto at = next_attempt_time(st.config.settings.retry, job.attempt,
+                              std::max(failure.retry_after, job.retry_after), now,
+                              job.ticket.deadline, unit_random(st));
+  if (!at) {
+    failure.retryable = false;
+    failure.message = fmt::format("gave up after {} attempt(s): {}", job.attempt, failure.message);
+    return finish(self, id, std::move(failure));
+  }
+  auto delay = std::chrono::duration_cast<milliseconds>(*at - now);
+  trace(self, "retry", id, ca::to_string(failure.error), job.attempt, -1,
+        fmt::format("in {} ms: {}", delay.count(), failure.message));
+  schedule(self, job, delay);
+}
+
+void handle_outcome(self_ptr self, const std::string& id, ca::outcome result) {
+  auto& st = self->state;
+  auto& job = st.active.at(id);
+  switch (result.what) {
+    case ca::outcome::kind::issued:
+    case ca::outcome::kind::done:
+      return finish(self, id, std::move(result));
+    case ca::outcome::kind::pending: {
+      ++job.polls;
+      auto delay =
+          poll_delay(st.config.settings.retry, job.polls, result.poll_after, unit_random(st));
+      if (steady::now() + delay >= job.ticket.deadline) {
+        // Still pending at the deadline: SCM hears "pending", the order stays
+        // with the CA, and a later job (same id) picks it up by its resume token.
+        return finish(self, id, std::move(result));
+      }
+      trace(self, "pending", id, "pending", job.polls, -1,
+            fmt::format("poll in {} ms", delay.count()));
+      self->send(st.config.router, progress_atom::value, id, job.session->resume_token(), result);
+      return schedule(self, job, delay);
+    }
+    case ca::outcome::kind::failed:
+      return retry_or_fail(self, id, std::move(result));
+  }
+}
+
+void send_request(self_ptr self, const std::string& id, ca::http_request request) {
+  auto& st = self->state;
+  auto& job = st.active.at(id);
+  if (!st.config.transport)
+    return finish(self, id,
+                  ca::outcome::failed(ca::error_class::internal,
+                                      "this backend type needs HTTP, which is not available"));
+  auto now = steady::now();
+  if (!st.breaker->allow(now)) {
+    auto wait = std::chrono::duration_cast<milliseconds>(st.breaker->reopens_at() - now);
+    if (now + wait >= job.ticket.deadline)
+      return finish(self, id,
+                    ca::outcome::failed(ca::error_class::unavailable,
+                                        "circuit breaker open: the backend keeps failing"));
+    trace(self, "breaker", id, "open", job.attempt, -1, fmt::format("wait {} ms", wait.count()));
+    return schedule(self, job, std::max(wait, milliseconds(1)));
+  }
+  auto bucket = st.buckets.find(request.rate_class);
+  if (bucket == st.buckets.end()) bucket = st.buckets.find("");
+  if (bucket != st.buckets.end() && !bucket->second.try_take(now)) {
+    if (st.breaker->current(now) == circuit_breaker::state::half_open) st.breaker->on_success();
+    return schedule(self, job, std::max(bucket->second.wait_time(now), milliseconds(1)));
+  }
+  job.generation = st.next_generation++;
+  job.sent_at = now;
+  job.rate_class = request.rate_class;
+  trace(self, "http", id, request.method, job.attempt + 1, -1, request.url);
+  auto handle = caf::actor_cast<backend_actor>(self);
+  auto generation = job.generation;
+  // Runs on the transport's thread: only post the result back.
+  st.config.transport->send(
+      request, [handle, id, generation](ca::http_response response, std::string error) {
+        caf::anon_send(handle, http_done_atom::value, id, generation, std::move(response),
+                       std::move(error));
+      });
+}
+
+void step(self_ptr self, const std::string& id, const ca::http_response* previous) {
+  auto& st = self->state;
+  auto it = st.active.find(id);
+  if (it == st.active.end()) return;
+  ca::step next;
+  try {
+    next = it->second.session->next(previous, {std::chrono::system_clock::now()});
+  } catch (const std::exception& e) {
+    // A driver bug fails this job, never the backend or its other jobs.
+    return finish(
+        self, id,
+        ca::outcome::failed(ca::error_class::internal, fmt::format("driver error: {}", e.what())));
+  }
+  if (auto* request = std::get_if<ca::http_request>(&next))
+    return send_request(self, id, std::move(*request));
+  handle_outcome(self, id, std::move(std::get<ca::outcome>(next)));
+}
+
+void start_job(self_ptr self, job_ticket ticket) {
+  auto& st = self->state;
+  auto id = ticket.job.id;
+  if (st.active.count(id)) return;  // already running: the router re-sent it
+  active_job job;
+  try {
+    // A bad CSR fails at once, for every backend type, and is never retried.
+    if (ticket.job.op == ca::operation::enroll || ticket.job.op == ca::operation::renew)
+      crypto::parse_and_check_csr(ticket.job.csr_pem);
+    job.session = st.config.driver->start(ticket.job, ticket.resume_token);
+  } catch (const crypto::csr_error& e) {
+    job.ticket = std::move(ticket);
+    st.active.emplace(id, std::move(job));
+    return finish(self, id, ca::outcome::failed(ca::error_class::invalid_request, e.what()));
+  } catch (const std::exception& e) {
+    job.ticket = std::move(ticket);
+    st.active.emplace(id, std::move(job));
+    return finish(
+        self, id,
+        ca::outcome::failed(ca::error_class::internal, fmt::format("driver error: {}", e.what())));
+  }
+  job.ticket = std::move(ticket);
+  auto deadline = job.ticket.deadline;
+  auto& stored = st.active.emplace(id, std::move(job)).first->second;
+  stored.generation = st.next_generation++;
+  trace(self, "started", id, {}, 0, -1, ca::to_string(stored.ticket.job.op));
+  // The deadline message carries generation 0 semantics of its own: the job
+  // id alone identifies it, and a finished job is simply gone.
+  auto until = std::chrono::duration_cast<milliseconds>(deadline - steady::now());
+  self->delayed_send(self, std::max(until, milliseconds(0)), deadline_atom::value, id,
+                     std::uint64_t{0});
+  step(self, id, nullptr);
+}
+
+backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config) {
+  auto& st = self->state;
+  st.actor_name = "backend:" + config.name;
+  st.breaker = std::make_unique<circuit_breaker>(config.settings.breaker);
+  auto now = steady::now();
+  for (const auto& [rate_class, limit] : config.settings.rate_limits)
+    if (limit.per_second > 0)
+      st.buckets.emplace(rate_class, token_bucket(limit.per_second, limit.burst, now));
+  st.config = std::move(config);
+  return {
+      [self](run_atom, job_ticket& ticket) {
+        auto& st = self->state;
+        trace(self, "received", ticket.job.id, {}, 0, -1, ca::to_string(ticket.job.op));
+        if (st.active.size() >= st.config.settings.max_in_flight) {
+          st.waiting.push_back(std::move(ticket));
+          return;
+        }
+        start_job(self, std::move(ticket));
+      },
+      [self](retry_atom, const std::string& id, std::uint64_t generation) {
+        auto it = self->state.active.find(id);
+        if (it == self->state.active.end() || it->second.generation != generation) return;
+        step(self, id, nullptr);
+      },
+      [self](deadline_atom, const std::string& id, std::uint64_t) {
+        auto it = self->state.active.find(id);
+        if (it == self->state.active.end()) return;
+        auto now = steady::now();
+        if (now < it->second.ticket.deadline) {
+          // The timer may fire a little early: look again when it is really due.
+          auto rest = std::chrono::duration_cast<milliseconds>(it->second.ticket.deadline - now);
+          self->delayed_send(self, rest + milliseconds(1), deadline_atom::value, id,
+                             std::uint64_t{0});
+          return;
+        }
+        finish(self, id,
+               ca::outcome::failed(ca::error_class::unavailable,
+                                   "deadline passed before the backend answered"));
+      },
+      [self](http_done_atom, const std::string& id, std::uint64_t generation,
+             ca::http_response& response, std::string& error) {
+        auto& st = self->state;
+        auto it = st.active.find(id);
+        if (it == st.active.end() || it->second.generation != generation) return;
+        auto& job = it->second;
+        auto now = steady::now();
+        auto latency =
+            std::chrono::duration_cast<std::chrono::microseconds>(now - job.sent_at).count();
+        if (!error.empty()) {
+          trace(self, "http_done", id, "error", job.attempt + 1, latency, error);
+          st.breaker->on_failure(now);
+          auto failure = ca::outcome::failed(
+              error.starts_with("tls:") ? ca::error_class::tls : ca::error_class::network, error);
+          // A TLS failure is a configuration problem, not a passing one.
+          failure.retryable = !error.starts_with("tls:");
+          return retry_or_fail(self, id, std::move(failure));
+        }
+        trace(self, "http_done", id, std::to_string(response.status), job.attempt + 1, latency);
+        job.retry_after = parse_retry_after(response.header("Retry-After"));
+        if (response.status == 429 || response.status >= 500) {
+          st.breaker->on_failure(now);
+          if (response.status == 429) {
+            auto bucket = st.buckets.find(job.rate_class);
+            if (bucket != st.buckets.end()) bucket->second.drain(now);
+          }
+        } else {
+          st.breaker->on_success();
+        }
+        step(self, id, &response);
+      },
+  };
+}
+
+}  // namespace
+
+backend_actor spawn_backend(caf::actor_system& system, backend_actor_config config) {
+  return system.spawn(behavior, std::move(config));
+}
+
+}  // namespace cbcs::actors

@@ -1,0 +1,30 @@
+#pragma once
+
+#include <memory>
+
+#include <caf/fwd.hpp>
+#include <string>
+
+#include "actors/backend_settings.hpp"
+#include "actors/http/http_transport.hpp"
+#include "actors/messages.hpp"
+#include "actors/trace/tracer.hpp"
+
+namespace cbcs::actors {
+
+struct backend_actor_config {
+  std::string name;
+  std::string type;
+  std::shared_ptr<protocol::ca::driver> driver;
+  std::shared_ptr<http_transport> transport;  // may be null for drivers without HTTP
+  backend_settings settings;
+  std::shared_ptr<tracer> trace;
+  router_actor router;
+};
+
+// Spawns the actor of one backend. It owns the driver's I/O, time and policy:
+// jobs in flight bounded, rate limits, a circuit breaker, retries with
+// full-jitter back-off, per-job deadlines and polling of pending orders.
+backend_actor spawn_backend(caf::actor_system& system, backend_actor_config config);
+
+}  // namespace cbcs::actors

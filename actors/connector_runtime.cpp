@@ -1,0 +1,235 @@
+#include "actors/connector_runtime.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <fmt/format.h>
+
+#include "actors/backend_actor.hpp"
+#include "actors/job_router.hpp"
+#include "actors/supervisor.hpp"
+#include "config/journal.hpp"
+#include "config/vault.hpp"
+#include "protocol/ca/registry.hpp"
+
+namespace cbcs::actors {
+namespace {
+
+namespace ca = protocol::ca;
+
+// Stands in for a backend type whose driver is not built yet, so its jobs
+// fail with a clear reason instead of waiting for a backend that never comes.
+class unsupported_driver final : public ca::driver {
+ public:
+  explicit unsupported_driver(std::string type) : type_(std::move(type)) {}
+  std::unique_ptr<ca::job_session> start(const ca::job&, const std::string&) override {
+    struct session final : ca::job_session {
+      std::string type;
+      ca::step next(const ca::http_response*, const ca::step_context&) override {
+        return ca::outcome::failed(ca::error_class::not_implemented,
+                                   fmt::format("the {} driver is not built yet", type));
+      }
+    };
+    auto s = std::make_unique<session>();
+    s->type = type_;
+    return s;
+  }
+
+ private:
+  std::string type_;
+};
+
+// Default per-type limits from the published quotas.
+std::map<std::string, rate_limit> published_limits(std::string_view type) {
+  if (type == "acmpca")
+    return {{"issue", {25, 25}}, {"get", {75, 75}}, {"revoke", {20, 20}}, {"", {20, 20}}};
+  if (type == "digicert") return {{"", {20, 20}}};  // 100 per 5 s
+  if (type == "gcpcas") return {{"", {7, 7}}};      // Enterprise pools: 7 creates/s per CA
+  return {};
+}
+
+}  // namespace
+
+struct connector_runtime::impl {
+  runtime_options options;
+  std::shared_ptr<tracer> trace;
+  std::shared_ptr<config::journal> journal;
+  std::unique_ptr<caf::actor_system_config> caf_config;
+  std::unique_ptr<caf::actor_system> system;
+  router_actor router;
+  supervisor_actor supervisor;
+  result_sink sink;
+
+  std::mutex mutex;
+  std::unordered_map<std::string, std::vector<result_callback>> callbacks;
+  std::string escalation;
+
+  std::thread flusher;
+  std::mutex flusher_mutex;
+  std::condition_variable flusher_cv;
+  bool stopping = false;
+  bool stopped = false;
+
+  void on_result(const job_result& r) {
+    std::vector<result_callback> to_call;
+    {
+      std::lock_guard lock(mutex);
+      auto it = callbacks.find(r.job_id);
+      if (it == callbacks.end()) return;
+      to_call = std::move(it->second);
+      callbacks.erase(it);
+    }
+    for (auto& cb : to_call) cb(r.job_id, r.outcome);
+  }
+};
+
+connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_unique<impl>()) {
+  auto& m = *impl_;
+  m.options = std::move(options);
+  m.trace = std::make_shared<tracer>(
+      tracer_settings{.dir = m.options.data_dir / "trace", .enabled = m.options.trace});
+  m.journal = std::make_shared<config::journal>(m.options.data_dir / "journal.db",
+                                                m.options.durable_journal);
+  m.caf_config = std::make_unique<caf::actor_system_config>();
+  if (m.options.threads > 0) m.caf_config->set("scheduler.max-threads", m.options.threads);
+  m.system = std::make_unique<caf::actor_system>(*m.caf_config);
+
+  std::set<std::string> names;
+  for (const auto& def : m.options.config.backends) names.insert(def.name);
+  for (const auto& [name, _] : m.options.extra_backends) names.insert(name);
+  m.router =
+      spawn_router(*m.system, {.journal = m.journal, .trace = m.trace, .backend_names = names});
+  auto* raw = impl_.get();
+  m.sink = m.system->spawn([raw]() -> result_sink::behavior_type {
+    return {[raw](result_atom, const job_result& r) { raw->on_result(r); }};
+  });
+
+  // One supervised actor per backend, its driver built from config and vault.
+  std::vector<supervised_backend> children;
+  auto add_child = [&](const std::string& name, const std::string& type,
+                       std::shared_ptr<ca::driver> driver) {
+    backend_actor_config cfg{.name = name,
+                             .type = type,
+                             .driver = std::move(driver),
+                             .transport = m.options.transport,
+                             .settings = m.options.backend_defaults,
+                             .trace = m.trace,
+                             .router = m.router};
+    if (cfg.settings.rate_limits.empty()) cfg.settings.rate_limits = published_limits(type);
+    auto* sys = m.system.get();
+    children.push_back({name, [sys, cfg]() { return spawn_backend(*sys, cfg); }});
+  };
+  for (const auto& def : m.options.config.backends) {
+    auto* type = ca::find_backend_type(def.type);
+    std::shared_ptr<ca::driver> driver;
+    if (type && type->make_driver) {
+      ca::driver_config dc{.name = def.name, .data_dir = m.options.data_dir.string()};
+      for (const auto& [k, v] : def.settings) dc.settings.emplace(k, v);
+      for (const auto& [opt, record] : def.sealed) {
+        auto secret = m.options.vault ? m.options.vault->get(record) : std::nullopt;
+        if (!secret)
+          throw std::runtime_error(
+              fmt::format("backend {}: sealed option {} is missing from the vault", def.name, opt));
+        dc.secrets.emplace(opt, *secret);
+      }
+      driver = std::shared_ptr<ca::driver>(type->make_driver(dc));
+    } else {
+      driver = std::make_shared<unsupported_driver>(def.type);
+    }
+    add_child(def.name, def.type, std::move(driver));
+  }
+  for (auto& [name, driver] : m.options.extra_backends) add_child(name, "extra", driver);
+
+  m.supervisor = spawn_supervisor(
+      *m.system, {.router = m.router,
+                  .children = std::move(children),
+                  .trace = m.trace,
+                  .escalate = [raw](const std::string& child, const std::string& reason) {
+                    std::lock_guard lock(raw->mutex);
+                    raw->escalation = fmt::format("backend {} given up: {}", child, reason);
+                  }});
+
+  // The trace is buffered; a SIGKILL should cost at most a moment of it.
+  m.flusher = std::thread([raw] {
+    std::unique_lock lock(raw->flusher_mutex);
+    while (!raw->stopping) {
+      raw->flusher_cv.wait_for(lock, std::chrono::milliseconds(250));
+      raw->trace->flush();
+    }
+  });
+}
+
+connector_runtime::~connector_runtime() { stop(); }
+
+void connector_runtime::submit(ca::job job, result_callback done,
+                               std::chrono::milliseconds deadline) {
+  auto& m = *impl_;
+  if (deadline.count() <= 0) deadline = m.options.default_deadline;
+  {
+    std::lock_guard lock(m.mutex);
+    m.callbacks[job.id].push_back(std::move(done));
+  }
+  caf::anon_send(m.router, submit_atom::value,
+                 job_ticket{std::move(job), steady::now() + deadline, {}}, m.sink);
+}
+
+ca::outcome connector_runtime::run(ca::job job, std::chrono::milliseconds deadline) {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<ca::outcome> result;
+  submit(
+      std::move(job),
+      [&](const std::string&, const ca::outcome& o) {
+        std::lock_guard lock(mu);
+        result = o;
+        cv.notify_all();
+      },
+      deadline);
+  std::unique_lock lock(mu);
+  // The backend enforces the deadline; the margin covers journaling.
+  if (!cv.wait_for(lock, deadline + std::chrono::seconds(10), [&] { return result.has_value(); }))
+    return ca::outcome::failed(ca::error_class::internal, "no answer from the job path");
+  return *result;
+}
+
+void connector_runtime::acknowledge(const std::string& job_id) {
+  caf::anon_send(impl_->router, ack_atom::value, job_id);
+}
+
+void connector_runtime::replay() { caf::anon_send(impl_->router, replay_atom::value); }
+
+std::string connector_runtime::escalation() const {
+  std::lock_guard lock(impl_->mutex);
+  return impl_->escalation;
+}
+
+void connector_runtime::stop() {
+  auto& m = *impl_;
+  if (m.stopped) return;
+  m.stopped = true;
+  {
+    std::lock_guard lock(m.flusher_mutex);
+    m.stopping = true;
+  }
+  m.flusher_cv.notify_all();
+  if (m.flusher.joinable()) m.flusher.join();
+  caf::anon_send_exit(m.supervisor, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(m.router, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(m.sink, caf::exit_reason::user_shutdown);
+  m.router = nullptr;
+  m.supervisor = nullptr;
+  m.sink = nullptr;
+  // Backends are not linked to anything: ask every actor to finish.
+  m.system.reset();  // waits for all actors
+  m.trace->flush();
+}
+
+}  // namespace cbcs::actors

@@ -1,0 +1,67 @@
+#pragma once
+// The connector's actor system behind a CAF-free interface: the CLI, the
+// tests and the benchmarks submit jobs here and get outcomes back.
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "actors/backend_settings.hpp"
+#include "config/connector_config.hpp"
+#include "protocol/ca/driver.hpp"
+
+namespace cbcs::config {
+class vault;
+}
+
+namespace cbcs::actors {
+
+class http_transport;
+
+struct runtime_options {
+  std::filesystem::path data_dir;
+  config::connector_config config;
+  const config::vault* vault = nullptr;  // unseals backend secrets at start
+  bool durable_journal = true;           // synchronous=FULL
+  bool trace = true;
+  std::chrono::milliseconds default_deadline{std::chrono::minutes(5)};
+  backend_settings backend_defaults;
+  std::shared_ptr<http_transport> transport;
+  // Backends whose driver is given directly (tests, benchmarks).
+  std::map<std::string, std::shared_ptr<protocol::ca::driver>> extra_backends;
+  // Scheduler threads; 0: CAF's default (one per core).
+  std::size_t threads = 0;
+};
+
+class connector_runtime {
+ public:
+  using result_callback =
+      std::function<void(const std::string& job_id, const protocol::ca::outcome& outcome)>;
+
+  explicit connector_runtime(runtime_options options);
+  ~connector_runtime();
+  connector_runtime(const connector_runtime&) = delete;
+  connector_runtime& operator=(const connector_runtime&) = delete;
+
+  // Journals and runs the job; the callback runs once, on an actor thread.
+  void submit(protocol::ca::job job, result_callback done,
+              std::chrono::milliseconds deadline = std::chrono::milliseconds(0));
+  // Submits and waits for the outcome (for the CLI).
+  protocol::ca::outcome run(protocol::ca::job job, std::chrono::milliseconds deadline);
+  void acknowledge(const std::string& job_id);
+  // Runs again every job the journal holds as accepted but unfinished.
+  void replay();
+  // Non-empty when a backend crashed too often and was given up.
+  std::string escalation() const;
+  // Flushes the trace and journal, stops every actor.
+  void stop();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace cbcs::actors

@@ -1,0 +1,241 @@
+#include "actors/job_router.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <unordered_map>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace cbcs::actors {
+namespace {
+
+namespace ca = protocol::ca;
+
+// What the router keeps of a running job: little, since 100,000 may be in
+// flight. The job itself is in the journal, where a re-dispatch reads it.
+struct flight {
+  std::string backend;
+  steady::time_point deadline;
+  std::vector<result_sink> waiters;
+  int crashes = 0;
+};
+
+struct router_state {
+  router_config config;
+  std::unordered_map<std::string, backend_actor> backends;
+  std::unordered_map<std::string, flight> in_flight;
+  // The group commit being gathered: applied in one transaction on flush.
+  std::vector<std::pair<job_ticket, result_sink>> accepts;
+  std::vector<job_result> finishes;
+  std::vector<std::pair<std::string, std::string>> tokens;
+  std::vector<std::string> acks;
+  bool flush_scheduled = false;
+
+  static inline const char* name = "job_router";
+};
+
+using self_ptr = router_actor::stateful_pointer<router_state>;
+
+void trace(self_ptr self, std::string_view event, std::string_view job_id,
+           std::string_view backend = {}, std::string_view outcome = {},
+           std::string_view detail = {}) {
+  if (auto& t = self->state.config.trace)
+    t->record({.actor = "router",
+               .event = event,
+               .job_id = job_id,
+               .backend = backend,
+               .outcome = outcome,
+               .detail = detail});
+}
+
+std::string outcome_label(const ca::outcome& o) {
+  switch (o.what) {
+    case ca::outcome::kind::issued:
+      return "issued";
+    case ca::outcome::kind::done:
+      return "done";
+    case ca::outcome::kind::pending:
+      return "pending";
+    case ca::outcome::kind::failed:
+      return std::string("failed:") + ca::to_string(o.error);
+  }
+  return "unknown";
+}
+
+void schedule_flush(self_ptr self) {
+  if (self->state.flush_scheduled) return;
+  self->state.flush_scheduled = true;
+  // Queued behind everything already in the mailbox: one commit for all of it.
+  self->send(self, flush_atom::value);
+}
+
+void dispatch(self_ptr self, job_ticket ticket) {
+  auto& st = self->state;
+  auto it = st.backends.find(ticket.job.backend);
+  if (it == st.backends.end()) return;  // sent when the backend comes up
+  trace(self, "routed", ticket.job.id, ticket.job.backend);
+  self->send(it->second, run_atom::value, std::move(ticket));
+}
+
+// Sends a running job again (its backend actor was restarted), from the journal.
+void redispatch(self_ptr self, const std::string& id, const flight& f) {
+  auto entry = self->state.config.journal->find(id);
+  if (!entry) return;
+  dispatch(self, job_ticket{std::move(entry->job), f.deadline, std::move(entry->resume_token)});
+}
+
+void deliver(self_ptr self, const std::vector<result_sink>& to, const job_result& r) {
+  for (const auto& sink : to) self->send(sink, result_atom::value, r);
+}
+
+void flush(self_ptr self) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  auto accepts = std::move(st.accepts);
+  auto finishes = std::move(st.finishes);
+  auto tokens = std::move(st.tokens);
+  auto acks = std::move(st.acks);
+  st.accepts.clear();
+  st.finishes.clear();
+  st.tokens.clear();
+  st.acks.clear();
+
+  // Decide in one transaction, act after the commit: nothing runs before it
+  // is durable, no result leaves before it is durable.
+  std::vector<job_ticket> to_dispatch;
+  std::vector<std::pair<result_sink, job_result>> replies;
+  std::vector<job_result> delivered;
+  auto& journal = *st.config.journal;
+  journal.begin();
+  for (auto& [ticket, sink] : accepts) {
+    auto id = ticket.job.id;
+    if (auto f = st.in_flight.find(id); f != st.in_flight.end()) {
+      // The same id again while it runs: wait for the one run.
+      f->second.waiters.push_back(sink);
+      trace(self, "duplicate", id, ticket.job.backend, "in_flight");
+      continue;
+    }
+    auto existing = journal.accept(ticket.job);
+    if (existing && existing->state == config::job_state::finished && existing->result) {
+      trace(self, "duplicate", id, existing->job.backend, "answered_from_journal");
+      replies.emplace_back(sink, job_result{id, existing->job.backend, *existing->result});
+      continue;
+    }
+    if (existing) {
+      // Accepted before but never finished (a crash): resume it where it was.
+      ticket.job = existing->job;
+      ticket.resume_token = existing->resume_token;
+      trace(self, "resumed", id, ticket.job.backend);
+    } else {
+      trace(self, "accepted", id, ticket.job.backend, {}, ca::to_string(ticket.job.op));
+    }
+    auto& f = st.in_flight[id];
+    f.backend = ticket.job.backend;
+    f.deadline = ticket.deadline;
+    f.waiters.push_back(sink);
+    to_dispatch.push_back(std::move(ticket));
+  }
+  for (auto& [id, token] : tokens) journal.set_resume_token(id, token);
+  for (auto& r : finishes) {
+    // A pending outcome at the deadline is journaled as the job's state, not
+    // its end: the job stays unfinished so that it resumes.
+    if (r.outcome.what == ca::outcome::kind::pending) continue;
+    journal.finish(r.job_id, r.outcome);
+  }
+  for (auto& id : acks) journal.acknowledge(id);
+  journal.commit();
+
+  for (auto& [sink, r] : replies) self->send(sink, result_atom::value, r);
+  for (auto& r : finishes) {
+    auto f = st.in_flight.find(r.job_id);
+    if (f == st.in_flight.end()) continue;
+    trace(self, "result", r.job_id, r.backend, outcome_label(r.outcome));
+    deliver(self, f->second.waiters, r);
+    st.in_flight.erase(f);
+  }
+  for (auto& ticket : to_dispatch) {
+    if (!st.config.backend_names.count(ticket.job.backend)) {
+      job_result r{ticket.job.id, ticket.job.backend,
+                   ca::outcome::failed(
+                       ca::error_class::invalid_request,
+                       fmt::format("no backend named '{}' is configured", ticket.job.backend))};
+      st.finishes.push_back(std::move(r));
+      schedule_flush(self);
+      continue;
+    }
+    dispatch(self, std::move(ticket));
+  }
+}
+
+router_actor::behavior_type behavior(self_ptr self, router_config config) {
+  self->state.config = std::move(config);
+  return {
+      [self](submit_atom, job_ticket& ticket, result_sink& sink) {
+        trace(self, "received", ticket.job.id, ticket.job.backend, {},
+              ca::to_string(ticket.job.op));
+        self->state.accepts.emplace_back(std::move(ticket), std::move(sink));
+        schedule_flush(self);
+      },
+      [self](result_atom, job_result& r) {
+        self->state.finishes.push_back(std::move(r));
+        schedule_flush(self);
+      },
+      [self](progress_atom, const std::string& id, const std::string& token, const ca::outcome& o) {
+        trace(self, "progress", id, {}, outcome_label(o), o.message);
+        if (!token.empty()) {
+          self->state.tokens.emplace_back(id, token);
+          schedule_flush(self);
+        }
+      },
+      [self](ack_atom, const std::string& id) {
+        trace(self, "acked", id);
+        self->state.acks.push_back(id);
+        schedule_flush(self);
+      },
+      [self](flush_atom) { flush(self); },
+      [self](backend_up_atom, const std::string& name, backend_actor& handle) {
+        auto& st = self->state;
+        bool restarted = st.backends.count(name) > 0;
+        st.backends[name] = handle;
+        trace(self, restarted ? "backend_restarted" : "backend_up", {}, name);
+        // Jobs that were with the old actor (or waited for this one) go again.
+        for (auto& [id, f] : st.in_flight) {
+          if (f.backend != name) continue;
+          if (restarted && ++f.crashes > st.config.max_crashes_per_job) {
+            st.finishes.push_back(
+                {id, name,
+                 ca::outcome::failed(
+                     ca::error_class::internal,
+                     fmt::format("backend actor crashed {} times on this job", f.crashes))});
+            schedule_flush(self);
+            continue;
+          }
+          redispatch(self, id, f);
+        }
+      },
+      [self](replay_atom) {
+        // After a restart: every job accepted but not finished runs again
+        // with its resume token. Results are delivered to no one yet; an SCM
+        // session collects them as unacknowledged results.
+        auto& st = self->state;
+        for (auto& e : st.config.journal->unfinished()) {
+          if (st.in_flight.count(e.job.id)) continue;
+          auto& f = st.in_flight[e.job.id];
+          f.backend = e.job.backend;
+          f.deadline = steady::now() + std::chrono::minutes(10);
+          trace(self, "replayed", e.job.id, e.job.backend);
+          dispatch(self, job_ticket{e.job, f.deadline, e.resume_token});
+        }
+      },
+  };
+}
+
+}  // namespace
+
+router_actor spawn_router(caf::actor_system& system, router_config config) {
+  return system.spawn<caf::detached>(behavior, std::move(config));
+}
+
+}  // namespace cbcs::actors

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include <caf/fwd.hpp>
+
+#include "actors/messages.hpp"
+#include "actors/trace/tracer.hpp"
+#include "config/journal.hpp"
+
+namespace cbcs::actors {
+
+struct router_config {
+  std::shared_ptr<config::journal> journal;
+  std::shared_ptr<tracer> trace;
+  // Every configured backend: a job for one of these waits for its actor to
+  // come up; a job for any other name fails at once.
+  std::set<std::string> backend_names;
+  // A job whose backend actor died this often while running it is failed
+  // instead of being sent again (a poison job must not crash-loop a backend).
+  int max_crashes_per_job = 2;
+};
+
+// Spawns the router on a thread of its own (it blocks on the journal's
+// commits). Every submitted job is journaled before it runs, answered from
+// the journal when its id was seen before, and its result journaled before
+// it is delivered.
+router_actor spawn_router(caf::actor_system& system, router_config config);
+
+}  // namespace cbcs::actors

@@ -1,0 +1,74 @@
+#pragma once
+// The typed messages and actor interfaces of the job path. Only actor .cpp
+// files include this (it pulls in CAF); everything else talks to the
+// runtime through connector_runtime.hpp.
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/atom.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "protocol/ca/driver.hpp"
+
+namespace cbcs::actors {
+
+// Atom texts are at most 10 characters in CAF 0.17.
+using submit_atom = caf::atom_constant<caf::atom("submit")>;
+using run_atom = caf::atom_constant<caf::atom("run")>;
+using result_atom = caf::atom_constant<caf::atom("result")>;
+using progress_atom = caf::atom_constant<caf::atom("progress")>;
+using ack_atom = caf::atom_constant<caf::atom("ack")>;
+using flush_atom = caf::atom_constant<caf::atom("flush")>;
+using retry_atom = caf::atom_constant<caf::atom("retry")>;
+using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
+using http_done_atom = caf::atom_constant<caf::atom("httpdone")>;
+using backend_up_atom = caf::atom_constant<caf::atom("backendup")>;
+using restart_atom = caf::atom_constant<caf::atom("restart")>;
+using replay_atom = caf::atom_constant<caf::atom("replay")>;
+using drain_atom = caf::atom_constant<caf::atom("drain")>;
+
+using steady = std::chrono::steady_clock;
+
+// A job on its way to a backend.
+struct job_ticket {
+  protocol::ca::job job;
+  steady::time_point deadline;
+  std::string resume_token;  // what an earlier run of this job left in the journal
+};
+
+// A job's final outcome (pending is reported as progress, not as a result).
+struct job_result {
+  std::string job_id;
+  std::string backend;
+  protocol::ca::outcome outcome;
+};
+
+// Whoever submitted a job and wants its result: the SCM session, the CLI.
+using result_sink = caf::typed_actor<caf::reacts_to<result_atom, job_result>>;
+
+// One actor per configured backend.
+using backend_actor = caf::typed_actor<
+    caf::reacts_to<run_atom, job_ticket>,
+    caf::reacts_to<retry_atom, std::string, std::uint64_t>,     // job id, generation
+    caf::reacts_to<deadline_atom, std::string, std::uint64_t>,  // job id, generation
+    caf::reacts_to<http_done_atom, std::string, std::uint64_t,  // job id, generation,
+                   protocol::ca::http_response, std::string>>;  // response, transport error
+
+// Journals jobs and fans them out to backend actors.
+using router_actor = caf::typed_actor<
+    caf::reacts_to<submit_atom, job_ticket, result_sink>, caf::reacts_to<result_atom, job_result>,
+    caf::reacts_to<progress_atom, std::string, std::string, protocol::ca::outcome>,  // id, token
+    caf::reacts_to<ack_atom, std::string>, caf::reacts_to<flush_atom>,
+    caf::reacts_to<backend_up_atom, std::string, backend_actor>, caf::reacts_to<replay_atom>>;
+
+}  // namespace cbcs::actors
+
+// These travel only inside the process (no caf_io), so they need no inspect().
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cbcs::actors::job_ticket)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cbcs::actors::job_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cbcs::protocol::ca::http_response)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cbcs::protocol::ca::outcome)

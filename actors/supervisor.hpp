@@ -1,0 +1,40 @@
+#pragma once
+// CAF 0.17 has no supervisor: this one monitors every backend actor and
+// restarts a crashed one with exponential back-off, telling the router the
+// new handle; after too many crashes in a window it gives up and escalates.
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/fwd.hpp>
+
+#include "actors/messages.hpp"
+#include "actors/trace/tracer.hpp"
+
+namespace cbcs::actors {
+
+using supervisor_actor = caf::typed_actor<caf::reacts_to<restart_atom, std::string>>;
+
+struct supervised_backend {
+  std::string name;
+  std::function<backend_actor()> spawn;
+};
+
+struct supervisor_config {
+  router_actor router;
+  std::vector<supervised_backend> children;
+  int max_restarts = 5;
+  std::chrono::milliseconds window{60'000};
+  std::chrono::milliseconds first_backoff{100};
+  std::chrono::milliseconds max_backoff{10'000};
+  std::shared_ptr<tracer> trace;
+  // Called (on an actor thread) when a child crashed too often.
+  std::function<void(const std::string& child, const std::string& reason)> escalate;
+};
+
+supervisor_actor spawn_supervisor(caf::actor_system& system, supervisor_config config);
+
+}  // namespace cbcs::actors

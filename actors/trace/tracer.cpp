@@ -1,0 +1,94 @@
+#include "actors/trace/tracer.hpp"
+
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "protocol/common/json_writer.hpp"
+
+namespace cbcs::actors {
+namespace fs = std::filesystem;
+
+tracer::tracer(tracer_settings s) : settings_(std::move(s)) {
+  if (!settings_.enabled) return;
+  std::error_code ec;
+  fs::create_directories(settings_.dir, ec);
+  fs::permissions(settings_.dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+  auto existing = files(settings_.dir);
+  if (!existing.empty()) {
+    auto name = existing.back().stem().string();  // trace-000042
+    sequence_ = std::stoull(name.substr(6));
+  }
+  open_next();
+}
+
+tracer::~tracer() { flush(); }
+
+std::vector<fs::path> tracer::files(const fs::path& dir) {
+  std::vector<fs::path> out;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    auto name = e.path().filename().string();
+    if (name.size() == 18 && name.starts_with("trace-") && name.ends_with(".jsonl"))
+      out.push_back(e.path());
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+void tracer::open_next() {
+  if (out_.is_open()) out_.close();
+  ++sequence_;
+  auto path = settings_.dir / fmt::format("trace-{:06}.jsonl", sequence_);
+  out_.open(path, std::ios::app | std::ios::binary);
+  written_ = 0;
+  auto all = files(settings_.dir);
+  for (std::size_t i = 0; i + settings_.max_files < all.size(); ++i) {
+    std::error_code ec;
+    fs::remove(all[i], ec);
+  }
+}
+
+void tracer::record(const trace_event& e) {
+  if (!settings_.enabled) return;
+  auto mono = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                  std::chrono::steady_clock::now().time_since_epoch())
+                  .count();
+  auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
+                  std::chrono::system_clock::now().time_since_epoch())
+                  .count();
+  protocol::json_writer w(false);
+  w.begin_object()
+      .member("mono_ns", static_cast<std::int64_t>(mono))
+      .member("wall_ms", static_cast<std::int64_t>(wall))
+      .member("actor", e.actor)
+      .member("event", e.event);
+  if (!e.job_id.empty()) w.member("job", e.job_id);
+  if (!e.backend.empty()) w.member("backend", e.backend);
+  if (!e.outcome.empty()) w.member("outcome", e.outcome);
+  if (e.attempt) w.member("attempt", e.attempt);
+  if (e.latency_us >= 0) w.member("latency_us", e.latency_us);
+  if (!e.detail.empty()) w.member("detail", e.detail);
+  w.end_object();
+  std::lock_guard lock(mutex_);
+  buffer_ += w.str();
+  buffer_ += '\n';
+  if (buffer_.size() >= 64 * 1024) {
+    out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+    written_ += buffer_.size();
+    buffer_.clear();
+    if (written_ >= settings_.max_file_bytes) open_next();
+  }
+}
+
+void tracer::flush() {
+  if (!settings_.enabled) return;
+  std::lock_guard lock(mutex_);
+  out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+  written_ += buffer_.size();
+  buffer_.clear();
+  out_.flush();
+  if (written_ >= settings_.max_file_bytes) open_next();
+}
+
+}  // namespace cbcs::actors

@@ -1,0 +1,59 @@
+#pragma once
+// The support trace: every message on a job's path as one JSON line in
+// rotating files under <data dir>/trace/. Thread-safe and buffered; no CAF.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace cbcs::actors {
+
+struct trace_event {
+  std::string_view actor;  // "router", "backend:aws-prod", "journal", ...
+  std::string_view event;  // received, routed, sent, http, retry, pending, result, acked, ...
+  std::string_view job_id;
+  std::string_view backend;
+  std::string_view outcome;  // issued, failed:throttled, 429, ...
+  int attempt = 0;
+  std::int64_t latency_us = -1;
+  std::string_view detail;  // one line, never a secret
+};
+
+struct tracer_settings {
+  std::filesystem::path dir;
+  std::uint64_t max_file_bytes = 16 << 20;
+  int max_files = 8;
+  bool enabled = true;
+};
+
+class tracer {
+ public:
+  explicit tracer(tracer_settings s);
+  ~tracer();
+  tracer(const tracer&) = delete;
+  tracer& operator=(const tracer&) = delete;
+
+  void record(const trace_event& e);
+  void flush();
+  bool enabled() const { return settings_.enabled; }
+
+  // The files, oldest first (trace-000001.jsonl, ...).
+  static std::vector<std::filesystem::path> files(const std::filesystem::path& dir);
+
+ private:
+  void open_next();
+
+  tracer_settings settings_;
+  std::mutex mutex_;
+  std::ofstream out_;
+  std::string buffer_;
+  std::uint64_t written_ = 0;
+  std::uint64_t sequence_ = 0;
+};
+
+}  // namespace cbcs::actors

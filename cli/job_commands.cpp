@@ -1,0 +1,264 @@
+// cbcs enroll | renew | revoke | backend test | jobs run: certificate work
+// through the same actor path that SCM's jobs take (journal, router, backend
+// actor, driver).
+
+#include <condition_variable>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "cli/command.hpp"
+#include "cli/errors.hpp"
+#include "cli/runtime_session.hpp"
+#include "config/atomic_file.hpp"
+#include "config/config_error.hpp"
+#include "protocol/ca/common/revocation_reason.hpp"
+#include "protocol/ca/job_codec.hpp"
+#include "protocol/common/json_writer.hpp"
+
+namespace cbcs::cli {
+namespace {
+
+namespace ca = protocol::ca;
+
+constexpr std::size_t max_pem_file = 256 * 1024;
+
+void add_job_options(po::options_description& desc) {
+  desc.add_options()  //
+      ("id", po::value<std::string>()->value_name("ID"),
+       "job id (default: a new one); the same id never issues twice")  //
+      ("timeout", po::value<std::string>()->value_name("DURATION")->default_value("2m"),
+       "give up waiting after this long (e.g. 90s, 5m)");
+}
+
+std::string required(const po::variables_map& vm, const char* name, std::string_view command) {
+  auto v = optional_string(vm, name);
+  if (!v) throw usage_error(fmt::format("{}: missing required option -{}", command, name));
+  return *v;
+}
+
+std::string read_input_file(const std::string& path, const char* option) {
+  try {
+    return config::read_file(path, max_pem_file);
+  } catch (const config::config_error& e) {
+    throw operation_error(fmt::format("option -{}: {}", option, e.what()));
+  }
+}
+
+ca::job base_job(const po::variables_map& vm, ca::operation op, std::string_view command) {
+  ca::job j;
+  j.op = op;
+  j.id = optional_string(vm, "id").value_or(new_job_id(ca::to_string(op)));
+  if (!ca::is_valid_job_id(j.id))
+    throw usage_error(
+        fmt::format("{}: option -id: must be 1 to 128 printable characters without "
+                    "spaces",
+                    command));
+  return j;
+}
+
+std::chrono::milliseconds timeout_of(const po::variables_map& vm) {
+  return std::chrono::seconds(parse_duration_seconds(vm["timeout"].as<std::string>(), "timeout"));
+}
+
+int run_job(const po::variables_map& vm, ca::job j) {
+  workspace ws(vm);
+  auto cfg = ws.load_config();
+  if (!cfg.find_backend(j.backend))
+    throw operation_error(fmt::format("no backend named '{}' (see cbcs backend list)", j.backend));
+  auto timeout = timeout_of(vm);
+  auto session = start_runtime(ws);
+  auto result = session.runtime->run(j, timeout);
+  // The CLI is its own SCM: it has the result, so the journal may forget it.
+  session.runtime->acknowledge(j.id);
+  session.runtime->stop();
+  return report_outcome(j, result, optional_string(vm, "out"));
+}
+
+po::options_description enroll_options(const args_t&) {
+  po::options_description desc("Options");
+  desc.add_options()                                                                      //
+      ("backend", po::value<std::string>()->value_name("NAME"), "backend to issue from")  //
+      ("csr", po::value<std::string>()->value_name("FILE"), "PEM certificate request")    //
+      ("out", po::value<std::string>()->value_name("FILE"),
+       "write certificate and chain here (default: standard output)")  //
+      ("validity", po::value<std::string>()->value_name("DURATION"),
+       "requested lifetime, e.g. 30d (default: the backend's)")  //
+      ("profile", po::value<std::string>()->value_name("NAME"), "template or profile");
+  add_job_options(desc);
+  add_common_options(desc);
+  return desc;
+}
+
+ca::job certificate_job(const po::variables_map& vm, ca::operation op, std::string_view command) {
+  auto j = base_job(vm, op, command);
+  j.backend = required(vm, "backend", command);
+  j.csr_pem = read_input_file(required(vm, "csr", command), "csr");
+  if (auto v = optional_string(vm, "validity"))
+    j.validity_seconds = parse_duration_seconds(*v, "validity");
+  j.profile = optional_string(vm, "profile").value_or("");
+  return j;
+}
+
+int run_enroll(const po::variables_map& vm, const args_t&) {
+  return run_job(vm, certificate_job(vm, ca::operation::enroll, "enroll"));
+}
+
+po::options_description renew_options(const args_t& args) {
+  auto desc = enroll_options(args);
+  desc.add_options()("cert", po::value<std::string>()->value_name("FILE"),
+                     "the certificate being renewed (PEM)");
+  return desc;
+}
+
+int run_renew(const po::variables_map& vm, const args_t&) {
+  auto j = certificate_job(vm, ca::operation::renew, "renew");
+  j.cert_pem = read_input_file(required(vm, "cert", "renew"), "cert");
+  return run_job(vm, std::move(j));
+}
+
+po::options_description revoke_options(const args_t&) {
+  po::options_description desc("Options");
+  desc.add_options()                                                                       //
+      ("backend", po::value<std::string>()->value_name("NAME"), "backend that issued it")  //
+      ("serial", po::value<std::string>()->value_name("HEX"), "serial number in hex")      //
+      ("reason", po::value<std::string>()->value_name("REASON")->default_value("unspecified"),
+       "RFC 5280 reason: unspecified, keyCompromise, superseded, cessationOfOperation, ...");
+  add_job_options(desc);
+  add_common_options(desc);
+  return desc;
+}
+
+int run_revoke(const po::variables_map& vm, const args_t&) {
+  auto j = base_job(vm, ca::operation::revoke, "revoke");
+  j.backend = required(vm, "backend", "revoke");
+  j.serial_hex = required(vm, "serial", "revoke");
+  j.reason = vm["reason"].as<std::string>();
+  auto hex = j.serial_hex;
+  std::erase(hex, ':');
+  if (hex.empty() || hex.size() > 64 ||
+      hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
+    throw usage_error("revoke: option -serial: must be a hex serial number");
+  if (!ca::revocation_reason_code(j.reason))
+    throw usage_error(fmt::format("revoke: option -reason: '{}' is not one of {}", j.reason,
+                                  ca::revocation_reason_names()));
+  return run_job(vm, std::move(j));
+}
+
+po::options_description test_options(const args_t&) {
+  po::options_description desc("Options");
+  desc.add_options()("name", po::value<std::string>()->value_name("NAME"), "the backend");
+  add_job_options(desc);
+  add_common_options(desc);
+  return desc;
+}
+
+int run_test(const po::variables_map& vm, const args_t&) {
+  auto j = base_job(vm, ca::operation::test, "backend test");
+  j.backend = required(vm, "name", "backend test");
+  return run_job(vm, std::move(j));
+}
+
+po::options_description jobs_run_options(const args_t&) {
+  po::options_description desc("Options");
+  desc.add_options()  //
+      ("file", po::value<std::string>()->value_name("FILE"),
+       "jobs as JSON lines: {\"id\", \"operation\", \"backend\", \"csr\", ...}")  //
+      ("timeout", po::value<std::string>()->value_name("DURATION")->default_value("10m"),
+       "deadline of each job");
+  add_common_options(desc);
+  return desc;
+}
+
+// Runs a file of jobs concurrently and prints one JSON line per result. Run
+// it again after a crash: finished ids are answered from the journal, the
+// others resume; none is issued twice.
+int run_jobs(const po::variables_map& vm, const args_t&) {
+  auto file = required(vm, "file", "jobs run");
+  std::string text;
+  try {
+    text = config::read_file(file, 512 << 20);
+  } catch (const config::config_error& e) {
+    throw operation_error(fmt::format("option -file: {}", e.what()));
+  }
+  std::vector<ca::job> jobs;
+  std::size_t line_no = 0;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    auto line = std::string_view(text).substr(start, end - start);
+    start = end + 1;
+    ++line_no;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    try {
+      jobs.push_back(ca::job_from_json(line));
+    } catch (const std::invalid_argument& e) {
+      throw operation_error(fmt::format("{} line {}: {}", file, line_no, e.what()));
+    }
+  }
+  auto timeout = timeout_of(vm);
+  workspace ws(vm);
+  auto session = start_runtime(ws);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::size_t done = 0, failed = 0;
+  for (auto& j : jobs) {
+    session.runtime->submit(
+        j,
+        [&](const std::string& id, const ca::outcome& o) {
+          protocol::json_writer w(false);
+          w.begin_object().member("id", id).key("result").begin_object();
+          w.member("outcome", o.what == ca::outcome::kind::issued    ? "issued"
+                              : o.what == ca::outcome::kind::done    ? "done"
+                              : o.what == ca::outcome::kind::pending ? "pending"
+                                                                     : "failed");
+          if (!o.serial_hex.empty()) w.member("serial", o.serial_hex);
+          if (o.what == ca::outcome::kind::failed)
+            w.member("error", ca::to_string(o.error)).member("message", o.message);
+          w.end_object().end_object();
+          std::lock_guard lock(mu);
+          fmt::print("{}\n", w.str());
+          std::fflush(stdout);
+          session.runtime->acknowledge(id);
+          ++done;
+          if (o.what == ca::outcome::kind::failed) ++failed;
+          cv.notify_all();
+        },
+        timeout);
+  }
+  {
+    std::unique_lock lock(mu);
+    cv.wait(lock, [&] { return done == jobs.size(); });
+  }
+  session.runtime->stop();
+  fmt::print(stderr, "{} job(s): {} succeeded, {} failed\n", jobs.size(), jobs.size() - failed,
+             failed);
+  return failed ? exit_failed : exit_ok;
+}
+
+}  // namespace
+
+std::vector<command> job_commands() {
+  return {
+      {"enroll", "issue a certificate for a CSR through a backend",
+       "-backend NAME -csr FILE [-out FILE] [-validity 30d] [-profile P] [-id ID]",
+       "cbcs enroll -backend local -csr web.csr -out web.pem -validity 30d", enroll_options,
+       run_enroll},
+      {"renew", "issue a successor for a certificate",
+       "-backend NAME -cert FILE -csr FILE [-out FILE]",
+       "cbcs renew -backend local -cert web.pem -csr web.csr -out web-new.pem", renew_options,
+       run_renew},
+      {"revoke", "revoke a certificate by serial number", "-backend NAME -serial HEX [-reason R]",
+       "cbcs revoke -backend local -serial 3A9F... -reason keyCompromise", revoke_options,
+       run_revoke},
+      {"backend test", "check a backend end to end (credentials, reachability, CA state)",
+       "-name NAME", "cbcs backend test -name local", test_options, run_test},
+      {"jobs run", "run a file of jobs (JSON lines) concurrently; safe to re-run after a crash",
+       "-file FILE", "cbcs jobs run -file jobs.jsonl", jobs_run_options, run_jobs},
+  };
+}
+
+}  // namespace cbcs::cli

@@ -1,0 +1,29 @@
+#pragma once
+// Starts the connector's actor runtime for one CLI command, from the data
+// directory's config and vault.
+
+#include <memory>
+
+#include "actors/connector_runtime.hpp"
+#include "cli/workspace.hpp"
+
+namespace cbcs::cli {
+
+struct runtime_session {
+  std::unique_ptr<config::vault> vault;
+  std::unique_ptr<actors::connector_runtime> runtime;
+};
+
+runtime_session start_runtime(const workspace& ws);
+
+// "30d", "12h", "90m", "45s"; a bare number is days. Throws usage_error.
+std::int64_t parse_duration_seconds(const std::string& text, const std::string& option);
+
+// A job id for jobs the CLI makes up itself.
+std::string new_job_id(std::string_view prefix);
+
+// Prints the outcome (certificate to out_file or stdout) and returns the exit status.
+int report_outcome(const protocol::ca::job& job, const protocol::ca::outcome& o,
+                   const std::optional<std::string>& out_file);
+
+}  // namespace cbcs::cli

@@ -1,0 +1,65 @@
+#pragma once
+// The job journal: every accepted job and every result, in SQLite (WAL), so
+// that nothing accepted is lost and nothing is executed twice across crashes.
+// Synchronous and single-threaded; the journal actor batches calls into
+// group commits.
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "protocol/ca/driver.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace cbcs::config {
+
+enum class job_state { accepted, finished };
+
+struct journal_entry {
+  protocol::ca::job job;
+  job_state state = job_state::accepted;
+  std::string resume_token;
+  std::optional<protocol::ca::outcome> result;  // when finished (or last pending)
+  bool acked = false;
+};
+
+class journal {
+ public:
+  // Opens or creates file; throws config_error naming it when it cannot.
+  // durable_commits: synchronous=FULL (every commit survives power loss) instead of NORMAL.
+  explicit journal(const std::filesystem::path& file, bool durable_commits = true);
+  ~journal();
+  journal(const journal&) = delete;
+  journal& operator=(const journal&) = delete;
+
+  // Group commit: everything between begin() and commit() is one transaction.
+  void begin();
+  void commit();
+
+  // Records a new job. Returns nullopt when it was new, or the existing entry
+  // when the id was seen before (the job is then not recorded again).
+  std::optional<journal_entry> accept(const protocol::ca::job& j);
+  void set_resume_token(const std::string& id, const std::string& token);
+  void finish(const std::string& id, const protocol::ca::outcome& result);
+  void acknowledge(const std::string& id);
+
+  std::optional<journal_entry> find(const std::string& id);
+  std::vector<journal_entry> unfinished();
+  std::vector<journal_entry> unacknowledged_results();
+  std::size_t count();
+
+ private:
+  struct statements;
+  journal_entry read_entry(sqlite3_stmt* st);
+  void exec(const char* sql);
+
+  std::filesystem::path file_;
+  sqlite3* db_ = nullptr;
+  std::unique_ptr<statements> st_;
+};
+
+}  // namespace cbcs::config

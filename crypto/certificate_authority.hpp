@@ -1,0 +1,73 @@
+#pragma once
+// The signing half of the built-in local CA: CSR checks, issuance, CRLs.
+// No storage here; protocol/ca/local keeps the ledger.
+
+#include <chrono>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/openssl_types.hpp"
+
+namespace cbcs::crypto {
+
+// A request we refuse to sign; what() says why in one line. Never retried.
+class csr_error : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
+// "ecdsa-p256" (default), "ecdsa-p384", "rsa-2048", "rsa-3072", "rsa-4096".
+bool is_supported_key_algorithm(std::string_view name);
+pkey_ptr generate_key(std::string_view algorithm);
+
+std::string private_key_to_pem(EVP_PKEY* key);
+std::string certificate_to_pem(X509* cert);
+
+struct ca_identity {
+  std::string key_pem;
+  std::string cert_pem;
+};
+
+// A PEM CSR signed by key, with a subject CN and DNS subjectAltNames.
+std::string create_csr(EVP_PKEY* key, std::string_view common_name,
+                       const std::vector<std::string>& dns_names);
+
+// A self-signed root for the local CA.
+ca_identity create_root_ca(std::string_view algorithm, std::string_view common_name,
+                           std::chrono::system_clock::time_point now, std::chrono::hours lifetime);
+
+// Parses a PEM CSR and checks its signature and key: RSA >= 2048 bits, EC on
+// P-256/P-384/P-521, or Ed25519; and that it names a subject CN or SANs.
+x509_req_ptr parse_and_check_csr(std::string_view pem);
+
+struct issue_params {
+  std::vector<std::uint8_t> serial;  // big-endian, positive
+  std::chrono::system_clock::time_point now;
+  std::chrono::seconds validity;
+};
+
+// Signs csr with the CA: subject and subjectAltName from the CSR, end-entity
+// extensions (CA:FALSE, key usage by key type, serverAuth + clientAuth).
+// The validity is cut to the CA's own notAfter.
+std::string issue_certificate(EVP_PKEY* ca_key, X509* ca_cert, X509_REQ* csr,
+                              const issue_params& params);
+
+struct revoked_entry {
+  std::string serial_hex;
+  std::chrono::system_clock::time_point revoked_at;
+  int reason = 0;  // RFC 5280 CRLReason code
+};
+
+std::string make_crl(EVP_PKEY* ca_key, X509* ca_cert, const std::vector<revoked_entry>& revoked,
+                     std::uint64_t crl_number, std::chrono::system_clock::time_point now,
+                     std::chrono::hours next_update);
+
+std::string subject_of(X509_REQ* csr);
+std::chrono::system_clock::time_point not_after(X509* cert);
+// True when cert carries a valid signature of issuer's key.
+bool is_signed_by(X509* cert, X509* issuer);
+
+}  // namespace cbcs::crypto

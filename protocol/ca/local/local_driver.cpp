@@ -1,0 +1,201 @@
+#include "protocol/ca/local/local_driver.hpp"
+
+#include <openssl/rand.h>
+
+#include <filesystem>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "crypto/certificate_authority.hpp"
+#include "crypto/digest.hpp"
+#include "crypto/pem.hpp"
+#include "protocol/ca/common/revocation_reason.hpp"
+#include "protocol/ca/local/local_ledger.hpp"
+#include "protocol/common/json_writer.hpp"
+
+namespace cbcs::protocol::ca::local {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::seconds;
+
+constexpr seconds default_validity = std::chrono::hours(24 * 30);
+constexpr seconds max_validity = std::chrono::hours(24 * 397);
+
+std::string setting(const driver_config& c, std::string_view key) {
+  auto it = c.settings.find(key);
+  return it == c.settings.end() ? std::string{} : it->second;
+}
+
+class local_ca final : public driver {
+ public:
+  explicit local_ca(const driver_config& config)
+      : dir_(fs::path(config.data_dir) / "local-ca" / config.name), ledger_(dir_ / "ledger.db") {
+    auto key = config.secrets.find("ca_key");
+    auto cert = setting(config, "ca_cert");
+    if (key == config.secrets.end() || cert.empty())
+      throw std::runtime_error("local CA " + config.name +
+                               " has no CA key or certificate (add it again with backend add)");
+    key_ = crypto::parse_private_key(key->second);
+    cert_ = std::move(crypto::parse_certificates(cert).front());
+    cert_pem_ = cert;
+  }
+
+  std::unique_ptr<job_session> start(const job& j, const std::string&) override;
+
+  outcome run(const job& j, std::chrono::system_clock::time_point now) {
+    // The ledger is shared by sessions of every thread the actor may run on.
+    std::lock_guard lock(mutex_);
+    try {
+      switch (j.op) {
+        case operation::enroll:
+        case operation::renew:
+          return issue(j, now);
+        case operation::revoke:
+          return revoke(j, now);
+        case operation::inventory:
+        case operation::test:
+          return report();
+      }
+    } catch (const crypto::csr_error& e) {
+      return outcome::failed(error_class::invalid_request, e.what());
+    } catch (const std::exception& e) {
+      return outcome::failed(error_class::internal, e.what());
+    }
+    return outcome::failed(error_class::not_implemented, "unknown operation");
+  }
+
+ private:
+  outcome issued_from(const ledger_record& r) {
+    return outcome::issued(r.certificate_pem, cert_pem_, r.serial_hex);
+  }
+
+  outcome issue(const job& j, std::chrono::system_clock::time_point now) {
+    // Idempotent by job id: a replayed job gets the certificate it already has.
+    if (auto existing = ledger_.find_by_job(j.id)) return issued_from(*existing);
+    auto csr = crypto::parse_and_check_csr(j.csr_pem);
+    if (j.op == operation::renew) {
+      if (j.cert_pem.empty())
+        return outcome::failed(error_class::invalid_request, "renew needs the current certificate");
+      auto old = crypto::parse_certificates(j.cert_pem);
+      if (!crypto::is_signed_by(old.front().get(), cert_.get()))
+        return outcome::failed(error_class::rejected,
+                               "the certificate to renew was not issued by this CA");
+    }
+    seconds validity = j.validity_seconds > 0 ? seconds(j.validity_seconds) : default_validity;
+    if (validity > max_validity)
+      return outcome::failed(error_class::invalid_request,
+                             fmt::format("validity of {} days is above the local CA's limit of "
+                                         "397 days",
+                                         validity.count() / 86400));
+    for (int tries = 0; tries < 4; ++tries) {
+      std::vector<std::uint8_t> serial(16);
+      if (RAND_bytes(serial.data(), 16) != 1) throw std::runtime_error("random failed");
+      serial[0] = static_cast<std::uint8_t>((serial[0] & 0x7f) | 0x01);  // positive, 16 bytes
+      auto pem =
+          crypto::issue_certificate(key_.get(), cert_.get(), csr.get(), {serial, now, validity});
+      auto cert = crypto::parse_certificates(pem);
+      ledger_record r{crypto::serial_hex(cert.front().get()), j.id, crypto::subject_of(csr.get()),
+                      pem};
+      if (ledger_.insert(r)) return issued_from(r);
+      // A serial collision, or the same job id inserted by another process.
+      if (auto existing = ledger_.find_by_job(j.id)) return issued_from(*existing);
+    }
+    return outcome::failed(error_class::internal, "could not draw a free serial number");
+  }
+
+  outcome revoke(const job& j, std::chrono::system_clock::time_point now) {
+    auto code = revocation_reason_code(j.reason);
+    if (!code)
+      return outcome::failed(error_class::invalid_request,
+                             fmt::format("unknown revocation reason '{}' (one of {})", j.reason,
+                                         revocation_reason_names()));
+    std::string serial = j.serial_hex;
+    std::erase(serial, ':');
+    // The ledger keeps crypto::serial_hex's form: lower case, even length, no leading 00.
+    for (auto& c : serial) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    serial.erase(0, std::min(serial.find_first_not_of('0'), serial.size()));
+    if (serial.size() % 2) serial.insert(serial.begin(), '0');
+    auto record = ledger_.find_by_serial(serial);
+    if (!record)
+      return outcome::failed(error_class::rejected,
+                             fmt::format("serial {} was not issued by this CA", j.serial_hex));
+    bool fresh = ledger_.revoke(serial, *code, now);
+    write_crl(now);
+    json_writer w(false);
+    w.begin_object().member("serial", serial).member("already_revoked", !fresh).end_object();
+    return outcome::done(w.str());
+  }
+
+  void write_crl(std::chrono::system_clock::time_point now) {
+    auto crl = crypto::make_crl(key_.get(), cert_.get(), ledger_.revocations(),
+                                ledger_.next_crl_number(), now, std::chrono::hours(24 * 7));
+    auto path = dir_ / "crl.pem";
+    auto temp = dir_ / "crl.pem.tmp";
+    {
+      std::FILE* f = std::fopen(temp.c_str(), "wb");
+      if (!f) throw std::runtime_error("cannot write " + temp.string());
+      std::fwrite(crl.data(), 1, crl.size(), f);
+      std::fclose(f);
+    }
+    fs::rename(temp, path);
+  }
+
+  outcome report() {
+    json_writer w(false);
+    w.begin_object()
+        .member("ca", crypto::subject_line(cert_.get()))
+        .member("key", crypto::key_description(key_.get()))
+        .member("not_after", static_cast<std::int64_t>(std::chrono::system_clock::to_time_t(
+                                 crypto::not_after(cert_.get()))))
+        .member("issued", ledger_.issued_count())
+        .member("revoked", ledger_.revoked_count())
+        .member("crl", (dir_ / "crl.pem").string())
+        .end_object();
+    return outcome::done(w.str());
+  }
+
+  fs::path dir_;
+  local_ledger ledger_;
+  crypto::pkey_ptr key_;
+  crypto::x509_ptr cert_;
+  std::string cert_pem_;
+  std::mutex mutex_;
+};
+
+class local_session final : public job_session {
+ public:
+  local_session(local_ca& ca, job j) : ca_(ca), job_(std::move(j)) {}
+  step next(const http_response*, const step_context& ctx) override {
+    return ca_.run(job_, ctx.now);
+  }
+
+ private:
+  local_ca& ca_;
+  job job_;
+};
+
+std::unique_ptr<job_session> local_ca::start(const job& j, const std::string&) {
+  return std::make_unique<local_session>(*this, j);
+}
+
+}  // namespace
+
+std::unique_ptr<driver> make_driver(const driver_config& config) {
+  return std::make_unique<local_ca>(config);
+}
+
+option_values provision(const option_values& given) {
+  auto find = [&](std::string_view k, std::string_view fallback) {
+    auto it = given.find(k);
+    return it == given.end() ? std::string(fallback) : it->second;
+  };
+  auto algorithm = find("key-algorithm", "ecdsa-p256");
+  auto name = find("ca-name", "cbcs local CA");
+  auto ca = crypto::create_root_ca(algorithm, name, std::chrono::system_clock::now(),
+                                   std::chrono::hours(24 * 365 * 10));
+  return {{"ca_key", std::move(ca.key_pem)}, {"ca_cert", std::move(ca.cert_pem)}};
+}
+
+}  // namespace cbcs::protocol::ca::local

@@ -1,0 +1,53 @@
+#pragma once
+// The local CA's serial ledger: every certificate it issued, by serial and by
+// job id, and its revocations. Issuing and recording are one transaction, so
+// a job id maps to at most one certificate, whatever crashes in between.
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crypto/certificate_authority.hpp"
+
+struct sqlite3;
+
+namespace cbcs::protocol::ca::local {
+
+struct ledger_record {
+  std::string serial_hex;
+  std::string job_id;
+  std::string subject;
+  std::string certificate_pem;
+  bool revoked = false;
+};
+
+class local_ledger {
+ public:
+  explicit local_ledger(const std::filesystem::path& file);
+  ~local_ledger();
+  local_ledger(const local_ledger&) = delete;
+  local_ledger& operator=(const local_ledger&) = delete;
+
+  std::optional<ledger_record> find_by_job(const std::string& job_id);
+  std::optional<ledger_record> find_by_serial(const std::string& serial_hex);
+  // False when the serial exists already (the caller draws another).
+  bool insert(const ledger_record& r);
+  // False when it was revoked before.
+  bool revoke(const std::string& serial_hex, int reason, std::chrono::system_clock::time_point at);
+  std::vector<crypto::revoked_entry> revocations();
+  std::uint64_t next_crl_number();
+  std::uint64_t issued_count();
+  std::uint64_t revoked_count();
+
+ private:
+  void exec(const char* sql);
+  std::optional<ledger_record> find(const char* sql, const std::string& key);
+
+  std::filesystem::path file_;
+  sqlite3* db_ = nullptr;
+};
+
+}  // namespace cbcs::protocol::ca::local

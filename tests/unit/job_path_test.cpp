@@ -1,0 +1,256 @@
+// The whole job path (router, journal, supervisor, backend actors) with a
+// scripted driver and transport; real CAF, short back-off so no test waits long.
+
+#include <doctest/doctest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <set>
+
+#include "actors/connector_runtime.hpp"
+#include "actors/http/http_transport.hpp"
+#include "test_pki.hpp"
+
+using namespace cbcs;
+namespace ca = protocol::ca;
+using std::chrono::milliseconds;
+
+namespace {
+
+// Issues after one HTTP call; maps status codes as a real driver would.
+class scripted_driver final : public ca::driver {
+ public:
+  std::atomic<int> starts{0};
+  bool throw_non_std_on = false;  // crashes the actor (not a std::exception)
+
+  std::unique_ptr<ca::job_session> start(const ca::job& j, const std::string&) override {
+    ++starts;
+    struct session final : ca::job_session {
+      scripted_driver* owner;
+      ca::job job;
+      ca::step next(const ca::http_response* r, const ca::step_context&) override {
+        if (job.profile == "poison" && owner->throw_non_std_on) throw 42;
+        if (job.profile == "driver-bug") throw std::runtime_error("bug in driver");
+        if (!r) return ca::http_request{.method = "POST", .url = "https://ca.test/" + job.id};
+        if (r->status == 200) return ca::outcome::issued("CERT-" + job.id, "", "01");
+        if (r->status == 429) return ca::outcome::failed(ca::error_class::throttled, "slow down");
+        if (r->status >= 500) return ca::outcome::failed(ca::error_class::unavailable, "down");
+        return ca::outcome::failed(ca::error_class::invalid_request, "bad request");
+      }
+    };
+    auto s = std::make_unique<session>();
+    s->owner = this;
+    s->job = j;
+    return s;
+  }
+};
+
+// Answers from a script per job id (default 200); can hold requests back.
+class scripted_transport final : public actors::http_transport {
+ public:
+  std::mutex mu;
+  std::map<std::string, std::deque<int>> script;  // url -> statuses
+  std::map<std::string, int> calls;
+  bool hold = false;
+  std::vector<std::pair<std::string, completion>> held;
+  int concurrent = 0, max_concurrent = 0;
+
+  void send(const ca::http_request& request, completion done) override {
+    int status = 200;
+    {
+      std::lock_guard lock(mu);
+      ++calls[request.url];
+      if (hold) {
+        held.emplace_back(request.url, std::move(done));
+        max_concurrent = std::max(max_concurrent, static_cast<int>(held.size()));
+        return;
+      }
+      auto& s = script[request.url];
+      if (!s.empty()) {
+        status = s.front();
+        s.pop_front();
+      }
+    }
+    ca::http_response r;
+    r.status = status;
+    if (status == 429) r.headers.push_back({"Retry-After", "0"});
+    done(std::move(r), {});
+  }
+
+  void release_all() {
+    std::vector<std::pair<std::string, completion>> out;
+    {
+      std::lock_guard lock(mu);
+      hold = false;
+      out.swap(held);
+    }
+    for (auto& [url, done] : out) {
+      ca::http_response r;
+      r.status = 200;
+      done(std::move(r), {});
+    }
+  }
+
+  int calls_for(const std::string& id) {
+    std::lock_guard lock(mu);
+    return calls["https://ca.test/" + id];
+  }
+};
+
+struct fixture {
+  test::temp_dir dir;
+  std::shared_ptr<scripted_driver> driver = std::make_shared<scripted_driver>();
+  std::shared_ptr<scripted_transport> transport = std::make_shared<scripted_transport>();
+  std::unique_ptr<actors::connector_runtime> runtime;
+
+  explicit fixture(std::size_t max_in_flight = 64) {
+    actors::runtime_options o{.data_dir = dir.path(), .durable_journal = false, .trace = true};
+    o.backend_defaults.max_in_flight = max_in_flight;
+    o.backend_defaults.retry.base = milliseconds(1);
+    o.backend_defaults.retry.cap = milliseconds(5);
+    o.backend_defaults.retry.max_attempts = 4;
+    o.transport = transport;
+    o.extra_backends["b1"] = driver;
+    o.extra_backends["b2"] = std::make_shared<scripted_driver>();
+    runtime = std::make_unique<actors::connector_runtime>(std::move(o));
+  }
+
+  ca::job job(const std::string& id, const std::string& backend = "b1",
+              const std::string& profile = {}) {
+    return ca::job{.id = id, .op = ca::operation::revoke, .backend = backend, .profile = profile};
+  }
+
+  ca::outcome run(const ca::job& j, milliseconds deadline = milliseconds(5000)) {
+    return runtime->run(j, deadline);
+  }
+};
+
+}  // namespace
+
+TEST_SUITE("job_path") {
+  TEST_CASE("a throttled call is retried and then succeeds") {
+    fixture f;
+    f.transport->script["https://ca.test/t1"] = {429, 503, 200};
+    auto o = f.run(f.job("t1"));
+    CHECK(o.what == ca::outcome::kind::issued);
+    CHECK(f.transport->calls_for("t1") == 3);
+  }
+
+  TEST_CASE("a rejected request is not retried") {
+    fixture f;
+    f.transport->script["https://ca.test/r1"] = {400, 200};
+    auto o = f.run(f.job("r1"));
+    CHECK(o.what == ca::outcome::kind::failed);
+    CHECK(o.error == ca::error_class::invalid_request);
+    CHECK(f.transport->calls_for("r1") == 1);
+  }
+
+  TEST_CASE("retries stop at the attempt limit") {
+    fixture f;
+    f.transport->script["https://ca.test/x1"] = {503, 503, 503, 503, 503, 503};
+    auto o = f.run(f.job("x1"));
+    CHECK(o.what == ca::outcome::kind::failed);
+    CHECK(o.message.find("gave up after 4 attempt(s)") != std::string::npos);
+    CHECK(f.transport->calls_for("x1") == 4);
+  }
+
+  TEST_CASE("a job whose backend never answers fails at its deadline") {
+    fixture f;
+    f.transport->hold = true;
+    auto start = std::chrono::steady_clock::now();
+    auto o = f.run(f.job("slow"), milliseconds(200));
+    CHECK(o.what == ca::outcome::kind::failed);
+    CHECK(o.message.find("deadline") != std::string::npos);
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+    f.transport->release_all();  // the late answer is ignored
+  }
+
+  TEST_CASE("jobs in flight per backend are bounded") {
+    fixture f(3);
+    f.transport->hold = true;
+    std::mutex mu;
+    std::condition_variable cv;
+    int done = 0;
+    for (int i = 0; i < 10; ++i)
+      f.runtime->submit(f.job("bound-" + std::to_string(i)),
+                        [&](const std::string&, const ca::outcome&) {
+                          std::lock_guard lock(mu);
+                          ++done;
+                          cv.notify_all();
+                        });
+    // Let the router and backend take them all in.
+    for (int i = 0; i < 100; ++i) {
+      std::this_thread::sleep_for(milliseconds(10));
+      std::lock_guard lock(f.transport->mu);
+      if (f.transport->held.size() == 3) break;
+    }
+    {
+      std::lock_guard lock(f.transport->mu);
+      CHECK(f.transport->held.size() == 3);
+    }
+    // Release in rounds until all are through; never more than 3 at once.
+    for (int round = 0; round < 50; ++round) {
+      f.transport->release_all();
+      f.transport->hold = true;
+      std::unique_lock lock(mu);
+      if (cv.wait_for(lock, milliseconds(50), [&] { return done == 10; })) break;
+    }
+    f.transport->release_all();
+    std::unique_lock lock(mu);
+    CHECK(cv.wait_for(lock, std::chrono::seconds(5), [&] { return done == 10; }));
+    CHECK(f.transport->max_concurrent <= 3);
+  }
+
+  TEST_CASE("the same job id runs once; later it is answered from the journal") {
+    fixture f;
+    f.transport->hold = true;
+    std::mutex mu;
+    std::condition_variable cv;
+    std::vector<std::string> certs;
+    for (int i = 0; i < 3; ++i)
+      f.runtime->submit(f.job("dup"), [&](const std::string&, const ca::outcome& o) {
+        std::lock_guard lock(mu);
+        certs.push_back(o.certificate_pem);
+        cv.notify_all();
+      });
+    std::this_thread::sleep_for(milliseconds(100));
+    f.transport->release_all();
+    {
+      std::unique_lock lock(mu);
+      REQUIRE(cv.wait_for(lock, std::chrono::seconds(5), [&] { return certs.size() == 3; }));
+    }
+    CHECK(certs == std::vector<std::string>(3, "CERT-dup"));
+    auto again = f.run(f.job("dup"));
+    CHECK(again.certificate_pem == "CERT-dup");
+    CHECK(f.driver->starts == 1);
+    CHECK(f.transport->calls_for("dup") == 1);
+  }
+
+  TEST_CASE("a driver error fails its job only") {
+    fixture f;
+    auto bad = f.run(f.job("bug", "b1", "driver-bug"));
+    CHECK(bad.error == ca::error_class::internal);
+    CHECK(bad.message.find("bug in driver") != std::string::npos);
+    CHECK(f.run(f.job("fine")).what == ca::outcome::kind::issued);
+  }
+
+  TEST_CASE("a crashing backend actor is restarted; a poison job is failed, others go on") {
+    fixture f;
+    f.driver->throw_non_std_on = true;
+    auto poison = f.run(f.job("poison-1", "b1", "poison"), milliseconds(10'000));
+    CHECK(poison.what == ca::outcome::kind::failed);
+    CHECK(poison.message.find("crashed") != std::string::npos);
+    CHECK(f.run(f.job("after-crash")).what == ca::outcome::kind::issued);
+    CHECK(f.run(f.job("other-backend", "b2")).what == ca::outcome::kind::issued);
+    CHECK(f.runtime->escalation().empty());
+  }
+
+  TEST_CASE("an unknown backend fails at once") {
+    fixture f;
+    auto o = f.run(f.job("nowhere", "nope"));
+    CHECK(o.error == ca::error_class::invalid_request);
+    CHECK(o.message.find("no backend named 'nope'") != std::string::npos);
+  }
+}

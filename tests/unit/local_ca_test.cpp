@@ -1,0 +1,154 @@
+#include <doctest/doctest.h>
+
+#include <filesystem>
+
+#include "crypto/certificate_authority.hpp"
+#include "crypto/pem.hpp"
+#include "protocol/ca/local/local_driver.hpp"
+#include "protocol/ca/local/local_ledger.hpp"
+#include "test_pki.hpp"
+
+using namespace cbcs;
+namespace ca = protocol::ca;
+
+namespace {
+
+struct local_fixture {
+  test::temp_dir dir;
+  std::unique_ptr<ca::driver> driver;
+
+  local_fixture() {
+    auto generated = ca::local::provision({});
+    ca::driver_config config{.name = "local", .data_dir = dir.path()};
+    config.settings["ca_cert"] = generated["ca_cert"];
+    config.secrets["ca_key"] = generated["ca_key"];
+    driver = ca::local::make_driver(config);
+  }
+
+  ca::outcome run(const ca::job& j) {
+    auto session = driver->start(j, {});
+    auto step = session->next(nullptr, {std::chrono::system_clock::now()});
+    REQUIRE(std::holds_alternative<ca::outcome>(step));
+    return std::get<ca::outcome>(step);
+  }
+
+  ca::outcome enroll(const std::string& id, const std::string& csr, std::int64_t validity = 0) {
+    ca::job j{.id = id,
+              .op = ca::operation::enroll,
+              .backend = "local",
+              .csr_pem = csr,
+              .validity_seconds = validity};
+    return run(j);
+  }
+};
+
+}  // namespace
+
+TEST_SUITE("local_ca") {
+  TEST_CASE("issues from a CSR with its subject and SANs, once per job id") {
+    local_fixture f;
+    auto csr = test::make_csr("p256", "web.example", "web.example");
+    auto first = f.enroll("job-1", csr, 3600);
+    REQUIRE(first.what == ca::outcome::kind::issued);
+    auto cert = crypto::parse_certificates(first.certificate_pem);
+    CHECK(crypto::subject_line(cert.front().get()) == "CN=web.example");
+    CHECK(crypto::serial_hex(cert.front().get()) == first.serial_hex);
+    CHECK(first.certificate_pem.size() > 100);
+    CHECK(first.chain_pem.find("BEGIN CERTIFICATE") != std::string::npos);
+    auto ca_cert = crypto::parse_certificates(first.chain_pem);
+    CHECK(crypto::is_signed_by(cert.front().get(), ca_cert.front().get()));
+    auto lifetime = crypto::not_after(cert.front().get()) - std::chrono::system_clock::now();
+    CHECK(lifetime <= std::chrono::seconds(3600));
+    CHECK(lifetime > std::chrono::seconds(3500));
+
+    // The same job again (a replay after a crash): the same certificate.
+    auto again = f.enroll("job-1", test::make_csr("p256", "other"));
+    CHECK(again.serial_hex == first.serial_hex);
+    auto other = f.enroll("job-2", csr);
+    CHECK(other.serial_hex != first.serial_hex);
+
+    ca::local::local_ledger ledger(std::filesystem::path(f.dir.path()) /
+                                   "local-ca/local/ledger.db");
+    CHECK(ledger.issued_count() == 2);
+  }
+
+  TEST_CASE("bad CSRs are refused with a clear reason") {
+    local_fixture f;
+    auto expect = [&](const std::string& csr, const std::string& fragment) {
+      auto o = f.enroll("bad-" + std::to_string(std::hash<std::string>{}(csr)), csr);
+      CHECK(o.what == ca::outcome::kind::failed);
+      CHECK(o.error == ca::error_class::invalid_request);
+      CHECK_FALSE(o.retryable);
+      CHECK_MESSAGE(o.message.find(fragment) != std::string::npos, o.message);
+    };
+    expect("not a csr", "not a PEM certificate request");
+    expect(test::make_csr("rsa1024", "weak"), "below 2048");
+    expect(test::make_csr("secp256k1", "curve"), "secp256k1");
+    auto csr = test::make_csr("p256", "tampered");
+    // Alter one character of the signed body: the signature no longer verifies.
+    auto pos = csr.find('\n') + 60;
+    csr[pos] = csr[pos] == 'A' ? 'B' : 'A';
+    auto o = f.enroll("tampered", csr);
+    CHECK(o.what == ca::outcome::kind::failed);
+    CHECK(o.error == ca::error_class::invalid_request);
+    auto long_one = f.enroll("long", test::make_csr("p256", "long"), 400LL * 86400);
+    CHECK(long_one.message.find("397 days") != std::string::npos);
+  }
+
+  TEST_CASE("renew needs a certificate of this CA") {
+    local_fixture f;
+    auto first = f.enroll("e1", test::make_csr("p256", "r.example"));
+    ca::job renew{.id = "r1",
+                  .op = ca::operation::renew,
+                  .backend = "local",
+                  .csr_pem = test::make_csr("p256", "r.example"),
+                  .cert_pem = first.certificate_pem};
+    auto renewed = f.run(renew);
+    REQUIRE(renewed.what == ca::outcome::kind::issued);
+    CHECK(renewed.serial_hex != first.serial_hex);
+    renew.id = "r2";
+    renew.cert_pem = test::make_self_signed("p256", "stranger").cert_pem;
+    auto refused = f.run(renew);
+    CHECK(refused.error == ca::error_class::rejected);
+  }
+
+  TEST_CASE("revoke writes a fresh CRL; twice is harmless; strangers are refused") {
+    local_fixture f;
+    auto issued = f.enroll("e1", test::make_csr("p256", "gone.example"));
+    ca::job revoke{.id = "v1",
+                   .op = ca::operation::revoke,
+                   .backend = "local",
+                   .serial_hex = issued.serial_hex,
+                   .reason = "keyCompromise"};
+    auto done = f.run(revoke);
+    REQUIRE(done.what == ca::outcome::kind::done);
+    CHECK(done.report_json.find("\"already_revoked\":false") != std::string::npos);
+    auto crl = std::filesystem::path(f.dir.path()) / "local-ca/local/crl.pem";
+    REQUIRE(std::filesystem::exists(crl));
+    revoke.id = "v2";
+    // Upper case with colons is the same serial.
+    std::string colons;
+    for (std::size_t i = 0; i < issued.serial_hex.size(); i += 2)
+      colons += (i ? ":" : "") + issued.serial_hex.substr(i, 2);
+    for (auto& c : colons) c = static_cast<char>(std::toupper(c));
+    revoke.serial_hex = colons;
+    auto twice = f.run(revoke);
+    CHECK(twice.report_json.find("\"already_revoked\":true") != std::string::npos);
+    revoke.id = "v3";
+    revoke.serial_hex = "0badc0de";
+    CHECK(f.run(revoke).error == ca::error_class::rejected);
+    revoke.id = "v4";
+    revoke.serial_hex = issued.serial_hex;
+    revoke.reason = "becauseIsaidSo";
+    CHECK(f.run(revoke).error == ca::error_class::invalid_request);
+  }
+
+  TEST_CASE("inventory reports the CA") {
+    local_fixture f;
+    ca::job inv{.id = "i1", .op = ca::operation::inventory, .backend = "local"};
+    auto o = f.run(inv);
+    REQUIRE(o.what == ca::outcome::kind::done);
+    CHECK(o.report_json.find("CN=cbcs local CA") != std::string::npos);
+    CHECK(o.report_json.find("EC prime256v1") != std::string::npos);
+  }
+}

@@ -141,7 +141,7 @@ void handle_outcome(self_ptr self, const std::string& id, ca::outcome result) {
       }
       trace(self, "pending", id, "pending", job.polls, -1,
             fmt::format("poll in {} ms", delay.count()));
-      self->send(st.config.router, progress_atom::value, id, job.session->resume_token(), result);
+      self->send(st.config.router, progress_atom::value, id, std::string{}, result);
       return schedule(self, job, delay);
     }
     case ca::outcome::kind::failed:
@@ -198,6 +198,15 @@ void step(self_ptr self, const std::string& id, const ca::http_response* previou
     return finish(
         self, id,
         ca::outcome::failed(ca::error_class::internal, fmt::format("driver error: {}", e.what())));
+  }
+  // Whatever the CA assigned (a certificate ARN, an order id) goes to the
+  // journal as soon as the driver knows it, so a restart resumes the job
+  // instead of ordering again.
+  auto token = it->second.session->resume_token();
+  if (token != it->second.ticket.resume_token) {
+    it->second.ticket.resume_token = token;
+    self->send(st.config.router, progress_atom::value, id, token,
+               ca::outcome::pending(milliseconds(0), "resume token saved"));
   }
   if (auto* request = std::get_if<ca::http_request>(&next))
     return send_request(self, id, std::move(*request));
@@ -289,11 +298,12 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
         if (!error.empty()) {
           trace(self, "http_done", id, "error", job.attempt + 1, latency, error);
           st.breaker->on_failure(now);
-          auto failure = ca::outcome::failed(
-              error.starts_with("tls:") ? ca::error_class::tls : ca::error_class::network, error);
-          // A TLS failure is a configuration problem, not a passing one.
-          failure.retryable = !error.starts_with("tls:");
-          return retry_or_fail(self, id, std::move(failure));
+          // TLS and proxy-authentication failures are configuration problems:
+          // retrying cannot help, and a loop of 407s may lock the proxy account.
+          auto kind = error.starts_with("tls:")          ? ca::error_class::tls
+                      : error.starts_with("proxy-auth:") ? ca::error_class::auth
+                                                         : ca::error_class::network;
+          return retry_or_fail(self, id, ca::outcome::failed(kind, error));
         }
         trace(self, "http_done", id, std::to_string(response.status), job.attempt + 1, latency);
         job.retry_after = parse_retry_after(response.header("Retry-After"));

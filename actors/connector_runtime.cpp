@@ -56,10 +56,29 @@ std::map<std::string, rate_limit> published_limits(std::string_view type) {
   return {};
 }
 
+// The -ratelimit option: "off", or "class=rate,...", burst = one second's worth.
+std::map<std::string, rate_limit> parse_rate_limits(const std::string& text) {
+  std::map<std::string, rate_limit> out;
+  if (text == "off") return {{"", {0, 1}}};
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find(',', start);
+    if (end == std::string::npos) end = text.size();
+    auto pair = text.substr(start, end - start);
+    auto eq = pair.find('=');
+    auto name = pair.substr(0, eq);
+    double rate = std::stod(pair.substr(eq + 1));
+    out[name == "default" ? "" : name] = {rate, std::max(1.0, rate)};
+    start = end + 1;
+  }
+  return out;
+}
+
 }  // namespace
 
 struct connector_runtime::impl {
   runtime_options options;
+  std::shared_ptr<io_runner> io;  // outlives the actors that use its clients
   std::shared_ptr<tracer> trace;
   std::shared_ptr<config::journal> journal;
   std::unique_ptr<caf::actor_system_config> caf_config;
@@ -115,15 +134,28 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
   // One supervised actor per backend, its driver built from config and vault.
   std::vector<supervised_backend> children;
   auto add_child = [&](const std::string& name, const std::string& type,
-                       std::shared_ptr<ca::driver> driver) {
+                       std::shared_ptr<ca::driver> driver, const std::string& extra_roots,
+                       const config::string_map& options) {
+    auto transport = m.options.transport;
+    if (!transport) {
+      if (!m.io) m.io = make_io_runner();
+      http_client_settings hs;
+      hs.tls.extra_roots_pem = extra_roots;
+      hs.proxy = m.options.proxy;
+      transport = std::make_shared<http_client>(m.io, std::move(hs));
+    }
     backend_actor_config cfg{.name = name,
                              .type = type,
                              .driver = std::move(driver),
-                             .transport = m.options.transport,
+                             .transport = std::move(transport),
                              .settings = m.options.backend_defaults,
                              .trace = m.trace,
                              .router = m.router};
     if (cfg.settings.rate_limits.empty()) cfg.settings.rate_limits = published_limits(type);
+    if (auto it = options.find("ratelimit"); it != options.end())
+      cfg.settings.rate_limits = parse_rate_limits(it->second);
+    if (auto it = options.find("maxinflight"); it != options.end())
+      cfg.settings.max_in_flight = std::stoul(it->second);
     auto* sys = m.system.get();
     children.push_back({name, [sys, cfg]() { return spawn_backend(*sys, cfg); }});
   };
@@ -144,9 +176,11 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
     } else {
       driver = std::make_shared<unsupported_driver>(def.type);
     }
-    add_child(def.name, def.type, std::move(driver));
+    auto roots = def.settings.find("cacert");
+    add_child(def.name, def.type, std::move(driver),
+              roots == def.settings.end() ? std::string{} : roots->second, def.settings);
   }
-  for (auto& [name, driver] : m.options.extra_backends) add_child(name, "extra", driver);
+  for (auto& [name, driver] : m.options.extra_backends) add_child(name, "extra", driver, {}, {});
 
   m.supervisor = spawn_supervisor(
       *m.system, {.router = m.router,

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "actors/backend_settings.hpp"
+#include "actors/http/http_client.hpp"
 #include "config/connector_config.hpp"
 #include "protocol/ca/driver.hpp"
 
@@ -29,7 +30,10 @@ struct runtime_options {
   bool trace = true;
   std::chrono::milliseconds default_deadline{std::chrono::minutes(5)};
   backend_settings backend_defaults;
+  // Set: every backend uses it (tests). Unset: each backend gets an HTTP
+  // client of its own (its -cacert roots) on one shared I/O thread.
   std::shared_ptr<http_transport> transport;
+  proxy_settings proxy;
   // Backends whose driver is given directly (tests, benchmarks).
   std::map<std::string, std::shared_ptr<protocol::ca::driver>> extra_backends;
   // Scheduler threads; 0: CAF's default (one per core).

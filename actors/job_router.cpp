@@ -147,6 +147,7 @@ void flush(self_ptr self) {
   for (auto& id : acks) journal.acknowledge(id);
   journal.commit();
 
+  for (auto& [id, token] : tokens) trace(self, "resume_saved", id);
   for (auto& [sink, r] : replies) self->send(sink, result_atom::value, r);
   for (auto& r : finishes) {
     auto f = st.in_flight.find(r.job_id);
@@ -183,7 +184,7 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
         schedule_flush(self);
       },
       [self](progress_atom, const std::string& id, const std::string& token, const ca::outcome& o) {
-        trace(self, "progress", id, {}, outcome_label(o), o.message);
+        if (token.empty()) trace(self, "progress", id, {}, outcome_label(o), o.message);
         if (!token.empty()) {
           self->state.tokens.emplace_back(id, token);
           schedule_flush(self);

@@ -70,7 +70,8 @@ std::string add_extra_help() {
                            opt.required ? " (required)" : "");
   }
   out +=
-      "\nA secret given as '-' is read from the first line of standard input, so it stays out\n"
+      "\nA secret given as '-' is read from standard input (one line per such option, in the\n"
+      "order listed above), so it stays out\n"
       "of the shell history and the process list.\n";
   return out;
 }

@@ -1,6 +1,8 @@
 #include "actors/trace/tracer.hpp"
 
 #include <algorithm>
+#include <csignal>
+#include <cstdlib>
 
 #include <fmt/format.h>
 
@@ -10,6 +12,13 @@ namespace cbcs::actors {
 namespace fs = std::filesystem;
 
 tracer::tracer(tracer_settings s) : settings_(std::move(s)) {
+  if (const char* crash = std::getenv("CBCS_CRASH_AT"); crash && *crash) {
+    std::string_view spec(crash);
+    auto colon = spec.find(':');
+    crash_event_ = std::string(spec.substr(0, colon));
+    crash_countdown_ = colon == std::string_view::npos ? 1 : std::atoi(crash + colon + 1);
+    settings_.enabled = true;  // the hook rides on the trace
+  }
   if (!settings_.enabled) return;
   std::error_code ec;
   fs::create_directories(settings_.dir, ec);
@@ -73,6 +82,11 @@ void tracer::record(const trace_event& e) {
   std::lock_guard lock(mutex_);
   buffer_ += w.str();
   buffer_ += '\n';
+  if (!crash_event_.empty() && e.event == crash_event_ && --crash_countdown_ == 0) {
+    out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+    out_.flush();
+    std::raise(SIGKILL);
+  }
   if (buffer_.size() >= 64 * 1024) {
     out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
     written_ += buffer_.size();

@@ -10,6 +10,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cbcs::actors {
 
@@ -54,6 +55,10 @@ class tracer {
   std::string buffer_;
   std::uint64_t written_ = 0;
   std::uint64_t sequence_ = 0;
+  // Test hook: CBCS_CRASH_AT=event[:n] kills the process (SIGKILL) right after
+  // the n-th trace event of that name, to prove recovery at exact points.
+  std::string crash_event_;
+  int crash_countdown_ = 0;
 };
 
 }  // namespace cbcs::actors

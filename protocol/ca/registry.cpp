@@ -28,7 +28,7 @@ const backend_type* find_backend_type(std::string_view name) {
 }
 
 std::span<const option_spec> common_options() {
-  static const std::array<option_spec, 2> options{{
+  static const std::array<option_spec, 4> options{{
       {.name = "endpoint",
        .value_name = "URL",
        .help = "override the service's base URL (simulators, private endpoints)",
@@ -39,6 +39,15 @@ std::span<const option_spec> common_options() {
        .help = "PEM file of extra trusted root certificates for this backend",
        .check = check_pem_certificates,
        .summary = summarize_certificates},
+      {.name = "ratelimit",
+       .value_name = "LIMITS",
+       .help = "requests per second per call class, e.g. issue=25,get=75 or default=10; "
+               "'off' for none (default: the service's published quotas)",
+       .check = check_rate_limits},
+      {.name = "maxinflight",
+       .value_name = "N",
+       .help = "jobs this backend works on at once (default 256)",
+       .check = check_positive_count},
   }};
   return options;
 }

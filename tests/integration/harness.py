@@ -67,3 +67,33 @@ class TempDirTest(unittest.TestCase):
         self.assertEqual(len(lines), 1, result)
         for f in fragments:
             self.assertIn(f, lines[0], result)
+
+
+SKIP = 77  # ctest's SKIP_RETURN_CODE for these scripts: reported as skipped, never passed
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url, seconds=20):
+    import time
+    import urllib.request
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            return True
+        except Exception:
+            time.sleep(0.1)
+    return False
+
+
+def require_or_skip(condition, reason):
+    """Ends the whole script as skipped (exit 77) when a peer cannot be had."""
+    if not condition:
+        print(f"SKIPPED: {reason}", flush=True)
+        raise SystemExit(SKIP)

@@ -61,6 +61,35 @@ std::string check_token_text(std::string_view value) {
   return ok ? std::string{} : "must be printable ASCII without spaces";
 }
 
+std::string check_rate_limits(std::string_view value) {
+  if (value == "off") return {};
+  const std::string bad = "must be 'off' or class=rate pairs such as issue=25,get=75";
+  std::size_t start = 0;
+  while (start <= value.size()) {
+    auto end = value.find(',', start);
+    if (end == std::string_view::npos) end = value.size();
+    auto pair = value.substr(start, end - start);
+    auto eq = pair.find('=');
+    if (eq == std::string_view::npos || eq == 0 || check_identifier(pair.substr(0, eq)) != "")
+      return bad;
+    auto rate = pair.substr(eq + 1);
+    char* stop = nullptr;
+    std::string text(rate);
+    double r = std::strtod(text.c_str(), &stop);
+    if (text.empty() || *stop != '\0' || !(r > 0) || r > 1e6) return bad;
+    start = end + 1;
+  }
+  return {};
+}
+
+std::string check_positive_count(std::string_view value) {
+  if (value.empty() || value.size() > 7 ||
+      value.find_first_not_of("0123456789") != std::string_view::npos)
+    return "must be a whole number from 1 to 1000000";
+  auto n = std::stol(std::string(value));
+  return n >= 1 && n <= 1000000 ? std::string{} : "must be a whole number from 1 to 1000000";
+}
+
 std::string summarize_certificates(std::string_view content) {
   auto certs = crypto::parse_certificates(content);
   std::string out = std::to_string(certs.size()) +

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (ASan + UBSan) in build-fuzz/ and
+# runs each for SECONDS_PER_TARGET seconds (default 60) on its seed corpus.
+#
+#   tests/fuzz/run.sh                 every target
+#   tests/fuzz/run.sh vault base64    only these
+#
+# Environment: SECONDS_PER_TARGET (60), BUILD_DIR (<repo>/build-fuzz),
+# BUILD_JOBS (1), FUZZ_ARGS (extra libFuzzer flags).
+#
+# New inputs the fuzzer finds go to BUILD_DIR/fuzz-corpus/<name>/ (the seeds in
+# tests/fuzz/corpus/ are only read). A crash, leak, timeout or out-of-memory
+# input lands in BUILD_DIR/fuzz-artifacts/<name>/ and is listed at the end;
+# the exit status is then 1. Reproduce one with
+#   BUILD_DIR/fuzz/fuzz_<name> FILE     or   cbcs_fuzz_replay <name> FILE
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+build=${BUILD_DIR:-$root/build-fuzz}
+seconds=${SECONDS_PER_TARGET:-60}
+build_jobs=${BUILD_JOBS:-1}
+
+# --- clang 14 and its libFuzzer runtime (Debian 12 packages).
+if ! command -v clang++-14 >/dev/null ||
+  ! dpkg-query -W -f='${Status}' libclang-rt-14-dev 2>/dev/null | grep -q 'ok installed'; then
+  echo "run.sh: installing clang-14 and libclang-rt-14-dev" >&2
+  sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  "${sudo[@]}" apt-get update
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y clang-14 libclang-rt-14-dev
+fi
+
+# --- Build.
+cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_COMPILER=clang++-14 -DCBCS_FUZZ=ON >/dev/null
+ninja -C "$build" -j"$build_jobs" cbcs_fuzzers
+
+if [ $# -gt 0 ]; then
+  targets=("$@")
+else
+  mapfile -t targets < <(cd "$here/corpus" && ls -1)
+fi
+
+# --- Fuzz, one target after the other, one process each (-jobs=1 -workers=1).
+found=()
+for name in "${targets[@]}"; do
+  binary=$build/fuzz/fuzz_$name
+  seeds=$here/corpus/$name
+  [ -x "$binary" ] || { echo "run.sh: no fuzz target $name" >&2; exit 2; }
+  [ -d "$seeds" ] || { echo "run.sh: no seed corpus $seeds" >&2; exit 2; }
+  work=$build/fuzz-corpus/$name
+  artifacts=$build/fuzz-artifacts/$name
+  logs=$build/fuzz-logs/$name
+  mkdir -p "$work" "$artifacts" "$logs"
+  case $name in
+    job_codec | connector_config | json_problem | service_account | acmpca_driver)
+      dict=(-dict="$here/dict/json.dict") ;;
+    certificates | private_key | csr) dict=(-dict="$here/dict/pem.dict") ;;
+    *) dict=() ;;
+  esac
+  stamp=$logs/.started
+  touch "$stamp"
+  echo "== $name: ${seconds}s"
+  # With -jobs the run goes to fuzz-0.log in the current directory.
+  (cd "$logs" && rm -f fuzz-*.log &&
+    "$binary" -jobs=1 -workers=1 -max_total_time="$seconds" -max_len=8192 -timeout=10 \
+      -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/" \
+      "${dict[@]}" ${FUZZ_ARGS:-} "$work" "$seeds" >/dev/null 2>&1) || true
+  log=$logs/fuzz-0.log
+  if [ -f "$log" ]; then
+    grep -aE '^#[0-9]+.*(DONE|pulse|NEW|REDUCE)' "$log" | tail -n 1 || true
+    grep -aE '^stat::number_of_executed_units|^stat::peak_rss_mb' "$log" || true
+    grep -aE '^(==[0-9]+==ERROR|SUMMARY|fuzz property violated|.*runtime error)' "$log" || true
+  fi
+  while IFS= read -r -d '' artifact; do
+    found+=("$name: $artifact")
+  done < <(find "$artifacts" -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \
+    -o -name 'oom-*' \) -newer "$stamp" -print0 2>/dev/null)
+done
+
+if [ ${#found[@]} -gt 0 ]; then
+  echo
+  echo "run.sh: the fuzzers found ${#found[@]} input(s) that fail:"
+  printf '  %s\n' "${found[@]}"
+  echo "Keep each under tests/fuzz/crashes/<name>/ until its parser is fixed; then add it to"
+  echo "tests/fuzz/corpus/<name>/ so every test run replays it."
+  exit 1
+fi
+echo "run.sh: no new failing input"

@@ -245,6 +245,18 @@ std::string connector_runtime::escalation() const {
   return impl_->escalation;
 }
 
+caf::actor_system& connector_runtime::actor_system() { return *impl_->system; }
+
+caf::actor connector_runtime::router_handle() const {
+  return caf::actor_cast<caf::actor>(impl_->router);
+}
+
+std::shared_ptr<io_runner> connector_runtime::io() {
+  std::lock_guard lock(impl_->mutex);
+  if (!impl_->io) impl_->io = make_io_runner();
+  return impl_->io;
+}
+
 void connector_runtime::stop() {
   auto& m = *impl_;
   if (m.stopped) return;

@@ -18,6 +18,11 @@ namespace cbcs::config {
 class vault;
 }
 
+namespace caf {
+class actor_system;
+class actor;
+}  // namespace caf
+
 namespace cbcs::actors {
 
 class http_transport;
@@ -62,6 +67,14 @@ class connector_runtime {
   std::string escalation() const;
   // Flushes the trace and journal, stops every actor.
   void stop();
+
+  // For actors that join the job path from outside (the SCM session in
+  // actors/scm): the actor system, the router as an untyped handle (cast it
+  // to router_actor), and the shared I/O thread, started on first use.
+  // Stop such actors before stop().
+  caf::actor_system& actor_system();
+  caf::actor router_handle() const;
+  std::shared_ptr<io_runner> io();
 
  private:
   struct impl;

@@ -45,6 +45,7 @@ class io_runner {
 };
 
 std::shared_ptr<io_runner> make_io_runner() { return std::make_shared<io_runner>(); }
+net::io_context& io_context_of(io_runner& runner) { return runner.context(); }
 
 namespace {
 

@@ -10,6 +10,10 @@
 
 #include "actors/http/http_transport.hpp"
 
+namespace boost::asio {
+class io_context;
+}
+
 namespace cbcs::actors {
 
 // A manual HTTP proxy; disabled means direct connections.
@@ -40,6 +44,8 @@ struct http_client_settings {
 // One event loop thread shared by every client of the process.
 class io_runner;
 std::shared_ptr<io_runner> make_io_runner();
+// Its event loop, for the other Asio clients on that thread (the SCM session).
+boost::asio::io_context& io_context_of(io_runner& runner);
 
 class http_client final : public http_transport {
  public:

@@ -1,0 +1,839 @@
+#include "actors/scm/scm_session.hpp"
+
+#include <unistd.h>
+
+#include <caf/actor_system.hpp>
+#include <caf/send.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+#include <algorithm>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <random>
+#include <unordered_map>
+#include <unordered_set>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include "actors/connector_runtime.hpp"
+#include "actors/messages.hpp"
+#include "actors/scm/session_policy.hpp"
+#include "actors/scm/ws_client.hpp"
+#include "config/atomic_file.hpp"
+#include "config/journal.hpp"
+#include "crypto/certificate_authority.hpp"
+#include "crypto/pem.hpp"
+
+namespace cbcs::actors {
+namespace {
+
+namespace scm = protocol::scm;
+namespace ca = protocol::ca;
+namespace pol = scm_policy;
+using pol::link_state;
+using namespace std::chrono_literals;
+using sys_clock = std::chrono::system_clock;
+
+using ws_open_atom = caf::atom_constant<caf::atom("wsopen")>;
+using ws_frame_atom = caf::atom_constant<caf::atom("wsframe")>;
+using ws_closed_atom = caf::atom_constant<caf::atom("wsclosed")>;
+using tick_atom = caf::atom_constant<caf::atom("scmtick")>;
+
+// result_atom first: the session is also a result_sink for the router.
+using session_actor =
+    caf::typed_actor<caf::reacts_to<result_atom, job_result>,
+                     caf::reacts_to<ws_open_atom, std::uint64_t>,
+                     caf::reacts_to<ws_frame_atom, std::uint64_t, std::string, int>,
+                     caf::reacts_to<ws_closed_atom, std::uint64_t, std::string>,
+                     caf::reacts_to<tick_atom>, caf::reacts_to<drain_atom>>;
+
+constexpr auto tick_every = 20ms;
+
+std::int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(sys_clock::now().time_since_epoch())
+      .count();
+}
+
+// What the service thread waits on in stop().
+struct stop_signal {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool done = false;
+  void set() {
+    std::lock_guard lock(mutex);
+    done = true;
+    cv.notify_all();
+  }
+};
+
+struct job_entry {
+  std::string lease_id;
+  bool acked = false;  // job_ack accepted sent on this session
+};
+
+struct unacked_result {
+  ca::outcome outcome;
+  bool sent = false;
+  steady::time_point sent_at{};
+};
+
+struct session_state {
+  scm_session_options options;
+  router_actor router;
+  std::shared_ptr<io_runner> io;
+  std::shared_ptr<config::journal> journal;  // a read connection of our own
+  std::shared_ptr<stop_signal> stopped;
+  std::mt19937_64 rng{std::random_device{}()};
+
+  link_state state = link_state::waiting;
+  std::int64_t state_since_ms = now_ms();
+  std::string message;  // the last problem, one line
+  std::optional<config::connector_identity> identity;
+  std::shared_ptr<ws_connection> conn;
+  std::uint64_t gen = 0;
+  std::uint64_t seq_out = 0;
+  steady::time_point next_dial = steady::now();
+  steady::time_point deadline{};  // dial, hello or drain deadline for the current state
+  steady::time_point last_rx{};
+  steady::time_point last_hb_sent{};
+  steady::time_point ready_since{};
+  std::chrono::milliseconds hb_interval{20'000};
+  std::int64_t clock_offset_ms = 0;
+  std::optional<std::chrono::milliseconds> next_delay_override;
+  unsigned attempt = 0;
+  bool stopping = false;
+  bool deregistered = false;
+  std::string deregistered_cert;  // the certificate SCM deleted; a new one lifts it
+  bool expired_logged = false;
+  steady::time_point last_not_registered_log{};
+
+  // Jobs this process runs for SCM, until their result leaves.
+  std::unordered_map<std::string, job_entry> jobs;
+  std::vector<std::string> awaiting_journal;  // submitted, job_ack waits for the journal
+  // Results not yet acknowledged, in journal order for sending.
+  std::unordered_map<std::string, unacked_result> results;
+  std::deque<std::string> result_order;
+  std::unordered_map<std::string, steady::time_point> recently_acked;
+  steady::time_point last_rescan{};
+  std::size_t results_in_flight = 0;
+
+  // Identity renewal.
+  std::optional<std::string> renewal_key_pem;
+  steady::time_point renewal_sent_at{};
+  steady::time_point next_renewal_attempt{};
+
+  pol::malformed_limit malformed;
+  std::int64_t last_heartbeat_ms = 0;
+  std::int64_t connected_since_ms = 0;
+  std::uint64_t jobs_received = 0, results_sent = 0, results_acked = 0;
+  steady::time_point last_status_write{};
+
+  static inline const char* name = "scm_session";
+};
+
+using self_ptr = session_actor::stateful_pointer<session_state>;
+
+double uniform(session_state& st) { return std::uniform_real_distribution<double>(0, 1)(st.rng); }
+
+void log(self_ptr self, const std::string& line) {
+  if (self->state.options.log) self->state.options.log(line);
+}
+
+void write_status(self_ptr self) {
+  auto& st = self->state;
+  st.last_status_write = steady::now();
+  pol::status_record r{.state = pol::to_string(st.state),
+                       .connector_id = st.identity ? st.identity->connector_id : std::string{},
+                       .session_url = st.identity ? st.identity->session_url : std::string{},
+                       .pid = static_cast<std::int64_t>(::getpid()),
+                       .updated_at_ms = now_ms(),
+                       .since_ms = st.state_since_ms,
+                       .last_heartbeat_ms = st.last_heartbeat_ms,
+                       .connected_since_ms = st.connected_since_ms,
+                       .jobs_received = st.jobs_received,
+                       .results_sent = st.results_sent,
+                       .results_acked = st.results_acked,
+                       .message = st.message};
+  try {
+    config::write_file_atomic(st.options.data_dir / "scm_status.json", pol::encode_status(r));
+  } catch (const std::exception& e) {
+    log(self, fmt::format("cannot write the status file: {}", e.what()));
+  }
+}
+
+void set_state(self_ptr self, link_state s, std::string message = {}) {
+  auto& st = self->state;
+  if (st.state != s) {
+    st.state = s;
+    st.state_since_ms = now_ms();
+  }
+  if (!message.empty()) st.message = std::move(message);
+  write_status(self);
+}
+
+template <class Msg>
+void send_frame(self_ptr self, Msg m) {
+  auto& st = self->state;
+  if (!st.conn) return;
+  m.seq = ++st.seq_out;
+  st.conn->send(scm::encode(m));
+}
+
+void send_error(self_ptr self, std::string_view code, std::string message,
+                std::optional<std::uint64_t> ref_seq = std::nullopt, std::string job_id = {}) {
+  scm::error_msg e;
+  e.code = std::string(code);
+  e.message = std::move(message);
+  e.ref_seq = ref_seq;
+  e.job_id = std::move(job_id);
+  send_frame(self, std::move(e));
+}
+
+bool link_up(self_ptr self) {
+  auto s = self->state.state;
+  return s == link_state::ready || s == link_state::draining;
+}
+
+// --- results
+
+void send_result(self_ptr self, const std::string& id, unacked_result& r) {
+  scm::result_msg m;
+  m.job_id = id;
+  m.outcome = r.outcome;
+  m.seq = self->state.seq_out + 1;
+  auto text = scm::encode(m);
+  if (text.size() > scm::max_frame_bytes) {
+    // Never send more than a frame holds: SCM gets a failure it can read.
+    m.outcome = ca::outcome::failed(ca::error_class::internal, "the result is larger than 1 MiB");
+  }
+  send_frame(self, std::move(m));
+  if (!r.sent) ++self->state.results_in_flight;
+  r.sent = true;
+  r.sent_at = steady::now();
+  ++self->state.results_sent;
+}
+
+// Sends waiting results, at most max_unacked_results unacknowledged at once.
+void pump_results(self_ptr self) {
+  auto& st = self->state;
+  if (!link_up(self)) return;
+  auto now = steady::now();
+  for (auto it = st.result_order.begin(); it != st.result_order.end();) {
+    auto r = st.results.find(*it);
+    if (r == st.results.end()) {
+      it = st.result_order.erase(it);
+      continue;
+    }
+    if (!r->second.sent) {
+      if (st.results_in_flight >= pol::max_unacked_results) break;
+      send_result(self, r->first, r->second);
+    } else if (now - r->second.sent_at >= pol::result_ack_timeout) {
+      send_result(self, r->first, r->second);  // no ack within 60 s: once more
+    }
+    ++it;
+  }
+}
+
+void add_result(self_ptr self, const std::string& id, ca::outcome o) {
+  auto& st = self->state;
+  if (st.results.count(id) || st.recently_acked.count(id)) return;
+  st.results.emplace(id, unacked_result{std::move(o)});
+  st.result_order.push_back(id);
+}
+
+// Picks up results journaled but not acknowledged: from before a restart,
+// from jobs the router replayed, or held while the link was down.
+void rescan_journal(self_ptr self) {
+  auto& st = self->state;
+  st.last_rescan = steady::now();
+  try {
+    for (auto& e : st.journal->unacknowledged_results()) {
+      if (!e.result || e.result->what == ca::outcome::kind::pending) continue;
+      if (st.jobs.count(e.job.id) && !st.results.count(e.job.id)) {
+        // Finished while the router's answer is still on its way; take it now.
+        st.jobs.erase(e.job.id);
+      }
+      add_result(self, e.job.id, *e.result);
+    }
+  } catch (const std::exception& ex) {
+    log(self, fmt::format("cannot read the journal: {}", ex.what()));
+  }
+}
+
+void on_result(self_ptr self, const job_result& r) {
+  auto& st = self->state;
+  if (r.outcome.what == ca::outcome::kind::pending) {
+    if (!link_up(self)) return;
+    scm::pending_msg p;
+    p.job_id = r.job_id;
+    p.next_poll_at_ms = now_ms() + r.outcome.poll_after.count();
+    p.message = r.outcome.message;
+    send_frame(self, std::move(p));
+    return;
+  }
+  // A result means the job is journaled: its job_ack may go first.
+  auto j = st.jobs.find(r.job_id);
+  if (j != st.jobs.end()) {
+    if (!j->second.acked && link_up(self)) {
+      scm::job_ack_msg a;
+      a.job_id = r.job_id;
+      a.lease_id = j->second.lease_id;
+      send_frame(self, std::move(a));
+    }
+    st.jobs.erase(j);
+  }
+  add_result(self, r.job_id, r.outcome);
+  pump_results(self);
+}
+
+void on_result_ack(self_ptr self, const std::string& id) {
+  auto& st = self->state;
+  if (auto r = st.results.find(id); r != st.results.end()) {
+    if (r->second.sent && st.results_in_flight > 0) --st.results_in_flight;
+    st.results.erase(r);
+    ++st.results_acked;
+  }
+  st.recently_acked[id] = steady::now();
+  // The router marks it acknowledged in the journal (idempotent).
+  self->send(st.router, ack_atom::value, id);
+  pump_results(self);
+}
+
+// --- jobs
+
+void refuse(self_ptr self, const scm::job_msg& j, std::string_view reason, std::string message) {
+  scm::job_ack_msg a;
+  a.job_id = j.job.id;
+  a.lease_id = j.lease_id;
+  a.accepted = false;
+  a.reason = std::string(reason);
+  a.message = std::move(message);
+  send_frame(self, std::move(a));
+}
+
+void on_job(self_ptr self, scm::job_msg& j) {
+  auto& st = self->state;
+  ++st.jobs_received;
+  const auto& id = j.job.id;
+  if (st.state == link_state::draining) return refuse(self, j, scm::refusal::draining, {});
+  // A job we already have: acknowledge again, never run twice.
+  if (auto it = st.jobs.find(id); it != st.jobs.end()) {
+    it->second.lease_id = j.lease_id;
+    if (it->second.acked) {
+      scm::job_ack_msg a;
+      a.job_id = id;
+      a.lease_id = j.lease_id;
+      send_frame(self, std::move(a));
+    }
+    return;
+  }
+  if (st.results.count(id) || st.recently_acked.count(id)) {
+    scm::job_ack_msg a;
+    a.job_id = id;
+    a.lease_id = j.lease_id;
+    send_frame(self, std::move(a));
+    if (auto r = st.results.find(id); r != st.results.end())
+      send_result(self, id, r->second);  // the result again, as §6 asks
+    return;
+  }
+  bool known_backend = false;
+  for (const auto& b : st.options.backends) known_backend |= b.name == j.job.backend;
+  if (!known_backend)
+    return refuse(self, j, scm::refusal::unknown_backend,
+                  fmt::format("no backend named '{}' on this connector", j.job.backend));
+  if (j.lease_expires_at_ms > 0 && j.lease_expires_at_ms < now_ms() + st.clock_offset_ms)
+    return refuse(self, j, scm::refusal::lease_expired, {});
+  if (st.jobs.size() >= st.options.max_jobs_in_flight)
+    return refuse(self, j, scm::refusal::busy,
+                  fmt::format("{} jobs in flight on this connector", st.jobs.size()));
+  st.jobs.emplace(id, job_entry{j.lease_id, false});
+  st.awaiting_journal.push_back(id);
+  // One-way, with ourselves as the sink: no request().then() per job (design §3).
+  self->send(st.router, submit_atom::value,
+             job_ticket{std::move(j.job), steady::now() + std::chrono::minutes(10), {}},
+             caf::actor_cast<result_sink>(self));
+}
+
+// job_ack accepted goes out only once the router has journaled the job.
+void ack_journaled_jobs(self_ptr self) {
+  auto& st = self->state;
+  if (st.awaiting_journal.empty()) return;
+  std::vector<std::string> still;
+  for (auto& id : st.awaiting_journal) {
+    auto j = st.jobs.find(id);
+    if (j == st.jobs.end() || j->second.acked) continue;
+    bool journaled = false;
+    try {
+      journaled = st.journal->find(id).has_value();
+    } catch (const std::exception&) {
+    }
+    if (!journaled) {
+      still.push_back(id);
+      continue;
+    }
+    j->second.acked = true;
+    if (link_up(self)) {
+      scm::job_ack_msg a;
+      a.job_id = id;
+      a.lease_id = j->second.lease_id;
+      send_frame(self, std::move(a));
+    }
+  }
+  st.awaiting_journal = std::move(still);
+}
+
+// --- identity renewal
+
+void maybe_renew(self_ptr self) {
+  auto& st = self->state;
+  if (st.state != link_state::ready || st.stopping || !st.identity) return;
+  auto now = steady::now();
+  if (st.renewal_key_pem) {
+    if (now - st.renewal_sent_at < pol::identity_timeout) return;
+    st.renewal_key_pem.reset();
+    st.next_renewal_attempt = now + std::chrono::duration_cast<steady::duration>(
+                                        pol::renewal_retry * (0.9 + 0.2 * uniform(st)));
+    log(self, "no answer to the certificate renewal; trying again in about an hour");
+    return;
+  }
+  if (now < st.next_renewal_attempt) return;
+  try {
+    auto v = config::validity_of(st.identity->certificate_pem);
+    if (sys_clock::now() < pol::renewal_time(v.not_before, v.not_after)) return;
+    auto key = crypto::generate_key("ecdsa-p256");
+    scm::renew_identity_msg m;
+    m.csr_pem = crypto::create_csr(key.get(), st.identity->connector_id, {});
+    st.renewal_key_pem = crypto::private_key_to_pem(key.get());
+    st.renewal_sent_at = now;
+    send_frame(self, std::move(m));
+    log(self, "renewing the connector certificate");
+  } catch (const std::exception& e) {
+    st.next_renewal_attempt = now + pol::renewal_retry;
+    log(self, fmt::format("cannot prepare the certificate renewal: {}", e.what()));
+  }
+}
+
+void on_identity(self_ptr self, const scm::identity_msg& m) {
+  auto& st = self->state;
+  if (!st.renewal_key_pem || !st.identity) {
+    log(self, "SCM sent an identity that was not asked for; ignored");
+    return;
+  }
+  auto key_pem = *std::exchange(st.renewal_key_pem, std::nullopt);
+  try {
+    auto certs = crypto::parse_certificates(m.certificate_pem);
+    auto key = crypto::parse_private_key(key_pem);
+    if (!crypto::key_matches_certificate(key.get(), certs.front().get()))
+      throw std::runtime_error("the certificate is not for the new key");
+    if (config::common_name_of(m.certificate_pem) != st.identity->connector_id)
+      throw std::runtime_error("the certificate does not name this connector");
+    auto next = *st.identity;
+    next.certificate_pem = m.certificate_pem;
+    next.chain_pem = m.chain_pem;
+    next.key_pem = key_pem;
+    next.registered_at = now_ms() / 1000;
+    st.options.store_identity(next);
+    st.identity = std::move(next);
+    auto v = config::validity_of(m.certificate_pem);
+    log(self, fmt::format("certificate renewed; valid until {:%Y-%m-%d %H:%M} UTC",
+                          std::chrono::floor<std::chrono::seconds>(v.not_after)));
+  } catch (const std::exception& e) {
+    st.next_renewal_attempt = steady::now() + pol::renewal_retry;
+    log(self, fmt::format("renewed certificate refused: {}", e.what()));
+  }
+}
+
+// --- the link
+
+void enter_ready(self_ptr self, const scm::hello_ack_msg& m) {
+  auto& st = self->state;
+  st.hb_interval = pol::heartbeat_interval(m.heartbeat_interval_ms);
+  st.clock_offset_ms = m.server_time_ms - now_ms();
+  st.ready_since = steady::now();
+  st.last_hb_sent = steady::now();
+  st.connected_since_ms = now_ms();
+  st.message.clear();
+  set_state(self, link_state::ready);
+  log(self, fmt::format("session ready as connector {} (heartbeat every {} ms)",
+                        st.identity->connector_id, st.hb_interval.count()));
+  // Store-and-forward: everything unacknowledged, in journal order, again.
+  for (auto& [id, r] : st.results) r.sent = false;
+  st.results_in_flight = 0;
+  st.result_order.clear();
+  std::vector<std::string> earlier;
+  for (auto& [id, r] : st.results) earlier.push_back(id);
+  rescan_journal(self);
+  // rescan_journal appended journal order; keep results the journal did not list too.
+  for (auto& id : earlier)
+    if (std::find(st.result_order.begin(), st.result_order.end(), id) == st.result_order.end())
+      st.result_order.push_back(id);
+  pump_results(self);
+}
+
+void close_link(self_ptr self) {
+  if (self->state.conn) self->state.conn->close();
+}
+
+void start_drain(self_ptr self, bool send_bye) {
+  auto& st = self->state;
+  if (send_bye) {
+    scm::bye_msg b;
+    b.reason = std::string(scm::bye_reason::shutdown);
+    b.message = "the connector service is stopping";
+    send_frame(self, std::move(b));
+  }
+  st.deadline = steady::now() + pol::drain_timeout;
+  set_state(self, link_state::draining);
+}
+
+void on_frame(self_ptr self, const std::string& text, ws_frame_kind kind) {
+  auto& st = self->state;
+  st.last_rx = steady::now();
+  if (kind == ws_frame_kind::too_large)
+    return send_error(self, scm::error_code::too_large, "frame larger than 1 MiB");
+  auto malformed = [&](std::string message, std::optional<std::uint64_t> ref) {
+    send_error(self, scm::error_code::malformed, std::move(message), ref);
+    if (st.malformed.record(steady::now())) {
+      log(self, "more than 10 malformed frames within 60 s; closing the session");
+      scm::bye_msg b;
+      b.reason = std::string(scm::bye_reason::protocol_error);
+      b.message = "too many malformed frames";
+      send_frame(self, std::move(b));
+      close_link(self);
+    }
+  };
+  if (kind == ws_frame_kind::binary) return malformed("binary frames are not used", std::nullopt);
+  scm::message msg;
+  try {
+    msg = scm::decode(text);
+  } catch (const scm::scm_protocol_error& e) {
+    if (e.type() == "error") return;  // never answer an error with an error
+    if (e.kind() == scm::error_kind::unsupported_type)
+      return send_error(self, scm::error_code::unsupported_type, e.what(), e.seq());
+    if (e.kind() == scm::error_kind::too_large)
+      return send_error(self, scm::error_code::too_large, e.what(), e.seq());
+    return malformed(e.what(), e.seq());
+  }
+  auto seq = scm::seq_of(msg);
+  auto out_of_state = [&] {
+    send_error(self, scm::error_code::out_of_state,
+               fmt::format("{} is not expected now", scm::type_of(msg)), seq);
+  };
+  if (st.state == link_state::hello_sent) {
+    if (auto* ack = std::get_if<scm::hello_ack_msg>(&msg)) {
+      if (ack->protocol < 1 || ack->protocol > scm::protocol_version) {
+        log(self, "SCM chose a protocol version this connector does not speak");
+        st.next_delay_override = pol::backoff_cap;
+        return close_link(self);
+      }
+      return enter_ready(self, *ack);
+    }
+    if (auto* e = std::get_if<scm::error_msg>(&msg)) {
+      log(self, fmt::format("SCM refused the hello: {} {}", e->code, e->message));
+      if (e->code == scm::error_code::unsupported_protocol)
+        st.next_delay_override = pol::backoff_cap;
+      return;
+    }
+    if (auto* b = std::get_if<scm::bye_msg>(&msg)) {
+      log(self,
+          fmt::format("SCM said bye before the session was ready: {} {}", b->reason, b->message));
+      if (b->reconnect_after_ms > 0)
+        st.next_delay_override = pol::bye_delay(b->reconnect_after_ms, uniform(st));
+      if (b->reason == scm::bye_reason::deregistered) {
+        st.deregistered = true;
+        st.deregistered_cert = st.identity ? st.identity->certificate_pem : std::string{};
+      }
+      return close_link(self);
+    }
+    return out_of_state();
+  }
+  if (!link_up(self)) return;
+  std::visit(
+      [&](auto& m) {
+        using T = std::decay_t<decltype(m)>;
+        if constexpr (std::is_same_v<T, scm::heartbeat_msg>) {
+          scm::heartbeat_ack_msg a;
+          a.ack = m.seq;
+          a.time_ms = now_ms();
+          send_frame(self, std::move(a));
+          st.last_heartbeat_ms = now_ms();
+        } else if constexpr (std::is_same_v<T, scm::heartbeat_ack_msg>) {
+          st.last_heartbeat_ms = now_ms();
+          if (steady::now() - st.last_status_write > 5s) write_status(self);
+        } else if constexpr (std::is_same_v<T, scm::job_msg>) {
+          on_job(self, m);
+        } else if constexpr (std::is_same_v<T, scm::result_ack_msg>) {
+          on_result_ack(self, m.job_id);
+        } else if constexpr (std::is_same_v<T, scm::identity_msg>) {
+          on_identity(self, m);
+        } else if constexpr (std::is_same_v<T, scm::error_msg>) {
+          log(self, fmt::format("SCM reported {}: {}{}", m.code, m.message,
+                                m.job_id.empty() ? "" : " (job " + m.job_id + ")"));
+          if (m.code == scm::error_code::unknown_job && !m.job_id.empty()) {
+            // SCM will never acknowledge it: stop resending, here and after restarts.
+            on_result_ack(self, m.job_id);
+          } else if (m.code == scm::error_code::renewal_refused) {
+            st.renewal_key_pem.reset();
+            st.next_renewal_attempt =
+                steady::now() + std::chrono::duration_cast<steady::duration>(
+                                    pol::renewal_retry * (0.9 + 0.2 * uniform(st)));
+          }
+        } else if constexpr (std::is_same_v<T, scm::bye_msg>) {
+          log(self, fmt::format("SCM said bye ({}{}{})", m.reason, m.message.empty() ? "" : ": ",
+                                m.message));
+          if (m.reconnect_after_ms > 0)
+            st.next_delay_override = pol::bye_delay(m.reconnect_after_ms, uniform(st));
+          if (m.reason == scm::bye_reason::deregistered) {
+            st.deregistered = true;
+            st.deregistered_cert = st.identity ? st.identity->certificate_pem : std::string{};
+          }
+          if (st.state != link_state::draining) start_drain(self, false);
+        } else {
+          out_of_state();  // hello_ack again, or a connector-to-SCM type
+        }
+      },
+      msg);
+}
+
+void dial(self_ptr self) {
+  auto& st = self->state;
+  std::optional<config::connector_identity> id;
+  try {
+    id = st.options.load_identity();
+  } catch (const std::exception& e) {
+    st.next_dial = steady::now() + pol::identity_check_interval;
+    log(self, e.what());
+    return set_state(self, link_state::not_registered, e.what());
+  }
+  if (!id) {
+    st.next_dial = steady::now() + 5s;
+    if (steady::now() - st.last_not_registered_log > pol::identity_check_interval) {
+      st.last_not_registered_log = steady::now();
+      log(self, "not registered with SCM yet: run cbcs register -token T");
+    }
+    if (st.state != link_state::not_registered)
+      set_state(self, link_state::not_registered, "not registered: run cbcs register -token T");
+    return;
+  }
+  if (st.deregistered) {
+    if (id->certificate_pem == st.deregistered_cert) {
+      st.next_dial = steady::now() + pol::identity_check_interval;
+      return set_state(self, link_state::deregistered,
+                       "SCM deleted this connector; register again: cbcs register -token T -force");
+    }
+    st.deregistered = false;
+  }
+  config::certificate_validity validity;
+  try {
+    validity = config::validity_of(id->certificate_pem);
+  } catch (const std::exception&) {
+    st.next_dial = steady::now() + pol::identity_check_interval;
+    return set_state(self, link_state::not_registered,
+                     "the stored certificate is unreadable; register again: cbcs register -token "
+                     "T -force");
+  }
+  if (sys_clock::now() >= validity.not_after) {
+    st.next_dial = steady::now() + pol::identity_check_interval;
+    std::string text =
+        "the connector certificate has expired; get a restore token from SCM and run "
+        "cbcs register -token T -force";
+    if (!st.expired_logged) log(self, text);
+    st.expired_logged = true;
+    st.identity = std::move(id);
+    return set_state(self, link_state::certificate_expired, text);
+  }
+  st.expired_logged = false;
+  st.identity = std::move(id);
+  ws_settings ws{.url = st.identity->session_url,
+                 .trust_pem = st.identity->scm_ca_pem,
+                 .cert_chain_pem = st.identity->certificate_pem + st.identity->chain_pem,
+                 .key_pem = st.identity->key_pem,
+                 .proxy = st.options.proxy};
+  auto gen = ++st.gen;
+  auto handle = caf::actor_cast<session_actor>(self);
+  ws_events events{.opened = [handle, gen] { caf::anon_send(handle, ws_open_atom::value, gen); },
+                   .frame =
+                       [handle, gen](std::string text, ws_frame_kind kind) {
+                         caf::anon_send(handle, ws_frame_atom::value, gen, std::move(text),
+                                        static_cast<int>(kind));
+                       },
+                   .closed =
+                       [handle, gen](std::string reason) {
+                         caf::anon_send(handle, ws_closed_atom::value, gen, std::move(reason));
+                       }};
+  try {
+    st.conn = ws_connection::dial(st.io, std::move(ws), std::move(events));
+  } catch (const std::exception& e) {
+    st.next_dial = steady::now() + pol::identity_check_interval;
+    log(self, fmt::format("cannot dial SCM: {}", e.what()));
+    return set_state(self, link_state::waiting, e.what());
+  }
+  st.seq_out = 0;
+  st.deadline = steady::now() + pol::dial_timeout;
+  set_state(self, link_state::connecting);
+}
+
+void on_closed(self_ptr self, const std::string& reason) {
+  auto& st = self->state;
+  st.conn.reset();
+  bool was_ready = st.state == link_state::ready || st.state == link_state::draining;
+  if (was_ready && steady::now() - st.ready_since >= pol::backoff_reset_after) st.attempt = 0;
+  // Unacknowledged results stay; they go again on the next session.
+  for (auto& [id, r] : st.results) r.sent = false;
+  st.results_in_flight = 0;
+  st.renewal_key_pem.reset();
+  // Jobs not yet acknowledged: SCM leases them again; the router still runs them.
+  for (auto& [id, j] : st.jobs) j.acked = false;
+  st.connected_since_ms = 0;
+  if (st.stopping) {
+    set_state(self, link_state::stopped, "");
+    st.stopped->set();
+    return;
+  }
+  auto delay = st.next_delay_override.value_or(pol::backoff_delay(st.attempt++, uniform(st)));
+  st.next_delay_override.reset();
+  st.next_dial = steady::now() + delay;
+  log(self, fmt::format("session closed: {}; next attempt in {} ms", reason, delay.count()));
+  set_state(self, link_state::waiting, reason);
+}
+
+void on_tick(self_ptr self) {
+  auto& st = self->state;
+  auto now = steady::now();
+  switch (st.state) {
+    case link_state::not_registered:
+    case link_state::waiting:
+    case link_state::certificate_expired:
+    case link_state::deregistered:
+    case link_state::closed:
+      if (st.stopping) {
+        set_state(self, link_state::stopped);
+        st.stopped->set();
+        return;
+      }
+      if (now >= st.next_dial) dial(self);
+      break;
+    case link_state::connecting:
+      if (now >= st.deadline && st.conn) st.conn->abort();
+      break;
+    case link_state::hello_sent:
+      if (now >= st.deadline && st.conn) {
+        log(self, "no hello_ack within 15 s");
+        st.conn->abort();
+      }
+      break;
+    case link_state::ready:
+    case link_state::draining:
+      if (now - st.last_rx > 3 * st.hb_interval && st.conn) {
+        log(self, "dead link: nothing received for three heartbeat intervals");
+        st.conn->abort();
+        break;
+      }
+      if (now - st.last_hb_sent >= st.hb_interval) {
+        st.last_hb_sent = now;
+        scm::heartbeat_msg h;
+        h.time_ms = now_ms();
+        send_frame(self, std::move(h));
+      }
+      ack_journaled_jobs(self);
+      if (now - st.last_rescan > 5s) rescan_journal(self);
+      pump_results(self);
+      maybe_renew(self);
+      if (st.state == link_state::draining) {
+        bool done = st.results.empty() && (!st.stopping || st.jobs.empty());
+        if ((done || now >= st.deadline) && st.conn) {
+          st.deadline = now + 1h;  // close once
+          close_link(self);
+        }
+      }
+      break;
+    case link_state::stopped:
+      return;
+  }
+  // Forget acked ids after a while; the journal remembers them for duplicates.
+  if (st.recently_acked.size() > 100'000) st.recently_acked.clear();
+  self->delayed_send(self, tick_every, tick_atom::value);
+}
+
+session_actor::behavior_type session(self_ptr self, scm_session_options options,
+                                     router_actor router, std::shared_ptr<io_runner> io,
+                                     std::shared_ptr<stop_signal> stopped) {
+  auto& st = self->state;
+  st.options = std::move(options);
+  st.router = std::move(router);
+  st.io = std::move(io);
+  st.stopped = std::move(stopped);
+  st.journal = std::make_shared<config::journal>(st.options.data_dir / "journal.db", false);
+  self->send(self, tick_atom::value);
+  return {
+      [self](result_atom, const job_result& r) { on_result(self, r); },
+      [self](ws_open_atom, std::uint64_t gen) {
+        auto& st = self->state;
+        if (gen != st.gen || st.state != link_state::connecting) return;
+        scm::hello_msg h;
+        h.connector_id = st.identity->connector_id;
+        h.version = st.options.version;
+        h.backends = st.options.backends;
+        st.last_rx = steady::now();
+        st.deadline = steady::now() + pol::hello_timeout;
+        send_frame(self, std::move(h));
+        set_state(self, link_state::hello_sent);
+      },
+      [self](ws_frame_atom, std::uint64_t gen, const std::string& text, int kind) {
+        if (gen != self->state.gen || !self->state.conn) return;
+        on_frame(self, text, static_cast<ws_frame_kind>(kind));
+      },
+      [self](ws_closed_atom, std::uint64_t gen, const std::string& reason) {
+        if (gen != self->state.gen) return;
+        on_closed(self, reason);
+      },
+      [self](tick_atom) { on_tick(self); },
+      [self](drain_atom) {
+        auto& st = self->state;
+        if (st.stopping) return;
+        st.stopping = true;
+        if (link_up(self)) {
+          if (st.state == link_state::ready) start_drain(self, true);
+        } else if (st.conn) {
+          st.conn->abort();  // not ready yet: nothing to drain
+        }
+      },
+  };
+}
+
+}  // namespace
+
+struct scm_service::impl {
+  session_actor actor;
+  std::shared_ptr<stop_signal> stopped = std::make_shared<stop_signal>();
+  bool stop_called = false;
+};
+
+scm_service::scm_service(connector_runtime& runtime, scm_session_options options)
+    : impl_(std::make_unique<impl>()) {
+  auto router = caf::actor_cast<router_actor>(runtime.router_handle());
+  // Detached: it reads the journal, which may wait on the router's commits.
+  impl_->actor = runtime.actor_system().spawn<caf::detached>(session, std::move(options), router,
+                                                             runtime.io(), impl_->stopped);
+}
+
+scm_service::~scm_service() { stop(); }
+
+void scm_service::stop() {
+  auto& m = *impl_;
+  if (m.stop_called) return;
+  m.stop_called = true;
+  caf::anon_send(m.actor, drain_atom::value);
+  {
+    std::unique_lock lock(m.stopped->mutex);
+    // Drain is 5 s; the close handshake has its own 5 s.
+    m.stopped->cv.wait_for(lock, 15s, [&] { return m.stopped->done; });
+  }
+  caf::anon_send_exit(m.actor, caf::exit_reason::user_shutdown);
+  m.actor = nullptr;
+}
+
+}  // namespace cbcs::actors

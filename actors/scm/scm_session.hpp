@@ -1,0 +1,56 @@
+#pragma once
+// The connector's session with SCM (protocol/scm/PROTOCOL.md §3-§8) behind a
+// CAF-free interface: dials, says hello, keeps heartbeats, turns job frames
+// into submissions to the router, sends results until SCM acknowledges them,
+// renews the client certificate, and reconnects with full-jitter back-off.
+// The actor itself lives in scm_session.cpp; its socket in ws_client.cpp.
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "actors/http/http_client.hpp"
+#include "config/identity.hpp"
+#include "protocol/scm/messages.hpp"
+
+namespace cbcs::actors {
+
+class connector_runtime;
+
+struct scm_session_options {
+  std::filesystem::path data_dir;  // journal.db (read), scm_status.json (written)
+  std::string version;             // hello.version
+  std::vector<protocol::scm::backend_info> backends;
+  proxy_settings proxy;
+  // Read afresh before every dial: `cbcs register -force` replaces it while
+  // the service runs. nullopt: not registered.
+  std::function<std::optional<config::connector_identity>()> load_identity;
+  // Seals a renewed identity (key and certificate in one step).
+  std::function<void(const config::connector_identity&)> store_identity;
+  // One line for the service log; never given a secret.
+  std::function<void(const std::string&)> log;
+  std::size_t max_jobs_in_flight = 10'000;  // more: job_ack busy
+};
+
+class scm_service {
+ public:
+  // Spawns the session actor on the runtime's actor system; it starts dialing.
+  scm_service(connector_runtime& runtime, scm_session_options options);
+  ~scm_service();
+  scm_service(const scm_service&) = delete;
+  scm_service& operator=(const scm_service&) = delete;
+
+  // Stops taking jobs, says bye, sends the results it has and waits for
+  // their acks (at most a few seconds), closes the WebSocket, stops the
+  // actor. Blocks until done. Idempotent.
+  void stop();
+
+ private:
+  struct impl;
+  std::unique_ptr<impl> impl_;
+};
+
+}  // namespace cbcs::actors

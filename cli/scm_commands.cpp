@@ -1,0 +1,485 @@
+// cbcs register | run | status: the connector's side of the SCM link
+// (protocol/scm/PROTOCOL.md): registration over HTTPS with an installation
+// token, the long-running session, and what state it is in.
+
+#include <signal.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <cctype>
+#include <cerrno>
+
+#include <chrono>
+#include <fstream>
+#include <future>
+#include <iostream>
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include "actors/http/http_client.hpp"
+#include "actors/scm/scm_session.hpp"
+#include "actors/scm/server_chain.hpp"
+#include "actors/scm/session_policy.hpp"
+#include "cli/command.hpp"
+#include "cli/errors.hpp"
+#include "cli/runtime_session.hpp"
+#include "cli/workspace.hpp"
+#include "config/atomic_file.hpp"
+#include "config/config_error.hpp"
+#include "config/identity.hpp"
+#include "crypto/certificate_authority.hpp"
+#include "crypto/pem.hpp"
+#include "protocol/common/json_writer.hpp"
+#include "protocol/scm/installation_token.hpp"
+#include "protocol/scm/messages.hpp"
+
+namespace cbcs::cli {
+namespace {
+
+namespace scm = protocol::scm;
+using namespace std::chrono_literals;
+
+constexpr auto registration_timeout = 30s;
+
+// The configured proxy, its password unsealed. Every outbound connection
+// takes it, registration included.
+actors::proxy_settings proxy_of(const config::connector_config& cfg, const config::vault& vault) {
+  actors::proxy_settings p;
+  if (!cfg.proxy.manual) return p;
+  p.enabled = true;
+  p.host = cfg.proxy.address;
+  p.port = static_cast<std::uint16_t>(cfg.proxy.port);
+  p.user = cfg.proxy.user;
+  if (!cfg.proxy.password_record.empty()) {
+    auto pw = vault.get(cfg.proxy.password_record);
+    if (!pw)
+      throw operation_error(
+          "the proxy password is missing from the vault (set it again: cbcs proxy set)");
+    p.password = *pw;
+  }
+  return p;
+}
+
+std::string host_name() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
+  return buf;
+}
+
+std::string os_version() {
+  std::ifstream in("/etc/os-release");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.starts_with("PRETTY_NAME=")) continue;
+    auto v = line.substr(12);
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    return v;
+  }
+  struct utsname u {};
+  if (::uname(&u) == 0) return fmt::format("{} {}", u.sysname, u.release);
+  return {};
+}
+
+std::string read_token(const po::variables_map& vm) {
+  auto t = optional_string(vm, "token");
+  if (!t) throw usage_error("register: missing required option -token");
+  if (*t != "-") return *t;
+  // Read from standard input: the token stays out of the process list.
+  std::string line;
+  if (!std::getline(std::cin, line))
+    throw usage_error("register: option -token: '-' given but standard input is empty");
+  return line;
+}
+
+// Why registration failed, in one line, from SCM's error reply.
+std::string registration_failure(const protocol::ca::http_response& res) {
+  try {
+    auto e = scm::decode_registration_error(res.body);
+    if (e.code == scm::registration_code::token_used)
+      return "SCM refused the token: it was already used (ask SCM for a new installation token)";
+    if (e.code == scm::registration_code::token_expired)
+      return "SCM refused the token: it has expired (ask SCM for a new installation token)";
+    if (e.code == scm::registration_code::token_unknown)
+      return "SCM refused the token: unknown token (copy it again, or ask SCM for a new one)";
+    return fmt::format("SCM refused the registration ({}, HTTP {}): {}", e.code, res.status,
+                       e.message);
+  } catch (const std::exception&) {
+    return fmt::format("SCM answered the registration with HTTP {} and no readable error",
+                       res.status);
+  }
+}
+
+// The trust for the registration call: -scm-cacert, else the certificate in
+// the server's own chain whose fingerprint the token pins, else system roots.
+actors::tls_settings registration_trust(const scm::installation_token& token,
+                                        const scm::endpoint& ep,
+                                        const std::optional<std::string>& cacert_file,
+                                        const actors::proxy_settings& proxy) {
+  actors::tls_settings tls;
+  if (cacert_file) {
+    std::string pem;
+    try {
+      pem = config::read_file(*cacert_file, 1 << 20);
+      crypto::parse_certificates(pem);
+    } catch (const std::exception& e) {
+      throw operation_error(fmt::format("option -scm-cacert: {}", e.what()));
+    }
+    tls.extra_roots_pem = pem;
+    tls.system_roots = false;
+    return tls;
+  }
+  if (token.ca_sha256.empty()) return tls;  // the token pins nothing: system roots
+  std::vector<std::string> chain;
+  try {
+    chain = actors::fetch_server_chain(ep.host, ep.port, proxy, 15s);
+  } catch (const std::exception& e) {
+    throw operation_error(fmt::format("cannot reach SCM at {}: {}", token.scm, e.what()));
+  }
+  for (const auto& pem : chain) {
+    auto certs = crypto::parse_certificates(pem);
+    unsigned char* der = nullptr;
+    int n = i2d_X509(certs.front().get(), &der);
+    if (n <= 0) continue;
+    auto fp = scm::certificate_fingerprint(crypto::byte_view(der, static_cast<std::size_t>(n)));
+    OPENSSL_free(der);
+    if (fp == token.ca_sha256) {
+      tls.extra_roots_pem = pem;
+      tls.system_roots = false;
+      return tls;
+    }
+  }
+  throw operation_error(fmt::format(
+      "tls: SCM at {} did not present the CA certificate the token pins (sha256 {}...); "
+      "refusing to register",
+      token.scm, token.ca_sha256.substr(0, 16)));
+}
+
+po::options_description register_options(const args_t&) {
+  po::options_description desc("Options");
+  desc.add_options()  //
+      ("token", po::value<std::string>()->value_name("TOKEN"),
+       "the installation (or restore) token from SCM; - reads it from standard input")  //
+      ("force", po::bool_switch(), "replace an existing identity (restore)")            //
+      ("scm", po::value<std::string>()->value_name("URL"),
+       "SCM's https origin instead of the token's")  //
+      ("scm-cacert", po::value<std::string>()->value_name("FILE"),
+       "trust only the CA certificates in FILE for SCM instead of the token's pin");
+  add_common_options(desc);
+  return desc;
+}
+
+int run_register(const po::variables_map& vm, const args_t&) {
+  auto token_text = read_token(vm);
+  bool force = vm["force"].as<bool>();
+  scm::installation_token token;
+  try {
+    token = scm::parse_installation_token(token_text);
+    check_not_expired(token, std::chrono::system_clock::now());
+  } catch (const scm::token_error& e) {
+    throw operation_error(fmt::format("option -token: {}", e.what()));
+  }
+  if (auto url = optional_string(vm, "scm")) {
+    auto ep = scm::parse_endpoint(*url);
+    if (!ep || ep->scheme != "https" || ep->target != "/")
+      throw usage_error("register: option -scm: must be an origin such as https://scm.example.com");
+    token.scm = *url;
+    while (token.scm.ends_with('/')) token.scm.pop_back();
+  }
+  auto ep = scm::parse_endpoint(token.scm);
+  if (!ep) throw operation_error("option -token: its SCM address is not an https origin");
+
+  workspace ws(vm);
+  auto cfg = ws.load_config();
+  {
+    auto existing = config::read_identity_file(config::identity_file(ws.dir()));
+    if (existing && !force)
+      throw operation_error(fmt::format(
+          "already registered as connector {} with {}; use -force to replace the identity",
+          existing->connector_id, existing->scm_url));
+  }
+  actors::proxy_settings proxy;
+  {
+    auto vault = ws.open_vault();
+    proxy = proxy_of(cfg, *vault);
+  }
+
+  auto tls = registration_trust(token, *ep, optional_string(vm, "scm-cacert"), proxy);
+
+  // The key never leaves the connector; SCM sets the subject itself.
+  auto key = crypto::generate_key("ecdsa-p256");
+  auto key_pem = crypto::private_key_to_pem(key.get());
+  auto hostname = host_name();
+  scm::registration_request req{.token = std::string(token_text),
+                                .csr_pem = crypto::create_csr(key.get(), "cbcs-connector", {}),
+                                .hostname = hostname,
+                                .os = "linux",
+                                .os_version = os_version(),
+                                .version = CBCS_VERSION};
+  // Trim like the parser did: the token text goes to SCM as issued.
+  while (!req.token.empty() && std::isspace(static_cast<unsigned char>(req.token.back())))
+    req.token.pop_back();
+  while (!req.token.empty() && std::isspace(static_cast<unsigned char>(req.token.front())))
+    req.token.erase(req.token.begin());
+
+  actors::http_client_settings hs;
+  hs.tls = tls;
+  hs.proxy = proxy;
+  hs.request_timeout = registration_timeout;
+  protocol::ca::http_response res;
+  std::string transport_error;
+  {
+    auto io = actors::make_io_runner();
+    actors::http_client client(io, hs);
+    std::promise<std::pair<protocol::ca::http_response, std::string>> done;
+    auto fut = done.get_future();
+    protocol::ca::http_request http_req;
+    http_req.method = "POST";
+    http_req.url = token.registration_url();
+    http_req.headers.push_back({"Content-Type", "application/json"});
+    http_req.headers.push_back({"Accept", "application/json"});
+    http_req.body = scm::encode(req);
+    client.send(http_req, [&done](protocol::ca::http_response r, std::string err) {
+      done.set_value({std::move(r), std::move(err)});
+    });
+    if (fut.wait_for(registration_timeout + 15s) != std::future_status::ready)
+      throw operation_error(fmt::format("no answer from SCM at {}", token.scm));
+    std::tie(res, transport_error) = fut.get();
+  }
+  if (!transport_error.empty())
+    throw operation_error(
+        fmt::format("cannot register with SCM at {}: {}", token.scm, transport_error));
+  if (res.status != 200) throw operation_error(registration_failure(res));
+
+  scm::registration_response reply;
+  try {
+    reply = scm::decode_registration_response(res.body);
+  } catch (const std::exception& e) {
+    throw operation_error(fmt::format("SCM's registration reply is unreadable: {}", e.what()));
+  }
+  config::connector_identity id{
+      .connector_id = reply.connector_id,
+      .scm_url = token.scm,
+      .session_url = reply.session_url,
+      .scm_ca_pem = reply.scm_ca_pem,
+      .certificate_pem = reply.certificate_pem,
+      .chain_pem = reply.chain_pem,
+      .group = reply.group,
+      .registered_at = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count(),
+      .key_pem = key_pem};
+  // Check everything before writing anything.
+  try {
+    auto certs = crypto::parse_certificates(reply.certificate_pem);
+    if (!crypto::key_matches_certificate(key.get(), certs.front().get()))
+      throw std::runtime_error("the certificate is not for the key this connector sent");
+    crypto::parse_certificates(reply.scm_ca_pem);
+    auto session = scm::parse_endpoint(reply.session_url);
+    if (!session || session->scheme != "wss")
+      throw std::runtime_error("the session URL is not a wss:// URL");
+  } catch (const std::exception& e) {
+    throw operation_error(fmt::format("SCM's registration reply is unusable: {}", e.what()));
+  }
+
+  {
+    config::data_dir_lock lock(ws.dir());
+    auto existing = config::read_identity_file(config::identity_file(ws.dir()));
+    if (existing && !force)
+      throw operation_error(fmt::format(
+          "already registered as connector {} with {}; use -force to replace the identity",
+          existing->connector_id, existing->scm_url));
+    auto vault = ws.open_vault();
+    config::save_identity(ws.dir(), *vault, id);
+  }
+  auto validity = config::validity_of(id.certificate_pem);
+  fmt::print("registered as connector {} with {} (certificate valid until {:%Y-%m-%d %H:%M} UTC)\n",
+             id.connector_id, id.scm_url,
+             std::chrono::floor<std::chrono::seconds>(validity.not_after));
+  fmt::print("start the session with: cbcs run\n");
+  return exit_ok;
+}
+
+void log_line(const std::string& line) {
+  auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+  fmt::print(stderr, "{:%Y-%m-%dT%H:%M:%S}Z cbcs: {}\n", now, line);
+}
+
+po::options_description run_options(const args_t&) {
+  po::options_description desc("Options");
+  add_common_options(desc);
+  return desc;
+}
+
+int run_service(const po::variables_map& vm, const args_t&) {
+  // Block the stop signals before any thread starts, so that every thread
+  // inherits the mask and only sigwait below sees them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  workspace ws(vm);
+  auto cfg = ws.load_config();
+  actors::proxy_settings proxy;
+  {
+    auto vault = ws.open_vault();
+    proxy = proxy_of(cfg, *vault);
+    if (!config::load_identity(ws.dir(), *vault))
+      throw operation_error("not registered with SCM: run cbcs register -token T first");
+  }
+  auto session = start_runtime(ws);
+  // Jobs accepted before a crash run again; their results reach SCM as
+  // unacknowledged results.
+  session.runtime->replay();
+
+  actors::scm_session_options options;
+  options.data_dir = ws.dir().root();
+  options.version = CBCS_VERSION;
+  options.proxy = proxy;
+  for (const auto& b : cfg.backends)
+    options.backends.push_back({.name = b.name, .type = b.type, .state = scm::health::healthy});
+  auto root = ws.dir().root();
+  options.load_identity = [root]() {
+    workspace w(root);
+    auto v = w.open_vault();
+    return config::load_identity(w.dir(), *v);
+  };
+  options.store_identity = [root](const config::connector_identity& id) {
+    workspace w(root);
+    config::data_dir_lock lock(w.dir());
+    auto v = w.open_vault();  // fresh: another command may have changed it
+    config::save_identity(w.dir(), *v, id);
+  };
+  options.log = log_line;
+  log_line(fmt::format("cbcs {} starting; data directory {}", CBCS_VERSION, root.string()));
+  actors::scm_service service(*session.runtime, std::move(options));
+
+  int sig = 0;
+  while (sigwait(&stop_signals, &sig) != 0) {
+  }
+  log_line(fmt::format("{} received; draining the session", sig == SIGINT ? "SIGINT" : "SIGTERM"));
+  service.stop();
+  session.runtime->stop();
+  log_line("stopped");
+  return exit_ok;
+}
+
+po::options_description status_options(const args_t&) {
+  po::options_description desc("Options");
+  desc.add_options()("json", po::bool_switch(), "print JSON");
+  add_common_options(desc);
+  return desc;
+}
+
+std::string format_ms(std::int64_t ms) {
+  if (ms <= 0) return "-";
+  auto tp = std::chrono::system_clock::time_point(std::chrono::milliseconds(ms));
+  return fmt::format("{:%Y-%m-%d %H:%M:%S} UTC", std::chrono::floor<std::chrono::seconds>(tp));
+}
+
+int run_status(const po::variables_map& vm, const args_t&) {
+  workspace ws(vm);
+  auto cfg = ws.load_config();
+  auto id = config::read_identity_file(config::identity_file(ws.dir()));
+  std::optional<config::certificate_validity> validity;
+  if (id) {
+    try {
+      validity = config::validity_of(id->certificate_pem);
+    } catch (const std::exception&) {
+    }
+  }
+  auto now = std::chrono::system_clock::now();
+  bool expired = validity && now >= validity->not_after;
+
+  std::optional<actors::scm_policy::status_record> st;
+  bool running = false;
+  try {
+    auto file = ws.dir().root() / "scm_status.json";
+    std::error_code ec;
+    if (std::filesystem::exists(file, ec))
+      st = actors::scm_policy::decode_status(config::read_file(file));
+  } catch (const std::exception&) {
+  }
+  if (st && st->pid > 0 && st->state != "stopped")
+    running = ::kill(static_cast<pid_t>(st->pid), 0) == 0 || errno == EPERM;
+  std::string connection = !running ? "not running" : st->state;
+
+  auto to_ms = [](std::chrono::system_clock::time_point t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  };
+  if (vm["json"].as<bool>()) {
+    protocol::json_writer w;
+    w.begin_object()
+        .member("version", std::string(CBCS_VERSION))
+        .member("registered", id.has_value());
+    if (id) {
+      w.member("connector_id", id->connector_id)
+          .member("scm_url", id->scm_url)
+          .member("session_url", id->session_url);
+      if (!id->group.empty()) w.member("group", id->group);
+    }
+    if (validity)
+      w.member("certificate_not_after_ms", static_cast<std::int64_t>(to_ms(validity->not_after)))
+          .member("certificate_expired", expired);
+    w.member("service_running", running).member("connection", connection);
+    if (running) {
+      w.member("since_ms", st->since_ms)
+          .member("last_heartbeat_ms", st->last_heartbeat_ms)
+          .member("jobs_received", st->jobs_received)
+          .member("results_sent", st->results_sent)
+          .member("results_acked", st->results_acked);
+      if (!st->message.empty()) w.member("message", st->message);
+    }
+    w.key("backends").begin_array();
+    for (const auto& b : cfg.backends)
+      w.begin_object().member("name", b.name).member("type", b.type).end_object();
+    w.end_array().end_object();
+    fmt::print("{}\n", w.str());
+    return exit_ok;
+  }
+  fmt::print("version:          {}\n", CBCS_VERSION);
+  if (!id) {
+    fmt::print("registration:     not registered (run cbcs register -token T)\n");
+  } else {
+    fmt::print("registration:     registered\n");
+    fmt::print("connector id:     {}\n", id->connector_id);
+    fmt::print("SCM:              {}\n", id->scm_url);
+    fmt::print("session URL:      {}\n", id->session_url);
+    if (!id->group.empty()) fmt::print("group:            {}\n", id->group);
+    if (validity)
+      fmt::print("certificate:      valid until {}{}\n", format_ms(to_ms(validity->not_after)),
+                 expired
+                     ? " - EXPIRED: get a restore token from SCM and run cbcs register -token T "
+                       "-force"
+                     : "");
+  }
+  fmt::print("connection:       {}\n", connection);
+  if (running) {
+    fmt::print("  since:          {}\n", format_ms(st->since_ms));
+    fmt::print("  last heartbeat: {}\n", format_ms(st->last_heartbeat_ms));
+    fmt::print("  jobs received:  {}, results sent {}, acknowledged {}\n", st->jobs_received,
+               st->results_sent, st->results_acked);
+    if (!st->message.empty()) fmt::print("  note:           {}\n", st->message);
+  }
+  fmt::print("backends:         {}\n", cfg.backends.empty() ? "none" : "");
+  for (const auto& b : cfg.backends) fmt::print("  {} ({})\n", b.name, b.type);
+  return exit_ok;
+}
+
+}  // namespace
+
+std::vector<command> scm_commands() {
+  return {
+      {"register", "register this connector with SCM using an installation token",
+       "-token TOKEN [-force] [-scm URL] [-scm-cacert FILE]", "cbcs register -token cbcs1.eyJ...",
+       register_options, run_register},
+      {"run", "run the connector: keep the session with SCM until SIGINT or SIGTERM", "",
+       "cbcs run", run_options, run_service},
+      {"status", "show registration, the session with SCM and the backends", "[--json]",
+       "cbcs status --json", status_options, run_status},
+  };
+}
+
+}  // namespace cbcs::cli

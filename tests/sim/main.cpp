@@ -1,0 +1,18 @@
+// cbcs-sim: simulators of the services cbcs talks to, one sub-command each,
+// for the integration tests. Everything listens on 127.0.0.1 only.
+
+#include <fmt/format.h>
+
+#include <string_view>
+
+namespace cbcs::sim::scm {
+int run(int argc, char** argv);
+}
+
+int main(int argc, char** argv) {
+  std::string_view command = argc > 1 ? argv[1] : "";
+  // The sub-command sees only its own arguments.
+  if (command == "scm") return cbcs::sim::scm::run(argc - 2, argv + 2);
+  fmt::print(stderr, "usage: cbcs-sim scm --state-dir DIR [options]  (scm: the SCM link)\n");
+  return 2;
+}

@@ -27,6 +27,7 @@ std::vector<command> backend_commands();
 std::vector<command> demo_commands();
 std::vector<command> job_commands();
 std::vector<command> trace_commands();
+std::vector<command> proxy_commands();
 std::vector<command> scm_commands();
 
 }  // namespace cbcs::cli

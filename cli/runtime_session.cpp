@@ -10,11 +10,29 @@
 
 namespace cbcs::cli {
 
+actors::proxy_settings load_proxy(const config::connector_config& cfg, const config::vault& vault) {
+  actors::proxy_settings p;
+  if (!cfg.proxy.manual) return p;
+  p.enabled = true;
+  p.host = cfg.proxy.address;
+  p.port = static_cast<std::uint16_t>(cfg.proxy.port);
+  p.user = cfg.proxy.user;
+  if (!cfg.proxy.password_record.empty()) {
+    auto password = vault.get(cfg.proxy.password_record);
+    if (!password)
+      throw operation_error(
+          "the proxy password is missing from the vault (run cbcs proxy set again)");
+    p.password = *password;
+  }
+  return p;
+}
+
 runtime_session start_runtime(const workspace& ws) {
   runtime_session s;
   s.vault = ws.open_vault();
   actors::runtime_options options{
       .data_dir = ws.dir().root(), .config = ws.load_config(), .vault = s.vault.get()};
+  options.proxy = load_proxy(options.config, *s.vault);
   try {
     s.runtime = std::make_unique<actors::connector_runtime>(std::move(options));
   } catch (const config::config_error&) {

@@ -16,6 +16,9 @@ struct runtime_session {
 
 runtime_session start_runtime(const workspace& ws);
 
+// The configured proxy with its password unsealed (disabled for direct).
+actors::proxy_settings load_proxy(const config::connector_config& cfg, const config::vault& vault);
+
 // "30d", "12h", "90m", "45s"; a bare number is days. Throws usage_error.
 std::int64_t parse_duration_seconds(const std::string& text, const std::string& option);
 

@@ -87,6 +87,24 @@ connector_config parse_config(std::string_view text, const std::filesystem::path
         file.string(), version, config_schema_version));
 
   connector_config out;
+  dom::element proxy;
+  if (!top["proxy"].get(proxy)) {
+    dom::object obj;
+    if (proxy.get_object().get(obj)) ctx.fail("\"proxy\" must be an object");
+    auto type = ctx.string_at(obj, "type", "proxy");
+    if (type != "direct" && type != "manual") ctx.fail("proxy: \"type\" must be direct or manual");
+    out.proxy.manual = type == "manual";
+    if (out.proxy.manual) {
+      out.proxy.address = ctx.string_at(obj, "address", "proxy");
+      int64_t port = 0;
+      if (obj["port"].get_int64().get(port) || port < 1 || port > 65535)
+        ctx.fail("proxy: \"port\" must be a number from 1 to 65535");
+      out.proxy.port = static_cast<int>(port);
+      std::string_view v;
+      if (!obj["user"].get_string().get(v)) out.proxy.user = std::string(v);
+      if (!obj["password_record"].get_string().get(v)) out.proxy.password_record = std::string(v);
+    }
+  }
   dom::element backends;
   if (!top["backends"].get(backends)) {
     dom::array list;
@@ -126,6 +144,15 @@ std::string serialize_config(const connector_config& config) {
   };
   w.begin_object();
   w.member("schema_version", config.schema_version);
+  w.key("proxy").begin_object();
+  w.member("type", config.proxy.manual ? "manual" : "direct");
+  if (config.proxy.manual) {
+    w.member("address", config.proxy.address).member("port", config.proxy.port);
+    if (!config.proxy.user.empty()) w.member("user", config.proxy.user);
+    if (!config.proxy.password_record.empty())
+      w.member("password_record", config.proxy.password_record);
+  }
+  w.end_object();
   w.key("backends").begin_array();
   for (const auto& b : config.backends) {
     w.begin_object();

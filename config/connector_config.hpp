@@ -22,9 +22,23 @@ struct backend_definition {
   string_map summaries;  // option -> non-secret description of a sealed file
 };
 
+// How every outbound connection leaves the machine. Maps one-to-one onto the
+// installer properties PROXY_TYPE (0 direct, 1 manual), PROXY_ADDR,
+// PROXY_PORT, PROXY_USER and PROXY_PASSWORD (the password lives in the vault).
+struct proxy_config {
+  bool manual = false;
+  std::string address;
+  int port = 0;
+  std::string user;
+  std::string password_record;  // vault record; empty when there is no password
+};
+
+inline constexpr std::string_view proxy_password_record = "proxy/password";
+
 struct connector_config {
   int schema_version = config_schema_version;
   std::vector<backend_definition> backends;
+  proxy_config proxy;
 
   const backend_definition* find_backend(std::string_view name) const;
 };

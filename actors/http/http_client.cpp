@@ -231,8 +231,10 @@ class exchange : public std::enable_shared_from_this<exchange> {
     if (ec)
       return fail(fmt::format("proxy: bad reply from {} to CONNECT: {}", peer(), describe(ec)));
     auto status = connect_parser_->get().result_int();
-    if (status == 407)
-      return fail(fmt::format("proxy-auth: proxy authentication failed at {} (407)", peer()));
+    // 407 is the standard answer; some proxies (tinyproxy) send 401 to CONNECT.
+    if (status == 407 || status == 401)
+      return fail(
+          fmt::format("proxy-auth: proxy authentication failed at {} ({})", peer(), status));
     if (status < 200 || status > 299)
       return fail(fmt::format("proxy: {} refused CONNECT to {}:{} with status {}", peer(),
                               url_.host, url_.port, status));

@@ -90,6 +90,20 @@ class Moto:
             CertificateChain=root.public_bytes(pem))
         return arn
 
+    def issue_tokens(self):
+        """The IdempotencyToken of every IssueCertificate for our CA, in order."""
+        tokens = []
+        with open(self.recording) as fh:
+            for line in fh:
+                entry = json.loads(line)
+                headers = {k.lower(): v for k, v in entry["headers"].items()}
+                body = entry.get("body", "")
+                if entry.get("body_encoded"):
+                    body = base64.b64decode(body).decode("utf-8", "replace")
+                if headers.get("x-amz-target") == "ACMPrivateCA.IssueCertificate" and self.ca_arn in body:
+                    tokens.append(json.loads(body).get("IdempotencyToken"))
+        return tokens
+
     def issued_count(self):
         count = 0
         with open(self.recording) as fh:

@@ -1,0 +1,201 @@
+// cbcs proxy set | show | test: how every outbound connection leaves the
+// machine (direct, or a manual HTTP proxy with optional Basic credentials).
+
+#include <iostream>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "actors/http/connection_probe.hpp"
+#include "cli/command.hpp"
+#include "cli/errors.hpp"
+#include "cli/runtime_session.hpp"
+#include "config/atomic_file.hpp"
+#include "protocol/ca/common/option_checks.hpp"
+#include "protocol/common/json_writer.hpp"
+
+namespace cbcs::cli {
+namespace {
+
+constexpr std::string_view mask = "********";
+
+po::options_description set_options(const args_t&) {
+  po::options_description desc("Options");
+  desc.add_options()  //
+      ("type", po::value<std::string>()->value_name("TYPE"),
+       "direct (installer PROXY_TYPE=0) or manual (PROXY_TYPE=1)")  //
+      ("addr", po::value<std::string>()->value_name("HOST"),
+       "proxy host name or IP (PROXY_ADDR)")                                             //
+      ("port", po::value<std::string>()->value_name("PORT"), "proxy port (PROXY_PORT)")  //
+      ("user", po::value<std::string>()->value_name("USER"),
+       "user for Basic authentication (PROXY_USER)")  //
+      ("password", po::value<std::string>()->value_name("PASSWORD"),
+       "its password, sealed in the vault (PROXY_PASSWORD); '-' reads it from standard input");
+  add_common_options(desc);
+  return desc;
+}
+
+bool valid_host(std::string_view h) {
+  if (h.empty() || h.size() > 253) return false;
+  for (unsigned char c : h)
+    if (!(std::isalnum(c) || c == '-' || c == '.' || c == ':' || c == '[' || c == ']'))
+      return false;
+  return true;
+}
+
+int run_set(const po::variables_map& vm, const args_t&) {
+  auto type = optional_string(vm, "type");
+  if (!type) throw usage_error("proxy set: missing required option -type (direct or manual)");
+  bool manual = *type == "manual" || *type == "1";
+  if (!manual && *type != "direct" && *type != "0")
+    throw usage_error(fmt::format("proxy set: option -type: '{}' is not direct or manual", *type));
+  auto addr = optional_string(vm, "addr");
+  auto port_text = optional_string(vm, "port");
+  auto user = optional_string(vm, "user");
+  auto password = optional_string(vm, "password");
+  config::proxy_config proxy{.manual = manual};
+  if (!manual) {
+    if (addr || port_text || user || password)
+      throw usage_error("proxy set: -addr, -port, -user and -password go with -type manual");
+  } else {
+    if (!addr) throw usage_error("proxy set: missing required option -addr for -type manual");
+    if (!port_text) throw usage_error("proxy set: missing required option -port for -type manual");
+    if (!valid_host(*addr))
+      throw usage_error("proxy set: option -addr: must be a host name or IP address");
+    if (!protocol::ca::check_positive_count(*port_text).empty() || std::stol(*port_text) > 65535)
+      throw usage_error("proxy set: option -port: must be a number from 1 to 65535");
+    if (password && !user) throw usage_error("proxy set: -password needs -user");
+    if (user && !protocol::ca::check_token_text(*user).empty())
+      throw usage_error("proxy set: option -user: must be printable ASCII without spaces");
+    proxy.address = *addr;
+    proxy.port = static_cast<int>(std::stol(*port_text));
+    proxy.user = user.value_or("");
+  }
+  if (password && *password == "-") {
+    std::string line;
+    if (!std::getline(std::cin, line))
+      throw usage_error("proxy set: option -password: '-' given but standard input is empty");
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    password = line;
+  }
+
+  workspace ws(vm);
+  config::data_dir_lock lock(ws.dir());
+  auto cfg = ws.load_config();
+  auto vault = ws.open_vault();
+  std::string record(config::proxy_password_record);
+  if (password && !password->empty()) {
+    vault->put(record, *password);
+    proxy.password_record = record;
+  } else {
+    vault->erase(record);
+  }
+  vault->save();
+  cfg.proxy = proxy;
+  ws.save_config(cfg);
+  if (manual)
+    fmt::print("proxy set: manual {}:{}{}\n", proxy.address, proxy.port,
+               proxy.user.empty() ? "" : fmt::format(" as {} (password sealed)", proxy.user));
+  else
+    fmt::print("proxy set: direct connections\n");
+  return exit_ok;
+}
+
+po::options_description show_options(const args_t&) {
+  po::options_description desc("Options");
+  desc.add_options()("json", po::bool_switch(), "print JSON");
+  add_common_options(desc);
+  return desc;
+}
+
+int run_show(const po::variables_map& vm, const args_t&) {
+  workspace ws(vm);
+  auto p = ws.load_config().proxy;
+  if (vm["json"].as<bool>()) {
+    protocol::json_writer w;
+    w.begin_object().member("type", p.manual ? "manual" : "direct");
+    if (p.manual) {
+      w.member("address", p.address).member("port", p.port).member("user", p.user);
+      w.member("password", p.password_record.empty() ? "" : std::string(mask));
+    }
+    w.end_object();
+    fmt::print("{}\n", w.str());
+    return exit_ok;
+  }
+  if (!p.manual) {
+    fmt::print("type:     direct\n");
+    return exit_ok;
+  }
+  fmt::print("type:     manual\naddress:  {}\nport:     {}\nuser:     {}\npassword: {}\n",
+             p.address, p.port, p.user.empty() ? "(none)" : p.user,
+             p.password_record.empty() ? "(none)" : std::string(mask) + " (sealed)");
+  return exit_ok;
+}
+
+po::options_description test_options(const args_t&) {
+  po::options_description desc("Options");
+  desc.add_options()("target", po::value<std::string>()->value_name("URL"),
+                     "URL to reach (default: the registered SCM)");
+  desc.add_options()("cacert", po::value<std::string>()->value_name("FILE"),
+                     "extra trusted roots for the target (PEM)");
+  add_common_options(desc);
+  return desc;
+}
+
+// The registered SCM's URL, when the connector has an identity.
+std::optional<std::string> registered_scm(const workspace& ws) {
+  auto file = ws.dir().root() / "identity.json";
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return std::nullopt;
+  simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  if (parser.parse(config::read_file(file)).get(doc)) return std::nullopt;
+  std::string_view url;
+  if (doc["scm_url"].get_string().get(url)) return std::nullopt;
+  return std::string(url);
+}
+
+int run_test(const po::variables_map& vm, const args_t&) {
+  workspace ws(vm);
+  auto target = optional_string(vm, "target");
+  if (!target) target = registered_scm(ws);
+  if (!target)
+    throw usage_error("proxy test: no -target given and the connector is not registered");
+  auto cfg = ws.load_config();
+  auto vault = ws.open_vault();
+  auto proxy = load_proxy(cfg, *vault);
+  actors::tls_settings tls;
+  if (auto cacert = optional_string(vm, "cacert")) tls.extra_roots_pem = config::read_file(*cacert);
+  fmt::print("testing {} {}\n", *target,
+             proxy.enabled ? fmt::format("through proxy {}:{}{}", proxy.host, proxy.port,
+                                         proxy.user.empty() ? "" : " as " + proxy.user)
+                           : std::string("directly"));
+  auto result = actors::probe_connection(*target, proxy, tls);
+  for (const auto& s : result.steps)
+    fmt::print("  {:<4} {:<16} {:>9.1f} ms  {}\n", s.ok ? "ok" : "FAIL", s.name, s.ms, s.detail);
+  if (result.ok) {
+    fmt::print("verdict: {} is reachable{}\n", *target, proxy.enabled ? " through the proxy" : "");
+    return exit_ok;
+  }
+  const auto& failed = result.steps.back();
+  fmt::print("verdict: failed at {}: {}\n", failed.name, failed.detail);
+  return exit_failed;
+}
+
+}  // namespace
+
+std::vector<command> proxy_commands() {
+  return {
+      {"proxy set", "connect directly, or through a manual HTTP proxy with credentials",
+       "-type direct | -type manual -addr HOST -port PORT [-user U -password P]",
+       "cbcs proxy set -type manual -addr proxy.corp.example -port 3128 -user cbcs -password -",
+       set_options, run_set},
+      {"proxy show", "show the proxy settings, password masked", "[--json]", "cbcs proxy show",
+       show_options, run_show},
+      {"proxy test", "test each step of the path to a URL (DNS, TCP, CONNECT, TLS, HTTP)",
+       "[-target URL]", "cbcs proxy test -target https://acm-pca.eu-west-1.amazonaws.com/",
+       test_options, run_test},
+  };
+}
+
+}  // namespace cbcs::cli

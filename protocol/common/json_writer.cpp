@@ -4,9 +4,51 @@
 
 namespace cbcs::protocol {
 
+utf8_sequence next_utf8(std::string_view s) {
+  auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
+  unsigned char lead = byte(0);
+  if (lead < 0x80) return {1, true};
+  // Expected length and the range of the second byte, which is narrower than
+  // 80..BF after E0, ED, F0 and F4 to exclude overlong forms, surrogates and
+  // code points above U+10FFFF.
+  std::size_t need = 0;
+  unsigned char lo = 0x80;
+  unsigned char hi = 0xBF;
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    need = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    need = 3;
+    if (lead == 0xE0) lo = 0xA0;
+    if (lead == 0xED) hi = 0x9F;
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    need = 4;
+    if (lead == 0xF0) lo = 0x90;
+    if (lead == 0xF4) hi = 0x8F;
+  } else {
+    return {1, false};  // a continuation byte, C0, C1 or F5..FF
+  }
+  std::size_t i = 1;
+  for (; i < need && i < s.size(); ++i) {
+    unsigned char c = byte(i);
+    if (c < (i == 1 ? lo : 0x80) || c > (i == 1 ? hi : 0xBF)) return {i, false};
+  }
+  return {i, i == need};
+}
+
 void append_json_string(std::string& out, std::string_view s) {
   out += '"';
-  for (unsigned char c : s) {
+  for (std::size_t i = 0; i < s.size();) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      auto seq = next_utf8(s.substr(i));
+      if (seq.valid)
+        out.append(s.substr(i, seq.length));
+      else
+        out += utf8_replacement;
+      i += seq.length;
+      continue;
+    }
+    ++i;
     switch (c) {
       case '"':
         out += "\\\"";
@@ -30,11 +72,10 @@ void append_json_string(std::string& out, std::string_view s) {
         out += "\\f";
         break;
       default:
-        if (c < 0x20) {
+        if (c < 0x20)
           out += fmt::format("\\u{:04x}", c);
-        } else {
+        else
           out += static_cast<char>(c);
-        }
     }
   }
   out += '"';

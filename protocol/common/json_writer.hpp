@@ -48,7 +48,22 @@ class json_writer {
   bool after_key_ = false;
 };
 
-// Appends s to out as a JSON string literal, quotes included.
+// Appends s to out as a JSON string literal, quotes included. The result is
+// always valid UTF-8: each invalid or truncated sequence in s becomes U+FFFD,
+// because s may hold whatever bytes a remote service sent.
 void append_json_string(std::string& out, std::string_view s);
+
+// The UTF-8 sequence at the start of a non-empty s: its length in bytes and
+// whether it encodes a character (RFC 3629: no overlong forms, no surrogates,
+// nothing above U+10FFFF). When it does not, length is the maximal subpart
+// that one U+FFFD replaces (Unicode's recommended practice), at least 1.
+struct utf8_sequence {
+  std::size_t length;
+  bool valid;
+};
+utf8_sequence next_utf8(std::string_view s);
+
+// The UTF-8 encoding of U+FFFD REPLACEMENT CHARACTER.
+inline constexpr std::string_view utf8_replacement = "\xEF\xBF\xBD";
 
 }  // namespace cbcs::protocol

@@ -12,16 +12,20 @@
 //
 // Every outcome must survive the journal (to_json, then outcome_from_json),
 // and its message must be one line without the secret key or session token
-// (driver.hpp: "one line, no secrets"). Codes and reports are the service's
+// (driver.hpp: "one line, no secrets") and valid UTF-8; a backend code is an
+// identifier of at most 128 characters. Codes and reports are the service's
 // own data and are not checked for echoes.
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <chrono>
 #include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
+
+#include <simdjson.h>
 
 #include "fuzz_check.hpp"
 #include "protocol/ca/acmpca/acmpca_driver.hpp"
@@ -128,6 +132,15 @@ void check_outcome(const ca::outcome& o) {
   fuzz::check(!carries_secret(o.message), "an outcome message carries a credential", o.message);
   for (unsigned char c : o.message)
     fuzz::check(c >= 0x20 && c != 0x7f, "an outcome message is not one line", o.message);
+  // Checked here, not only through the journal, which repairs bad UTF-8.
+  fuzz::check(simdjson::validate_utf8(o.message), "an outcome message is not UTF-8", o.message);
+  fuzz::check(o.backend_code.size() <= 128 &&
+                  std::all_of(o.backend_code.begin(), o.backend_code.end(),
+                              [](char c) {
+                                return std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+                                       c == '.' || c == '-';
+                              }),
+              "a backend code is not an identifier", o.backend_code);
   // The journal stores every outcome as JSON and reads it back after a restart.
   auto json = ca::to_json(o);
   try {

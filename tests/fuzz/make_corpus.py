@@ -281,6 +281,20 @@ def acmpca_seeds(cert_pem):
                 "<Message>The security token is invalid.</Message></Error></ErrorResponse>"))
     seed("not_json.bin", b"0", (b"0", "<html>gateway</html>"))
 
+    # Former crashes/ findings, fixed; kept byte for byte so they replay.
+    fixed = {
+        "json_message_cut_in_utf8.bin":
+            b'06{"__type": "ValidationException", "message": "' + b"a" * 511 + b'\xc3\xa9"}',
+        "xml_message_not_utf8.bin":
+            b"06<Error><Code>ValidationException</Code><Message>bad \xc3( byte</Message></Error>",
+        "code_not_one_line.bin": b"06<Error><Code>Bad\nCode</Code></Error>",
+        "retry_after_overflow.bin": b"0]99999999999999999",
+        "describe_status_echoes_session_token.bin":
+            b'00{"CertificateAuthority":{"Status":"FwoGZXIvYXdzEXAMPLESESSIONTOKENfuzz0123456789"}}',
+    }
+    for name, data in fixed.items():
+        write("acmpca_driver", name, data)
+
 
 def main():
     if shutil.which("openssl") is None:

@@ -10,6 +10,7 @@
 #include "crypto/sigv4.hpp"
 #include "protocol/ca/acmpca/acmpca_driver.hpp"
 #include "protocol/ca/acmpca/acmpca_type.hpp"
+#include "protocol/ca/job_codec.hpp"
 #include "protocol/common/json_writer.hpp"
 #include "test_pki.hpp"
 
@@ -730,6 +731,110 @@ TEST_SUITE("acmpca_driver") {
     CHECK(o.message.find(secret) == std::string::npos);
     CHECK(o.message.find("FwoGZXIvYXdzEXAMPLETOKEN") == std::string::npos);
     CHECK(o.message.find("[redacted]") != std::string::npos);
+  }
+
+  // The reproducers in tests/fuzz/corpus/acmpca_driver/ that fuzzing found.
+  TEST_CASE("whatever bytes the service sends, messages and codes stay clean") {
+    // The journal writes every outcome as JSON and must read it back.
+    auto survives_journal = [](const ca::outcome& o) {
+      auto json = ca::to_json(o);
+      CHECK(simdjson::validate_utf8(json));
+      CHECK_NOTHROW((void)ca::outcome_from_json(json));
+      CHECK(simdjson::validate_utf8(o.message));
+      for (unsigned char c : o.message) CHECK((c >= 0x20 && c != 0x7f));
+    };
+    auto classify = [](const ca::http_response& r) {
+      return acmpca::classify_error(r, "IssueCertificate");
+    };
+    SUBCASE("a long message is cut on a character boundary (json_message_cut_in_utf8)") {
+      auto o = classify(aws_error(400, "ValidationException", std::string(511, 'a') + "\xC3\xA9"));
+      CHECK(o.message.find(std::string(511, 'a') + "...") != std::string::npos);
+      survives_journal(o);
+      // A cut that falls after a whole character keeps it.
+      auto e = acmpca::parse_error(aws_error(400, "X",
+                                             std::string(510, 'a') + "\xC3\xA9"
+                                                                     "b"));
+      CHECK(e.message == std::string(510, 'a') + "\xC3\xA9...");
+    }
+    SUBCASE("an XML message that is not UTF-8 (xml_message_not_utf8)") {
+      ca::http_response xml{400,
+                            {},
+                            "<Error><Code>ValidationException</Code><Message>bad \xC3( "
+                            "\xED\xA0\x80 byte</Message></Error>"};
+      auto e = acmpca::parse_error(xml);
+      CHECK(e.message == "bad \xEF\xBF\xBD( \xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD byte");
+      survives_journal(classify(xml));
+    }
+    SUBCASE("C1 controls and Unicode line separators are line breaks too") {
+      auto e = acmpca::parse_error(aws_error(400, "X",
+                                             "a\xC2\x85"
+                                             "b\xE2\x80\xA8"
+                                             "c\xE2\x80\xA9"
+                                             "d\x7f"
+                                             "e"));
+      CHECK(e.message == "a b c d e");
+    }
+    SUBCASE("a code that is not an identifier is no code (code_not_one_line)") {
+      ca::http_response xml{400, {}, "<Error><Code>Bad\nCode</Code></Error>"};
+      auto o = classify(xml);
+      CHECK(o.backend_code.empty());
+      CHECK(o.error == ca::error_class::internal);
+      survives_journal(o);
+      ca::http_response typed{400, {{"x-amzn-ErrorType", "Evil\r\nX-Injected: yes"}}, "{}"};
+      CHECK(acmpca::parse_error(typed).code.empty());
+      CHECK(acmpca::parse_error(aws_error(400,
+                                          "Caf\xC3\xA9"
+                                          "Exception",
+                                          "m"))
+                .code.empty());
+      CHECK(acmpca::parse_error(aws_error(400, "a b", "m")).code.empty());
+      // A bad __type falls back to the header.
+      auto fallback = aws_error(400, "Bad\\tCode", "m");
+      fallback.headers.push_back({"x-amzn-ErrorType", "AccessDeniedException"});
+      CHECK(acmpca::parse_error(fallback).code == "AccessDeniedException");
+      // Identifiers are bounded.
+      auto e = acmpca::parse_error(aws_error(400, std::string(300, 'X'), "m"));
+      CHECK(e.code == std::string(128, 'X'));
+      CHECK(acmpca::parse_error(aws_error(400, "Foo.Bar-baz_1", "m")).code == "Foo.Bar-baz_1");
+    }
+    SUBCASE("Retry-After is clamped to an hour (retry_after_overflow)") {
+      auto wait = [&](std::string value) {
+        ca::http_response r{503, {{"Retry-After", std::move(value)}}, ""};
+        return classify(r).retry_after;
+      };
+      CHECK(wait("120") == 120s);
+      CHECK(wait("3600") == 3600s);
+      CHECK(wait("3601") == 3600s);
+      CHECK(wait("99999999999999999") == 3600s);
+      CHECK(wait("999999999999999999999999999999") == 3600s);
+      CHECK(wait("0") == 0ms);
+      CHECK(wait("-5") == 0ms);
+      CHECK(wait("+5") == 0ms);
+      CHECK(wait("5s") == 0ms);
+      CHECK(wait("Wed, 21 Oct 2015 07:28:00 GMT") == 0ms);
+    }
+    SUBCASE(
+        "DescribeCertificateAuthority echoes are scrubbed (describe_status_echoes_session_token)") {
+      const std::string token = "FwoGZXIvYXdzEXAMPLESESSIONTOKEN";
+      auto c = config();
+      c.secrets["sessiontoken"] = token;
+      auto d = acmpca::make_driver(c);
+      auto s = d->start(enroll_job(), "");
+      s->next(nullptr, ctx);
+      auto status = ok(R"({"CertificateAuthority":{"Status":")" + token + "\"}}");
+      auto o = out(s->next(&status, ctx));
+      CHECK(o.error == ca::error_class::rejected);
+      CHECK(o.message.find(token) == std::string::npos);
+      CHECK(o.message.find("is [redacted], not ACTIVE") != std::string::npos);
+
+      auto s2 = d->start(enroll_job(), "");
+      s2->next(nullptr, ctx);
+      auto key = ok(describe_answer(secret));
+      auto o2 = out(s2->next(&key, ctx));
+      CHECK(o2.error == ca::error_class::invalid_request);
+      CHECK(o2.message.find(secret) == std::string::npos);
+      CHECK(o2.message.find("'[redacted]'") != std::string::npos);
+    }
   }
 
   TEST_CASE("endpoints and configuration problems") {

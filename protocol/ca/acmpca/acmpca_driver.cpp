@@ -30,6 +30,11 @@ constexpr std::int64_t default_validity_days = 30;
 // ListCertificateAuthorities returns at most 100 per page; bound the walk.
 constexpr int max_list_pages = 1000;
 constexpr std::size_t max_message = 512;
+// Real AWS error codes are short identifiers; a longer one is cut.
+constexpr std::size_t max_error_code = 128;
+// A longer wait would stall the job for hours; a huge value would overflow
+// the conversion to milliseconds.
+constexpr std::int64_t max_retry_after_s = 3600;
 
 const std::array<std::string_view, 10> signing_algorithms = {
     "SHA256WITHECDSA", "SHA384WITHECDSA", "SHA512WITHECDSA", "SHA256WITHRSA", "SHA384WITHRSA",
@@ -48,17 +53,36 @@ std::string setting(const std::map<std::string, std::string, std::less<>>& m,
   return it == m.end() ? std::string{} : it->second;
 }
 
-// One line, bounded: service messages end up in SCM and in logs.
+// One line of valid UTF-8, bounded: service messages end up in SCM, in logs
+// and in the journal, and the bytes may come from a body nobody validated.
+// Control characters (C0, DEL, C1) and the Unicode line and paragraph
+// separators become spaces; invalid sequences become U+FFFD; the cut falls on
+// a character boundary.
 std::string one_line(std::string_view s) {
   std::string out;
-  for (char c : s.substr(0, std::min(s.size(), max_message))) {
-    auto u = static_cast<unsigned char>(c);
-    out += (u < 0x20 || u == 0x7f) ? ' ' : c;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto seq = next_utf8(s.substr(i));
+    if (i + seq.length > max_message) break;
+    auto ch = s.substr(i, seq.length);
+    auto u = static_cast<unsigned char>(ch[0]);
+    bool c1 = seq.valid && u == 0xC2 && static_cast<unsigned char>(ch[1]) < 0xA0;
+    bool separator = seq.valid && (ch == "\xE2\x80\xA8" || ch == "\xE2\x80\xA9");
+    if (u < 0x20 || u == 0x7f || c1 || separator)
+      out += ' ';
+    else if (!seq.valid)
+      out += utf8_replacement;
+    else
+      out += ch;
+    i += seq.length;
   }
-  if (s.size() > max_message) out += "...";
+  if (i < s.size()) out += "...";
   return out;
 }
 
+// The error code as AWS names it ("com.amazonaws.acmpca#ResourceNotFoundException:http://...")
+// reduced to the bare name. It goes into messages and backend_code, so it must
+// be an identifier: anything else is not a code we can read ("").
 std::string strip_error_code(std::string_view code) {
   if (auto colon = code.find(':'); colon != std::string_view::npos) code = code.substr(0, colon);
   if (auto hash = code.find('#'); hash != std::string_view::npos) code = code.substr(hash + 1);
@@ -66,10 +90,30 @@ std::string strip_error_code(std::string_view code) {
     code.remove_prefix(1);
   while (!code.empty() && std::isspace(static_cast<unsigned char>(code.back())))
     code.remove_suffix(1);
-  return std::string(code);
+  bool identifier = std::all_of(code.begin(), code.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '-';
+  });
+  if (!identifier) return {};
+  return std::string(code.substr(0, max_error_code));
 }
 
-std::string xml_element(std::string_view body, std::string_view tag) {
+// Retry-After in delta-seconds, clamped; nullopt when absent or not a positive
+// number (an HTTP-date is not worth honouring: the retry policy backs off anyway).
+std::optional<std::chrono::seconds> retry_after(std::string_view value) {
+  if (value.empty() ||
+      !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  std::int64_t seconds = 0;
+  auto ec = std::from_chars(value.data(), value.data() + value.size(), seconds).ec;
+  if (ec == std::errc::result_out_of_range || seconds > max_retry_after_s)
+    seconds = max_retry_after_s;
+  else if (ec != std::errc{} || seconds <= 0)
+    return std::nullopt;
+  return std::chrono::seconds(seconds);
+}
+
+std::string_view xml_element(std::string_view body, std::string_view tag) {
   std::string open = "<" + std::string(tag) + ">";
   std::string close = "</" + std::string(tag) + ">";
   auto start = body.find(open);
@@ -77,7 +121,7 @@ std::string xml_element(std::string_view body, std::string_view tag) {
   start += open.size();
   auto end = body.find(close, start);
   if (end == std::string_view::npos) return {};
-  return std::string(body.substr(start, end - start));
+  return body.substr(start, end - start);
 }
 
 std::optional<std::string> string_field(simdjson::dom::element e, std::string_view key) {
@@ -427,10 +471,11 @@ class session final : public job_session {
     if (doc["CertificateAuthority"].get(ca) || !ca.is_object())
       return internal("DescribeCertificateAuthority answer has no CertificateAuthority");
     auto status = string_field(ca, "Status").value_or("");
+    // Status and KeyAlgorithm are the service's words: scrub them like any echo.
     if (status != "ACTIVE")
       return finish(outcome::failed(
           error_class::rejected,
-          "certificate authority " + ca_arn_ + " is " + one_line(status) + ", not ACTIVE"));
+          scrub("certificate authority " + ca_arn_ + " is " + one_line(status) + ", not ACTIVE")));
     std::optional<std::string> key;
     simdjson::dom::element config;
     if (!ca["CertificateAuthorityConfiguration"].get(config))
@@ -439,8 +484,8 @@ class session final : public job_session {
     if (signing_algorithm_.empty())
       return finish(outcome::failed(
           error_class::invalid_request,
-          "cannot choose a signing algorithm for the CA's key algorithm '" +
-              one_line(key.value_or("")) + "'; set the job parameter signing_algorithm"));
+          scrub("cannot choose a signing algorithm for the CA's key algorithm '" +
+                one_line(key.value_or("")) + "'; set the job parameter signing_algorithm")));
     return issue_certificate();
   }
 
@@ -737,15 +782,17 @@ aws_error parse_error(const http_response& response) {
   if (!parser.parse(response.body.data(), response.body.size()).get(doc) && doc.is_object()) {
     out.code = strip_error_code(string_field(doc, "__type").value_or(""));
     if (out.code.empty()) out.code = strip_error_code(string_field(doc, "code").value_or(""));
-    out.message = string_field(doc, "message").value_or("");
-    if (out.message.empty()) out.message = string_field(doc, "Message").value_or("");
+    auto message = string_field(doc, "message").value_or("");
+    if (message.empty()) message = string_field(doc, "Message").value_or("");
+    out.message = one_line(message);
   } else if (response.body.find("<Code>") != std::string::npos) {
     // Query-protocol style XML, which moto answers authentication failures with.
+    // Nothing validated these bytes: the code must be an identifier and
+    // one_line() makes the message valid UTF-8.
     out.code = strip_error_code(xml_element(response.body, "Code"));
-    out.message = xml_element(response.body, "Message");
+    out.message = one_line(xml_element(response.body, "Message"));
   }
   if (out.code.empty()) out.code = strip_error_code(response.header("x-amzn-ErrorType"));
-  out.message = one_line(out.message);
   return out;
 }
 
@@ -760,11 +807,7 @@ outcome classify_error(const http_response& response, std::string_view operation
   auto failed = [&](error_class c, std::string_view fallback) {
     auto o = outcome::failed(c, describe(fallback), e.code);
     if (c == error_class::throttled || c == error_class::unavailable) {
-      auto retry = response.header("Retry-After");
-      std::int64_t seconds = 0;
-      auto [p, ec] = std::from_chars(retry.data(), retry.data() + retry.size(), seconds);
-      if (ec == std::errc{} && p == retry.data() + retry.size() && seconds > 0)
-        o.retry_after = std::chrono::seconds(seconds);
+      if (auto wait = retry_after(response.header("Retry-After"))) o.retry_after = *wait;
     }
     return o;
   };

@@ -64,6 +64,9 @@ std::string endpoint_url(const driver_config& config);
 // An AWS error answer: the code (prefix up to '#' and suffix from ':'
 // removed; from __type, code, the x-amzn-ErrorType header or an XML <Code>)
 // and the message ("message" or "Message"). Both empty when unreadable.
+// Both are safe to log whatever the body held: the code is an identifier
+// ([A-Za-z0-9_.-], at most 128 characters; "" otherwise), the message one line
+// of valid UTF-8 cut on a character boundary.
 struct aws_error {
   std::string code;
   std::string message;
@@ -71,6 +74,7 @@ struct aws_error {
 aws_error parse_error(const http_response& response);
 
 // The failed outcome for a non-2xx answer to `operation` (e.g. "IssueCertificate").
+// Retry-After (delta-seconds) is honoured up to one hour.
 outcome classify_error(const http_response& response, std::string_view operation);
 
 }  // namespace cbcs::protocol::ca::acmpca

@@ -468,6 +468,18 @@ class ScmSimTest(harness.TempDirTest):
         ws.send({"type": "heartbeat", "time_ms": 1})
         self.assertEqual(ws.recv(skip=())["type"], "heartbeat_ack")
 
+    def test_too_large_and_too_many_malformed_frames(self):
+        cid, cert_file, key_file, _ = self.registered()
+        ws = self.session(cid, cert_file, key_file)
+        big = json.dumps({"type": "heartbeat", "seq": 2, "time_ms": 1, "pad": "x" * (1 << 20)})
+        ws.send_frame(big.encode())
+        self.assertEqual(ws.recv()["code"], "too_large")
+        for _ in range(11):
+            ws.send_frame(b"[not json")
+        codes = [ws.recv() for _ in range(12)]
+        self.assertEqual([m.get("code") for m in codes[:11]], ["malformed"] * 11)
+        self.assertEqual((codes[11]["type"], codes[11]["reason"]), ("bye", "protocol_error"))
+
     def test_hello_with_another_connector_id_is_a_protocol_error(self):
         cid, cert_file, key_file, _ = self.registered()
         ws = WsClient(self.sim, cert_file, key_file)

@@ -1,6 +1,6 @@
 // The admin API of the simulated SCM: plain JSON over HTTP on loopback, for
 // tests to create connectors, submit jobs, read results, move the clock and
-// inject faults. Routes are listed in tests/sim/README.md.
+// inject faults. Routes: tests/sim/README.md.
 
 #include <simdjson.h>
 

@@ -162,9 +162,9 @@ class ws_session : public session_link, public std::enable_shared_from_this<ws_s
       msg = proto::decode(text);
     } catch (const proto::scm_protocol_error& e) {
       log("{}: bad frame: {}", connector_id_, e.what());
-      if (e.kind() == proto::error_kind::malformed) count_malformed();
       if (e.type() != proto::error_msg::type)  // never answer an error with an error
         send_error(proto::to_string(e.kind()), e.what(), e.seq());
+      if (e.kind() == proto::error_kind::malformed) count_malformed();
       return;
     }
     std::visit([this](auto& m) { on_message(m); }, msg);

@@ -1,0 +1,169 @@
+"""The SCM link end to end: `cbcs register` and `cbcs run` against the SCM
+simulator (`build/cbcs-sim scm`) on loopback, with a local CA backend."""
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import unittest
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import BUILD_DIR, CBCS, TempDirTest, cbcs, openssl, require_or_skip  # noqa: E402
+
+SIM = os.path.join(BUILD_DIR, "cbcs-sim")
+
+
+class Scm:
+    def __init__(self, state_dir):
+        self.proc = subprocess.Popen([SIM, "scm", "--state-dir", state_dir, "--heartbeat-ms", "500"],
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        ready = json.loads(self.proc.stdout.readline())
+        self.url, self.admin, self.ca_file = ready["scm_url"], ready["admin_url"], ready["ca_file"]
+
+    def call(self, method, path, body=None):
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.admin + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=10) as r:
+            return json.load(r)
+
+    def connector(self, cid):
+        return self.call("GET", f"/connectors/{cid}")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(timeout=10)
+        self.proc.stdout.close()
+
+
+class ScmLinkTest(TempDirTest):
+    def setUp(self):
+        super().setUp()
+        self.scm = Scm(self.path("scm"))
+        self.addCleanup(self.scm.stop)
+        self.data = self.path("data")
+        created = self.scm.call("POST", "/connectors", {"name": "it", "comments": "integration"})
+        self.cid, self.token = created["id"], created["token"]
+        self.assertEqual(created["status"], "Pending")
+        self.runner = None
+
+    def tearDown(self):
+        self.stop_run()
+        super().tearDown()
+
+    def register(self, token=None, *extra):
+        return cbcs("register", "-token", "-", *extra, data_dir=self.data,
+                    stdin=(token or self.token) + "\n")
+
+    def start_run(self):
+        self.runner = subprocess.Popen([CBCS, "run", "--data-dir", self.data], stdout=subprocess.DEVNULL,
+                                       stderr=subprocess.DEVNULL)
+        self.wait_for(lambda: self.scm.connector(self.cid)["status"] == "Connected", "Connected")
+
+    def stop_run(self):
+        if self.runner and self.runner.poll() is None:
+            self.runner.send_signal(signal.SIGTERM)
+            try:
+                self.runner.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.runner.kill()
+                self.runner.wait()
+        self.runner = None
+
+    def wait_for(self, predicate, what, seconds=30):
+        deadline = time.time() + seconds
+        while time.time() < deadline:
+            if predicate():
+                return
+            time.sleep(0.1)
+        self.fail(f"timed out waiting for {what}")
+
+    def csr_text(self):
+        openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", "s.key", "-out", "s.csr", "-subj", "/CN=scm-link.example", cwd=self.tmp)
+        with open(self.path("s.csr")) as fh:
+            return fh.read()
+
+    def results(self):
+        return {r["job_id"]: r for r in self.scm.call("GET", f"/connectors/{self.cid}/results")}
+
+    def ledger(self):
+        db = sqlite3.connect(os.path.join(self.data, "local-ca", "local", "ledger.db"))
+        try:
+            return db.execute("SELECT job_id, count(*) FROM issued GROUP BY job_id").fetchall()
+        finally:
+            db.close()
+
+    def test_register_connect_and_refuse_a_reused_token(self):
+        r = self.register()
+        self.assertEqual(r.code, 0, r)
+        self.assertIn(self.cid, r.out)
+        self.assertEqual(self.scm.connector(self.cid)["status"], "Pending")
+        again = cbcs("register", "-token", "-", "-force", data_dir=self.data, stdin=self.token + "\n")
+        self.assertOneLineError(again, 1, "already used")
+        cbcs("backend", "add", "-name", "local", "-type", "local", data_dir=self.data)
+        self.start_run()
+        info = self.scm.connector(self.cid)
+        self.assertEqual(info["version"], "0.1.0")
+        self.assertEqual([b["name"] for b in info["backends"]], ["local"])
+        status = json.loads(cbcs("status", "--json", data_dir=self.data).out)
+        self.assertEqual(status["connection"], "ready")
+        self.stop_run()
+        self.wait_for(lambda: self.scm.connector(self.cid)["status"] == "Offline", "Offline")
+        # No secret of the token or the identity key in any file outside the vault.
+        secret = json.loads(__import__("base64").urlsafe_b64decode(
+            self.token.split(".")[1] + "==="))["secret"]
+        for dirpath, _, files in os.walk(self.data):
+            for f in files:
+                with open(os.path.join(dirpath, f), "rb") as fh:
+                    self.assertNotIn(secret.encode(), fh.read(), f)
+
+    def test_wrong_scm_ca_is_a_clear_tls_error_and_writes_nothing(self):
+        openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", "other.key", "-out", "other.pem", "-days", "2", "-subj", "/CN=not the SCM CA",
+                cwd=self.tmp)
+        r = self.register(None, "-scm-cacert", self.path("other.pem"))
+        self.assertOneLineError(r, 1, "certificate verify failed")
+        self.assertFalse(os.path.exists(os.path.join(self.data, "identity.json")))
+        self.assertEqual(self.register().code, 0)  # the token was not spent
+
+    def test_batch_survives_a_dropped_session_without_loss_or_duplicates(self):
+        self.assertEqual(self.register().code, 0)
+        cbcs("backend", "add", "-name", "local", "-type", "local", data_dir=self.data)
+        self.start_run()
+        csr = self.csr_text()
+        n = 1000
+        jobs = [{"id": f"link-{i:04d}", "operation": "enroll", "backend": "local", "csr": csr}
+                for i in range(n)]
+        for i in range(0, n, 250):
+            self.scm.call("POST", f"/connectors/{self.cid}/jobs", jobs[i:i + 250])
+        self.wait_for(lambda: len(self.results()) >= 50, "the first results")
+        self.scm.call("POST", "/faults", {"drop_session": True})
+        time.sleep(0.3)
+        self.scm.call("POST", "/faults", {"garbage_frames": 3, "duplicate_frames": True})
+        self.wait_for(lambda: len(self.results()) == n, f"{n} results", seconds=240)
+        results = self.results()
+        self.assertTrue(all(r["outcome"]["outcome"] == "issued" for r in results.values()))
+        ledger = dict(self.ledger())
+        self.assertEqual(len(ledger), n, "every job issued")
+        self.assertTrue(all(c == 1 for c in ledger.values()), "no job issued twice")
+        self.assertIsNone(self.runner.poll(), "the connector died")
+
+    def test_restore_after_31_days_offline(self):
+        self.assertEqual(self.register().code, 0)
+        self.scm.call("POST", "/clock", {"advance_seconds": 31 * 86400})
+        restore = self.scm.call("POST", f"/connectors/{self.cid}/restore")["token"]
+        plain = self.register(restore)
+        self.assertOneLineError(plain, 1, "-force")
+        forced = cbcs("register", "-token", "-", "-force", data_dir=self.data, stdin=restore + "\n")
+        self.assertEqual(forced.code, 0, forced)
+        self.assertIn(self.cid, forced.out)
+
+
+if __name__ == "__main__":
+    require_or_skip(os.path.exists(SIM), f"{SIM} is not built")
+    unittest.main()

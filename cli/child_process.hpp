@@ -1,0 +1,39 @@
+#pragma once
+// Child processes for `cbcs demo`, which drives the real commands and the SCM
+// simulator the way an operator would.
+
+#include <string>
+#include <vector>
+
+#include <sys/types.h>
+
+namespace cbcs::cli {
+
+class child_process {
+ public:
+  // Starts argv[0] with argv; its stdout is readable with read_line() when
+  // capture_stdout, else it goes to /dev/null (stderr is kept).
+  // stderr_file: where its stderr goes (appended); empty keeps ours.
+  child_process(const std::vector<std::string>& argv, bool capture_stdout,
+                const std::string& stderr_file = {});
+  ~child_process();
+  child_process(const child_process&) = delete;
+  child_process& operator=(const child_process&) = delete;
+
+  std::string read_line();  // empty at end of output
+  void signal(int sig);
+  int wait();  // exit status (128 + signal when killed)
+
+ private:
+  pid_t pid_ = -1;
+  int out_fd_ = -1;
+  std::string pending_;
+};
+
+// Runs to completion; returns the exit status and the captured stdout.
+int run_child(const std::vector<std::string>& argv, std::string* out = nullptr);
+
+// The directory of the running executable (cbcs-sim lives beside cbcs).
+std::string own_directory();
+
+}  // namespace cbcs::cli

@@ -119,6 +119,10 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
                                                 m.options.durable_journal);
   m.caf_config = std::make_unique<caf::actor_system_config>();
   if (m.options.threads > 0) m.caf_config->set("scheduler.max-threads", m.options.threads);
+  // The connector mostly waits on CAs: the sharing scheduler sleeps on a
+  // condition variable where work stealing keeps polling (measured: 12 % of a
+  // core while waiting on a slow CA).
+  m.caf_config->set("scheduler.policy", caf::atom("sharing"));
   m.system = std::make_unique<caf::actor_system>(*m.caf_config);
 
   std::set<std::string> names;

@@ -111,7 +111,10 @@ std::string describe(const beast::error_code& ec) {
 }  // namespace
 
 struct http_client::impl : std::enable_shared_from_this<http_client::impl> {
-  std::shared_ptr<io_runner> runner;
+  // Not owned: in-flight exchanges keep impl alive on the I/O thread, and the
+  // runner must never be destroyed there (it joins that thread). The client
+  // object holds the strong reference.
+  io_runner* runner = nullptr;
   http_client_settings settings;
   ssl::context tls{ssl::context::tls_client};
   std::map<std::string, std::vector<std::unique_ptr<connection>>> idle;  // I/O thread only
@@ -340,7 +343,8 @@ class exchange : public std::enable_shared_from_this<exchange> {
 
 http_client::http_client(std::shared_ptr<io_runner> runner, http_client_settings settings)
     : impl_(std::make_shared<impl>()) {
-  impl_->runner = std::move(runner);
+  runner_ = std::move(runner);
+  impl_->runner = runner_.get();
   impl_->settings = std::move(settings);
   auto& ctx = impl_->tls;
   SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);

@@ -62,6 +62,7 @@ class http_client final : public http_transport {
   struct impl;  // defined in http_client.cpp, shared with its in-flight exchanges
 
  private:
+  std::shared_ptr<io_runner> runner_;  // declared first: destroyed after impl_
   std::shared_ptr<impl> impl_;
 };
 

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+"""benchmarks/e2e: jobs from the SCM simulator through the connector (cbcs run)
+to the local CA backend and back. Prints jobs/s, p50/p99 latency as SCM sees
+it, and the connector's CPU seconds per 1,000 jobs.
+
+    python3 benchmarks/e2e.py --jobs 2000            # burst: all jobs at once
+    python3 benchmarks/e2e.py --jobs 2000 --rate 200 # paced: latency at a steady rate
+"""
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+BUILD = os.environ.get("CBCS_BUILD_DIR", os.path.join(os.path.dirname(__file__), "..", "build"))
+
+
+def call(admin, method, path, body=None):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(admin + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as r:
+        return json.load(r)
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--jobs", type=int, default=2000)
+    ap.add_argument("--rate", type=float, default=0, help="jobs/s; 0 = all at once")
+    args = ap.parse_args()
+    root = tempfile.mkdtemp(prefix="cbcs-e2e-")
+    cbcs, sim = os.path.join(BUILD, "cbcs"), os.path.join(BUILD, "cbcs-sim")
+    scm = subprocess.Popen([sim, "scm", "--state-dir", os.path.join(root, "scm")],
+                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    admin = json.loads(scm.stdout.readline())["admin_url"]
+    data = os.path.join(root, "data")
+    c = call(admin, "POST", "/connectors", {"name": "bench", "comments": "e2e"})
+    subprocess.run([cbcs, "register", "-token", c["token"], "--data-dir", data], check=True,
+                   stdout=subprocess.DEVNULL)
+    subprocess.run([cbcs, "backend", "add", "-name", "local", "-type", "local", "--data-dir", data],
+                   check=True, stdout=subprocess.DEVNULL)
+    run = subprocess.Popen([cbcs, "run", "--data-dir", data], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+    while call(admin, "GET", f"/connectors/{c['id']}")["status"] != "Connected":
+        time.sleep(0.05)
+    subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                    "-nodes", "-keyout", os.devnull, "-out", os.path.join(root, "b.csr"), "-subj",
+                    "/CN=bench.example"], check=True, capture_output=True)
+    csr = open(os.path.join(root, "b.csr")).read()
+    jobs = [{"id": f"e2e-{i}", "operation": "enroll", "backend": "local", "csr": csr}
+            for i in range(args.jobs)]
+    cpu0 = cpu_seconds(run.pid)
+    sent, seen = {}, {}
+    t0 = time.time()
+    batch = 250 if args.rate == 0 else max(1, int(args.rate / 20))
+    i = 0
+    while len(seen) < args.jobs:
+        if i < args.jobs and (args.rate == 0 or i < (time.time() - t0) * args.rate):
+            chunk = jobs[i:i + batch]
+            now = time.time()
+            call(admin, "POST", f"/connectors/{c['id']}/jobs", chunk)
+            for j in chunk:
+                sent[j["id"]] = now
+            i += len(chunk)
+            if args.rate == 0:
+                continue
+        for r in call(admin, "GET", f"/connectors/{c['id']}/results"):
+            if r["job_id"] not in seen:
+                seen[r["job_id"]] = time.time()
+        time.sleep(0.005)
+    wall = time.time() - t0
+    cpu = cpu_seconds(run.pid) - cpu0
+    lat = sorted((seen[k] - sent[k]) * 1000 for k in seen)
+    run.send_signal(signal.SIGTERM)
+    run.wait()
+    scm.terminate()
+    scm.wait()
+    shutil.rmtree(root, ignore_errors=True)
+    print(f"jobs={args.jobs} rate={'burst' if args.rate == 0 else args.rate}")
+    print(f"throughput: {args.jobs / wall:.0f} jobs/s ({wall:.2f} s)")
+    print(f"latency (SCM sent -> SCM has result, polled every ~5 ms): "
+          f"p50 {lat[len(lat) // 2]:.1f} ms, p99 {lat[int(len(lat) * 0.99)]:.1f} ms")
+    print(f"connector CPU: {cpu:.2f} s, {cpu / args.jobs * 1000:.2f} s per 1,000 jobs")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

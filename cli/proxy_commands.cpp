@@ -9,6 +9,7 @@
 #include "actors/http/connection_probe.hpp"
 #include "cli/command.hpp"
 #include "cli/errors.hpp"
+#include "cli/proxy_store.hpp"
 #include "cli/runtime_session.hpp"
 #include "config/atomic_file.hpp"
 #include "protocol/ca/common/option_checks.hpp"
@@ -44,48 +45,58 @@ bool valid_host(std::string_view h) {
 }
 
 int run_set(const po::variables_map& vm, const args_t&) {
-  auto type = optional_string(vm, "type");
-  if (!type) throw usage_error("proxy set: missing required option -type (direct or manual)");
-  bool manual = *type == "manual" || *type == "1";
-  if (!manual && *type != "direct" && *type != "0")
-    throw usage_error(fmt::format("proxy set: option -type: '{}' is not direct or manual", *type));
-  auto addr = optional_string(vm, "addr");
-  auto port_text = optional_string(vm, "port");
-  auto user = optional_string(vm, "user");
-  auto password = optional_string(vm, "password");
+  proxy_request req{optional_string(vm, "type"), optional_string(vm, "addr"),
+                    optional_string(vm, "port"), optional_string(vm, "user"),
+                    optional_string(vm, "password")};
+  workspace ws(vm);
+  apply_proxy_settings(ws, req, "proxy set: option -", "");
+  return exit_ok;
+}
+
+}  // namespace
+
+void apply_proxy_settings(const workspace& ws, proxy_request req, std::string_view prefix,
+                          std::string_view name_prefix) {
+  auto opt = [&](std::string_view name) {
+    return fmt::format("{}{}{}", prefix, name_prefix, name);
+  };
+  if (!req.type) throw usage_error(opt("type") + ": missing (direct or manual)");
+  bool manual = *req.type == "manual" || *req.type == "1";
+  if (!manual && *req.type != "direct" && *req.type != "0")
+    throw usage_error(fmt::format("{}: '{}' is not direct or manual", opt("type"), *req.type));
   config::proxy_config proxy{.manual = manual};
   if (!manual) {
-    if (addr || port_text || user || password)
-      throw usage_error("proxy set: -addr, -port, -user and -password go with -type manual");
+    if (req.addr || req.port || req.user || req.password)
+      throw usage_error(
+          fmt::format("{}: addr, port, user and password go with type manual", opt("type")));
   } else {
-    if (!addr) throw usage_error("proxy set: missing required option -addr for -type manual");
-    if (!port_text) throw usage_error("proxy set: missing required option -port for -type manual");
-    if (!valid_host(*addr))
-      throw usage_error("proxy set: option -addr: must be a host name or IP address");
-    if (!protocol::ca::check_positive_count(*port_text).empty() || std::stol(*port_text) > 65535)
-      throw usage_error("proxy set: option -port: must be a number from 1 to 65535");
-    if (password && !user) throw usage_error("proxy set: -password needs -user");
-    if (user && !protocol::ca::check_token_text(*user).empty())
-      throw usage_error("proxy set: option -user: must be printable ASCII without spaces");
-    proxy.address = *addr;
-    proxy.port = static_cast<int>(std::stol(*port_text));
-    proxy.user = user.value_or("");
+    if (!req.addr) throw usage_error(opt("addr") + ": missing for type manual");
+    if (!req.port) throw usage_error(opt("port") + ": missing for type manual");
+    if (!valid_host(*req.addr))
+      throw usage_error(opt("addr") + ": must be a host name or IP address");
+    if (!protocol::ca::check_positive_count(*req.port).empty() || std::stol(*req.port) > 65535)
+      throw usage_error(opt("port") + ": must be a number from 1 to 65535");
+    if (req.password && !req.user) throw usage_error(opt("password") + ": needs a user");
+    if (req.user && !protocol::ca::check_token_text(*req.user).empty())
+      throw usage_error(opt("user") + ": must be printable ASCII without spaces");
+    proxy.address = *req.addr;
+    proxy.port = static_cast<int>(std::stol(*req.port));
+    proxy.user = req.user.value_or("");
   }
-  if (password && *password == "-") {
+  if (req.password && *req.password == "-") {
     std::string line;
     if (!std::getline(std::cin, line))
-      throw usage_error("proxy set: option -password: '-' given but standard input is empty");
+      throw usage_error(opt("password") + ": '-' given but standard input is empty");
     if (!line.empty() && line.back() == '\r') line.pop_back();
-    password = line;
+    req.password = line;
   }
 
-  workspace ws(vm);
   config::data_dir_lock lock(ws.dir());
   auto cfg = ws.load_config();
   auto vault = ws.open_vault();
   std::string record(config::proxy_password_record);
-  if (password && !password->empty()) {
-    vault->put(record, *password);
+  if (req.password && !req.password->empty()) {
+    vault->put(record, *req.password);
     proxy.password_record = record;
   } else {
     vault->erase(record);
@@ -94,12 +105,13 @@ int run_set(const po::variables_map& vm, const args_t&) {
   cfg.proxy = proxy;
   ws.save_config(cfg);
   if (manual)
-    fmt::print("proxy set: manual {}:{}{}\n", proxy.address, proxy.port,
+    fmt::print("proxy: manual {}:{}{}\n", proxy.address, proxy.port,
                proxy.user.empty() ? "" : fmt::format(" as {} (password sealed)", proxy.user));
   else
-    fmt::print("proxy set: direct connections\n");
-  return exit_ok;
+    fmt::print("proxy: direct connections\n");
 }
+
+namespace {
 
 po::options_description show_options(const args_t&) {
   po::options_description desc("Options");

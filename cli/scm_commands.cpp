@@ -23,6 +23,7 @@
 #include "actors/scm/session_policy.hpp"
 #include "cli/command.hpp"
 #include "cli/errors.hpp"
+#include "cli/proxy_store.hpp"
 #include "cli/runtime_session.hpp"
 #include "cli/workspace.hpp"
 #include "config/atomic_file.hpp"
@@ -164,13 +165,30 @@ po::options_description register_options(const args_t&) {
       ("scm", po::value<std::string>()->value_name("URL"),
        "SCM's https origin instead of the token's")  //
       ("scm-cacert", po::value<std::string>()->value_name("FILE"),
-       "trust only the CA certificates in FILE for SCM instead of the token's pin");
+       "trust only the CA certificates in FILE for SCM instead of the token's pin")  //
+      ("proxy-type", po::value<std::string>()->value_name("TYPE"),
+       "set the proxy first, as cbcs proxy set does: direct or manual (PROXY_TYPE 0/1)")       //
+      ("proxy-addr", po::value<std::string>()->value_name("HOST"), "proxy host (PROXY_ADDR)")  //
+      ("proxy-port", po::value<std::string>()->value_name("PORT"), "proxy port (PROXY_PORT)")  //
+      ("proxy-user", po::value<std::string>()->value_name("USER"), "proxy user (PROXY_USER)")  //
+      ("proxy-password", po::value<std::string>()->value_name("PASSWORD"),
+       "proxy password, sealed (PROXY_PASSWORD); '-' reads the next line of standard input");
   add_common_options(desc);
   return desc;
 }
 
 int run_register(const po::variables_map& vm, const args_t&) {
   auto token_text = read_token(vm);
+  if (vm.count("proxy-type") || vm.count("proxy-addr") || vm.count("proxy-port") ||
+      vm.count("proxy-user") || vm.count("proxy-password")) {
+    // The installer's proxy properties are stored before registering, so that
+    // registration itself already goes through the proxy.
+    apply_proxy_settings(workspace(vm),
+                         {optional_string(vm, "proxy-type"), optional_string(vm, "proxy-addr"),
+                          optional_string(vm, "proxy-port"), optional_string(vm, "proxy-user"),
+                          optional_string(vm, "proxy-password")},
+                         "register: option -", "proxy-");
+  }
   bool force = vm["force"].as<bool>();
   scm::installation_token token;
   try {

@@ -248,13 +248,65 @@ class ProxyTest(TempDirTest):
     def test_bad_proxy_settings_are_usage_errors(self):
         for args, fragment in ((("-type", "manual", "-port", "3128"), "-addr"),
                                (("-type", "manual", "-addr", "p", "-port", "99999"), "-port"),
-                               (("-type", "manual", "-addr", "p", "-port", "1", "-password", "x"), "-user"),
+                               (("-type", "manual", "-addr", "p", "-port", "1", "-password", "x"),
+                                "needs a user"),
                                (("-type", "bogus",), "-type"),
-                               (("-type", "direct", "-addr", "p"), "-type manual")):
+                               (("-type", "direct", "-addr", "p"), "go with type manual")):
             self.assertOneLineError(cbcs("proxy", "set", *args, data_dir=self.data), 2, fragment)
         r = cbcs("proxy", "set", "-type", "0", data_dir=self.data)
         self.assertEqual(r.code, 0, r)
         self.assertIn("direct", cbcs("proxy", "show", data_dir=self.data).out)
+
+
+
+
+class ScmThroughProxyTest(TempDirTest):
+    """Registration and the SCM session through the authenticating proxy."""
+
+    def test_register_and_session_cross_the_proxy_and_survive_its_restart(self):
+        from test_scm_link import Scm
+        scm = Scm(self.path("scm"))
+        self.addCleanup(scm.stop)
+        proxy = Tinyproxy(self.tmp)
+        proxy.start()
+        self.addCleanup(proxy.stop)
+        data = self.path("data")
+        created = scm.call("POST", "/connectors", {"name": "proxied", "comments": ""})
+        scm_port = int(scm.url.rsplit(":", 1)[1])
+        # As an installer would: the proxy properties on the register command line.
+        r = cbcs("register", "-token", "-", "-proxy-type", "1", "-proxy-addr", "127.0.0.1",
+                 "-proxy-port", str(proxy.port), "-proxy-user", USER, "-proxy-password", "-",
+                 data_dir=data, stdin=created["token"] + "\n" + PASSWORD + "\n")
+        self.assertEqual(r.code, 0, r)
+        self.assertIn("manual", cbcs("proxy", "show", data_dir=data).out)
+        self.assertGreater(proxy.connects_to(scm_port), 0, "registration did not cross the proxy")
+        cbcs("backend", "add", "-name", "local", "-type", "local", data_dir=data)
+        runner = subprocess.Popen([CBCS, "run", "--data-dir", data], stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+        self.addCleanup(lambda: (runner.terminate(), runner.wait()))
+
+        def status():
+            return scm.call("GET", f"/connectors/{created['id']}")["status"]
+
+        def wait_for(predicate, what, seconds=60):
+            deadline = time.time() + seconds
+            while time.time() < deadline:
+                if predicate():
+                    return
+                time.sleep(0.1)
+            self.fail(f"timed out waiting for {what}")
+
+        wait_for(lambda: status() == "Connected", "Connected through the proxy")
+        sessions_before = proxy.connects_to(scm_port)
+        proxy.stop()  # the tunnel dies with the proxy
+        wait_for(lambda: status() == "Offline", "Offline after the proxy stopped")
+        proxy.start()
+        wait_for(lambda: status() == "Connected", "the session back through the proxy")
+        self.assertGreater(proxy.connects_to(scm_port), sessions_before)
+        scm.call("POST", f"/connectors/{created['id']}/jobs",
+                 [{"id": "through-proxy", "operation": "test", "backend": "local"}])
+        wait_for(lambda: any(r["job_id"] == "through-proxy" for r in
+                             scm.call("GET", f"/connectors/{created['id']}/results")), "the result")
 
 
 if __name__ == "__main__":

@@ -43,25 +43,6 @@ using namespace std::chrono_literals;
 
 constexpr auto registration_timeout = 30s;
 
-// The configured proxy, its password unsealed. Every outbound connection
-// takes it, registration included.
-actors::proxy_settings proxy_of(const config::connector_config& cfg, const config::vault& vault) {
-  actors::proxy_settings p;
-  if (!cfg.proxy.manual) return p;
-  p.enabled = true;
-  p.host = cfg.proxy.address;
-  p.port = static_cast<std::uint16_t>(cfg.proxy.port);
-  p.user = cfg.proxy.user;
-  if (!cfg.proxy.password_record.empty()) {
-    auto pw = vault.get(cfg.proxy.password_record);
-    if (!pw)
-      throw operation_error(
-          "the proxy password is missing from the vault (set it again: cbcs proxy set)");
-    p.password = *pw;
-  }
-  return p;
-}
-
 std::string host_name() {
   char buf[256] = {};
   if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
@@ -219,7 +200,7 @@ int run_register(const po::variables_map& vm, const args_t&) {
   actors::proxy_settings proxy;
   {
     auto vault = ws.open_vault();
-    proxy = proxy_of(cfg, *vault);
+    proxy = load_proxy(cfg, *vault);
   }
 
   auto tls = registration_trust(token, *ep, optional_string(vm, "scm-cacert"), proxy);
@@ -343,7 +324,7 @@ int run_service(const po::variables_map& vm, const args_t&) {
   actors::proxy_settings proxy;
   {
     auto vault = ws.open_vault();
-    proxy = proxy_of(cfg, *vault);
+    proxy = load_proxy(cfg, *vault);
     if (!config::load_identity(ws.dir(), *vault))
       throw operation_error("not registered with SCM: run cbcs register -token T first");
   }

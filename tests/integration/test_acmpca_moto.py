@@ -105,18 +105,7 @@ class Moto:
         return tokens
 
     def issued_count(self):
-        count = 0
-        with open(self.recording) as fh:
-            for line in fh:
-                entry = json.loads(line)
-                headers = {k.lower(): v for k, v in entry["headers"].items()}
-                body = entry.get("body", "")
-                if entry.get("body_encoded"):
-                    body = base64.b64decode(body).decode("utf-8", "replace")
-                if (headers.get("x-amz-target") == "ACMPrivateCA.IssueCertificate"
-                        and self.ca_arn in body):
-                    count += 1
-        return count
+        return len(self.issue_tokens())
 
     def revoked(self):
         data = json.load(urllib.request.urlopen(self.url + "/moto-api/data.json"))

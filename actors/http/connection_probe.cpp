@@ -14,7 +14,7 @@
 
 #include <fmt/format.h>
 
-#include "crypto/base64.hpp"
+#include "actors/http/proxy_connect.hpp"
 #include "crypto/pem.hpp"
 
 namespace cbcs::actors {
@@ -135,13 +135,8 @@ probe_result probe_connection(const std::string& target_url, const proxy_setting
 
   beast::flat_buffer buffer;
   if (proxy.enabled) {
-    auto authority = fmt::format("{}:{}", t.host, t.port);
-    http::request<http::empty_body> req{http::verb::connect, authority, 11};
-    req.set(http::field::host, authority);
-    if (!proxy.user.empty())
-      req.set(
-          http::field::proxy_authorization,
-          "Basic " + crypto::base64_encode(crypto::as_bytes(proxy.user + ":" + proxy.password)));
+    auto authority = tunnel_authority(t.host, t.port);
+    auto req = make_connect_request(authority, proxy);
     http::response_parser<http::empty_body> parser;
     parser.skip(true);
     ec = step.run([&](beast::error_code& result) {
@@ -159,12 +154,13 @@ probe_result probe_connection(const std::string& target_url, const proxy_setting
       return out;
     }
     auto status = parser.get().result_int();
-    if (status == 407 || status == 401) {  // tinyproxy answers CONNECT with 401
+    auto verdict = classify_connect_reply(status);
+    if (verdict == connect_verdict::auth_failed) {
       add("proxy CONNECT", false,
           fmt::format("proxy authentication failed ({}): check -user and -password", status));
       return out;
     }
-    if (status < 200 || status > 299) {
+    if (verdict == connect_verdict::refused) {
       add("proxy CONNECT", false,
           fmt::format("the proxy refused {} with status {}", authority, status));
       return out;

@@ -11,13 +11,14 @@
 #include <boost/beast/ssl.hpp>
 
 #include <map>
+#include <optional>
 #include <thread>
 #include <variant>
 #include <vector>
 
 #include <fmt/format.h>
 
-#include "crypto/base64.hpp"
+#include "actors/http/proxy_connect.hpp"
 
 namespace cbcs::actors {
 
@@ -207,16 +208,8 @@ class exchange : public std::enable_shared_from_this<exchange> {
 
   // HTTP CONNECT: the proxy only relays bytes; TLS runs end to end inside.
   void write_connect() {
-    const auto& proxy = client_->settings.proxy;
-    auto authority = fmt::format(
-        "{}:{}", url_.host.find(':') != std::string::npos ? "[" + url_.host + "]" : url_.host,
-        url_.port);
-    connect_request_ = {http::verb::connect, authority, 11};
-    connect_request_.set(http::field::host, authority);
-    if (!proxy.user.empty()) {
-      auto token = crypto::base64_encode(crypto::as_bytes(proxy.user + ":" + proxy.password));
-      connect_request_.set(http::field::proxy_authorization, "Basic " + token);
-    }
+    connect_request_ =
+        make_connect_request(tunnel_authority(url_.host, url_.port), client_->settings.proxy);
     http::async_write(*conn_->plain, connect_request_,
                       beast::bind_front_handler(&exchange::on_connect_written, shared_from_this()));
   }
@@ -234,11 +227,11 @@ class exchange : public std::enable_shared_from_this<exchange> {
     if (ec)
       return fail(fmt::format("proxy: bad reply from {} to CONNECT: {}", peer(), describe(ec)));
     auto status = connect_parser_->get().result_int();
-    // 407 is the standard answer; some proxies (tinyproxy) send 401 to CONNECT.
-    if (status == 407 || status == 401)
+    auto verdict = classify_connect_reply(status);
+    if (verdict == connect_verdict::auth_failed)
       return fail(
           fmt::format("proxy-auth: proxy authentication failed at {} ({})", peer(), status));
-    if (status < 200 || status > 299)
+    if (verdict == connect_verdict::refused)
       return fail(fmt::format("proxy: {} refused CONNECT to {}:{} with status {}", peer(),
                               url_.host, url_.port, status));
     after_tunnel();

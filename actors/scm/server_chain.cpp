@@ -12,7 +12,7 @@
 
 #include <fmt/format.h>
 
-#include "crypto/base64.hpp"
+#include "actors/http/proxy_connect.hpp"
 #include "crypto/openssl_types.hpp"
 
 namespace cbcs::actors {
@@ -96,13 +96,8 @@ std::vector<std::string> fetch_server_chain(const std::string& host, std::uint16
             return;
           }
           if (!proxy.enabled) return handshake();
-          auto authority = fmt::format("{}:{}", host, port);
-          connect_req = {http::verb::connect, authority, 11};
-          connect_req.set(http::field::host, authority);
-          if (!proxy.user.empty())
-            connect_req.set(http::field::proxy_authorization,
-                            "Basic " + crypto::base64_encode(
-                                           crypto::as_bytes(proxy.user + ":" + proxy.password)));
+          auto authority = tunnel_authority(host, std::to_string(port));
+          connect_req = make_connect_request(authority, proxy);
           http::async_write(stream, connect_req, [&](beast::error_code ec3, std::size_t) {
             if (ec3) {
               error = fmt::format("proxy: cannot send CONNECT to {}: {}", peer, describe(ec3));
@@ -116,12 +111,13 @@ std::vector<std::string> fetch_server_chain(const std::string& host, std::uint16
                     return;
                   }
                   auto status = connect_parser.get().result_int();
-                  if (status == 407) {
-                    error =
-                        fmt::format("proxy-auth: proxy authentication failed at {} (407)", peer);
+                  auto verdict = classify_connect_reply(status);
+                  if (verdict == connect_verdict::auth_failed) {
+                    error = fmt::format("proxy-auth: proxy authentication failed at {} ({})", peer,
+                                        status);
                     return;
                   }
-                  if (status < 200 || status > 299) {
+                  if (verdict == connect_verdict::refused) {
                     error = fmt::format("proxy: {} refused CONNECT to {} with status {}", peer,
                                         authority, status);
                     return;

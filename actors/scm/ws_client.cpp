@@ -18,7 +18,7 @@
 
 #include <fmt/format.h>
 
-#include "crypto/base64.hpp"
+#include "actors/http/proxy_connect.hpp"
 #include "protocol/scm/installation_token.hpp"
 
 namespace cbcs::actors {
@@ -150,13 +150,7 @@ class ws_impl final : public ws_connection, public std::enable_shared_from_this<
 
   void write_connect() {
     const auto& p = settings_.proxy;
-    auto authority = fmt::format("{}:{}", ep_.host, ep_.port);
-    connect_req_ = {http::verb::connect, authority, 11};
-    connect_req_.set(http::field::host, authority);
-    if (!p.user.empty())
-      connect_req_.set(
-          http::field::proxy_authorization,
-          "Basic " + crypto::base64_encode(crypto::as_bytes(p.user + ":" + p.password)));
+    connect_req_ = make_connect_request(tunnel_authority(ep_.host, std::to_string(ep_.port)), p);
     auto self = shared_from_this();
     http::async_write(*plain_, connect_req_, [self](beast::error_code ec, std::size_t) {
       if (ec)
@@ -171,10 +165,11 @@ class ws_impl final : public ws_connection, public std::enable_shared_from_this<
               return self->finish(fmt::format("proxy: bad reply from {} to CONNECT: {}",
                                               self->peer(), describe(ec2)));
             auto status = self->connect_parser_->get().result_int();
-            if (status == 407)
-              return self->finish(
-                  fmt::format("proxy-auth: proxy authentication failed at {} (407)", self->peer()));
-            if (status < 200 || status > 299)
+            auto verdict = classify_connect_reply(status);
+            if (verdict == connect_verdict::auth_failed)
+              return self->finish(fmt::format("proxy-auth: proxy authentication failed at {} ({})",
+                                              self->peer(), status));
+            if (verdict == connect_verdict::refused)
               return self->finish(
                   fmt::format("proxy: {} refused CONNECT with status {}", self->peer(), status));
             self->buffer_.clear();

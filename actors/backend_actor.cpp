@@ -4,6 +4,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include <deque>
+#include <map>
 #include <random>
 #include <unordered_map>
 
@@ -18,8 +19,11 @@ namespace {
 namespace ca = protocol::ca;
 using std::chrono::milliseconds;
 
+using deadline_index = std::multimap<steady::time_point, const std::string*>;
+
 struct active_job {
   job_ticket ticket;
+  deadline_index::iterator deadline;
   std::unique_ptr<ca::job_session> session;
   std::uint64_t generation = 0;  // bumps with every scheduled step; stale messages are ignored
   int attempt = 0;               // failed attempts so far
@@ -49,6 +53,13 @@ struct backend_state {
   std::mt19937_64 rng{std::random_device{}()};
   std::uint64_t next_generation = 1;
   std::string actor_name;
+  // Deadlines of active jobs, earliest first, and the one timer armed for the
+  // earliest: a timer per job would cost a clock-thread wake-up per job.
+  deadline_index deadlines;
+  steady::time_point timer_at = steady::time_point::max();
+  std::uint64_t timer_generation = 0;
+  // Outcomes waiting for the driver's make_durable() (group commit).
+  std::vector<job_result> held;
 
   static inline const char* name = "backend";
 };
@@ -77,17 +88,61 @@ void trace(self_ptr self, std::string_view event, const std::string& job_id,
 void start_job(self_ptr self, job_ticket ticket);
 void step(self_ptr self, const std::string& id, const ca::http_response* previous);
 
+std::string outcome_label(const ca::outcome& result) {
+  if (result.what == ca::outcome::kind::failed)
+    return std::string("failed:") + ca::to_string(result.error);
+  return result.what == ca::outcome::kind::issued ? "issued" : "done";
+}
+
+// Arms the deadline timer for `at` unless one is armed for earlier.
+void arm_deadline_timer(self_ptr self, steady::time_point at) {
+  auto& st = self->state;
+  if (at >= st.timer_at) return;
+  st.timer_at = at;
+  auto delay = std::chrono::duration_cast<milliseconds>(at - steady::now()) + milliseconds(1);
+  self->delayed_send(self, std::max(delay, milliseconds(1)), deadline_atom::value, std::string{},
+                     ++st.timer_generation);
+}
+
+// Makes held outcomes durable with one make_durable() and sends them on.
+void flush_held(self_ptr self) {
+  auto& st = self->state;
+  if (st.held.empty()) return;
+  auto held = std::move(st.held);
+  st.held.clear();
+  std::string failure;
+  try {
+    st.config.driver->make_durable();
+  } catch (const std::exception& e) {
+    failure = fmt::format("could not record the result: {}", e.what());
+  }
+  for (auto& r : held) {
+    if (!failure.empty() && r.outcome.what != ca::outcome::kind::failed)
+      r.outcome = ca::outcome::failed(ca::error_class::internal, failure);
+    trace(self, "result", r.job_id, outcome_label(r.outcome), 0, -1, r.outcome.message);
+    self->send(st.config.router, result_atom::value, std::move(r));
+  }
+}
+
+// A burst of thousands of jobs would otherwise wait for one commit at its end.
+constexpr std::size_t max_held = 128;
+
 void finish(self_ptr self, const std::string& id, ca::outcome result) {
   auto& st = self->state;
   auto it = st.active.find(id);
   if (it == st.active.end()) return;
-  trace(self, "result", id,
-        result.what == ca::outcome::kind::failed
-            ? std::string("failed:") + ca::to_string(result.error)
-            : std::string(result.what == ca::outcome::kind::issued ? "issued" : "done"),
-        it->second.attempt, -1, result.message);
-  self->send(st.config.router, result_atom::value,
-             job_result{id, st.config.name, std::move(result)});
+  if (st.config.driver->defers_durability()) {
+    // Sent after make_durable(), which the flush message at the end of the
+    // mailbox does once for everything that finished before it.
+    if (st.held.empty()) self->send(self, flush_atom::value);
+    st.held.push_back(job_result{id, st.config.name, std::move(result)});
+    if (st.held.size() >= max_held) flush_held(self);
+  } else {
+    trace(self, "result", id, outcome_label(result), it->second.attempt, -1, result.message);
+    self->send(st.config.router, result_atom::value,
+               job_result{id, st.config.name, std::move(result)});
+  }
+  if (it->second.deadline != st.deadlines.end()) st.deadlines.erase(it->second.deadline);
   st.active.erase(it);
   // A slot is free: take the next waiting job.
   while (!st.waiting.empty() && st.active.size() < st.config.settings.max_in_flight) {
@@ -218,9 +273,11 @@ void start_job(self_ptr self, job_ticket ticket) {
   auto id = ticket.job.id;
   if (st.active.count(id)) return;  // already running: the router re-sent it
   active_job job;
+  job.deadline = st.deadlines.end();
   try {
     // A bad CSR fails at once, for every backend type, and is never retried.
-    if (ticket.job.op == ca::operation::enroll || ticket.job.op == ca::operation::renew)
+    if ((ticket.job.op == ca::operation::enroll || ticket.job.op == ca::operation::renew) &&
+        !st.config.driver->checks_csr())
       crypto::parse_and_check_csr(ticket.job.csr_pem);
     job.session = st.config.driver->start(ticket.job, ticket.resume_token);
   } catch (const crypto::csr_error& e) {
@@ -236,15 +293,14 @@ void start_job(self_ptr self, job_ticket ticket) {
   }
   job.ticket = std::move(ticket);
   auto deadline = job.ticket.deadline;
-  auto& stored = st.active.emplace(id, std::move(job)).first->second;
+  auto slot = st.active.emplace(id, std::move(job)).first;
+  auto& stored = slot->second;
   stored.generation = st.next_generation++;
+  stored.deadline = st.deadlines.emplace(deadline, &slot->first);
   trace(self, "started", id, {}, 0, -1, ca::to_string(stored.ticket.job.op));
-  // The deadline message carries generation 0 semantics of its own: the job
-  // id alone identifies it, and a finished job is simply gone.
-  auto until = std::chrono::duration_cast<milliseconds>(deadline - steady::now());
-  self->delayed_send(self, std::max(until, milliseconds(0)), deadline_atom::value, id,
-                     std::uint64_t{0});
   step(self, id, nullptr);
+  // Jobs that finished within step() (the local CA) never needed a timer.
+  if (st.active.count(id)) arm_deadline_timer(self, deadline);
 }
 
 backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config) {
@@ -271,21 +327,21 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
         if (it == self->state.active.end() || it->second.generation != generation) return;
         step(self, id, nullptr);
       },
-      [self](deadline_atom, const std::string& id, std::uint64_t) {
-        auto it = self->state.active.find(id);
-        if (it == self->state.active.end()) return;
+      [self](deadline_atom, const std::string&, std::uint64_t generation) {
+        auto& st = self->state;
+        if (generation != st.timer_generation) return;  // re-armed for earlier since
+        st.timer_at = steady::time_point::max();
         auto now = steady::now();
-        if (now < it->second.ticket.deadline) {
-          // The timer may fire a little early: look again when it is really due.
-          auto rest = std::chrono::duration_cast<milliseconds>(it->second.ticket.deadline - now);
-          self->delayed_send(self, rest + milliseconds(1), deadline_atom::value, id,
-                             std::uint64_t{0});
-          return;
+        // The timer may fire a little early: what is not due yet re-arms it.
+        while (!st.deadlines.empty() && st.deadlines.begin()->first <= now) {
+          auto id = *st.deadlines.begin()->second;
+          finish(self, id,
+                 ca::outcome::failed(ca::error_class::unavailable,
+                                     "deadline passed before the backend answered"));
         }
-        finish(self, id,
-               ca::outcome::failed(ca::error_class::unavailable,
-                                   "deadline passed before the backend answered"));
+        if (!st.deadlines.empty()) arm_deadline_timer(self, st.deadlines.begin()->first);
       },
+      [self](flush_atom) { flush_held(self); },
       [self](http_done_atom, const std::string& id, std::uint64_t generation,
              ca::http_response& response, std::string& error) {
         auto& st = self->state;

@@ -54,9 +54,10 @@ using result_sink = caf::typed_actor<caf::reacts_to<result_atom, job_result>>;
 using backend_actor = caf::typed_actor<
     caf::reacts_to<run_atom, job_ticket>,
     caf::reacts_to<retry_atom, std::string, std::uint64_t>,     // job id, generation
-    caf::reacts_to<deadline_atom, std::string, std::uint64_t>,  // job id, generation
+    caf::reacts_to<deadline_atom, std::string, std::uint64_t>,  // "", timer generation
     caf::reacts_to<http_done_atom, std::string, std::uint64_t,  // job id, generation,
-                   protocol::ca::http_response, std::string>>;  // response, transport error
+                   protocol::ca::http_response, std::string>,   // response, transport error
+    caf::reacts_to<flush_atom>>;  // make held outcomes durable, then send them
 
 // Journals jobs and fans them out to backend actors.
 using router_actor = caf::typed_actor<

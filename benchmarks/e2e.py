@@ -39,6 +39,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--jobs", type=int, default=2000)
     ap.add_argument("--rate", type=float, default=0, help="jobs/s; 0 = all at once")
+    ap.add_argument("--wrap", default="", help="command prefix for `cbcs run`, e.g. 'perf record -g -o p.data --'")
     args = ap.parse_args()
     root = tempfile.mkdtemp(prefix="cbcs-e2e-")
     cbcs, sim = os.path.join(BUILD, "cbcs"), os.path.join(BUILD, "cbcs-sim")
@@ -51,7 +52,7 @@ def main():
                    stdout=subprocess.DEVNULL)
     subprocess.run([cbcs, "backend", "add", "-name", "local", "-type", "local", "--data-dir", data],
                    check=True, stdout=subprocess.DEVNULL)
-    run = subprocess.Popen([cbcs, "run", "--data-dir", data], stdout=subprocess.DEVNULL,
+    run = subprocess.Popen(args.wrap.split() + [cbcs, "run", "--data-dir", data], stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
     while call(admin, "GET", f"/connectors/{c['id']}")["status"] != "Connected":
         time.sleep(0.05)

@@ -181,36 +181,136 @@ x509_req_ptr parse_and_check_csr(std::string_view pem) {
   return req;
 }
 
-std::string issue_certificate(EVP_PKEY* ca_key, X509* ca_cert, X509_REQ* csr,
-                              const issue_params& params) {
+namespace {
+
+X509_EXTENSION* make_extension(X509* issuer, X509* subject, int nid, const char* value) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx(&ctx, issuer, subject, nullptr, nullptr, 0);
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+  if (!ext) throw crypto_error(std::string("cannot build extension ") + OBJ_nid2sn(nid));
+  return ext;
+}
+
+// Copies the CSR's SubjectPublicKeyInfo into cert field by field. False when
+// its algorithm parameters are of a form we do not copy (then the caller
+// takes OpenSSL's slow path).
+bool copy_public_key(X509* cert, X509_REQ* csr) {
+  ASN1_OBJECT* algorithm = nullptr;
+  const unsigned char* bits = nullptr;
+  int bits_len = 0;
+  X509_ALGOR* alg = nullptr;
+  if (!X509_PUBKEY_get0_param(&algorithm, &bits, &bits_len, &alg, X509_REQ_get_X509_PUBKEY(csr)))
+    return false;
+  const ASN1_OBJECT* alg_oid = nullptr;
+  int param_type = V_ASN1_UNDEF;
+  const void* param = nullptr;
+  X509_ALGOR_get0(&alg_oid, &param_type, &param, alg);
+  void* param_copy = nullptr;
+  switch (param_type) {
+    case V_ASN1_UNDEF:
+    case V_ASN1_NULL:
+      break;
+    case V_ASN1_OBJECT:  // the curve of an EC key
+      param_copy = OBJ_dup(static_cast<const ASN1_OBJECT*>(param));
+      if (!param_copy) return false;
+      break;
+    case V_ASN1_SEQUENCE:  // explicit parameters (RSA-PSS)
+      param_copy = ASN1_STRING_dup(static_cast<const ASN1_STRING*>(param));
+      if (!param_copy) return false;
+      break;
+    default:
+      return false;
+  }
+  auto* bits_copy = static_cast<unsigned char*>(OPENSSL_memdup(bits, bits_len));
+  ASN1_OBJECT* oid_copy = OBJ_dup(alg_oid);
+  if (!bits_copy || !oid_copy ||
+      !X509_PUBKEY_set0_param(X509_get_X509_PUBKEY(cert), oid_copy, param_type, param_copy,
+                              bits_copy, bits_len)) {
+    OPENSSL_free(bits_copy);
+    ASN1_OBJECT_free(oid_copy);
+    if (param_type == V_ASN1_OBJECT) ASN1_OBJECT_free(static_cast<ASN1_OBJECT*>(param_copy));
+    if (param_type == V_ASN1_SEQUENCE) ASN1_STRING_free(static_cast<ASN1_STRING*>(param_copy));
+    return false;
+  }
+  return true;
+}
+
+// RFC 5280 4.2.1.2 method 1: SHA-1 of the subjectPublicKey bits.
+void add_subject_key_id(X509* cert) {
+  const ASN1_BIT_STRING* bits = X509_get0_pubkey_bitstr(cert);
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned int md_len = 0;
+  if (!bits ||
+      !EVP_Digest(bits->data, static_cast<size_t>(bits->length), md, &md_len, EVP_sha1(), nullptr))
+    throw crypto_error("cannot hash the subject public key");
+  ASN1_OCTET_STRING* id = ASN1_OCTET_STRING_new();
+  bool ok = id && ASN1_OCTET_STRING_set(id, md, static_cast<int>(md_len)) &&
+            X509_add1_ext_i2d(cert, NID_subject_key_identifier, id, 0, X509V3_ADD_DEFAULT) == 1;
+  ASN1_OCTET_STRING_free(id);
+  if (!ok) throw crypto_error("cannot add the subject key identifier");
+}
+
+}  // namespace
+
+certificate_issuer::certificate_issuer(EVP_PKEY* ca_key, X509* ca_cert)
+    : key_(ca_key), cert_(ca_cert), ca_not_after_(not_after(ca_cert)) {
+  try {
+    fixed_.push_back(make_extension(ca_cert, nullptr, NID_basic_constraints, "critical,CA:FALSE"));
+    fixed_.push_back(make_extension(ca_cert, nullptr, NID_ext_key_usage, "serverAuth,clientAuth"));
+    // keyid of the issuer: needs only the CA certificate.
+    x509_ptr probe{X509_new()};
+    fixed_.push_back(
+        make_extension(ca_cert, probe.get(), NID_authority_key_identifier, "keyid:always"));
+    usage_rsa_ = make_extension(ca_cert, nullptr, NID_key_usage,
+                                "critical,digitalSignature,keyEncipherment");
+    usage_other_ = make_extension(ca_cert, nullptr, NID_key_usage, "critical,digitalSignature");
+  } catch (...) {
+    for (auto* e : fixed_) X509_EXTENSION_free(e);
+    X509_EXTENSION_free(usage_rsa_);
+    throw;
+  }
+}
+
+certificate_issuer::~certificate_issuer() {
+  for (auto* e : fixed_) X509_EXTENSION_free(e);
+  X509_EXTENSION_free(usage_rsa_);
+  X509_EXTENSION_free(usage_other_);
+}
+
+issued_certificate certificate_issuer::issue(X509_REQ* csr, const issue_params& params) const {
   if (params.validity <= std::chrono::seconds(0)) throw csr_error("validity must be positive");
   x509_ptr cert{X509_new()};
   X509_set_version(cert.get(), 2);
   set_serial(cert.get(), params.serial);
-  X509_set_issuer_name(cert.get(), X509_get_subject_name(ca_cert));
+  X509_set_issuer_name(cert.get(), X509_get_subject_name(cert_));
   X509_set_subject_name(cert.get(), X509_REQ_get_subject_name(csr));
-  X509_set_pubkey(cert.get(), X509_REQ_get0_pubkey(csr));
+  if (!copy_public_key(cert.get(), csr) && !X509_set_pubkey(cert.get(), X509_REQ_get0_pubkey(csr)))
+    throw crypto_error("cannot copy the CSR's public key");
   // Five minutes back-dated for clients whose clocks run slow.
   set_time(X509_getm_notBefore(cert.get()), params.now - std::chrono::minutes(5));
   auto end = params.now + params.validity;
-  auto ca_end = not_after(ca_cert);
-  set_time(X509_getm_notAfter(cert.get()), end < ca_end ? end : ca_end);
+  set_time(X509_getm_notAfter(cert.get()), end < ca_not_after_ ? end : ca_not_after_);
 
-  add_extension(cert.get(), ca_cert, NID_basic_constraints, "critical,CA:FALSE");
-  bool rsa = EVP_PKEY_get_base_id(X509_REQ_get0_pubkey(csr)) == EVP_PKEY_RSA;
-  add_extension(cert.get(), ca_cert, NID_key_usage,
-                rsa ? "critical,digitalSignature,keyEncipherment" : "critical,digitalSignature");
-  add_extension(cert.get(), ca_cert, NID_ext_key_usage, "serverAuth,clientAuth");
-  add_extension(cert.get(), ca_cert, NID_subject_key_identifier, "hash");
-  add_extension(cert.get(), ca_cert, NID_authority_key_identifier, "keyid:always");
+  X509_add_ext(cert.get(), fixed_[0], -1);  // basic constraints
+  ASN1_OBJECT* key_alg = nullptr;
+  X509_PUBKEY_get0_param(&key_alg, nullptr, nullptr, nullptr, X509_REQ_get_X509_PUBKEY(csr));
+  X509_add_ext(cert.get(), OBJ_obj2nid(key_alg) == NID_rsaEncryption ? usage_rsa_ : usage_other_,
+               -1);
+  X509_add_ext(cert.get(), fixed_[1], -1);  // extended key usage
+  add_subject_key_id(cert.get());
+  X509_add_ext(cert.get(), fixed_[2], -1);  // authority key id
   ext_stack_ptr exts{X509_REQ_get_extensions(csr), free_ext_stack};
   if (exts) {
     int at = X509v3_get_ext_by_NID(exts.get(), NID_subject_alt_name, -1);
     if (at >= 0) X509_add_ext(cert.get(), X509v3_get_ext(exts.get(), at), -1);
   }
-  if (!X509_sign(cert.get(), ca_key, digest_for(ca_key)))
-    throw crypto_error("cannot sign certificate");
-  return certificate_to_pem(cert.get());
+  if (!X509_sign(cert.get(), key_, digest_for(key_))) throw crypto_error("cannot sign certificate");
+  return {certificate_to_pem(cert.get()), serial_hex(cert.get())};
+}
+
+std::string issue_certificate(EVP_PKEY* ca_key, X509* ca_cert, X509_REQ* csr,
+                              const issue_params& params) {
+  return certificate_issuer(ca_key, ca_cert).issue(csr, params).pem;
 }
 
 std::string make_crl(EVP_PKEY* ca_key, X509* ca_cert, const std::vector<revoked_entry>& revoked,

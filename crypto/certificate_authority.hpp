@@ -49,9 +49,39 @@ struct issue_params {
   std::chrono::seconds validity;
 };
 
-// Signs csr with the CA: subject and subjectAltName from the CSR, end-entity
-// extensions (CA:FALSE, key usage by key type, serverAuth + clientAuth).
-// The validity is cut to the CA's own notAfter.
+struct issued_certificate {
+  std::string pem;
+  std::string serial_hex;  // as serial_hex() writes it
+};
+
+// A CA ready to sign many certificates. What is the same for every one of
+// them (issuer name, authority key id, the fixed extensions) is built once,
+// and the subject's public key is copied as encoded: OpenSSL 3.0 would
+// otherwise decode and re-encode it through its provider decoders, which
+// cost more than the signature itself.
+class certificate_issuer {
+ public:
+  // Borrows key and cert: both must outlive the issuer.
+  certificate_issuer(EVP_PKEY* ca_key, X509* ca_cert);
+  ~certificate_issuer();
+  certificate_issuer(const certificate_issuer&) = delete;
+  certificate_issuer& operator=(const certificate_issuer&) = delete;
+
+  // Signs csr: subject and subjectAltName from the CSR, end-entity
+  // extensions (CA:FALSE, key usage by key type, serverAuth + clientAuth).
+  // The validity is cut to the CA's own notAfter.
+  issued_certificate issue(X509_REQ* csr, const issue_params& params) const;
+
+ private:
+  EVP_PKEY* key_;
+  X509* cert_;
+  std::chrono::system_clock::time_point ca_not_after_;
+  std::vector<X509_EXTENSION*> fixed_;  // basic constraints, EKU, AKI
+  X509_EXTENSION* usage_rsa_ = nullptr;
+  X509_EXTENSION* usage_other_ = nullptr;
+};
+
+// One certificate from a one-off issuer (tests, the simulator).
 std::string issue_certificate(EVP_PKEY* ca_key, X509* ca_cert, X509_REQ* csr,
                               const issue_params& params);
 

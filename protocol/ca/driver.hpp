@@ -25,12 +25,12 @@ struct job {
   std::string id;  // SCM's job id: every idempotency key derives from it
   operation op = operation::enroll;
   std::string backend;
-  std::string csr_pem;      // enroll, renew
-  std::string cert_pem;     // renew: the certificate being renewed
-  std::string serial_hex;   // revoke
-  std::string reason;       // revoke: RFC 5280 name, e.g. "keyCompromise"
+  std::string csr_pem;                // enroll, renew
+  std::string cert_pem;               // renew: the certificate being renewed
+  std::string serial_hex;             // revoke
+  std::string reason;                 // revoke: RFC 5280 name, e.g. "keyCompromise"
   std::int64_t validity_seconds = 0;  // 0: the backend's default
-  std::string profile;      // template / product / profile
+  std::string profile;                // template / product / profile
   std::map<std::string, std::string, std::less<>> params;  // per-type extras (ca_arn, ...)
 };
 
@@ -63,8 +63,8 @@ struct outcome {
   error_class error = error_class::internal;
   bool retryable = false;
   std::chrono::milliseconds retry_after{0};  // from Retry-After, when the service said
-  std::string backend_code;  // the service's own code, e.g. "ThrottlingException"
-  std::string message;       // one line, no secrets
+  std::string backend_code;                  // the service's own code, e.g. "ThrottlingException"
+  std::string message;                       // one line, no secrets
   // done (revoke, inventory, test): a JSON report for SCM and the CLI
   std::string report_json;
 
@@ -128,6 +128,18 @@ class driver {
   virtual ~driver() = default;
   // resume_token: what a previous run of the same job left (may be empty).
   virtual std::unique_ptr<job_session> start(const job& j, const std::string& resume_token) = 0;
+
+  // True when the driver parses and checks every CSR itself (the local CA
+  // signs from the parsed request), so the actor need not parse it first.
+  virtual bool checks_csr() const { return false; }
+
+  // Group commit for drivers that keep records of their own (the local CA's
+  // ledger). When this is true, an outcome a session returned may not be
+  // durable yet: the actor holds it until it has called make_durable(), which
+  // it does once for all outcomes that arrived in between. make_durable()
+  // throws when the records could not be saved; the held outcomes then fail.
+  virtual bool defers_durability() const { return false; }
+  virtual void make_durable() {}
 };
 
 using driver_factory = std::unique_ptr<driver> (*)(const driver_config& config);

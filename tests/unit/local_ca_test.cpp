@@ -1,5 +1,9 @@
 #include <doctest/doctest.h>
 
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
 #include <filesystem>
 
 #include "crypto/certificate_authority.hpp"
@@ -67,9 +71,52 @@ TEST_SUITE("local_ca") {
     auto other = f.enroll("job-2", csr);
     CHECK(other.serial_hex != first.serial_hex);
 
+    // Recorded, but durable (and visible to others) only after the group commit.
     ca::local::local_ledger ledger(std::filesystem::path(f.dir.path()) /
                                    "local-ca/local/ledger.db");
+    CHECK(ledger.issued_count() == 0);
+    f.driver->make_durable();
     CHECK(ledger.issued_count() == 2);
+  }
+
+  TEST_CASE("certificates not made durable are gone with the process, never half-recorded") {
+    local_fixture f;
+    auto first = f.enroll("kept", test::make_csr("p256", "kept.example"));
+    f.driver->make_durable();
+    auto lost = f.enroll("lost", test::make_csr("p256", "lost.example"));
+    REQUIRE(lost.what == ca::outcome::kind::issued);
+    f.driver.reset();  // the process died before the outcome left the actor
+    ca::local::local_ledger ledger(std::filesystem::path(f.dir.path()) /
+                                   "local-ca/local/ledger.db");
+    CHECK(ledger.issued_count() == 1);
+    CHECK(ledger.find_by_job("kept").has_value());
+    CHECK_FALSE(ledger.find_by_job("lost").has_value());
+  }
+
+  TEST_CASE("the certificate carries the CSR's public key, for every key type") {
+    local_fixture f;
+    for (std::string kind : {"p256", "p384", "rsa2048", "ed25519"}) {
+      CAPTURE(kind);
+      auto csr_pem = test::make_csr(kind, kind + ".example", kind + ".example");
+      auto issued = f.enroll("key-" + kind, csr_pem);
+      REQUIRE(issued.what == ca::outcome::kind::issued);
+      auto cert = crypto::parse_certificates(issued.certificate_pem);
+      auto csr = crypto::parse_and_check_csr(csr_pem);
+      EVP_PKEY* cert_key = X509_get0_pubkey(cert.front().get());
+      REQUIRE(cert_key != nullptr);
+      CHECK(EVP_PKEY_eq(cert_key, X509_REQ_get0_pubkey(csr.get())) == 1);
+      auto ca_cert = crypto::parse_certificates(issued.chain_pem);
+      CHECK(crypto::is_signed_by(cert.front().get(), ca_cert.front().get()));
+      // Subject key id is the SHA-1 of the key bits; the authority key id is the CA's.
+      const ASN1_OCTET_STRING* skid = X509_get0_subject_key_id(cert.front().get());
+      REQUIRE(skid != nullptr);
+      CHECK(ASN1_STRING_length(skid) == 20);
+      const ASN1_OCTET_STRING* akid = X509_get0_authority_key_id(cert.front().get());
+      REQUIRE(akid != nullptr);
+      CHECK(ASN1_OCTET_STRING_cmp(akid, X509_get0_subject_key_id(ca_cert.front().get())) == 0);
+      bool rsa = kind == "rsa2048";
+      CHECK(((X509_get_key_usage(cert.front().get()) & KU_KEY_ENCIPHERMENT) != 0) == rsa);
+    }
   }
 
   TEST_CASE("bad CSRs are refused with a clear reason") {

@@ -25,6 +25,8 @@ crypto::pkey_ptr make_key(const std::string& kind) {
   if (kind == "rsa1024") key = EVP_RSA_gen(1024);
   if (kind == "p256") key = EVP_EC_gen("P-256");
   if (kind == "secp256k1") key = EVP_EC_gen("secp256k1");
+  if (kind == "p384") key = EVP_EC_gen("P-384");
+  if (kind == "ed25519") key = EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519");
   if (!key) throw std::runtime_error("cannot make test key " + kind);
   return crypto::pkey_ptr{key};
 }

@@ -10,7 +10,7 @@ struct key_and_cert {
   std::string cert_pem;
 };
 
-// kind: "rsa2048", "rsa1024", "p256", "secp256k1"
+// kind: "rsa2048", "rsa1024", "p256", "p384", "ed25519", "secp256k1"
 std::string make_key_pem(const std::string& kind);
 key_and_cert make_self_signed(const std::string& kind, const std::string& common_name);
 // A PEM CSR for a fresh key of that kind, with CN and optional DNS SAN.

@@ -40,9 +40,18 @@ class local_ca final : public driver {
     key_ = crypto::parse_private_key(key->second);
     cert_ = std::move(crypto::parse_certificates(cert).front());
     cert_pem_ = cert;
+    issuer_ = std::make_unique<crypto::certificate_issuer>(key_.get(), cert_.get());
   }
 
   std::unique_ptr<job_session> start(const job& j, const std::string&) override;
+  bool checks_csr() const override { return true; }
+  // Certificates are recorded in one ledger transaction per batch: an outcome
+  // leaves the actor only after make_durable() committed it.
+  bool defers_durability() const override { return true; }
+  void make_durable() override {
+    std::lock_guard lock(mutex_);
+    ledger_.commit();
+  }
 
   outcome run(const job& j, std::chrono::system_clock::time_point now) {
     // The ledger is shared by sessions of every thread the actor may run on.
@@ -93,11 +102,9 @@ class local_ca final : public driver {
       std::vector<std::uint8_t> serial(16);
       if (RAND_bytes(serial.data(), 16) != 1) throw std::runtime_error("random failed");
       serial[0] = static_cast<std::uint8_t>((serial[0] & 0x7f) | 0x01);  // positive, 16 bytes
-      auto pem =
-          crypto::issue_certificate(key_.get(), cert_.get(), csr.get(), {serial, now, validity});
-      auto cert = crypto::parse_certificates(pem);
-      ledger_record r{crypto::serial_hex(cert.front().get()), j.id, crypto::subject_of(csr.get()),
-                      pem};
+      auto cert = issuer_->issue(csr.get(), {serial, now, validity});
+      ledger_record r{std::move(cert.serial_hex), j.id, crypto::subject_of(csr.get()),
+                      std::move(cert.pem)};
       if (ledger_.insert(r)) return issued_from(r);
       // A serial collision, or the same job id inserted by another process.
       if (auto existing = ledger_.find_by_job(j.id)) return issued_from(*existing);
@@ -122,6 +129,8 @@ class local_ca final : public driver {
       return outcome::failed(error_class::rejected,
                              fmt::format("serial {} was not issued by this CA", j.serial_hex));
     bool fresh = ledger_.revoke(serial, *code, now);
+    // The CRL on disk never lists a revocation the ledger could still lose.
+    ledger_.commit();
     write_crl(now);
     json_writer w(false);
     w.begin_object().member("serial", serial).member("already_revoked", !fresh).end_object();
@@ -161,6 +170,7 @@ class local_ca final : public driver {
   crypto::pkey_ptr key_;
   crypto::x509_ptr cert_;
   std::string cert_pem_;
+  std::unique_ptr<crypto::certificate_issuer> issuer_;
   std::mutex mutex_;
 };
 

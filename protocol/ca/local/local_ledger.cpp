@@ -50,7 +50,17 @@ local_ledger::local_ledger(const std::filesystem::path& file) : file_(file) {
   )sql");
 }
 
-local_ledger::~local_ledger() { sqlite3_close(db_); }
+local_ledger::~local_ledger() {
+  // An open transaction rolls back: its certificates were never handed out.
+  sqlite3_finalize(insert_);
+  sqlite3_finalize(by_job_);
+  sqlite3_close(db_);
+}
+
+void local_ledger::commit() {
+  if (sqlite3_get_autocommit(db_)) return;
+  exec("COMMIT");
+}
 
 void local_ledger::exec(const char* sql) {
   char* err = nullptr;
@@ -71,9 +81,21 @@ std::optional<ledger_record> local_ledger::find(const char* sql, const std::stri
 }
 
 std::optional<ledger_record> local_ledger::find_by_job(const std::string& job_id) {
-  return find(
-      "SELECT serial, job_id, subject, certificate, revoked_at FROM issued WHERE job_id = ?1",
-      job_id);
+  // Every enroll asks this first: the statement is prepared once.
+  if (!by_job_ &&
+      sqlite3_prepare_v2(
+          db_,
+          "SELECT serial, job_id, subject, certificate, revoked_at FROM issued WHERE job_id = ?1",
+          -1, &by_job_, nullptr) != SQLITE_OK)
+    throw std::runtime_error("local CA ledger " + file_.string() + ": " + sqlite3_errmsg(db_));
+  sqlite3_reset(by_job_);
+  bind(by_job_, 1, job_id);
+  std::optional<ledger_record> found;
+  if (sqlite3_step(by_job_) == SQLITE_ROW)
+    found = ledger_record{column(by_job_, 0), column(by_job_, 1), column(by_job_, 2),
+                          column(by_job_, 3), sqlite3_column_type(by_job_, 4) != SQLITE_NULL};
+  sqlite3_reset(by_job_);  // ends its read transaction
+  return found;
 }
 
 std::optional<ledger_record> local_ledger::find_by_serial(const std::string& serial_hex) {
@@ -83,15 +105,19 @@ std::optional<ledger_record> local_ledger::find_by_serial(const std::string& ser
 }
 
 bool local_ledger::insert(const ledger_record& r) {
-  stmt st;
-  sqlite3_prepare_v2(db_,
-                     "INSERT INTO issued(serial, job_id, subject, certificate) VALUES(?1,?2,?3,?4)",
-                     -1, &st.s, nullptr);
-  bind(st.s, 1, r.serial_hex);
-  bind(st.s, 2, r.job_id);
-  bind(st.s, 3, r.subject);
-  bind(st.s, 4, r.certificate_pem);
-  int rc = sqlite3_step(st.s);
+  if (!insert_ &&
+      sqlite3_prepare_v2(
+          db_, "INSERT INTO issued(serial, job_id, subject, certificate) VALUES(?1,?2,?3,?4)", -1,
+          &insert_, nullptr) != SQLITE_OK)
+    throw std::runtime_error("local CA ledger " + file_.string() + ": " + sqlite3_errmsg(db_));
+  if (sqlite3_get_autocommit(db_)) exec("BEGIN IMMEDIATE");
+  sqlite3_reset(insert_);
+  bind(insert_, 1, r.serial_hex);
+  bind(insert_, 2, r.job_id);
+  bind(insert_, 3, r.subject);
+  bind(insert_, 4, r.certificate_pem);
+  int rc = sqlite3_step(insert_);
+  sqlite3_reset(insert_);
   if (rc == SQLITE_DONE) return true;
   if (rc == SQLITE_CONSTRAINT) return false;
   throw std::runtime_error("local CA ledger " + file_.string() + ": " + sqlite3_errmsg(db_));

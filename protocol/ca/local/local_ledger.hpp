@@ -1,7 +1,8 @@
 #pragma once
 // The local CA's serial ledger: every certificate it issued, by serial and by
-// job id, and its revocations. Issuing and recording are one transaction, so
-// a job id maps to at most one certificate, whatever crashes in between.
+// job id, and its revocations. A job id maps to at most one certificate: a
+// certificate leaves the CA only after its record is committed (group commit
+// of many records per fsync), whatever crashes in between.
 
 #include <chrono>
 #include <cstdint>
@@ -13,6 +14,7 @@
 #include "crypto/certificate_authority.hpp"
 
 struct sqlite3;
+struct sqlite3_stmt;
 
 namespace cbcs::protocol::ca::local {
 
@@ -33,8 +35,13 @@ class local_ledger {
 
   std::optional<ledger_record> find_by_job(const std::string& job_id);
   std::optional<ledger_record> find_by_serial(const std::string& serial_hex);
-  // False when the serial exists already (the caller draws another).
+  // False when the serial exists already (the caller draws another). The
+  // record joins the open transaction (begun here when none is): it is
+  // durable only after commit(), and lost with the transaction if the
+  // process dies first (then nobody has seen the certificate either).
   bool insert(const ledger_record& r);
+  // Commits the open transaction with one fsync; no-op when none is open.
+  void commit();
   // False when it was revoked before.
   bool revoke(const std::string& serial_hex, int reason, std::chrono::system_clock::time_point at);
   std::vector<crypto::revoked_entry> revocations();
@@ -48,6 +55,8 @@ class local_ledger {
 
   std::filesystem::path file_;
   sqlite3* db_ = nullptr;
+  sqlite3_stmt* insert_ = nullptr;
+  sqlite3_stmt* by_job_ = nullptr;
 };
 
 }  // namespace cbcs::protocol::ca::local

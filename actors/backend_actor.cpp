@@ -278,7 +278,7 @@ void start_job(self_ptr self, job_ticket ticket) {
     // A bad CSR fails at once, for every backend type, and is never retried.
     if ((ticket.job.op == ca::operation::enroll || ticket.job.op == ca::operation::renew) &&
         !st.config.driver->checks_csr())
-      crypto::parse_and_check_csr(ticket.job.csr_pem);
+      crypto::check_certificate_request(ticket.job.csr_pem);
     job.session = st.config.driver->start(ticket.job, ticket.resume_token);
   } catch (const crypto::csr_error& e) {
     job.ticket = std::move(ticket);

@@ -132,7 +132,8 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
       spawn_router(*m.system, {.journal = m.journal, .trace = m.trace, .backend_names = names});
   auto* raw = impl_.get();
   m.sink = m.system->spawn([raw]() -> result_sink::behavior_type {
-    return {[raw](result_atom, const job_result& r) { raw->on_result(r); }};
+    return {[raw](result_atom, const job_result& r) { raw->on_result(r); },
+            [](accepted_atom, const std::string&) {}};
   });
 
   // One supervised actor per backend, its driver built from config and vault.

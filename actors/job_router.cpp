@@ -106,7 +106,7 @@ void flush(self_ptr self) {
   // is durable, no result leaves before it is durable.
   std::vector<job_ticket> to_dispatch;
   std::vector<std::pair<result_sink, job_result>> replies;
-  std::vector<job_result> delivered;
+  std::vector<std::pair<result_sink, std::string>> accepted;
   auto& journal = *st.config.journal;
   journal.begin();
   for (auto& [ticket, sink] : accepts) {
@@ -114,6 +114,7 @@ void flush(self_ptr self) {
     if (auto f = st.in_flight.find(id); f != st.in_flight.end()) {
       // The same id again while it runs: wait for the one run.
       f->second.waiters.push_back(sink);
+      accepted.emplace_back(sink, id);
       trace(self, "duplicate", id, ticket.job.backend, "in_flight");
       continue;
     }
@@ -135,6 +136,7 @@ void flush(self_ptr self) {
     f.backend = ticket.job.backend;
     f.deadline = ticket.deadline;
     f.waiters.push_back(sink);
+    accepted.emplace_back(sink, id);
     to_dispatch.push_back(std::move(ticket));
   }
   for (auto& [id, token] : tokens) journal.set_resume_token(id, token);
@@ -148,6 +150,7 @@ void flush(self_ptr self) {
   journal.commit();
 
   for (auto& [id, token] : tokens) trace(self, "resume_saved", id);
+  for (auto& [sink, id] : accepted) self->send(sink, accepted_atom::value, id);
   for (auto& [sink, r] : replies) self->send(sink, result_atom::value, r);
   for (auto& r : finishes) {
     auto f = st.in_flight.find(r.job_id);

@@ -30,6 +30,7 @@ using backend_up_atom = caf::atom_constant<caf::atom("backendup")>;
 using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using replay_atom = caf::atom_constant<caf::atom("replay")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
+using accepted_atom = caf::atom_constant<caf::atom("accepted")>;
 
 using steady = std::chrono::steady_clock;
 
@@ -48,7 +49,9 @@ struct job_result {
 };
 
 // Whoever submitted a job and wants its result: the SCM session, the CLI.
-using result_sink = caf::typed_actor<caf::reacts_to<result_atom, job_result>>;
+// accepted: the job is in the journal (durable), so SCM may hear job_ack.
+using result_sink = caf::typed_actor<caf::reacts_to<result_atom, job_result>,
+                                     caf::reacts_to<accepted_atom, std::string>>;
 
 // One actor per configured backend.
 using backend_actor = caf::typed_actor<

@@ -138,49 +138,6 @@ std::string create_csr(EVP_PKEY* key, std::string_view common_name,
   return bio_text(bio.get());
 }
 
-x509_req_ptr parse_and_check_csr(std::string_view pem) {
-  if (pem.size() > 64 * 1024) throw csr_error("CSR is larger than 64 KiB");
-  bio_ptr bio{BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()))};
-  x509_req_ptr req{PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr)};
-  ERR_clear_error();
-  if (!req) throw csr_error("CSR is not a PEM certificate request");
-  EVP_PKEY* key = X509_REQ_get0_pubkey(req.get());
-  if (!key) throw csr_error("CSR has no usable public key");
-  int bits = EVP_PKEY_get_bits(key);
-  switch (EVP_PKEY_get_base_id(key)) {
-    case EVP_PKEY_RSA:
-      if (bits < 2048)
-        throw csr_error("CSR key is RSA " + std::to_string(bits) + ", below 2048 bits");
-      if (bits > 8192)
-        throw csr_error("CSR key is RSA " + std::to_string(bits) + ", above 8192 bits");
-      break;
-    case EVP_PKEY_EC: {
-      char group[64] = {};
-      size_t len = 0;
-      EVP_PKEY_get_group_name(key, group, sizeof group, &len);
-      std::string_view g(group);
-      if (g != "prime256v1" && g != "secp384r1" && g != "secp521r1")
-        throw csr_error("CSR key is on curve " + std::string(g.empty() ? "unknown" : g) +
-                        "; P-256, P-384 or P-521 is required");
-      break;
-    }
-    case EVP_PKEY_ED25519:
-      break;
-    default:
-      throw csr_error("CSR key type is not RSA, ECDSA or Ed25519");
-  }
-  if (X509_REQ_verify(req.get(), key) != 1) {
-    ERR_clear_error();
-    throw csr_error("CSR signature does not verify");
-  }
-  bool has_cn =
-      X509_NAME_get_index_by_NID(X509_REQ_get_subject_name(req.get()), NID_commonName, -1) >= 0;
-  ext_stack_ptr exts{X509_REQ_get_extensions(req.get()), free_ext_stack};
-  bool has_san = exts && X509v3_get_ext_by_NID(exts.get(), NID_subject_alt_name, -1) >= 0;
-  if (!has_cn && !has_san) throw csr_error("CSR names neither a subject CN nor subjectAltNames");
-  return req;
-}
-
 namespace {
 
 X509_EXTENSION* make_extension(X509* issuer, X509* subject, int nid, const char* value) {
@@ -192,19 +149,14 @@ X509_EXTENSION* make_extension(X509* issuer, X509* subject, int nid, const char*
 }
 
 // Copies the CSR's SubjectPublicKeyInfo into cert field by field. False when
-// its algorithm parameters are of a form we do not copy (then the caller
-// takes OpenSSL's slow path).
-bool copy_public_key(X509* cert, X509_REQ* csr) {
-  ASN1_OBJECT* algorithm = nullptr;
-  const unsigned char* bits = nullptr;
-  int bits_len = 0;
-  X509_ALGOR* alg = nullptr;
-  if (!X509_PUBKEY_get0_param(&algorithm, &bits, &bits_len, &alg, X509_REQ_get_X509_PUBKEY(csr)))
-    return false;
+// its algorithm parameters are of a form we do not copy.
+bool copy_public_key(X509* cert, const certificate_request& csr) {
+  const unsigned char* bits = csr.key_data();
+  int bits_len = csr.key_length();
   const ASN1_OBJECT* alg_oid = nullptr;
   int param_type = V_ASN1_UNDEF;
   const void* param = nullptr;
-  X509_ALGOR_get0(&alg_oid, &param_type, &param, alg);
+  X509_ALGOR_get0(&alg_oid, &param_type, &param, csr.key_algorithm());
   void* param_copy = nullptr;
   switch (param_type) {
     case V_ASN1_UNDEF:
@@ -277,40 +229,33 @@ certificate_issuer::~certificate_issuer() {
   X509_EXTENSION_free(usage_other_);
 }
 
-issued_certificate certificate_issuer::issue(X509_REQ* csr, const issue_params& params) const {
+issued_certificate certificate_issuer::issue(const certificate_request& csr,
+                                             const issue_params& params) const {
   if (params.validity <= std::chrono::seconds(0)) throw csr_error("validity must be positive");
   x509_ptr cert{X509_new()};
   X509_set_version(cert.get(), 2);
   set_serial(cert.get(), params.serial);
   X509_set_issuer_name(cert.get(), X509_get_subject_name(cert_));
-  X509_set_subject_name(cert.get(), X509_REQ_get_subject_name(csr));
-  if (!copy_public_key(cert.get(), csr) && !X509_set_pubkey(cert.get(), X509_REQ_get0_pubkey(csr)))
-    throw crypto_error("cannot copy the CSR's public key");
+  X509_set_subject_name(cert.get(), csr.subject());
+  if (!copy_public_key(cert.get(), csr)) throw crypto_error("cannot copy the CSR's public key");
   // Five minutes back-dated for clients whose clocks run slow.
   set_time(X509_getm_notBefore(cert.get()), params.now - std::chrono::minutes(5));
   auto end = params.now + params.validity;
   set_time(X509_getm_notAfter(cert.get()), end < ca_not_after_ ? end : ca_not_after_);
 
   X509_add_ext(cert.get(), fixed_[0], -1);  // basic constraints
-  ASN1_OBJECT* key_alg = nullptr;
-  X509_PUBKEY_get0_param(&key_alg, nullptr, nullptr, nullptr, X509_REQ_get_X509_PUBKEY(csr));
-  X509_add_ext(cert.get(), OBJ_obj2nid(key_alg) == NID_rsaEncryption ? usage_rsa_ : usage_other_,
-               -1);
+  X509_add_ext(cert.get(), csr.is_rsa() ? usage_rsa_ : usage_other_, -1);
   X509_add_ext(cert.get(), fixed_[1], -1);  // extended key usage
   add_subject_key_id(cert.get());
   X509_add_ext(cert.get(), fixed_[2], -1);  // authority key id
-  ext_stack_ptr exts{X509_REQ_get_extensions(csr), free_ext_stack};
-  if (exts) {
-    int at = X509v3_get_ext_by_NID(exts.get(), NID_subject_alt_name, -1);
-    if (at >= 0) X509_add_ext(cert.get(), X509v3_get_ext(exts.get(), at), -1);
-  }
+  if (auto* san = csr.subject_alt_name()) X509_add_ext(cert.get(), san, -1);
   if (!X509_sign(cert.get(), key_, digest_for(key_))) throw crypto_error("cannot sign certificate");
   return {certificate_to_pem(cert.get()), serial_hex(cert.get())};
 }
 
 std::string issue_certificate(EVP_PKEY* ca_key, X509* ca_cert, X509_REQ* csr,
                               const issue_params& params) {
-  return certificate_issuer(ca_key, ca_cert).issue(csr, params).pem;
+  return certificate_issuer(ca_key, ca_cert).issue(certificate_request::from(csr), params).pem;
 }
 
 std::string make_crl(EVP_PKEY* ca_key, X509* ca_cert, const std::vector<revoked_entry>& revoked,
@@ -352,12 +297,6 @@ std::string make_crl(EVP_PKEY* ca_key, X509* ca_cert, const std::vector<revoked_
   if (!X509_CRL_sign(crl.get(), ca_key, digest_for(ca_key))) throw crypto_error("cannot sign CRL");
   bio_ptr bio{BIO_new(BIO_s_mem())};
   PEM_write_bio_X509_CRL(bio.get(), crl.get());
-  return bio_text(bio.get());
-}
-
-std::string subject_of(X509_REQ* csr) {
-  bio_ptr bio{BIO_new(BIO_s_mem())};
-  X509_NAME_print_ex(bio.get(), X509_REQ_get_subject_name(csr), 0, XN_FLAG_RFC2253);
   return bio_text(bio.get());
 }
 

@@ -9,15 +9,10 @@
 #include <string_view>
 #include <vector>
 
+#include "crypto/certificate_request.hpp"
 #include "crypto/openssl_types.hpp"
 
 namespace cbcs::crypto {
-
-// A request we refuse to sign; what() says why in one line. Never retried.
-class csr_error : public std::invalid_argument {
- public:
-  using std::invalid_argument::invalid_argument;
-};
 
 // "ecdsa-p256" (default), "ecdsa-p384", "rsa-2048", "rsa-3072", "rsa-4096".
 bool is_supported_key_algorithm(std::string_view name);
@@ -38,10 +33,6 @@ std::string create_csr(EVP_PKEY* key, std::string_view common_name,
 // A self-signed root for the local CA.
 ca_identity create_root_ca(std::string_view algorithm, std::string_view common_name,
                            std::chrono::system_clock::time_point now, std::chrono::hours lifetime);
-
-// Parses a PEM CSR and checks its signature and key: RSA >= 2048 bits, EC on
-// P-256/P-384/P-521, or Ed25519; and that it names a subject CN or SANs.
-x509_req_ptr parse_and_check_csr(std::string_view pem);
 
 struct issue_params {
   std::vector<std::uint8_t> serial;  // big-endian, positive
@@ -70,7 +61,7 @@ class certificate_issuer {
   // Signs csr: subject and subjectAltName from the CSR, end-entity
   // extensions (CA:FALSE, key usage by key type, serverAuth + clientAuth).
   // The validity is cut to the CA's own notAfter.
-  issued_certificate issue(X509_REQ* csr, const issue_params& params) const;
+  issued_certificate issue(const certificate_request& csr, const issue_params& params) const;
 
  private:
   EVP_PKEY* key_;
@@ -95,7 +86,6 @@ std::string make_crl(EVP_PKEY* ca_key, X509* ca_cert, const std::vector<revoked_
                      std::uint64_t crl_number, std::chrono::system_clock::time_point now,
                      std::chrono::hours next_update);
 
-std::string subject_of(X509_REQ* csr);
 std::chrono::system_clock::time_point not_after(X509* cert);
 // True when cert carries a valid signature of issuer's key.
 bool is_signed_by(X509* cert, X509* issuer);

@@ -42,9 +42,10 @@ using ws_frame_atom = caf::atom_constant<caf::atom("wsframe")>;
 using ws_closed_atom = caf::atom_constant<caf::atom("wsclosed")>;
 using tick_atom = caf::atom_constant<caf::atom("scmtick")>;
 
-// result_atom first: the session is also a result_sink for the router.
+// result_atom and accepted_atom first: the session is also a result_sink for the router.
 using session_actor =
     caf::typed_actor<caf::reacts_to<result_atom, job_result>,
+                     caf::reacts_to<accepted_atom, std::string>,
                      caf::reacts_to<ws_open_atom, std::uint64_t>,
                      caf::reacts_to<ws_frame_atom, std::uint64_t, std::string, int>,
                      caf::reacts_to<ws_closed_atom, std::uint64_t, std::string>,
@@ -71,7 +72,8 @@ struct stop_signal {
 
 struct job_entry {
   std::string lease_id;
-  bool acked = false;  // job_ack accepted sent on this session
+  bool journaled = false;  // the router said so: job_ack may go
+  bool acked = false;      // job_ack accepted sent on this session
 };
 
 struct unacked_result {
@@ -112,15 +114,16 @@ struct session_state {
 
   // Jobs this process runs for SCM, until their result leaves.
   std::unordered_map<std::string, job_entry> jobs;
-  std::vector<std::string> awaiting_journal;  // submitted, job_ack waits for the journal
-  // Results not yet acknowledged, in journal order for sending.
+  // Results not yet acknowledged, and those of them not sent yet, in order.
   std::unordered_map<std::string, unacked_result> results;
-  std::deque<std::string> result_order;
+  std::deque<std::string> unsent;
+  steady::time_point last_resend_check{};
   std::unordered_map<std::string, steady::time_point> recently_acked;
   steady::time_point last_rescan{};
   std::size_t results_in_flight = 0;
 
-  // Identity renewal.
+  // Identity renewal; the validity of the current certificate, read once.
+  std::optional<config::certificate_validity> validity;
   std::optional<std::string> renewal_key_pem;
   steady::time_point renewal_sent_at{};
   steady::time_point next_renewal_attempt{};
@@ -220,28 +223,28 @@ void send_result(self_ptr self, const std::string& id, unacked_result& r) {
 void pump_results(self_ptr self) {
   auto& st = self->state;
   if (!link_up(self)) return;
-  auto now = steady::now();
-  for (auto it = st.result_order.begin(); it != st.result_order.end();) {
-    auto r = st.results.find(*it);
-    if (r == st.results.end()) {
-      it = st.result_order.erase(it);
-      continue;
-    }
-    if (!r->second.sent) {
-      if (st.results_in_flight >= pol::max_unacked_results) break;
-      send_result(self, r->first, r->second);
-    } else if (now - r->second.sent_at >= pol::result_ack_timeout) {
-      send_result(self, r->first, r->second);  // no ack within 60 s: once more
-    }
-    ++it;
+  while (!st.unsent.empty() && st.results_in_flight < pol::max_unacked_results) {
+    auto r = st.results.find(st.unsent.front());
+    st.unsent.pop_front();
+    if (r != st.results.end() && !r->second.sent) send_result(self, r->first, r->second);
   }
+}
+
+// Results sent without an ack within result_ack_timeout go once more.
+void resend_overdue(self_ptr self) {
+  auto& st = self->state;
+  auto now = steady::now();
+  if (!link_up(self) || now - st.last_resend_check < 1s) return;
+  st.last_resend_check = now;
+  for (auto& [id, r] : st.results)
+    if (r.sent && now - r.sent_at >= pol::result_ack_timeout) send_result(self, id, r);
 }
 
 void add_result(self_ptr self, const std::string& id, ca::outcome o) {
   auto& st = self->state;
   if (st.results.count(id) || st.recently_acked.count(id)) return;
   st.results.emplace(id, unacked_result{std::move(o)});
-  st.result_order.push_back(id);
+  st.unsent.push_back(id);
 }
 
 // Picks up results journaled but not acknowledged: from before a restart,
@@ -322,11 +325,12 @@ void on_job(self_ptr self, scm::job_msg& j) {
   // A job we already have: acknowledge again, never run twice.
   if (auto it = st.jobs.find(id); it != st.jobs.end()) {
     it->second.lease_id = j.lease_id;
-    if (it->second.acked) {
+    if (it->second.journaled) {
       scm::job_ack_msg a;
       a.job_id = id;
       a.lease_id = j.lease_id;
       send_frame(self, std::move(a));
+      it->second.acked = true;
     }
     return;
   }
@@ -349,8 +353,7 @@ void on_job(self_ptr self, scm::job_msg& j) {
   if (st.jobs.size() >= st.options.max_jobs_in_flight)
     return refuse(self, j, scm::refusal::busy,
                   fmt::format("{} jobs in flight on this connector", st.jobs.size()));
-  st.jobs.emplace(id, job_entry{j.lease_id, false});
-  st.awaiting_journal.push_back(id);
+  st.jobs.emplace(id, job_entry{j.lease_id});
   // One-way, with ourselves as the sink: no request().then() per job (design §3).
   self->send(st.router, submit_atom::value,
              job_ticket{std::move(j.job), steady::now() + std::chrono::minutes(10), {}},
@@ -358,31 +361,17 @@ void on_job(self_ptr self, scm::job_msg& j) {
 }
 
 // job_ack accepted goes out only once the router has journaled the job.
-void ack_journaled_jobs(self_ptr self) {
+void on_accepted(self_ptr self, const std::string& id) {
   auto& st = self->state;
-  if (st.awaiting_journal.empty()) return;
-  std::vector<std::string> still;
-  for (auto& id : st.awaiting_journal) {
-    auto j = st.jobs.find(id);
-    if (j == st.jobs.end() || j->second.acked) continue;
-    bool journaled = false;
-    try {
-      journaled = st.journal->find(id).has_value();
-    } catch (const std::exception&) {
-    }
-    if (!journaled) {
-      still.push_back(id);
-      continue;
-    }
-    j->second.acked = true;
-    if (link_up(self)) {
-      scm::job_ack_msg a;
-      a.job_id = id;
-      a.lease_id = j->second.lease_id;
-      send_frame(self, std::move(a));
-    }
-  }
-  st.awaiting_journal = std::move(still);
+  auto j = st.jobs.find(id);
+  if (j == st.jobs.end()) return;
+  j->second.journaled = true;
+  if (j->second.acked || !link_up(self)) return;
+  j->second.acked = true;
+  scm::job_ack_msg a;
+  a.job_id = id;
+  a.lease_id = j->second.lease_id;
+  send_frame(self, std::move(a));
 }
 
 // --- identity renewal
@@ -401,8 +390,9 @@ void maybe_renew(self_ptr self) {
   }
   if (now < st.next_renewal_attempt) return;
   try {
-    auto v = config::validity_of(st.identity->certificate_pem);
-    if (sys_clock::now() < pol::renewal_time(v.not_before, v.not_after)) return;
+    if (!st.validity) st.validity = config::validity_of(st.identity->certificate_pem);
+    if (sys_clock::now() < pol::renewal_time(st.validity->not_before, st.validity->not_after))
+      return;
     auto key = crypto::generate_key("ecdsa-p256");
     scm::renew_identity_msg m;
     m.csr_pem = crypto::create_csr(key.get(), st.identity->connector_id, {});
@@ -438,6 +428,7 @@ void on_identity(self_ptr self, const scm::identity_msg& m) {
     st.options.store_identity(next);
     st.identity = std::move(next);
     auto v = config::validity_of(m.certificate_pem);
+    st.validity = v;
     log(self, fmt::format("certificate renewed; valid until {:%Y-%m-%d %H:%M} UTC",
                           std::chrono::floor<std::chrono::seconds>(v.not_after)));
   } catch (const std::exception& e) {
@@ -462,14 +453,12 @@ void enter_ready(self_ptr self, const scm::hello_ack_msg& m) {
   // Store-and-forward: everything unacknowledged, in journal order, again.
   for (auto& [id, r] : st.results) r.sent = false;
   st.results_in_flight = 0;
-  st.result_order.clear();
-  std::vector<std::string> earlier;
-  for (auto& [id, r] : st.results) earlier.push_back(id);
+  st.unsent.clear();
   rescan_journal(self);
-  // rescan_journal appended journal order; keep results the journal did not list too.
-  for (auto& id : earlier)
-    if (std::find(st.result_order.begin(), st.result_order.end(), id) == st.result_order.end())
-      st.result_order.push_back(id);
+  // rescan_journal queued what it found new, in journal order; then the rest.
+  std::unordered_set<std::string> queued(st.unsent.begin(), st.unsent.end());
+  for (auto& [id, r] : st.results)
+    if (!queued.count(id)) st.unsent.push_back(id);
   pump_results(self);
 }
 
@@ -647,6 +636,7 @@ void dial(self_ptr self) {
   }
   st.expired_logged = false;
   st.identity = std::move(id);
+  st.validity = validity;
   ws_settings ws{.url = st.identity->session_url,
                  .trust_pem = st.identity->scm_ca_pem,
                  .cert_chain_pem = st.identity->certificate_pem + st.identity->chain_pem,
@@ -738,8 +728,8 @@ void on_tick(self_ptr self) {
         h.time_ms = now_ms();
         send_frame(self, std::move(h));
       }
-      ack_journaled_jobs(self);
       if (now - st.last_rescan > 5s) rescan_journal(self);
+      resend_overdue(self);
       pump_results(self);
       maybe_renew(self);
       if (st.state == link_state::draining) {
@@ -770,6 +760,7 @@ session_actor::behavior_type session(self_ptr self, scm_session_options options,
   self->send(self, tick_atom::value);
   return {
       [self](result_atom, const job_result& r) { on_result(self, r); },
+      [self](accepted_atom, const std::string& id) { on_accepted(self, id); },
       [self](ws_open_atom, std::uint64_t gen) {
         auto& st = self->state;
         if (gen != st.gen || st.state != link_state::connecting) return;

@@ -83,7 +83,7 @@ class local_ca final : public driver {
   outcome issue(const job& j, std::chrono::system_clock::time_point now) {
     // Idempotent by job id: a replayed job gets the certificate it already has.
     if (auto existing = ledger_.find_by_job(j.id)) return issued_from(*existing);
-    auto csr = crypto::parse_and_check_csr(j.csr_pem);
+    auto csr = crypto::check_certificate_request(j.csr_pem);
     if (j.op == operation::renew) {
       if (j.cert_pem.empty())
         return outcome::failed(error_class::invalid_request, "renew needs the current certificate");
@@ -102,9 +102,8 @@ class local_ca final : public driver {
       std::vector<std::uint8_t> serial(16);
       if (RAND_bytes(serial.data(), 16) != 1) throw std::runtime_error("random failed");
       serial[0] = static_cast<std::uint8_t>((serial[0] & 0x7f) | 0x01);  // positive, 16 bytes
-      auto cert = issuer_->issue(csr.get(), {serial, now, validity});
-      ledger_record r{std::move(cert.serial_hex), j.id, crypto::subject_of(csr.get()),
-                      std::move(cert.pem)};
+      auto cert = issuer_->issue(csr, {serial, now, validity});
+      ledger_record r{std::move(cert.serial_hex), j.id, csr.subject_line(), std::move(cert.pem)};
       if (ledger_.insert(r)) return issued_from(r);
       // A serial collision, or the same job id inserted by another process.
       if (auto existing = ledger_.find_by_job(j.id)) return issued_from(*existing);

@@ -4,6 +4,8 @@
 
 #include <simdjson.h>
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "crypto/digest.hpp"
@@ -164,6 +166,33 @@ http_answer scm_state::admin_connector(std::string_view method, connector_record
     auto it = c.jobs.find(rest);
     if (it == c.jobs.end()) return fail(404, "not_found", "no such job");
     return {200, job_json(it->second)};
+  }
+  if (what == "stats" && method == "GET" && rest.empty()) {
+    // Latency from the first job frame to the first result, per job, and
+    // the span from the first frame sent to the last result received.
+    std::vector<std::int64_t> latency;
+    std::int64_t first_sent = 0, last_result = 0;
+    for (const auto& [id, j] : c.jobs) {
+      if (j.first_sent_us && (!first_sent || j.first_sent_us < first_sent))
+        first_sent = j.first_sent_us;
+      if (!j.first_result_us || !j.first_sent_us) continue;
+      latency.push_back(j.first_result_us - j.first_sent_us);
+      last_result = std::max(last_result, j.first_result_us);
+    }
+    std::sort(latency.begin(), latency.end());
+    auto at = [&](double q) {
+      return latency.empty() ? 0
+                             : latency[std::min(latency.size() - 1,
+                                                static_cast<std::size_t>(q * latency.size()))];
+    };
+    return {200, json_object{}
+                     .num("jobs", static_cast<std::int64_t>(c.jobs.size()))
+                     .num("results", static_cast<std::int64_t>(latency.size()))
+                     .num("p50_us", at(0.50))
+                     .num("p99_us", at(0.99))
+                     .num("max_us", latency.empty() ? 0 : latency.back())
+                     .num("span_us", last_result > first_sent ? last_result - first_sent : 0)
+                     .done()};
   }
   if (what == "results" && method == "GET" && rest.empty()) {
     json_array a;

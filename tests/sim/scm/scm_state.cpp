@@ -76,6 +76,12 @@ std::chrono::system_clock::time_point scm_state::now() const {
 
 std::int64_t scm_state::now_ms() const { return to_ms(now()); }
 
+std::int64_t steady_us() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 std::string scm_state::new_token(const std::string& connector_id, bool restore,
                                  std::chrono::seconds ttl) {
   proto::installation_token t;
@@ -222,7 +228,7 @@ std::vector<proto::job_msg> scm_state::take_jobs(const std::string& id) {
     j.st = job_record::state::leased;
     j.lease_id = fmt::format("l-{}", next_lease_++);
     j.lease_expires_at_ms = t + options_.lease_ms;
-    ++j.deliveries;
+    if (++j.deliveries == 1) j.first_sent_us = steady_us();
     proto::job_msg m;
     m.lease_id = j.lease_id;
     m.lease_expires_at_ms = j.lease_expires_at_ms;
@@ -259,7 +265,10 @@ std::optional<proto::error_msg> scm_state::on_result(const std::string& id,
   if (!c || it == c->jobs.end())
     return error_frame(proto::error_code::unknown_job, "no such job", m.seq, m.job_id);
   auto& j = it->second;
-  if (!j.result_json) j.result_json = protocol::ca::to_json(m.outcome);  // keep the first
+  if (!j.result_json) {  // keep the first
+    j.result_json = protocol::ca::to_json(m.outcome);
+    j.first_result_us = steady_us();
+  }
   ++j.result_count;
   j.st = job_record::state::done;
   return std::nullopt;

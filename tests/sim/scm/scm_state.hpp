@@ -48,8 +48,12 @@ struct job_record {
   std::string pending_message;
   std::optional<std::string> result_json;  // the first result; SCM keeps the first
   int result_count = 0;                    // how many times a result arrived
+  // Steady-clock microseconds of the first job frame and the first result:
+  // the latency SCM sees, for benchmarks/e2e.
+  std::int64_t first_sent_us = 0, first_result_us = 0;
 };
 const char* to_string(job_record::state s);
+std::int64_t steady_us();
 
 struct connector_record {
   std::string id, name, comments;

@@ -305,7 +305,9 @@ void start_job(self_ptr self, job_ticket ticket) {
 
 backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config) {
   auto& st = self->state;
-  st.actor_name = "backend:" + config.name;
+  st.actor_name = config.worker_count > 1
+                      ? fmt::format("backend:{}#{}", config.name, config.worker + 1)
+                      : "backend:" + config.name;
   st.breaker = std::make_unique<circuit_breaker>(config.settings.breaker);
   auto now = steady::now();
   for (const auto& [rate_class, limit] : config.settings.rate_limits)

@@ -20,6 +20,8 @@ struct backend_actor_config {
   backend_settings settings;
   std::shared_ptr<tracer> trace;
   router_actor router;
+  // Which of the backend's actors this is (drivers that compute run several).
+  std::uint32_t worker = 0, worker_count = 1;
 };
 
 // Spawns the actor of one backend. It owns the driver's I/O, time and policy:

@@ -162,7 +162,13 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
     if (auto it = options.find("maxinflight"); it != options.end())
       cfg.settings.max_in_flight = std::stoul(it->second);
     auto* sys = m.system.get();
-    children.push_back({name, [sys, cfg]() { return spawn_backend(*sys, cfg); }});
+    std::uint32_t workers = std::clamp(cfg.driver->workers(), 1u, 64u);
+    cfg.worker_count = workers;
+    for (std::uint32_t w = 0; w < workers; ++w) {
+      cfg.worker = w;
+      children.push_back({workers == 1 ? name : fmt::format("{}#{}", name, w + 1), name, w, workers,
+                          [sys, cfg]() { return spawn_backend(*sys, cfg); }});
+    }
   };
   for (const auto& def : m.options.config.backends) {
     auto* type = ca::find_backend_type(def.type);

@@ -24,7 +24,8 @@ struct flight {
 
 struct router_state {
   router_config config;
-  std::unordered_map<std::string, backend_actor> backends;
+  // The actors of each backend, one per worker (null until it is up).
+  std::unordered_map<std::string, std::vector<backend_actor>> backends;
   std::unordered_map<std::string, flight> in_flight;
   // The group commit being gathered: applied in one transaction on flush.
   std::vector<std::pair<job_ticket, result_sink>> accepts;
@@ -71,12 +72,20 @@ void schedule_flush(self_ptr self) {
   self->send(self, flush_atom::value);
 }
 
+// A job id always goes to the same worker: its retries and duplicates meet
+// the run already there.
+std::size_t worker_of(const std::string& job_id, std::size_t workers) {
+  return workers <= 1 ? 0 : std::hash<std::string>{}(job_id) % workers;
+}
+
 void dispatch(self_ptr self, job_ticket ticket) {
   auto& st = self->state;
   auto it = st.backends.find(ticket.job.backend);
   if (it == st.backends.end()) return;  // sent when the backend comes up
+  auto& worker = it->second[worker_of(ticket.job.id, it->second.size())];
+  if (!worker) return;  // likewise
   trace(self, "routed", ticket.job.id, ticket.job.backend);
-  self->send(it->second, run_atom::value, std::move(ticket));
+  self->send(worker, run_atom::value, std::move(ticket));
 }
 
 // Sends a running job again (its backend actor was restarted), from the journal.
@@ -199,14 +208,19 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
         schedule_flush(self);
       },
       [self](flush_atom) { flush(self); },
-      [self](backend_up_atom, const std::string& name, backend_actor& handle) {
+      [self](backend_up_atom, const std::string& name, std::uint32_t worker, std::uint32_t workers,
+             backend_actor& handle) {
         auto& st = self->state;
-        bool restarted = st.backends.count(name) > 0;
-        st.backends[name] = handle;
-        trace(self, restarted ? "backend_restarted" : "backend_up", {}, name);
+        auto& slots = st.backends[name];
+        if (slots.size() != workers) slots.resize(std::max<std::uint32_t>(workers, 1));
+        if (worker >= slots.size()) return;
+        bool restarted = static_cast<bool>(slots[worker]);
+        slots[worker] = handle;
+        trace(self, restarted ? "backend_restarted" : "backend_up", {}, name, {},
+              workers > 1 ? fmt::format("worker {} of {}", worker + 1, workers) : std::string{});
         // Jobs that were with the old actor (or waited for this one) go again.
         for (auto& [id, f] : st.in_flight) {
-          if (f.backend != name) continue;
+          if (f.backend != name || worker_of(id, slots.size()) != worker) continue;
           if (restarted && ++f.crashes > st.config.max_crashes_per_job) {
             st.finishes.push_back(
                 {id, name,

@@ -67,7 +67,9 @@ using router_actor = caf::typed_actor<
     caf::reacts_to<submit_atom, job_ticket, result_sink>, caf::reacts_to<result_atom, job_result>,
     caf::reacts_to<progress_atom, std::string, std::string, protocol::ca::outcome>,  // id, token
     caf::reacts_to<ack_atom, std::string>, caf::reacts_to<flush_atom>,
-    caf::reacts_to<backend_up_atom, std::string, backend_actor>, caf::reacts_to<replay_atom>>;
+    // name, worker index, workers of that backend, the worker's actor
+    caf::reacts_to<backend_up_atom, std::string, std::uint32_t, std::uint32_t, backend_actor>,
+    caf::reacts_to<replay_atom>>;
 
 }  // namespace cbcs::actors
 

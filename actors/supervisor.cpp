@@ -31,7 +31,8 @@ using self_ptr = supervisor_actor::stateful_pointer<supervisor_state>;
 void start_child(self_ptr self, child& c) {
   c.handle = c.spec.spawn();
   self->monitor(c.handle);
-  self->send(self->state.config.router, backend_up_atom::value, c.spec.name, c.handle);
+  self->send(self->state.config.router, backend_up_atom::value, c.spec.backend, c.spec.worker,
+             c.spec.workers, c.handle);
 }
 
 supervisor_actor::behavior_type behavior(self_ptr self, supervisor_config config) {

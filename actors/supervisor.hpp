@@ -19,7 +19,9 @@ namespace cbcs::actors {
 using supervisor_actor = caf::typed_actor<caf::reacts_to<restart_atom, std::string>>;
 
 struct supervised_backend {
-  std::string name;
+  std::string name;     // unique per child: "ca1", or "local#2" for a worker
+  std::string backend;  // the backend it serves
+  std::uint32_t worker = 0, workers = 1;
   std::function<backend_actor()> spawn;
 };
 

@@ -2,8 +2,10 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <mutex>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -41,6 +43,10 @@ class local_ca final : public driver {
     cert_ = std::move(crypto::parse_certificates(cert).front());
     cert_pem_ = cert;
     issuer_ = std::make_unique<crypto::certificate_issuer>(key_.get(), cert_.get());
+    auto workers = setting(config, "workers");
+    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    workers_ = workers.empty() ? std::min(cores, 8u)
+                               : static_cast<unsigned>(std::clamp(std::stoul(workers), 1ul, 64ul));
   }
 
   std::unique_ptr<job_session> start(const job& j, const std::string&) override;
@@ -52,10 +58,12 @@ class local_ca final : public driver {
     std::lock_guard lock(mutex_);
     ledger_.commit();
   }
+  // Signing is computation: one actor per core. Parsing, checking and signing
+  // run unlocked (the key, the CA certificate and the issuer are only read);
+  // the ledger is one SQLite connection behind mutex_.
+  unsigned workers() const override { return workers_; }
 
   outcome run(const job& j, std::chrono::system_clock::time_point now) {
-    // The ledger is shared by sessions of every thread the actor may run on.
-    std::lock_guard lock(mutex_);
     try {
       switch (j.op) {
         case operation::enroll:
@@ -76,13 +84,20 @@ class local_ca final : public driver {
   }
 
  private:
+  template <class F>
+  auto locked(F&& f) {
+    std::lock_guard lock(mutex_);
+    return f();
+  }
+
   outcome issued_from(const ledger_record& r) {
     return outcome::issued(r.certificate_pem, cert_pem_, r.serial_hex);
   }
 
   outcome issue(const job& j, std::chrono::system_clock::time_point now) {
     // Idempotent by job id: a replayed job gets the certificate it already has.
-    if (auto existing = ledger_.find_by_job(j.id)) return issued_from(*existing);
+    if (auto existing = locked([&] { return ledger_.find_by_job(j.id); }))
+      return issued_from(*existing);
     auto csr = crypto::check_certificate_request(j.csr_pem);
     if (j.op == operation::renew) {
       if (j.cert_pem.empty())
@@ -104,6 +119,7 @@ class local_ca final : public driver {
       serial[0] = static_cast<std::uint8_t>((serial[0] & 0x7f) | 0x01);  // positive, 16 bytes
       auto cert = issuer_->issue(csr, {serial, now, validity});
       ledger_record r{std::move(cert.serial_hex), j.id, csr.subject_line(), std::move(cert.pem)};
+      std::unique_lock lock(mutex_);
       if (ledger_.insert(r)) return issued_from(r);
       // A serial collision, or the same job id inserted by another process.
       if (auto existing = ledger_.find_by_job(j.id)) return issued_from(*existing);
@@ -123,6 +139,7 @@ class local_ca final : public driver {
     for (auto& c : serial) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     serial.erase(0, std::min(serial.find_first_not_of('0'), serial.size()));
     if (serial.size() % 2) serial.insert(serial.begin(), '0');
+    std::lock_guard lock(mutex_);
     auto record = ledger_.find_by_serial(serial);
     if (!record)
       return outcome::failed(error_class::rejected,
@@ -151,6 +168,7 @@ class local_ca final : public driver {
   }
 
   outcome report() {
+    std::lock_guard lock(mutex_);
     json_writer w(false);
     w.begin_object()
         .member("ca", crypto::subject_line(cert_.get()))
@@ -170,6 +188,7 @@ class local_ca final : public driver {
   crypto::x509_ptr cert_;
   std::string cert_pem_;
   std::unique_ptr<crypto::certificate_issuer> issuer_;
+  unsigned workers_ = 1;
   std::mutex mutex_;
 };
 

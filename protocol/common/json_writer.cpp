@@ -36,8 +36,21 @@ utf8_sequence next_utf8(std::string_view s) {
 }
 
 void append_json_string(std::string& out, std::string_view s) {
+  out.reserve(out.size() + s.size() + 2);
   out += '"';
   for (std::size_t i = 0; i < s.size();) {
+    // Runs of plain printable ASCII (PEM bodies are nothing else) go in one append.
+    std::size_t run = i;
+    while (run < s.size()) {
+      auto r = static_cast<unsigned char>(s[run]);
+      if (r < 0x20 || r >= 0x80 || r == '"' || r == '\\') break;
+      ++run;
+    }
+    if (run > i) {
+      out.append(s.data() + i, run - i);
+      i = run;
+      continue;
+    }
     auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
       auto seq = next_utf8(s.substr(i));

@@ -189,6 +189,15 @@ def csr_seeds(pki):
     write("csr", "bad_rsa1024.pem", pki.csr(pki.rsa_key("r-1024", 1024), "/CN=weak.example.test"))
     write("csr", "bad_secp256k1.pem", pki.csr(pki.ec_key("r-k1", "secp256k1"), "/CN=k1.test"))
     write("csr", "bad_no_name.pem", pki.csr(pki.ec_key("r-nn"), "/O=nobody"))
+    # Forms the fast path reads and forms only OpenSSL's parser reads (the
+    # fuzz target checks that both parsers agree on every input).
+    write("csr", "ec_p384_sha384.pem", pki.csr(pki.ec_key("r-384", "P-384"), "/CN=p384.test", "-sha384"))
+    write("csr", "ec_p521_san.pem", pki.csr(pki.ec_key("r-521", "P-521"), "/O=cbcs test",
+                                            "-addext", "subjectAltName=DNS:b.example.test"))
+    write("csr", "rsa_pss.pem", pki.csr(pki.rsa_key("r-pss"), "/CN=pss.test",
+                                        "-sigopt", "rsa_padding_mode:pss"))
+    write("csr", "rsa_sha1.pem", pki.csr(pki.rsa_key("r-sha1"), "/CN=sha1.test", "-sha1"))
+    write("csr", "old_header.pem", ec_csr.replace(b"CERTIFICATE REQUEST", b"NEW CERTIFICATE REQUEST"))
     der = bytearray(openssl("req", "-in", "/dev/stdin", "-outform", "DER", stdin=ec_csr))
     der[-5] ^= 0x01  # inside the signature
     write("csr", "bad_signature.pem",

@@ -382,6 +382,11 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
 }  // namespace
 
 backend_actor spawn_backend(caf::actor_system& system, backend_actor_config config) {
+  // A driver that commits records of its own blocks on the disk (fsync) and
+  // computes: its actors get threads of their own, so that they never hold
+  // the scheduler's few threads from the SCM session and the HTTP backends.
+  if (config.driver->defers_durability())
+    return system.spawn<caf::detached>(behavior, std::move(config));
   return system.spawn(behavior, std::move(config));
 }
 

@@ -111,8 +111,11 @@ void flush(self_ptr self) {
   st.tokens.clear();
   st.acks.clear();
 
-  // Decide in one transaction, act after the commit: nothing runs before it
-  // is durable, no result leaves before it is durable.
+  // Decide in one transaction. New jobs go to their backends while it
+  // commits: SCM hears job_ack only after the commit, so a crash in between
+  // leaves the job with SCM, which leases it again, and backend idempotency
+  // (derived from the job id) returns what the first run made. Results
+  // leave only after the commit: a result SCM holds is always in the journal.
   std::vector<job_ticket> to_dispatch;
   std::vector<std::pair<result_sink, job_result>> replies;
   std::vector<std::pair<result_sink, std::string>> accepted;
@@ -156,6 +159,13 @@ void flush(self_ptr self) {
     journal.finish(r.job_id, r.outcome);
   }
   for (auto& id : acks) journal.acknowledge(id);
+  std::vector<job_ticket> unknown_backend;
+  for (auto& ticket : to_dispatch) {
+    if (st.config.backend_names.count(ticket.job.backend))
+      dispatch(self, std::move(ticket));
+    else
+      unknown_backend.push_back(std::move(ticket));
+  }
   journal.commit();
 
   for (auto& [id, token] : tokens) trace(self, "resume_saved", id);
@@ -168,17 +178,12 @@ void flush(self_ptr self) {
     deliver(self, f->second.waiters, r);
     st.in_flight.erase(f);
   }
-  for (auto& ticket : to_dispatch) {
-    if (!st.config.backend_names.count(ticket.job.backend)) {
-      job_result r{ticket.job.id, ticket.job.backend,
-                   ca::outcome::failed(
-                       ca::error_class::invalid_request,
-                       fmt::format("no backend named '{}' is configured", ticket.job.backend))};
-      st.finishes.push_back(std::move(r));
-      schedule_flush(self);
-      continue;
-    }
-    dispatch(self, std::move(ticket));
+  for (auto& ticket : unknown_backend) {
+    st.finishes.push_back({ticket.job.id, ticket.job.backend,
+                           ca::outcome::failed(ca::error_class::invalid_request,
+                                               fmt::format("no backend named '{}' is configured",
+                                                           ticket.job.backend))});
+    schedule_flush(self);
   }
 }
 

@@ -143,6 +143,10 @@ class ws_impl final : public ws_connection, public std::enable_shared_from_this<
     plain_->async_connect(results, [self](beast::error_code ec, tcp::endpoint) {
       if (ec)
         return self->finish(fmt::format("cannot connect to {}: {}", self->peer(), describe(ec)));
+      // Frames are small and answered one by one: Nagle's algorithm against
+      // the peer's delayed ACK would hold each for up to 40 ms.
+      beast::error_code ignored;
+      self->plain_->socket().set_option(tcp::no_delay(true), ignored);
       if (self->settings_.proxy.enabled) return self->write_connect();
       self->tls_handshake();
     });

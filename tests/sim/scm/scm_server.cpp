@@ -585,7 +585,11 @@ class listener : public std::enable_shared_from_this<listener> {
 
   void on_accept(beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted) return;
-    if (!ec) handler_(std::move(socket));
+    if (!ec) {
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);  // small frames, answered at once
+      handler_(std::move(socket));
+    }
     do_accept();
   }
 

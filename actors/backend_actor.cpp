@@ -58,6 +58,7 @@ struct backend_state {
   deadline_index deadlines;
   steady::time_point timer_at = steady::time_point::max();
   std::uint64_t timer_generation = 0;
+  bool reported_open = false;  // the breaker state last told to config.health
   // Outcomes waiting for the driver's make_durable() (group commit).
   std::vector<job_result> held;
 
@@ -83,6 +84,18 @@ void trace(self_ptr self, std::string_view event, const std::string& job_id,
                            .attempt = attempt,
                            .latency_us = latency_us,
                            .detail = detail});
+}
+
+// The breaker's view of the backend, for SCM (hello and heartbeats).
+void report_health(self_ptr self, steady::time_point now) {
+  auto& st = self->state;
+  if (!st.config.health) return;
+  bool open = st.breaker->current(now) == circuit_breaker::state::open;
+  if (open == st.reported_open) return;
+  st.reported_open = open;
+  st.config.health->set(st.config.name,
+                        open ? backend_health::health::degraded : backend_health::health::healthy,
+                        open ? "circuit breaker open: the backend keeps failing" : "");
 }
 
 void start_job(self_ptr self, job_ticket ticket);
@@ -356,6 +369,7 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
         if (!error.empty()) {
           trace(self, "http_done", id, "error", job.attempt + 1, latency, error);
           st.breaker->on_failure(now);
+          report_health(self, now);
           // TLS and proxy-authentication failures are configuration problems:
           // retrying cannot help, and a loop of 407s may lock the proxy account.
           auto kind = error.starts_with("tls:")          ? ca::error_class::tls
@@ -367,12 +381,14 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
         job.retry_after = parse_retry_after(response.header("Retry-After"));
         if (response.status == 429 || response.status >= 500) {
           st.breaker->on_failure(now);
+          report_health(self, now);
           if (response.status == 429) {
             auto bucket = st.buckets.find(job.rate_class);
             if (bucket != st.buckets.end()) bucket->second.drain(now);
           }
         } else {
           st.breaker->on_success();
+          report_health(self, now);
         }
         step(self, id, &response);
       },

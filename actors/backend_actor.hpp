@@ -5,6 +5,7 @@
 #include <caf/fwd.hpp>
 #include <string>
 
+#include "actors/backend_health.hpp"
 #include "actors/backend_settings.hpp"
 #include "actors/http/http_transport.hpp"
 #include "actors/messages.hpp"
@@ -22,6 +23,7 @@ struct backend_actor_config {
   router_actor router;
   // Which of the backend's actors this is (drivers that compute run several).
   std::uint32_t worker = 0, worker_count = 1;
+  std::shared_ptr<backend_health> health;  // may be null (tests)
 };
 
 // Spawns the actor of one backend. It owns the driver's I/O, time and policy:

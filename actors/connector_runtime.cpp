@@ -80,6 +80,7 @@ struct connector_runtime::impl {
   runtime_options options;
   std::shared_ptr<io_runner> io;  // outlives the actors that use its clients
   std::shared_ptr<tracer> trace;
+  std::shared_ptr<backend_health> health = std::make_shared<backend_health>();
   std::shared_ptr<config::journal> journal;
   std::unique_ptr<caf::actor_system_config> caf_config;
   std::unique_ptr<caf::actor_system> system;
@@ -133,7 +134,8 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
   auto* raw = impl_.get();
   m.sink = m.system->spawn([raw]() -> result_sink::behavior_type {
     return {[raw](result_atom, const job_result& r) { raw->on_result(r); },
-            [](accepted_atom, const std::string&) {}};
+            [](accepted_atom, const std::string&) {},
+            [](progress_atom, const std::string&, const ca::outcome&) {}};
   });
 
   // One supervised actor per backend, its driver built from config and vault.
@@ -155,7 +157,8 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
                              .transport = std::move(transport),
                              .settings = m.options.backend_defaults,
                              .trace = m.trace,
-                             .router = m.router};
+                             .router = m.router,
+                             .health = m.health};
     if (cfg.settings.rate_limits.empty()) cfg.settings.rate_limits = published_limits(type);
     if (auto it = options.find("ratelimit"); it != options.end())
       cfg.settings.rate_limits = parse_rate_limits(it->second);
@@ -187,6 +190,11 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
     } else {
       driver = std::make_shared<unsupported_driver>(def.type);
     }
+    if (type && type->make_driver)
+      m.health->add(def.name, def.type, backend_health::health::healthy);
+    else
+      m.health->add(def.name, def.type, backend_health::health::unhealthy,
+                    fmt::format("the {} driver is not built yet", def.type));
     auto roots = def.settings.find("cacert");
     add_child(def.name, def.type, std::move(driver),
               roots == def.settings.end() ? std::string{} : roots->second, def.settings);
@@ -200,6 +208,9 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
                   .escalate = [raw](const std::string& child, const std::string& reason) {
                     std::lock_guard lock(raw->mutex);
                     raw->escalation = fmt::format("backend {} given up: {}", child, reason);
+                    auto name = child.substr(0, child.find('#'));  // a worker: "local#2"
+                    raw->health->set(name, backend_health::health::unhealthy,
+                                     fmt::format("given up: {}", reason));
                   }});
 
   // The trace is buffered; a SIGKILL should cost at most a moment of it.
@@ -267,6 +278,10 @@ std::shared_ptr<io_runner> connector_runtime::io() {
   if (!impl_->io) impl_->io = make_io_runner();
   return impl_->io;
 }
+
+std::shared_ptr<backend_health> connector_runtime::health() const { return impl_->health; }
+
+std::shared_ptr<tracer> connector_runtime::trace() const { return impl_->trace; }
 
 void connector_runtime::stop() {
   auto& m = *impl_;

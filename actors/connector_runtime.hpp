@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "actors/backend_health.hpp"
 #include "actors/backend_settings.hpp"
 #include "actors/http/http_client.hpp"
 #include "config/connector_config.hpp"
@@ -26,6 +27,7 @@ class actor;
 namespace cbcs::actors {
 
 class http_transport;
+class tracer;
 
 struct runtime_options {
   std::filesystem::path data_dir;
@@ -75,6 +77,9 @@ class connector_runtime {
   caf::actor_system& actor_system();
   caf::actor router_handle() const;
   std::shared_ptr<io_runner> io();
+  // Each configured backend's health (what SCM hears) and the support trace.
+  std::shared_ptr<backend_health> health() const;
+  std::shared_ptr<tracer> trace() const;
 
  private:
   struct impl;

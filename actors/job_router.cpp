@@ -201,7 +201,13 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
         schedule_flush(self);
       },
       [self](progress_atom, const std::string& id, const std::string& token, const ca::outcome& o) {
-        if (token.empty()) trace(self, "progress", id, {}, outcome_label(o), o.message);
+        if (token.empty()) {
+          trace(self, "progress", id, {}, outcome_label(o), o.message);
+          // Whoever waits hears that the job is pending at its CA.
+          if (auto f = self->state.in_flight.find(id); f != self->state.in_flight.end())
+            for (const auto& sink : f->second.waiters)
+              self->send(sink, progress_atom::value, id, o);
+        }
         if (!token.empty()) {
           self->state.tokens.emplace_back(id, token);
           schedule_flush(self);

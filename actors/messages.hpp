@@ -50,8 +50,11 @@ struct job_result {
 
 // Whoever submitted a job and wants its result: the SCM session, the CLI.
 // accepted: the job is in the journal (durable), so SCM may hear job_ack.
-using result_sink = caf::typed_actor<caf::reacts_to<result_atom, job_result>,
-                                     caf::reacts_to<accepted_atom, std::string>>;
+// progress: the job waits at its CA (pending), e.g. for an approval.
+using result_sink =
+    caf::typed_actor<caf::reacts_to<result_atom, job_result>,
+                     caf::reacts_to<accepted_atom, std::string>,
+                     caf::reacts_to<progress_atom, std::string, protocol::ca::outcome>>;
 
 // One actor per configured backend.
 using backend_actor = caf::typed_actor<

@@ -46,6 +46,7 @@ using tick_atom = caf::atom_constant<caf::atom("scmtick")>;
 using session_actor =
     caf::typed_actor<caf::reacts_to<result_atom, job_result>,
                      caf::reacts_to<accepted_atom, std::string>,
+                     caf::reacts_to<progress_atom, std::string, ca::outcome>,
                      caf::reacts_to<ws_open_atom, std::uint64_t>,
                      caf::reacts_to<ws_frame_atom, std::uint64_t, std::string, int>,
                      caf::reacts_to<ws_closed_atom, std::uint64_t, std::string>,
@@ -72,8 +73,9 @@ struct stop_signal {
 
 struct job_entry {
   std::string lease_id;
-  bool journaled = false;  // the router said so: job_ack may go
-  bool acked = false;      // job_ack accepted sent on this session
+  bool journaled = false;              // the router said so: job_ack may go
+  bool acked = false;                  // job_ack accepted sent on this session
+  std::optional<ca::outcome> pending;  // waiting at its CA: said again after a reconnect
 };
 
 struct unacked_result {
@@ -132,7 +134,9 @@ struct session_state {
   std::int64_t last_heartbeat_ms = 0;
   std::int64_t connected_since_ms = 0;
   std::uint64_t jobs_received = 0, results_sent = 0, results_acked = 0;
+  std::uint64_t counters_written = 0;  // jobs_received + results_sent + results_acked then
   steady::time_point last_status_write{};
+  std::uint64_t health_version_sent = 0;
 
   static inline const char* name = "scm_session";
 };
@@ -145,9 +149,29 @@ void log(self_ptr self, const std::string& line) {
   if (self->state.options.log) self->state.options.log(line);
 }
 
+void trace(self_ptr self, std::string_view event, std::string_view job_id = {},
+           std::string_view outcome = {}, std::string_view detail = {}) {
+  if (auto& t = self->state.options.trace)
+    t->record({.actor = "scm_session",
+               .event = event,
+               .job_id = job_id,
+               .outcome = outcome,
+               .detail = detail});
+}
+
+std::vector<scm::backend_info> current_backends(self_ptr self) {
+  auto& st = self->state;
+  if (!st.options.health) return st.options.backends;
+  st.health_version_sent = st.options.health->version();
+  return st.options.health->snapshot();
+}
+
+void send_pending(self_ptr self, const std::string& id, const ca::outcome& o);
+
 void write_status(self_ptr self) {
   auto& st = self->state;
   st.last_status_write = steady::now();
+  st.counters_written = st.jobs_received + st.results_sent + st.results_acked;
   pol::status_record r{.state = pol::to_string(st.state),
                        .connector_id = st.identity ? st.identity->connector_id : std::string{},
                        .session_url = st.identity ? st.identity->session_url : std::string{},
@@ -172,6 +196,7 @@ void set_state(self_ptr self, link_state s, std::string message = {}) {
   if (st.state != s) {
     st.state = s;
     st.state_since_ms = now_ms();
+    trace(self, "link", {}, pol::to_string(s), message);
   }
   if (!message.empty()) st.message = std::move(message);
   write_status(self);
@@ -212,6 +237,11 @@ void send_result(self_ptr self, const std::string& id, unacked_result& r) {
     // Never send more than a frame holds: SCM gets a failure it can read.
     m.outcome = ca::outcome::failed(ca::error_class::internal, "the result is larger than 1 MiB");
   }
+  trace(self, "result_sent", id,
+        m.outcome.what == ca::outcome::kind::failed
+            ? std::string("failed:") + ca::to_string(m.outcome.error)
+            : (m.outcome.what == ca::outcome::kind::issued ? "issued" : "done"),
+        r.sent ? "again" : "");
   send_frame(self, std::move(m));
   if (!r.sent) ++self->state.results_in_flight;
   r.sent = true;
@@ -266,16 +296,30 @@ void rescan_journal(self_ptr self) {
   }
 }
 
+void send_pending(self_ptr self, const std::string& id, const ca::outcome& o) {
+  if (!link_up(self)) return;
+  scm::pending_msg p;
+  p.job_id = id;
+  p.next_poll_at_ms = now_ms() + o.poll_after.count();
+  p.message = o.message;
+  trace(self, "pending_sent", id, "pending", o.message);
+  send_frame(self, std::move(p));
+}
+
+// The job waits at its CA: SCM hears it now, and again after a reconnect.
+void on_progress(self_ptr self, const std::string& id, const ca::outcome& o) {
+  auto& st = self->state;
+  auto j = st.jobs.find(id);
+  if (j == st.jobs.end()) return;
+  j->second.pending = o;
+  send_pending(self, id, o);
+}
+
 void on_result(self_ptr self, const job_result& r) {
   auto& st = self->state;
   if (r.outcome.what == ca::outcome::kind::pending) {
-    if (!link_up(self)) return;
-    scm::pending_msg p;
-    p.job_id = r.job_id;
-    p.next_poll_at_ms = now_ms() + r.outcome.poll_after.count();
-    p.message = r.outcome.message;
-    send_frame(self, std::move(p));
-    return;
+    if (auto j = st.jobs.find(r.job_id); j != st.jobs.end()) j->second.pending = r.outcome;
+    return send_pending(self, r.job_id, r.outcome);
   }
   // A result means the job is journaled: its job_ack may go first.
   auto j = st.jobs.find(r.job_id);
@@ -294,6 +338,7 @@ void on_result(self_ptr self, const job_result& r) {
 
 void on_result_ack(self_ptr self, const std::string& id) {
   auto& st = self->state;
+  trace(self, "result_acked", id);
   if (auto r = st.results.find(id); r != st.results.end()) {
     if (r->second.sent && st.results_in_flight > 0) --st.results_in_flight;
     st.results.erase(r);
@@ -308,6 +353,7 @@ void on_result_ack(self_ptr self, const std::string& id) {
 // --- jobs
 
 void refuse(self_ptr self, const scm::job_msg& j, std::string_view reason, std::string message) {
+  trace(self, "job_refused", j.job.id, reason, message);
   scm::job_ack_msg a;
   a.job_id = j.job.id;
   a.lease_id = j.lease_id;
@@ -321,6 +367,7 @@ void on_job(self_ptr self, scm::job_msg& j) {
   auto& st = self->state;
   ++st.jobs_received;
   const auto& id = j.job.id;
+  trace(self, "job_received", id, {}, fmt::format("{} {}", ca::to_string(j.job.op), j.job.backend));
   if (st.state == link_state::draining) return refuse(self, j, scm::refusal::draining, {});
   // A job we already have: acknowledge again, never run twice.
   if (auto it = st.jobs.find(id); it != st.jobs.end()) {
@@ -371,6 +418,7 @@ void on_accepted(self_ptr self, const std::string& id) {
   scm::job_ack_msg a;
   a.job_id = id;
   a.lease_id = j->second.lease_id;
+  trace(self, "job_acked", id);
   send_frame(self, std::move(a));
 }
 
@@ -460,6 +508,9 @@ void enter_ready(self_ptr self, const scm::hello_ack_msg& m) {
   for (auto& [id, r] : st.results)
     if (!queued.count(id)) st.unsent.push_back(id);
   pump_results(self);
+  // Then one pending per job still waiting at its CA (PROTOCOL.md section 6).
+  for (auto& [id, j] : st.jobs)
+    if (j.pending && !st.results.count(id)) send_pending(self, id, *j.pending);
 }
 
 void close_link(self_ptr self) {
@@ -722,12 +773,23 @@ void on_tick(self_ptr self) {
         st.conn->abort();
         break;
       }
-      if (now - st.last_hb_sent >= st.hb_interval) {
+      // A health change goes out at once, in a heartbeat of its own.
+      if (bool health_moved =
+              st.options.health && st.options.health->version() != st.health_version_sent;
+          health_moved || now - st.last_hb_sent >= st.hb_interval) {
         st.last_hb_sent = now;
         scm::heartbeat_msg h;
         h.time_ms = now_ms();
+        if (health_moved) {
+          h.backends = current_backends(self);
+          trace(self, "health_sent");
+        }
         send_frame(self, std::move(h));
       }
+      // cbcs status reads the counters from the status file: at most 1 s behind.
+      if (st.jobs_received + st.results_sent + st.results_acked != st.counters_written &&
+          now - st.last_status_write >= 1s)
+        write_status(self);
       if (now - st.last_rescan > 5s) rescan_journal(self);
       resend_overdue(self);
       pump_results(self);
@@ -761,13 +823,16 @@ session_actor::behavior_type session(self_ptr self, scm_session_options options,
   return {
       [self](result_atom, const job_result& r) { on_result(self, r); },
       [self](accepted_atom, const std::string& id) { on_accepted(self, id); },
+      [self](progress_atom, const std::string& id, const ca::outcome& o) {
+        on_progress(self, id, o);
+      },
       [self](ws_open_atom, std::uint64_t gen) {
         auto& st = self->state;
         if (gen != st.gen || st.state != link_state::connecting) return;
         scm::hello_msg h;
         h.connector_id = st.identity->connector_id;
         h.version = st.options.version;
-        h.backends = st.options.backends;
+        h.backends = current_backends(self);
         st.last_rx = steady::now();
         st.deadline = steady::now() + pol::hello_timeout;
         send_frame(self, std::move(h));
@@ -806,6 +871,8 @@ struct scm_service::impl {
 scm_service::scm_service(connector_runtime& runtime, scm_session_options options)
     : impl_(std::make_unique<impl>()) {
   auto router = caf::actor_cast<router_actor>(runtime.router_handle());
+  if (!options.health) options.health = runtime.health();
+  if (!options.trace) options.trace = runtime.trace();
   // Detached: it reads the journal, which may wait on the router's commits.
   impl_->actor = runtime.actor_system().spawn<caf::detached>(session, std::move(options), router,
                                                              runtime.io(), impl_->stopped);

@@ -12,7 +12,9 @@
 #include <string>
 #include <vector>
 
+#include "actors/backend_health.hpp"
 #include "actors/http/http_client.hpp"
+#include "actors/trace/tracer.hpp"
 #include "config/identity.hpp"
 #include "protocol/scm/messages.hpp"
 
@@ -23,7 +25,11 @@ class connector_runtime;
 struct scm_session_options {
   std::filesystem::path data_dir;  // journal.db (read), scm_status.json (written)
   std::string version;             // hello.version
-  std::vector<protocol::scm::backend_info> backends;
+  std::vector<protocol::scm::backend_info> backends;  // used when health is null
+  // Unset: the runtime's. Health goes to SCM in hello and, when it changes,
+  // in the next heartbeat; every frame on a job's path goes to the trace.
+  std::shared_ptr<backend_health> health;
+  std::shared_ptr<tracer> trace;
   proxy_settings proxy;
   // Read afresh before every dial: `cbcs register -force` replaces it while
   // the service runs. nullopt: not registered.

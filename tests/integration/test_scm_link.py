@@ -106,10 +106,14 @@ class ScmLinkTest(TempDirTest):
         again = cbcs("register", "-token", "-", "-force", data_dir=self.data, stdin=self.token + "\n")
         self.assertOneLineError(again, 1, "already used")
         cbcs("backend", "add", "-name", "local", "-type", "local", data_dir=self.data)
+        # A type whose driver this version lacks: SCM must hear it is unhealthy.
+        cbcs("backend", "add", "-name", "dc", "-type", "digicert", "-apikey", "-",
+             data_dir=self.data, stdin="not-a-real-key\n")
         self.start_run()
         info = self.scm.connector(self.cid)
         self.assertEqual(info["version"], "0.1.0")
-        self.assertEqual([b["name"] for b in info["backends"]], ["local"])
+        health = {b["name"]: b["health"] for b in info["backends"]}
+        self.assertEqual(health, {"local": "healthy", "dc": "unhealthy"})
         status = json.loads(cbcs("status", "--json", data_dir=self.data).out)
         self.assertEqual(status["connection"], "ready")
         self.stop_run()

@@ -59,6 +59,9 @@ struct backend_state {
   steady::time_point timer_at = steady::time_point::max();
   std::uint64_t timer_generation = 0;
   bool reported_open = false;  // the breaker state last told to config.health
+  // Jobs waiting for the half-open breaker's probe to come back: woken by the
+  // next response, or by one timer (never by a timer each).
+  std::vector<std::string> parked;
   // Outcomes waiting for the driver's make_durable() (group commit).
   std::vector<job_result> held;
 
@@ -100,6 +103,13 @@ void report_health(self_ptr self, steady::time_point now) {
 
 void start_job(self_ptr self, job_ticket ticket);
 void step(self_ptr self, const std::string& id, const ca::http_response* previous);
+
+// Steps the jobs that waited for the breaker's probe again.
+void wake_parked(self_ptr self) {
+  auto parked = std::move(self->state.parked);
+  self->state.parked.clear();
+  for (const auto& id : parked) step(self, id, nullptr);
+}
 
 std::string outcome_label(const ca::outcome& result) {
   if (result.what == ca::outcome::kind::failed)
@@ -231,8 +241,18 @@ void send_request(self_ptr self, const std::string& id, ca::http_request request
       return finish(self, id,
                     ca::outcome::failed(ca::error_class::unavailable,
                                         "circuit breaker open: the backend keeps failing"));
+    if (wait <= milliseconds(0)) {
+      // Half-open, its probe still out: wait for it, not in a 1 ms loop.
+      job.generation = st.next_generation++;
+      if (st.parked.empty())
+        self->delayed_send(self, milliseconds(250), retry_atom::value, std::string{},
+                           std::uint64_t{0});
+      st.parked.push_back(id);
+      trace(self, "breaker", id, "half_open", job.attempt, -1, "waiting for the probe");
+      return;
+    }
     trace(self, "breaker", id, "open", job.attempt, -1, fmt::format("wait {} ms", wait.count()));
-    return schedule(self, job, std::max(wait, milliseconds(1)));
+    return schedule(self, job, wait);
   }
   auto bucket = st.buckets.find(request.rate_class);
   if (bucket == st.buckets.end()) bucket = st.buckets.find("");
@@ -338,6 +358,7 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
         start_job(self, std::move(ticket));
       },
       [self](retry_atom, const std::string& id, std::uint64_t generation) {
+        if (id.empty()) return wake_parked(self);
         auto it = self->state.active.find(id);
         if (it == self->state.active.end() || it->second.generation != generation) return;
         step(self, id, nullptr);
@@ -370,6 +391,8 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
           trace(self, "http_done", id, "error", job.attempt + 1, latency, error);
           st.breaker->on_failure(now);
           report_health(self, now);
+          if (!st.parked.empty())
+            self->send(self, retry_atom::value, std::string{}, std::uint64_t{0});
           // TLS and proxy-authentication failures are configuration problems:
           // retrying cannot help, and a loop of 407s may lock the proxy account.
           auto kind = error.starts_with("tls:")          ? ca::error_class::tls
@@ -378,6 +401,8 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
           return retry_or_fail(self, id, ca::outcome::failed(kind, error));
         }
         trace(self, "http_done", id, std::to_string(response.status), job.attempt + 1, latency);
+        if (!st.parked.empty())
+          self->send(self, retry_atom::value, std::string{}, std::uint64_t{0});
         job.retry_after = parse_retry_after(response.header("Retry-After"));
         if (response.status == 429 || response.status >= 500) {
           st.breaker->on_failure(now);

@@ -119,7 +119,12 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
   m.journal = std::make_shared<config::journal>(m.options.data_dir / "journal.db",
                                                 m.options.durable_journal);
   m.caf_config = std::make_unique<caf::actor_system_config>();
-  if (m.options.threads > 0) m.caf_config->set("scheduler.max-threads", m.options.threads);
+  // CAF 0.17 starts at least four workers; more than one per core only adds
+  // wake-ups (the actors that block on disk run detached).
+  m.caf_config->set("scheduler.max-threads",
+                    m.options.threads > 0
+                        ? m.options.threads
+                        : std::size_t{std::max(2u, std::thread::hardware_concurrency())});
   // The connector mostly waits on CAs: the sharing scheduler sleeps on a
   // condition variable where work stealing keeps polling (measured: 12 % of a
   // core while waiting on a slow CA).

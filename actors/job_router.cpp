@@ -33,6 +33,7 @@ struct router_state {
   std::vector<std::pair<std::string, std::string>> tokens;
   std::vector<std::string> acks;
   bool flush_scheduled = false;
+  bool lazy_flush_pending = false;
 
   static inline const char* name = "job_router";
 };
@@ -78,6 +79,19 @@ std::size_t worker_of(const std::string& job_id, std::size_t workers) {
   return workers <= 1 ? 0 : std::hash<std::string>{}(job_id) % workers;
 }
 
+// Acks are not urgent: they ride with the next commit, or with one of their
+// own at most lazy_flush_after later. Against a slow CA (moto answers ~10
+// certificates/s) that saves a commit per job. A crash in between costs
+// nothing: a lost ack means the result is offered to SCM once more.
+constexpr auto lazy_flush_after = std::chrono::milliseconds(200);
+
+void schedule_lazy_flush(self_ptr self) {
+  auto& st = self->state;
+  if (st.flush_scheduled || st.lazy_flush_pending) return;
+  st.lazy_flush_pending = true;
+  self->delayed_send(self, lazy_flush_after, flush_atom::value);
+}
+
 void dispatch(self_ptr self, job_ticket ticket) {
   auto& st = self->state;
   auto it = st.backends.find(ticket.job.backend);
@@ -102,6 +116,8 @@ void deliver(self_ptr self, const std::vector<result_sink>& to, const job_result
 void flush(self_ptr self) {
   auto& st = self->state;
   st.flush_scheduled = false;
+  st.lazy_flush_pending = false;
+  if (st.accepts.empty() && st.finishes.empty() && st.tokens.empty() && st.acks.empty()) return;
   auto accepts = std::move(st.accepts);
   auto finishes = std::move(st.finishes);
   auto tokens = std::move(st.tokens);
@@ -209,6 +225,8 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
               self->send(sink, progress_atom::value, id, o);
         }
         if (!token.empty()) {
+          // At once: after the idempotency window, this is what keeps a
+          // replayed job from ordering a second certificate.
           self->state.tokens.emplace_back(id, token);
           schedule_flush(self);
         }
@@ -216,7 +234,7 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
       [self](ack_atom, const std::string& id) {
         trace(self, "acked", id);
         self->state.acks.push_back(id);
-        schedule_flush(self);
+        schedule_lazy_flush(self);
       },
       [self](flush_atom) { flush(self); },
       [self](backend_up_atom, const std::string& name, std::uint32_t worker, std::uint32_t workers,

@@ -10,7 +10,9 @@
 namespace cbcs::config {
 namespace {
 
+// One transaction: one commit (fsync) when the journal is new, none after.
 constexpr const char* schema = R"sql(
+BEGIN;
 CREATE TABLE IF NOT EXISTS jobs (
   id TEXT PRIMARY KEY,
   request TEXT NOT NULL,
@@ -21,6 +23,7 @@ CREATE TABLE IF NOT EXISTS jobs (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS jobs_open ON jobs(state) WHERE state = 0;
 CREATE INDEX IF NOT EXISTS jobs_unacked ON jobs(acked) WHERE acked = 0 AND state = 1;
+COMMIT;
 )sql";
 
 struct stmt {

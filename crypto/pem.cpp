@@ -21,6 +21,7 @@ bio_ptr memory_bio(std::string_view text) {
 }
 
 void free_openssl_string(char* p) { OPENSSL_free(p); }
+void free_openssl_bytes(unsigned char* p) { OPENSSL_free(p); }
 
 }  // namespace
 
@@ -65,9 +66,10 @@ std::string subject_line(X509* cert) {
   return std::string(data, static_cast<std::size_t>(len));
 }
 
-std::string serial_hex(X509* cert) {
-  std::unique_ptr<BIGNUM, openssl_deleter<BIGNUM, BN_free>> bn{
-      ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr)};
+namespace {
+
+std::string serial_hex(const ASN1_INTEGER* serial) {
+  std::unique_ptr<BIGNUM, openssl_deleter<BIGNUM, BN_free>> bn{ASN1_INTEGER_to_BN(serial, nullptr)};
   if (!bn) throw crypto_error("cannot read the certificate serial number");
   std::unique_ptr<char, openssl_deleter<char, free_openssl_string>> hex{BN_bn2hex(bn.get())};
   if (!hex) throw crypto_error("cannot format the certificate serial number");
@@ -75,6 +77,54 @@ std::string serial_hex(X509* cert) {
   for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (out.size() % 2 != 0) out.insert(out.begin(), '0');  // BN_bn2hex writes "0" for zero
   return out;
+}
+
+// Steps into the next TLV, which must be a constructed SEQUENCE (or, with
+// tag_class set, a context tag): returns its content length, or -1.
+long enter(const unsigned char*& p, long available, int want_tag, int want_class) {
+  long len = 0;
+  int tag = 0, xclass = 0;
+  int rc = ASN1_get_object(&p, &len, &tag, &xclass, available);
+  if ((rc & 0x80) || !(rc & V_ASN1_CONSTRUCTED) || (rc & 0x01) || tag != want_tag ||
+      xclass != want_class)
+    return -1;
+  return len;
+}
+
+}  // namespace
+
+std::string serial_hex(X509* cert) { return serial_hex(X509_get0_serialNumber(cert)); }
+
+std::string certificate_serial_hex(std::string_view pem) {
+  auto bio = memory_bio(pem);
+  unsigned char* der = nullptr;
+  long der_len = 0;
+  char* name = nullptr;
+  char* header = nullptr;
+  bool read =
+      PEM_bytes_read_bio(&der, &der_len, &name, PEM_STRING_X509, bio.get(), nullptr, nullptr) == 1;
+  std::unique_ptr<unsigned char, openssl_deleter<unsigned char, free_openssl_bytes>> owned{der};
+  OPENSSL_free(name);
+  OPENSSL_free(header);
+  ERR_clear_error();
+  if (!read) throw crypto_error("no PEM certificate found");
+  // Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version OPTIONAL,
+  // serialNumber INTEGER, ... }, ... }
+  const unsigned char* p = der;
+  const unsigned char* end = der + der_len;
+  if (enter(p, end - p, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL) < 0 ||
+      enter(p, end - p, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL) < 0)
+    throw crypto_error("the certificate is not DER");
+  if (p < end && *p == 0xa0) {  // [0] EXPLICIT version
+    long len = enter(p, end - p, 0, V_ASN1_CONTEXT_SPECIFIC);
+    if (len < 0) throw crypto_error("the certificate version is malformed");
+    p += len;
+  }
+  std::unique_ptr<ASN1_INTEGER, openssl_deleter<ASN1_INTEGER, ASN1_INTEGER_free>> serial{
+      d2i_ASN1_INTEGER(nullptr, &p, end - p)};
+  ERR_clear_error();
+  if (!serial) throw crypto_error("the certificate has no readable serial number");
+  return serial_hex(serial.get());
 }
 
 std::string key_description(EVP_PKEY* key) {

@@ -10,6 +10,7 @@
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 
+#include <charconv>
 #include <map>
 #include <optional>
 #include <thread>
@@ -118,7 +119,17 @@ struct http_client::impl : std::enable_shared_from_this<http_client::impl> {
   io_runner* runner = nullptr;
   http_client_settings settings;
   ssl::context tls{ssl::context::tls_client};
+  bool system_roots_loaded = false;                                      // I/O thread only
   std::map<std::string, std::vector<std::unique_ptr<connection>>> idle;  // I/O thread only
+
+  // The system bundle costs 25-40 ms to parse: only for the first TLS peer,
+  // never for plain-HTTP endpoints (simulators, moto).
+  void load_system_roots() {
+    if (system_roots_loaded || !settings.tls.system_roots) return;
+    system_roots_loaded = true;
+    boost::system::error_code ignored;
+    tls.set_default_verify_paths(ignored);
+  }
   std::atomic<std::size_t> opened{0}, reused{0};
 
   std::unique_ptr<connection> take_idle(const std::string& key) {
@@ -166,6 +177,14 @@ class exchange : public std::enable_shared_from_this<exchange> {
     const auto& proxy = client_->settings.proxy;
     auto host = proxy.enabled ? proxy.host : url_.host;
     auto port = proxy.enabled ? std::to_string(proxy.port) : url_.port;
+    // An address needs no resolver (and its thread hop).
+    beast::error_code not_an_address;
+    auto address = net::ip::make_address(host, not_an_address);
+    unsigned short port_number = 0;
+    auto [end, parse_error] = std::from_chars(port.data(), port.data() + port.size(), port_number);
+    if (!not_an_address && parse_error == std::errc{} && end == port.data() + port.size())
+      return on_resolve(
+          {}, tcp::resolver::results_type::create(tcp::endpoint(address, port_number), host, port));
     resolver_.async_resolve(host, port,
                             beast::bind_front_handler(&exchange::on_resolve, shared_from_this()));
   }
@@ -243,6 +262,7 @@ class exchange : public std::enable_shared_from_this<exchange> {
 
   void after_tunnel() {
     if (!url_.tls) return write_request();
+    client_->load_system_roots();
     auto& plain = *conn_->plain;
     conn_->secure =
         std::make_unique<beast::ssl_stream<beast::tcp_stream>>(std::move(plain), client_->tls);
@@ -347,7 +367,6 @@ http_client::http_client(std::shared_ptr<io_runner> runner, http_client_settings
   SSL_CTX_set_min_proto_version(ctx.native_handle(), TLS1_2_VERSION);
   ctx.set_verify_mode(ssl::verify_peer);
   const auto& t = impl_->settings.tls;
-  if (t.system_roots) ctx.set_default_verify_paths();
   if (!t.extra_roots_pem.empty()) ctx.add_certificate_authority(net::buffer(t.extra_roots_pem));
   if (!t.client_cert_pem.empty()) {
     ctx.use_certificate_chain(net::buffer(t.client_cert_pem));

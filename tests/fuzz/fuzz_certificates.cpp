@@ -1,7 +1,9 @@
 // crypto::parse_certificates: `-cacert` bundles, CA answers (AWS GetCertificate,
 // DigiCert, ...). Throws crypto_error or returns at least one certificate that
 // the callers' follow-ups (serial, subject) can read and that re-encodes to
-// the same certificate.
+// the same certificate. certificate_serial_hex, which reads only the DER,
+// must never throw anything but crypto_error, and must agree with serial_hex
+// on every certificate OpenSSL reads.
 
 #include <string>
 #include <vector>
@@ -17,6 +19,14 @@ using namespace cbcs;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ERR_clear_error();
+  std::string quick;
+  try {
+    quick = crypto::certificate_serial_hex(fuzz::as_text(data, size));
+  } catch (const crypto::crypto_error&) {
+  } catch (const std::exception& e) {
+    fuzz::fail("certificate_serial_hex threw something other than crypto_error", e.what());
+  }
+  ERR_clear_error();
   std::vector<crypto::x509_ptr> certs;
   try {
     certs = crypto::parse_certificates(fuzz::as_text(data, size));
@@ -26,6 +36,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::fail("parse_certificates threw something other than crypto_error", e.what());
   }
   fuzz::check(!certs.empty(), "parse_certificates returned no certificate");
+  try {
+    fuzz::check(quick == crypto::serial_hex(certs.front().get()),
+                "certificate_serial_hex and serial_hex disagree", quick);
+  } catch (const crypto::crypto_error&) {
+  }
   for (const auto& cert : certs) {
     fuzz::check(cert != nullptr, "parse_certificates returned a null certificate");
     try {

@@ -1,5 +1,6 @@
 """Kill the connector (SIGKILL) at random points while it works through a
-batch of jobs on the local CA, restart it, and prove from the local CA's serial
+batch of jobs on the local CA (from outside, and from inside at a trace
+point), restart it, and prove from the local CA's serial
 ledger that every job was issued exactly once and none was lost."""
 
 import json
@@ -49,11 +50,19 @@ class CrashRecoveryTest(TempDirTest):
 
         killed_mid_batch = 0
         counts = []
-        for _ in range(KILLS):
-            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            time.sleep(rng.uniform(0.1, 0.5))
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGKILL)
+        for k in range(KILLS):
+            # The local CA signs ~5,000 certificates/s, faster than a timed kill
+            # can aim: every other run kills itself (CBCS_CRASH_AT, SIGKILL
+            # from inside) after a random number of results; the others are
+            # killed from outside at a random early moment.
+            env = dict(os.environ)
+            if k % 2 == 0:
+                env["CBCS_CRASH_AT"] = f"result:{rng.randint(20, 100)}"
+            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+            if k % 2 == 1:
+                time.sleep(rng.uniform(0.02, 0.2))
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGKILL)
             proc.wait()
             n = ledger_count()
             counts.append(n)

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "crypto/certificate_authority.hpp"
+#include "crypto/openssl_error.hpp"
 #include "crypto/pem.hpp"
 #include "protocol/ca/local/local_driver.hpp"
 #include "protocol/ca/local/local_ledger.hpp"
@@ -197,5 +198,24 @@ TEST_SUITE("local_ca") {
     REQUIRE(o.what == ca::outcome::kind::done);
     CHECK(o.report_json.find("CN=cbcs local CA") != std::string::npos);
     CHECK(o.report_json.find("EC prime256v1") != std::string::npos);
+  }
+}
+
+TEST_SUITE("certificate_serial_hex") {
+  TEST_CASE("reads the serial from the DER as OpenSSL does, and refuses what is not one") {
+    local_fixture f;
+    auto issued = f.enroll("serial-1", test::make_csr("p256", "serial.example"));
+    REQUIRE(issued.what == ca::outcome::kind::issued);
+    CHECK(crypto::certificate_serial_hex(issued.certificate_pem) == issued.serial_hex);
+    // A certificate with a one-byte serial (1) and the CA's own certificate.
+    auto self_signed = test::make_self_signed("p256", "one").cert_pem;
+    CHECK(crypto::certificate_serial_hex(self_signed) == "01");
+    auto ca_cert = crypto::parse_certificates(issued.chain_pem);
+    CHECK(crypto::certificate_serial_hex(issued.chain_pem) ==
+          crypto::serial_hex(ca_cert.front().get()));
+    CHECK_THROWS_AS(crypto::certificate_serial_hex("junk"), crypto::crypto_error);
+    auto cut = issued.certificate_pem;
+    cut.erase(cut.find('\n') + 1, 40);  // a damaged body
+    CHECK_THROWS_AS(crypto::certificate_serial_hex(cut), crypto::crypto_error);
   }
 }

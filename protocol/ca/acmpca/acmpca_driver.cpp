@@ -503,8 +503,7 @@ class session final : public job_session {
     auto chain = string_field(doc, "CertificateChain").value_or("");
     std::string serial;
     try {
-      auto certs = crypto::parse_certificates(*cert);
-      serial = crypto::serial_hex(certs.front().get());
+      serial = crypto::certificate_serial_hex(*cert);
     } catch (const std::exception& e) {
       return internal(std::string("GetCertificate returned a certificate that cannot be read (") +
                       e.what() + ")");

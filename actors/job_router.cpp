@@ -136,7 +136,9 @@ void flush(self_ptr self) {
   std::vector<std::pair<result_sink, job_result>> replies;
   std::vector<std::pair<result_sink, std::string>> accepted;
   auto& journal = *st.config.journal;
-  journal.begin();
+  // fsync when SCM will hear job_ack for these accepts, or when a resume
+  // token is the only guard against a second order after a power cut.
+  journal.begin(!accepts.empty() || !tokens.empty());
   for (auto& [ticket, sink] : accepts) {
     auto id = ticket.job.id;
     if (auto f = st.in_flight.find(id); f != st.in_flight.end()) {

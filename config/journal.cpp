@@ -37,7 +37,8 @@ struct journal::statements {
   stmt insert, find, set_resume, finish, ack, unfinished, unacked, count;
 };
 
-journal::journal(const std::filesystem::path& file, bool durable_commits) : file_(file) {
+journal::journal(const std::filesystem::path& file, bool durable_commits)
+    : file_(file), durable_(durable_commits), syncing_(durable_commits) {
   auto fail = [&](const std::string& what) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
@@ -90,7 +91,14 @@ void journal::exec(const char* sql) {
   }
 }
 
-void journal::begin() { exec("BEGIN IMMEDIATE"); }
+void journal::begin(bool sync) {
+  bool want = durable_ && sync;
+  if (want != syncing_) {
+    exec(want ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+    syncing_ = want;
+  }
+  exec("BEGIN IMMEDIATE");
+}
 void journal::commit() { exec("COMMIT"); }
 
 namespace {

@@ -37,7 +37,11 @@ class journal {
   journal& operator=(const journal&) = delete;
 
   // Group commit: everything between begin() and commit() is one transaction.
-  void begin();
+  // begin(false) on a durable journal commits without fsync (synchronous=
+  // NORMAL): the commit survives the process being killed, not a power cut.
+  // For commits nothing outside depends on yet (results, acks): a result lost
+  // to a power cut means the job runs again and its CA's idempotency answers.
+  void begin(bool sync = true);
   void commit();
 
   // Records a new job. Returns nullopt when it was new, or the existing entry
@@ -58,6 +62,8 @@ class journal {
   void exec(const char* sql);
 
   std::filesystem::path file_;
+  bool durable_ = true;
+  bool syncing_ = true;  // the connection's synchronous setting now
   sqlite3* db_ = nullptr;
   std::unique_ptr<statements> st_;
 };

@@ -113,14 +113,14 @@ void apply_proxy_settings(const workspace& ws, proxy_request req, std::string_vi
 
 namespace {
 
-po::options_description show_options(const args_t&) {
+po::options_description proxy_show_options(const args_t&) {
   po::options_description desc("Options");
   desc.add_options()("json", po::bool_switch(), "print JSON");
   add_common_options(desc);
   return desc;
 }
 
-int run_show(const po::variables_map& vm, const args_t&) {
+int run_proxy_show(const po::variables_map& vm, const args_t&) {
   workspace ws(vm);
   auto p = ws.load_config().proxy;
   if (vm["json"].as<bool>()) {
@@ -203,7 +203,7 @@ std::vector<command> proxy_commands() {
        "cbcs proxy set -type manual -addr proxy.corp.example -port 3128 -user cbcs -password -",
        set_options, run_set},
       {"proxy show", "show the proxy settings, password masked", "[--json]", "cbcs proxy show",
-       show_options, run_show},
+       proxy_show_options, run_proxy_show},
       {"proxy test", "test each step of the path to a URL (DNS, TCP, CONNECT, TLS, HTTP)",
        "[-target URL]", "cbcs proxy test -target https://acm-pca.eu-west-1.amazonaws.com/",
        test_options, run_test},

@@ -95,7 +95,7 @@ filter filter_from(const po::variables_map& vm) {
   return f;
 }
 
-po::options_description show_options(const args_t&) {
+po::options_description trace_show_options(const args_t&) {
   po::options_description desc("Options");
   desc.add_options()                                                                   //
       ("job", po::value<std::string>()->value_name("ID"), "only this job (timeline)")  //
@@ -115,7 +115,7 @@ std::string wall_text(std::int64_t wall_ms) {
   return fmt::format("{}.{:03}Z", buf, wall_ms % 1000);
 }
 
-int run_show(const po::variables_map& vm, const args_t&) {
+int run_trace_show(const po::variables_map& vm, const args_t&) {
   workspace ws(vm);
   std::size_t skipped = 0;
   auto f = filter_from(vm);
@@ -141,7 +141,7 @@ int run_show(const po::variables_map& vm, const args_t&) {
 }
 
 po::options_description export_options(const args_t& args) {
-  auto desc = show_options(args);
+  auto desc = trace_show_options(args);
   desc.add_options()("chrome", po::value<std::string>()->value_name("FILE"),
                      "write Chrome trace-event JSON (opens in Perfetto)");
   return desc;
@@ -243,7 +243,7 @@ std::vector<command> trace_commands() {
   return {
       {"trace show", "print the support trace as a timeline",
        "[-job ID] [-backend NAME] [-since WHEN]", "cbcs trace show -job enroll-1f2e3d4c5b6a7980",
-       show_options, run_show},
+       trace_show_options, run_trace_show},
       {"trace export", "write the support trace as Chrome trace-event JSON for Perfetto",
        "-chrome FILE [-job ID] [-backend NAME] [-since WHEN]",
        "cbcs trace export -chrome trace.json", export_options, run_export},

@@ -26,15 +26,16 @@ CREATE INDEX IF NOT EXISTS jobs_unacked ON jobs(acked) WHERE acked = 0 AND state
 COMMIT;
 )sql";
 
-struct stmt {
-  sqlite3_stmt* s = nullptr;
-  ~stmt() { sqlite3_finalize(s); }
-};
-
 }  // namespace
 
+// Named, not anonymous: journal::statements holds them.
+struct journal_stmt {
+  sqlite3_stmt* s = nullptr;
+  ~journal_stmt() { sqlite3_finalize(s); }
+};
+
 struct journal::statements {
-  stmt insert, find, set_resume, finish, ack, unfinished, unacked, count;
+  journal_stmt insert, find, set_resume, finish, ack, unfinished, unacked, count;
 };
 
 journal::journal(const std::filesystem::path& file, bool durable_commits)
@@ -60,7 +61,7 @@ journal::journal(const std::filesystem::path& file, bool durable_commits)
     throw;
   }
   st_ = std::make_unique<statements>();
-  auto prepare = [&](stmt& s, const char* sql) {
+  auto prepare = [&](journal_stmt& s, const char* sql) {
     if (sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &s.s, nullptr) != SQLITE_OK)
       fail("cannot prepare statement");
   };
@@ -103,11 +104,13 @@ void journal::commit() { exec("COMMIT"); }
 
 namespace {
 
-void bind(sqlite3_stmt* s, int i, const std::string& v) {
+// Not "bind": with <functional> in sight, ADL would pick std::bind for a
+// temporary string and bind nothing.
+void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
   sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
 
-std::string column(sqlite3_stmt* s, int i) {
+std::string column_text(sqlite3_stmt* s, int i) {
   auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
   return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s, i))) : std::string{};
 }
@@ -117,11 +120,11 @@ std::string column(sqlite3_stmt* s, int i) {
 journal_entry journal::read_entry(sqlite3_stmt* s) {
   journal_entry e;
   try {
-    e.job = protocol::ca::job_from_json(column(s, 0));
+    e.job = protocol::ca::job_from_json(column_text(s, 0));
     e.state = sqlite3_column_int(s, 1) == 1 ? job_state::finished : job_state::accepted;
-    e.resume_token = column(s, 2);
+    e.resume_token = column_text(s, 2);
     if (sqlite3_column_type(s, 3) != SQLITE_NULL)
-      e.result = protocol::ca::outcome_from_json(column(s, 3));
+      e.result = protocol::ca::outcome_from_json(column_text(s, 3));
     e.acked = sqlite3_column_int(s, 4) != 0;
   } catch (const std::invalid_argument& ex) {
     throw config_error(
@@ -133,8 +136,8 @@ journal_entry journal::read_entry(sqlite3_stmt* s) {
 std::optional<journal_entry> journal::accept(const protocol::ca::job& j) {
   auto* s = st_->insert.s;
   sqlite3_reset(s);
-  bind(s, 1, j.id);
-  bind(s, 2, protocol::ca::to_json(j));
+  bind_text(s, 1, j.id);
+  bind_text(s, 2, protocol::ca::to_json(j));
   if (sqlite3_step(s) != SQLITE_DONE)
     throw config_error(fmt::format("journal {}: {}", file_.string(), sqlite3_errmsg(db_)));
   if (sqlite3_changes(db_) == 1) return std::nullopt;
@@ -144,8 +147,8 @@ std::optional<journal_entry> journal::accept(const protocol::ca::job& j) {
 void journal::set_resume_token(const std::string& id, const std::string& token) {
   auto* s = st_->set_resume.s;
   sqlite3_reset(s);
-  bind(s, 1, id);
-  bind(s, 2, token);
+  bind_text(s, 1, id);
+  bind_text(s, 2, token);
   if (sqlite3_step(s) != SQLITE_DONE)
     throw config_error(fmt::format("journal {}: {}", file_.string(), sqlite3_errmsg(db_)));
 }
@@ -153,8 +156,8 @@ void journal::set_resume_token(const std::string& id, const std::string& token) 
 void journal::finish(const std::string& id, const protocol::ca::outcome& result) {
   auto* s = st_->finish.s;
   sqlite3_reset(s);
-  bind(s, 1, id);
-  bind(s, 2, protocol::ca::to_json(result));
+  bind_text(s, 1, id);
+  bind_text(s, 2, protocol::ca::to_json(result));
   if (sqlite3_step(s) != SQLITE_DONE)
     throw config_error(fmt::format("journal {}: {}", file_.string(), sqlite3_errmsg(db_)));
 }
@@ -162,7 +165,7 @@ void journal::finish(const std::string& id, const protocol::ca::outcome& result)
 void journal::acknowledge(const std::string& id) {
   auto* s = st_->ack.s;
   sqlite3_reset(s);
-  bind(s, 1, id);
+  bind_text(s, 1, id);
   if (sqlite3_step(s) != SQLITE_DONE)
     throw config_error(fmt::format("journal {}: {}", file_.string(), sqlite3_errmsg(db_)));
 }
@@ -170,7 +173,7 @@ void journal::acknowledge(const std::string& id) {
 std::optional<journal_entry> journal::find(const std::string& id) {
   auto* s = st_->find.s;
   sqlite3_reset(s);
-  bind(s, 1, id);
+  bind_text(s, 1, id);
   if (sqlite3_step(s) != SQLITE_ROW) return std::nullopt;
   return read_entry(s);
 }

@@ -16,13 +16,14 @@ using std::chrono::sys_seconds;
 
 namespace {
 
-const std::string secret = "S3cr3tS3cr3tS3cr3tS3cr3tS3cr3tS3cr3tS3cr3t";  // 42 base64url chars
+const std::string token_secret =
+    "S3cr3tS3cr3tS3cr3tS3cr3tS3cr3tS3cr3tS3cr3t";  // 42 base64url chars
 const std::string pin = "3f2a9c0b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3";
 
 scm::installation_token sample() {
   return {.scm = "https://scm.example.com:8443",
           .ca_sha256 = pin,
-          .secret = secret,
+          .secret = token_secret,
           .expires_at = sys_seconds(seconds(1893456000))};  // 2030-01-01T00:00:00Z
 }
 
@@ -42,8 +43,8 @@ std::string refusal(const std::string& token) {
     std::string what = e.what();
     CHECK(what.rfind("installation token ", 0) == 0);
     CHECK(what.find('\n') == std::string::npos);
-    CHECK(what.find(secret) == std::string::npos);
-    CHECK(what.find(secret.substr(0, 8)) == std::string::npos);
+    CHECK(what.find(token_secret) == std::string::npos);
+    CHECK(what.find(token_secret.substr(0, 8)) == std::string::npos);
     if (token.size() > 12) CHECK(what.find(token.substr(6, 12)) == std::string::npos);
     return what;
   }
@@ -66,14 +67,14 @@ TEST_SUITE("installation token") {
     auto t = scm::parse_installation_token(text);
     CHECK(t.scm == "https://scm.example.com:8443");
     CHECK(t.ca_sha256 == pin);
-    CHECK(t.secret == secret);
+    CHECK(t.secret == token_secret);
     CHECK(t.expires_at == sys_seconds(seconds(1893456000)));
     CHECK(t.registration_url() == "https://scm.example.com:8443/api/connector/v1/register");
     // Pasted with a newline or blanks around it.
-    CHECK(scm::parse_installation_token("  " + text + "\r\n").secret == secret);
+    CHECK(scm::parse_installation_token("  " + text + "\r\n").secret == token_secret);
     // The same token, byte for byte, from the definition of the format.
     CHECK(text == wrap(R"({"scm":"https://scm.example.com:8443","ca_sha256":")" + pin +
-                       R"(","secret":")" + secret + R"(","exp":1893456000})"));
+                       R"(","secret":")" + token_secret + R"(","exp":1893456000})"));
   }
 
   TEST_CASE("describe says where and until when, never the secret") {
@@ -84,18 +85,18 @@ TEST_SUITE("installation token") {
     auto unpinned = sample();
     unpinned.ca_sha256.clear();
     CHECK(contains(unpinned.describe(), "trusting the system's roots"));
-    CHECK_FALSE(contains(unpinned.describe(), secret));
+    CHECK_FALSE(contains(unpinned.describe(), token_secret));
   }
 
   TEST_CASE("the pin is optional, case-insensitive, and the scm origin is normalised") {
     auto t = scm::parse_installation_token(
-        wrap(R"({"scm":"https://scm.example.com/","secret":")" + secret + R"(","exp":1})"));
+        wrap(R"({"scm":"https://scm.example.com/","secret":")" + token_secret + R"(","exp":1})"));
     CHECK(t.ca_sha256.empty());
     CHECK(t.scm == "https://scm.example.com");
     std::string upper = pin;
     for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     t = scm::parse_installation_token(wrap(R"({"scm":"https://[::1]:8443","ca_sha256":")" + upper +
-                                           R"(","secret":")" + secret +
+                                           R"(","secret":")" + token_secret +
                                            R"(","exp":1,"kind":"restore","future":[1]})"));
     CHECK(t.ca_sha256 == pin);
     CHECK(t.scm == "https://[::1]:8443");
@@ -158,7 +159,7 @@ TEST_SUITE("installation token") {
 
   TEST_CASE("a correct check around a bad payload: each field's rule") {
     auto s = [](std::string body) { return wrap(body); };
-    const std::string good_secret = R"("secret":")" + secret + R"(")";
+    const std::string good_secret = R"("secret":")" + token_secret + R"(")";
     // The check matches, but the payload is not base64url JSON.
     {
       std::string text = "cbcs1.@@@@";
@@ -196,8 +197,8 @@ TEST_SUITE("installation token") {
 
     const std::string secret_rule =
         "installation token field \"secret\" must be 16 to 512 base64url characters";
-    for (std::string bad_secret : {std::string("short"), secret + "+", secret + "=", secret + " ",
-                                   std::string(513, 'a'), std::string("")}) {
+    for (std::string bad_secret : {std::string("short"), token_secret + "+", token_secret + "=",
+                                   token_secret + " ", std::string(513, 'a'), std::string("")}) {
       CHECK(refusal(s(R"({"scm":"https://h","secret":")" + bad_secret + R"(","exp":1})")) ==
             secret_rule);
     }

@@ -12,12 +12,12 @@ struct stmt {
   ~stmt() { sqlite3_finalize(s); }
 };
 
-std::string column(sqlite3_stmt* s, int i) {
+std::string column_text(sqlite3_stmt* s, int i) {
   auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
   return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s, i))) : std::string{};
 }
 
-void bind(sqlite3_stmt* s, int i, const std::string& v) {
+void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
   sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
 }
 
@@ -74,10 +74,10 @@ void local_ledger::exec(const char* sql) {
 std::optional<ledger_record> local_ledger::find(const char* sql, const std::string& key) {
   stmt st;
   sqlite3_prepare_v2(db_, sql, -1, &st.s, nullptr);
-  bind(st.s, 1, key);
+  bind_text(st.s, 1, key);
   if (sqlite3_step(st.s) != SQLITE_ROW) return std::nullopt;
-  return ledger_record{column(st.s, 0), column(st.s, 1), column(st.s, 2), column(st.s, 3),
-                       sqlite3_column_type(st.s, 4) != SQLITE_NULL};
+  return ledger_record{column_text(st.s, 0), column_text(st.s, 1), column_text(st.s, 2),
+                       column_text(st.s, 3), sqlite3_column_type(st.s, 4) != SQLITE_NULL};
 }
 
 std::optional<ledger_record> local_ledger::find_by_job(const std::string& job_id) {
@@ -89,11 +89,11 @@ std::optional<ledger_record> local_ledger::find_by_job(const std::string& job_id
           -1, &by_job_, nullptr) != SQLITE_OK)
     throw std::runtime_error("local CA ledger " + file_.string() + ": " + sqlite3_errmsg(db_));
   sqlite3_reset(by_job_);
-  bind(by_job_, 1, job_id);
+  bind_text(by_job_, 1, job_id);
   std::optional<ledger_record> found;
   if (sqlite3_step(by_job_) == SQLITE_ROW)
-    found = ledger_record{column(by_job_, 0), column(by_job_, 1), column(by_job_, 2),
-                          column(by_job_, 3), sqlite3_column_type(by_job_, 4) != SQLITE_NULL};
+    found = ledger_record{column_text(by_job_, 0), column_text(by_job_, 1), column_text(by_job_, 2),
+                          column_text(by_job_, 3), sqlite3_column_type(by_job_, 4) != SQLITE_NULL};
   sqlite3_reset(by_job_);  // ends its read transaction
   return found;
 }
@@ -112,10 +112,10 @@ bool local_ledger::insert(const ledger_record& r) {
     throw std::runtime_error("local CA ledger " + file_.string() + ": " + sqlite3_errmsg(db_));
   if (sqlite3_get_autocommit(db_)) exec("BEGIN IMMEDIATE");
   sqlite3_reset(insert_);
-  bind(insert_, 1, r.serial_hex);
-  bind(insert_, 2, r.job_id);
-  bind(insert_, 3, r.subject);
-  bind(insert_, 4, r.certificate_pem);
+  bind_text(insert_, 1, r.serial_hex);
+  bind_text(insert_, 2, r.job_id);
+  bind_text(insert_, 3, r.subject);
+  bind_text(insert_, 4, r.certificate_pem);
   int rc = sqlite3_step(insert_);
   sqlite3_reset(insert_);
   if (rc == SQLITE_DONE) return true;
@@ -130,7 +130,7 @@ bool local_ledger::revoke(const std::string& serial_hex, int reason,
       db_,
       "UPDATE issued SET revoked_at = ?2, reason = ?3 WHERE serial = ?1 AND revoked_at IS NULL", -1,
       &st.s, nullptr);
-  bind(st.s, 1, serial_hex);
+  bind_text(st.s, 1, serial_hex);
   sqlite3_bind_int64(st.s, 2, std::chrono::system_clock::to_time_t(at));
   sqlite3_bind_int(st.s, 3, reason);
   if (sqlite3_step(st.s) != SQLITE_DONE)
@@ -145,7 +145,7 @@ std::vector<crypto::revoked_entry> local_ledger::revocations() {
                      -1, &st.s, nullptr);
   std::vector<crypto::revoked_entry> out;
   while (sqlite3_step(st.s) == SQLITE_ROW)
-    out.push_back({column(st.s, 0),
+    out.push_back({column_text(st.s, 0),
                    std::chrono::system_clock::from_time_t(sqlite3_column_int64(st.s, 1)),
                    sqlite3_column_int(st.s, 2)});
   return out;

@@ -66,7 +66,7 @@ def main():
     cpu0, sim0 = cpu_seconds(run.pid), cpu_seconds(scm.pid)
     t0 = time.time()
     batch = 250 if args.rate == 0 else max(1, int(args.rate / 50))
-    i, done, last_poll = 0, 0, 0.0
+    i, done, last_poll, last_progress = 0, 0, 0.0, time.time()
     while done < args.jobs:
         if i < args.jobs and (args.rate == 0 or i < (time.time() - t0) * args.rate):
             chunk = jobs[i:i + batch]
@@ -76,7 +76,14 @@ def main():
                 continue
         # Submissions keep their pace; the (costly) stats call only every 100 ms.
         if time.time() - last_poll >= 0.1 or i >= args.jobs:
-            done = call(admin, "GET", f"/connectors/{c['id']}/stats")["results"]
+            now_done = call(admin, "GET", f"/connectors/{c['id']}/stats")["results"]
+            if now_done != done:
+                done, last_progress = now_done, time.time()
+            elif time.time() - last_progress > 60:
+                print(f"no progress for 60 s: {done} of {args.jobs} results", file=sys.stderr)
+                run.kill()
+                scm.kill()
+                return 1
             last_poll = time.time()
         time.sleep(0.002 if args.rate and i < args.jobs else 0.05)
     cpu, sim_cpu = cpu_seconds(run.pid) - cpu0, cpu_seconds(scm.pid) - sim0

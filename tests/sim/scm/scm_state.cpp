@@ -225,6 +225,7 @@ std::vector<proto::job_msg> scm_state::take_jobs(const std::string& id) {
     auto& j = c->jobs.at(job_id);
     bool lease_ran_out = j.st == job_record::state::leased && j.lease_expires_at_ms < t;
     if (j.st != job_record::state::queued && !lease_ran_out) continue;
+    if (j.not_before_ms > t) continue;  // refused as busy a moment ago
     j.st = job_record::state::leased;
     j.lease_id = fmt::format("l-{}", next_lease_++);
     j.lease_expires_at_ms = t + options_.lease_ms;
@@ -251,9 +252,14 @@ std::optional<proto::error_msg> scm_state::on_job_ack(const std::string& id,
   if (m.accepted) {
     j.st = job_record::state::accepted;
   } else {
-    j.st = job_record::state::refused;
     j.refusal_reason = m.reason;
     j.refusal_message = m.message;
+    j.st = job_record::state::refused;
+    // PROTOCOL.md: busy means "lease later"; the sim offers it again in 500 ms.
+    if (m.reason == proto::refusal::busy) {
+      j.st = job_record::state::queued;
+      j.not_before_ms = now_ms() + 500;
+    }
   }
   return std::nullopt;
 }

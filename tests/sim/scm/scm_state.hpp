@@ -41,8 +41,9 @@ struct job_record {
   state st = state::queued;
   std::string lease_id;
   std::int64_t lease_expires_at_ms = 0;
-  int deliveries = 0;  // job frames sent for it, duplicates included
-  int acks = 0;        // job_ack frames received for it
+  int deliveries = 0;              // job frames sent for it, duplicates included
+  std::int64_t not_before_ms = 0;  // refused as busy: not offered again before this
+  int acks = 0;                    // job_ack frames received for it
   std::string refusal_reason, refusal_message;
   int pending_reports = 0;
   std::string pending_message;

@@ -238,6 +238,7 @@ http_answer scm_state::admin_submit_jobs(connector_record& c, std::string_view b
     } else if (it->second.st != job_record::state::leased) {
       // The same id again: deliver it again (at-least-once), the connector must not run it twice.
       it->second.st = job_record::state::queued;
+      c.offer_from = 0;  // it may sit before the cursor
     }
     accepted.str(id);
   }

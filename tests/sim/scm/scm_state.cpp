@@ -221,8 +221,14 @@ std::vector<proto::job_msg> scm_state::take_jobs(const std::string& id) {
   auto* c = find(id);
   if (!c) return out;
   auto t = now_ms();
-  for (const auto& job_id : c->job_order) {
-    auto& j = c->jobs.at(job_id);
+  auto settled = [](const job_record& j) {
+    return j.st == job_record::state::accepted || j.st == job_record::state::refused ||
+           j.st == job_record::state::done;
+  };
+  while (c->offer_from < c->job_order.size() && settled(c->jobs.at(c->job_order[c->offer_from])))
+    ++c->offer_from;
+  for (std::size_t i = c->offer_from; i < c->job_order.size(); ++i) {
+    auto& j = c->jobs.at(c->job_order[i]);
     bool lease_ran_out = j.st == job_record::state::leased && j.lease_expires_at_ms < t;
     if (j.st != job_record::state::queued && !lease_ran_out) continue;
     if (j.not_before_ms > t) continue;  // refused as busy a moment ago

@@ -66,6 +66,9 @@ struct connector_record {
   std::int64_t cert_not_after_ms = 0;
   int sessions = 0;  // sessions that reached ready
   std::vector<std::string> job_order;
+  // Jobs before this index are settled (accepted, refused or done): offering
+  // starts here, so a batch of 100,000 is not scanned for every frame sent.
+  std::size_t offer_from = 0;
   std::map<std::string, job_record, std::less<>> jobs;
   std::weak_ptr<session_link> session;
 };

@@ -381,18 +381,23 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
       [self](http_done_atom, const std::string& id, std::uint64_t generation,
              ca::http_response& response, std::string& error) {
         auto& st = self->state;
+        auto now = steady::now();
+        // Every answer tells about the backend, also one for a job that has
+        // finished meanwhile: it may have been the half-open breaker's probe.
+        if (!error.empty() || response.status == 429 || response.status >= 500)
+          st.breaker->on_failure(now);
+        else
+          st.breaker->on_success();
+        report_health(self, now);
+        if (!st.parked.empty())
+          self->send(self, retry_atom::value, std::string{}, std::uint64_t{0});
         auto it = st.active.find(id);
         if (it == st.active.end() || it->second.generation != generation) return;
         auto& job = it->second;
-        auto now = steady::now();
         auto latency =
             std::chrono::duration_cast<std::chrono::microseconds>(now - job.sent_at).count();
         if (!error.empty()) {
           trace(self, "http_done", id, "error", job.attempt + 1, latency, error);
-          st.breaker->on_failure(now);
-          report_health(self, now);
-          if (!st.parked.empty())
-            self->send(self, retry_atom::value, std::string{}, std::uint64_t{0});
           // TLS and proxy-authentication failures are configuration problems:
           // retrying cannot help, and a loop of 407s may lock the proxy account.
           auto kind = error.starts_with("tls:")          ? ca::error_class::tls
@@ -401,19 +406,10 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
           return retry_or_fail(self, id, ca::outcome::failed(kind, error));
         }
         trace(self, "http_done", id, std::to_string(response.status), job.attempt + 1, latency);
-        if (!st.parked.empty())
-          self->send(self, retry_atom::value, std::string{}, std::uint64_t{0});
         job.retry_after = parse_retry_after(response.header("Retry-After"));
-        if (response.status == 429 || response.status >= 500) {
-          st.breaker->on_failure(now);
-          report_health(self, now);
-          if (response.status == 429) {
-            auto bucket = st.buckets.find(job.rate_class);
-            if (bucket != st.buckets.end()) bucket->second.drain(now);
-          }
-        } else {
-          st.breaker->on_success();
-          report_health(self, now);
+        if (response.status == 429) {
+          auto bucket = st.buckets.find(job.rate_class);
+          if (bucket != st.buckets.end()) bucket->second.drain(now);
         }
         step(self, id, &response);
       },

@@ -323,8 +323,13 @@ certificate_request check_certificate_request(std::string_view pem) {
         if (!key || !signature_verifies(*p->fast, key.get(), key_nid, tbs, tbs_len)) {
           p->fast.reset();
         } else {
-          // extensionRequest, read as X509_REQ_get_extensions reads it.
-          int at = X509at_get_attr_by_NID(info.attributes, NID_ext_req, -1);
+          // extensionRequest, read as X509_REQ_get_extensions reads it. A
+          // request version other than v1, or Microsoft's attribute (which
+          // OpenSSL also reads), goes to OpenSSL's parser.
+          if (ASN1_INTEGER_get(info.version) != 0 ||
+              X509at_get_attr_by_NID(info.attributes, NID_ms_ext_req, -1) >= 0)
+            p->fast.reset();
+          int at = p->fast ? X509at_get_attr_by_NID(info.attributes, NID_ext_req, -1) : -1;
           exts_ptr exts{nullptr, free_exts};
           if (at >= 0) {
             ASN1_TYPE* value = X509_ATTRIBUTE_get0_type(X509at_get_attr(info.attributes, at), 0);

@@ -4,7 +4,9 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <fmt/format.h>
@@ -56,7 +58,14 @@ class local_ca final : public driver {
   bool defers_durability() const override { return true; }
   void make_durable() override {
     std::lock_guard lock(mutex_);
+    // The transactions this thread's outcomes went into (each worker actor
+    // has a thread of its own): all must have committed, not only the last.
+    auto mine = std::move(written()[this]);
+    written().erase(this);
     ledger_.commit();
+    for (auto t : mine)
+      if (ledger_.lost(t))
+        throw std::runtime_error("the ledger lost a transaction (see the error before this one)");
   }
   // Signing is computation: one actor per core. Parsing, checking and signing
   // run unlocked (the key, the CA certificate and the issuer are only read);
@@ -84,6 +93,11 @@ class local_ca final : public driver {
   }
 
  private:
+  static std::map<const local_ca*, std::set<std::uint64_t>>& written() {
+    thread_local std::map<const local_ca*, std::set<std::uint64_t>> by_driver;
+    return by_driver;
+  }
+
   template <class F>
   auto locked(F&& f) {
     std::lock_guard lock(mutex_);
@@ -120,7 +134,10 @@ class local_ca final : public driver {
       auto cert = issuer_->issue(csr, {serial, now, validity});
       ledger_record r{std::move(cert.serial_hex), j.id, csr.subject_line(), std::move(cert.pem)};
       std::unique_lock lock(mutex_);
-      if (ledger_.insert(r)) return issued_from(r);
+      if (ledger_.insert(r)) {
+        written()[this].insert(ledger_.current_transaction());
+        return issued_from(r);
+      }
       // A serial collision, or the same job id inserted by another process.
       if (auto existing = ledger_.find_by_job(j.id)) return issued_from(*existing);
     }

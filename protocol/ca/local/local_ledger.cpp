@@ -58,8 +58,28 @@ local_ledger::~local_ledger() {
 }
 
 void local_ledger::commit() {
-  if (sqlite3_get_autocommit(db_)) return;
-  exec("COMMIT");
+  if (sqlite3_get_autocommit(db_)) {
+    if (open_) lost_.insert(transaction_);  // rolled back behind our back
+    open_ = false;
+    return;
+  }
+  if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
+    std::string msg = sqlite3_errmsg(db_);
+    if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    lost_.insert(transaction_);
+    open_ = false;
+    throw std::runtime_error("local CA ledger " + file_.string() + ": " + msg);
+  }
+  open_ = false;
+}
+
+void local_ledger::fail() {
+  std::string msg = sqlite3_errmsg(db_);
+  if (open_ && sqlite3_get_autocommit(db_)) {
+    lost_.insert(transaction_);
+    open_ = false;
+  }
+  throw std::runtime_error("local CA ledger " + file_.string() + ": " + msg);
 }
 
 void local_ledger::exec(const char* sql) {
@@ -67,6 +87,10 @@ void local_ledger::exec(const char* sql) {
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
+    if (open_ && sqlite3_get_autocommit(db_)) {
+      lost_.insert(transaction_);
+      open_ = false;
+    }
     throw std::runtime_error("local CA ledger " + file_.string() + ": " + msg);
   }
 }
@@ -110,7 +134,12 @@ bool local_ledger::insert(const ledger_record& r) {
           db_, "INSERT INTO issued(serial, job_id, subject, certificate) VALUES(?1,?2,?3,?4)", -1,
           &insert_, nullptr) != SQLITE_OK)
     throw std::runtime_error("local CA ledger " + file_.string() + ": " + sqlite3_errmsg(db_));
-  if (sqlite3_get_autocommit(db_)) exec("BEGIN IMMEDIATE");
+  if (sqlite3_get_autocommit(db_)) {
+    if (open_) lost_.insert(transaction_);  // rolled back behind our back
+    exec("BEGIN IMMEDIATE");
+    ++transaction_;
+    open_ = true;
+  }
   sqlite3_reset(insert_);
   bind_text(insert_, 1, r.serial_hex);
   bind_text(insert_, 2, r.job_id);
@@ -120,7 +149,7 @@ bool local_ledger::insert(const ledger_record& r) {
   sqlite3_reset(insert_);
   if (rc == SQLITE_DONE) return true;
   if (rc == SQLITE_CONSTRAINT) return false;
-  throw std::runtime_error("local CA ledger " + file_.string() + ": " + sqlite3_errmsg(db_));
+  fail();
 }
 
 bool local_ledger::revoke(const std::string& serial_hex, int reason,
@@ -133,8 +162,7 @@ bool local_ledger::revoke(const std::string& serial_hex, int reason,
   bind_text(st.s, 1, serial_hex);
   sqlite3_bind_int64(st.s, 2, std::chrono::system_clock::to_time_t(at));
   sqlite3_bind_int(st.s, 3, reason);
-  if (sqlite3_step(st.s) != SQLITE_DONE)
-    throw std::runtime_error("local CA ledger " + file_.string() + ": " + sqlite3_errmsg(db_));
+  if (sqlite3_step(st.s) != SQLITE_DONE) fail();
   return sqlite3_changes(db_) == 1;
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -41,7 +42,13 @@ class local_ledger {
   // process dies first (then nobody has seen the certificate either).
   bool insert(const ledger_record& r);
   // Commits the open transaction with one fsync; no-op when none is open.
+  // Throws when it fails; that transaction is then lost.
   void commit();
+  // Transactions are numbered. A record joins the current one; a transaction
+  // SQLite rolled back (disk full, I/O error: it may take the whole
+  // transaction with a failed statement) is lost with every record in it.
+  std::uint64_t current_transaction() const { return transaction_; }
+  bool lost(std::uint64_t transaction) const { return lost_.count(transaction) > 0; }
   // False when it was revoked before.
   bool revoke(const std::string& serial_hex, int reason, std::chrono::system_clock::time_point at);
   std::vector<crypto::revoked_entry> revocations();
@@ -51,12 +58,16 @@ class local_ledger {
 
  private:
   void exec(const char* sql);
+  [[noreturn]] void fail();  // notes a rolled-back transaction, throws
   std::optional<ledger_record> find(const char* sql, const std::string& key);
 
   std::filesystem::path file_;
   sqlite3* db_ = nullptr;
   sqlite3_stmt* insert_ = nullptr;
   sqlite3_stmt* by_job_ = nullptr;
+  std::uint64_t transaction_ = 0;
+  bool open_ = false;
+  std::set<std::uint64_t> lost_;
 };
 
 }  // namespace cbcs::protocol::ca::local

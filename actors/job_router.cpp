@@ -3,6 +3,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <algorithm>
 #include <unordered_map>
 #include <vector>
 
@@ -34,6 +35,8 @@ struct router_state {
   std::vector<std::string> acks;
   bool flush_scheduled = false;
   bool lazy_flush_pending = false;
+  // When the next replay of jobs left pending at their deadline is due.
+  steady::time_point replay_at = steady::time_point::max();
 
   static inline const char* name = "job_router";
 };
@@ -195,6 +198,18 @@ void flush(self_ptr self) {
     trace(self, "result", r.job_id, r.backend, outcome_label(r.outcome));
     deliver(self, f->second.waiters, r);
     st.in_flight.erase(f);
+    if (r.outcome.what == ca::outcome::kind::pending) {
+      // Still pending at its CA when its deadline came: it stays unfinished
+      // in the journal and runs again (with its resume token) after the
+      // poll interval; its result reaches SCM as an unacknowledged result.
+      auto delay = std::clamp<std::chrono::milliseconds>(
+          r.outcome.poll_after, std::chrono::milliseconds(100), std::chrono::minutes(10));
+      auto at = steady::now() + delay;
+      if (at < st.replay_at) {
+        st.replay_at = at;
+        self->delayed_send(self, delay, replay_atom::value);
+      }
+    }
   }
   for (auto& ticket : unknown_backend) {
     st.finishes.push_back({ticket.job.id, ticket.job.backend,
@@ -269,6 +284,7 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
         // with its resume token. Results are delivered to no one yet; an SCM
         // session collects them as unacknowledged results.
         auto& st = self->state;
+        st.replay_at = steady::time_point::max();
         for (auto& e : st.config.journal->unfinished()) {
           if (st.in_flight.count(e.job.id)) continue;
           auto& f = st.in_flight[e.job.id];

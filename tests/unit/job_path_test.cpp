@@ -8,9 +8,11 @@
 #include <deque>
 #include <mutex>
 #include <set>
+#include <thread>
 
 #include "actors/connector_runtime.hpp"
 #include "actors/http/http_transport.hpp"
+#include "config/journal.hpp"
 #include "test_pki.hpp"
 
 using namespace cbcs;
@@ -245,6 +247,46 @@ TEST_SUITE("job_path") {
     CHECK(f.run(f.job("after-crash")).what == ca::outcome::kind::issued);
     CHECK(f.run(f.job("other-backend", "b2")).what == ca::outcome::kind::issued);
     CHECK(f.runtime->escalation().empty());
+  }
+
+  TEST_CASE("a job still pending at its deadline runs again later and finishes") {
+    // Pending at the CA on its first run (an approval, say); issued on the next.
+    struct approval_driver final : ca::driver {
+      std::atomic<int> starts{0};
+      std::unique_ptr<ca::job_session> start(const ca::job&, const std::string&) override {
+        struct session final : ca::job_session {
+          bool first = false;
+          ca::step next(const ca::http_response*, const ca::step_context&) override {
+            if (first) return ca::outcome::pending(milliseconds(20), "awaiting approval");
+            return ca::outcome::issued("CERT", "", "0a");
+          }
+        };
+        auto s = std::make_unique<session>();
+        s->first = ++starts == 1;
+        return s;
+      }
+    };
+    test::temp_dir dir;
+    auto driver = std::make_shared<approval_driver>();
+    actors::runtime_options o{.data_dir = dir.path(), .durable_journal = false, .trace = false};
+    o.backend_defaults.retry.base = milliseconds(1);
+    o.backend_defaults.retry.cap = milliseconds(5);
+    o.extra_backends["slow-ca"] = driver;
+    auto runtime = std::make_unique<actors::connector_runtime>(std::move(o));
+    ca::job j{.id = "approve-me", .op = ca::operation::revoke, .backend = "slow-ca"};
+    auto first = runtime->run(j, milliseconds(200));
+    CHECK(first.what == ca::outcome::kind::pending);
+    // The router runs it again after the poll interval; the journal then holds the result.
+    config::journal journal(std::filesystem::path(dir.path()) / "journal.db", false);
+    bool finished = false;
+    for (int i = 0; i < 100 && !finished; ++i) {
+      std::this_thread::sleep_for(milliseconds(20));
+      auto e = journal.find("approve-me");
+      finished = e && e->state == config::job_state::finished;
+    }
+    CHECK(finished);
+    CHECK(driver->starts >= 2);
+    runtime->stop();
   }
 
   TEST_CASE("an unknown backend fails at once") {

@@ -6,6 +6,8 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <thread>
@@ -287,6 +289,61 @@ TEST_SUITE("job_path") {
     CHECK(finished);
     CHECK(driver->starts >= 2);
     runtime->stop();
+  }
+
+  TEST_CASE("jobs wait for the half-open breaker's probe without spinning") {
+    test::temp_dir dir;
+    auto transport = std::make_shared<scripted_transport>();
+    actors::runtime_options o{.data_dir = dir.path(), .durable_journal = false, .trace = true};
+    o.backend_defaults.retry.base = milliseconds(1);
+    o.backend_defaults.retry.cap = milliseconds(5);
+    o.backend_defaults.retry.max_attempts = 1;
+    o.backend_defaults.breaker.failure_threshold = 1;
+    o.backend_defaults.breaker.open_for = milliseconds(50);
+    o.transport = transport;
+    o.extra_backends["b1"] = std::make_shared<scripted_driver>();
+    auto runtime = std::make_unique<actors::connector_runtime>(std::move(o));
+    auto job = [](const std::string& id) {
+      return ca::job{.id = id, .op = ca::operation::revoke, .backend = "b1"};
+    };
+    transport->script["https://ca.test/opener"] = {500};
+    CHECK(runtime->run(job("opener"), milliseconds(2000)).what == ca::outcome::kind::failed);
+    std::this_thread::sleep_for(milliseconds(80));  // open -> half-open
+    {
+      std::lock_guard lock(transport->mu);
+      transport->hold = true;  // the probe stays out
+    }
+    std::mutex mu;
+    std::condition_variable cv;
+    int done = 0, issued = 0;
+    auto count = [&](const std::string&, const ca::outcome& o) {
+      std::lock_guard lock(mu);
+      ++done;
+      issued += o.what == ca::outcome::kind::issued;
+      cv.notify_all();
+    };
+    runtime->submit(job("probe"), count, milliseconds(5000));
+    std::this_thread::sleep_for(milliseconds(50));
+    for (int i = 0; i < 10; ++i)
+      runtime->submit(job("waiter-" + std::to_string(i)), count, milliseconds(5000));
+    std::this_thread::sleep_for(milliseconds(400));
+    transport->release_all();  // the probe succeeds: the breaker closes, the waiters go
+    {
+      std::unique_lock lock(mu);
+      CHECK(cv.wait_for(lock, std::chrono::seconds(5), [&] { return done == 11; }));
+    }
+    CHECK(issued == 11);
+    runtime->stop();
+    // Waiting jobs park: a few trace lines each, not one per millisecond.
+    int breaker_lines = 0;
+    for (const auto& f :
+         std::filesystem::directory_iterator(std::filesystem::path(dir.path()) / "trace")) {
+      std::ifstream in(f.path());
+      for (std::string line; std::getline(in, line);)
+        breaker_lines += line.find("\"event\":\"breaker\"") != std::string::npos;
+    }
+    CHECK(breaker_lines > 0);
+    CHECK(breaker_lines <= 40);
   }
 
   TEST_CASE("an unknown backend fails at once") {

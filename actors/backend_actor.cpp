@@ -111,12 +111,6 @@ void wake_parked(self_ptr self) {
   for (const auto& id : parked) step(self, id, nullptr);
 }
 
-std::string outcome_label(const ca::outcome& result) {
-  if (result.what == ca::outcome::kind::failed)
-    return std::string("failed:") + ca::to_string(result.error);
-  return result.what == ca::outcome::kind::issued ? "issued" : "done";
-}
-
 // Arms the deadline timer for `at` unless one is armed for earlier.
 void arm_deadline_timer(self_ptr self, steady::time_point at) {
   auto& st = self->state;

@@ -55,20 +55,6 @@ void trace(self_ptr self, std::string_view event, std::string_view job_id,
                .detail = detail});
 }
 
-std::string outcome_label(const ca::outcome& o) {
-  switch (o.what) {
-    case ca::outcome::kind::issued:
-      return "issued";
-    case ca::outcome::kind::done:
-      return "done";
-    case ca::outcome::kind::pending:
-      return "pending";
-    case ca::outcome::kind::failed:
-      return std::string("failed:") + ca::to_string(o.error);
-  }
-  return "unknown";
-}
-
 void schedule_flush(self_ptr self) {
   if (self->state.flush_scheduled) return;
   self->state.flush_scheduled = true;

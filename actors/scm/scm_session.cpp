@@ -237,11 +237,7 @@ void send_result(self_ptr self, const std::string& id, unacked_result& r) {
     // Never send more than a frame holds: SCM gets a failure it can read.
     m.outcome = ca::outcome::failed(ca::error_class::internal, "the result is larger than 1 MiB");
   }
-  trace(self, "result_sent", id,
-        m.outcome.what == ca::outcome::kind::failed
-            ? std::string("failed:") + ca::to_string(m.outcome.error)
-            : (m.outcome.what == ca::outcome::kind::issued ? "issued" : "done"),
-        r.sent ? "again" : "");
+  trace(self, "result_sent", id, outcome_label(m.outcome), r.sent ? "again" : "");
   send_frame(self, std::move(m));
   if (!r.sent) ++self->state.results_in_flight;
   r.sent = true;

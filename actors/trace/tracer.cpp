@@ -9,6 +9,21 @@
 #include "protocol/common/json_writer.hpp"
 
 namespace cbcs::actors {
+
+std::string outcome_label(const protocol::ca::outcome& o) {
+  using kind = protocol::ca::outcome::kind;
+  switch (o.what) {
+    case kind::issued:
+      return "issued";
+    case kind::done:
+      return "done";
+    case kind::pending:
+      return "pending";
+    case kind::failed:
+      return std::string("failed:") + protocol::ca::to_string(o.error);
+  }
+  return "unknown";
+}
 namespace fs = std::filesystem;
 
 tracer::tracer(tracer_settings s) : settings_(std::move(s)) {

@@ -12,7 +12,12 @@
 #include <string_view>
 #include <vector>
 
+#include "protocol/ca/driver.hpp"
+
 namespace cbcs::actors {
+
+// The trace's word for an outcome: issued, done, pending, failed:<class>.
+std::string outcome_label(const protocol::ca::outcome& o);
 
 struct trace_event {
   std::string_view actor;  // "router", "backend:aws-prod", "journal", ...

@@ -98,20 +98,16 @@ class local_ca final : public driver {
     return by_driver;
   }
 
-  template <class F>
-  auto locked(F&& f) {
-    std::lock_guard lock(mutex_);
-    return f();
-  }
-
   outcome issued_from(const ledger_record& r) {
     return outcome::issued(r.certificate_pem, cert_pem_, r.serial_hex);
   }
 
   outcome issue(const job& j, std::chrono::system_clock::time_point now) {
     // Idempotent by job id: a replayed job gets the certificate it already has.
-    if (auto existing = locked([&] { return ledger_.find_by_job(j.id); }))
-      return issued_from(*existing);
+    {
+      std::lock_guard lock(mutex_);
+      if (auto existing = ledger_.find_by_job(j.id)) return issued_from(*existing);
+    }
     auto csr = crypto::check_certificate_request(j.csr_pem);
     if (j.op == operation::renew) {
       if (j.cert_pem.empty())

@@ -58,11 +58,8 @@ local_ledger::~local_ledger() {
 }
 
 void local_ledger::commit() {
-  if (sqlite3_get_autocommit(db_)) {
-    if (open_) lost_.insert(transaction_);  // rolled back behind our back
-    open_ = false;
-    return;
-  }
+  note_rollback();
+  if (!open_) return;
   if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) {
     std::string msg = sqlite3_errmsg(db_);
     if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
@@ -73,12 +70,17 @@ void local_ledger::commit() {
   open_ = false;
 }
 
-void local_ledger::fail() {
-  std::string msg = sqlite3_errmsg(db_);
+void local_ledger::note_rollback() {
+  // SQLite may end a transaction itself on an error (disk full, I/O).
   if (open_ && sqlite3_get_autocommit(db_)) {
     lost_.insert(transaction_);
     open_ = false;
   }
+}
+
+void local_ledger::fail() {
+  std::string msg = sqlite3_errmsg(db_);
+  note_rollback();
   throw std::runtime_error("local CA ledger " + file_.string() + ": " + msg);
 }
 
@@ -87,10 +89,7 @@ void local_ledger::exec(const char* sql) {
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
-    if (open_ && sqlite3_get_autocommit(db_)) {
-      lost_.insert(transaction_);
-      open_ = false;
-    }
+    note_rollback();
     throw std::runtime_error("local CA ledger " + file_.string() + ": " + msg);
   }
 }
@@ -134,8 +133,8 @@ bool local_ledger::insert(const ledger_record& r) {
           db_, "INSERT INTO issued(serial, job_id, subject, certificate) VALUES(?1,?2,?3,?4)", -1,
           &insert_, nullptr) != SQLITE_OK)
     throw std::runtime_error("local CA ledger " + file_.string() + ": " + sqlite3_errmsg(db_));
-  if (sqlite3_get_autocommit(db_)) {
-    if (open_) lost_.insert(transaction_);  // rolled back behind our back
+  note_rollback();
+  if (!open_) {
     exec("BEGIN IMMEDIATE");
     ++transaction_;
     open_ = true;

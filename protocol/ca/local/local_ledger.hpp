@@ -58,6 +58,7 @@ class local_ledger {
 
  private:
   void exec(const char* sql);
+  void note_rollback();      // the open transaction ended behind our back: lost
   [[noreturn]] void fail();  // notes a rolled-back transaction, throws
   std::optional<ledger_record> find(const char* sql, const std::string& key);
 

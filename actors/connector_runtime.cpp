@@ -134,8 +134,10 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
   std::set<std::string> names;
   for (const auto& def : m.options.config.backends) names.insert(def.name);
   for (const auto& [name, _] : m.options.extra_backends) names.insert(name);
-  m.router =
-      spawn_router(*m.system, {.journal = m.journal, .trace = m.trace, .backend_names = names});
+  m.router = spawn_router(*m.system, {.journal = m.journal,
+                                      .trace = m.trace,
+                                      .backend_names = names,
+                                      .journal_retention = m.options.journal_retention});
   auto* raw = impl_.get();
   m.sink = m.system->spawn([raw]() -> result_sink::behavior_type {
     return {[raw](result_atom, const job_result& r) { raw->on_result(r); },

@@ -34,6 +34,8 @@ struct runtime_options {
   config::connector_config config;
   const config::vault* vault = nullptr;  // unseals backend secrets at start
   bool durable_journal = true;           // synchronous=FULL
+  // How long the journal keeps a job after SCM acknowledged its result.
+  std::chrono::seconds journal_retention{std::chrono::hours(24 * 7)};
   bool trace = true;
   std::chrono::milliseconds default_deadline{std::chrono::minutes(5)};
   backend_settings backend_defaults;

@@ -37,6 +37,7 @@ struct router_state {
   bool lazy_flush_pending = false;
   // When the next replay of jobs left pending at their deadline is due.
   steady::time_point replay_at = steady::time_point::max();
+  steady::time_point next_prune{};  // the first commit prunes
 
   static inline const char* name = "job_router";
 };
@@ -166,6 +167,14 @@ void flush(self_ptr self) {
     journal.finish(r.job_id, r.outcome);
   }
   for (auto& id : acks) journal.acknowledge(id);
+  if (auto now = steady::now(); now >= st.next_prune) {
+    constexpr std::size_t prune_batch = 2'000;
+    auto removed =
+        journal.prune(std::chrono::system_clock::now() - st.config.journal_retention, prune_batch);
+    if (removed > 0) trace(self, "journal_pruned", {}, {}, {}, fmt::format("{} jobs", removed));
+    // A full batch means more are due: the next commit takes the next batch.
+    st.next_prune = removed == prune_batch ? now : now + std::chrono::minutes(10);
+  }
   std::vector<job_ticket> unknown_backend;
   for (auto& ticket : to_dispatch) {
     if (st.config.backend_names.count(ticket.job.backend))

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <set>
 #include <string>
@@ -21,6 +22,9 @@ struct router_config {
   // A job whose backend actor died this often while running it is failed
   // instead of being sent again (a poison job must not crash-loop a backend).
   int max_crashes_per_job = 2;
+  // Jobs whose results SCM acknowledged longer ago than this leave the
+  // journal (a few at a time, with the commits): the journal stays bounded.
+  std::chrono::seconds journal_retention{std::chrono::hours(24 * 7)};
 };
 
 // Spawns the router on a thread of its own (it blocks on the journal's

@@ -27,11 +27,13 @@ actors::proxy_settings load_proxy(const config::connector_config& cfg, const con
   return p;
 }
 
-runtime_session start_runtime(const workspace& ws) {
+runtime_session start_runtime(const workspace& ws, std::chrono::seconds journal_retention) {
   runtime_session s;
   s.vault = ws.open_vault();
-  actors::runtime_options options{
-      .data_dir = ws.dir().root(), .config = ws.load_config(), .vault = s.vault.get()};
+  actors::runtime_options options{.data_dir = ws.dir().root(),
+                                  .config = ws.load_config(),
+                                  .vault = s.vault.get(),
+                                  .journal_retention = journal_retention};
   options.proxy = load_proxy(options.config, *s.vault);
   try {
     s.runtime = std::make_unique<actors::connector_runtime>(std::move(options));

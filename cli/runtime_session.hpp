@@ -2,6 +2,7 @@
 // Starts the connector's actor runtime for one CLI command, from the data
 // directory's config and vault.
 
+#include <chrono>
 #include <memory>
 
 #include "actors/connector_runtime.hpp"
@@ -14,7 +15,9 @@ struct runtime_session {
   std::unique_ptr<actors::connector_runtime> runtime;
 };
 
-runtime_session start_runtime(const workspace& ws);
+// journal_retention: how long acknowledged jobs stay in the journal.
+runtime_session start_runtime(const workspace& ws,
+                              std::chrono::seconds journal_retention = std::chrono::hours(24 * 7));
 
 // The configured proxy with its password unsealed (disabled for direct).
 actors::proxy_settings load_proxy(const config::connector_config& cfg, const config::vault& vault);

@@ -306,6 +306,9 @@ void log_line(const std::string& line) {
 
 po::options_description run_options(const args_t&) {
   po::options_description desc("Options");
+  desc.add_options()  //
+      ("journal-retention", po::value<std::string>()->default_value("7d"),
+       "keep jobs in the journal this long after SCM acknowledged their results");
   add_common_options(desc);
   return desc;
 }
@@ -319,6 +322,8 @@ int run_service(const po::variables_map& vm, const args_t&) {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
+  auto retention = std::chrono::seconds(
+      parse_duration_seconds(vm["journal-retention"].as<std::string>(), "journal-retention"));
   workspace ws(vm);
   auto cfg = ws.load_config();
   actors::proxy_settings proxy;
@@ -328,7 +333,7 @@ int run_service(const po::variables_map& vm, const args_t&) {
     if (!config::load_identity(ws.dir(), *vault))
       throw operation_error("not registered with SCM: run cbcs register -token T first");
   }
-  auto session = start_runtime(ws);
+  auto session = start_runtime(ws, retention);
   // Jobs accepted before a crash run again; their results reach SCM as
   // unacknowledged results.
   session.runtime->replay();

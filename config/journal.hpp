@@ -4,6 +4,7 @@
 // Synchronous and single-threaded; the journal actor batches calls into
 // group commits.
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -49,7 +50,13 @@ class journal {
   std::optional<journal_entry> accept(const protocol::ca::job& j);
   void set_resume_token(const std::string& id, const std::string& token);
   void finish(const std::string& id, const protocol::ca::outcome& result);
-  void acknowledge(const std::string& id);
+  // SCM holds the result; `at` starts its retention.
+  void acknowledge(const std::string& id,
+                   std::chrono::system_clock::time_point at = std::chrono::system_clock::now());
+  // Forgets at most `limit` jobs whose results SCM acknowledged before
+  // `acked_before`, oldest first; returns how many. Jobs not yet finished or
+  // not yet acknowledged are never removed.
+  std::size_t prune(std::chrono::system_clock::time_point acked_before, std::size_t limit);
 
   std::optional<journal_entry> find(const std::string& id);
   std::vector<journal_entry> unfinished();
@@ -59,6 +66,7 @@ class journal {
  private:
   struct statements;
   journal_entry read_entry(sqlite3_stmt* st);
+  void create_schema();
   void exec(const char* sql);
 
   std::filesystem::path file_;

@@ -1,8 +1,15 @@
 #include <doctest/doctest.h>
 
+#include <sqlite3.h>
+
+#include <chrono>
 #include <filesystem>
 
+#include <fmt/format.h>
+
+#include "config/config_error.hpp"
 #include "config/journal.hpp"
+#include "protocol/ca/job_codec.hpp"
 #include "test_pki.hpp"
 
 using namespace cbcs;
@@ -85,5 +92,89 @@ TEST_SUITE("journal") {
     config::journal j(file);
     CHECK(j.find("kept"));
     CHECK_FALSE(j.find("lost"));
+  }
+
+  TEST_CASE("acknowledged jobs leave after their retention, oldest first; open ones never") {
+    using namespace std::chrono;
+    test::temp_dir dir;
+    config::journal j(std::filesystem::path(dir.path()) / "journal.db");
+    auto now = system_clock::now();
+    j.begin();
+    for (auto id : {"old1", "old2", "old3", "new", "unacked", "open"}) j.accept(make_job(id));
+    for (auto id : {"old1", "old2", "old3", "new", "unacked"})
+      j.finish(id, ca::outcome::issued("CERT", "", "01"));
+    j.acknowledge("old2", now - hours(24 * 9));
+    j.acknowledge("old1", now - hours(24 * 8));
+    j.acknowledge("old3", now - hours(24 * 10));
+    j.acknowledge("new", now - hours(1));
+    j.commit();
+    j.begin();
+    CHECK(j.prune(now - hours(24 * 7), 2) == 2);  // a bounded batch: the two oldest
+    j.commit();
+    CHECK_FALSE(j.find("old3"));
+    CHECK_FALSE(j.find("old2"));
+    CHECK(j.find("old1"));
+    j.begin();
+    CHECK(j.prune(now - hours(24 * 7), 2) == 1);
+    CHECK(j.prune(now - hours(24 * 7), 2) == 0);
+    j.commit();
+    CHECK(j.count() == 3);
+    CHECK(j.find("new"));
+    CHECK(j.find("open"));
+    auto unacked = j.unacknowledged_results();
+    REQUIRE(unacked.size() == 1);
+    CHECK(unacked[0].job.id == "unacked");
+    CHECK(unacked[0].result->certificate_pem == "CERT");
+    // A second acknowledgement does not restart the retention.
+    j.begin();
+    j.acknowledge("new", now - hours(24 * 30));
+    CHECK(j.prune(now - hours(24 * 7), 100) == 0);
+    j.commit();
+  }
+
+  TEST_CASE("a journal of schema version 1 is carried over when opened") {
+    test::temp_dir dir;
+    auto file = std::filesystem::path(dir.path()) / "journal.db";
+    auto request = [](const char* id) { return ca::to_json(make_job(id)); };
+    {
+      sqlite3* db = nullptr;
+      REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+      auto sql = fmt::format(
+          R"sql(CREATE TABLE jobs (id TEXT PRIMARY KEY, request TEXT NOT NULL,
+                state INTEGER NOT NULL, resume_token TEXT NOT NULL DEFAULT '', result TEXT,
+                acked INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;
+             INSERT INTO jobs VALUES('open', '{}', 0, 'arn:cert/9', NULL, 0);
+             INSERT INTO jobs VALUES('done', '{}', 1, '', '{}', 0);
+             INSERT INTO jobs VALUES('acked', '{}', 1, '', '{}', 1);)sql",
+          request("open"), request("done"), ca::to_json(ca::outcome::issued("C1", "", "0d")),
+          request("acked"), ca::to_json(ca::outcome::issued("C2", "", "0e")));
+      REQUIRE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
+      sqlite3_close(db);
+    }
+    config::journal j(file);
+    CHECK(j.count() == 3);
+    auto open = j.unfinished();
+    REQUIRE(open.size() == 1);
+    CHECK(open[0].resume_token == "arn:cert/9");
+    auto unacked = j.unacknowledged_results();
+    REQUIRE(unacked.size() == 1);
+    CHECK(unacked[0].result->serial_hex == "0d");
+    auto acked = j.find("acked");
+    REQUIRE(acked);
+    CHECK(acked->acked);
+    CHECK(acked->result->certificate_pem == "C2");
+  }
+
+  TEST_CASE("a journal from a newer cbcs is refused with a clear error, not rewritten") {
+    test::temp_dir dir;
+    auto file = std::filesystem::path(dir.path()) / "journal.db";
+    {
+      sqlite3* db = nullptr;
+      REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+      sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr);
+      sqlite3_close(db);
+    }
+    CHECK_THROWS_WITH_AS(config::journal{file}, doctest::Contains("newer cbcs"),
+                         config::config_error);
   }
 }

@@ -9,6 +9,7 @@
 #include <climits>
 #include <cstring>
 #include <ctime>
+#include <memory>
 
 #include "crypto/openssl_error.hpp"
 #include "crypto/pem.hpp"
@@ -83,9 +84,12 @@ std::string private_key_to_pem(EVP_PKEY* key) {
 }
 
 std::string certificate_to_pem(X509* cert) {
-  bio_ptr bio{BIO_new(BIO_s_mem())};
-  if (!PEM_write_bio_X509(bio.get(), cert)) throw crypto_error("cannot write certificate");
-  return bio_text(bio.get());
+  unsigned char* der = nullptr;
+  int length = i2d_X509(cert, &der);
+  if (length <= 0) throw crypto_error("cannot write certificate");
+  std::unique_ptr<unsigned char, void (*)(unsigned char*)> owned(
+      der, [](unsigned char* p) { OPENSSL_free(p); });
+  return der_to_pem("CERTIFICATE", byte_view(der, static_cast<std::size_t>(length)));
 }
 
 ca_identity create_root_ca(std::string_view algorithm, std::string_view common_name,

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <climits>
 
+#include "crypto/base64.hpp"
 #include "crypto/openssl_error.hpp"
 
 namespace cbcs::crypto {
@@ -94,6 +95,16 @@ long enter(const unsigned char*& p, long available, int want_tag, int want_class
 }  // namespace
 
 std::string serial_hex(X509* cert) { return serial_hex(X509_get0_serialNumber(cert)); }
+
+std::string der_to_pem(std::string_view label, byte_view der) {
+  auto body = base64_encode(der);
+  std::string out;
+  out.reserve(body.size() + body.size() / 64 + 2 * label.size() + 40);
+  out.append("-----BEGIN ").append(label).append("-----\n");
+  for (std::size_t i = 0; i < body.size(); i += 64) out.append(body, i, 64).push_back('\n');
+  out.append("-----END ").append(label).append("-----\n");
+  return out;
+}
 
 std::string certificate_serial_hex(std::string_view pem) {
   auto bio = memory_bio(pem);

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "crypto/bytes.hpp"
 #include "crypto/openssl_types.hpp"
 
 namespace cbcs::crypto {
@@ -29,6 +30,10 @@ std::string serial_hex(X509* cert);
 // alone: OpenSSL 3.0 would decode the whole certificate, key included, for
 // it (~0.1 ms). Throws crypto_error when there is no readable certificate.
 std::string certificate_serial_hex(std::string_view pem);
+
+// DER as PEM text: "-----BEGIN <label>-----", base64 in lines of 64, the
+// END line, as PEM_write_bio_* writes it (without its BIO round trip).
+std::string der_to_pem(std::string_view label, byte_view der);
 
 // "RSA 2048", "EC P-256", ... for messages and inventory.
 std::string key_description(EVP_PKEY* key);

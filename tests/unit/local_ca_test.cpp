@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -217,5 +218,21 @@ TEST_SUITE("certificate_serial_hex") {
     auto cut = issued.certificate_pem;
     cut.erase(cut.find('\n') + 1, 40);  // a damaged body
     CHECK_THROWS_AS(crypto::certificate_serial_hex(cut), crypto::crypto_error);
+  }
+
+  TEST_CASE("issued certificates are written as PEM exactly as OpenSSL writes them") {
+    local_fixture f;
+    for (auto type : {"p256", "rsa2048"}) {
+      auto issued = f.enroll(std::string("pem-") + type, test::make_csr(type, "pem.example"));
+      REQUIRE(issued.what == ca::outcome::kind::issued);
+      auto certs = crypto::parse_certificates(issued.certificate_pem);
+      REQUIRE(certs.size() == 1);
+      crypto::bio_ptr bio{BIO_new(BIO_s_mem())};
+      REQUIRE(PEM_write_bio_X509(bio.get(), certs.front().get()) == 1);
+      char* data = nullptr;
+      auto length = BIO_get_mem_data(bio.get(), &data);
+      CHECK(issued.certificate_pem == std::string(data, static_cast<std::size_t>(length)));
+    }
+    CHECK(crypto::der_to_pem("X", crypto::as_bytes("")) == "-----BEGIN X-----\n-----END X-----\n");
   }
 }

@@ -116,8 +116,9 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
   m.options = std::move(options);
   m.trace = std::make_shared<tracer>(
       tracer_settings{.dir = m.options.data_dir / "trace", .enabled = m.options.trace});
-  m.journal = std::make_shared<config::journal>(m.options.data_dir / "journal.db",
-                                                m.options.durable_journal);
+  m.journal = m.options.journal ? m.options.journal
+                                : std::make_shared<config::journal>(
+                                      m.options.data_dir / "journal.db", m.options.durable_journal);
   m.caf_config = std::make_unique<caf::actor_system_config>();
   // CAF 0.17 starts at least four workers; more than one per core only adds
   // wake-ups (the actors that block on disk run detached).

@@ -17,7 +17,8 @@
 
 namespace cbcs::config {
 class vault;
-}
+class journal;
+}  // namespace cbcs::config
 
 namespace caf {
 class actor_system;
@@ -34,6 +35,8 @@ struct runtime_options {
   config::connector_config config;
   const config::vault* vault = nullptr;  // unseals backend secrets at start
   bool durable_journal = true;           // synchronous=FULL
+  // Set: used instead of opening <data_dir>/journal.db (tests).
+  std::shared_ptr<config::journal> journal;
   // How long the journal keeps a job after SCM acknowledged its result.
   std::chrono::seconds journal_retention{std::chrono::hours(24 * 7)};
   bool trace = true;

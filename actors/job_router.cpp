@@ -4,9 +4,12 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include <algorithm>
+#include <iterator>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 namespace cbcs::actors {
@@ -38,6 +41,12 @@ struct router_state {
   // When the next replay of jobs left pending at their deadline is due.
   steady::time_point replay_at = steady::time_point::max();
   steady::time_point next_prune{};  // the first commit prunes
+  // Commits failing in a row (disk full, I/O error): while > 0, the next
+  // attempt waits for its back-off timer instead of every new message.
+  int journal_failures = 0;
+  // Jobs running whose accept a failed commit lost: every commit journals
+  // them first, and only then do their submitters hear `accepted`.
+  std::vector<job_ticket> unjournaled;
 
   static inline const char* name = "job_router";
 };
@@ -57,7 +66,7 @@ void trace(self_ptr self, std::string_view event, std::string_view job_id,
 }
 
 void schedule_flush(self_ptr self) {
-  if (self->state.flush_scheduled) return;
+  if (self->state.flush_scheduled || self->state.journal_failures > 0) return;
   self->state.flush_scheduled = true;
   // Queued behind everything already in the mailbox: one commit for all of it.
   self->send(self, flush_atom::value);
@@ -77,7 +86,7 @@ constexpr auto lazy_flush_after = std::chrono::milliseconds(200);
 
 void schedule_lazy_flush(self_ptr self) {
   auto& st = self->state;
-  if (st.flush_scheduled || st.lazy_flush_pending) return;
+  if (st.flush_scheduled || st.lazy_flush_pending || st.journal_failures > 0) return;
   st.lazy_flush_pending = true;
   self->delayed_send(self, lazy_flush_after, flush_atom::value);
 }
@@ -103,11 +112,26 @@ void deliver(self_ptr self, const std::vector<result_sink>& to, const job_result
   for (const auto& sink : to) self->send(sink, result_atom::value, r);
 }
 
+void fail_unknown_backends(self_ptr self, const std::vector<job_ticket>& tickets) {
+  for (const auto& ticket : tickets) {
+    self->state.finishes.push_back(
+        {ticket.job.id, ticket.job.backend,
+         ca::outcome::failed(
+             ca::error_class::invalid_request,
+             fmt::format("no backend named '{}' is configured", ticket.job.backend))});
+    schedule_flush(self);
+  }
+}
+
 void flush(self_ptr self) {
   auto& st = self->state;
   st.flush_scheduled = false;
   st.lazy_flush_pending = false;
-  if (st.accepts.empty() && st.finishes.empty() && st.tokens.empty() && st.acks.empty()) return;
+  if (st.accepts.empty() && st.finishes.empty() && st.tokens.empty() && st.acks.empty() &&
+      st.unjournaled.empty()) {
+    st.journal_failures = 0;  // nothing waits: the next work tries at once
+    return;
+  }
   auto accepts = std::move(st.accepts);
   auto finishes = std::move(st.finishes);
   auto tokens = std::move(st.tokens);
@@ -125,64 +149,118 @@ void flush(self_ptr self) {
   std::vector<job_ticket> to_dispatch;
   std::vector<std::pair<result_sink, job_result>> replies;
   std::vector<std::pair<result_sink, std::string>> accepted;
-  auto& journal = *st.config.journal;
-  // fsync when SCM will hear job_ack for these accepts, or when a resume
-  // token is the only guard against a second order after a power cut.
-  journal.begin(!accepts.empty() || !tokens.empty());
-  for (auto& [ticket, sink] : accepts) {
-    auto id = ticket.job.id;
-    if (auto f = st.in_flight.find(id); f != st.in_flight.end()) {
-      // The same id again while it runs: wait for the one run.
-      f->second.waiters.push_back(sink);
-      accepted.emplace_back(sink, id);
-      trace(self, "duplicate", id, ticket.job.backend, "in_flight");
-      continue;
-    }
-    auto existing = journal.accept(ticket.job);
-    if (existing && existing->state == config::job_state::finished && existing->result) {
-      trace(self, "duplicate", id, existing->job.backend, "answered_from_journal");
-      replies.emplace_back(sink, job_result{id, existing->job.backend, *existing->result});
-      continue;
-    }
-    if (existing) {
-      // Accepted before but never finished (a crash): resume it where it was.
-      ticket.job = existing->job;
-      ticket.resume_token = existing->resume_token;
-      trace(self, "resumed", id, ticket.job.backend);
-    } else {
-      trace(self, "accepted", id, ticket.job.backend, {}, ca::to_string(ticket.job.op));
-    }
-    auto& f = st.in_flight[id];
-    f.backend = ticket.job.backend;
-    f.deadline = ticket.deadline;
-    f.waiters.push_back(sink);
-    accepted.emplace_back(sink, id);
-    to_dispatch.push_back(std::move(ticket));
-  }
-  for (auto& [id, token] : tokens) journal.set_resume_token(id, token);
-  for (auto& r : finishes) {
-    // A pending outcome at the deadline is journaled as the job's state, not
-    // its end: the job stays unfinished so that it resumes.
-    if (r.outcome.what == ca::outcome::kind::pending) continue;
-    journal.finish(r.job_id, r.outcome);
-  }
-  for (auto& id : acks) journal.acknowledge(id);
-  if (auto now = steady::now(); now >= st.next_prune) {
-    constexpr std::size_t prune_batch = 2'000;
-    auto removed =
-        journal.prune(std::chrono::system_clock::now() - st.config.journal_retention, prune_batch);
-    if (removed > 0) trace(self, "journal_pruned", {}, {}, {}, fmt::format("{} jobs", removed));
-    // A full batch means more are due: the next commit takes the next batch.
-    st.next_prune = removed == prune_batch ? now : now + std::chrono::minutes(10);
-  }
   std::vector<job_ticket> unknown_backend;
-  for (auto& ticket : to_dispatch) {
-    if (st.config.backend_names.count(ticket.job.backend))
-      dispatch(self, std::move(ticket));
-    else
-      unknown_backend.push_back(std::move(ticket));
+  std::size_t taken = 0;  // accepts gone through
+  bool dispatched = false;
+  auto& journal = *st.config.journal;
+  try {
+    // fsync when SCM will hear job_ack for these accepts, or when a resume
+    // token is the only guard against a second order after a power cut.
+    journal.begin(!accepts.empty() || !tokens.empty() || !st.unjournaled.empty());
+    for (auto& ticket : st.unjournaled) journal.accept(ticket.job);
+    for (; taken < accepts.size(); ++taken) {
+      auto& [ticket, sink] = accepts[taken];
+      auto id = ticket.job.id;
+      if (auto f = st.in_flight.find(id); f != st.in_flight.end()) {
+        // The same id again while it runs: wait for the one run.
+        f->second.waiters.push_back(sink);
+        accepted.emplace_back(sink, id);
+        trace(self, "duplicate", id, ticket.job.backend, "in_flight");
+        continue;
+      }
+      auto existing = journal.accept(ticket.job);
+      if (existing && existing->state == config::job_state::finished && existing->result) {
+        trace(self, "duplicate", id, existing->job.backend, "answered_from_journal");
+        replies.emplace_back(sink, job_result{id, existing->job.backend, *existing->result});
+        continue;
+      }
+      if (existing) {
+        // Accepted before but never finished (a crash): resume it where it was.
+        ticket.job = existing->job;
+        ticket.resume_token = existing->resume_token;
+        trace(self, "resumed", id, ticket.job.backend);
+      } else {
+        trace(self, "accepted", id, ticket.job.backend, {}, ca::to_string(ticket.job.op));
+      }
+      auto& f = st.in_flight[id];
+      f.backend = ticket.job.backend;
+      f.deadline = ticket.deadline;
+      f.waiters.push_back(sink);
+      accepted.emplace_back(sink, id);
+      to_dispatch.push_back(std::move(ticket));
+    }
+    for (auto& [id, token] : tokens) journal.set_resume_token(id, token);
+    for (auto& r : finishes) {
+      // A pending outcome at the deadline is journaled as the job's state, not
+      // its end: the job stays unfinished so that it resumes.
+      if (r.outcome.what == ca::outcome::kind::pending) continue;
+      journal.finish(r.job_id, r.outcome);
+    }
+    for (auto& id : acks) journal.acknowledge(id);
+    if (auto now = steady::now(); now >= st.next_prune) {
+      constexpr std::size_t prune_batch = 2'000;
+      auto removed = journal.prune(std::chrono::system_clock::now() - st.config.journal_retention,
+                                   prune_batch);
+      if (removed > 0) trace(self, "journal_pruned", {}, {}, {}, fmt::format("{} jobs", removed));
+      // A full batch means more are due: the next commit takes the next batch.
+      st.next_prune = removed == prune_batch ? now : now + std::chrono::minutes(10);
+    }
+    // Copies: a failed commit still needs the jobs, to journal them later.
+    for (auto& ticket : to_dispatch) {
+      if (st.config.backend_names.count(ticket.job.backend))
+        dispatch(self, ticket);
+      else
+        unknown_backend.push_back(ticket);
+    }
+    dispatched = true;
+    journal.commit();
+  } catch (const std::exception& e) {
+    journal.rollback();
+    // Nothing of this batch is journaled. Jobs already given an in_flight
+    // entry run anyway but stay unacknowledged (SCM keeps them and may lease
+    // them again: backend idempotency covers it); the rest waits with every
+    // token, result and ack for the next attempt, after a back-off.
+    if (!dispatched)
+      for (auto& ticket : to_dispatch) {
+        if (st.config.backend_names.count(ticket.job.backend))
+          dispatch(self, ticket);
+        else
+          unknown_backend.push_back(ticket);
+      }
+    std::move(to_dispatch.begin(), to_dispatch.end(), std::back_inserter(st.unjournaled));
+    std::move(accepts.begin() + static_cast<std::ptrdiff_t>(taken), accepts.end(),
+              std::back_inserter(st.accepts));
+    st.tokens.insert(st.tokens.begin(), tokens.begin(), tokens.end());
+    st.finishes.insert(st.finishes.begin(), finishes.begin(), finishes.end());
+    st.acks.insert(st.acks.begin(), acks.begin(), acks.end());
+    ++st.journal_failures;  // first: what follows must not flush at once
+    fail_unknown_backends(self, unknown_backend);
+    for (auto& [sink, r] : replies) self->send(sink, result_atom::value, r);
+    auto backoff = std::min<std::chrono::milliseconds>(
+        std::chrono::milliseconds(250 << std::min(st.journal_failures - 1, 7)),
+        std::chrono::seconds(30));
+    trace(self, "journal_failed", {}, {}, {}, e.what());
+    if (st.journal_failures == 1 || st.journal_failures % 8 == 0)
+      st.config.log(
+          fmt::format("the journal cannot commit ({}); results are held and retried "
+                      "in {} ms (attempt {})",
+                      e.what(), backoff.count(), st.journal_failures));
+    self->delayed_send(self, backoff, flush_atom::value);
+    return;
   }
-  journal.commit();
+  if (st.journal_failures > 0) {
+    st.config.log(
+        fmt::format("the journal commits again after {} failed attempt(s)", st.journal_failures));
+    trace(self, "journal_recovered", {});
+    st.journal_failures = 0;
+  }
+  for (auto& ticket : std::exchange(st.unjournaled, {})) {
+    auto f = st.in_flight.find(ticket.job.id);
+    if (f == st.in_flight.end()) continue;
+    trace(self, "accepted", ticket.job.id, ticket.job.backend, {}, "journaled late");
+    for (const auto& sink : f->second.waiters)
+      self->send(sink, accepted_atom::value, ticket.job.id);
+  }
 
   for (auto& [id, token] : tokens) trace(self, "resume_saved", id);
   for (auto& [sink, id] : accepted) self->send(sink, accepted_atom::value, id);
@@ -206,16 +284,15 @@ void flush(self_ptr self) {
       }
     }
   }
-  for (auto& ticket : unknown_backend) {
-    st.finishes.push_back({ticket.job.id, ticket.job.backend,
-                           ca::outcome::failed(ca::error_class::invalid_request,
-                                               fmt::format("no backend named '{}' is configured",
-                                                           ticket.job.backend))});
-    schedule_flush(self);
-  }
+  fail_unknown_backends(self, unknown_backend);
 }
 
 router_actor::behavior_type behavior(self_ptr self, router_config config) {
+  if (!config.log)
+    config.log = [](const std::string& line) {
+      auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
+      fmt::print(stderr, "{:%Y-%m-%dT%H:%M:%S}Z cbcs: {}\n", now, line);
+    };
   self->state.config = std::move(config);
   return {
       [self](submit_atom, job_ticket& ticket, result_sink& sink) {

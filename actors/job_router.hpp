@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -25,6 +26,9 @@ struct router_config {
   // Jobs whose results SCM acknowledged longer ago than this leave the
   // journal (a few at a time, with the commits): the journal stays bounded.
   std::chrono::seconds journal_retention{std::chrono::hours(24 * 7)};
+  // Operator-facing lines (the journal failing and recovering); unset: stderr
+  // with a UTC timestamp, as `cbcs run` logs.
+  std::function<void(const std::string&)> log;
 };
 
 // Spawns the router on a thread of its own (it blocks on the journal's

@@ -161,6 +161,15 @@ void journal::begin(bool sync) {
 }
 void journal::commit() { exec("COMMIT"); }
 
+void journal::rollback() noexcept {
+  // SQLite may have rolled back already (SQLITE_FULL does): then this is a no-op.
+  if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void journal::set_max_pages(std::size_t pages) {
+  exec(fmt::format("PRAGMA max_page_count = {}", pages).c_str());
+}
+
 namespace {
 
 // Not "bind": with <functional> in sight, ADL would pick std::bind for a

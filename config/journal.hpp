@@ -44,6 +44,10 @@ class journal {
   // to a power cut means the job runs again and its CA's idempotency answers.
   void begin(bool sync = true);
   void commit();
+  // Drops the open transaction, if any (after a failed step or commit).
+  void rollback() noexcept;
+  // Caps the file at this many pages, as a full disk would (tests).
+  void set_max_pages(std::size_t pages);
 
   // Records a new job. Returns nullopt when it was new, or the existing entry
   // when the id was seen before (the job is then not recorded again).

@@ -12,6 +12,8 @@
 #include <set>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "actors/connector_runtime.hpp"
 #include "actors/http/http_transport.hpp"
 #include "config/journal.hpp"
@@ -344,6 +346,72 @@ TEST_SUITE("job_path") {
     }
     CHECK(breaker_lines > 0);
     CHECK(breaker_lines <= 40);
+  }
+
+  TEST_CASE("a journal that cannot commit (a full disk) holds results until it can; none lost") {
+    test::temp_dir dir;
+    auto journal =
+        std::make_shared<config::journal>(std::filesystem::path(dir.path()) / "journal.db", false);
+    auto transport = std::make_shared<scripted_transport>();
+    actors::runtime_options o{.data_dir = dir.path(), .durable_journal = false, .trace = true};
+    o.journal = journal;
+    o.transport = transport;
+    o.extra_backends["b1"] = std::make_shared<scripted_driver>();
+    auto runtime = std::make_unique<actors::connector_runtime>(std::move(o));
+    auto big_job = [](const std::string& id) {
+      ca::job j{.id = id, .op = ca::operation::revoke, .backend = "b1"};
+      j.params["note"] = std::string(3000, 'x');  // needs new pages: SQLITE_FULL
+      return j;
+    };
+    REQUIRE(runtime->run(big_job("before"), milliseconds(5000)).what == ca::outcome::kind::issued);
+
+    journal->set_max_pages(1);  // SQLite keeps the size it has: nothing may grow
+    std::mutex mu;
+    std::map<std::string, std::vector<ca::outcome::kind>> got;
+    for (int i = 0; i < 20; ++i)
+      runtime->submit(big_job(fmt::format("held-{}", i)),
+                      [&](const std::string& id, const ca::outcome& out) {
+                        std::lock_guard lock(mu);
+                        got[id].push_back(out.what);
+                      });
+    std::this_thread::sleep_for(milliseconds(400));
+    {
+      std::lock_guard lock(mu);
+      CHECK(got.empty());  // a result leaves only once it is journaled
+    }
+
+    journal->set_max_pages(1'000'000);  // space again
+    for (int i = 0; i < 300; ++i) {
+      {
+        std::lock_guard lock(mu);
+        if (got.size() == 20) break;
+      }
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+    {
+      std::lock_guard lock(mu);
+      REQUIRE(got.size() == 20);
+      for (auto& [id, outcomes] : got) {
+        CHECK(outcomes.size() == 1);
+        CHECK(outcomes.front() == ca::outcome::kind::issued);
+      }
+    }
+    for (int i = 0; i < 20; ++i) {
+      auto e = journal->find(fmt::format("held-{}", i));
+      REQUIRE(e);
+      CHECK(e->state == config::job_state::finished);
+      CHECK(transport->calls_for(fmt::format("held-{}", i)) == 1);
+    }
+    runtime->stop();
+    // The trace says what happened and that it recovered.
+    std::string trace_text;
+    for (auto& f :
+         std::filesystem::directory_iterator(std::filesystem::path(dir.path()) / "trace")) {
+      std::ifstream in(f.path());
+      trace_text.append(std::istreambuf_iterator<char>(in), {});
+    }
+    CHECK(trace_text.find("journal_failed") != std::string::npos);
+    CHECK(trace_text.find("journal_recovered") != std::string::npos);
   }
 
   TEST_CASE("an unknown backend fails at once") {

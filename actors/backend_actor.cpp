@@ -96,9 +96,9 @@ void report_health(self_ptr self, steady::time_point now) {
   bool open = st.breaker->current(now) == circuit_breaker::state::open;
   if (open == st.reported_open) return;
   st.reported_open = open;
-  st.config.health->set(st.config.name,
-                        open ? backend_health::health::degraded : backend_health::health::healthy,
-                        open ? "circuit breaker open: the backend keeps failing" : "");
+  st.config.health->set(
+      st.config.name, open ? backend_health::health::degraded : backend_health::health::healthy,
+      open ? "circuit breaker open: the backend keeps failing" : "", st.config.worker);
 }
 
 void start_job(self_ptr self, job_ticket ticket);

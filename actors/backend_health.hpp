@@ -18,19 +18,31 @@ class backend_health {
 
   void add(std::string name, std::string type, health state, std::string message = {}) {
     std::lock_guard lock(mutex_);
-    entries_.push_back({std::move(name), std::move(type), state, std::move(message)});
+    entries_.push_back({std::move(name), std::move(type), state, message});
+    workers_.push_back({report{state, std::move(message)}});
     ++version_;
   }
 
-  // Changes one backend's state; unknown names and no-op changes are ignored.
-  void set(const std::string& name, health state, std::string message = {}) {
+  // Changes what one worker (backend actor) of a backend reports; the
+  // backend shows the worst of its workers. Unknown names and no-op changes
+  // are ignored.
+  void set(const std::string& name, health state, std::string message = {},
+           std::uint32_t worker = 0) {
     std::lock_guard lock(mutex_);
-    for (auto& e : entries_) {
-      if (e.name != name || (e.state == state && e.message == message)) continue;
+    for (std::size_t i = 0; i < entries_.size(); ++i) {
+      auto& e = entries_[i];
+      if (e.name != name) continue;
       // Given up is final: a late breaker event must not make it look healthy.
-      if (e.state == health::unhealthy && state != health::unhealthy) continue;
-      e.state = state;
-      e.message = std::move(message);
+      if (e.state == health::unhealthy) continue;
+      auto& reports = workers_[i];
+      if (reports.size() <= worker) reports.resize(worker + 1);
+      reports[worker] = {state, std::move(message)};
+      const report* worst = &reports.front();
+      for (const auto& r : reports)
+        if (rank(r.state) > rank(worst->state)) worst = &r;
+      if (e.state == worst->state && e.message == worst->message) continue;
+      e.state = worst->state;
+      e.message = worst->message;
       ++version_;
     }
   }
@@ -46,8 +58,17 @@ class backend_health {
   }
 
  private:
+  struct report {
+    health state = health::healthy;
+    std::string message;
+  };
+  static int rank(health h) {
+    return h == health::unhealthy ? 3 : h == health::degraded ? 2 : h == health::unknown ? 1 : 0;
+  }
+
   mutable std::mutex mutex_;
   std::vector<protocol::scm::backend_info> entries_;
+  std::vector<std::vector<report>> workers_;  // per entry, per worker
   std::uint64_t version_ = 0;
 };
 

@@ -8,6 +8,7 @@
 #include "crypto/base64.hpp"
 #include "crypto/digest.hpp"
 #include "protocol/scm/installation_token.hpp"
+#include "test_pki.hpp"
 
 namespace scm = cbcs::protocol::scm;
 namespace crypto = cbcs::crypto;
@@ -52,10 +53,6 @@ std::string refusal(const std::string& token) {
   return {};
 }
 
-bool contains(std::string_view text, std::string_view part) {
-  return text.find(part) != std::string_view::npos;
-}
-
 }  // namespace
 
 TEST_SUITE("installation token") {
@@ -84,8 +81,8 @@ TEST_SUITE("installation token") {
           "expires 2030-01-01T00:00:00Z");
     auto unpinned = sample();
     unpinned.ca_sha256.clear();
-    CHECK(contains(unpinned.describe(), "trusting the system's roots"));
-    CHECK_FALSE(contains(unpinned.describe(), token_secret));
+    CHECK(cbcs::test::contains(unpinned.describe(), "trusting the system's roots"));
+    CHECK_FALSE(cbcs::test::contains(unpinned.describe(), token_secret));
   }
 
   TEST_CASE("the pin is optional, case-insensitive, and the scm origin is normalised") {
@@ -123,7 +120,7 @@ TEST_SUITE("installation token") {
     auto other = text;
     auto pos = other.size() - 20;
     other[pos] = other[pos] == 'A' ? 'B' : 'A';
-    CHECK(contains(refusal(other), "damaged"));
+    CHECK(cbcs::test::contains(refusal(other), "damaged"));
   }
 
   TEST_CASE("every truncation is refused without leaking") {
@@ -167,7 +164,7 @@ TEST_SUITE("installation token") {
       text += "." + scm::base64url_encode(crypto::byte_view(digest.data(), 6));
       CHECK(refusal(text) == "installation token payload is not valid base64url");
     }
-    CHECK(contains(refusal(s("{not json")), "payload is not valid JSON"));
+    CHECK(cbcs::test::contains(refusal(s("{not json")), "payload is not valid JSON"));
     CHECK(refusal(s("[1,2]")) == "installation token payload is not a JSON object");
     CHECK(refusal(s("{" + good_secret + R"(,"exp":1})")) ==
           "installation token has no field \"scm\"");

@@ -11,6 +11,7 @@
 #include "protocol/ca/job_codec.hpp"
 #include "protocol/common/json_writer.hpp"
 #include "protocol/scm/messages.hpp"
+#include "test_pki.hpp"
 
 namespace scm = cbcs::protocol::scm;
 namespace ca = cbcs::protocol::ca;
@@ -161,10 +162,6 @@ scm::scm_protocol_error failure(std::string_view frame, scm::error_kind kind) {
   return scm::scm_protocol_error(kind, "unreachable");
 }
 
-bool contains(std::string_view text, std::string_view part) {
-  return text.find(part) != std::string_view::npos;
-}
-
 }  // namespace
 
 TEST_SUITE("scm messages") {
@@ -210,7 +207,7 @@ TEST_SUITE("scm messages") {
     CHECK(job.lease_expires_at_ms == 1700000030000);
     CHECK(ca::to_json(job.job) == ca::to_json(sample_job()));
     // The inner object is exactly job_codec's JSON.
-    CHECK(contains(scm::encode(all[4]), "\"job\":" + ca::to_json(sample_job())));
+    CHECK(test::contains(scm::encode(all[4]), "\"job\":" + ca::to_json(sample_job())));
 
     for (auto op : {ca::operation::renew, ca::operation::revoke, ca::operation::inventory,
                     ca::operation::test}) {
@@ -311,9 +308,9 @@ TEST_SUITE("scm messages") {
         auto missing = without(frame, key);
         if (required.count(key)) {
           auto e = failure(missing, scm::error_kind::malformed);
-          CHECK(contains(e.what(), "\"" + key + "\""));
+          CHECK(test::contains(e.what(), "\"" + key + "\""));
           if (key != "type") {
-            CHECK(contains(e.what(), type + ": field \"" + key + "\" is missing"));
+            CHECK(test::contains(e.what(), type + ": field \"" + key + "\" is missing"));
             CHECK(e.type() == type);
           }
         } else {
@@ -323,7 +320,7 @@ TEST_SUITE("scm messages") {
         auto nulled = with(frame, key, "null");
         if (required.count(key)) {
           auto e = failure(nulled, scm::error_kind::malformed);
-          CHECK(contains(e.what(), "\"" + key + "\" must be"));
+          CHECK(test::contains(e.what(), "\"" + key + "\" must be"));
         } else {
           CHECK_NOTHROW(scm::decode(nulled));
         }
@@ -349,8 +346,8 @@ TEST_SUITE("scm messages") {
                          ? std::string("{\"v\":\"SECRET-VALUE-42\"}")
                          : std::string("\"SECRET-VALUE-42\"");
         auto e = failure(with(frame, key, wrong), scm::error_kind::malformed);
-        CHECK_FALSE(contains(e.what(), "SECRET-VALUE-42"));
-        CHECK(contains(e.what(), "\"" + key + "\" must be"));
+        CHECK_FALSE(test::contains(e.what(), "SECRET-VALUE-42"));
+        CHECK(test::contains(e.what(), "\"" + key + "\" must be"));
       }
     }
     // A job id that breaks the rules is not quoted back either.
@@ -400,7 +397,7 @@ TEST_SUITE("scm messages") {
                                  "{\"type\":\"bye\",\"seq\":1,\"reason\":\"x\"} trailing", "nul"}) {
       CAPTURE(bad);
       auto e = failure(bad, scm::error_kind::malformed);
-      CHECK(contains(e.what(), "frame is not valid JSON"));
+      CHECK(test::contains(e.what(), "frame is not valid JSON"));
       CHECK(e.type().empty());
       CHECK_FALSE(e.seq().has_value());
     }
@@ -448,19 +445,19 @@ TEST_SUITE("scm messages") {
     REQUIRE(exact.size() == scm::max_frame_bytes);
     CHECK(std::holds_alternative<scm::heartbeat_msg>(scm::decode(exact)));
     auto e = failure(exact + " ", scm::error_kind::too_large);
-    CHECK(contains(e.what(), "1048577 bytes"));
+    CHECK(test::contains(e.what(), "1048577 bytes"));
     // Garbage of that size is too_large, not malformed: nothing was read.
     failure(std::string(scm::max_frame_bytes + 1, '{'), scm::error_kind::too_large);
   }
 
   TEST_CASE("rules inside the messages") {
     auto m = [](std::string body) { return std::string(R"({"seq":1,)") + body + "}"; };
-    CHECK(contains(
+    CHECK(test::contains(
         failure(m(R"("type":"hello","connector_id":"c","version":"1","protocol":0,"backends":[])"),
                 scm::error_kind::malformed)
             .what(),
         "\"protocol\" must be positive"));
-    CHECK(contains(
+    CHECK(test::contains(
         failure(m(R"("type":"hello","connector_id":"","version":"1","protocol":1,"backends":[])"),
                 scm::error_kind::malformed)
             .what(),
@@ -477,16 +474,17 @@ TEST_SUITE("scm messages") {
                 m(R"("type":"hello","connector_id":"c","version":"1","protocol":1,"backends":[{"name":"a","health":"healthy"}])"),
                 scm::error_kind::malformed)
                 .what()) == "hello: backends[0]: field \"type\" is missing");
-    CHECK(contains(
+    CHECK(test::contains(
         failure(
             m(R"("type":"hello_ack","protocol":1,"server_time_ms":1,"heartbeat_interval_ms":0)"),
             scm::error_kind::malformed)
             .what(),
         "\"heartbeat_interval_ms\" must be positive"));
-    CHECK(contains(failure(m(R"("type":"job","lease_id":"l","lease_expires_at_ms":-5,"job":{})"),
-                           scm::error_kind::malformed)
-                       .what(),
-                   "\"lease_expires_at_ms\" must not be negative"));
+    CHECK(test::contains(
+        failure(m(R"("type":"job","lease_id":"l","lease_expires_at_ms":-5,"job":{})"),
+                scm::error_kind::malformed)
+            .what(),
+        "\"lease_expires_at_ms\" must not be negative"));
     // The job codec's own reason comes through.
     CHECK(
         std::string(
@@ -495,47 +493,50 @@ TEST_SUITE("scm messages") {
                 scm::error_kind::malformed)
                 .what()) ==
         "job: field \"job\" is not a valid job: field \"operation\" is missing");
-    CHECK(contains(failure(m(R"("type":"job","lease_id":"l","lease_expires_at_ms":1,"job":"{}")"),
-                           scm::error_kind::malformed)
-                       .what(),
-                   "\"job\" must be an object"));
+    CHECK(test::contains(
+        failure(m(R"("type":"job","lease_id":"l","lease_expires_at_ms":1,"job":"{}")"),
+                scm::error_kind::malformed)
+            .what(),
+        "\"job\" must be an object"));
     // A refusal must say why; an acceptance need not.
-    CHECK(contains(failure(m(R"("type":"job_ack","job_id":"j","lease_id":"l","accepted":false)"),
-                           scm::error_kind::malformed)
-                       .what(),
-                   "job_ack: field \"reason\" is missing"));
-    CHECK(contains(failure(m(R"("type":"job_ack","job_id":"j","lease_id":"l","accepted":"yes")"),
-                           scm::error_kind::malformed)
-                       .what(),
-                   "\"accepted\" must be true or false"));
+    CHECK(test::contains(
+        failure(m(R"("type":"job_ack","job_id":"j","lease_id":"l","accepted":false)"),
+                scm::error_kind::malformed)
+            .what(),
+        "job_ack: field \"reason\" is missing"));
+    CHECK(test::contains(
+        failure(m(R"("type":"job_ack","job_id":"j","lease_id":"l","accepted":"yes")"),
+                scm::error_kind::malformed)
+            .what(),
+        "\"accepted\" must be true or false"));
     // Pending is its own message, not a result.
-    CHECK(contains(
+    CHECK(test::contains(
         failure(
             m(R"("type":"result","job_id":"j","outcome":{"outcome":"pending","poll_after_ms":5})"),
             scm::error_kind::malformed)
             .what(),
         "is pending"));
-    CHECK(contains(failure(m(R"("type":"result","job_id":"j","outcome":{"outcome":"maybe"})"),
-                           scm::error_kind::malformed)
-                       .what(),
-                   "result: field \"outcome\" is not a valid outcome"));
-    CHECK(contains(
+    CHECK(test::contains(failure(m(R"("type":"result","job_id":"j","outcome":{"outcome":"maybe"})"),
+                                 scm::error_kind::malformed)
+                             .what(),
+                         "result: field \"outcome\" is not a valid outcome"));
+    CHECK(test::contains(
         failure(m(R"("type":"renew_identity","csr":"MIIB")"), scm::error_kind::malformed).what(),
         "\"csr\" must be a PEM CERTIFICATE REQUEST"));
-    CHECK(contains(
+    CHECK(test::contains(
         failure(m(R"("type":"identity","certificate":"")"), scm::error_kind::malformed).what(),
         "\"certificate\" must be a PEM CERTIFICATE"));
-    CHECK(contains(
+    CHECK(test::contains(
         failure(m(R"("type":"error","code":"","message":"m")"), scm::error_kind::malformed).what(),
         "\"code\" must not be empty"));
-    CHECK(contains(failure(m(R"("type":"error","code":"x","message":"m","ref_seq":-1)"),
-                           scm::error_kind::malformed)
-                       .what(),
-                   "\"ref_seq\" must not be negative"));
-    CHECK(contains(failure(m(R"("type":"bye","reason":"x","reconnect_after_ms":1.5)"),
-                           scm::error_kind::malformed)
-                       .what(),
-                   "\"reconnect_after_ms\" must be an integer"));
+    CHECK(test::contains(failure(m(R"("type":"error","code":"x","message":"m","ref_seq":-1)"),
+                                 scm::error_kind::malformed)
+                             .what(),
+                         "\"ref_seq\" must not be negative"));
+    CHECK(test::contains(failure(m(R"("type":"bye","reason":"x","reconnect_after_ms":1.5)"),
+                                 scm::error_kind::malformed)
+                             .what(),
+                         "\"reconnect_after_ms\" must be an integer"));
   }
 
   TEST_CASE("error kinds have the names of the error codes that answer them") {
@@ -596,8 +597,8 @@ TEST_SUITE("scm registration") {
       CHECK(e.code == code);
       CHECK(e.message == "explained");
     }
-    CHECK(contains(scm::encode(scm::registration_error{"token_used", "m"}),
-                   R"("error":"token_used")"));
+    CHECK(test::contains(scm::encode(scm::registration_error{"token_used", "m"}),
+                         R"("error":"token_used")"));
   }
 
   TEST_CASE("each error code has its HTTP status") {
@@ -631,7 +632,7 @@ TEST_SUITE("scm registration") {
       (void)scm::decode_registration_request(with(body, "csr", "\"cbcs1.SECRET-TOKEN.x\""));
       FAIL("decoded");
     } catch (const scm::scm_protocol_error& e) {
-      CHECK_FALSE(contains(e.what(), "SECRET"));
+      CHECK_FALSE(test::contains(e.what(), "SECRET"));
     }
     CHECK_THROWS_WITH_AS(scm::decode_registration_request("not json"),
                          doctest::Contains("registration request is not valid JSON"),

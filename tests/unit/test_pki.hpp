@@ -2,8 +2,13 @@
 // Keys and self-signed certificates made on the fly, so tests ship no private keys.
 
 #include <string>
+#include <string_view>
 
 namespace cbcs::test {
+
+inline bool contains(std::string_view text, std::string_view part) {
+  return text.find(part) != std::string_view::npos;
+}
 
 struct key_and_cert {
   std::string key_pem;

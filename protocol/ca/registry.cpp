@@ -1,6 +1,7 @@
 #include "protocol/ca/registry.hpp"
 
 #include <array>
+#include <vector>
 
 #include "protocol/ca/acmpca/acmpca_type.hpp"
 #include "protocol/ca/common/option_checks.hpp"
@@ -12,14 +13,22 @@
 
 namespace cbcs::protocol::ca {
 
-std::span<const backend_type* const> backend_types() {
+namespace {
+
+std::vector<const backend_type*>& registry() {
   // One line per backend type.
-  static const std::array<const backend_type*, 6> types{
+  static std::vector<const backend_type*> types{
       &acmpca::type(),  //
       &digicert::type(), &entrust::type(), &gcpcas::type(), &msca::type(), &local::type(),
   };
   return types;
 }
+
+}  // namespace
+
+std::span<const backend_type* const> backend_types() { return registry(); }
+
+void add_backend_type(const backend_type& type) { registry().push_back(&type); }
 
 const backend_type* find_backend_type(std::string_view name) {
   for (auto* t : backend_types())

@@ -10,6 +10,11 @@ namespace cbcs::protocol::ca {
 // Every backend type, in the order help lists them.
 std::span<const backend_type* const> backend_types();
 
+// Adds a type after the built-in ones: test binaries add theirs (a CA that
+// needs approval, say) before they run the CLI. Not thread-safe: call it
+// before anything reads the registry.
+void add_backend_type(const backend_type& type);
+
 // nullptr when no type has that name.
 const backend_type* find_backend_type(std::string_view name);
 

@@ -15,6 +15,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import BUILD_DIR, CBCS, TempDirTest, cbcs, openssl, require_or_skip  # noqa: E402
 
 SIM = os.path.join(BUILD_DIR, "cbcs-sim")
+# cbcs with a test backend type that holds each job pending until approved.
+WITH_APPROVAL_CA = os.path.join(BUILD_DIR, "cbcs-with-approval-ca")
 
 
 class Scm:
@@ -59,8 +61,8 @@ class ScmLinkTest(TempDirTest):
         return cbcs("register", "-token", "-", *extra, data_dir=self.data,
                     stdin=(token or self.token) + "\n")
 
-    def start_run(self):
-        self.runner = subprocess.Popen([CBCS, "run", "--data-dir", self.data], stdout=subprocess.DEVNULL,
+    def start_run(self, binary=CBCS):
+        self.runner = subprocess.Popen([binary, "run", "--data-dir", self.data], stdout=subprocess.DEVNULL,
                                        stderr=subprocess.DEVNULL)
         self.wait_for(lambda: self.scm.connector(self.cid)["status"] == "Connected", "Connected")
 
@@ -155,6 +157,63 @@ class ScmLinkTest(TempDirTest):
         ledger = dict(self.ledger())
         self.assertEqual(len(ledger), n, "every job issued")
         self.assertTrue(all(c == 1 for c in ledger.values()), "no job issued twice")
+        self.assertIsNone(self.runner.poll(), "the connector died")
+
+    def trace_events(self, job_id):
+        events = []
+        trace_dir = os.path.join(self.data, "trace")
+        for name in sorted(os.listdir(trace_dir)) if os.path.isdir(trace_dir) else []:
+            with open(os.path.join(trace_dir, name)) as fh:
+                for line in fh:
+                    try:
+                        e = json.loads(line)
+                    except ValueError:
+                        continue  # a line still being written
+                    if e.get("job") == job_id:
+                        events.append((e["actor"], e["event"]))
+        return events
+
+    def test_pending_reaches_scm_again_after_a_reconnect_then_the_result(self):
+        self.assertEqual(self.register().code, 0)
+        approvals = self.path("approvals")
+        os.makedirs(approvals)
+        r = subprocess.run([WITH_APPROVAL_CA, "backend", "add", "-name", "slow", "-type", "approval",
+                            "-approvals", approvals, "--data-dir", self.data],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.start_run(WITH_APPROVAL_CA)
+        csr = self.csr_text()
+        ids = [f"wait-{i}" for i in range(5)]
+        self.scm.call("POST", f"/connectors/{self.cid}/jobs",
+                      [{"id": i, "operation": "enroll", "backend": "slow", "csr": csr} for i in ids])
+
+        def job(i):
+            return self.scm.call("GET", f"/connectors/{self.cid}/jobs/{i}")
+
+        self.wait_for(lambda: all(job(i)["pending_reports"] >= 1 for i in ids), "pending at SCM")
+        self.assertTrue(all(job(i)["pending_message"] == "awaiting approval" for i in ids))
+        self.scm.call("POST", "/faults", {"drop_session": True})
+        time.sleep(0.3)
+        self.wait_for(lambda: self.scm.connector(self.cid)["status"] == "Connected", "reconnected")
+
+        # Every pending the session sends after a poll pairs with the router's
+        # "progress"; one more than those is the one said again on reconnect.
+        def resent(i):
+            events = self.trace_events(i)
+            return events.count(("scm_session", "pending_sent")) > events.count(("router", "progress"))
+        self.wait_for(lambda: all(resent(i) for i in ids), "pending said again after the reconnect")
+        self.assertTrue(all(job(i)["state"] == "accepted" for i in ids))
+        self.assertEqual(self.results(), {}, "no result before approval")
+
+        for i in ids[:2]:
+            open(os.path.join(approvals, i), "w").close()
+        self.wait_for(lambda: set(self.results()) == set(ids[:2]), "the approved results")
+        for i in ids[2:]:
+            open(os.path.join(approvals, i), "w").close()
+        self.wait_for(lambda: len(self.results()) == len(ids), "every result", seconds=60)
+        results = self.results()
+        self.assertTrue(all(r["outcome"]["outcome"] == "issued" for r in results.values()))
+        self.assertEqual(len({r["outcome"]["serial"] for r in results.values()}), len(ids))
         self.assertIsNone(self.runner.poll(), "the connector died")
 
     def test_restore_after_31_days_offline(self):

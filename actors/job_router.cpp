@@ -37,7 +37,9 @@ struct router_state {
   std::vector<std::pair<std::string, std::string>> tokens;
   std::vector<std::string> acks;
   bool flush_scheduled = false;
-  bool lazy_flush_pending = false;
+  // Until when the lazy flush timer is armed: at most one per window, so that
+  // a commit between an ack and its timer does not leave a timer per job.
+  steady::time_point lazy_flush_due{};
   // When the next replay of jobs left pending at their deadline is due.
   steady::time_point replay_at = steady::time_point::max();
   steady::time_point next_prune{};  // the first commit prunes
@@ -86,8 +88,9 @@ constexpr auto lazy_flush_after = std::chrono::milliseconds(200);
 
 void schedule_lazy_flush(self_ptr self) {
   auto& st = self->state;
-  if (st.flush_scheduled || st.lazy_flush_pending || st.journal_failures > 0) return;
-  st.lazy_flush_pending = true;
+  auto now = steady::now();
+  if (st.flush_scheduled || now < st.lazy_flush_due || st.journal_failures > 0) return;
+  st.lazy_flush_due = now + lazy_flush_after;
   self->delayed_send(self, lazy_flush_after, flush_atom::value);
 }
 
@@ -126,7 +129,6 @@ void fail_unknown_backends(self_ptr self, const std::vector<job_ticket>& tickets
 void flush(self_ptr self) {
   auto& st = self->state;
   st.flush_scheduled = false;
-  st.lazy_flush_pending = false;
   if (st.accepts.empty() && st.finishes.empty() && st.tokens.empty() && st.acks.empty() &&
       st.unjournaled.empty()) {
     st.journal_failures = 0;  // nothing waits: the next work tries at once

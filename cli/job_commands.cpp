@@ -225,7 +225,7 @@ int run_jobs(const po::variables_map& vm, const args_t&) {
           session.runtime->acknowledge(id);
           ++done;
           if (o.what == ca::outcome::kind::failed) ++failed;
-          cv.notify_all();
+          if (done == jobs.size()) cv.notify_all();  // one wake-up, not one per job
         },
         timeout);
   }

@@ -341,6 +341,10 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
     if (limit.per_second > 0)
       st.buckets.emplace(rate_class, token_bucket(limit.per_second, limit.burst, now));
   st.config = std::move(config);
+  // A restarted actor starts with a closed breaker: say so for its worker,
+  // or the old actor's "degraded" would stay on the board.
+  if (st.config.health)
+    st.config.health->set(st.config.name, backend_health::health::healthy, "", st.config.worker);
   return {
       [self](run_atom, job_ticket& ticket) {
         auto& st = self->state;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <iterator>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -24,6 +25,8 @@ struct flight {
   steady::time_point deadline;
   std::vector<result_sink> waiters;
   int crashes = 0;
+  // Its result waits for a commit that failed: done, never to run again.
+  bool result_held = false;
 };
 
 struct router_state {
@@ -106,8 +109,23 @@ void dispatch(self_ptr self, job_ticket ticket) {
 
 // Sends a running job again (its backend actor was restarted), from the journal.
 void redispatch(self_ptr self, const std::string& id, const flight& f) {
-  auto entry = self->state.config.journal->find(id);
-  if (!entry) return;
+  auto& st = self->state;
+  // Not journaled yet (its accept waits for a commit): the ticket is here.
+  for (const auto& ticket : st.unjournaled)
+    if (ticket.job.id == id) return dispatch(self, ticket);
+  std::optional<config::journal_entry> entry;
+  try {
+    entry = st.config.journal->find(id);
+  } catch (const std::exception& e) {
+    trace(self, "journal_failed", id, f.backend, {}, e.what());
+  }
+  if (!entry) {
+    // Nothing to run it from: fail it rather than leave it waiting forever.
+    st.finishes.push_back({id, f.backend,
+                           ca::outcome::failed(ca::error_class::internal,
+                                               "the job could not be read back from the journal")});
+    return schedule_flush(self);
+  }
   dispatch(self, job_ticket{std::move(entry->job), f.deadline, std::move(entry->resume_token)});
 }
 
@@ -153,6 +171,8 @@ void flush(self_ptr self) {
   std::vector<std::pair<result_sink, std::string>> accepted;
   std::vector<job_ticket> unknown_backend;
   std::size_t taken = 0;  // accepts gone through
+  constexpr std::size_t prune_batch = 2'000;
+  std::optional<std::size_t> pruned;
   bool dispatched = false;
   auto& journal = *st.config.journal;
   try {
@@ -170,7 +190,18 @@ void flush(self_ptr self) {
         trace(self, "duplicate", id, ticket.job.backend, "in_flight");
         continue;
       }
-      auto existing = journal.accept(ticket.job);
+      std::optional<config::journal_entry> existing;
+      try {
+        existing = journal.accept(ticket.job);
+      } catch (const config::journal_error&) {
+        throw;  // SQLite refused: the whole batch waits and is tried again
+      } catch (const config::config_error& e) {
+        // A damaged record of this id: this job fails, the batch goes on.
+        replies.emplace_back(sink,
+                             job_result{id, ticket.job.backend,
+                                        ca::outcome::failed(ca::error_class::internal, e.what())});
+        continue;
+      }
       if (existing && existing->state == config::job_state::finished && existing->result) {
         trace(self, "duplicate", id, existing->job.backend, "answered_from_journal");
         replies.emplace_back(sink, job_result{id, existing->job.backend, *existing->result});
@@ -199,14 +230,9 @@ void flush(self_ptr self) {
       journal.finish(r.job_id, r.outcome);
     }
     for (auto& id : acks) journal.acknowledge(id);
-    if (auto now = steady::now(); now >= st.next_prune) {
-      constexpr std::size_t prune_batch = 2'000;
-      auto removed = journal.prune(std::chrono::system_clock::now() - st.config.journal_retention,
-                                   prune_batch);
-      if (removed > 0) trace(self, "journal_pruned", {}, {}, {}, fmt::format("{} jobs", removed));
-      // A full batch means more are due: the next commit takes the next batch.
-      st.next_prune = removed == prune_batch ? now : now + std::chrono::minutes(10);
-    }
+    if (steady::now() >= st.next_prune)
+      pruned = journal.prune(std::chrono::system_clock::now() - st.config.journal_retention,
+                             prune_batch);
     // Copies: a failed commit still needs the jobs, to journal them later.
     for (auto& ticket : to_dispatch) {
       if (st.config.backend_names.count(ticket.job.backend))
@@ -234,6 +260,9 @@ void flush(self_ptr self) {
               std::back_inserter(st.accepts));
     st.tokens.insert(st.tokens.begin(), tokens.begin(), tokens.end());
     st.finishes.insert(st.finishes.begin(), finishes.begin(), finishes.end());
+    for (const auto& r : finishes)
+      if (auto f = st.in_flight.find(r.job_id); f != st.in_flight.end())
+        f->second.result_held = true;
     st.acks.insert(st.acks.begin(), acks.begin(), acks.end());
     ++st.journal_failures;  // first: what follows must not flush at once
     fail_unknown_backends(self, unknown_backend);
@@ -241,14 +270,20 @@ void flush(self_ptr self) {
     auto backoff = std::min<std::chrono::milliseconds>(
         std::chrono::milliseconds(250 << std::min(st.journal_failures - 1, 7)),
         std::chrono::seconds(30));
+    self->delayed_send(self, backoff, flush_atom::value);  // first: logging may throw
     trace(self, "journal_failed", {}, {}, {}, e.what());
     if (st.journal_failures == 1 || st.journal_failures % 8 == 0)
       st.config.log(
           fmt::format("the journal cannot commit ({}); results are held and retried "
                       "in {} ms (attempt {})",
                       e.what(), backoff.count(), st.journal_failures));
-    self->delayed_send(self, backoff, flush_atom::value);
     return;
+  }
+  if (pruned) {
+    if (*pruned > 0) trace(self, "journal_pruned", {}, {}, {}, fmt::format("{} jobs", *pruned));
+    // A full batch means more are due: the next commit takes the next batch.
+    st.next_prune = steady::now() +
+                    (*pruned == prune_batch ? std::chrono::minutes(0) : std::chrono::minutes(10));
   }
   if (st.journal_failures > 0) {
     st.config.log(
@@ -293,7 +328,11 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
   if (!config.log)
     config.log = [](const std::string& line) {
       auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
-      fmt::print(stderr, "{:%Y-%m-%dT%H:%M:%S}Z cbcs: {}\n", now, line);
+      try {
+        fmt::print(stderr, "{:%Y-%m-%dT%H:%M:%S}Z cbcs: {}\n", now, line);
+      } catch (const std::exception&) {
+        // stderr on the full disk too: the trace still has it.
+      }
     };
   self->state.config = std::move(config);
   return {
@@ -341,6 +380,7 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
         // Jobs that were with the old actor (or waited for this one) go again.
         for (auto& [id, f] : st.in_flight) {
           if (f.backend != name || worker_of(id, slots.size()) != worker) continue;
+          if (f.result_held) continue;  // done: its result waits for the journal
           if (restarted && ++f.crashes > st.config.max_crashes_per_job) {
             st.finishes.push_back(
                 {id, name,

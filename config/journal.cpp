@@ -31,11 +31,13 @@ CREATE INDEX IF NOT EXISTS job_unacked ON job(state) WHERE acked_at = 0 AND stat
 CREATE INDEX IF NOT EXISTS job_acked ON job(acked_at) WHERE acked_at > 0;
 )sql";
 
-// A version 1 journal is copied over in the same transaction.
+// A version 1 journal is copied over in the same transaction, without the
+// jobs SCM already holds the results of: version 1 never pruned, and a
+// journal of months must not need twice its size to migrate.
 constexpr const char* migrate_v1 = R"sql(
 INSERT INTO job(id, request, state, resume_token, acked_at)
   SELECT id, request, state, resume_token, CASE WHEN acked != 0 THEN unixepoch() ELSE 0 END
-  FROM jobs;
+  FROM jobs WHERE NOT (state = 1 AND acked != 0);
 INSERT INTO job_result(seq, result)
   SELECT job.seq, jobs.result FROM jobs JOIN job ON job.id = jobs.id WHERE jobs.result IS NOT NULL;
 DROP TABLE jobs;
@@ -87,7 +89,8 @@ journal::journal(const std::filesystem::path& file, bool durable_commits)
   prepare(st_->insert, "INSERT OR IGNORE INTO job(id, request) VALUES(?1, ?2)");
   prepare(st_->find, (std::string(columns) + "WHERE job.id = ?1").c_str());
   prepare(st_->set_resume, "UPDATE job SET resume_token = ?2 WHERE id = ?1");
-  prepare(st_->finish, "UPDATE job SET state = 1 WHERE id = ?1");
+  // The first result is the job's: a second one (a late duplicate) changes nothing.
+  prepare(st_->finish, "UPDATE job SET state = 1 WHERE id = ?1 AND state = 0");
   prepare(st_->result,
           "INSERT OR REPLACE INTO job_result(seq, result) SELECT seq, ?2 FROM job WHERE id = ?1");
   prepare(st_->ack, "UPDATE job SET acked_at = max(?2, 1) WHERE id = ?1 AND acked_at = 0");
@@ -100,10 +103,10 @@ journal::journal(const std::filesystem::path& file, bool durable_commits)
   // connector must not stall its first commit on a million deletes.
   prepare(st_->prune_results,
           "DELETE FROM job_result WHERE seq IN (SELECT seq FROM job WHERE acked_at > 0 AND "
-          "acked_at < ?1 ORDER BY acked_at LIMIT ?2)");
+          "acked_at < ?1 AND state = 1 ORDER BY acked_at LIMIT ?2)");
   prepare(st_->prune,
           "DELETE FROM job WHERE seq IN (SELECT seq FROM job WHERE acked_at > 0 AND acked_at < ?1 "
-          "ORDER BY acked_at LIMIT ?2)");
+          "AND state = 1 ORDER BY acked_at LIMIT ?2)");
 }
 
 void journal::create_schema() {
@@ -126,7 +129,7 @@ void journal::create_schema() {
       has_v1 = sqlite3_step(s) == SQLITE_ROW;
     sqlite3_finalize(s);
     exec(schema);
-    if (has_v1) exec(migrate_v1);
+    if (has_v1 && version < schema_version) exec(migrate_v1);
     if (version != schema_version)
       exec(fmt::format("PRAGMA user_version = {}", schema_version).c_str());
     // One commit (one fsync) when the journal is new or migrated, none after.
@@ -144,11 +147,16 @@ journal::~journal() {
 
 void journal::exec(const char* sql) {
   char* err = nullptr;
-  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+  if (int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err); rc != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
-    throw config_error(fmt::format("journal {}: {}", file_.string(), msg));
+    throw journal_error(fmt::format("journal {}: {}", file_.string(), msg), rc);
   }
+}
+
+void journal::fail_sqlite() {
+  throw journal_error(fmt::format("journal {}: {}", file_.string(), sqlite3_errmsg(db_)),
+                      sqlite3_errcode(db_));
 }
 
 void journal::begin(bool sync) {
@@ -206,8 +214,7 @@ std::optional<journal_entry> journal::accept(const protocol::ca::job& j) {
   sqlite3_reset(s);
   bind_text(s, 1, j.id);
   bind_text(s, 2, protocol::ca::to_json(j));
-  if (sqlite3_step(s) != SQLITE_DONE)
-    throw config_error(fmt::format("journal {}: {}", file_.string(), sqlite3_errmsg(db_)));
+  if (sqlite3_step(s) != SQLITE_DONE) fail_sqlite();
   if (sqlite3_changes(db_) == 1) return std::nullopt;
   return find(j.id);
 }
@@ -217,22 +224,20 @@ void journal::set_resume_token(const std::string& id, const std::string& token) 
   sqlite3_reset(s);
   bind_text(s, 1, id);
   bind_text(s, 2, token);
-  if (sqlite3_step(s) != SQLITE_DONE)
-    throw config_error(fmt::format("journal {}: {}", file_.string(), sqlite3_errmsg(db_)));
+  if (sqlite3_step(s) != SQLITE_DONE) fail_sqlite();
 }
 
 void journal::finish(const std::string& id, const protocol::ca::outcome& result) {
   auto* s = st_->finish.s;
   sqlite3_reset(s);
   bind_text(s, 1, id);
-  if (sqlite3_step(s) != SQLITE_DONE)
-    throw config_error(fmt::format("journal {}: {}", file_.string(), sqlite3_errmsg(db_)));
+  if (sqlite3_step(s) != SQLITE_DONE) fail_sqlite();
+  if (sqlite3_changes(db_) == 0) return;
   s = st_->result.s;
   sqlite3_reset(s);
   bind_text(s, 1, id);
   bind_text(s, 2, protocol::ca::to_json(result));
-  if (sqlite3_step(s) != SQLITE_DONE)
-    throw config_error(fmt::format("journal {}: {}", file_.string(), sqlite3_errmsg(db_)));
+  if (sqlite3_step(s) != SQLITE_DONE) fail_sqlite();
 }
 
 void journal::acknowledge(const std::string& id, std::chrono::system_clock::time_point at) {
@@ -240,8 +245,7 @@ void journal::acknowledge(const std::string& id, std::chrono::system_clock::time
   sqlite3_reset(s);
   bind_text(s, 1, id);
   sqlite3_bind_int64(s, 2, std::chrono::system_clock::to_time_t(at));
-  if (sqlite3_step(s) != SQLITE_DONE)
-    throw config_error(fmt::format("journal {}: {}", file_.string(), sqlite3_errmsg(db_)));
+  if (sqlite3_step(s) != SQLITE_DONE) fail_sqlite();
 }
 
 std::size_t journal::prune(std::chrono::system_clock::time_point acked_before, std::size_t limit) {
@@ -251,8 +255,7 @@ std::size_t journal::prune(std::chrono::system_clock::time_point acked_before, s
     sqlite3_reset(s);
     sqlite3_bind_int64(s, 1, cutoff);
     sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(limit));
-    if (sqlite3_step(s) != SQLITE_DONE)
-      throw config_error(fmt::format("journal {}: {}", file_.string(), sqlite3_errmsg(db_)));
+    if (sqlite3_step(s) != SQLITE_DONE) fail_sqlite();
     removed = static_cast<std::size_t>(sqlite3_changes(db_));
   }
   return removed;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "config/config_error.hpp"
 #include "protocol/ca/driver.hpp"
 
 struct sqlite3;
@@ -26,6 +27,18 @@ struct journal_entry {
   std::string resume_token;
   std::optional<protocol::ca::outcome> result;  // when finished (or last pending)
   bool acked = false;
+};
+
+// A step or commit that SQLite refused (disk full, I/O error, busy, a
+// damaged file): the transaction is void; the caller may try again later.
+class journal_error : public config_error {
+ public:
+  journal_error(const std::string& what, int sqlite_code)
+      : config_error(what), sqlite_code_(sqlite_code) {}
+  int sqlite_code() const { return sqlite_code_; }
+
+ private:
+  int sqlite_code_;
 };
 
 class journal {
@@ -57,9 +70,10 @@ class journal {
   // SCM holds the result; `at` starts its retention.
   void acknowledge(const std::string& id,
                    std::chrono::system_clock::time_point at = std::chrono::system_clock::now());
-  // Forgets at most `limit` jobs whose results SCM acknowledged before
-  // `acked_before`, oldest first; returns how many. Jobs not yet finished or
-  // not yet acknowledged are never removed.
+  // Forgets at most `limit` finished jobs whose results were acknowledged
+  // before `acked_before`, oldest first; returns how many. Jobs not yet
+  // finished (also pending ones a CLI command acknowledged) or not yet
+  // acknowledged are never removed.
   std::size_t prune(std::chrono::system_clock::time_point acked_before, std::size_t limit);
 
   std::optional<journal_entry> find(const std::string& id);
@@ -70,6 +84,7 @@ class journal {
  private:
   struct statements;
   journal_entry read_entry(sqlite3_stmt* st);
+  [[noreturn]] void fail_sqlite();
   void create_schema();
   void exec(const char* sql);
 

@@ -129,7 +129,44 @@ TEST_SUITE("journal") {
     j.begin();
     j.acknowledge("new", now - hours(24 * 30));
     CHECK(j.prune(now - hours(24 * 7), 100) == 0);
+    // A job still open that a CLI command acknowledged (it stopped waiting
+    // for a pending order) keeps its resume token for good.
+    j.set_resume_token("open", "order-42");
+    j.acknowledge("open", now - hours(24 * 30));
+    CHECK(j.prune(now - hours(24 * 7), 100) == 0);
     j.commit();
+    REQUIRE(j.find("open"));
+    CHECK(j.find("open")->resume_token == "order-42");
+  }
+
+  TEST_CASE("the first result of a job is its result") {
+    test::temp_dir dir;
+    config::journal j(std::filesystem::path(dir.path()) / "journal.db");
+    j.begin();
+    j.accept(make_job("a"));
+    j.finish("a", ca::outcome::issued("FIRST", "", "01"));
+    j.finish("a", ca::outcome::failed(ca::error_class::internal, "late"));
+    j.commit();
+    CHECK(j.find("a")->result->certificate_pem == "FIRST");
+  }
+
+  TEST_CASE("SQLite's refusals are journal errors with SQLite's code") {
+    test::temp_dir dir;
+    config::journal j(std::filesystem::path(dir.path()) / "journal.db");
+    j.set_max_pages(1);
+    j.begin();
+    auto big = make_job("big");
+    big.params["note"] = std::string(20000, 'x');
+    try {
+      j.accept(big);
+      j.commit();
+      FAIL("a full journal accepted 20 KB");
+    } catch (const config::journal_error& e) {
+      CHECK(e.sqlite_code() == SQLITE_FULL);
+    }
+    j.rollback();
+    j.rollback();  // twice is harmless
+    CHECK_FALSE(j.find("big"));
   }
 
   TEST_CASE("a journal of schema version 1 is carried over when opened") {
@@ -152,17 +189,15 @@ TEST_SUITE("journal") {
       sqlite3_close(db);
     }
     config::journal j(file);
-    CHECK(j.count() == 3);
+    // What SCM already holds is not carried over (version 1 never pruned).
+    CHECK(j.count() == 2);
+    CHECK_FALSE(j.find("acked"));
     auto open = j.unfinished();
     REQUIRE(open.size() == 1);
     CHECK(open[0].resume_token == "arn:cert/9");
     auto unacked = j.unacknowledged_results();
     REQUIRE(unacked.size() == 1);
     CHECK(unacked[0].result->serial_hex == "0d");
-    auto acked = j.find("acked");
-    REQUIRE(acked);
-    CHECK(acked->acked);
-    CHECK(acked->result->certificate_pem == "C2");
   }
 
   TEST_CASE("a journal from a newer cbcs is refused with a clear error, not rewritten") {

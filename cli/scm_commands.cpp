@@ -308,7 +308,7 @@ po::options_description run_options(const args_t&) {
   po::options_description desc("Options");
   desc.add_options()  //
       ("journal-retention", po::value<std::string>()->default_value("7d"),
-       "keep jobs in the journal this long after SCM acknowledged their results");
+       "keep jobs in the journal this long after SCM acknowledged their results (at least 7d)");
   add_common_options(desc);
   return desc;
 }
@@ -324,6 +324,11 @@ int run_service(const po::variables_map& vm, const args_t&) {
 
   auto retention = std::chrono::seconds(
       parse_duration_seconds(vm["journal-retention"].as<std::string>(), "journal-retention"));
+  // PROTOCOL.md section 6 promises SCM a week of duplicate detection.
+  if (retention < std::chrono::hours(24 * 7))
+    throw usage_error(
+        "option -journal-retention: at least 7d (SCM relies on a week of "
+        "duplicate detection)");
   workspace ws(vm);
   auto cfg = ws.load_config();
   actors::proxy_settings proxy;

@@ -128,6 +128,12 @@ class ScmLinkTest(TempDirTest):
                 with open(os.path.join(dirpath, f), "rb") as fh:
                     self.assertNotIn(secret.encode(), fh.read(), f)
 
+    def test_run_refuses_a_journal_retention_below_a_week(self):
+        r = cbcs("run", "-journal-retention", "2d", data_dir=self.data)
+        self.assertOneLineError(r, 2, "-journal-retention", "at least 7d")
+        r = cbcs("run", "-journal-retention", "soon", data_dir=self.data)
+        self.assertOneLineError(r, 2, "-journal-retention", "not a duration")
+
     def test_wrong_scm_ca_is_a_clear_tls_error_and_writes_nothing(self):
         openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                 "-keyout", "other.key", "-out", "other.pem", "-days", "2", "-subj", "/CN=not the SCM CA",

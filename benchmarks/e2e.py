@@ -5,6 +5,7 @@ it, and the connector's CPU seconds per 1,000 jobs.
 
     python3 benchmarks/e2e.py --jobs 2000            # burst: a backlog of 2000 jobs at SCM
     python3 benchmarks/e2e.py --jobs 2000 --rate 200 # paced: latency at a steady rate
+    E2E_WORKERS=1 python3 benchmarks/e2e.py          # the local CA's -workers (default: cores)
 """
 
 import argparse
@@ -51,7 +52,8 @@ def main():
     c = call(admin, "POST", "/connectors", {"name": "bench", "comments": "e2e"})
     subprocess.run([cbcs, "register", "-token", c["token"], "--data-dir", data], check=True,
                    stdout=subprocess.DEVNULL)
-    subprocess.run([cbcs, "backend", "add", "-name", "local", "-type", "local", "--data-dir", data],
+    subprocess.run([cbcs, "backend", "add", "-name", "local", "-type", "local", "--data-dir", data]
+                   + (["-workers", os.environ["E2E_WORKERS"]] if os.environ.get("E2E_WORKERS") else []),
                    check=True, stdout=subprocess.DEVNULL)
     subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
                     "-nodes", "-keyout", os.devnull, "-out", os.path.join(root, "b.csr"), "-subj",

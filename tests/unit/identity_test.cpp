@@ -31,7 +31,7 @@ config::connector_identity make_identity(const std::string& id_name) {
           .key_pem = kc.key_pem};
 }
 
-struct fixture {
+struct identity_fixture {
   test::temp_dir tmp;
   config::data_dir dir{fs::path(tmp.path()) / "data"};
   crypto::bytes key = crypto::random_bytes(32);
@@ -44,14 +44,14 @@ struct fixture {
 
 TEST_SUITE("identity") {
   TEST_CASE("not registered is a clear state") {
-    fixture f;
+    identity_fixture f;
     auto v = f.open();
     CHECK_FALSE(config::load_identity(f.dir, *v).has_value());
     CHECK_FALSE(config::read_identity_file(config::identity_file(f.dir)).has_value());
   }
 
   TEST_CASE("save then load gives the same identity; the key stays out of identity.json") {
-    fixture f;
+    identity_fixture f;
     auto id = make_identity("c-1");
     {
       auto v = f.open();
@@ -77,7 +77,7 @@ TEST_SUITE("identity") {
   }
 
   TEST_CASE("a crash after sealing the key leaves the old identity whole") {
-    fixture f;
+    identity_fixture f;
     auto old_id = make_identity("c-old");
     {
       auto v = f.open();
@@ -97,7 +97,7 @@ TEST_SUITE("identity") {
   }
 
   TEST_CASE("a crash on first registration leaves nothing registered") {
-    fixture f;
+    identity_fixture f;
     {
       auto v = f.open();
       CHECK_THROWS(config::save_identity(f.dir, *v, make_identity("c-1"),
@@ -108,7 +108,7 @@ TEST_SUITE("identity") {
   }
 
   TEST_CASE("a crash after the commit point gives the new identity with its key") {
-    fixture f;
+    identity_fixture f;
     auto old_id = make_identity("c-old");
     {
       auto v = f.open();
@@ -132,7 +132,7 @@ TEST_SUITE("identity") {
   }
 
   TEST_CASE("a certificate that is not for the key is refused, and a lost key is reported") {
-    fixture f;
+    identity_fixture f;
     auto id = make_identity("c-1");
     id.key_pem = test::make_key_pem("p256");
     auto v = f.open();
@@ -149,7 +149,7 @@ TEST_SUITE("identity") {
   }
 
   TEST_CASE("a damaged identity file is reported by name") {
-    fixture f;
+    identity_fixture f;
     {
       std::ofstream out(config::identity_file(f.dir));
       out << "{\"schema_version\": 1, \"connector_id\": 5}";

@@ -17,6 +17,7 @@
 #include "actors/connector_runtime.hpp"
 #include "actors/http/http_transport.hpp"
 #include "config/journal.hpp"
+#include "failing_disk.hpp"
 #include "test_pki.hpp"
 
 using namespace cbcs;
@@ -105,13 +106,23 @@ class scripted_transport final : public actors::http_transport {
   }
 };
 
-struct fixture {
+// Polls until done() holds or about 6 s have passed; says which.
+template <class Done>
+bool eventually(Done done) {
+  for (int i = 0; i < 300; ++i) {
+    if (done()) return true;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  return done();
+}
+
+struct job_path_fixture {
   test::temp_dir dir;
   std::shared_ptr<scripted_driver> driver = std::make_shared<scripted_driver>();
   std::shared_ptr<scripted_transport> transport = std::make_shared<scripted_transport>();
   std::unique_ptr<actors::connector_runtime> runtime;
 
-  explicit fixture(std::size_t max_in_flight = 64) {
+  explicit job_path_fixture(std::size_t max_in_flight = 64) {
     actors::runtime_options o{.data_dir = dir.path(), .durable_journal = false, .trace = true};
     o.backend_defaults.max_in_flight = max_in_flight;
     o.backend_defaults.retry.base = milliseconds(1);
@@ -137,7 +148,7 @@ struct fixture {
 
 TEST_SUITE("job_path") {
   TEST_CASE("a throttled call is retried and then succeeds") {
-    fixture f;
+    job_path_fixture f;
     f.transport->script["https://ca.test/t1"] = {429, 503, 200};
     auto o = f.run(f.job("t1"));
     CHECK(o.what == ca::outcome::kind::issued);
@@ -145,7 +156,7 @@ TEST_SUITE("job_path") {
   }
 
   TEST_CASE("a rejected request is not retried") {
-    fixture f;
+    job_path_fixture f;
     f.transport->script["https://ca.test/r1"] = {400, 200};
     auto o = f.run(f.job("r1"));
     CHECK(o.what == ca::outcome::kind::failed);
@@ -154,7 +165,7 @@ TEST_SUITE("job_path") {
   }
 
   TEST_CASE("retries stop at the attempt limit") {
-    fixture f;
+    job_path_fixture f;
     f.transport->script["https://ca.test/x1"] = {503, 503, 503, 503, 503, 503};
     auto o = f.run(f.job("x1"));
     CHECK(o.what == ca::outcome::kind::failed);
@@ -163,7 +174,7 @@ TEST_SUITE("job_path") {
   }
 
   TEST_CASE("a job whose backend never answers fails at its deadline") {
-    fixture f;
+    job_path_fixture f;
     f.transport->hold = true;
     auto start = std::chrono::steady_clock::now();
     auto o = f.run(f.job("slow"), milliseconds(200));
@@ -174,7 +185,7 @@ TEST_SUITE("job_path") {
   }
 
   TEST_CASE("jobs in flight per backend are bounded") {
-    fixture f(3);
+    job_path_fixture f(3);
     f.transport->hold = true;
     std::mutex mu;
     std::condition_variable cv;
@@ -210,7 +221,7 @@ TEST_SUITE("job_path") {
   }
 
   TEST_CASE("the same job id runs once; later it is answered from the journal") {
-    fixture f;
+    job_path_fixture f;
     f.transport->hold = true;
     std::mutex mu;
     std::condition_variable cv;
@@ -235,7 +246,7 @@ TEST_SUITE("job_path") {
   }
 
   TEST_CASE("a driver error fails its job only") {
-    fixture f;
+    job_path_fixture f;
     auto bad = f.run(f.job("bug", "b1", "driver-bug"));
     CHECK(bad.error == ca::error_class::internal);
     CHECK(bad.message.find("bug in driver") != std::string::npos);
@@ -243,7 +254,7 @@ TEST_SUITE("job_path") {
   }
 
   TEST_CASE("a crashing backend actor is restarted; a poison job is failed, others go on") {
-    fixture f;
+    job_path_fixture f;
     f.driver->throw_non_std_on = true;
     auto poison = f.run(f.job("poison-1", "b1", "poison"), milliseconds(10'000));
     CHECK(poison.what == ca::outcome::kind::failed);
@@ -381,13 +392,10 @@ TEST_SUITE("job_path") {
     }
 
     journal->set_max_pages(1'000'000);  // space again
-    for (int i = 0; i < 300; ++i) {
-      {
-        std::lock_guard lock(mu);
-        if (got.size() == 20) break;
-      }
-      std::this_thread::sleep_for(milliseconds(20));
-    }
+    eventually([&] {
+      std::lock_guard lock(mu);
+      return got.size() == 20;
+    });
     {
       std::lock_guard lock(mu);
       REQUIRE(got.size() == 20);
@@ -414,8 +422,64 @@ TEST_SUITE("job_path") {
     CHECK(trace_text.find("journal_recovered") != std::string::npos);
   }
 
+  TEST_CASE("jobs whose commit failed run once, and their results follow the next good commit") {
+    test::failing_disk disk;
+    test::temp_dir dir;
+    {
+      auto journal = std::make_shared<config::journal>(
+          std::filesystem::path(dir.path()) / "journal.db", false);
+      auto transport = std::make_shared<scripted_transport>();
+      actors::runtime_options o{.data_dir = dir.path(), .durable_journal = false, .trace = false};
+      o.journal = journal;
+      o.transport = transport;
+      o.extra_backends["b1"] = std::make_shared<scripted_driver>();
+      auto runtime = std::make_unique<actors::connector_runtime>(std::move(o));
+      REQUIRE(runtime
+                  ->run(ca::job{.id = "before", .op = ca::operation::revoke, .backend = "b1"},
+                        milliseconds(5000))
+                  .what == ca::outcome::kind::issued);
+
+      // Steps succeed, COMMIT fails: the jobs were dispatched while it ran.
+      disk.fail(true);
+      std::mutex mu;
+      std::map<std::string, int> got;
+      for (int i = 0; i < 10; ++i)
+        runtime->submit(ca::job{.id = fmt::format("lost-commit-{}", i),
+                                .op = ca::operation::revoke,
+                                .backend = "b1"},
+                        [&](const std::string& id, const ca::outcome& out) {
+                          std::lock_guard lock(mu);
+                          if (out.what == ca::outcome::kind::issued) ++got[id];
+                        });
+      for (int i = 0; i < 100 && transport->calls_for("lost-commit-9") == 0; ++i)
+        std::this_thread::sleep_for(milliseconds(10));
+      std::this_thread::sleep_for(milliseconds(300));
+      CHECK(transport->calls_for("lost-commit-0") == 1);  // they ran...
+      {
+        std::lock_guard lock(mu);
+        CHECK(got.empty());  // ...but nothing leaves before it is journaled
+      }
+      disk.fail(false);
+      eventually([&] {
+        std::lock_guard lock(mu);
+        return got.size() == 10;
+      });
+      std::lock_guard lock(mu);
+      REQUIRE(got.size() == 10);
+      for (int i = 0; i < 10; ++i) {
+        auto id = fmt::format("lost-commit-{}", i);
+        CHECK(got[id] == 1);
+        CHECK(transport->calls_for(id) == 1);  // never run again
+        auto e = journal->find(id);
+        REQUIRE(e);
+        CHECK(e->state == config::job_state::finished);
+      }
+      runtime->stop();
+    }
+  }
+
   TEST_CASE("an unknown backend fails at once") {
-    fixture f;
+    job_path_fixture f;
     auto o = f.run(f.job("nowhere", "nope"));
     CHECK(o.error == ca::error_class::invalid_request);
     CHECK(o.message.find("no backend named 'nope'") != std::string::npos);

@@ -207,7 +207,7 @@ TEST_SUITE("scm messages") {
     CHECK(job.lease_expires_at_ms == 1700000030000);
     CHECK(ca::to_json(job.job) == ca::to_json(sample_job()));
     // The inner object is exactly job_codec's JSON.
-    CHECK(test::contains(scm::encode(all[4]), "\"job\":" + ca::to_json(sample_job())));
+    CHECK(cbcs::test::contains(scm::encode(all[4]), "\"job\":" + ca::to_json(sample_job())));
 
     for (auto op : {ca::operation::renew, ca::operation::revoke, ca::operation::inventory,
                     ca::operation::test}) {
@@ -308,9 +308,9 @@ TEST_SUITE("scm messages") {
         auto missing = without(frame, key);
         if (required.count(key)) {
           auto e = failure(missing, scm::error_kind::malformed);
-          CHECK(test::contains(e.what(), "\"" + key + "\""));
+          CHECK(cbcs::test::contains(e.what(), "\"" + key + "\""));
           if (key != "type") {
-            CHECK(test::contains(e.what(), type + ": field \"" + key + "\" is missing"));
+            CHECK(cbcs::test::contains(e.what(), type + ": field \"" + key + "\" is missing"));
             CHECK(e.type() == type);
           }
         } else {
@@ -320,7 +320,7 @@ TEST_SUITE("scm messages") {
         auto nulled = with(frame, key, "null");
         if (required.count(key)) {
           auto e = failure(nulled, scm::error_kind::malformed);
-          CHECK(test::contains(e.what(), "\"" + key + "\" must be"));
+          CHECK(cbcs::test::contains(e.what(), "\"" + key + "\" must be"));
         } else {
           CHECK_NOTHROW(scm::decode(nulled));
         }
@@ -346,8 +346,8 @@ TEST_SUITE("scm messages") {
                          ? std::string("{\"v\":\"SECRET-VALUE-42\"}")
                          : std::string("\"SECRET-VALUE-42\"");
         auto e = failure(with(frame, key, wrong), scm::error_kind::malformed);
-        CHECK_FALSE(test::contains(e.what(), "SECRET-VALUE-42"));
-        CHECK(test::contains(e.what(), "\"" + key + "\" must be"));
+        CHECK_FALSE(cbcs::test::contains(e.what(), "SECRET-VALUE-42"));
+        CHECK(cbcs::test::contains(e.what(), "\"" + key + "\" must be"));
       }
     }
     // A job id that breaks the rules is not quoted back either.
@@ -397,7 +397,7 @@ TEST_SUITE("scm messages") {
                                  "{\"type\":\"bye\",\"seq\":1,\"reason\":\"x\"} trailing", "nul"}) {
       CAPTURE(bad);
       auto e = failure(bad, scm::error_kind::malformed);
-      CHECK(test::contains(e.what(), "frame is not valid JSON"));
+      CHECK(cbcs::test::contains(e.what(), "frame is not valid JSON"));
       CHECK(e.type().empty());
       CHECK_FALSE(e.seq().has_value());
     }
@@ -445,19 +445,19 @@ TEST_SUITE("scm messages") {
     REQUIRE(exact.size() == scm::max_frame_bytes);
     CHECK(std::holds_alternative<scm::heartbeat_msg>(scm::decode(exact)));
     auto e = failure(exact + " ", scm::error_kind::too_large);
-    CHECK(test::contains(e.what(), "1048577 bytes"));
+    CHECK(cbcs::test::contains(e.what(), "1048577 bytes"));
     // Garbage of that size is too_large, not malformed: nothing was read.
     failure(std::string(scm::max_frame_bytes + 1, '{'), scm::error_kind::too_large);
   }
 
   TEST_CASE("rules inside the messages") {
     auto m = [](std::string body) { return std::string(R"({"seq":1,)") + body + "}"; };
-    CHECK(test::contains(
+    CHECK(cbcs::test::contains(
         failure(m(R"("type":"hello","connector_id":"c","version":"1","protocol":0,"backends":[])"),
                 scm::error_kind::malformed)
             .what(),
         "\"protocol\" must be positive"));
-    CHECK(test::contains(
+    CHECK(cbcs::test::contains(
         failure(m(R"("type":"hello","connector_id":"","version":"1","protocol":1,"backends":[])"),
                 scm::error_kind::malformed)
             .what(),
@@ -474,13 +474,13 @@ TEST_SUITE("scm messages") {
                 m(R"("type":"hello","connector_id":"c","version":"1","protocol":1,"backends":[{"name":"a","health":"healthy"}])"),
                 scm::error_kind::malformed)
                 .what()) == "hello: backends[0]: field \"type\" is missing");
-    CHECK(test::contains(
+    CHECK(cbcs::test::contains(
         failure(
             m(R"("type":"hello_ack","protocol":1,"server_time_ms":1,"heartbeat_interval_ms":0)"),
             scm::error_kind::malformed)
             .what(),
         "\"heartbeat_interval_ms\" must be positive"));
-    CHECK(test::contains(
+    CHECK(cbcs::test::contains(
         failure(m(R"("type":"job","lease_id":"l","lease_expires_at_ms":-5,"job":{})"),
                 scm::error_kind::malformed)
             .what(),
@@ -493,50 +493,51 @@ TEST_SUITE("scm messages") {
                 scm::error_kind::malformed)
                 .what()) ==
         "job: field \"job\" is not a valid job: field \"operation\" is missing");
-    CHECK(test::contains(
+    CHECK(cbcs::test::contains(
         failure(m(R"("type":"job","lease_id":"l","lease_expires_at_ms":1,"job":"{}")"),
                 scm::error_kind::malformed)
             .what(),
         "\"job\" must be an object"));
     // A refusal must say why; an acceptance need not.
-    CHECK(test::contains(
+    CHECK(cbcs::test::contains(
         failure(m(R"("type":"job_ack","job_id":"j","lease_id":"l","accepted":false)"),
                 scm::error_kind::malformed)
             .what(),
         "job_ack: field \"reason\" is missing"));
-    CHECK(test::contains(
+    CHECK(cbcs::test::contains(
         failure(m(R"("type":"job_ack","job_id":"j","lease_id":"l","accepted":"yes")"),
                 scm::error_kind::malformed)
             .what(),
         "\"accepted\" must be true or false"));
     // Pending is its own message, not a result.
-    CHECK(test::contains(
+    CHECK(cbcs::test::contains(
         failure(
             m(R"("type":"result","job_id":"j","outcome":{"outcome":"pending","poll_after_ms":5})"),
             scm::error_kind::malformed)
             .what(),
         "is pending"));
-    CHECK(test::contains(failure(m(R"("type":"result","job_id":"j","outcome":{"outcome":"maybe"})"),
-                                 scm::error_kind::malformed)
-                             .what(),
-                         "result: field \"outcome\" is not a valid outcome"));
-    CHECK(test::contains(
+    CHECK(cbcs::test::contains(
+        failure(m(R"("type":"result","job_id":"j","outcome":{"outcome":"maybe"})"),
+                scm::error_kind::malformed)
+            .what(),
+        "result: field \"outcome\" is not a valid outcome"));
+    CHECK(cbcs::test::contains(
         failure(m(R"("type":"renew_identity","csr":"MIIB")"), scm::error_kind::malformed).what(),
         "\"csr\" must be a PEM CERTIFICATE REQUEST"));
-    CHECK(test::contains(
+    CHECK(cbcs::test::contains(
         failure(m(R"("type":"identity","certificate":"")"), scm::error_kind::malformed).what(),
         "\"certificate\" must be a PEM CERTIFICATE"));
-    CHECK(test::contains(
+    CHECK(cbcs::test::contains(
         failure(m(R"("type":"error","code":"","message":"m")"), scm::error_kind::malformed).what(),
         "\"code\" must not be empty"));
-    CHECK(test::contains(failure(m(R"("type":"error","code":"x","message":"m","ref_seq":-1)"),
-                                 scm::error_kind::malformed)
-                             .what(),
-                         "\"ref_seq\" must not be negative"));
-    CHECK(test::contains(failure(m(R"("type":"bye","reason":"x","reconnect_after_ms":1.5)"),
-                                 scm::error_kind::malformed)
-                             .what(),
-                         "\"reconnect_after_ms\" must be an integer"));
+    CHECK(cbcs::test::contains(failure(m(R"("type":"error","code":"x","message":"m","ref_seq":-1)"),
+                                       scm::error_kind::malformed)
+                                   .what(),
+                               "\"ref_seq\" must not be negative"));
+    CHECK(cbcs::test::contains(failure(m(R"("type":"bye","reason":"x","reconnect_after_ms":1.5)"),
+                                       scm::error_kind::malformed)
+                                   .what(),
+                               "\"reconnect_after_ms\" must be an integer"));
   }
 
   TEST_CASE("error kinds have the names of the error codes that answer them") {
@@ -597,8 +598,8 @@ TEST_SUITE("scm registration") {
       CHECK(e.code == code);
       CHECK(e.message == "explained");
     }
-    CHECK(test::contains(scm::encode(scm::registration_error{"token_used", "m"}),
-                         R"("error":"token_used")"));
+    CHECK(cbcs::test::contains(scm::encode(scm::registration_error{"token_used", "m"}),
+                               R"("error":"token_used")"));
   }
 
   TEST_CASE("each error code has its HTTP status") {
@@ -632,7 +633,7 @@ TEST_SUITE("scm registration") {
       (void)scm::decode_registration_request(with(body, "csr", "\"cbcs1.SECRET-TOKEN.x\""));
       FAIL("decoded");
     } catch (const scm::scm_protocol_error& e) {
-      CHECK_FALSE(test::contains(e.what(), "SECRET"));
+      CHECK_FALSE(cbcs::test::contains(e.what(), "SECRET"));
     }
     CHECK_THROWS_WITH_AS(scm::decode_registration_request("not json"),
                          doctest::Contains("registration request is not valid JSON"),

@@ -106,6 +106,23 @@ class scripted_transport final : public actors::http_transport {
   }
 };
 
+// A runtime whose journal the test holds (to cap it or read it meanwhile).
+struct own_journal_fixture {
+  test::temp_dir dir;
+  std::shared_ptr<config::journal> journal =
+      std::make_shared<config::journal>(std::filesystem::path(dir.path()) / "journal.db", false);
+  std::shared_ptr<scripted_transport> transport = std::make_shared<scripted_transport>();
+  std::unique_ptr<actors::connector_runtime> runtime = make_runtime();
+
+  std::unique_ptr<actors::connector_runtime> make_runtime() {
+    actors::runtime_options o{.data_dir = dir.path(), .durable_journal = false, .trace = true};
+    o.journal = journal;
+    o.transport = transport;
+    o.extra_backends["b1"] = std::make_shared<scripted_driver>();
+    return std::make_unique<actors::connector_runtime>(std::move(o));
+  }
+};
+
 // Polls until done() holds or about 6 s have passed; says which.
 template <class Done>
 bool eventually(Done done) {
@@ -360,15 +377,8 @@ TEST_SUITE("job_path") {
   }
 
   TEST_CASE("a journal that cannot commit (a full disk) holds results until it can; none lost") {
-    test::temp_dir dir;
-    auto journal =
-        std::make_shared<config::journal>(std::filesystem::path(dir.path()) / "journal.db", false);
-    auto transport = std::make_shared<scripted_transport>();
-    actors::runtime_options o{.data_dir = dir.path(), .durable_journal = false, .trace = true};
-    o.journal = journal;
-    o.transport = transport;
-    o.extra_backends["b1"] = std::make_shared<scripted_driver>();
-    auto runtime = std::make_unique<actors::connector_runtime>(std::move(o));
+    own_journal_fixture f;
+    auto& [dir, journal, transport, runtime] = f;
     auto big_job = [](const std::string& id) {
       ca::job j{.id = id, .op = ca::operation::revoke, .backend = "b1"};
       j.params["note"] = std::string(3000, 'x');  // needs new pages: SQLITE_FULL
@@ -424,16 +434,9 @@ TEST_SUITE("job_path") {
 
   TEST_CASE("jobs whose commit failed run once, and their results follow the next good commit") {
     test::failing_disk disk;
-    test::temp_dir dir;
     {
-      auto journal = std::make_shared<config::journal>(
-          std::filesystem::path(dir.path()) / "journal.db", false);
-      auto transport = std::make_shared<scripted_transport>();
-      actors::runtime_options o{.data_dir = dir.path(), .durable_journal = false, .trace = false};
-      o.journal = journal;
-      o.transport = transport;
-      o.extra_backends["b1"] = std::make_shared<scripted_driver>();
-      auto runtime = std::make_unique<actors::connector_runtime>(std::move(o));
+      own_journal_fixture f;
+      auto& [dir, journal, transport, runtime] = f;
       REQUIRE(runtime
                   ->run(ca::job{.id = "before", .op = ca::operation::revoke, .backend = "b1"},
                         milliseconds(5000))

@@ -302,6 +302,8 @@ void connector_runtime::stop() {
   m.flusher_cv.notify_all();
   if (m.flusher.joinable()) m.flusher.join();
   caf::anon_send_exit(m.supervisor, caf::exit_reason::user_shutdown);
+  // Acks wait up to 200 ms for a commit: one now, ahead of the exit.
+  caf::anon_send(m.router, flush_atom::value);
   caf::anon_send_exit(m.router, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(m.sink, caf::exit_reason::user_shutdown);
   m.router = nullptr;

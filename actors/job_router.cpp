@@ -52,6 +52,7 @@ struct router_state {
   // Jobs running whose accept a failed commit lost: every commit journals
   // them first, and only then do their submitters hear `accepted`.
   std::vector<job_ticket> unjournaled;
+  std::size_t damaged_reported = 0;  // damaged journal entries already logged
 
   static inline const char* name = "job_router";
 };
@@ -110,15 +111,24 @@ void dispatch(self_ptr self, job_ticket ticket) {
 // Sends a running job again (its backend actor was restarted), from the journal.
 void redispatch(self_ptr self, const std::string& id, const flight& f) {
   auto& st = self->state;
+  // A resume token still waiting for its commit is newer than any on record.
+  const std::string* waiting_token = nullptr;
+  for (const auto& [token_id, token] : st.tokens)
+    if (token_id == id) waiting_token = &token;
   // Not journaled yet (its accept waits for a commit): the ticket is here.
   for (const auto& ticket : st.unjournaled)
-    if (ticket.job.id == id) return dispatch(self, ticket);
+    if (ticket.job.id == id) {
+      auto copy = ticket;
+      if (waiting_token) copy.resume_token = *waiting_token;
+      return dispatch(self, std::move(copy));
+    }
   std::optional<config::journal_entry> entry;
   try {
     entry = st.config.journal->find(id);
   } catch (const std::exception& e) {
     trace(self, "journal_failed", id, f.backend, {}, e.what());
   }
+  if (entry && waiting_token) entry->resume_token = *waiting_token;
   if (!entry) {
     // Nothing to run it from: fail it rather than leave it waiting forever.
     st.finishes.push_back({id, f.backend,
@@ -343,7 +353,11 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
         schedule_flush(self);
       },
       [self](result_atom, job_result& r) {
-        self->state.finishes.push_back(std::move(r));
+        auto& st = self->state;
+        // Done at its CA: a backend restart before the commit must not run it again.
+        if (auto f = st.in_flight.find(r.job_id); f != st.in_flight.end())
+          f->second.result_held = true;
+        st.finishes.push_back(std::move(r));
         schedule_flush(self);
       },
       [self](progress_atom, const std::string& id, const std::string& token, const ca::outcome& o) {
@@ -399,7 +413,22 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
         // session collects them as unacknowledged results.
         auto& st = self->state;
         st.replay_at = steady::time_point::max();
-        for (auto& e : st.config.journal->unfinished()) {
+        std::vector<config::journal_entry> open;
+        try {
+          open = st.config.journal->unfinished();
+        } catch (const std::exception& e) {
+          // Tried again at the next replay (a pending job's, or a restart).
+          trace(self, "journal_failed", {}, {}, {}, e.what());
+          st.config.log(
+              fmt::format("cannot read the unfinished jobs ({}); trying again in 5 s", e.what()));
+          self->delayed_send(self, std::chrono::seconds(5), replay_atom::value);
+          return;
+        }
+        if (auto damaged = st.config.journal->damaged_entries(); damaged > st.damaged_reported) {
+          st.config.log(fmt::format("{} damaged journal entries skipped", damaged));
+          st.damaged_reported = damaged;
+        }
+        for (auto& e : open) {
           if (st.in_flight.count(e.job.id)) continue;
           auto& f = st.in_flight[e.job.id];
           f.backend = e.job.backend;

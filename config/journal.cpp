@@ -265,25 +265,32 @@ std::optional<journal_entry> journal::find(const std::string& id) {
   auto* s = st_->find.s;
   sqlite3_reset(s);
   bind_text(s, 1, id);
-  if (sqlite3_step(s) != SQLITE_ROW) return std::nullopt;
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_ROW) fail_sqlite();  // a read error is not "no such job"
   return read_entry(s);
 }
 
-std::vector<journal_entry> journal::unfinished() {
+std::vector<journal_entry> journal::read_all(sqlite3_stmt* s) {
   std::vector<journal_entry> out;
-  auto* s = st_->unfinished.s;
   sqlite3_reset(s);
-  while (sqlite3_step(s) == SQLITE_ROW) out.push_back(read_entry(s));
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+    try {
+      out.push_back(read_entry(s));
+    } catch (const journal_error&) {
+      throw;
+    } catch (const config_error&) {
+      ++damaged_;  // one damaged row must not hide every other job
+    }
+  }
+  if (rc != SQLITE_DONE) fail_sqlite();
   return out;
 }
 
-std::vector<journal_entry> journal::unacknowledged_results() {
-  std::vector<journal_entry> out;
-  auto* s = st_->unacked.s;
-  sqlite3_reset(s);
-  while (sqlite3_step(s) == SQLITE_ROW) out.push_back(read_entry(s));
-  return out;
-}
+std::vector<journal_entry> journal::unfinished() { return read_all(st_->unfinished.s); }
+
+std::vector<journal_entry> journal::unacknowledged_results() { return read_all(st_->unacked.s); }
 
 std::size_t journal::count() {
   auto* s = st_->count.s;

@@ -76,14 +76,18 @@ class journal {
   // acknowledged are never removed.
   std::size_t prune(std::chrono::system_clock::time_point acked_before, std::size_t limit);
 
+  // find throws journal_error when SQLite cannot read, config_error for a
+  // damaged record. The lists skip damaged records (counted below).
   std::optional<journal_entry> find(const std::string& id);
   std::vector<journal_entry> unfinished();
   std::vector<journal_entry> unacknowledged_results();
+  std::size_t damaged_entries() const { return damaged_; }
   std::size_t count();
 
  private:
   struct statements;
   journal_entry read_entry(sqlite3_stmt* st);
+  std::vector<journal_entry> read_all(sqlite3_stmt* st);
   [[noreturn]] void fail_sqlite();
   void create_schema();
   void exec(const char* sql);
@@ -93,6 +97,7 @@ class journal {
   bool syncing_ = true;  // the connection's synchronous setting now
   sqlite3* db_ = nullptr;
   std::unique_ptr<statements> st_;
+  std::size_t damaged_ = 0;
 };
 
 }  // namespace cbcs::config

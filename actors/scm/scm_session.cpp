@@ -293,7 +293,10 @@ void rescan_journal(self_ptr self) {
 }
 
 void send_pending(self_ptr self, const std::string& id, const ca::outcome& o) {
-  if (!link_up(self)) return;
+  if (!link_up(self)) {
+    trace(self, "pending_held", id, "pending", "link down: said again on reconnect");
+    return;
+  }
   scm::pending_msg p;
   p.job_id = id;
   p.next_poll_at_ms = now_ms() + o.poll_after.count();

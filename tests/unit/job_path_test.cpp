@@ -114,6 +114,11 @@ struct own_journal_fixture {
   std::shared_ptr<scripted_transport> transport = std::make_shared<scripted_transport>();
   std::unique_ptr<actors::connector_runtime> runtime = make_runtime();
 
+  ca::outcome run(const std::string& id) {
+    return runtime->run(ca::job{.id = id, .op = ca::operation::revoke, .backend = "b1"},
+                        milliseconds(5000));
+  }
+
   std::unique_ptr<actors::connector_runtime> make_runtime() {
     actors::runtime_options o{.data_dir = dir.path(), .durable_journal = false, .trace = true};
     o.journal = journal;
@@ -437,10 +442,7 @@ TEST_SUITE("job_path") {
     {
       own_journal_fixture f;
       auto& [dir, journal, transport, runtime] = f;
-      REQUIRE(runtime
-                  ->run(ca::job{.id = "before", .op = ca::operation::revoke, .backend = "b1"},
-                        milliseconds(5000))
-                  .what == ca::outcome::kind::issued);
+      REQUIRE(f.run("before").what == ca::outcome::kind::issued);
 
       // Steps succeed, COMMIT fails: the jobs were dispatched while it ran.
       disk.fail(true);
@@ -479,6 +481,17 @@ TEST_SUITE("job_path") {
       }
       runtime->stop();
     }
+  }
+
+  TEST_CASE("an acknowledgement made just before stop is committed") {
+    own_journal_fixture f;
+    auto& [dir, journal, transport, runtime] = f;
+    REQUIRE(f.run("acked-at-exit").what == ca::outcome::kind::issued);
+    runtime->acknowledge("acked-at-exit");
+    runtime->stop();  // well within the 200 ms an ack may wait for its commit
+    auto e = journal->find("acked-at-exit");
+    REQUIRE(e);
+    CHECK(e->acked);
   }
 
   TEST_CASE("an unknown backend fails at once") {

@@ -28,6 +28,18 @@ ca::job make_job(const std::string& id) {
   return j;
 }
 
+// Runs SQL on the file directly, as an older cbcs or a damaged disk would leave it.
+void raw_sql(const std::filesystem::path& file, const std::string& sql) {
+  sqlite3* db = nullptr;
+  REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+  char* err = nullptr;
+  int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  std::string message = err ? err : "";
+  sqlite3_free(err);
+  sqlite3_close(db);
+  REQUIRE_MESSAGE(rc == SQLITE_OK, message);
+}
+
 }  // namespace
 
 TEST_SUITE("journal") {
@@ -174,8 +186,6 @@ TEST_SUITE("journal") {
     auto file = std::filesystem::path(dir.path()) / "journal.db";
     auto request = [](const char* id) { return ca::to_json(make_job(id)); };
     {
-      sqlite3* db = nullptr;
-      REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
       auto sql = fmt::format(
           R"sql(CREATE TABLE jobs (id TEXT PRIMARY KEY, request TEXT NOT NULL,
                 state INTEGER NOT NULL, resume_token TEXT NOT NULL DEFAULT '', result TEXT,
@@ -185,8 +195,7 @@ TEST_SUITE("journal") {
              INSERT INTO jobs VALUES('acked', '{}', 1, '', '{}', 1);)sql",
           request("open"), request("done"), ca::to_json(ca::outcome::issued("C1", "", "0d")),
           request("acked"), ca::to_json(ca::outcome::issued("C2", "", "0e")));
-      REQUIRE(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr) == SQLITE_OK);
-      sqlite3_close(db);
+      raw_sql(file, sql);
     }
     config::journal j(file);
     // What SCM already holds is not carried over (version 1 never pruned).
@@ -203,13 +212,27 @@ TEST_SUITE("journal") {
   TEST_CASE("a journal from a newer cbcs is refused with a clear error, not rewritten") {
     test::temp_dir dir;
     auto file = std::filesystem::path(dir.path()) / "journal.db";
-    {
-      sqlite3* db = nullptr;
-      REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
-      sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr);
-      sqlite3_close(db);
-    }
+    raw_sql(file, "PRAGMA user_version = 99");
     CHECK_THROWS_WITH_AS(config::journal{file}, doctest::Contains("newer cbcs"),
                          config::config_error);
+  }
+
+  TEST_CASE("a damaged record hides no other job; reading it says it is damaged") {
+    test::temp_dir dir;
+    auto file = std::filesystem::path(dir.path()) / "journal.db";
+    config::journal(file).accept(make_job("good"));  // outside a transaction: its own commit
+    raw_sql(file, "INSERT INTO job(id, request) VALUES('bad', '{not json')");
+    config::journal j(file);
+    auto open = j.unfinished();
+    REQUIRE(open.size() == 1);
+    CHECK(open[0].job.id == "good");
+    CHECK(j.damaged_entries() == 1);
+    CHECK_THROWS_AS(j.find("bad"), config::config_error);
+    try {
+      j.find("bad");
+    } catch (const config::journal_error&) {
+      FAIL("a damaged record is not a SQLite failure");
+    } catch (const config::config_error&) {
+    }
   }
 }

@@ -1,7 +1,7 @@
 #pragma once
 // What the connector knows of each backend's health, for SCM's hello and
-// heartbeats. Backend actors and the supervisor write it (from any thread);
-// the SCM session reads it and sends it again when its version moved.
+// heartbeats, and of its journal's, for `cbcs status`. Backend actors and the supervisor write it
+// (from any thread); the SCM session reads it and sends it again when its version moved.
 
 #include <cstdint>
 #include <mutex>
@@ -57,6 +57,17 @@ class backend_health {
     return version_;
   }
 
+  // The connector's own trouble, for `cbcs status` (SCM hears of it as
+  // jobs not acknowledged): the journal cannot commit. Empty: fine.
+  void set_journal_problem(std::string problem) {
+    std::lock_guard lock(mutex_);
+    journal_problem_ = std::move(problem);
+  }
+  std::string journal_problem() const {
+    std::lock_guard lock(mutex_);
+    return journal_problem_;
+  }
+
  private:
   struct report {
     health state = health::healthy;
@@ -70,6 +81,7 @@ class backend_health {
   std::vector<protocol::scm::backend_info> entries_;
   std::vector<std::vector<report>> workers_;  // per entry, per worker
   std::uint64_t version_ = 0;
+  std::string journal_problem_;
 };
 
 }  // namespace cbcs::actors

@@ -138,7 +138,8 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
   m.router = spawn_router(*m.system, {.journal = m.journal,
                                       .trace = m.trace,
                                       .backend_names = names,
-                                      .journal_retention = m.options.journal_retention});
+                                      .journal_retention = m.options.journal_retention,
+                                      .health = m.health});
   auto* raw = impl_.get();
   m.sink = m.system->spawn([raw]() -> result_sink::behavior_type {
     return {[raw](result_atom, const job_result& r) { raw->on_result(r); },

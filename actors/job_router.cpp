@@ -282,6 +282,11 @@ void flush(self_ptr self) {
         std::chrono::seconds(30));
     self->delayed_send(self, backoff, flush_atom::value);  // first: logging may throw
     trace(self, "journal_failed", {}, {}, {}, e.what());
+    if (st.journal_failures == 1 && st.config.health) {
+      auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+      st.config.health->set_journal_problem(
+          fmt::format("cannot commit since {:%Y-%m-%dT%H:%M:%S}Z: {}", now, e.what()));
+    }
     if (st.journal_failures == 1 || st.journal_failures % 8 == 0)
       st.config.log(
           fmt::format("the journal cannot commit ({}); results are held and retried "
@@ -299,6 +304,7 @@ void flush(self_ptr self) {
     st.config.log(
         fmt::format("the journal commits again after {} failed attempt(s)", st.journal_failures));
     trace(self, "journal_recovered", {});
+    if (st.config.health) st.config.health->set_journal_problem({});
     st.journal_failures = 0;
   }
   for (auto& ticket : std::exchange(st.unjournaled, {})) {

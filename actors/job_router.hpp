@@ -8,6 +8,7 @@
 
 #include <caf/fwd.hpp>
 
+#include "actors/backend_health.hpp"
 #include "actors/messages.hpp"
 #include "actors/trace/tracer.hpp"
 #include "config/journal.hpp"
@@ -29,6 +30,8 @@ struct router_config {
   // Operator-facing lines (the journal failing and recovering); unset: stderr
   // with a UTC timestamp, as `cbcs run` logs.
   std::function<void(const std::string&)> log;
+  // Where `cbcs status` learns that the journal cannot commit (optional).
+  std::shared_ptr<backend_health> health;
 };
 
 // Spawns the router on a thread of its own (it blocks on the journal's

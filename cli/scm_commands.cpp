@@ -440,6 +440,7 @@ int run_status(const po::variables_map& vm, const args_t&) {
           .member("results_sent", st->results_sent)
           .member("results_acked", st->results_acked);
       if (!st->message.empty()) w.member("message", st->message);
+      w.member("journal", st->journal.empty() ? std::string("ok") : st->journal);
     }
     w.key("backends").begin_array();
     for (const auto& b : cfg.backends)
@@ -471,6 +472,7 @@ int run_status(const po::variables_map& vm, const args_t&) {
     fmt::print("  jobs received:  {}, results sent {}, acknowledged {}\n", st->jobs_received,
                st->results_sent, st->results_acked);
     if (!st->message.empty()) fmt::print("  note:           {}\n", st->message);
+    fmt::print("  journal:        {}\n", st->journal.empty() ? "ok" : st->journal);
   }
   fmt::print("backends:         {}\n", cfg.backends.empty() ? "none" : "");
   for (const auto& b : cfg.backends) fmt::print("  {} ({})\n", b.name, b.type);

@@ -172,18 +172,20 @@ void write_status(self_ptr self) {
   auto& st = self->state;
   st.last_status_write = steady::now();
   st.counters_written = st.jobs_received + st.results_sent + st.results_acked;
-  pol::status_record r{.state = pol::to_string(st.state),
-                       .connector_id = st.identity ? st.identity->connector_id : std::string{},
-                       .session_url = st.identity ? st.identity->session_url : std::string{},
-                       .pid = static_cast<std::int64_t>(::getpid()),
-                       .updated_at_ms = now_ms(),
-                       .since_ms = st.state_since_ms,
-                       .last_heartbeat_ms = st.last_heartbeat_ms,
-                       .connected_since_ms = st.connected_since_ms,
-                       .jobs_received = st.jobs_received,
-                       .results_sent = st.results_sent,
-                       .results_acked = st.results_acked,
-                       .message = st.message};
+  pol::status_record r{
+      .state = pol::to_string(st.state),
+      .connector_id = st.identity ? st.identity->connector_id : std::string{},
+      .session_url = st.identity ? st.identity->session_url : std::string{},
+      .pid = static_cast<std::int64_t>(::getpid()),
+      .updated_at_ms = now_ms(),
+      .since_ms = st.state_since_ms,
+      .last_heartbeat_ms = st.last_heartbeat_ms,
+      .connected_since_ms = st.connected_since_ms,
+      .jobs_received = st.jobs_received,
+      .results_sent = st.results_sent,
+      .results_acked = st.results_acked,
+      .message = st.message,
+      .journal = st.options.health ? st.options.health->journal_problem() : std::string{}};
   try {
     config::write_file_atomic(st.options.data_dir / "scm_status.json", pol::encode_status(r));
   } catch (const std::exception& e) {

@@ -81,6 +81,7 @@ std::string encode_status(const status_record& s) {
       .member("results_sent", s.results_sent)
       .member("results_acked", s.results_acked)
       .member("message", s.message)
+      .member("journal", s.journal)
       .end_object();
   return w.str() + "\n";
 }
@@ -107,6 +108,7 @@ std::optional<status_record> decode_status(std::string_view text) {
   str("connector_id", s.connector_id);
   str("session_url", s.session_url);
   str("message", s.message);
+  str("journal", s.journal);
   i64("pid", s.pid);
   i64("updated_at_ms", s.updated_at_ms);
   i64("since_ms", s.since_ms);

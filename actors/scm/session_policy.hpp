@@ -79,6 +79,7 @@ struct status_record {
   std::uint64_t results_sent = 0;
   std::uint64_t results_acked = 0;
   std::string message;  // one line: the last problem, or the fix for it
+  std::string journal;  // empty, or why the journal cannot commit
 };
 
 std::string encode_status(const status_record& s);

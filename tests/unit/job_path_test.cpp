@@ -405,6 +405,9 @@ TEST_SUITE("job_path") {
       std::lock_guard lock(mu);
       CHECK(got.empty());  // a result leaves only once it is journaled
     }
+    // cbcs status shows it (through the session's status file).
+    CHECK(runtime->health()->journal_problem().find("database or disk is full") !=
+          std::string::npos);
 
     journal->set_max_pages(1'000'000);  // space again
     eventually([&] {
@@ -435,6 +438,7 @@ TEST_SUITE("job_path") {
     }
     CHECK(trace_text.find("journal_failed") != std::string::npos);
     CHECK(trace_text.find("journal_recovered") != std::string::npos);
+    CHECK(runtime->health()->journal_problem().empty());
   }
 
   TEST_CASE("jobs whose commit failed run once, and their results follow the next good commit") {

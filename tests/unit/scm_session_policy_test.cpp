@@ -57,7 +57,8 @@ TEST_SUITE("scm_session_policy") {
                     .jobs_received = 200,
                     .results_sent = 201,
                     .results_acked = 200,
-                    .message = "a \"quoted\" note"};
+                    .message = "a \"quoted\" note",
+                    .journal = "cannot commit since 2026-11-27T10:00:00Z: disk full"};
     auto back = decode_status(encode_status(s));
     REQUIRE(back);
     CHECK(back->state == "ready");
@@ -66,6 +67,11 @@ TEST_SUITE("scm_session_policy") {
     CHECK(back->last_heartbeat_ms == 1767225620000);
     CHECK(back->results_sent == 201);
     CHECK(back->message == s.message);
+    CHECK(back->journal == s.journal);
+    // A status file from before the journal field reads as "fine".
+    auto old = decode_status(R"({"state":"ready","pid":7})");
+    REQUIRE(old);
+    CHECK(old->journal.empty());
     CHECK_FALSE(decode_status("not json"));
     CHECK_FALSE(decode_status("{\"pid\": 1}"));
     CHECK(std::string(to_string(link_state::certificate_expired)) == "certificate_expired");

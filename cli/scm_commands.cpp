@@ -486,8 +486,8 @@ std::vector<command> scm_commands() {
       {"register", "register this connector with SCM using an installation token",
        "-token TOKEN [-force] [-scm URL] [-scm-cacert FILE]", "cbcs register -token cbcs1.eyJ...",
        register_options, run_register},
-      {"run", "run the connector: keep the session with SCM until SIGINT or SIGTERM", "",
-       "cbcs run", run_options, run_service},
+      {"run", "run the connector: keep the session with SCM until SIGINT or SIGTERM",
+       "[-journal-retention 7d]", "cbcs run", run_options, run_service},
       {"status", "show registration, the session with SCM and the backends", "[--json]",
        "cbcs status --json", status_options, run_status},
   };

@@ -196,14 +196,12 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
         dc.secrets.emplace(opt, *secret);
       }
       driver = std::shared_ptr<ca::driver>(type->make_driver(dc));
+      m.health->add(def.name, def.type, backend_health::health::healthy);
     } else {
       driver = std::make_shared<unsupported_driver>(def.type);
-    }
-    if (type && type->make_driver)
-      m.health->add(def.name, def.type, backend_health::health::healthy);
-    else
       m.health->add(def.name, def.type, backend_health::health::unhealthy,
                     fmt::format("the {} driver is not built yet", def.type));
+    }
     auto roots = def.settings.find("cacert");
     add_child(def.name, def.type, std::move(driver),
               roots == def.settings.end() ? std::string{} : roots->second, def.settings);

@@ -13,11 +13,11 @@
 #include "actors/backend_settings.hpp"
 #include "actors/http/http_client.hpp"
 #include "config/connector_config.hpp"
+#include "config/journal.hpp"
 #include "protocol/ca/driver.hpp"
 
 namespace cbcs::config {
 class vault;
-class journal;
 }  // namespace cbcs::config
 
 namespace caf {
@@ -38,7 +38,7 @@ struct runtime_options {
   // Set: used instead of opening <data_dir>/journal.db (tests).
   std::shared_ptr<config::journal> journal;
   // How long the journal keeps a job after SCM acknowledged its result.
-  std::chrono::seconds journal_retention{std::chrono::hours(24 * 7)};
+  std::chrono::seconds journal_retention{config::min_journal_retention};
   bool trace = true;
   std::chrono::milliseconds default_deadline{std::chrono::minutes(5)};
   backend_settings backend_defaults;

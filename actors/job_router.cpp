@@ -13,6 +13,8 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include "actors/trace/operator_log.hpp"
+
 namespace cbcs::actors {
 namespace {
 
@@ -162,14 +164,10 @@ void flush(self_ptr self) {
     st.journal_failures = 0;  // nothing waits: the next work tries at once
     return;
   }
-  auto accepts = std::move(st.accepts);
-  auto finishes = std::move(st.finishes);
-  auto tokens = std::move(st.tokens);
-  auto acks = std::move(st.acks);
-  st.accepts.clear();
-  st.finishes.clear();
-  st.tokens.clear();
-  st.acks.clear();
+  auto accepts = std::exchange(st.accepts, {});
+  auto finishes = std::exchange(st.finishes, {});
+  auto tokens = std::exchange(st.tokens, {});
+  auto acks = std::exchange(st.acks, {});
 
   // Decide in one transaction. New jobs go to their backends while it
   // commits: SCM hears job_ack only after the commit, so a crash in between
@@ -184,6 +182,16 @@ void flush(self_ptr self) {
   constexpr std::size_t prune_batch = 2'000;
   std::optional<std::size_t> pruned;
   bool dispatched = false;
+  // Copies: a failed commit still needs the jobs, to journal them later.
+  auto dispatch_all = [&] {
+    for (auto& ticket : to_dispatch) {
+      if (st.config.backend_names.count(ticket.job.backend))
+        dispatch(self, ticket);
+      else
+        unknown_backend.push_back(ticket);
+    }
+    dispatched = true;
+  };
   auto& journal = *st.config.journal;
   try {
     // fsync when SCM will hear job_ack for these accepts, or when a resume
@@ -243,14 +251,7 @@ void flush(self_ptr self) {
     if (steady::now() >= st.next_prune)
       pruned = journal.prune(std::chrono::system_clock::now() - st.config.journal_retention,
                              prune_batch);
-    // Copies: a failed commit still needs the jobs, to journal them later.
-    for (auto& ticket : to_dispatch) {
-      if (st.config.backend_names.count(ticket.job.backend))
-        dispatch(self, ticket);
-      else
-        unknown_backend.push_back(ticket);
-    }
-    dispatched = true;
+    dispatch_all();
     journal.commit();
   } catch (const std::exception& e) {
     journal.rollback();
@@ -258,13 +259,7 @@ void flush(self_ptr self) {
     // entry run anyway but stay unacknowledged (SCM keeps them and may lease
     // them again: backend idempotency covers it); the rest waits with every
     // token, result and ack for the next attempt, after a back-off.
-    if (!dispatched)
-      for (auto& ticket : to_dispatch) {
-        if (st.config.backend_names.count(ticket.job.backend))
-          dispatch(self, ticket);
-        else
-          unknown_backend.push_back(ticket);
-      }
+    if (!dispatched) dispatch_all();
     std::move(to_dispatch.begin(), to_dispatch.end(), std::back_inserter(st.unjournaled));
     std::move(accepts.begin() + static_cast<std::ptrdiff_t>(taken), accepts.end(),
               std::back_inserter(st.accepts));
@@ -341,15 +336,7 @@ void flush(self_ptr self) {
 }
 
 router_actor::behavior_type behavior(self_ptr self, router_config config) {
-  if (!config.log)
-    config.log = [](const std::string& line) {
-      auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
-      try {
-        fmt::print(stderr, "{:%Y-%m-%dT%H:%M:%S}Z cbcs: {}\n", now, line);
-      } catch (const std::exception&) {
-        // stderr on the full disk too: the trace still has it.
-      }
-    };
+  if (!config.log) config.log = log_line;
   self->state.config = std::move(config);
   return {
       [self](submit_atom, job_ticket& ticket, result_sink& sink) {

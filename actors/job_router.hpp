@@ -26,7 +26,7 @@ struct router_config {
   int max_crashes_per_job = 2;
   // Jobs whose results SCM acknowledged longer ago than this leave the
   // journal (a few at a time, with the commits): the journal stays bounded.
-  std::chrono::seconds journal_retention{std::chrono::hours(24 * 7)};
+  std::chrono::seconds journal_retention{config::min_journal_retention};
   // Operator-facing lines (the journal failing and recovering); unset: stderr
   // with a UTC timestamp, as `cbcs run` logs.
   std::function<void(const std::string&)> log;

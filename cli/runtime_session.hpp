@@ -16,8 +16,8 @@ struct runtime_session {
 };
 
 // journal_retention: how long acknowledged jobs stay in the journal.
-runtime_session start_runtime(const workspace& ws,
-                              std::chrono::seconds journal_retention = std::chrono::hours(24 * 7));
+runtime_session start_runtime(
+    const workspace& ws, std::chrono::seconds journal_retention = config::min_journal_retention);
 
 // The configured proxy with its password unsealed (disabled for direct).
 actors::proxy_settings load_proxy(const config::connector_config& cfg, const config::vault& vault);

@@ -21,6 +21,7 @@
 #include "actors/scm/scm_session.hpp"
 #include "actors/scm/server_chain.hpp"
 #include "actors/scm/session_policy.hpp"
+#include "actors/trace/operator_log.hpp"
 #include "cli/command.hpp"
 #include "cli/errors.hpp"
 #include "cli/proxy_store.hpp"
@@ -299,11 +300,6 @@ int run_register(const po::variables_map& vm, const args_t&) {
   return exit_ok;
 }
 
-void log_line(const std::string& line) {
-  auto now = std::chrono::floor<std::chrono::milliseconds>(std::chrono::system_clock::now());
-  fmt::print(stderr, "{:%Y-%m-%dT%H:%M:%S}Z cbcs: {}\n", now, line);
-}
-
 po::options_description run_options(const args_t&) {
   po::options_description desc("Options");
   desc.add_options()  //
@@ -325,7 +321,7 @@ int run_service(const po::variables_map& vm, const args_t&) {
   auto retention = std::chrono::seconds(
       parse_duration_seconds(vm["journal-retention"].as<std::string>(), "journal-retention"));
   // PROTOCOL.md section 6 promises SCM a week of duplicate detection.
-  if (retention < std::chrono::hours(24 * 7))
+  if (retention < config::min_journal_retention)
     throw usage_error(
         "option -journal-retention: at least 7d (SCM relies on a week of "
         "duplicate detection)");
@@ -361,17 +357,18 @@ int run_service(const po::variables_map& vm, const args_t&) {
     auto v = w.open_vault();  // fresh: another command may have changed it
     config::save_identity(w.dir(), *v, id);
   };
-  options.log = log_line;
-  log_line(fmt::format("cbcs {} starting; data directory {}", CBCS_VERSION, root.string()));
+  options.log = actors::log_line;
+  actors::log_line(fmt::format("cbcs {} starting; data directory {}", CBCS_VERSION, root.string()));
   actors::scm_service service(*session.runtime, std::move(options));
 
   int sig = 0;
   while (sigwait(&stop_signals, &sig) != 0) {
   }
-  log_line(fmt::format("{} received; draining the session", sig == SIGINT ? "SIGINT" : "SIGTERM"));
+  actors::log_line(
+      fmt::format("{} received; draining the session", sig == SIGINT ? "SIGINT" : "SIGTERM"));
   service.stop();
   session.runtime->stop();
-  log_line("stopped");
+  actors::log_line("stopped");
   return exit_ok;
 }
 

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <optional>
+
 #include <fmt/format.h>
 
 #include "config/config_error.hpp"
@@ -112,22 +114,19 @@ journal::journal(const std::filesystem::path& file, bool durable_commits)
 void journal::create_schema() {
   exec("BEGIN IMMEDIATE");
   try {
-    sqlite3_stmt* s = nullptr;
-    int version = 0;
-    if (sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &s, nullptr) == SQLITE_OK &&
-        sqlite3_step(s) == SQLITE_ROW)
-      version = sqlite3_column_int(s, 0);
-    sqlite3_finalize(s);
+    auto first_row = [&](const char* sql) {
+      journal_stmt s;
+      if (sqlite3_prepare_v2(db_, sql, -1, &s.s, nullptr) != SQLITE_OK) fail_sqlite();
+      return sqlite3_step(s.s) == SQLITE_ROW ? std::optional<int>(sqlite3_column_int(s.s, 0))
+                                             : std::nullopt;
+    };
+    int version = first_row("PRAGMA user_version").value_or(0);
     if (version > schema_version)
       throw config_error(
           fmt::format("journal {} was written by a newer cbcs (schema {}, this one knows {})",
                       file_.string(), version, schema_version));
-    bool has_v1 = false;
-    if (sqlite3_prepare_v2(db_,
-                           "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobs'", -1,
-                           &s, nullptr) == SQLITE_OK)
-      has_v1 = sqlite3_step(s) == SQLITE_ROW;
-    sqlite3_finalize(s);
+    bool has_v1 =
+        first_row("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'jobs'").has_value();
     exec(schema);
     if (has_v1 && version < schema_version) exec(migrate_v1);
     if (version != schema_version)
@@ -135,7 +134,7 @@ void journal::create_schema() {
     // One commit (one fsync) when the journal is new or migrated, none after.
     exec("COMMIT");
   } catch (...) {
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    rollback();
     throw;
   }
 }
@@ -250,15 +249,14 @@ void journal::acknowledge(const std::string& id, std::chrono::system_clock::time
 
 std::size_t journal::prune(std::chrono::system_clock::time_point acked_before, std::size_t limit) {
   auto cutoff = std::chrono::system_clock::to_time_t(acked_before);
-  std::size_t removed = 0;
+  // Results first, then their jobs: both select the same rows.
   for (auto* s : {st_->prune_results.s, st_->prune.s}) {
     sqlite3_reset(s);
     sqlite3_bind_int64(s, 1, cutoff);
     sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(limit));
     if (sqlite3_step(s) != SQLITE_DONE) fail_sqlite();
-    removed = static_cast<std::size_t>(sqlite3_changes(db_));
   }
-  return removed;
+  return static_cast<std::size_t>(sqlite3_changes(db_));  // jobs removed
 }
 
 std::optional<journal_entry> journal::find(const std::string& id) {

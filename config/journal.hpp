@@ -41,6 +41,10 @@ class journal_error : public config_error {
   int sqlite_code_;
 };
 
+// How long a job stays after SCM acknowledged its result, at least: the week
+// of duplicate detection PROTOCOL.md section 6 promises SCM. Also the default.
+constexpr std::chrono::hours min_journal_retention{24 * 7};
+
 class journal {
  public:
   // Opens or creates file; throws config_error naming it when it cannot.

@@ -20,12 +20,6 @@ namespace {
 using asn1_time_ptr = std::unique_ptr<ASN1_TIME, openssl_deleter<ASN1_TIME, ASN1_TIME_free>>;
 using bn_ptr = std::unique_ptr<BIGNUM, openssl_deleter<BIGNUM, BN_free>>;
 using crl_ptr = std::unique_ptr<X509_CRL, openssl_deleter<X509_CRL, X509_CRL_free>>;
-using ext_stack_ptr =
-    std::unique_ptr<STACK_OF(X509_EXTENSION), void (*)(STACK_OF(X509_EXTENSION)*)>;
-
-void free_ext_stack(STACK_OF(X509_EXTENSION) * s) {
-  sk_X509_EXTENSION_pop_free(s, X509_EXTENSION_free);
-}
 
 std::string bio_text(BIO* bio) {
   char* data = nullptr;
@@ -87,8 +81,7 @@ std::string certificate_to_pem(X509* cert) {
   unsigned char* der = nullptr;
   int length = i2d_X509(cert, &der);
   if (length <= 0) throw crypto_error("cannot write certificate");
-  std::unique_ptr<unsigned char, void (*)(unsigned char*)> owned(
-      der, [](unsigned char* p) { OPENSSL_free(p); });
+  openssl_bytes_ptr owned{der};
   return der_to_pem("CERTIFICATE", byte_view(der, static_cast<std::size_t>(length)));
 }
 
@@ -129,7 +122,7 @@ std::string create_csr(EVP_PKEY* key, std::string_view common_name,
   if (!dns_names.empty()) {
     std::string value;
     for (const auto& d : dns_names) value += (value.empty() ? "DNS:" : ",DNS:") + d;
-    ext_stack_ptr exts{sk_X509_EXTENSION_new_null(), free_ext_stack};
+    extension_stack_ptr exts{sk_X509_EXTENSION_new_null()};
     X509_EXTENSION* ext =
         X509V3_EXT_conf_nid(nullptr, nullptr, NID_subject_alt_name, value.c_str());
     if (!ext) throw crypto_error("cannot build subjectAltName");

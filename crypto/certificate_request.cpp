@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "crypto/openssl_error.hpp"
+#include "crypto/pem.hpp"
 
 // PKCS #10 (RFC 2986) with the public key kept as bytes. The names carry our
 // prefix: the ASN.1 macros make C-style functions of them.
@@ -78,17 +79,12 @@ namespace {
 
 using req_ptr = std::unique_ptr<CBCS_REQ, openssl_deleter<CBCS_REQ, CBCS_REQ_free>>;
 using rsa_key_ptr = std::unique_ptr<CBCS_RSA_KEY, openssl_deleter<CBCS_RSA_KEY, CBCS_RSA_KEY_free>>;
-using ext_ptr =
-    std::unique_ptr<X509_EXTENSION, openssl_deleter<X509_EXTENSION, X509_EXTENSION_free>>;
-using exts_ptr = std::unique_ptr<STACK_OF(X509_EXTENSION), void (*)(STACK_OF(X509_EXTENSION)*)>;
 using pkey_ctx_ptr =
     std::unique_ptr<EVP_PKEY_CTX, openssl_deleter<EVP_PKEY_CTX, EVP_PKEY_CTX_free>>;
 using bn_ptr = std::unique_ptr<BIGNUM, openssl_deleter<BIGNUM, BN_free>>;
 using param_bld_ptr =
     std::unique_ptr<OSSL_PARAM_BLD, openssl_deleter<OSSL_PARAM_BLD, OSSL_PARAM_BLD_free>>;
 using params_ptr = std::unique_ptr<OSSL_PARAM, openssl_deleter<OSSL_PARAM, OSSL_PARAM_free>>;
-
-void free_exts(STACK_OF(X509_EXTENSION) * s) { sk_X509_EXTENSION_pop_free(s, X509_EXTENSION_free); }
 
 constexpr std::size_t max_csr_pem = 64 * 1024;
 
@@ -270,7 +266,7 @@ certificate_request certificate_request::adopt(X509_REQ* req, x509_req_ptr owned
   p->algorithm = algorithm;
   p->key_data = bits;
   p->key_length = bits_len;
-  exts_ptr exts{X509_REQ_get_extensions(req), free_exts};
+  extension_stack_ptr exts{X509_REQ_get_extensions(req)};
   ERR_clear_error();
   p->san = san_of(exts.get());
   return certificate_request(std::move(p));
@@ -289,13 +285,7 @@ bool certificate_request::is_rsa() const {
   return OBJ_obj2nid(oid) == NID_rsaEncryption;
 }
 
-std::string certificate_request::subject_line() const {
-  bio_ptr bio{BIO_new(BIO_s_mem())};
-  X509_NAME_print_ex(bio.get(), p_->subject, 0, XN_FLAG_RFC2253);
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(len));
-}
+std::string certificate_request::subject_line() const { return crypto::subject_line(p_->subject); }
 
 certificate_request check_certificate_request(std::string_view pem) {
   if (pem.size() > max_csr_pem) throw csr_error("CSR is larger than 64 KiB");
@@ -330,7 +320,7 @@ certificate_request check_certificate_request(std::string_view pem) {
               X509at_get_attr_by_NID(info.attributes, NID_ms_ext_req, -1) >= 0)
             p->fast.reset();
           int at = p->fast ? X509at_get_attr_by_NID(info.attributes, NID_ext_req, -1) : -1;
-          exts_ptr exts{nullptr, free_exts};
+          extension_stack_ptr exts;
           if (at >= 0) {
             ASN1_TYPE* value = X509_ATTRIBUTE_get0_type(X509at_get_attr(info.attributes, at), 0);
             if (value && value->type == V_ASN1_SEQUENCE) {
@@ -397,7 +387,7 @@ x509_req_ptr parse_and_check_csr(std::string_view pem) {
     ERR_clear_error();
     throw csr_error("CSR signature does not verify");
   }
-  exts_ptr exts{X509_REQ_get_extensions(req.get()), free_exts};
+  extension_stack_ptr exts{X509_REQ_get_extensions(req.get())};
   ERR_clear_error();
   auto san = san_of(exts.get());
   if (!names_a_subject(X509_REQ_get_subject_name(req.get()), san.get()))

@@ -22,7 +22,6 @@ bio_ptr memory_bio(std::string_view text) {
 }
 
 void free_openssl_string(char* p) { OPENSSL_free(p); }
-void free_openssl_bytes(unsigned char* p) { OPENSSL_free(p); }
 
 }  // namespace
 
@@ -58,10 +57,12 @@ bool key_matches_certificate(EVP_PKEY* key, X509* cert) {
   return ok;
 }
 
-std::string subject_line(X509* cert) {
+std::string subject_line(X509* cert) { return subject_line(X509_get_subject_name(cert)); }
+
+std::string subject_line(const X509_NAME* name) {
   bio_ptr bio{BIO_new(BIO_s_mem())};
   if (!bio) throw crypto_error("cannot allocate BIO");
-  X509_NAME_print_ex(bio.get(), X509_get_subject_name(cert), 0, XN_FLAG_RFC2253);
+  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253);
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);
   return std::string(data, static_cast<std::size_t>(len));
@@ -114,7 +115,7 @@ std::string certificate_serial_hex(std::string_view pem) {
   char* header = nullptr;
   bool read =
       PEM_bytes_read_bio(&der, &der_len, &name, PEM_STRING_X509, bio.get(), nullptr, nullptr) == 1;
-  std::unique_ptr<unsigned char, openssl_deleter<unsigned char, free_openssl_bytes>> owned{der};
+  openssl_bytes_ptr owned{der};
   OPENSSL_free(name);
   OPENSSL_free(header);
   ERR_clear_error();

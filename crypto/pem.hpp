@@ -22,6 +22,7 @@ bool key_matches_certificate(EVP_PKEY* key, X509* cert);
 
 // "CN=example, O=Org" in RFC 2253 order, for messages and `backend show`.
 std::string subject_line(X509* cert);
+std::string subject_line(const X509_NAME* name);
 
 // The serial number in lower-case hex, two digits per byte, no colons and no
 // leading zero byte ("1f03a2..."), as jobs and outcomes carry it.

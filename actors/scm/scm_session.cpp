@@ -212,6 +212,14 @@ void send_frame(self_ptr self, Msg m) {
   st.conn->send(scm::encode(m));
 }
 
+// job_ack accepted for one job (of its current lease).
+void send_job_ack(self_ptr self, const std::string& job_id, const std::string& lease_id) {
+  scm::job_ack_msg a;
+  a.job_id = job_id;
+  a.lease_id = lease_id;
+  send_frame(self, std::move(a));
+}
+
 void send_error(self_ptr self, std::string_view code, std::string message,
                 std::optional<std::uint64_t> ref_seq = std::nullopt, std::string job_id = {}) {
   scm::error_msg e;
@@ -325,12 +333,7 @@ void on_result(self_ptr self, const job_result& r) {
   // A result means the job is journaled: its job_ack may go first.
   auto j = st.jobs.find(r.job_id);
   if (j != st.jobs.end()) {
-    if (!j->second.acked && link_up(self)) {
-      scm::job_ack_msg a;
-      a.job_id = r.job_id;
-      a.lease_id = j->second.lease_id;
-      send_frame(self, std::move(a));
-    }
+    if (!j->second.acked && link_up(self)) send_job_ack(self, r.job_id, j->second.lease_id);
     st.jobs.erase(j);
   }
   add_result(self, r.job_id, r.outcome);
@@ -374,19 +377,13 @@ void on_job(self_ptr self, scm::job_msg& j) {
   if (auto it = st.jobs.find(id); it != st.jobs.end()) {
     it->second.lease_id = j.lease_id;
     if (it->second.journaled) {
-      scm::job_ack_msg a;
-      a.job_id = id;
-      a.lease_id = j.lease_id;
-      send_frame(self, std::move(a));
+      send_job_ack(self, id, j.lease_id);
       it->second.acked = true;
     }
     return;
   }
   if (st.results.count(id) || st.recently_acked.count(id)) {
-    scm::job_ack_msg a;
-    a.job_id = id;
-    a.lease_id = j.lease_id;
-    send_frame(self, std::move(a));
+    send_job_ack(self, id, j.lease_id);
     if (auto r = st.results.find(id); r != st.results.end())
       send_result(self, id, r->second);  // the result again, as §6 asks
     return;
@@ -416,11 +413,8 @@ void on_accepted(self_ptr self, const std::string& id) {
   j->second.journaled = true;
   if (j->second.acked || !link_up(self)) return;
   j->second.acked = true;
-  scm::job_ack_msg a;
-  a.job_id = id;
-  a.lease_id = j->second.lease_id;
   trace(self, "job_acked", id);
-  send_frame(self, std::move(a));
+  send_job_ack(self, id, j->second.lease_id);
 }
 
 // --- identity renewal

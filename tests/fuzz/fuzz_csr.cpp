@@ -11,21 +11,10 @@
 #include <optional>
 
 #include "crypto/certificate_request.hpp"
+#include "crypto/pem.hpp"
 #include "fuzz_check.hpp"
 
 using namespace cbcs;
-
-namespace {
-
-std::string subject_line(X509_NAME* name) {
-  crypto::bio_ptr bio{BIO_new(BIO_s_mem())};
-  X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253);
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(len));
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ERR_clear_error();
@@ -57,7 +46,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   X509_PUBKEY_get0_param(nullptr, &bits, &bits_len, nullptr, X509_REQ_get_X509_PUBKEY(slow.get()));
   fuzz::check(bits_len == fast->key_length() && std::memcmp(bits, fast->key_data(), bits_len) == 0,
               "the two parsers read different keys");
-  fuzz::check(subject_line(X509_REQ_get_subject_name(slow.get())) == fast->subject_line(),
+  fuzz::check(crypto::subject_line(X509_REQ_get_subject_name(slow.get())) == fast->subject_line(),
               "the two parsers read different subjects");
   ERR_clear_error();
   return 0;

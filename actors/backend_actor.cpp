@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "actors/http/io_delivery.hpp"
 #include "actors/policy/token_bucket.hpp"
 #include "crypto/certificate_authority.hpp"
 
@@ -258,13 +259,13 @@ void send_request(self_ptr self, const std::string& id, ca::http_request request
   job.sent_at = now;
   job.rate_class = request.rate_class;
   trace(self, "http", id, request.method, job.attempt + 1, -1, request.url);
-  auto handle = caf::actor_cast<backend_actor>(self);
+  auto handle = caf::actor_cast<caf::strong_actor_ptr>(self);
   auto generation = job.generation;
-  // Runs on the transport's thread: only post the result back.
+  // Runs on the transport's thread: only hand the answer back.
   st.config.transport->send(
       request, [handle, id, generation](ca::http_response response, std::string error) {
-        caf::anon_send(handle, http_done_atom::value, id, generation, std::move(response),
-                       std::move(error));
+        send_from_io(handle, caf::make_message(http_done_atom::value, id, generation,
+                                               std::move(response), std::move(error)));
       });
 }
 

@@ -56,6 +56,14 @@ std::map<std::string, rate_limit> published_limits(std::string_view type) {
   return {};
 }
 
+// Jobs at once against the service, when its quotas say more would only
+// queue there: AWS issues ~25 certificates/s per account, each job holds a
+// slot for an issue and a get (~0.1-0.3 s), so 32 leave ample headroom.
+std::size_t published_in_flight(std::string_view type, std::size_t otherwise) {
+  if (type == "acmpca") return 32;
+  return otherwise;
+}
+
 // The -ratelimit option: "off", or "class=rate,...", burst = one second's worth.
 std::map<std::string, rate_limit> parse_rate_limits(const std::string& text) {
   std::map<std::string, rate_limit> out;
@@ -169,6 +177,8 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
                              .router = m.router,
                              .health = m.health};
     if (cfg.settings.rate_limits.empty()) cfg.settings.rate_limits = published_limits(type);
+    if (cfg.settings.max_in_flight == backend_settings{}.max_in_flight)
+      cfg.settings.max_in_flight = published_in_flight(type, cfg.settings.max_in_flight);
     if (auto it = options.find("ratelimit"); it != options.end())
       cfg.settings.rate_limits = parse_rate_limits(it->second);
     if (auto it = options.find("maxinflight"); it != options.end())
@@ -233,18 +243,20 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
 connector_runtime::~connector_runtime() { stop(); }
 
 void connector_runtime::submit(ca::job job, result_callback done,
-                               std::chrono::milliseconds deadline) {
+                               std::chrono::milliseconds deadline, receipt ack) {
   auto& m = *impl_;
   if (deadline.count() <= 0) deadline = m.options.default_deadline;
   {
     std::lock_guard lock(m.mutex);
     m.callbacks[job.id].push_back(std::move(done));
   }
-  caf::anon_send(m.router, submit_atom::value,
-                 job_ticket{std::move(job), steady::now() + deadline, {}}, m.sink);
+  caf::anon_send(
+      m.router, submit_atom::value,
+      job_ticket{std::move(job), steady::now() + deadline, {}, ack == receipt::with_result},
+      m.sink);
 }
 
-ca::outcome connector_runtime::run(ca::job job, std::chrono::milliseconds deadline) {
+ca::outcome connector_runtime::run(ca::job job, std::chrono::milliseconds deadline, receipt ack) {
   std::mutex mu;
   std::condition_variable cv;
   std::optional<ca::outcome> result;
@@ -255,7 +267,7 @@ ca::outcome connector_runtime::run(ca::job job, std::chrono::milliseconds deadli
         result = o;
         cv.notify_all();
       },
-      deadline);
+      deadline, ack);
   std::unique_lock lock(mu);
   // The backend enforces the deadline; the margin covers journaling.
   if (!cv.wait_for(lock, deadline + std::chrono::seconds(10), [&] { return result.has_value(); }))

@@ -62,11 +62,18 @@ class connector_runtime {
   connector_runtime(const connector_runtime&) = delete;
   connector_runtime& operator=(const connector_runtime&) = delete;
 
+  // Who tells the journal that the result reached its consumer.
+  enum class receipt : std::uint8_t {
+    later,        // acknowledge() once it has (SCM's result_ack, tests)
+    with_result,  // the caller consumes it at once (the CLI): journaled acknowledged
+  };
   // Journals and runs the job; the callback runs once, on an actor thread.
   void submit(protocol::ca::job job, result_callback done,
-              std::chrono::milliseconds deadline = std::chrono::milliseconds(0));
+              std::chrono::milliseconds deadline = std::chrono::milliseconds(0),
+              receipt ack = receipt::later);
   // Submits and waits for the outcome (for the CLI).
-  protocol::ca::outcome run(protocol::ca::job job, std::chrono::milliseconds deadline);
+  protocol::ca::outcome run(protocol::ca::job job, std::chrono::milliseconds deadline,
+                            receipt ack = receipt::later);
   void acknowledge(const std::string& job_id);
   // Runs again every job the journal holds as accepted but unfinished.
   void replay();

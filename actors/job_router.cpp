@@ -29,6 +29,7 @@ struct flight {
   int crashes = 0;
   // Its result waits for a commit that failed: done, never to run again.
   bool result_held = false;
+  bool ack_with_result = false;  // a submitter consumes the result itself
 };
 
 struct router_state {
@@ -204,6 +205,7 @@ void flush(self_ptr self) {
       if (auto f = st.in_flight.find(id); f != st.in_flight.end()) {
         // The same id again while it runs: wait for the one run.
         f->second.waiters.push_back(sink);
+        f->second.ack_with_result |= ticket.ack_with_result;
         accepted.emplace_back(sink, id);
         trace(self, "duplicate", id, ticket.job.backend, "in_flight");
         continue;
@@ -222,6 +224,10 @@ void flush(self_ptr self) {
       }
       if (existing && existing->state == config::job_state::finished && existing->result) {
         trace(self, "duplicate", id, existing->job.backend, "answered_from_journal");
+        if (ticket.ack_with_result && !existing->acked) {
+          journal.acknowledge(id);
+          trace(self, "acked", id, existing->job.backend, {}, "with the result");
+        }
         replies.emplace_back(sink, job_result{id, existing->job.backend, *existing->result});
         continue;
       }
@@ -237,11 +243,16 @@ void flush(self_ptr self) {
       f.backend = ticket.job.backend;
       f.deadline = ticket.deadline;
       f.waiters.push_back(sink);
+      f.ack_with_result = ticket.ack_with_result;
       accepted.emplace_back(sink, id);
       to_dispatch.push_back(std::move(ticket));
     }
     for (auto& [id, token] : tokens) journal.set_resume_token(id, token);
     for (auto& r : finishes) {
+      auto f = st.in_flight.find(r.job_id);
+      // One commit for the result and its acknowledgement. A pending job
+      // acknowledged so keeps its resume token: prune takes finished jobs only.
+      if (f != st.in_flight.end() && f->second.ack_with_result) journal.acknowledge(r.job_id);
       // A pending outcome at the deadline is journaled as the job's state, not
       // its end: the job stays unfinished so that it resumes.
       if (r.outcome.what == ca::outcome::kind::pending) continue;
@@ -317,6 +328,7 @@ void flush(self_ptr self) {
     auto f = st.in_flight.find(r.job_id);
     if (f == st.in_flight.end()) continue;
     trace(self, "result", r.job_id, r.backend, outcome_label(r.outcome));
+    if (f->second.ack_with_result) trace(self, "acked", r.job_id, r.backend, {}, "with the result");
     deliver(self, f->second.waiters, r);
     st.in_flight.erase(f);
     if (r.outcome.what == ca::outcome::kind::pending) {

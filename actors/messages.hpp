@@ -39,6 +39,9 @@ struct job_ticket {
   protocol::ca::job job;
   steady::time_point deadline;
   std::string resume_token;  // what an earlier run of this job left in the journal
+  // The submitter consumes the result itself (the CLI is its own SCM): the
+  // commit that records the result acknowledges it too, with no ack to wait for.
+  bool ack_with_result = false;
 };
 
 // A job's final outcome (pending is reported as progress, not as a result).

@@ -70,9 +70,8 @@ int run_job(const po::variables_map& vm, ca::job j) {
     throw operation_error(fmt::format("no backend named '{}' (see cbcs backend list)", j.backend));
   auto timeout = timeout_of(vm);
   auto session = start_runtime(ws);
-  auto result = session.runtime->run(j, timeout);
   // The CLI is its own SCM: it has the result, so the journal may forget it.
-  session.runtime->acknowledge(j.id);
+  auto result = session.runtime->run(j, timeout, actors::connector_runtime::receipt::with_result);
   session.runtime->stop();
   return report_outcome(j, result, optional_string(vm, "out"));
 }
@@ -222,12 +221,11 @@ int run_jobs(const po::variables_map& vm, const args_t&) {
           std::lock_guard lock(mu);
           fmt::print("{}\n", w.str());
           std::fflush(stdout);
-          session.runtime->acknowledge(id);
           ++done;
           if (o.what == ca::outcome::kind::failed) ++failed;
           if (done == jobs.size()) cv.notify_all();  // one wake-up, not one per job
         },
-        timeout);
+        timeout, actors::connector_runtime::receipt::with_result);
   }
   {
     std::unique_lock lock(mu);

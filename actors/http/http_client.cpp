@@ -30,9 +30,17 @@ namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 namespace ca = protocol::ca;
 
+namespace {
+thread_local io_runner* this_thread_runner = nullptr;
+}  // namespace
+
 class io_runner {
  public:
-  io_runner() : work_(net::make_work_guard(ioc_)), thread_([this] { ioc_.run(); }) {}
+  io_runner()
+      : work_(net::make_work_guard(ioc_)), thread_([this] {
+          this_thread_runner = this;
+          ioc_.run();
+        }) {}
   ~io_runner() {
     work_.reset();
     ioc_.stop();
@@ -48,6 +56,10 @@ class io_runner {
 
 std::shared_ptr<io_runner> make_io_runner() { return std::make_shared<io_runner>(); }
 net::io_context& io_context_of(io_runner& runner) { return runner.context(); }
+void post_to(io_runner& runner, std::function<void()> fn) {
+  net::post(runner.context(), std::move(fn));
+}
+io_runner* current_io_runner() { return this_thread_runner; }
 
 namespace {
 

@@ -5,6 +5,7 @@
 // stay inside http_client.cpp; this header is cheap to include.
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -46,6 +47,11 @@ class io_runner;
 std::shared_ptr<io_runner> make_io_runner();
 // Its event loop, for the other Asio clients on that thread (the SCM session).
 boost::asio::io_context& io_context_of(io_runner& runner);
+// Runs fn on the runner's thread; posted from that thread, it runs in the
+// same turn of the loop, with no wake-up.
+void post_to(io_runner& runner, std::function<void()> fn);
+// The runner whose thread calls this, or null on any other thread.
+io_runner* current_io_runner();
 
 class http_client final : public http_transport {
  public:

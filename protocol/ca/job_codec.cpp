@@ -5,6 +5,7 @@
 
 #include <simdjson.h>
 
+#include "protocol/common/json_parser.hpp"
 #include "protocol/common/json_writer.hpp"
 
 namespace cbcs::protocol::ca {
@@ -87,8 +88,8 @@ std::string to_json(const job& j) {
 }
 
 job job_from_json(std::string_view json) {
-  dom::parser parser;
-  auto obj = parse_object(parser, json, "job");
+  thread_local dom::parser parser;
+  auto obj = parse_object(reused(parser), json, "job");
   job j;
   j.id = get_string(obj, "id", true);
   if (!is_valid_job_id(j.id)) throw std::invalid_argument("field \"id\" is not a valid job id");
@@ -141,8 +142,8 @@ std::string to_json(const outcome& o) {
 }
 
 outcome outcome_from_json(std::string_view json) {
-  dom::parser parser;
-  auto obj = parse_object(parser, json, "outcome");
+  thread_local dom::parser parser;
+  auto obj = parse_object(reused(parser), json, "outcome");
   auto kind = get_string(obj, "outcome", true);
   outcome o;
   if (kind == "issued") {

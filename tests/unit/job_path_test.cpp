@@ -498,6 +498,33 @@ TEST_SUITE("job_path") {
     CHECK(e->acked);
   }
 
+  TEST_CASE("a result its submitter consumes at once is journaled acknowledged, with no ack") {
+    own_journal_fixture f;
+    auto& [dir, journal, transport, runtime] = f;
+    auto receipt = actors::connector_runtime::receipt::with_result;
+    auto job = [](const std::string& id) {
+      return ca::job{.id = id, .op = ca::operation::revoke, .backend = "b1"};
+    };
+    REQUIRE(runtime->run(job("consumed"), milliseconds(5000), receipt).what ==
+            ca::outcome::kind::issued);
+    // Read while the runtime runs: the commit that recorded the result has it.
+    auto e = journal->find("consumed");
+    REQUIRE(e);
+    CHECK(e->state == config::job_state::finished);
+    CHECK(e->acked);
+    // The same id again is answered from the journal, still acknowledged.
+    REQUIRE(runtime->run(job("consumed"), milliseconds(5000), receipt).what ==
+            ca::outcome::kind::issued);
+    CHECK(transport->calls_for("consumed") == 1);
+    // Without it, the result waits for acknowledge() (SCM's result_ack).
+    REQUIRE(runtime->run(job("for-scm"), milliseconds(5000)).what == ca::outcome::kind::issued);
+    auto later = journal->find("for-scm");
+    REQUIRE(later);
+    CHECK_FALSE(later->acked);
+    CHECK(journal->unacknowledged_results().size() == 1);
+    runtime->stop();
+  }
+
   TEST_CASE("an unknown backend fails at once") {
     job_path_fixture f;
     auto o = f.run(f.job("nowhere", "nope"));

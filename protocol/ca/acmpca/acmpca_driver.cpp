@@ -13,6 +13,7 @@
 #include "crypto/digest.hpp"
 #include "crypto/pem.hpp"
 #include "crypto/sigv4.hpp"
+#include "protocol/common/json_parser.hpp"
 #include "protocol/common/json_writer.hpp"
 
 namespace cbcs::protocol::ca::acmpca {
@@ -418,8 +419,9 @@ class session final : public job_session {
     if (!ok) return on_error(r);
     std::string_view body = r.body;
     if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) body = "{}";
+    thread_local simdjson::dom::parser parser;
     simdjson::dom::element doc;
-    if (auto err = parser_.parse(body.data(), body.size()).get(doc))
+    if (auto err = reused(parser).parse(body.data(), body.size()).get(doc))
       return internal(last_op_ + " answer is not JSON (" + simdjson::error_message(err) + ")");
     if (!doc.is_object()) return internal(last_op_ + " answer is not a JSON object");
     switch (state_) {
@@ -690,7 +692,6 @@ class session final : public job_session {
   std::string next_token_;
   std::set<std::string> seen_tokens_;
   int pages_ = 0;
-  simdjson::dom::parser parser_;
 };
 
 class acmpca_driver final : public driver {
@@ -776,9 +777,10 @@ std::string endpoint_url(const driver_config& config) {
 
 aws_error parse_error(const http_response& response) {
   aws_error out;
-  simdjson::dom::parser parser;
+  thread_local simdjson::dom::parser parser;
   simdjson::dom::element doc;
-  if (!parser.parse(response.body.data(), response.body.size()).get(doc) && doc.is_object()) {
+  if (!reused(parser).parse(response.body.data(), response.body.size()).get(doc) &&
+      doc.is_object()) {
     out.code = strip_error_code(string_field(doc, "__type").value_or(""));
     if (out.code.empty()) out.code = strip_error_code(string_field(doc, "code").value_or(""));
     auto message = string_field(doc, "message").value_or("");

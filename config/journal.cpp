@@ -56,6 +56,9 @@ struct journal_stmt {
 struct journal::statements {
   journal_stmt insert, find, set_resume, finish, result, ack, unfinished, unacked, count, prune,
       prune_results;
+  // Prepared once: sqlite3_exec would parse them again for every commit.
+  // (Not the synchronous pragmas: SQLite applies those when it prepares them.)
+  journal_stmt begin, commit;
 };
 
 journal::journal(const std::filesystem::path& file, bool durable_commits)
@@ -88,6 +91,8 @@ journal::journal(const std::filesystem::path& file, bool durable_commits)
   constexpr const char* columns =
       "SELECT job.request, job.state, job.resume_token, job_result.result, job.acked_at FROM job "
       "LEFT JOIN job_result ON job_result.seq = job.seq ";
+  prepare(st_->begin, "BEGIN IMMEDIATE");
+  prepare(st_->commit, "COMMIT");
   prepare(st_->insert, "INSERT OR IGNORE INTO job(id, request) VALUES(?1, ?2)");
   prepare(st_->find, (std::string(columns) + "WHERE job.id = ?1").c_str());
   prepare(st_->set_resume, "UPDATE job SET resume_token = ?2 WHERE id = ?1");
@@ -158,15 +163,27 @@ void journal::fail_sqlite() {
                       sqlite3_errcode(db_));
 }
 
+void journal::run(journal_stmt& statement) {
+  int rc = sqlite3_step(statement.s);
+  if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+    sqlite3_reset(statement.s);
+    return;
+  }
+  journal_error failure(fmt::format("journal {}: {}", file_.string(), sqlite3_errmsg(db_)),
+                        sqlite3_errcode(db_));
+  sqlite3_reset(statement.s);  // else the rollback that follows finds it still running
+  throw failure;
+}
+
 void journal::begin(bool sync) {
   bool want = durable_ && sync;
   if (want != syncing_) {
     exec(want ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
     syncing_ = want;
   }
-  exec("BEGIN IMMEDIATE");
+  run(st_->begin);
 }
-void journal::commit() { exec("COMMIT"); }
+void journal::commit() { run(st_->commit); }
 
 void journal::rollback() noexcept {
   // SQLite may have rolled back already (SQLITE_FULL does): then this is a no-op.

@@ -19,6 +19,8 @@ struct sqlite3_stmt;
 
 namespace cbcs::config {
 
+struct journal_stmt;
+
 enum class job_state { accepted, finished };
 
 struct journal_entry {
@@ -95,6 +97,7 @@ class journal {
   [[noreturn]] void fail_sqlite();
   void create_schema();
   void exec(const char* sql);
+  void run(journal_stmt& statement);  // a prepared statement without results
 
   std::filesystem::path file_;
   bool durable_ = true;

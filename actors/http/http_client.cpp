@@ -321,6 +321,9 @@ class exchange : public std::enable_shared_from_this<exchange> {
     if (ec) return retry_or_fail(fmt::format("cannot send to {}: {}", url_.host, describe(ec)));
     parser_.emplace();
     parser_->body_limit(client_->settings.max_body_bytes);
+    // Beast reads 512 bytes at first, then grows: room for a typical CA answer
+    // makes it one read instead of four.
+    buffer_.reserve(16 * 1024);
     auto on_read = beast::bind_front_handler(&exchange::on_read, shared_from_this());
     if (conn_->secure)
       http::async_read(*conn_->secure, buffer_, *parser_, std::move(on_read));

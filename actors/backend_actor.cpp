@@ -32,6 +32,7 @@ struct active_job {
   steady::time_point sent_at{};
   std::string rate_class;
   milliseconds retry_after{0};  // from the last response's Retry-After
+  bool parked = false;          // waits for the half-open breaker's probe
 };
 
 // Retry-After in delta-seconds (the form CA APIs send); dates count as absent.
@@ -61,8 +62,10 @@ struct backend_state {
   std::uint64_t timer_generation = 0;
   bool reported_open = false;  // the breaker state last told to config.health
   // Jobs waiting for the half-open breaker's probe to come back: woken by the
-  // next response, or by one timer (never by a timer each).
+  // next response. One slow fallback timer covers a probe whose answer never
+  // comes; while the probe is out it only re-arms itself.
   std::vector<std::string> parked;
+  bool park_timer_armed = false;
   // Outcomes waiting for the driver's make_durable() (group commit).
   std::vector<job_result> held;
 
@@ -105,11 +108,28 @@ void report_health(self_ptr self, steady::time_point now) {
 void start_job(self_ptr self, job_ticket ticket);
 void step(self_ptr self, const std::string& id, const ca::http_response* previous);
 
-// Steps the jobs that waited for the breaker's probe again.
+constexpr auto park_fallback = milliseconds(1000);
+
+void arm_park_timer(self_ptr self) {
+  auto& st = self->state;
+  if (st.park_timer_armed) return;
+  st.park_timer_armed = true;
+  self->delayed_send(self, park_fallback, retry_atom::value, std::string{}, std::uint64_t{0});
+}
+
+// Steps the jobs that waited for the breaker's probe again, unless the probe
+// is still out (the fallback timer): then they wait on, untouched.
 void wake_parked(self_ptr self) {
-  auto parked = std::move(self->state.parked);
-  self->state.parked.clear();
-  for (const auto& id : parked) step(self, id, nullptr);
+  auto& st = self->state;
+  if (st.parked.empty()) return;
+  if (st.breaker->awaiting_probe(steady::now())) return arm_park_timer(self);
+  auto parked = std::exchange(st.parked, {});
+  for (const auto& id : parked) {
+    auto it = st.active.find(id);
+    if (it == st.active.end()) continue;  // finished meanwhile (its deadline)
+    it->second.parked = false;
+    step(self, id, nullptr);
+  }
 }
 
 // Arms the deadline timer for `at` unless one is armed for earlier.
@@ -237,14 +257,14 @@ void send_request(self_ptr self, const std::string& id, ca::http_request request
                     ca::outcome::failed(ca::error_class::unavailable,
                                         "circuit breaker open: the backend keeps failing"));
     if (wait <= milliseconds(0)) {
-      // Half-open, its probe still out: wait for it, not in a 1 ms loop.
+      // Half-open, its probe still out: wait for its answer, not in a loop.
       job.generation = st.next_generation++;
-      if (st.parked.empty())
-        self->delayed_send(self, milliseconds(250), retry_atom::value, std::string{},
-                           std::uint64_t{0});
-      st.parked.push_back(id);
-      trace(self, "breaker", id, "half_open", job.attempt, -1, "waiting for the probe");
-      return;
+      if (!job.parked) {
+        job.parked = true;
+        st.parked.push_back(id);
+        trace(self, "breaker", id, "half_open", job.attempt, -1, "waiting for the probe");
+      }
+      return arm_park_timer(self);
     }
     trace(self, "breaker", id, "open", job.attempt, -1, fmt::format("wait {} ms", wait.count()));
     return schedule(self, job, wait);
@@ -357,7 +377,10 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
         start_job(self, std::move(ticket));
       },
       [self](retry_atom, const std::string& id, std::uint64_t generation) {
-        if (id.empty()) return wake_parked(self);
+        if (id.empty()) {
+          if (generation == 0) self->state.park_timer_armed = false;  // the fallback timer
+          return wake_parked(self);
+        }
         auto it = self->state.active.find(id);
         if (it == self->state.active.end() || it->second.generation != generation) return;
         step(self, id, nullptr);
@@ -389,7 +412,7 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
           st.breaker->on_success();
         report_health(self, now);
         if (!st.parked.empty())
-          self->send(self, retry_atom::value, std::string{}, std::uint64_t{0});
+          self->send(self, retry_atom::value, std::string{}, std::uint64_t{1});
         auto it = st.active.find(id);
         if (it == st.active.end() || it->second.generation != generation) return;
         auto& job = it->second;

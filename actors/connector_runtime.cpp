@@ -222,12 +222,11 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
       *m.system, {.router = m.router,
                   .children = std::move(children),
                   .trace = m.trace,
-                  .escalate = [raw](const std::string& child, const std::string& reason) {
+                  .escalate = [raw](const supervised_backend& child, const std::string& reason) {
                     std::lock_guard lock(raw->mutex);
-                    raw->escalation = fmt::format("backend {} given up: {}", child, reason);
-                    auto name = child.substr(0, child.find('#'));  // a worker: "local#2"
-                    raw->health->set(name, backend_health::health::unhealthy,
-                                     fmt::format("given up: {}", reason));
+                    raw->escalation = fmt::format("backend {} given up: {}", child.name, reason);
+                    raw->health->set(child.backend, backend_health::health::unhealthy,
+                                     fmt::format("given up: {}", reason), child.worker);
                   }});
 
   // The trace is buffered; a SIGKILL should cost at most a moment of it.

@@ -65,8 +65,8 @@ supervisor_actor::behavior_type behavior(self_ptr self, supervisor_config config
       if (n > st.config.max_restarts) {
         c.given_up = true;
         if (st.config.escalate)
-          st.config.escalate(name, fmt::format("crashed {} times within {} s, last: {}", n,
-                                               st.config.window.count() / 1000, reason));
+          st.config.escalate(c.spec, fmt::format("crashed {} times within {} s, last: {}", n,
+                                                 st.config.window.count() / 1000, reason));
         return;
       }
       auto backoff =

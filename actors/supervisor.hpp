@@ -34,7 +34,7 @@ struct supervisor_config {
   std::chrono::milliseconds max_backoff{10'000};
   std::shared_ptr<tracer> trace;
   // Called (on an actor thread) when a child crashed too often.
-  std::function<void(const std::string& child, const std::string& reason)> escalate;
+  std::function<void(const supervised_backend& child, const std::string& reason)> escalate;
 };
 
 supervisor_actor spawn_supervisor(caf::actor_system& system, supervisor_config config);

@@ -12,6 +12,7 @@
 
 #include <cstring>
 
+#include "crypto/der.hpp"
 #include "crypto/openssl_error.hpp"
 #include "crypto/pem.hpp"
 
@@ -221,14 +222,10 @@ bool signature_verifies(const CBCS_REQ& req, EVP_PKEY* key, int key_nid, const u
 bool signed_part(const unsigned char* der, long der_len, const unsigned char*& tbs,
                  std::size_t& tbs_len) {
   const unsigned char* p = der;
-  long len = 0;
-  int tag = 0, xclass = 0;
-  // 0x80 = error; 0x21 = indefinite length (BER): neither is for the fast path.
-  int rc = ASN1_get_object(&p, &len, &tag, &xclass, der_len);
-  if ((rc & 0x80) || (rc & 0x01) || tag != V_ASN1_SEQUENCE) return false;
+  if (der_enter(p, der_len, V_ASN1_SEQUENCE) < 0) return false;
   const unsigned char* start = p;
-  rc = ASN1_get_object(&p, &len, &tag, &xclass, der_len - (p - der));
-  if ((rc & 0x80) || (rc & 0x01) || tag != V_ASN1_SEQUENCE) return false;
+  long len = der_enter(p, der_len - (p - der), V_ASN1_SEQUENCE);
+  if (len < 0) return false;
   tbs = start;
   tbs_len = static_cast<std::size_t>(p - start) + static_cast<std::size_t>(len);
   return true;

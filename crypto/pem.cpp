@@ -9,6 +9,7 @@
 #include <climits>
 
 #include "crypto/base64.hpp"
+#include "crypto/der.hpp"
 #include "crypto/openssl_error.hpp"
 
 namespace cbcs::crypto {
@@ -81,18 +82,6 @@ std::string serial_hex(const ASN1_INTEGER* serial) {
   return out;
 }
 
-// Steps into the next TLV, which must be a constructed SEQUENCE (or, with
-// tag_class set, a context tag): returns its content length, or -1.
-long enter(const unsigned char*& p, long available, int want_tag, int want_class) {
-  long len = 0;
-  int tag = 0, xclass = 0;
-  int rc = ASN1_get_object(&p, &len, &tag, &xclass, available);
-  if ((rc & 0x80) || !(rc & V_ASN1_CONSTRUCTED) || (rc & 0x01) || tag != want_tag ||
-      xclass != want_class)
-    return -1;
-  return len;
-}
-
 }  // namespace
 
 std::string serial_hex(X509* cert) { return serial_hex(X509_get0_serialNumber(cert)); }
@@ -124,11 +113,10 @@ std::string certificate_serial_hex(std::string_view pem) {
   // serialNumber INTEGER, ... }, ... }
   const unsigned char* p = der;
   const unsigned char* end = der + der_len;
-  if (enter(p, end - p, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL) < 0 ||
-      enter(p, end - p, V_ASN1_SEQUENCE, V_ASN1_UNIVERSAL) < 0)
+  if (der_enter(p, end - p, V_ASN1_SEQUENCE) < 0 || der_enter(p, end - p, V_ASN1_SEQUENCE) < 0)
     throw crypto_error("the certificate is not DER");
   if (p < end && *p == 0xa0) {  // [0] EXPLICIT version
-    long len = enter(p, end - p, 0, V_ASN1_CONTEXT_SPECIFIC);
+    long len = der_enter(p, end - p, 0, V_ASN1_CONTEXT_SPECIFIC);
     if (len < 0) throw crypto_error("the certificate version is malformed");
     p += len;
   }

@@ -28,6 +28,10 @@ class circuit_breaker {
   void on_failure(clock::time_point now);
 
   state current(clock::time_point now);
+  // Half-open with its one probe still out: others must wait for its answer.
+  bool awaiting_probe(clock::time_point now) {
+    return current(now) == state::half_open && probe_out_;
+  }
   // When an open breaker lets the next probe through.
   clock::time_point reopens_at() const { return opened_at_ + open_for_; }
 

@@ -12,6 +12,12 @@ struct stmt {
   ~stmt() { sqlite3_finalize(s); }
 };
 
+// A statement kept for reuse is reset on every way out: that ends its read.
+struct reset_on_exit {
+  sqlite3_stmt* s;
+  ~reset_on_exit() { sqlite3_reset(s); }
+};
+
 std::string column_text(sqlite3_stmt* s, int i) {
   auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
   return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s, i))) : std::string{};
@@ -30,30 +36,37 @@ local_ledger::local_ledger(const std::filesystem::path& file) : file_(file) {
       SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
-    throw std::runtime_error("local CA ledger " + file.string() + ": " + msg);
+    db_ = nullptr;
+    fail(msg);
   }
   sqlite3_busy_timeout(db_, 5000);
-  exec("PRAGMA journal_mode=WAL");
-  // An issued certificate must stay on record even through a power cut.
-  exec("PRAGMA synchronous=FULL");
-  exec(R"sql(
-    CREATE TABLE IF NOT EXISTS issued (
-      serial TEXT PRIMARY KEY,
-      job_id TEXT NOT NULL UNIQUE,
-      subject TEXT NOT NULL,
-      certificate TEXT NOT NULL,
-      issued_at INTEGER NOT NULL DEFAULT (unixepoch()),
-      revoked_at INTEGER,
-      reason INTEGER
-    );
-    CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
-  )sql");
+  try {
+    exec("PRAGMA journal_mode=WAL");
+    // An issued certificate must stay on record even through a power cut.
+    exec("PRAGMA synchronous=FULL");
+    exec(R"sql(
+      CREATE TABLE IF NOT EXISTS issued (
+        serial TEXT PRIMARY KEY,
+        job_id TEXT NOT NULL UNIQUE,
+        subject TEXT NOT NULL,
+        certificate TEXT NOT NULL,
+        issued_at INTEGER NOT NULL DEFAULT (unixepoch()),
+        revoked_at INTEGER,
+        reason INTEGER
+      );
+      CREATE TABLE IF NOT EXISTS meta (k TEXT PRIMARY KEY, v INTEGER NOT NULL);
+    )sql");
+  } catch (...) {
+    sqlite3_close(db_);  // no destructor runs for a constructor that throws
+    throw;
+  }
 }
 
 local_ledger::~local_ledger() {
   // An open transaction rolls back: its certificates were never handed out.
   sqlite3_finalize(insert_);
   sqlite3_finalize(by_job_);
+  sqlite3_finalize(by_serial_);
   sqlite3_close(db_);
 }
 
@@ -65,21 +78,21 @@ void local_ledger::commit() {
     if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     lost_.insert(transaction_);
     open_ = false;
-    throw std::runtime_error("local CA ledger " + file_.string() + ": " + msg);
+    fail(msg);
   }
   open_ = false;
 }
 
 void local_ledger::note_rollback() {
   // SQLite may end a transaction itself on an error (disk full, I/O).
-  if (open_ && sqlite3_get_autocommit(db_)) {
+  if (db_ && open_ && sqlite3_get_autocommit(db_)) {
     lost_.insert(transaction_);
     open_ = false;
   }
 }
 
-void local_ledger::fail() {
-  std::string msg = sqlite3_errmsg(db_);
+void local_ledger::fail(const std::string& what) {
+  std::string msg = !what.empty() ? what : db_ ? sqlite3_errmsg(db_) : "out of memory";
   note_rollback();
   throw std::runtime_error("local CA ledger " + file_.string() + ": " + msg);
 }
@@ -89,75 +102,71 @@ void local_ledger::exec(const char* sql) {
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
     std::string msg = err ? err : "unknown error";
     sqlite3_free(err);
-    note_rollback();
-    throw std::runtime_error("local CA ledger " + file_.string() + ": " + msg);
+    fail(msg);
   }
 }
 
-std::optional<ledger_record> local_ledger::find(const char* sql, const std::string& key) {
-  stmt st;
-  sqlite3_prepare_v2(db_, sql, -1, &st.s, nullptr);
-  bind_text(st.s, 1, key);
-  if (sqlite3_step(st.s) != SQLITE_ROW) return std::nullopt;
-  return ledger_record{column_text(st.s, 0), column_text(st.s, 1), column_text(st.s, 2),
-                       column_text(st.s, 3), sqlite3_column_type(st.s, 4) != SQLITE_NULL};
+sqlite3_stmt* local_ledger::prepare(const char* sql, sqlite3_stmt** slot) {
+  if (slot && *slot) return *slot;
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db_, sql, -1, &s, nullptr) != SQLITE_OK) fail();
+  if (slot) *slot = s;
+  return s;
 }
+
+std::optional<ledger_record> local_ledger::find(sqlite3_stmt* s, const std::string& key) {
+  reset_on_exit reset{s};
+  sqlite3_reset(s);
+  bind_text(s, 1, key);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_ROW) fail();  // a read error is not "no such certificate"
+  return ledger_record{column_text(s, 0), column_text(s, 1), column_text(s, 2), column_text(s, 3),
+                       sqlite3_column_type(s, 4) != SQLITE_NULL};
+}
+
+constexpr const char* record_columns =
+    "SELECT serial, job_id, subject, certificate, revoked_at FROM issued ";
 
 std::optional<ledger_record> local_ledger::find_by_job(const std::string& job_id) {
   // Every enroll asks this first: the statement is prepared once.
-  if (!by_job_ &&
-      sqlite3_prepare_v2(
-          db_,
-          "SELECT serial, job_id, subject, certificate, revoked_at FROM issued WHERE job_id = ?1",
-          -1, &by_job_, nullptr) != SQLITE_OK)
-    throw std::runtime_error("local CA ledger " + file_.string() + ": " + sqlite3_errmsg(db_));
-  sqlite3_reset(by_job_);
-  bind_text(by_job_, 1, job_id);
-  std::optional<ledger_record> found;
-  if (sqlite3_step(by_job_) == SQLITE_ROW)
-    found = ledger_record{column_text(by_job_, 0), column_text(by_job_, 1), column_text(by_job_, 2),
-                          column_text(by_job_, 3), sqlite3_column_type(by_job_, 4) != SQLITE_NULL};
-  sqlite3_reset(by_job_);  // ends its read transaction
-  return found;
+  static const std::string sql = std::string(record_columns) + "WHERE job_id = ?1";
+  return find(prepare(sql.c_str(), &by_job_), job_id);
 }
 
 std::optional<ledger_record> local_ledger::find_by_serial(const std::string& serial_hex) {
-  return find(
-      "SELECT serial, job_id, subject, certificate, revoked_at FROM issued WHERE serial = ?1",
-      serial_hex);
+  static const std::string sql = std::string(record_columns) + "WHERE serial = ?1";
+  return find(prepare(sql.c_str(), &by_serial_), serial_hex);
 }
 
 bool local_ledger::insert(const ledger_record& r) {
-  if (!insert_ &&
-      sqlite3_prepare_v2(
-          db_, "INSERT INTO issued(serial, job_id, subject, certificate) VALUES(?1,?2,?3,?4)", -1,
-          &insert_, nullptr) != SQLITE_OK)
-    throw std::runtime_error("local CA ledger " + file_.string() + ": " + sqlite3_errmsg(db_));
+  auto* s = prepare("INSERT INTO issued(serial, job_id, subject, certificate) VALUES(?1,?2,?3,?4)",
+                    &insert_);
   note_rollback();
   if (!open_) {
     exec("BEGIN IMMEDIATE");
     ++transaction_;
     open_ = true;
   }
-  sqlite3_reset(insert_);
-  bind_text(insert_, 1, r.serial_hex);
-  bind_text(insert_, 2, r.job_id);
-  bind_text(insert_, 3, r.subject);
-  bind_text(insert_, 4, r.certificate_pem);
-  int rc = sqlite3_step(insert_);
-  sqlite3_reset(insert_);
-  if (rc == SQLITE_DONE) return true;
-  if (rc == SQLITE_CONSTRAINT) return false;
-  fail();
+  sqlite3_reset(s);
+  bind_text(s, 1, r.serial_hex);
+  bind_text(s, 2, r.job_id);
+  bind_text(s, 3, r.subject);
+  bind_text(s, 4, r.certificate_pem);
+  int rc = sqlite3_step(s);
+  if (rc == SQLITE_DONE || rc == SQLITE_CONSTRAINT) {
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE;
+  }
+  std::string msg = sqlite3_errmsg(db_);
+  sqlite3_reset(s);
+  fail(msg);
 }
 
 bool local_ledger::revoke(const std::string& serial_hex, int reason,
                           std::chrono::system_clock::time_point at) {
-  stmt st;
-  sqlite3_prepare_v2(
-      db_,
-      "UPDATE issued SET revoked_at = ?2, reason = ?3 WHERE serial = ?1 AND revoked_at IS NULL", -1,
-      &st.s, nullptr);
+  stmt st{prepare(
+      "UPDATE issued SET revoked_at = ?2, reason = ?3 WHERE serial = ?1 AND revoked_at IS NULL")};
   bind_text(st.s, 1, serial_hex);
   sqlite3_bind_int64(st.s, 2, std::chrono::system_clock::to_time_t(at));
   sqlite3_bind_int(st.s, 3, reason);
@@ -166,41 +175,35 @@ bool local_ledger::revoke(const std::string& serial_hex, int reason,
 }
 
 std::vector<crypto::revoked_entry> local_ledger::revocations() {
-  stmt st;
-  sqlite3_prepare_v2(db_,
-                     "SELECT serial, revoked_at, reason FROM issued WHERE revoked_at IS NOT NULL",
-                     -1, &st.s, nullptr);
+  stmt st{prepare("SELECT serial, revoked_at, reason FROM issued WHERE revoked_at IS NOT NULL")};
   std::vector<crypto::revoked_entry> out;
-  while (sqlite3_step(st.s) == SQLITE_ROW)
+  int rc = SQLITE_ROW;
+  while ((rc = sqlite3_step(st.s)) == SQLITE_ROW)
     out.push_back({column_text(st.s, 0),
                    std::chrono::system_clock::from_time_t(sqlite3_column_int64(st.s, 1)),
                    sqlite3_column_int(st.s, 2)});
+  // A CRL missing a revocation would be worse than no CRL.
+  if (rc != SQLITE_DONE) fail();
   return out;
+}
+
+std::uint64_t local_ledger::single_number(const char* sql) {
+  stmt st{prepare(sql)};
+  if (sqlite3_step(st.s) != SQLITE_ROW) fail();
+  return static_cast<std::uint64_t>(sqlite3_column_int64(st.s, 0));
 }
 
 std::uint64_t local_ledger::next_crl_number() {
   exec(
       "INSERT INTO meta(k, v) VALUES('crl_number', 1) "
       "ON CONFLICT(k) DO UPDATE SET v = v + 1");
-  stmt st;
-  sqlite3_prepare_v2(db_, "SELECT v FROM meta WHERE k = 'crl_number'", -1, &st.s, nullptr);
-  sqlite3_step(st.s);
-  return static_cast<std::uint64_t>(sqlite3_column_int64(st.s, 0));
+  return single_number("SELECT v FROM meta WHERE k = 'crl_number'");
 }
 
-std::uint64_t local_ledger::issued_count() {
-  stmt st;
-  sqlite3_prepare_v2(db_, "SELECT count(*) FROM issued", -1, &st.s, nullptr);
-  sqlite3_step(st.s);
-  return static_cast<std::uint64_t>(sqlite3_column_int64(st.s, 0));
-}
+std::uint64_t local_ledger::issued_count() { return single_number("SELECT count(*) FROM issued"); }
 
 std::uint64_t local_ledger::revoked_count() {
-  stmt st;
-  sqlite3_prepare_v2(db_, "SELECT count(*) FROM issued WHERE revoked_at IS NOT NULL", -1, &st.s,
-                     nullptr);
-  sqlite3_step(st.s);
-  return static_cast<std::uint64_t>(sqlite3_column_int64(st.s, 0));
+  return single_number("SELECT count(*) FROM issued WHERE revoked_at IS NOT NULL");
 }
 
 }  // namespace cbcs::protocol::ca::local

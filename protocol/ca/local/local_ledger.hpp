@@ -58,14 +58,19 @@ class local_ledger {
 
  private:
   void exec(const char* sql);
-  void note_rollback();      // the open transaction ended behind our back: lost
-  [[noreturn]] void fail();  // notes a rolled-back transaction, throws
-  std::optional<ledger_record> find(const char* sql, const std::string& key);
+  void note_rollback();  // the open transaction ended behind our back: lost
+  // Notes a rolled-back transaction, throws with SQLite's reason (or `what`).
+  [[noreturn]] void fail(const std::string& what = {});
+  // Prepares once into `slot` (null: a statement of the caller's to finalize).
+  sqlite3_stmt* prepare(const char* sql, sqlite3_stmt** slot = nullptr);
+  std::optional<ledger_record> find(sqlite3_stmt* s, const std::string& key);
+  std::uint64_t single_number(const char* sql);
 
   std::filesystem::path file_;
   sqlite3* db_ = nullptr;
   sqlite3_stmt* insert_ = nullptr;
   sqlite3_stmt* by_job_ = nullptr;
+  sqlite3_stmt* by_serial_ = nullptr;
   std::uint64_t transaction_ = 0;
   bool open_ = false;
   std::set<std::uint64_t> lost_;

@@ -66,6 +66,13 @@ TEST_SUITE("io_delivery") {
       auto second = sys.spawn(recorder, log, caf::actor{});
       auto first = sys.spawn(recorder, log, second);
       auto to_first = caf::actor_cast<caf::strong_actor_ptr>(first);
+      // Both idle first: an actor still starting up on a scheduler thread
+      // would take its next message there.
+      caf::anon_send(first, 0);
+      caf::anon_send(second, -1);
+      REQUIRE(log->wait_for(0) != std::thread::id{});
+      REQUIRE(log->wait_for(-1) != std::thread::id{});
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
 
       actors::post_to(*io, [&] {
         CHECK(actors::current_io_runner() == io.get());

@@ -7,6 +7,7 @@
 
 #include <cctype>
 #include <climits>
+#include <optional>
 
 #include "crypto/base64.hpp"
 #include "crypto/der.hpp"
@@ -96,19 +97,46 @@ std::string der_to_pem(std::string_view label, byte_view der) {
   return out;
 }
 
+std::optional<bytes> pem_block_der(std::string_view pem, std::string_view label) {
+  // Only the simple form, so that it never picks another block than
+  // OpenSSL's reader would: the text's first BEGIN line is this label's, and
+  // BEGIN and END each open a line.
+  auto begin = pem.find("-----BEGIN ");
+  if (begin == std::string_view::npos || (begin > 0 && pem[begin - 1] != '\n')) return std::nullopt;
+  auto begin_line = "-----BEGIN " + std::string(label) + "-----";
+  if (pem.substr(begin, begin_line.size()) != begin_line) return std::nullopt;
+  begin += begin_line.size();
+  if (begin >= pem.size() || (pem[begin] != '\n' && pem[begin] != '\r')) return std::nullopt;
+  auto end = pem.find("\n-----END " + std::string(label) + "-----", begin);
+  if (end == std::string_view::npos) return std::nullopt;
+  std::string body;
+  body.reserve(end - begin);
+  for (char c : pem.substr(begin, end - begin))
+    if (c != '\n' && c != '\r') body += c;
+  return base64_decode(body);  // headers (Proc-Type: ...) are not base64: nullopt
+}
+
 std::string certificate_serial_hex(std::string_view pem) {
-  auto bio = memory_bio(pem);
-  unsigned char* der = nullptr;
-  long der_len = 0;
-  char* name = nullptr;
-  char* header = nullptr;
-  bool read =
-      PEM_bytes_read_bio(&der, &der_len, &name, PEM_STRING_X509, bio.get(), nullptr, nullptr) == 1;
-  openssl_bytes_ptr owned{der};
-  OPENSSL_free(name);
-  OPENSSL_free(header);
-  ERR_clear_error();
-  if (!read) throw crypto_error("no PEM certificate found");
+  // Decoded here when plain; OpenSSL's PEM reader (a BIO and its EVP base64
+  // decoder) costs more than the rest of this function.
+  auto plain = pem_block_der(pem, "CERTIFICATE");
+  openssl_bytes_ptr owned;
+  const unsigned char* der = plain ? plain->data() : nullptr;
+  long der_len = plain ? static_cast<long>(plain->size()) : 0;
+  if (!plain) {
+    auto bio = memory_bio(pem);
+    unsigned char* read_der = nullptr;
+    char* name = nullptr;
+    char* header = nullptr;
+    bool read = PEM_bytes_read_bio(&read_der, &der_len, &name, PEM_STRING_X509, bio.get(), nullptr,
+                                   nullptr) == 1;
+    owned.reset(read_der);
+    der = read_der;
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    ERR_clear_error();
+    if (!read) throw crypto_error("no PEM certificate found");
+  }
   // Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version OPTIONAL,
   // serialNumber INTEGER, ... }, ... }
   const unsigned char* p = der;

@@ -1,6 +1,7 @@
 #pragma once
 // PEM certificates and private keys: parsing and the checks `backend add` makes.
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,6 +32,11 @@ std::string serial_hex(X509* cert);
 // alone: OpenSSL 3.0 would decode the whole certificate, key included, for
 // it (~0.1 ms). Throws crypto_error when there is no readable certificate.
 std::string certificate_serial_hex(std::string_view pem);
+
+// The DER of the first PEM block with this label ("CERTIFICATE"), when its
+// body is plain base64 (line breaks aside); nullopt otherwise, for OpenSSL's
+// reader to judge.
+std::optional<bytes> pem_block_der(std::string_view pem, std::string_view label);
 
 // DER as PEM text: "-----BEGIN <label>-----", base64 in lines of 64, the
 // END line, as PEM_write_bio_* writes it (without its BIO round trip).

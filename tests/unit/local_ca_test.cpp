@@ -214,6 +214,16 @@ TEST_SUITE("certificate_serial_hex") {
     auto ca_cert = crypto::parse_certificates(issued.chain_pem);
     CHECK(crypto::certificate_serial_hex(issued.chain_pem) ==
           crypto::serial_hex(ca_cert.front().get()));
+    // Line breaks of another system, and a key block first: the same serial
+    // (the second goes to OpenSSL's reader, which skips to the certificate).
+    auto crlf = issued.certificate_pem;
+    for (auto at = crlf.find('\n'); at != std::string::npos; at = crlf.find('\n', at + 2))
+      crlf.insert(at, "\r");
+    CHECK(crypto::pem_block_der(crlf, "CERTIFICATE").has_value());
+    CHECK(crypto::certificate_serial_hex(crlf) == issued.serial_hex);
+    auto key_first = test::make_self_signed("p256", "other").key_pem + issued.certificate_pem;
+    CHECK_FALSE(crypto::pem_block_der(key_first, "CERTIFICATE").has_value());
+    CHECK(crypto::certificate_serial_hex(key_first) == issued.serial_hex);
     CHECK_THROWS_AS(crypto::certificate_serial_hex("junk"), crypto::crypto_error);
     auto cut = issued.certificate_pem;
     cut.erase(cut.find('\n') + 1, 40);  // a damaged body

@@ -126,7 +126,8 @@ void wake_parked(self_ptr self) {
   auto parked = std::exchange(st.parked, {});
   for (const auto& id : parked) {
     auto it = st.active.find(id);
-    if (it == st.active.end()) continue;  // finished meanwhile (its deadline)
+    // Finished meanwhile (its deadline), perhaps run again since: not parked.
+    if (it == st.active.end() || !it->second.parked) continue;
     it->second.parked = false;
     step(self, id, nullptr);
   }

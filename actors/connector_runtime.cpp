@@ -7,6 +7,7 @@
 #include <caf/typed_event_based_actor.hpp>
 
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -322,7 +323,16 @@ void connector_runtime::stop() {
   m.supervisor = nullptr;
   m.sink = nullptr;
   // Backends are not linked to anything: ask every actor to finish.
-  m.system.reset();  // waits for all actors
+  m.system->await_all_actors_done();
+  // An actor that ended on the I/O thread may still be in its last steps
+  // there (CAF counts it done before it has left): once a no-op posted now
+  // has run, it has, and the system may go.
+  if (m.io) {
+    std::promise<void> drained;
+    post_to(*m.io, [&drained] { drained.set_value(); });
+    drained.get_future().wait();
+  }
+  m.system.reset();
   m.trace->flush();
 }
 

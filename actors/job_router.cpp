@@ -179,7 +179,8 @@ void flush(self_ptr self) {
   std::vector<std::pair<result_sink, job_result>> replies;
   std::vector<std::pair<result_sink, std::string>> accepted;
   std::vector<job_ticket> unknown_backend;
-  std::size_t taken = 0;  // accepts gone through
+  std::vector<std::string> acked_with_reply;  // duplicates answered and acknowledged
+  std::size_t taken = 0;                      // accepts gone through
   constexpr std::size_t prune_batch = 2'000;
   std::optional<std::size_t> pruned;
   bool dispatched = false;
@@ -226,7 +227,7 @@ void flush(self_ptr self) {
         trace(self, "duplicate", id, existing->job.backend, "answered_from_journal");
         if (ticket.ack_with_result && !existing->acked) {
           journal.acknowledge(id);
-          trace(self, "acked", id, existing->job.backend, {}, "with the result");
+          acked_with_reply.push_back(id);
         }
         replies.emplace_back(sink, job_result{id, existing->job.backend, *existing->result});
         continue;
@@ -280,6 +281,7 @@ void flush(self_ptr self) {
       if (auto f = st.in_flight.find(r.job_id); f != st.in_flight.end())
         f->second.result_held = true;
     st.acks.insert(st.acks.begin(), acks.begin(), acks.end());
+    st.acks.insert(st.acks.end(), acked_with_reply.begin(), acked_with_reply.end());
     ++st.journal_failures;  // first: what follows must not flush at once
     fail_unknown_backends(self, unknown_backend);
     for (auto& [sink, r] : replies) self->send(sink, result_atom::value, r);
@@ -322,6 +324,7 @@ void flush(self_ptr self) {
   }
 
   for (auto& [id, token] : tokens) trace(self, "resume_saved", id);
+  for (auto& id : acked_with_reply) trace(self, "acked", id, {}, {}, "with the result");
   for (auto& [sink, id] : accepted) self->send(sink, accepted_atom::value, id);
   for (auto& [sink, r] : replies) self->send(sink, result_atom::value, r);
   for (auto& r : finishes) {

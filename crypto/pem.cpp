@@ -98,22 +98,34 @@ std::string der_to_pem(std::string_view label, byte_view der) {
 }
 
 std::optional<bytes> pem_block_der(std::string_view pem, std::string_view label) {
-  // Only the simple form, so that it never picks another block than
-  // OpenSSL's reader would: the text's first BEGIN line is this label's, and
-  // BEGIN and END each open a line.
+  // Only the plainest form, so that it never reads a block OpenSSL's reader
+  // would not, or another one: the text's first BEGIN line is this label's,
+  // every line ends in LF or CRLF, no line is empty (OpenSSL takes what
+  // precedes an empty line for headers), and END closes a line of its own.
   auto begin = pem.find("-----BEGIN ");
   if (begin == std::string_view::npos || (begin > 0 && pem[begin - 1] != '\n')) return std::nullopt;
   auto begin_line = "-----BEGIN " + std::string(label) + "-----";
-  if (pem.substr(begin, begin_line.size()) != begin_line) return std::nullopt;
-  begin += begin_line.size();
-  if (begin >= pem.size() || (pem[begin] != '\n' && pem[begin] != '\r')) return std::nullopt;
-  auto end = pem.find("\n-----END " + std::string(label) + "-----", begin);
-  if (end == std::string_view::npos) return std::nullopt;
+  auto end_line = "-----END " + std::string(label) + "-----";
+  auto rest = pem.substr(begin);
   std::string body;
-  body.reserve(end - begin);
-  for (char c : pem.substr(begin, end - begin))
-    if (c != '\n' && c != '\r') body += c;
-  return base64_decode(body);  // headers (Proc-Type: ...) are not base64: nullopt
+  bool first = true;
+  while (!rest.empty()) {
+    auto eol = rest.find('\n');
+    auto line = rest.substr(0, eol);
+    if (line.ends_with('\r')) line.remove_suffix(1);
+    bool last_line = eol == std::string_view::npos;
+    rest = last_line ? std::string_view{} : rest.substr(eol + 1);
+    if (first) {
+      if (line != begin_line || last_line) return std::nullopt;
+      first = false;
+      continue;
+    }
+    // Headers are not base64 (nullopt); OpenSSL refuses an empty body.
+    if (line == end_line) return body.empty() ? std::nullopt : base64_decode(body);
+    if (line.empty() || last_line || line.find('\r') != std::string_view::npos) return std::nullopt;
+    body.append(line);
+  }
+  return std::nullopt;
 }
 
 std::string certificate_serial_hex(std::string_view pem) {

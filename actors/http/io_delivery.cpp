@@ -24,37 +24,37 @@ class io_execution_unit final : public caf::execution_unit {
   void deliver(caf::abstract_actor& to, caf::message msg) {
     system_ = &to.home_system();
     target_ = dynamic_cast<caf::resumable*>(&to);
+    struct clear_target {
+      caf::resumable*& target;
+      ~clear_target() { target = nullptr; }
+    } clear{target_};
     to.enqueue(nullptr, caf::make_message_id(), std::move(msg), this);
-    target_ = nullptr;
   }
 
   void exec_later(caf::resumable* job) override {
     // The reference CAF took for the schedule travels with the job.
-    if (job != target_) {
-      auto* actor = dynamic_cast<caf::abstract_actor*>(job);
-      actor->home_system().scheduler().enqueue(job);
-      return;
-    }
-    post_to(runner_, [this, job] { run(job); });
+    if (job != target_) return system_->scheduler().enqueue(job);
+    post_to(runner_, [this, job, sys = system_] { run(job, sys); });
   }
 
  private:
-  // A burst for one actor still lets the loop read other sockets between.
+  // An answer or two, and what they set off, run here. A backlog (a burst of
+  // new jobs) goes to the scheduler's threads: the I/O thread also carries
+  // the SCM session and every other backend's sockets.
   static constexpr std::size_t max_throughput = 32;
 
-  void run(caf::resumable* job) {
-    auto* actor = dynamic_cast<caf::abstract_actor*>(job);
-    system_ = &actor->home_system();
+  void run(caf::resumable* job, caf::actor_system* sys) {
+    system_ = sys;
     switch (job->resume(this, max_throughput)) {
       case caf::resumable::resume_later:
-        post_to(runner_, [this, job] { run(job); });
+        sys->scheduler().enqueue(job);
         break;
       case caf::resumable::done:
       case caf::resumable::awaiting_message:
         intrusive_ptr_release(job);
         break;
       case caf::resumable::shutdown_execution_unit:
-        break;
+        break;  // only the scheduler's own shutdown job says this
     }
   }
 

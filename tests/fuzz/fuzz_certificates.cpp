@@ -3,12 +3,15 @@
 // the callers' follow-ups (serial, subject) can read and that re-encodes to
 // the same certificate. certificate_serial_hex, which reads only the DER,
 // must never throw anything but crypto_error, and must agree with serial_hex
-// on every certificate OpenSSL reads.
+// on every certificate OpenSSL reads. Its PEM reader (pem_block_der) must
+// read exactly the bytes OpenSSL's does whenever it reads anything.
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/x509.h>
 
 #include "crypto/openssl_error.hpp"
@@ -17,8 +20,31 @@
 
 using namespace cbcs;
 
+// Our reader of plain PEM blocks must read exactly what OpenSSL's reads, or
+// leave the text to it (nullopt).
+void check_pem_block(std::string_view text) {
+  auto ours = crypto::pem_block_der(text, "CERTIFICATE");
+  if (!ours) return;
+  crypto::bio_ptr bio{BIO_new_mem_buf(text.data(), static_cast<int>(text.size()))};
+  unsigned char* der = nullptr;
+  long len = 0;
+  char* name = nullptr;
+  char* header = nullptr;
+  bool read =
+      PEM_bytes_read_bio(&der, &len, &name, PEM_STRING_X509, bio.get(), nullptr, nullptr) == 1;
+  bool same =
+      read && len == static_cast<long>(ours->size()) && std::equal(ours->begin(), ours->end(), der);
+  OPENSSL_free(der);
+  OPENSSL_free(name);
+  OPENSSL_free(header);
+  ERR_clear_error();
+  fuzz::check(read, "pem_block_der read a block OpenSSL's PEM reader refuses");
+  fuzz::check(same, "pem_block_der and OpenSSL's PEM reader read different bytes");
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ERR_clear_error();
+  check_pem_block(fuzz::as_text(data, size));
   std::string quick;
   try {
     quick = crypto::certificate_serial_hex(fuzz::as_text(data, size));

@@ -38,11 +38,11 @@ struct ran_on {
   }
 };
 
-// Notes its message, and passes messages above 100 on to `next`.
+// Notes its message, and passes 101..999 on to `next` (plus one).
 caf::behavior recorder(caf::event_based_actor* self, std::shared_ptr<ran_on> log, caf::actor next) {
   return {[=](int n) {
     log->note(n);
-    if (n > 100 && next) self->send(next, n + 1);
+    if (n > 100 && n < 1000 && next) self->send(next, n + 1);
   }};
 }
 
@@ -86,6 +86,16 @@ TEST_SUITE("io_delivery") {
       auto forwarded = log->wait_for(201);
       CHECK(forwarded != std::thread::id{});
       CHECK(forwarded != io_thread);
+
+      // A burst: the first messages run here, the rest on the scheduler's
+      // threads (the I/O thread carries every socket); none is lost.
+      actors::post_to(*io, [&] {
+        for (int n = 1000; n < 1100; ++n) actors::send_from_io(to_first, caf::make_message(n));
+      });
+      CHECK(log->wait_for(1000) == io_thread);
+      auto last = log->wait_for(1099);
+      CHECK(last != std::thread::id{});
+      CHECK(last != io_thread);
 
       // From any other thread it is an ordinary send.
       actors::send_from_io(to_first, caf::make_message(2));

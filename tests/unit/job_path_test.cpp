@@ -525,6 +525,15 @@ TEST_SUITE("job_path") {
     REQUIRE(later);
     CHECK_FALSE(later->acked);
     CHECK(journal->unacknowledged_results().size() == 1);
+    // Asked again by a consumer that takes it at once: answered from the
+    // journal, and acknowledged by that answer's commit.
+    REQUIRE(runtime->run(job("for-scm"), milliseconds(5000), receipt).what ==
+            ca::outcome::kind::issued);
+    CHECK(transport->calls_for("for-scm") == 1);
+    auto answered = journal->find("for-scm");
+    REQUIRE(answered);
+    CHECK(answered->acked);
+    CHECK(journal->unacknowledged_results().empty());
     runtime->stop();
   }
 

@@ -55,7 +55,7 @@ std::span<const option_spec> common_options() {
        .check = check_rate_limits},
       {.name = "maxinflight",
        .value_name = "N",
-       .help = "jobs this backend works on at once (default 256)",
+       .help = "jobs this backend works on at once (default 256; acmpca 16, after its quotas)",
        .check = check_positive_count},
   }};
   return options;

@@ -15,8 +15,11 @@ struct rate_limit {
   double burst = 1;
 };
 
+// Jobs a backend works on at once when neither its type nor its options say.
+constexpr std::size_t default_max_in_flight = 256;
+
 struct backend_settings {
-  std::size_t max_in_flight = 256;
+  std::size_t max_in_flight = 0;  // 0: the type's default (see connector_runtime)
   retry_settings retry;
   breaker_settings breaker;
   // Per driver rate class ("issue", "get", ...); "" is the default bucket.

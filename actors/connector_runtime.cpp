@@ -62,9 +62,9 @@ std::map<std::string, rate_limit> published_limits(std::string_view type) {
 // slot for an issue and a get (~0.1-0.3 s each), so 16 cover 25-80 jobs/s.
 // More only lengthen the queue at the CA (against moto, 32 cost 5-10 % more
 // wall time and CPU than 16).
-std::size_t published_in_flight(std::string_view type, std::size_t otherwise) {
+std::size_t published_in_flight(std::string_view type) {
   if (type == "acmpca") return 16;
-  return otherwise;
+  return default_max_in_flight;
 }
 
 // The -ratelimit option: "off", or "class=rate,...", burst = one second's worth.
@@ -180,8 +180,7 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
                              .router = m.router,
                              .health = m.health};
     if (cfg.settings.rate_limits.empty()) cfg.settings.rate_limits = published_limits(type);
-    if (cfg.settings.max_in_flight == backend_settings{}.max_in_flight)
-      cfg.settings.max_in_flight = published_in_flight(type, cfg.settings.max_in_flight);
+    if (cfg.settings.max_in_flight == 0) cfg.settings.max_in_flight = published_in_flight(type);
     if (auto it = options.find("ratelimit"); it != options.end())
       cfg.settings.rate_limits = parse_rate_limits(it->second);
     if (auto it = options.find("maxinflight"); it != options.end())

@@ -326,7 +326,7 @@ void connector_runtime::stop() {
   // An actor that ended on the I/O thread may still be in its last steps
   // there (CAF counts it done before it has left): once a no-op posted now
   // has run, it has, and the system may go.
-  if (m.io) {
+  if (m.io && current_io_runner() != m.io.get()) {  // (on that thread, it would wait for itself)
     std::promise<void> drained;
     post_to(*m.io, [&drained] { drained.set_value(); });
     drained.get_future().wait();

@@ -363,8 +363,6 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
     if (limit.per_second > 0)
       st.buckets.emplace(rate_class, token_bucket(limit.per_second, limit.burst, now));
   st.config = std::move(config);
-  if (st.config.settings.max_in_flight == 0)
-    st.config.settings.max_in_flight = default_max_in_flight;
   // A restarted actor starts with a closed breaker: say so for its worker,
   // or the old actor's "degraded" would stay on the board.
   if (st.config.health)

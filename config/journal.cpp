@@ -169,10 +169,12 @@ void journal::run(journal_stmt& statement) {
     sqlite3_reset(statement.s);
     return;
   }
-  journal_error failure(fmt::format("journal {}: {}", file_.string(), sqlite3_errmsg(db_)),
-                        sqlite3_errcode(db_));
-  sqlite3_reset(statement.s);  // else the rollback that follows finds it still running
-  throw failure;
+  try {
+    fail_sqlite();
+  } catch (const journal_error&) {
+    sqlite3_reset(statement.s);  // else the rollback that follows finds it still running
+    throw;
+  }
 }
 
 void journal::begin(bool sync) {

@@ -287,59 +287,50 @@ std::string certificate_request::subject_line() const { return crypto::subject_l
 certificate_request check_certificate_request(std::string_view pem) {
   if (pem.size() > max_csr_pem) throw csr_error("CSR is larger than 64 KiB");
   auto p = std::make_unique<certificate_request::parts>();
-  {
-    bio_ptr bio{BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size()))};
-    unsigned char* der = nullptr;
-    long der_len = 0;
-    char* name = nullptr;
-    char* header = nullptr;
-    // PEM_bytes_read_bio takes "CERTIFICATE REQUEST" and "NEW CERTIFICATE REQUEST".
-    if (PEM_bytes_read_bio(&der, &der_len, &name, PEM_STRING_X509_REQ, bio.get(), nullptr,
-                           nullptr) == 1) {
-      const unsigned char* tbs = nullptr;
-      std::size_t tbs_len = 0;
-      const unsigned char* cursor = der;
-      if (signed_part(der, der_len, tbs, tbs_len))
-        p->fast.reset(d2i_CBCS_REQ(nullptr, &cursor, der_len));
-      if (p->fast) {
-        auto& info = *p->fast->info;
-        auto key = accepted_key(*info.key);
-        const ASN1_OBJECT* key_oid = nullptr;
-        X509_ALGOR_get0(&key_oid, nullptr, nullptr, info.key->algorithm);
-        int key_nid = OBJ_obj2nid(key_oid);
-        if (!key || !signature_verifies(*p->fast, key.get(), key_nid, tbs, tbs_len)) {
+  // Takes "CERTIFICATE REQUEST" and "NEW CERTIFICATE REQUEST".
+  if (auto der_bytes = openssl_pem_der(pem, PEM_STRING_X509_REQ)) {
+    const unsigned char* der = der_bytes->data();
+    auto der_len = static_cast<long>(der_bytes->size());
+    const unsigned char* tbs = nullptr;
+    std::size_t tbs_len = 0;
+    const unsigned char* cursor = der;
+    if (signed_part(der, der_len, tbs, tbs_len))
+      p->fast.reset(d2i_CBCS_REQ(nullptr, &cursor, der_len));
+    if (p->fast) {
+      auto& info = *p->fast->info;
+      auto key = accepted_key(*info.key);
+      const ASN1_OBJECT* key_oid = nullptr;
+      X509_ALGOR_get0(&key_oid, nullptr, nullptr, info.key->algorithm);
+      int key_nid = OBJ_obj2nid(key_oid);
+      if (!key || !signature_verifies(*p->fast, key.get(), key_nid, tbs, tbs_len)) {
+        p->fast.reset();
+      } else {
+        // extensionRequest, read as X509_REQ_get_extensions reads it. A
+        // request version other than v1, or Microsoft's attribute (which
+        // OpenSSL also reads), goes to OpenSSL's parser.
+        if (ASN1_INTEGER_get(info.version) != 0 ||
+            X509at_get_attr_by_NID(info.attributes, NID_ms_ext_req, -1) >= 0)
           p->fast.reset();
-        } else {
-          // extensionRequest, read as X509_REQ_get_extensions reads it. A
-          // request version other than v1, or Microsoft's attribute (which
-          // OpenSSL also reads), goes to OpenSSL's parser.
-          if (ASN1_INTEGER_get(info.version) != 0 ||
-              X509at_get_attr_by_NID(info.attributes, NID_ms_ext_req, -1) >= 0)
-            p->fast.reset();
-          int at = p->fast ? X509at_get_attr_by_NID(info.attributes, NID_ext_req, -1) : -1;
-          extension_stack_ptr exts;
-          if (at >= 0) {
-            ASN1_TYPE* value = X509_ATTRIBUTE_get0_type(X509at_get_attr(info.attributes, at), 0);
-            if (value && value->type == V_ASN1_SEQUENCE) {
-              const unsigned char* q = value->value.sequence->data;
-              exts.reset(d2i_X509_EXTENSIONS(nullptr, &q, value->value.sequence->length));
-            }
-            if (!exts) p->fast.reset();  // malformed: let OpenSSL's parser say so
+        int at = p->fast ? X509at_get_attr_by_NID(info.attributes, NID_ext_req, -1) : -1;
+        extension_stack_ptr exts;
+        if (at >= 0) {
+          ASN1_TYPE* value = X509_ATTRIBUTE_get0_type(X509at_get_attr(info.attributes, at), 0);
+          if (value && value->type == V_ASN1_SEQUENCE) {
+            const unsigned char* q = value->value.sequence->data;
+            exts.reset(d2i_X509_EXTENSIONS(nullptr, &q, value->value.sequence->length));
           }
-          if (p->fast) {
-            p->san = san_of(exts.get());
-            p->subject = info.subject;
-            p->algorithm = info.key->algorithm;
-            p->key_data = info.key->key->data;
-            p->key_length = info.key->key->length;
-            if (!names_a_subject(p->subject, p->san.get())) p->fast.reset();
-          }
+          if (!exts) p->fast.reset();  // malformed: let OpenSSL's parser say so
+        }
+        if (p->fast) {
+          p->san = san_of(exts.get());
+          p->subject = info.subject;
+          p->algorithm = info.key->algorithm;
+          p->key_data = info.key->key->data;
+          p->key_length = info.key->key->length;
+          if (!names_a_subject(p->subject, p->san.get())) p->fast.reset();
         }
       }
     }
-    OPENSSL_free(der);
-    OPENSSL_free(name);
-    OPENSSL_free(header);
   }
   ERR_clear_error();
   if (p->fast) return certificate_request(std::move(p));

@@ -4,9 +4,9 @@
 #include <openssl/evp.h>
 
 #include <initializer_list>
-#include <memory>
 
 #include "crypto/openssl_error.hpp"
+#include "crypto/openssl_types.hpp"
 
 namespace cbcs::crypto {
 namespace {
@@ -21,10 +21,7 @@ const EVP_MD* sha256_md() {
 }
 
 EVP_MD_CTX* thread_context() {
-  struct free_ctx {
-    void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
-  };
-  thread_local std::unique_ptr<EVP_MD_CTX, free_ctx> ctx{EVP_MD_CTX_new()};
+  thread_local md_ctx_ptr ctx{EVP_MD_CTX_new()};
   if (!ctx) throw crypto_error("out of memory");
   return ctx.get();
 }

@@ -106,49 +106,45 @@ std::optional<bytes> pem_block_der(std::string_view pem, std::string_view label)
   if (begin == std::string_view::npos || (begin > 0 && pem[begin - 1] != '\n')) return std::nullopt;
   auto begin_line = "-----BEGIN " + std::string(label) + "-----";
   auto end_line = "-----END " + std::string(label) + "-----";
-  auto rest = pem.substr(begin);
   std::string body;
-  bool first = true;
-  while (!rest.empty()) {
+  bool at_begin = true;
+  for (auto rest = pem.substr(begin);; at_begin = false) {
     auto eol = rest.find('\n');
     auto line = rest.substr(0, eol);
     if (line.ends_with('\r')) line.remove_suffix(1);
-    bool last_line = eol == std::string_view::npos;
-    rest = last_line ? std::string_view{} : rest.substr(eol + 1);
-    if (first) {
-      if (line != begin_line || last_line) return std::nullopt;
-      first = false;
-      continue;
-    }
     // Headers are not base64 (nullopt); OpenSSL refuses an empty body.
-    if (line == end_line) return body.empty() ? std::nullopt : base64_decode(body);
-    if (line.empty() || last_line || line.find('\r') != std::string_view::npos) return std::nullopt;
-    body.append(line);
+    if (!at_begin && line == end_line) return body.empty() ? std::nullopt : base64_decode(body);
+    if (eol == std::string_view::npos || line.find('\r') != std::string_view::npos ||
+        (at_begin ? line != begin_line : line.empty()))
+      return std::nullopt;
+    if (!at_begin) body.append(line);
+    rest.remove_prefix(eol + 1);
   }
-  return std::nullopt;
+}
+
+std::optional<bytes> openssl_pem_der(std::string_view pem, const char* name) {
+  auto bio = memory_bio(pem);
+  unsigned char* der = nullptr;
+  long len = 0;
+  char* found_name = nullptr;
+  char* header = nullptr;
+  bool read = PEM_bytes_read_bio(&der, &len, &found_name, name, bio.get(), nullptr, nullptr) == 1;
+  openssl_bytes_ptr owned{der};
+  OPENSSL_free(found_name);
+  OPENSSL_free(header);
+  ERR_clear_error();
+  if (!read) return std::nullopt;
+  return bytes(der, der + len);
 }
 
 std::string certificate_serial_hex(std::string_view pem) {
   // Decoded here when plain; OpenSSL's PEM reader (a BIO and its EVP base64
   // decoder) costs more than the rest of this function.
-  auto plain = pem_block_der(pem, "CERTIFICATE");
-  openssl_bytes_ptr owned;
-  const unsigned char* der = plain ? plain->data() : nullptr;
-  long der_len = plain ? static_cast<long>(plain->size()) : 0;
-  if (!plain) {
-    auto bio = memory_bio(pem);
-    unsigned char* read_der = nullptr;
-    char* name = nullptr;
-    char* header = nullptr;
-    bool read = PEM_bytes_read_bio(&read_der, &der_len, &name, PEM_STRING_X509, bio.get(), nullptr,
-                                   nullptr) == 1;
-    owned.reset(read_der);
-    der = read_der;
-    OPENSSL_free(name);
-    OPENSSL_free(header);
-    ERR_clear_error();
-    if (!read) throw crypto_error("no PEM certificate found");
-  }
+  auto der_bytes = pem_block_der(pem, "CERTIFICATE");
+  if (!der_bytes) der_bytes = openssl_pem_der(pem, PEM_STRING_X509);
+  if (!der_bytes) throw crypto_error("no PEM certificate found");
+  const unsigned char* der = der_bytes->data();
+  auto der_len = static_cast<long>(der_bytes->size());
   // Certificate ::= SEQUENCE { tbsCertificate SEQUENCE { [0] version OPTIONAL,
   // serialNumber INTEGER, ... }, ... }
   const unsigned char* p = der;

@@ -38,6 +38,11 @@ std::string certificate_serial_hex(std::string_view pem);
 // reader to judge.
 std::optional<bytes> pem_block_der(std::string_view pem, std::string_view label);
 
+// The DER of the first PEM block OpenSSL's reader takes for `name` (e.g.
+// PEM_STRING_X509_REQ, which also takes "NEW CERTIFICATE REQUEST"); nullopt
+// when it finds none.
+std::optional<bytes> openssl_pem_der(std::string_view pem, const char* name);
+
 // DER as PEM text: "-----BEGIN <label>-----", base64 in lines of 64, the
 // END line, as PEM_write_bio_* writes it (without its BIO round trip).
 std::string der_to_pem(std::string_view label, byte_view der);

@@ -117,6 +117,9 @@ ca::option_values collect_values(const ca::backend_type& type, const po::variabl
     }
     values.emplace(std::string(opt.name), std::move(value));
   }
+  if (type.check_combination)
+    if (auto problem = type.check_combination(values); !problem.empty())
+      throw usage_error(fmt::format("backend add: {} (type {})", problem, type.name));
   if (type.check_all)
     if (auto problem = type.check_all(values); !problem.empty())
       throw operation_error("backend add: " + problem);

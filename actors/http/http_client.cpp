@@ -61,6 +61,19 @@ void post_to(io_runner& runner, std::function<void()> fn) {
 }
 io_runner* current_io_runner() { return this_thread_runner; }
 
+bool bypasses_proxy(std::string_view host) {
+  if (host.starts_with('[') && host.ends_with(']')) host = host.substr(1, host.size() - 2);
+  beast::error_code not_an_address;
+  auto address = net::ip::make_address(std::string(host), not_an_address);
+  if (not_an_address) return false;
+  if (address.is_v4()) return (address.to_v4().to_uint() >> 16) == 0xA9FE;  // 169.254.0.0/16
+  auto v6 = address.to_v6();
+  if (v6.is_link_local()) return true;
+  if (v6.is_v4_mapped())
+    return bypasses_proxy(net::ip::make_address_v4(net::ip::v4_mapped, v6).to_string());
+  return v6 == net::ip::make_address_v6("fd00:ec2::254");
+}
+
 namespace {
 
 struct parsed_url {
@@ -176,7 +189,8 @@ class exchange : public std::enable_shared_from_this<exchange> {
         url_(std::move(url)),
         request_(std::move(request)),
         done_(std::move(done)),
-        resolver_(client_->runner->context()) {}
+        resolver_(client_->runner->context()),
+        via_proxy_(client_->settings.proxy.enabled && !bypasses_proxy(url_.host)) {}
 
   void run(bool allow_reuse = true) {
     if (allow_reuse) conn_ = client_->take_idle(pool_key());
@@ -187,8 +201,8 @@ class exchange : public std::enable_shared_from_this<exchange> {
     }
     reused_ = false;
     const auto& proxy = client_->settings.proxy;
-    auto host = proxy.enabled ? proxy.host : url_.host;
-    auto port = proxy.enabled ? std::to_string(proxy.port) : url_.port;
+    auto host = via_proxy_ ? proxy.host : url_.host;
+    auto port = via_proxy_ ? std::to_string(proxy.port) : url_.port;
     // An address needs no resolver (and its thread hop).
     beast::error_code not_an_address;
     auto address = net::ip::make_address(host, not_an_address);
@@ -208,8 +222,8 @@ class exchange : public std::enable_shared_from_this<exchange> {
 
   std::string peer() const {
     const auto& proxy = client_->settings.proxy;
-    return proxy.enabled ? fmt::format("proxy {}:{}", proxy.host, proxy.port)
-                         : fmt::format("{}:{}", url_.host, url_.port);
+    return via_proxy_ ? fmt::format("proxy {}:{}", proxy.host, proxy.port)
+                      : fmt::format("{}:{}", url_.host, url_.port);
   }
 
   void fail(std::string message) {
@@ -237,7 +251,7 @@ class exchange : public std::enable_shared_from_this<exchange> {
     // algorithm and the server's delayed ACK add up to 40 ms to each.
     beast::error_code ignored;
     conn_->plain->socket().set_option(tcp::no_delay(true), ignored);
-    if (client_->settings.proxy.enabled) return write_connect();
+    if (via_proxy_) return write_connect();
     after_tunnel();
   }
 
@@ -362,6 +376,7 @@ class exchange : public std::enable_shared_from_this<exchange> {
   ca::http_request request_;
   http_transport::completion done_;
   tcp::resolver resolver_;
+  bool via_proxy_;  // through the CONNECT proxy; fixed for the exchange
   std::unique_ptr<connection> conn_;
   bool reused_ = false;
   beast::flat_buffer buffer_;

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "actors/http/http_transport.hpp"
 
@@ -41,6 +42,12 @@ struct http_client_settings {
   std::chrono::seconds idle_timeout{30};  // pooled connections older than this are closed
   std::size_t max_body_bytes = 8 << 20;
 };
+
+// True for hosts that are never reached through the proxy: link-local
+// addresses (169.254.0.0/16, fe80::/10) and the EC2 metadata service's IPv6
+// address belong to this machine's own network link, which a proxy elsewhere
+// cannot see. `host` as in a URL (IPv6 in brackets).
+bool bypasses_proxy(std::string_view host);
 
 // One event loop thread shared by every client of the process.
 class io_runner;

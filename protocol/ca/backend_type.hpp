@@ -44,6 +44,9 @@ struct backend_type {
   std::string_view name;   // the -type value, e.g. "acmpca"
   std::string_view title;  // "AWS Private CA"
   std::vector<option_spec> options;
+  // Which options go together (e.g. keys or an instance role), checked
+  // first: a problem is a wrong command line.
+  values_check check_combination = nullptr;
   values_check check_all = nullptr;      // checks across options, after each one passed
   driver_factory make_driver = nullptr;  // nullptr: the type has no driver yet
   // Makes the generated options (e.g. the local CA's key and certificate) from

@@ -17,6 +17,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import (TempDirTest, cbcs, free_port, openssl, require_or_skip,  # noqa: E402
                      wait_for_http)
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "sim"))
+from imds import ImdsSimulator  # noqa: E402
+
 MOTO = shutil.which("moto_server")
 try:
     import boto3
@@ -32,14 +35,18 @@ class Moto:
     """moto_server on a free loopback port, an IAM user allowed acm-pca:*, and
     an active subordinate CA signed by a test root."""
 
-    def __init__(self):
+    def __init__(self, instance_role=False):
+        """instance_role: also a role allowed acm-pca:* and a session of it
+        (self.role_keys, as instance metadata serves them). Its three calls
+        come after the user's four, unchecked as well."""
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         # moto keeps no list of issued certificates that can be read back, and it
         # ignores IdempotencyToken: every IssueCertificate it receives creates
         # one. Its request recorder lets the test count those.
         self.recording = tempfile.NamedTemporaryFile(prefix="moto-rec-", delete=False).name
-        env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="4", MOTO_ENABLE_RECORDING="True",
+        env = dict(os.environ, INITIAL_NO_AUTH_ACTION_COUNT="7" if instance_role else "4",
+                   MOTO_ENABLE_RECORDING="True",
                    MOTO_RECORDER_FILEPATH=self.recording)
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen([MOTO, "-H", "127.0.0.1", "-p", str(self.port)], env=env,
@@ -57,6 +64,18 @@ class Moto:
         iam.attach_user_policy(UserName="cbcs", PolicyArn=policy["Policy"]["Arn"])
         key = iam.create_access_key(UserName="cbcs")["AccessKey"]
         self.key_id, self.secret = key["AccessKeyId"], key["SecretAccessKey"]
+        if instance_role:
+            role = iam.create_role(RoleName="cbcs-issuer", AssumeRolePolicyDocument=json.dumps({
+                "Version": "2012-10-17", "Statement": [{
+                    "Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                    "Action": "sts:AssumeRole"}]}))
+            iam.attach_role_policy(RoleName="cbcs-issuer", PolicyArn=policy["Policy"]["Arn"])
+            session = boto3.client("sts", **anon).assume_role(
+                RoleArn=role["Role"]["Arn"], RoleSessionName="i-0cbc5000000000001")["Credentials"]
+            self.role_keys = {
+                "AccessKeyId": session["AccessKeyId"], "SecretAccessKey": session["SecretAccessKey"],
+                "Token": session["SessionToken"],
+                "Expiration": session["Expiration"].strftime("%Y-%m-%dT%H:%M:%SZ")}
         self.pca = boto3.client("acm-pca", endpoint_url=self.url, region_name="us-east-1",
                                 aws_access_key_id=self.key_id, aws_secret_access_key=self.secret)
         self.ca_arn = self._active_ca()
@@ -204,6 +223,107 @@ class AcmPcaMotoTest(TempDirTest):
             r = cbcs("enroll", "-backend", "aws", "-csr", csr, "-id", job, data_dir=self.data)
             self.assertEqual(r.code, 0, r)
             self.assertEqual(self.moto.issued_count(), before + 1, f"crash at {crash_point}")
+
+
+class AcmPcaInstanceRoleTest(TempDirTest):
+    """-credentials instance: the keys of the instance's role from instance
+    metadata (tests/sim/imds.py), a session of a role that moto checks."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.moto = Moto(instance_role=True)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.moto.stop()
+
+    def setUp(self):
+        super().setUp()
+        self.data = self.path("data")
+        self.sims = []
+
+    def tearDown(self):
+        for sim in self.sims:
+            sim.stop()
+        super().tearDown()
+
+    def add_backend(self, name, role="cbcs-issuer", keys=None, extra=()):
+        sim = ImdsSimulator(role, keys or self.moto.role_keys).start()
+        self.sims.append(sim)
+        r = cbcs("backend", "add", "-name", name, "-type", "acmpca", "-credentials", "instance",
+                 "-imds_endpoint", sim.url, "-region", "us-east-1", "-endpoint", self.moto.url,
+                 "-ca_arn", self.moto.ca_arn, *extra, data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        return sim
+
+    def csr(self):
+        openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", "r.key", "-out", "r.csr", "-subj", "/CN=role.example", cwd=self.tmp)
+        return self.path("r.csr")
+
+    def test_role_keys_fetched_once_issue_and_revoke(self):
+        # One job at a time: jobs that start together, before any keys are
+        # there, would each fetch them (harmless, but not what this counts).
+        sim = self.add_backend("aws", extra=("-maxinflight", "1"))
+        shown = cbcs("backend", "show", "-name", "aws", data_dir=self.data)
+        self.assertEqual(shown.code, 0, shown)
+        self.assertIn("instance", shown.out)
+        self.assertNotIn(self.moto.role_keys["SecretAccessKey"], shown.out)
+        with open(self.csr()) as fh:
+            csr = fh.read()
+        with open(self.path("jobs.jsonl"), "w") as fh:
+            for i in range(3):
+                fh.write(json.dumps({"id": f"role-{i}", "operation": "enroll", "backend": "aws",
+                                     "csr": csr}) + "\n")
+        before = self.moto.issued_count()
+        r = cbcs("jobs", "run", "-file", self.path("jobs.jsonl"), data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        results = [json.loads(line) for line in r.out.splitlines() if line.strip()]
+        self.assertEqual([x["result"]["outcome"] for x in results], ["issued"] * 3, r.out)
+        self.assertEqual(self.moto.issued_count(), before + 3)
+        # IMDSv2: one token, one role listing, one fetch of the keys for all jobs.
+        self.assertEqual(sim.requests, [
+            ("PUT", "/latest/api/token"),
+            ("GET", "/latest/meta-data/iam/security-credentials/"),
+            ("GET", "/latest/meta-data/iam/security-credentials/cbcs-issuer")])
+        for secret in (self.moto.role_keys["SecretAccessKey"], self.moto.role_keys["Token"]):
+            self.assertNotIn(secret, r.out + r.err)
+            for name in os.listdir(self.data):
+                path = os.path.join(self.data, name)
+                if os.path.isfile(path):
+                    with open(path, "rb") as fh:
+                        self.assertNotIn(secret.encode(), fh.read(), name)
+
+        serial = results[0]["result"]["serial"]
+        r = cbcs("revoke", "-backend", "aws", "-serial", serial, "-reason", "superseded",
+                 data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        self.assertTrue(self.moto.revoked(), "moto shows no revocation")
+
+    def test_keys_the_service_refuses_are_an_auth_error(self):
+        wrong = dict(self.moto.role_keys, SecretAccessKey="not-the-role-secret-EXAMPLE0000000000000")
+        self.add_backend("wrong", keys=wrong)
+        before = self.moto.issued_count()
+        r = cbcs("enroll", "-backend", "wrong", "-csr", self.csr(), "-id", "role-wrong", data_dir=self.data)
+        self.assertOneLineError(r, 1, "auth")
+        self.assertNotIn("not-the-role-secret", r.err)
+        self.assertEqual(self.moto.issued_count(), before)
+
+    def test_an_instance_without_a_role_says_so(self):
+        self.add_backend("norole", role=None)
+        r = cbcs("enroll", "-backend", "norole", "-csr", self.csr(), "-id", "role-none", data_dir=self.data)
+        self.assertOneLineError(r, 1, "no IAM role is attached to this instance")
+
+    def test_keys_and_instance_role_do_not_mix(self):
+        r = cbcs("backend", "add", "-name", "mixed", "-type", "acmpca", "-credentials", "instance",
+                 "-accesskeyid", self.moto.key_id, "-region", "us-east-1", data_dir=self.data)
+        self.assertOneLineError(r, 2, "-accesskeyid does not go with -credentials instance")
+        r = cbcs("backend", "add", "-name", "neither", "-type", "acmpca", "-region", "us-east-1",
+                 data_dir=self.data)
+        self.assertOneLineError(r, 2, "missing required option -accesskeyid")
+        listed = cbcs("backend", "list", data_dir=self.data)
+        self.assertNotIn("mixed", listed.out)
+        self.assertNotIn("neither", listed.out)
 
 
 if __name__ == "__main__":

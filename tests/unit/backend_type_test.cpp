@@ -48,8 +48,8 @@ TEST_SUITE("backend_types") {
     for (auto* t : ca::backend_types()) names.emplace(t->name);
     CHECK(names ==
           std::set<std::string>{"acmpca", "digicert", "entrust", "gcpcas", "msca", "local"});
-    CHECK(required_of("acmpca") ==
-          std::set<std::string>{"accesskeyid", "secretaccesskey", "region"});
+    // The keys are required unless -credentials instance: check_combination.
+    CHECK(required_of("acmpca") == std::set<std::string>{"region"});
     CHECK(required_of("digicert") == std::set<std::string>{"apikey"});
     CHECK(required_of("entrust") == std::set<std::string>{"username", "apikey", "cert", "key"});
     CHECK(required_of("gcpcas") == std::set<std::string>{"project", "location", "key"});
@@ -86,6 +86,22 @@ TEST_SUITE("backend_types") {
     CHECK(check("acmpca", "endpoint", "https://acm-pca.eu-west-1.amazonaws.com").empty());
     CHECK(check("acmpca", "endpoint", "http://127.0.0.1:4566").empty());
     CHECK_FALSE(check("acmpca", "endpoint", "http://example.com").empty());
+    CHECK(check("acmpca", "endpoint", "http://localhost:4566/").empty());
+    CHECK(check("acmpca", "endpoint", "http://[::1]:4566").empty());
+    // Names that only begin like loopback could resolve anywhere.
+    CHECK_FALSE(check("acmpca", "endpoint", "http://127.example.com").empty());
+    CHECK_FALSE(check("acmpca", "endpoint", "http://127.0.0.1.example.com/").empty());
+    CHECK_FALSE(check("acmpca", "endpoint", "http://localhost.example.com").empty());
+    CHECK_FALSE(check("acmpca", "endpoint", "http://[::1]evil").empty());
+    CHECK(check("acmpca", "credentials", "instance").empty());
+    CHECK(check("acmpca", "credentials", "static").empty());
+    CHECK_FALSE(check("acmpca", "credentials", "role").empty());
+    CHECK(check("acmpca", "imds_endpoint", "http://169.254.169.254").empty());
+    CHECK(check("acmpca", "imds_endpoint", "http://[fd00:ec2::254]").empty());
+    CHECK(check("acmpca", "imds_endpoint", "http://127.0.0.1:8111").empty());
+    CHECK_FALSE(check("acmpca", "imds_endpoint", "http://169.254.169.254.example.com").empty());
+    CHECK_FALSE(check("acmpca", "imds_endpoint", "https://127.0.0.1:8111").empty());
+    CHECK_FALSE(check("acmpca", "imds_endpoint", "http://example.com").empty());
     CHECK_FALSE(check("acmpca", "endpoint", "https://user:pw@example.com").empty());
     CHECK_FALSE(check("acmpca", "endpoint", "example.com").empty());
     CHECK_FALSE(check("digicert", "apikey", "has space").empty());
@@ -93,6 +109,34 @@ TEST_SUITE("backend_types") {
     CHECK_FALSE(check("msca", "ca", "bad\\name").empty());
     CHECK(check("msca", "server", "ca01.corp.example").empty());
     CHECK_FALSE(check("msca", "server", "ca01 corp").empty());
+  }
+
+  TEST_CASE("acmpca: static keys or the instance role, never both, never neither") {
+    const auto& type = *ca::find_backend_type("acmpca");
+    REQUIRE((type.check_combination != nullptr));
+    auto problem = [&](ca::option_values v) {
+      v.emplace("region", "eu-west-1");
+      return type.check_combination(v);
+    };
+    CHECK(problem({{"accesskeyid", "AKIAIOSFODNN7EXAMPLE"}, {"secretaccesskey", "k"}}).empty());
+    CHECK(problem({{"accesskeyid", "AKIAIOSFODNN7EXAMPLE"},
+                   {"secretaccesskey", "k"},
+                   {"credentials", "static"}})
+              .empty());
+    CHECK(problem({{"credentials", "instance"}}).empty());
+    CHECK(problem({{"credentials", "instance"}, {"imds_endpoint", "http://127.0.0.1:1"}}).empty());
+    auto missing = problem({{"accesskeyid", "AKIAIOSFODNN7EXAMPLE"}});
+    CHECK(missing.find("-secretaccesskey") != std::string::npos);
+    CHECK(missing.find("-credentials instance") != std::string::npos);
+    CHECK(problem({}).find("-accesskeyid") != std::string::npos);
+    CHECK(problem({{"credentials", "instance"}, {"sessiontoken", "t"}}).find("-sessiontoken") !=
+          std::string::npos);
+    CHECK(problem({{"credentials", "instance"}, {"accesskeyid", "AKIAIOSFODNN7EXAMPLE"}})
+              .find("does not go with") != std::string::npos);
+    CHECK(problem({{"accesskeyid", "AKIAIOSFODNN7EXAMPLE"},
+                   {"secretaccesskey", "k"},
+                   {"imds_endpoint", "http://127.0.0.1:1"}})
+              .find("needs -credentials instance") != std::string::npos);
   }
 
   TEST_CASE("an error text never repeats the secret it checked") {

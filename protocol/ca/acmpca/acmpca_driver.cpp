@@ -13,6 +13,7 @@
 #include "crypto/digest.hpp"
 #include "crypto/pem.hpp"
 #include "crypto/sigv4.hpp"
+#include "protocol/ca/acmpca/instance_role.hpp"
 #include "protocol/common/json_parser.hpp"
 #include "protocol/common/json_writer.hpp"
 
@@ -144,7 +145,8 @@ struct backend {
   std::string path;     // the URL's path, "/" normally
   std::string region;
   std::string default_ca_arn;
-  crypto::sigv4::credentials creds;
+  crypto::sigv4::credentials creds;  // static keys
+  std::string imds_endpoint;         // non-empty: the instance role's keys instead
 };
 
 std::shared_ptr<const backend> resolve(const driver_config& config) {
@@ -152,19 +154,31 @@ std::shared_ptr<const backend> resolve(const driver_config& config) {
   b->name = config.name;
   b->region = setting(config.settings, "region");
   b->default_ca_arn = setting(config.settings, "ca_arn");
-  b->creds.access_key_id = setting(config.settings, "accesskeyid");
-  b->creds.secret_access_key = setting(config.secrets, "secretaccesskey");
-  if (auto token = setting(config.secrets, "sessiontoken"); !token.empty())
-    b->creds.session_token = token;
+  auto source = setting(config.settings, "credentials");
+  if (source == "instance") {
+    b->imds_endpoint = setting(config.settings, "imds_endpoint");
+    if (b->imds_endpoint.empty()) b->imds_endpoint = default_imds_endpoint;
+  } else {
+    b->creds.access_key_id = setting(config.settings, "accesskeyid");
+    b->creds.secret_access_key = setting(config.secrets, "secretaccesskey");
+    if (auto token = setting(config.secrets, "sessiontoken"); !token.empty())
+      b->creds.session_token = token;
+  }
   auto fips = setting(config.settings, "fips");
   std::vector<std::string> missing;
-  if (b->creds.access_key_id.empty()) missing.emplace_back("accesskeyid");
-  if (b->creds.secret_access_key.empty()) missing.emplace_back("secretaccesskey");
+  if (b->imds_endpoint.empty()) {
+    if (b->creds.access_key_id.empty()) missing.emplace_back("accesskeyid");
+    if (b->creds.secret_access_key.empty()) missing.emplace_back("secretaccesskey");
+  }
   if (b->region.empty()) missing.emplace_back("region");
   if (!missing.empty()) {
     b->problem = "backend '" + config.name + "' is missing the setting";
     for (std::size_t i = 0; i < missing.size(); ++i)
       b->problem += (i == 0 ? " " : ", ") + missing[i];
+    return b;
+  }
+  if (!source.empty() && source != "static" && source != "instance") {
+    b->problem = "backend '" + config.name + "': credentials must be static or instance";
     return b;
   }
   if (!fips.empty() && fips != "true" && fips != "false") {
@@ -228,8 +242,12 @@ std::string subject_from_config(simdjson::dom::element subject) {
 
 class session final : public job_session {
  public:
-  session(std::shared_ptr<const backend> b, job j, std::string resume)
-      : backend_(std::move(b)), job_(std::move(j)), cert_arn_(std::move(resume)) {}
+  session(std::shared_ptr<const backend> b, std::shared_ptr<instance_role> role, job j,
+          std::string resume)
+      : backend_(std::move(b)),
+        role_(std::move(role)),
+        job_(std::move(j)),
+        cert_arn_(std::move(resume)) {}
 
   step next(const http_response* previous, const step_context& ctx) override {
     now_ = ctx.now;
@@ -243,8 +261,10 @@ class session final : public job_session {
     // IssueCertificate carries the same IdempotencyToken).
     if (previous == nullptr || resend_) {
       resend_ = false;
+      if (fetch_) return fetch_->again();
       return request(last_op_, last_body_, last_rate_class_);
     }
+    if (fetch_) return on_fetch_answer(*previous);
     return on_response(*previous);
   }
 
@@ -324,10 +344,17 @@ class session final : public job_session {
 
   // --- Requests
 
+  // The call, signed; or first a fetch of the instance role's keys, after
+  // which on_fetch_answer() comes back here with the same call.
   http_request request(std::string op, std::string body, std::string rate_class) {
     last_op_ = op;
     last_body_ = body;
     last_rate_class_ = rate_class;
+    const auto* keys = role_ ? role_->keys(now_) : &backend_->creds;
+    if (!keys) {
+      fetch_.emplace(*role_);
+      return fetch_->start(now_);
+    }
     crypto::sigv4::request req;
     req.method = "POST";
     req.path = backend_->path;
@@ -337,7 +364,7 @@ class session final : public job_session {
     req.body = std::move(body);
     crypto::sigv4::options opts{
         .region = backend_->region, .service = std::string(service_name), .timestamp = now_};
-    auto sig = crypto::sigv4::sign(req, backend_->creds, opts);
+    auto sig = crypto::sigv4::sign(req, *keys, opts);
     http_request out;
     out.method = "POST";
     out.url = backend_->url;
@@ -347,6 +374,18 @@ class session final : public job_session {
     out.body = std::move(req.body);
     out.rate_class = std::move(rate_class);
     return out;
+  }
+
+  step on_fetch_answer(const http_response& r) {
+    auto next = fetch_->on_answer(r, now_);
+    if (auto* more = std::get_if<http_request>(&next)) return std::move(*more);
+    if (auto* failed = std::get_if<outcome>(&next)) {
+      failed->message = scrub(std::move(failed->message));
+      if (!failed->retryable) fetch_.reset();
+      return finish(std::move(*failed));
+    }
+    fetch_.reset();
+    return request(last_op_, last_body_, last_rate_class_);
   }
 
   step describe(state next_state, const std::string& arn) {
@@ -664,6 +703,7 @@ class session final : public job_session {
     };
     redact(backend_->creds.secret_access_key);
     if (backend_->creds.session_token) redact(*backend_->creds.session_token);
+    if (role_) role_->redact(message);
     return message;
   }
 
@@ -673,6 +713,8 @@ class session final : public job_session {
   }
 
   std::shared_ptr<const backend> backend_;
+  std::shared_ptr<instance_role> role_;  // null with static keys
+  std::optional<role_fetch> fetch_;      // fetching the role's keys before the call
   job job_;
   std::string cert_arn_;  // the resume token
   state state_ = state::start;
@@ -696,14 +738,20 @@ class session final : public job_session {
 
 class acmpca_driver final : public driver {
  public:
-  explicit acmpca_driver(std::shared_ptr<const backend> b) : backend_(std::move(b)) {}
+  explicit acmpca_driver(std::shared_ptr<const backend> b) : backend_(std::move(b)) {
+    if (!backend_->imds_endpoint.empty())
+      role_ = std::make_shared<instance_role>(backend_->imds_endpoint);
+  }
 
   std::unique_ptr<job_session> start(const job& j, const std::string& resume_token) override {
-    return std::make_unique<session>(backend_, j, resume_token);
+    return std::make_unique<session>(backend_, role_, j, resume_token);
   }
 
  private:
   std::shared_ptr<const backend> backend_;
+  // The role's keys, fetched by whichever session needs them first and
+  // used by all.
+  std::shared_ptr<instance_role> role_;
 };
 
 }  // namespace

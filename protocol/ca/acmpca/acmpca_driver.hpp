@@ -23,7 +23,9 @@
 // safe to repeat. A pending or retryable failed outcome leaves the session
 // open for that; after issued, done or a final failure it is closed.
 //
-// Settings: accesskeyid, region, endpoint, fips ("true"), ca_arn (default CA).
+// Settings: accesskeyid, region, endpoint, fips ("true"), ca_arn (default CA),
+// credentials ("static", the default, or "instance": the EC2 instance role's
+// keys from instance metadata, see instance_role.hpp), imds_endpoint.
 // Secrets: secretaccesskey, sessiontoken. A missing setting does not throw:
 // every job of the backend fails with invalid_request naming it.
 

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "protocol/ca/acmpca/acmpca_driver.hpp"
+#include "protocol/ca/acmpca/instance_role.hpp"
 #include "protocol/ca/common/option_checks.hpp"
 
 namespace cbcs::protocol::ca::acmpca {
@@ -21,6 +22,40 @@ std::string check_true_false(std::string_view v) {
   return v == "true" || v == "false" ? std::string{} : "must be true or false";
 }
 
+std::string check_credentials(std::string_view v) {
+  return v == "static" || v == "instance" ? std::string{} : "must be static or instance";
+}
+
+// The metadata service is plain http on a link-local address; anything else
+// is a loopback simulator.
+std::string check_imds_endpoint(std::string_view v) {
+  if (v == default_imds_endpoint || v == "http://[fd00:ec2::254]") return {};
+  auto problem = check_https_url(v);
+  if (!problem.empty() || v.starts_with("https://"))
+    return "must be http://169.254.169.254, http://[fd00:ec2::254] or a loopback http URL";
+  return {};
+}
+
+// Static keys, or the instance role's: never both, never neither.
+std::string check_combination(const option_values& values) {
+  auto given = [&](std::string_view name) { return values.find(name) != values.end(); };
+  auto source = values.find("credentials");
+  if (source != values.end() && source->second == "instance") {
+    for (std::string_view key : {"accesskeyid", "secretaccesskey", "sessiontoken"})
+      if (given(key))
+        return "option -" + std::string(key) +
+               " does not go with -credentials instance (the keys come from the instance's "
+               "IAM role)";
+    return {};
+  }
+  if (given("imds_endpoint")) return "option -imds_endpoint needs -credentials instance";
+  for (std::string_view key : {"accesskeyid", "secretaccesskey"})
+    if (!given(key))
+      return "missing required option -" + std::string(key) +
+             " (or -credentials instance on an EC2 instance with an IAM role)";
+  return {};
+}
+
 std::string check_arn(std::string_view v) {
   if (!v.starts_with("arn:")) return "must be an ARN (arn:aws:acm-pca:REGION:ACCOUNT:...)";
   return check_token_text(v);
@@ -35,15 +70,15 @@ const backend_type& type() {
       .options =
           {
               {.name = "accesskeyid",
-               .required = true,
                .value_name = "ID",
-               .help = "AWS access key id of an IAM user allowed acm-pca:*",
+               .help = "AWS access key id of an IAM user allowed acm-pca:* "
+                       "(required unless -credentials instance)",
                .check = check_access_key_id},
               {.name = "secretaccesskey",
                .kind = option_kind::secret,
-               .required = true,
                .value_name = "KEY",
-               .help = "the access key's secret (sealed in the vault)",
+               .help = "the access key's secret (sealed in the vault; "
+                       "required unless -credentials instance)",
                .check = check_token_text},
               {.name = "region",
                .required = true,
@@ -60,12 +95,22 @@ const backend_type& type() {
                .value_name = "true|false",
                .help = "use the FIPS endpoint acm-pca-fips.REGION.amazonaws.com",
                .check = check_true_false},
+              {.name = "credentials",
+               .value_name = "static|instance",
+               .help = "static: the keys above (default); instance: the keys of the EC2 "
+                       "instance's IAM role, from instance metadata (IMDSv2), nothing sealed",
+               .check = check_credentials},
+              {.name = "imds_endpoint",
+               .value_name = "URL",
+               .help = "instance metadata service (default http://169.254.169.254)",
+               .check = check_imds_endpoint},
               {.name = "ca_arn",
                .value_name = "ARN",
                .help = "ARN of the private CA that jobs without a ca_arn "
                        "parameter use",
                .check = check_arn},
           },
+      .check_combination = check_combination,
       .make_driver = make_driver};
   return t;
 }

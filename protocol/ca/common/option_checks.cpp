@@ -7,18 +7,43 @@
 
 namespace cbcs::protocol::ca {
 
+namespace {
+
+// localhost, [::1] or an IPv4 address in 127.0.0.0/8: not a name such as
+// 127.example.com, which could resolve anywhere.
+bool loopback_host(std::string_view authority) {
+  if (authority.starts_with("[::1]")) return authority.size() == 5 || authority[5] == ':';
+  auto host = authority.substr(0, authority.find(':'));
+  if (host == "localhost") return true;
+  if (!host.starts_with("127.")) return false;
+  int dots = 0;
+  std::size_t run = 0;
+  for (char c : host) {
+    if (c == '.') {
+      if (run == 0 || run > 3) return false;
+      ++dots;
+      run = 0;
+    } else if (c >= '0' && c <= '9') {
+      ++run;
+    } else {
+      return false;
+    }
+  }
+  return dots == 3 && run > 0 && run <= 3;
+}
+
+}  // namespace
+
 std::string check_https_url(std::string_view value) {
   auto scheme_end = value.find("://");
   if (scheme_end == std::string_view::npos) return "must be a URL such as https://host[:port]/path";
   auto scheme = value.substr(0, scheme_end);
-  // Plain http is allowed only for loopback simulators; TLS is the rule.
   auto rest = value.substr(scheme_end + 3);
-  bool loopback =
-      rest.starts_with("127.") || rest.starts_with("localhost") || rest.starts_with("[::1]");
-  if (scheme != "https" && !(scheme == "http" && loopback))
-    return "must use https (http is accepted only for loopback addresses)";
   auto host_end = rest.find_first_of("/?#");
   auto authority = rest.substr(0, host_end);
+  // Plain http is allowed only for loopback simulators; TLS is the rule.
+  if (scheme != "https" && !(scheme == "http" && loopback_host(authority)))
+    return "must use https (http is accepted only for loopback addresses)";
   if (authority.empty() || authority.starts_with(':')) return "has no host name";
   if (authority.find('@') != std::string_view::npos) return "must not carry credentials in the URL";
   auto bad = std::find_if(value.begin(), value.end(),

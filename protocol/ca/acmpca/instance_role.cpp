@@ -1,0 +1,247 @@
+#include "protocol/ca/acmpca/instance_role.hpp"
+
+#include <algorithm>
+
+#include <simdjson.h>
+
+#include "protocol/common/json_parser.hpp"
+
+namespace cbcs::protocol::ca::acmpca {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr std::string_view token_ttl_seconds = "21600";  // six hours, IMDSv2's maximum
+constexpr auto token_lifetime = 6h;
+// AWS makes new keys available at least five minutes before the old ones
+// expire; asking earlier would only get the old ones again.
+constexpr auto refresh_before_expiry = 5min;
+constexpr std::string_view credentials_path = "/latest/meta-data/iam/security-credentials/";
+
+bool printable(std::string_view v, std::size_t max) {
+  return !v.empty() && v.size() <= max &&
+         std::all_of(v.begin(), v.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
+}
+
+// IAM role names: 1 to 64 of letters, digits and +=,.@_-
+bool role_name(std::string_view v) {
+  return !v.empty() && v.size() <= 64 && std::all_of(v.begin(), v.end(), [](unsigned char c) {
+    return std::isalnum(c) ||
+           std::string_view("+=,.@_-").find(static_cast<char>(c)) != std::string_view::npos;
+  });
+}
+
+bool access_key_id(std::string_view v) {
+  return v.size() >= 16 && v.size() <= 128 && std::all_of(v.begin(), v.end(), [](unsigned char c) {
+           return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+         });
+}
+
+std::string_view trim(std::string_view v) {
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.remove_prefix(1);
+  while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.remove_suffix(1);
+  return v;
+}
+
+bool digits(std::string_view text, std::size_t at, std::size_t n, int& out) {
+  if (at + n > text.size()) return false;
+  out = 0;
+  for (std::size_t i = at; i < at + n; ++i) {
+    if (text[i] < '0' || text[i] > '9') return false;
+    out = out * 10 + (text[i] - '0');
+  }
+  return true;
+}
+
+outcome refused(std::string message) {
+  return outcome::failed(error_class::auth, std::move(message));
+}
+
+// A metadata answer other than 200 to `what`. Busy is worth another try;
+// anything else is how this machine is set up, which a retry will not change.
+outcome metadata_failure(const http_response& r, std::string_view what) {
+  auto status = std::to_string(r.status);
+  if (r.status == 429 || r.status >= 500) {
+    auto o = outcome::failed(
+        r.status == 429 ? error_class::throttled : error_class::unavailable,
+        "the instance metadata service is busy (HTTP " + status + " to " + std::string(what) + ")");
+    o.retryable = true;
+    return o;
+  }
+  if (r.status == 403)
+    return refused("the instance metadata service refused " + std::string(what) +
+                   " (HTTP 403): is instance metadata turned off for this instance?");
+  return refused("the instance metadata service answered HTTP " + status + " to " +
+                 std::string(what));
+}
+
+}  // namespace
+
+instance_role::instance_role(std::string endpoint) : endpoint_(std::move(endpoint)) {
+  while (endpoint_.ends_with('/')) endpoint_.pop_back();
+}
+
+const crypto::sigv4::credentials* instance_role::keys(time_point now) const {
+  if (keys_.access_key_id.empty() || now >= refresh_at_) return nullptr;
+  return &keys_;
+}
+
+void instance_role::redact(std::string& message) const {
+  auto hide = [&](std::string_view secret) {
+    if (secret.size() < 4) return;
+    for (auto pos = message.find(secret); pos != std::string::npos; pos = message.find(secret, pos))
+      message.replace(pos, secret.size(), "[redacted]");
+  };
+  hide(keys_.secret_access_key);
+  if (keys_.session_token) hide(*keys_.session_token);
+  hide(token_);
+}
+
+http_request role_fetch::start(time_point now) {
+  if (role_.token_.empty() || now >= role_.token_refresh_at_) return token_request();
+  return role_.role_name_.empty() ? role_request() : keys_request();
+}
+
+http_request role_fetch::token_request() {
+  stage_ = stage::token;
+  last_ = {.method = "PUT",
+           .url = role_.endpoint_ + "/latest/api/token",
+           .headers = {{"X-aws-ec2-metadata-token-ttl-seconds", std::string(token_ttl_seconds)}},
+           .rate_class = "metadata"};
+  return last_;
+}
+
+http_request role_fetch::role_request() {
+  stage_ = stage::role_name;
+  last_ = {.method = "GET",
+           .url = role_.endpoint_ + std::string(credentials_path),
+           .headers = {{"X-aws-ec2-metadata-token", role_.token_}},
+           .rate_class = "metadata"};
+  return last_;
+}
+
+http_request role_fetch::keys_request() {
+  stage_ = stage::keys;
+  last_ = {.method = "GET",
+           .url = role_.endpoint_ + std::string(credentials_path) + role_.role_name_,
+           .headers = {{"X-aws-ec2-metadata-token", role_.token_}},
+           .rate_class = "metadata"};
+  return last_;
+}
+
+std::variant<http_request, outcome, std::monostate> role_fetch::on_answer(const http_response& r,
+                                                                          time_point now) {
+  // An expired metadata token: one fresh token, then the same step again.
+  if (r.status == 401 && stage_ != stage::token && !token_renewed_) {
+    token_renewed_ = true;
+    role_.token_.clear();
+    return token_request();
+  }
+  switch (stage_) {
+    case stage::token: {
+      if (r.status != 200) return metadata_failure(r, "the token request");
+      auto token = trim(r.body);
+      if (!printable(token, 1024))
+        return outcome::failed(error_class::internal,
+                               "the instance metadata service sent an unreadable token");
+      role_.token_ = std::string(token);
+      role_.token_refresh_at_ = now + token_lifetime - 1min;
+      return role_.role_name_.empty() ? role_request() : keys_request();
+    }
+    case stage::role_name: {
+      if (r.status == 404)
+        return refused("no IAM role is attached to this instance (instance metadata lists none)");
+      if (r.status != 200) return metadata_failure(r, "the role request");
+      auto body = std::string_view(r.body);
+      auto name = trim(body.substr(0, body.find('\n')));
+      if (name.empty())
+        return refused("no IAM role is attached to this instance (instance metadata lists none)");
+      if (!role_name(name))
+        return outcome::failed(error_class::internal,
+                               "the instance metadata service sent an unreadable role name");
+      role_.role_name_ = std::string(name);
+      return keys_request();
+    }
+    case stage::keys:
+      return on_keys(r, now);
+  }
+  return outcome::failed(error_class::internal, "instance metadata: unexpected state");
+}
+
+std::variant<http_request, outcome, std::monostate> role_fetch::on_keys(const http_response& r,
+                                                                        time_point now) {
+  const auto role = role_.role_name_;
+  if (r.status == 404) {
+    // The instance's role changed: the next fetch lists it again.
+    role_.role_name_.clear();
+    return refused("the IAM role " + role + " has no keys in instance metadata (was it detached?)");
+  }
+  if (r.status != 200) return metadata_failure(r, "the keys request of role " + role);
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  auto unreadable = [&](std::string_view what) {
+    return outcome::failed(error_class::internal, "the instance metadata keys of role " + role +
+                                                      " are unreadable (" + std::string(what) +
+                                                      ")");
+  };
+  if (reused(parser).parse(r.body.data(), r.body.size()).get(doc) || !doc.is_object())
+    return unreadable("not a JSON object");
+  auto field = [&](std::string_view key) {
+    std::string_view v;
+    return doc[key].get_string().get(v) ? std::string_view{} : v;
+  };
+  auto code = field("Code");
+  if (code != "Success") {
+    // The code names why (e.g. an instance profile without permission to
+    // assume its role); shown only when it is a plain identifier.
+    bool plain = !code.empty() && code.size() <= 64 &&
+                 std::all_of(code.begin(), code.end(),
+                             [](unsigned char c) { return std::isalnum(c) || c == '_'; });
+    return refused("instance metadata has no keys for role " + role + " (Code " +
+                   (plain ? std::string(code) : std::string("unreadable")) + ")");
+  }
+  auto id = field("AccessKeyId");
+  auto secret = field("SecretAccessKey");
+  auto token = field("Token");
+  auto expires = parse_utc_timestamp(field("Expiration"));
+  if (!access_key_id(id)) return unreadable("AccessKeyId");
+  if (!printable(secret, 128)) return unreadable("SecretAccessKey");
+  if (!printable(token, 16384)) return unreadable("Token");
+  if (!expires) return unreadable("Expiration");
+  if (*expires <= now)
+    return refused("the instance metadata keys of role " + role +
+                   " have expired already: is this machine's clock right?");
+  role_.keys_ = {.access_key_id = std::string(id),
+                 .secret_access_key = std::string(secret),
+                 .session_token = std::string(token)};
+  // Normally five minutes before expiry; keys that live less than ten
+  // minutes are fetched again half-way, so short-lived keys cannot cause a
+  // fetch per call.
+  role_.refresh_at_ = std::max(*expires - refresh_before_expiry, now + (*expires - now) / 2);
+  return std::monostate{};
+}
+
+std::optional<time_point> parse_utc_timestamp(std::string_view text) {
+  // YYYY-MM-DDTHH:MM:SS[.fraction]Z
+  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
+  if (text.size() < 20 || !digits(text, 0, 4, y) || text[4] != '-' || !digits(text, 5, 2, mo) ||
+      text[7] != '-' || !digits(text, 8, 2, d) || (text[10] != 'T' && text[10] != 't') ||
+      !digits(text, 11, 2, h) || text[13] != ':' || !digits(text, 14, 2, mi) || text[16] != ':' ||
+      !digits(text, 17, 2, s))
+    return std::nullopt;
+  std::size_t i = 19;
+  if (text[i] == '.') {
+    std::size_t start = ++i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
+    if (i == start) return std::nullopt;
+  }
+  if (i + 1 != text.size() || (text[i] != 'Z' && text[i] != 'z')) return std::nullopt;
+  std::chrono::year_month_day date{std::chrono::year{y},
+                                   std::chrono::month{static_cast<unsigned>(mo)},
+                                   std::chrono::day{static_cast<unsigned>(d)}};
+  if (!date.ok() || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  return std::chrono::sys_days{date} + std::chrono::hours{h} + std::chrono::minutes{mi} +
+         std::chrono::seconds{std::min(s, 59)};
+}
+
+}  // namespace cbcs::protocol::ca::acmpca

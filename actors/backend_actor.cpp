@@ -31,6 +31,7 @@ struct active_job {
   int polls = 0;
   steady::time_point sent_at{};
   std::string rate_class;
+  bool side_call = false;       // the request out is not to the CA (http_request::side_call)
   milliseconds retry_after{0};  // from the last response's Retry-After
   bool parked = false;          // waits for the half-open breaker's probe
 };
@@ -107,6 +108,8 @@ void report_health(self_ptr self, steady::time_point now) {
 
 void start_job(self_ptr self, job_ticket ticket);
 void step(self_ptr self, const std::string& id, const ca::http_response* previous);
+void transmit(self_ptr self, const std::string& id, const ca::http_request& request,
+              steady::time_point now);
 
 constexpr auto park_fallback = milliseconds(1000);
 
@@ -251,6 +254,8 @@ void send_request(self_ptr self, const std::string& id, ca::http_request request
                   ca::outcome::failed(ca::error_class::internal,
                                       "this backend type needs HTTP, which is not available"));
   auto now = steady::now();
+  job.side_call = request.side_call;
+  if (request.side_call) return transmit(self, id, request, now);
   if (!st.breaker->allow(now)) {
     auto wait = std::chrono::duration_cast<milliseconds>(st.breaker->reopens_at() - now);
     if (now + wait >= job.ticket.deadline)
@@ -276,6 +281,13 @@ void send_request(self_ptr self, const std::string& id, ca::http_request request
     if (st.breaker->current(now) == circuit_breaker::state::half_open) st.breaker->on_success();
     return schedule(self, job, std::max(bucket->second.wait_time(now), milliseconds(1)));
   }
+  transmit(self, id, request, now);
+}
+
+void transmit(self_ptr self, const std::string& id, const ca::http_request& request,
+              steady::time_point now) {
+  auto& st = self->state;
+  auto& job = st.active.at(id);
   job.generation = st.next_generation++;
   job.sent_at = now;
   job.rate_class = request.rate_class;
@@ -405,17 +417,21 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
              ca::http_response& response, std::string& error) {
         auto& st = self->state;
         auto now = steady::now();
-        // Every answer tells about the backend, also one for a job that has
-        // finished meanwhile: it may have been the half-open breaker's probe.
-        if (!error.empty() || response.status == 429 || response.status >= 500)
-          st.breaker->on_failure(now);
-        else
-          st.breaker->on_success();
-        report_health(self, now);
-        if (!st.parked.empty())
-          self->send(self, retry_atom::value, std::string{}, std::uint64_t{1});
         auto it = st.active.find(id);
-        if (it == st.active.end() || it->second.generation != generation) return;
+        bool current = it != st.active.end() && it->second.generation == generation;
+        // Every answer from the CA tells about the backend, also one for a job
+        // that has finished meanwhile: it may have been the half-open
+        // breaker's probe. Side calls (instance metadata) do not.
+        if (!current || !it->second.side_call) {
+          if (!error.empty() || response.status == 429 || response.status >= 500)
+            st.breaker->on_failure(now);
+          else
+            st.breaker->on_success();
+          report_health(self, now);
+          if (!st.parked.empty())
+            self->send(self, retry_atom::value, std::string{}, std::uint64_t{1});
+        }
+        if (!current) return;
         auto& job = it->second;
         auto latency =
             std::chrono::duration_cast<std::chrono::microseconds>(now - job.sent_at).count();

@@ -105,9 +105,11 @@ probe_result probe_connection(const std::string& target_url, const proxy_setting
     return out;
   }
   stepper step(step_timeout);
-  auto connect_host = proxy.enabled ? proxy.host : t.host;
-  auto connect_port = proxy.enabled ? std::to_string(proxy.port) : t.port;
-  auto who = proxy.enabled ? "proxy " + connect_host : connect_host;
+  // As the HTTP client does: link-local targets never go through the proxy.
+  bool via_proxy = proxy.enabled && !bypasses_proxy(t.host);
+  auto connect_host = via_proxy ? proxy.host : t.host;
+  auto connect_port = via_proxy ? std::to_string(proxy.port) : t.port;
+  auto who = via_proxy ? "proxy " + connect_host : connect_host;
 
   tcp::resolver resolver(step.ioc());
   tcp::resolver::results_type endpoints;
@@ -128,13 +130,13 @@ probe_result probe_connection(const std::string& target_url, const proxy_setting
   ec = step.run([&](beast::error_code& result) {
     stream.async_connect(endpoints, [&](beast::error_code e, const tcp::endpoint&) { result = e; });
   });
-  if (!add(proxy.enabled ? "TCP to proxy" : "TCP to target", !ec,
+  if (!add(via_proxy ? "TCP to proxy" : "TCP to target", !ec,
            ec ? fmt::format("cannot connect to {}:{}: {}", who, connect_port, text(ec))
               : fmt::format("connected to {}:{}", connect_host, connect_port)))
     return out;
 
   beast::flat_buffer buffer;
-  if (proxy.enabled) {
+  if (via_proxy) {
     auto authority = tunnel_authority(t.host, t.port);
     auto req = make_connect_request(authority, proxy);
     http::response_parser<http::empty_body> parser;

@@ -86,6 +86,9 @@ struct http_request {
   std::string body;
   // Which rate-limit bucket this call draws from (e.g. "issue", "get"); "" = default.
   std::string rate_class;
+  // Not a call to the CA (e.g. instance metadata for the keys): no rate
+  // limit, no circuit breaker, and its answers say nothing of the CA's health.
+  bool side_call = false;
 };
 
 struct http_response {

@@ -3,12 +3,12 @@
 // input; whatever AWS (or something in between) answers, next() returns a
 // request or an outcome and never throws.
 //
-// Input: one scenario byte, then answers separated by 0xff (a byte JSON text
-// never holds). An answer is a status byte and the body; the last answer is
-// repeated while the session asks for more, so a plain body is the answer to
-// every step. Status byte: bits 0-3 pick the status from `statuses` (15 means
-// "no answer": next(nullptr)); bit 6 also sends the body as the
-// x-amzn-ErrorType and Retry-After headers.
+// Input: one scenario byte (bits 0-2: the job; bit 3: keys from instance
+// metadata, so the first answers go to the metadata fetch), then answers separated by 0xff (a byte
+// JSON text never holds). An answer is a status byte and the body; the last answer is repeated
+// while the session asks for more, so a plain body is the answer to every step. Status byte: bits
+// 0-3 pick the status from `statuses` (15 means "no answer": next(nullptr)); bit 6 also sends the
+// body as the x-amzn-ErrorType and Retry-After headers.
 //
 // Every outcome must survive the journal (to_json, then outcome_from_json),
 // and its message must be one line without the secret key or session token
@@ -58,6 +58,17 @@ ca::driver& acmpca() {
     return ca::acmpca::make_driver(c);
   }();
   return *d;
+}
+
+// A fresh one per input: the role's keys it caches must not carry over.
+std::unique_ptr<ca::driver> instance_role_driver() {
+  ca::driver_config c;
+  c.name = "aws";
+  c.settings = {{"credentials", "instance"},
+                {"imds_endpoint", "http://127.0.0.1:8111"},
+                {"region", "eu-west-1"},
+                {"ca_arn", std::string(ca_arn)}};
+  return ca::acmpca::make_driver(c);
 }
 
 struct scenario {
@@ -160,8 +171,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const ca::step_context ctx{std::chrono::sys_days{std::chrono::year{2024} / 5 / 17} + 8h};
 
   std::unique_ptr<ca::job_session> session;
+  std::unique_ptr<ca::driver> role_driver;
   try {
-    session = acmpca().start(s.job, s.resume_token);
+    if (data[0] & 8) role_driver = instance_role_driver();
+    session = (role_driver ? *role_driver : acmpca()).start(s.job, s.resume_token);
     const ca::http_response* previous = nullptr;
     ca::http_response response;
     std::size_t answered = 0;
@@ -176,7 +189,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         continue;
       }
       const auto& request = std::get<ca::http_request>(step);
-      fuzz::check(request.method == "POST" && !request.url.empty(), "a malformed request");
+      bool metadata = request.url.starts_with("http://127.0.0.1:8111/latest/");
+      fuzz::check(role_driver || !metadata, "a metadata request with static keys");
+      fuzz::check(metadata ? request.method == "PUT" || request.method == "GET"
+                           : request.method == "POST" && !request.url.empty(),
+                  "a malformed request");
       const auto& a = answers[std::min(answered++, answers.size() - 1)];
       int status = statuses[a.status_byte & 15];
       if (status < 0) {

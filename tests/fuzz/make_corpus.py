@@ -305,6 +305,29 @@ def acmpca_seeds(cert_pem):
         write("acmpca_driver", name, data)
 
 
+def acmpca_role_seeds():
+    """Scenario bytes with bit 3 set ('8', '9'): keys from instance metadata,
+    so the first answers are the metadata token, role name and keys.
+    Status bytes: '0' 200, '8' 401, ':' 404, '<' 500."""
+    keys = compact({"Code": "Success", "Type": "AWS-HMAC", "AccessKeyId": "ASIAIOSFODNN7EXAMPLE",
+                    "SecretAccessKey": "fuzzRoleSecretEXAMPLEKEY0123456789abcdef",
+                    "Token": "IQoJb3JpZ2luX2VjFUZZTOKEN", "Expiration": "2024-05-17T14:00:00Z"})
+    issue = compact({"CertificateArn": "arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/"
+                                       "11111111-2222-3333-4444-555555555555/certificate/00ff"})
+
+    def seed(name, scenario, *answers):
+        data = scenario + SEP.join(status + body.encode() for status, body in answers)
+        write("acmpca_driver", name, data)
+
+    seed("role_enroll_ok.bin", b"9", (b"0", "AQAEtoken=="), (b"0", "cbcs-issuer\n"), (b"0", keys),
+         (b"0", issue))
+    seed("role_token_expired.bin", b"9", (b"0", "AQAEtoken=="), (b"8", ""), (b"0", "AQAEtoken2"),
+         (b"0", "cbcs-issuer"), (b"<", ""), (b"0", keys))
+    seed("role_none.bin", b"8", (b"0", "AQAEtoken=="), (b":", ""))
+    seed("role_keys_refused.bin", b"8", (b"0", "t"), (b"0", "r"),
+         (b"0", compact({"Code": "AssumeRoleUnauthorizedAccess"})))
+
+
 def main():
     if shutil.which("openssl") is None:
         sys.exit("make_corpus.py needs the openssl command")
@@ -322,6 +345,7 @@ def main():
         vault_seeds()
         base64_seeds()
         acmpca_seeds(cert_pem)
+        acmpca_role_seeds()
     finally:
         pki.close()
     total = sum(f.stat().st_size for f in CORPUS.rglob("*") if f.is_file())

@@ -99,6 +99,10 @@ TEST_SUITE("backend_types") {
     CHECK(check("acmpca", "imds_endpoint", "http://169.254.169.254").empty());
     CHECK(check("acmpca", "imds_endpoint", "http://[fd00:ec2::254]").empty());
     CHECK(check("acmpca", "imds_endpoint", "http://127.0.0.1:8111").empty());
+    CHECK(check("acmpca", "imds_endpoint", "http://169.254.169.254/").empty());
+    CHECK(check("acmpca", "imds_endpoint", "http://169.254.169.254:80").empty());
+    CHECK_FALSE(check("acmpca", "imds_endpoint", "http://127.0.0.1:8111/x").empty());
+    CHECK_FALSE(check("acmpca", "imds_endpoint", "http://127.0.0.1:8111?q").empty());
     CHECK_FALSE(check("acmpca", "imds_endpoint", "http://169.254.169.254.example.com").empty());
     CHECK_FALSE(check("acmpca", "imds_endpoint", "https://127.0.0.1:8111").empty());
     CHECK_FALSE(check("acmpca", "imds_endpoint", "http://example.com").empty());

@@ -152,19 +152,19 @@ TEST_SUITE("instance_role") {
     CHECK(header(first, "X-Amz-Security-Token") == role_token);
   }
 
-  TEST_CASE("keys are fetched again five minutes before they expire; the token after six hours") {
+  TEST_CASE("keys are fetched again 15 minutes before they expire; the token after six hours") {
     auto d = acmpca::make_driver(config());
     auto s = d->start(enroll_job(), "");
     req(fetch_all(*s, t0, t0 + 6h));
 
-    // 5 h 54 min: the keys still serve.
+    // 5 h 44 min: the keys still serve.
     auto s2 = d->start(enroll_job("job-2"), "");
-    CHECK(header(req(at(*s2, nullptr, t0 + 5h + 54min)), "X-Amz-Target") ==
+    CHECK(header(req(at(*s2, nullptr, t0 + 5h + 44min)), "X-Amz-Target") ==
           "ACMPrivateCA.IssueCertificate");
 
-    // 5 h 56 min: new keys, with the metadata token and role name it has.
+    // 5 h 46 min: new keys, with the metadata token and role name it has.
     auto s3 = d->start(enroll_job("job-3"), "");
-    auto t = t0 + 5h + 56min;
+    auto t = t0 + 5h + 46min;
     auto st = at(*s3, nullptr, t);
     check_metadata_get(req(st), "/latest/meta-data/iam/security-credentials/cbcs-issuer");
     auto a = answer(200, keys_json(t0 + 12h, "ASIANEWKEYEXAMPLE0001"));
@@ -331,6 +331,130 @@ TEST_SUITE("instance_role") {
     CHECK(bad.message.find("static or instance") != std::string::npos);
   }
 
+  TEST_CASE("a failed refresh keeps the keys held until a minute before they expire") {
+    auto d = acmpca::make_driver(config());
+    auto s = d->start(enroll_job(), "");
+    req(fetch_all(*s, t0, t0 + 6h));
+    auto refresh = [&](std::string id, std::chrono::system_clock::time_point t) {
+      auto session = d->start(enroll_job(std::move(id)), "");
+      auto st = at(*session, nullptr, t);
+      check_metadata_get(req(st), "/latest/meta-data/iam/security-credentials/cbcs-issuer");
+      return session;
+    };
+    // Busy, refused, or no answer at all: the call goes out with the old keys.
+    auto t = t0 + 5h + 50min;
+    for (int way = 0; way < 3; ++way) {
+      CAPTURE(way);
+      auto session = refresh("job-r" + std::to_string(way), t);
+      auto a = answer(way == 0 ? 503 : 403);
+      auto st = way == 2 ? at(*session, nullptr, t) : at(*session, &a, t);
+      auto call = req(st);
+      CHECK(header(call, "X-Amz-Target") == "ACMPrivateCA.IssueCertificate");
+      CHECK(header(call, "X-Amz-Security-Token") == role_token);
+      // Tried again a minute later, not at every call.
+      auto other = d->start(enroll_job("job-o" + std::to_string(way)), "");
+      CHECK(header(req(at(*other, nullptr, t + 30s)), "X-Amz-Target") ==
+            "ACMPrivateCA.IssueCertificate");
+      t += 1min;
+    }
+    // A minute before expiry the old keys are no longer used: a failed fetch
+    // fails. (The metadata token is due then too.)
+    auto late = d->start(enroll_job("job-late"), "");
+    auto when = t0 + 5h + 59min + 30s;
+    check_token_request(req(at(*late, nullptr, when)));
+    auto a = answer(403);
+    CHECK(out(at(*late, &a, when)).error == ca::error_class::auth);
+  }
+
+  TEST_CASE("role keys AWS refuses are fetched anew once, and the call sent again") {
+    auto d = acmpca::make_driver(config());
+    auto s = d->start(enroll_job(), "");
+    req(fetch_all(*s, t0, t0 + 6h));
+    ca::http_response refused{403, {}, R"({"__type":"ExpiredTokenException","message":"expired"})"};
+    auto st = at(*s, &refused, t0);
+    check_metadata_get(req(st), "/latest/meta-data/iam/security-credentials/cbcs-issuer");
+    auto a = answer(200, keys_json(t0 + 6h, "ASIANEWKEYEXAMPLE0001"));
+    auto again = req(at(*s, &a, t0));
+    CHECK(header(again, "X-Amz-Target") == "ACMPrivateCA.IssueCertificate");
+    CHECK(header(again, "Authorization").find("Credential=ASIANEWKEYEXAMPLE0001/") !=
+          std::string::npos);
+    // Refused again: an auth error, no loop.
+    auto o = out(at(*s, &refused, t0));
+    CHECK(o.error == ca::error_class::auth);
+    CHECK_FALSE(o.retryable);
+    CHECK(o.message.find("ExpiredTokenException") != std::string::npos);
+  }
+
+  TEST_CASE("a 404 for the keys lists the role again once; the keys stage renews a token too") {
+    auto d = acmpca::make_driver(config());
+    auto s = d->start(enroll_job(), "");
+    at(*s, nullptr, t0);
+    auto a = answer(200, metadata_token);
+    at(*s, &a, t0);
+    a = answer(200, "old-role");
+    at(*s, &a, t0);
+    a = answer(404);
+    auto st = at(*s, &a, t0);
+    check_metadata_get(req(st), "/latest/meta-data/iam/security-credentials/");
+    a = answer(200, "cbcs-issuer");
+    st = at(*s, &a, t0);
+    check_metadata_get(req(st), "/latest/meta-data/iam/security-credentials/cbcs-issuer");
+    a = answer(401);
+    st = at(*s, &a, t0);
+    check_token_request(req(st));
+    a = answer(200, metadata_token);
+    st = at(*s, &a, t0);
+    check_metadata_get(req(st), "/latest/meta-data/iam/security-credentials/cbcs-issuer");
+    a = answer(404);
+    auto o = out(at(*s, &a, t0));
+    CHECK(o.error == ca::error_class::auth);
+    CHECK(o.message.find("was it detached") != std::string::npos);
+  }
+
+  TEST_CASE("revoke, a resumed enroll and a resend after a failure all fetch when needed") {
+    auto d = acmpca::make_driver(config());
+    ca::job revoke;
+    revoke.id = "r";
+    revoke.op = ca::operation::revoke;
+    revoke.serial_hex = "0a1b";
+    auto s = d->start(revoke, "");
+    CHECK(header(req(fetch_all(*s, t0, t0 + 1h)), "X-Amz-Target") ==
+          "ACMPrivateCA.RevokeCertificate");
+    // Resumed after IssueCertificate: straight to GetCertificate with the keys held.
+    auto resumed = d->start(enroll_job("job-2"), cert_arn);
+    CHECK(header(req(at(*resumed, nullptr, t0 + 1min)), "X-Amz-Target") ==
+          "ACMPrivateCA.GetCertificate");
+    // A throttled call resent after the keys' refresh time: the fetch comes first.
+    auto late = d->start(enroll_job("job-3"), "");
+    at(*late, nullptr, t0 + 10min);
+    ca::http_response throttled{400, {}, R"({"__type":"ThrottlingException","message":"slow"})"};
+    CHECK(out(at(*late, &throttled, t0 + 10min)).retryable);
+    auto st = at(*late, nullptr, t0 + 50min);
+    check_metadata_get(req(st), "/latest/meta-data/iam/security-credentials/cbcs-issuer");
+    auto a = answer(200, keys_json(t0 + 7h));
+    CHECK(header(req(at(*late, &a, t0 + 50min)), "X-Amz-Target") ==
+          "ACMPrivateCA.IssueCertificate");
+  }
+
+  TEST_CASE("secrets of replaced keys are still redacted") {
+    auto d = acmpca::make_driver(config());
+    auto s = d->start(enroll_job(), "");
+    req(fetch_all(*s, t0, t0 + 1h));
+    // Another session replaces the keys while this call is out.
+    auto s2 = d->start(enroll_job("job-2"), "");
+    auto t = t0 + 40min;
+    at(*s2, nullptr, t);
+    auto fresh = keys_json(t0 + 7h, "ASIANEWKEYEXAMPLE0001");
+    fresh.replace(fresh.find(role_secret), role_secret.size(), "aNewSecretEXAMPLE0123456789");
+    auto a = answer(200, fresh);
+    at(*s2, &a, t);
+    ca::http_response echo{
+        400, {}, R"({"__type":"ValidationException","message":"key )" + role_secret + R"("})"};
+    auto o = out(at(*s, &echo, t));
+    CHECK(o.message.find(role_secret) == std::string::npos);
+    CHECK(o.message.find("[redacted]") != std::string::npos);
+  }
+
   TEST_CASE("ISO 8601 UTC timestamps as the metadata service writes them") {
     using acmpca::parse_utc_timestamp;
     CHECK(parse_utc_timestamp("2026-11-27T12:00:00Z") == t0);
@@ -340,7 +464,8 @@ TEST_SUITE("instance_role") {
          {"", "2026-11-27", "2026-11-27T12:00:00", "2026-11-27T12:00:00+01:00",
           "2026-13-01T00:00:00Z", "2025-02-29T00:00:00Z", "2026-11-27T24:00:00Z",
           "2026-11-27T12:60:00Z", "2026-11-27T12:00:00.Z", "2026-11-27T12:00:00ZZ",
-          "2026-11-27 12:00:00Z", "+026-11-27T12:00:00Z"})
+          "2026-11-27 12:00:00Z", "+026-11-27T12:00:00Z", "9999-12-31T23:59:59Z",
+          "1969-12-31T23:59:59Z"})
       CHECK_MESSAGE(!parse_utc_timestamp(bad), bad);
   }
 }

@@ -37,9 +37,18 @@ class scripted_driver final : public ca::driver {
     struct session final : ca::job_session {
       scripted_driver* owner;
       ca::job job;
+      bool side_done = false;
       ca::step next(const ca::http_response* r, const ca::step_context&) override {
         if (job.profile == "poison" && owner->throw_non_std_on) throw 42;
         if (job.profile == "driver-bug") throw std::runtime_error("bug in driver");
+        // "side-call": first a call that is not to the CA, whatever it answers.
+        if (job.profile == "side-call" && !side_done) {
+          if (!r)
+            return ca::http_request{
+                .method = "GET", .url = "http://metadata.test/" + job.id, .side_call = true};
+          side_done = true;
+          r = nullptr;
+        }
         if (!r) return ca::http_request{.method = "POST", .url = "https://ca.test/" + job.id};
         if (r->status == 200) return ca::outcome::issued("CERT-" + job.id, "", "01");
         if (r->status == 429) return ca::outcome::failed(ca::error_class::throttled, "slow down");
@@ -324,6 +333,35 @@ TEST_SUITE("job_path") {
     CHECK(finished);
     CHECK(driver->starts >= 2);
     runtime->stop();
+  }
+
+  TEST_CASE("side calls neither wait for the breaker nor move it") {
+    test::temp_dir dir;
+    auto transport = std::make_shared<scripted_transport>();
+    actors::runtime_options o{.data_dir = dir.path(), .durable_journal = false};
+    o.backend_defaults.breaker.failure_threshold = 1;
+    o.backend_defaults.breaker.open_for = milliseconds(60'000);
+    o.transport = transport;
+    o.extra_backends["b1"] = std::make_shared<scripted_driver>();
+    actors::connector_runtime runtime(std::move(o));
+    // A failing side call: were it the CA's, the breaker would open for a minute.
+    transport->script["http://metadata.test/s1"] = {503};
+    auto r = runtime.run(
+        ca::job{.id = "s1", .op = ca::operation::revoke, .backend = "b1", .profile = "side-call"},
+        milliseconds(5000));
+    CHECK(r.what == ca::outcome::kind::issued);
+    CHECK(transport->calls["http://metadata.test/s1"] == 1);
+    // The CA failing opens it; a side call still goes, its CA call waits.
+    transport->script["https://ca.test/s2"] = {503};
+    r = runtime.run(ca::job{.id = "s2", .op = ca::operation::revoke, .backend = "b1"},
+                    milliseconds(5000));
+    CHECK(r.what == ca::outcome::kind::failed);
+    r = runtime.run(
+        ca::job{.id = "s3", .op = ca::operation::revoke, .backend = "b1", .profile = "side-call"},
+        milliseconds(300));
+    CHECK(r.what == ca::outcome::kind::failed);
+    CHECK(transport->calls["http://metadata.test/s3"] == 1);
+    CHECK(transport->calls_for("s3") == 0);
   }
 
   TEST_CASE("jobs wait for the half-open breaker's probe without spinning") {

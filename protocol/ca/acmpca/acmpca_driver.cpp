@@ -155,6 +155,10 @@ std::shared_ptr<const backend> resolve(const driver_config& config) {
   b->region = setting(config.settings, "region");
   b->default_ca_arn = setting(config.settings, "ca_arn");
   auto source = setting(config.settings, "credentials");
+  if (!source.empty() && source != "static" && source != "instance") {
+    b->problem = "backend '" + config.name + "': credentials must be static or instance";
+    return b;
+  }
   if (source == "instance") {
     b->imds_endpoint = setting(config.settings, "imds_endpoint");
     if (b->imds_endpoint.empty()) b->imds_endpoint = default_imds_endpoint;
@@ -175,10 +179,6 @@ std::shared_ptr<const backend> resolve(const driver_config& config) {
     b->problem = "backend '" + config.name + "' is missing the setting";
     for (std::size_t i = 0; i < missing.size(); ++i)
       b->problem += (i == 0 ? " " : ", ") + missing[i];
-    return b;
-  }
-  if (!source.empty() && source != "static" && source != "instance") {
-    b->problem = "backend '" + config.name + "': credentials must be static or instance";
     return b;
   }
   if (!fips.empty() && fips != "true" && fips != "false") {
@@ -261,6 +261,9 @@ class session final : public job_session {
     // IssueCertificate carries the same IdempotencyToken).
     if (previous == nullptr || resend_) {
       resend_ = false;
+      // The metadata service did not answer: while the keys held are still
+      // good, a refresh can wait.
+      if (fetch_ && role_->usable(now_)) return fall_back_to_held_keys();
       if (fetch_) return fetch_->again();
       return request(last_op_, last_body_, last_rate_class_);
     }
@@ -355,6 +358,7 @@ class session final : public job_session {
       fetch_.emplace(*role_);
       return fetch_->start(now_);
     }
+    signed_with_ = keys->access_key_id;
     crypto::sigv4::request req;
     req.method = "POST";
     req.path = backend_->path;
@@ -380,10 +384,17 @@ class session final : public job_session {
     auto next = fetch_->on_answer(r, now_);
     if (auto* more = std::get_if<http_request>(&next)) return std::move(*more);
     if (auto* failed = std::get_if<outcome>(&next)) {
+      if (role_->usable(now_)) return fall_back_to_held_keys();
       failed->message = scrub(std::move(failed->message));
       if (!failed->retryable) fetch_.reset();
       return finish(std::move(*failed));
     }
+    fetch_.reset();
+    return request(last_op_, last_body_, last_rate_class_);
+  }
+
+  step fall_back_to_held_keys() {
+    role_->postpone_refresh(now_);
     fetch_.reset();
     return request(last_op_, last_body_, last_rate_class_);
   }
@@ -497,6 +508,13 @@ class session final : public job_session {
     if (client_error && e.code == "RequestAlreadyProcessedException" && state_ == state::revoke)
       return finish(revoke_report(true));
     auto o = classify_error(r, last_op_);
+    // Role keys AWS refuses (revoked sessions, a clock that jumped): fetch
+    // new ones once and send the call again; static keys cannot change.
+    if (o.error == error_class::auth && role_ && !refetched_) {
+      refetched_ = true;
+      role_->invalidate(signed_with_);
+      return request(last_op_, last_body_, last_rate_class_);
+    }
     if ((state_ == state::ca_describe || state_ == state::ca_certificate) &&
         (o.error == error_class::rejected || o.error == error_class::invalid_request)) {
       // One CA in a bad state must not hide the others.
@@ -715,6 +733,8 @@ class session final : public job_session {
   std::shared_ptr<const backend> backend_;
   std::shared_ptr<instance_role> role_;  // null with static keys
   std::optional<role_fetch> fetch_;      // fetching the role's keys before the call
+  std::string signed_with_;              // access key id of the last call's signature
+  bool refetched_ = false;               // role keys refused once: fetched anew
   job job_;
   std::string cert_arn_;  // the resume token
   state state_ = state::start;

@@ -4,7 +4,6 @@
 #include <cctype>
 
 #include "protocol/ca/acmpca/acmpca_driver.hpp"
-#include "protocol/ca/acmpca/instance_role.hpp"
 #include "protocol/ca/common/option_checks.hpp"
 
 namespace cbcs::protocol::ca::acmpca {
@@ -27,13 +26,20 @@ std::string check_credentials(std::string_view v) {
 }
 
 // The metadata service is plain http on a link-local address; anything else
-// is a loopback simulator.
+// is a loopback simulator. Only an authority: the paths are the service's.
 std::string check_imds_endpoint(std::string_view v) {
-  if (v == default_imds_endpoint || v == "http://[fd00:ec2::254]") return {};
-  auto problem = check_https_url(v);
-  if (!problem.empty() || v.starts_with("https://"))
-    return "must be http://169.254.169.254, http://[fd00:ec2::254] or a loopback http URL";
-  return {};
+  constexpr std::string_view problem =
+      "must be http://169.254.169.254, http://[fd00:ec2::254] or a loopback simulator's "
+      "http://127.0.0.1:PORT, without a path";
+  if (!v.starts_with("http://")) return std::string(problem);
+  auto authority = v.substr(7);
+  if (authority.ends_with('/')) authority.remove_suffix(1);
+  if (authority.empty() || authority.find_first_of("/?#@") != std::string_view::npos)
+    return std::string(problem);
+  for (std::string_view known :
+       {"169.254.169.254", "169.254.169.254:80", "[fd00:ec2::254]", "[fd00:ec2::254]:80"})
+    if (authority == known) return {};
+  return check_https_url(v).empty() ? std::string{} : std::string(problem);
 }
 
 // Static keys, or the instance role's: never both, never neither.

@@ -13,9 +13,15 @@ using namespace std::chrono_literals;
 
 constexpr std::string_view token_ttl_seconds = "21600";  // six hours, IMDSv2's maximum
 constexpr auto token_lifetime = 6h;
-// AWS makes new keys available at least five minutes before the old ones
-// expire; asking earlier would only get the old ones again.
-constexpr auto refresh_before_expiry = 5min;
+// As the AWS SDKs do: new keys a quarter of an hour before the old ones
+// expire (AWS has them ready at least five minutes before); a failed
+// refresh leaves the old ones in use until a minute before they expire.
+constexpr auto refresh_before_expiry = 15min;
+constexpr auto stop_before_expiry = 1min;
+constexpr auto retry_failed_refresh = 1min;
+// Longer than any role session AWS hands out (at most 12 hours).
+constexpr auto longest_refresh = 12h;
+constexpr std::size_t retired_secrets = 8;
 constexpr std::string_view credentials_path = "/latest/meta-data/iam/security-credentials/";
 
 bool printable(std::string_view v, std::size_t max) {
@@ -82,8 +88,40 @@ instance_role::instance_role(std::string endpoint) : endpoint_(std::move(endpoin
 }
 
 const crypto::sigv4::credentials* instance_role::keys(time_point now) const {
-  if (keys_.access_key_id.empty() || now >= refresh_at_) return nullptr;
+  if (!usable(now) || now >= refresh_at_) return nullptr;
   return &keys_;
+}
+
+bool instance_role::usable(time_point now) const {
+  return !keys_.access_key_id.empty() && now < usable_until_;
+}
+
+void instance_role::postpone_refresh(time_point now) {
+  refresh_at_ = std::min(now + retry_failed_refresh, usable_until_);
+}
+
+void instance_role::invalidate(std::string_view access_key_id) {
+  if (keys_.access_key_id == access_key_id) retire_keys();
+}
+
+void instance_role::retire_keys() {
+  if (keys_.access_key_id.empty()) return;
+  retired_.push_back(std::move(keys_.secret_access_key));
+  if (keys_.session_token) retired_.push_back(std::move(*keys_.session_token));
+  while (retired_.size() > retired_secrets) retired_.erase(retired_.begin());
+  keys_ = {};
+  refresh_at_ = usable_until_ = {};
+}
+
+void instance_role::store(crypto::sigv4::credentials keys, time_point expires, time_point now) {
+  if (keys.secret_access_key != keys_.secret_access_key) retire_keys();
+  keys_ = std::move(keys);
+  auto life = expires - now;
+  // Keys that live less than an hour are fetched again half-way and used
+  // until three quarters: short-lived keys cannot make a fetch per call.
+  refresh_at_ =
+      std::min(std::max(expires - refresh_before_expiry, now + life / 2), now + longest_refresh);
+  usable_until_ = std::max(expires - stop_before_expiry, now + life * 3 / 4);
 }
 
 void instance_role::redact(std::string& message) const {
@@ -95,6 +133,7 @@ void instance_role::redact(std::string& message) const {
   hide(keys_.secret_access_key);
   if (keys_.session_token) hide(*keys_.session_token);
   hide(token_);
+  for (const auto& secret : retired_) hide(secret);
 }
 
 http_request role_fetch::start(time_point now) {
@@ -107,7 +146,8 @@ http_request role_fetch::token_request() {
   last_ = {.method = "PUT",
            .url = role_.endpoint_ + "/latest/api/token",
            .headers = {{"X-aws-ec2-metadata-token-ttl-seconds", std::string(token_ttl_seconds)}},
-           .rate_class = "metadata"};
+           .rate_class = "metadata",
+           .side_call = true};
   return last_;
 }
 
@@ -116,7 +156,8 @@ http_request role_fetch::role_request() {
   last_ = {.method = "GET",
            .url = role_.endpoint_ + std::string(credentials_path),
            .headers = {{"X-aws-ec2-metadata-token", role_.token_}},
-           .rate_class = "metadata"};
+           .rate_class = "metadata",
+           .side_call = true};
   return last_;
 }
 
@@ -125,7 +166,8 @@ http_request role_fetch::keys_request() {
   last_ = {.method = "GET",
            .url = role_.endpoint_ + std::string(credentials_path) + role_.role_name_,
            .headers = {{"X-aws-ec2-metadata-token", role_.token_}},
-           .rate_class = "metadata"};
+           .rate_class = "metadata",
+           .side_call = true};
   return last_;
 }
 
@@ -172,8 +214,12 @@ std::variant<http_request, outcome, std::monostate> role_fetch::on_keys(const ht
                                                                         time_point now) {
   const auto role = role_.role_name_;
   if (r.status == 404) {
-    // The instance's role changed: the next fetch lists it again.
+    // The instance's role changed, perhaps: list it once more.
     role_.role_name_.clear();
+    if (!role_relisted_) {
+      role_relisted_ = true;
+      return role_request();
+    }
     return refused("the IAM role " + role + " has no keys in instance metadata (was it detached?)");
   }
   if (r.status != 200) return metadata_failure(r, "the keys request of role " + role);
@@ -211,13 +257,10 @@ std::variant<http_request, outcome, std::monostate> role_fetch::on_keys(const ht
   if (*expires <= now)
     return refused("the instance metadata keys of role " + role +
                    " have expired already: is this machine's clock right?");
-  role_.keys_ = {.access_key_id = std::string(id),
-                 .secret_access_key = std::string(secret),
-                 .session_token = std::string(token)};
-  // Normally five minutes before expiry; keys that live less than ten
-  // minutes are fetched again half-way, so short-lived keys cannot cause a
-  // fetch per call.
-  role_.refresh_at_ = std::max(*expires - refresh_before_expiry, now + (*expires - now) / 2);
+  role_.store({.access_key_id = std::string(id),
+               .secret_access_key = std::string(secret),
+               .session_token = std::string(token)},
+              *expires, now);
   return std::monostate{};
 }
 
@@ -239,7 +282,8 @@ std::optional<time_point> parse_utc_timestamp(std::string_view text) {
   std::chrono::year_month_day date{std::chrono::year{y},
                                    std::chrono::month{static_cast<unsigned>(mo)},
                                    std::chrono::day{static_cast<unsigned>(d)}};
-  if (!date.ok() || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  // The bound keeps the time inside what system_clock can hold.
+  if (!date.ok() || y < 1970 || y > 2200 || h > 23 || mi > 59 || s > 60) return std::nullopt;
   return std::chrono::sys_days{date} + std::chrono::hours{h} + std::chrono::minutes{mi} +
          std::chrono::seconds{std::min(s, 59)};
 }

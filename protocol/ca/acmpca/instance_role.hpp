@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "crypto/sigv4.hpp"
 #include "protocol/ca/driver.hpp"
@@ -37,20 +38,36 @@ class instance_role {
   // (none yet, or their refresh time has come).
   const crypto::sigv4::credentials* keys(time_point now) const;
 
-  // Replaces every secret this holds (keys, session token, metadata token) in
-  // a message with "[redacted]".
+  // True when the keys held are still good to sign with at `now`, refresh
+  // due or not: a failed refresh falls back to them.
+  bool usable(time_point now) const;
+  // After a failed refresh: sign with the keys held, try again in a minute.
+  void postpone_refresh(time_point now);
+
+  // AWS refused keys with this id: drop them if they are still the ones held
+  // (another session may have replaced them already).
+  void invalidate(std::string_view access_key_id);
+
+  // Replaces every secret this holds or held lately (keys, session tokens,
+  // metadata token) in a message with "[redacted]": a call signed with keys
+  // since replaced may still be answered.
   void redact(std::string& message) const;
 
   const std::string& endpoint() const { return endpoint_; }
 
  private:
   friend class role_fetch;
+  void store(crypto::sigv4::credentials keys, time_point expires, time_point now);
+  void retire_keys();
+
   std::string endpoint_;  // without a trailing '/'
   std::string token_;     // the metadata session token
   time_point token_refresh_at_{};
   std::string role_name_;
   crypto::sigv4::credentials keys_;
-  time_point refresh_at_{};
+  time_point refresh_at_{};           // fetch new keys from then on
+  time_point usable_until_{};         // sign with these until then at the latest
+  std::vector<std::string> retired_;  // secrets of replaced keys, for redaction
 };
 
 // One fetch of the keys. A session starts one when instance_role::keys()
@@ -82,10 +99,12 @@ class role_fetch {
   stage stage_ = stage::token;
   http_request last_;
   bool token_renewed_ = false;  // a 401 gets one fresh token, not a loop
+  bool role_relisted_ = false;  // a 404 for the keys gets one new listing
 };
 
 // Time of an ISO 8601 UTC timestamp as the metadata service writes it
-// ("2026-11-27T20:15:00Z", fractions of a second allowed); nullopt otherwise.
+// ("2026-11-27T20:15:00Z", fractions of a second allowed), years 1970 to
+// 2200; nullopt otherwise.
 std::optional<time_point> parse_utc_timestamp(std::string_view text);
 
 }  // namespace cbcs::protocol::ca::acmpca

@@ -66,12 +66,11 @@ bool bypasses_proxy(std::string_view host) {
   beast::error_code not_an_address;
   auto address = net::ip::make_address(std::string(host), not_an_address);
   if (not_an_address) return false;
+  if (address.is_v6() && address.to_v6().is_v4_mapped())
+    address = net::ip::make_address_v4(net::ip::v4_mapped, address.to_v6());
   if (address.is_v4()) return (address.to_v4().to_uint() >> 16) == 0xA9FE;  // 169.254.0.0/16
   auto v6 = address.to_v6();
-  if (v6.is_link_local()) return true;
-  if (v6.is_v4_mapped())
-    return bypasses_proxy(net::ip::make_address_v4(net::ip::v4_mapped, v6).to_string());
-  return v6 == net::ip::make_address_v6("fd00:ec2::254");
+  return v6.is_link_local() || v6 == net::ip::make_address_v6("fd00:ec2::254");
 }
 
 namespace {

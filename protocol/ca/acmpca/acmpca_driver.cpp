@@ -358,7 +358,7 @@ class session final : public job_session {
       fetch_.emplace(*role_);
       return fetch_->start(now_);
     }
-    signed_with_ = keys->access_key_id;
+    if (role_) signed_with_ = keys->access_key_id;  // static keys are never refetched
     crypto::sigv4::request req;
     req.method = "POST";
     req.path = backend_->path;
@@ -713,14 +713,8 @@ class session final : public job_session {
 
   // A service could echo what it was sent; make sure no credential leaves in a message.
   std::string scrub(std::string message) const {
-    auto redact = [&](const std::string& secret) {
-      if (secret.size() < 4) return;
-      for (auto pos = message.find(secret); pos != std::string::npos;
-           pos = message.find(secret, pos))
-        message.replace(pos, secret.size(), "[redacted]");
-    };
-    redact(backend_->creds.secret_access_key);
-    if (backend_->creds.session_token) redact(*backend_->creds.session_token);
+    redact(message, backend_->creds.secret_access_key);
+    if (backend_->creds.session_token) redact(message, *backend_->creds.session_token);
     if (role_) role_->redact(message);
     return message;
   }
@@ -778,6 +772,18 @@ class acmpca_driver final : public driver {
 
 std::unique_ptr<driver> make_driver(const driver_config& config) {
   return std::make_unique<acmpca_driver>(resolve(config));
+}
+
+bool is_access_key_id(std::string_view v) {
+  return v.size() >= 16 && v.size() <= 128 && std::all_of(v.begin(), v.end(), [](char c) {
+           return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+         });
+}
+
+void redact(std::string& message, std::string_view secret) {
+  if (secret.size() < 4) return;
+  for (auto pos = message.find(secret); pos != std::string::npos; pos = message.find(secret, pos))
+    message.replace(pos, secret.size(), "[redacted]");
 }
 
 std::string idempotency_token(std::string_view job_id) {

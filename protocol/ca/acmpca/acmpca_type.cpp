@@ -1,7 +1,5 @@
 #include "protocol/ca/acmpca/acmpca_type.hpp"
 
-#include <algorithm>
-#include <cctype>
 
 #include "protocol/ca/acmpca/acmpca_driver.hpp"
 #include "protocol/ca/common/option_checks.hpp"
@@ -10,11 +8,8 @@ namespace cbcs::protocol::ca::acmpca {
 namespace {
 
 std::string check_access_key_id(std::string_view v) {
-  // AWS documents 16 to 128 characters of [A-Z0-9] (AKIA..., ASIA...).
-  bool ok = v.size() >= 16 && v.size() <= 128 &&
-            std::all_of(v.begin(), v.end(),
-                        [](unsigned char c) { return std::isupper(c) || std::isdigit(c); });
-  return ok ? std::string{} : "must be an AWS access key id (16 to 128 of A-Z and 0-9)";
+  return is_access_key_id(v) ? std::string{}
+                             : "must be an AWS access key id (16 to 128 of A-Z and 0-9)";
 }
 
 std::string check_true_false(std::string_view v) {

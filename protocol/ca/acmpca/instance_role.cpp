@@ -4,6 +4,7 @@
 
 #include <simdjson.h>
 
+#include "protocol/ca/acmpca/acmpca_driver.hpp"
 #include "protocol/common/json_parser.hpp"
 
 namespace cbcs::protocol::ca::acmpca {
@@ -35,12 +36,6 @@ bool role_name(std::string_view v) {
     return std::isalnum(c) ||
            std::string_view("+=,.@_-").find(static_cast<char>(c)) != std::string_view::npos;
   });
-}
-
-bool access_key_id(std::string_view v) {
-  return v.size() >= 16 && v.size() <= 128 && std::all_of(v.begin(), v.end(), [](unsigned char c) {
-           return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-         });
 }
 
 std::string_view trim(std::string_view v) {
@@ -125,20 +120,15 @@ void instance_role::store(crypto::sigv4::credentials keys, time_point expires, t
 }
 
 void instance_role::redact(std::string& message) const {
-  auto hide = [&](std::string_view secret) {
-    if (secret.size() < 4) return;
-    for (auto pos = message.find(secret); pos != std::string::npos; pos = message.find(secret, pos))
-      message.replace(pos, secret.size(), "[redacted]");
-  };
-  hide(keys_.secret_access_key);
-  if (keys_.session_token) hide(*keys_.session_token);
-  hide(token_);
-  for (const auto& secret : retired_) hide(secret);
+  acmpca::redact(message, keys_.secret_access_key);
+  if (keys_.session_token) acmpca::redact(message, *keys_.session_token);
+  acmpca::redact(message, token_);
+  for (const auto& secret : retired_) acmpca::redact(message, secret);
 }
 
 http_request role_fetch::start(time_point now) {
   if (role_.token_.empty() || now >= role_.token_refresh_at_) return token_request();
-  return role_.role_name_.empty() ? role_request() : keys_request();
+  return credentials_request(role_.role_name_.empty() ? stage::role_name : stage::keys);
 }
 
 http_request role_fetch::token_request() {
@@ -151,20 +141,12 @@ http_request role_fetch::token_request() {
   return last_;
 }
 
-http_request role_fetch::role_request() {
-  stage_ = stage::role_name;
+// The role listing (stage::role_name) or the role's keys (stage::keys).
+http_request role_fetch::credentials_request(stage s) {
+  stage_ = s;
   last_ = {.method = "GET",
-           .url = role_.endpoint_ + std::string(credentials_path),
-           .headers = {{"X-aws-ec2-metadata-token", role_.token_}},
-           .rate_class = "metadata",
-           .side_call = true};
-  return last_;
-}
-
-http_request role_fetch::keys_request() {
-  stage_ = stage::keys;
-  last_ = {.method = "GET",
-           .url = role_.endpoint_ + std::string(credentials_path) + role_.role_name_,
+           .url = role_.endpoint_ + std::string(credentials_path) +
+                  (s == stage::keys ? role_.role_name_ : std::string{}),
            .headers = {{"X-aws-ec2-metadata-token", role_.token_}},
            .rate_class = "metadata",
            .side_call = true};
@@ -188,7 +170,7 @@ std::variant<http_request, outcome, std::monostate> role_fetch::on_answer(const 
                                "the instance metadata service sent an unreadable token");
       role_.token_ = std::string(token);
       role_.token_refresh_at_ = now + token_lifetime - 1min;
-      return role_.role_name_.empty() ? role_request() : keys_request();
+      return credentials_request(role_.role_name_.empty() ? stage::role_name : stage::keys);
     }
     case stage::role_name: {
       if (r.status == 404)
@@ -202,7 +184,7 @@ std::variant<http_request, outcome, std::monostate> role_fetch::on_answer(const 
         return outcome::failed(error_class::internal,
                                "the instance metadata service sent an unreadable role name");
       role_.role_name_ = std::string(name);
-      return keys_request();
+      return credentials_request(stage::keys);
     }
     case stage::keys:
       return on_keys(r, now);
@@ -218,7 +200,7 @@ std::variant<http_request, outcome, std::monostate> role_fetch::on_keys(const ht
     role_.role_name_.clear();
     if (!role_relisted_) {
       role_relisted_ = true;
-      return role_request();
+      return credentials_request(stage::role_name);
     }
     return refused("the IAM role " + role + " has no keys in instance metadata (was it detached?)");
   }
@@ -250,7 +232,7 @@ std::variant<http_request, outcome, std::monostate> role_fetch::on_keys(const ht
   auto secret = field("SecretAccessKey");
   auto token = field("Token");
   auto expires = parse_utc_timestamp(field("Expiration"));
-  if (!access_key_id(id)) return unreadable("AccessKeyId");
+  if (!is_access_key_id(id)) return unreadable("AccessKeyId");
   if (!printable(secret, 128)) return unreadable("SecretAccessKey");
   if (!printable(token, 16384)) return unreadable("Token");
   if (!expires) return unreadable("Expiration");

@@ -53,8 +53,6 @@ class instance_role {
   // since replaced may still be answered.
   void redact(std::string& message) const;
 
-  const std::string& endpoint() const { return endpoint_; }
-
  private:
   friend class role_fetch;
   void store(crypto::sigv4::credentials keys, time_point expires, time_point now);
@@ -90,8 +88,7 @@ class role_fetch {
  private:
   enum class stage { token, role_name, keys };
   http_request token_request();
-  http_request role_request();
-  http_request keys_request();
+  http_request credentials_request(stage s);
   std::variant<http_request, outcome, std::monostate> on_keys(const http_response& r,
                                                               time_point now);
 

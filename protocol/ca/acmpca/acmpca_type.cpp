@@ -1,6 +1,5 @@
 #include "protocol/ca/acmpca/acmpca_type.hpp"
 
-
 #include "protocol/ca/acmpca/acmpca_driver.hpp"
 #include "protocol/ca/common/option_checks.hpp"
 

@@ -11,7 +11,7 @@
 #include <fmt/format.h>
 
 #include "actors/http/io_delivery.hpp"
-#include "actors/policy/token_bucket.hpp"
+#include "actors/policy/call_limiter.hpp"
 #include "crypto/certificate_authority.hpp"
 
 namespace cbcs::actors {
@@ -51,7 +51,7 @@ struct backend_state {
   backend_actor_config config;
   std::unordered_map<std::string, active_job> active;
   std::deque<job_ticket> waiting;
-  std::map<std::string, token_bucket> buckets;
+  std::map<std::string, call_limiter, std::less<>> limiters;  // by call class
   std::unique_ptr<circuit_breaker> breaker;
   std::mt19937_64 rng{std::random_device{}()};
   std::uint64_t next_generation = 1;
@@ -74,6 +74,13 @@ struct backend_state {
 };
 
 using self_ptr = backend_actor::stateful_pointer<backend_state>;
+
+// The limiter of a call class, else the default class's; null: unlimited.
+call_limiter* limiter_of(backend_state& st, std::string_view rate_class) {
+  auto it = st.limiters.find(rate_class);
+  if (it == st.limiters.end()) it = st.limiters.find(std::string_view{});
+  return it == st.limiters.end() ? nullptr : &it->second;
+}
 
 double unit_random(backend_state& st) {
   return std::uniform_real_distribution<double>(0.0, 1.0)(st.rng);
@@ -275,11 +282,9 @@ void send_request(self_ptr self, const std::string& id, ca::http_request request
     trace(self, "breaker", id, "open", job.attempt, -1, fmt::format("wait {} ms", wait.count()));
     return schedule(self, job, wait);
   }
-  auto bucket = st.buckets.find(request.rate_class);
-  if (bucket == st.buckets.end()) bucket = st.buckets.find("");
-  if (bucket != st.buckets.end() && !bucket->second.try_take(now)) {
+  if (auto* limiter = limiter_of(st, request.rate_class); limiter && !limiter->try_take(now)) {
     if (st.breaker->current(now) == circuit_breaker::state::half_open) st.breaker->on_success();
-    return schedule(self, job, std::max(bucket->second.wait_time(now), milliseconds(1)));
+    return schedule(self, job, std::max(limiter->wait_time(now), milliseconds(1)));
   }
   transmit(self, id, request, now);
 }
@@ -371,9 +376,8 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
                       : "backend:" + config.name;
   st.breaker = std::make_unique<circuit_breaker>(config.settings.breaker);
   auto now = steady::now();
-  for (const auto& [rate_class, limit] : config.settings.rate_limits)
-    if (limit.per_second > 0)
-      st.buckets.emplace(rate_class, token_bucket(limit.per_second, limit.burst, now));
+  for (const auto& limit : config.settings.rate_limits.value_or(protocol::ca::rate_limits{}))
+    st.limiters.emplace(limit.call_class, call_limiter(limit.windows, now));
   st.config = std::move(config);
   // A restarted actor starts with a closed breaker: say so for its worker,
   // or the old actor's "degraded" would stay on the board.
@@ -446,10 +450,8 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
         }
         trace(self, "http_done", id, std::to_string(response.status), job.attempt + 1, latency);
         job.retry_after = parse_retry_after(response.header("Retry-After"));
-        if (response.status == 429) {
-          auto bucket = st.buckets.find(job.rate_class);
-          if (bucket != st.buckets.end()) bucket->second.drain(now);
-        }
+        if (response.status == 429)
+          if (auto* limiter = limiter_of(st, job.rate_class)) limiter->drain(now);
         step(self, id, &response);
       },
   };

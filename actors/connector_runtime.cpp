@@ -48,41 +48,13 @@ class unsupported_driver final : public ca::driver {
   std::string type_;
 };
 
-// Default per-type limits from the published quotas.
-std::map<std::string, rate_limit> published_limits(std::string_view type) {
-  if (type == "acmpca")
-    return {{"issue", {25, 25}}, {"get", {75, 75}}, {"revoke", {20, 20}}, {"", {20, 20}}};
-  if (type == "digicert") return {{"", {20, 20}}};  // 100 per 5 s
-  if (type == "gcpcas") return {{"", {7, 7}}};      // Enterprise pools: 7 creates/s per CA
-  return {};
-}
-
-// Jobs at once against the service, when its quotas say more would only
-// queue there: AWS issues ~25 certificates/s per account and a job holds its
-// slot for an issue and a get (~0.1-0.3 s each), so 16 cover 25-80 jobs/s.
-// More only lengthen the queue at the CA (against moto, 32 cost 5-10 % more
-// wall time and CPU than 16).
-std::size_t published_in_flight(std::string_view type) {
-  if (type == "acmpca") return 16;
-  return default_max_in_flight;
-}
-
-// The -ratelimit option: "off", or "class=rate,...", burst = one second's worth.
-std::map<std::string, rate_limit> parse_rate_limits(const std::string& text) {
-  std::map<std::string, rate_limit> out;
-  if (text == "off") return {{"", {0, 1}}};
-  std::size_t start = 0;
-  while (start < text.size()) {
-    auto end = text.find(',', start);
-    if (end == std::string::npos) end = text.size();
-    auto pair = text.substr(start, end - start);
-    auto eq = pair.find('=');
-    auto name = pair.substr(0, eq);
-    double rate = std::stod(pair.substr(eq + 1));
-    out[name == "default" ? "" : name] = {rate, std::max(1.0, rate)};
-    start = end + 1;
-  }
-  return out;
+// Actors that run one backend's sessions: one unless its driver computes,
+// then one per core (at most 8) or its "workers" option.
+std::uint32_t workers_of(const ca::backend_type* type, const config::string_map& settings) {
+  if (!type || !type->policy.computes) return 1;
+  if (auto it = settings.find("workers"); it != settings.end())
+    return static_cast<std::uint32_t>(std::clamp(std::stoul(it->second), 1ul, 64ul));
+  return std::min(std::max(1u, std::thread::hardware_concurrency()), 8u);
 }
 
 }  // namespace
@@ -160,33 +132,35 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
 
   // One supervised actor per backend, its driver built from config and vault.
   std::vector<supervised_backend> children;
-  auto add_child = [&](const std::string& name, const std::string& type,
-                       std::shared_ptr<ca::driver> driver, const std::string& extra_roots,
-                       const config::string_map& options) {
+  auto add_child = [&](const std::string& name, const ca::backend_type* type,
+                       std::shared_ptr<ca::driver> driver, const config::string_map& options,
+                       tls_settings tls) {
     auto transport = m.options.transport;
     if (!transport) {
       if (!m.io) m.io = make_io_runner();
       http_client_settings hs;
-      hs.tls.extra_roots_pem = extra_roots;
+      hs.tls = std::move(tls);
       hs.proxy = m.options.proxy;
       transport = std::make_shared<http_client>(m.io, std::move(hs));
     }
     backend_actor_config cfg{.name = name,
-                             .type = type,
+                             .type = type ? std::string(type->name) : "extra",
                              .driver = std::move(driver),
                              .transport = std::move(transport),
                              .settings = m.options.backend_defaults,
                              .trace = m.trace,
                              .router = m.router,
                              .health = m.health};
-    if (cfg.settings.rate_limits.empty()) cfg.settings.rate_limits = published_limits(type);
-    if (cfg.settings.max_in_flight == 0) cfg.settings.max_in_flight = published_in_flight(type);
+    // The options (checked at backend add) over the test's defaults over the type's.
     if (auto it = options.find("ratelimit"); it != options.end())
-      cfg.settings.rate_limits = parse_rate_limits(it->second);
+      cfg.settings.rate_limits = ca::parse_rate_limits(it->second);
+    if (!cfg.settings.rate_limits && type) cfg.settings.rate_limits = type->policy.limits;
     if (auto it = options.find("maxinflight"); it != options.end())
       cfg.settings.max_in_flight = std::stoul(it->second);
+    if (cfg.settings.max_in_flight == 0)
+      cfg.settings.max_in_flight = type ? ca::max_in_flight_of(*type) : ca::default_max_in_flight;
     auto* sys = m.system.get();
-    std::uint32_t workers = std::clamp(cfg.driver->workers(), 1u, 64u);
+    std::uint32_t workers = workers_of(type, options);
     cfg.worker_count = workers;
     for (std::uint32_t w = 0; w < workers; ++w) {
       cfg.worker = w;
@@ -194,19 +168,23 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
                           [sys, cfg]() { return spawn_backend(*sys, cfg); }});
     }
   };
+  // A sealed option's value, from the vault.
+  auto secret_of = [&](const config::backend_definition& def, std::string_view option) {
+    auto record = def.sealed.find(option);
+    auto secret = record != def.sealed.end() && m.options.vault ? m.options.vault->get(record->second)
+                                                                : std::nullopt;
+    if (!secret)
+      throw std::runtime_error(
+          fmt::format("backend {}: sealed option {} is missing from the vault", def.name, option));
+    return *secret;
+  };
   for (const auto& def : m.options.config.backends) {
     auto* type = ca::find_backend_type(def.type);
     std::shared_ptr<ca::driver> driver;
     if (type && type->make_driver) {
       ca::driver_config dc{.name = def.name, .data_dir = m.options.data_dir.string()};
       for (const auto& [k, v] : def.settings) dc.settings.emplace(k, v);
-      for (const auto& [opt, record] : def.sealed) {
-        auto secret = m.options.vault ? m.options.vault->get(record) : std::nullopt;
-        if (!secret)
-          throw std::runtime_error(
-              fmt::format("backend {}: sealed option {} is missing from the vault", def.name, opt));
-        dc.secrets.emplace(opt, *secret);
-      }
+      for (const auto& [opt, record] : def.sealed) dc.secrets.emplace(opt, secret_of(def, opt));
       driver = std::shared_ptr<ca::driver>(type->make_driver(dc));
       m.health->add(def.name, def.type, backend_health::health::healthy);
     } else {
@@ -214,11 +192,16 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
       m.health->add(def.name, def.type, backend_health::health::unhealthy,
                     fmt::format("the {} driver is not built yet", def.type));
     }
-    auto roots = def.settings.find("cacert");
-    add_child(def.name, def.type, std::move(driver),
-              roots == def.settings.end() ? std::string{} : roots->second, def.settings);
+    tls_settings tls;
+    if (auto roots = def.settings.find("cacert"); roots != def.settings.end())
+      tls.extra_roots_pem = roots->second;
+    if (type && !type->policy.client_identity.empty()) {
+      tls.client_cert_pem = secret_of(def, type->policy.client_identity.certificate);
+      tls.client_key_pem = secret_of(def, type->policy.client_identity.key);
+    }
+    add_child(def.name, type, std::move(driver), def.settings, std::move(tls));
   }
-  for (auto& [name, driver] : m.options.extra_backends) add_child(name, "extra", driver, {}, {});
+  for (auto& [name, driver] : m.options.extra_backends) add_child(name, nullptr, driver, {}, {});
 
   m.supervisor = spawn_supervisor(
       *m.system, {.router = m.router,

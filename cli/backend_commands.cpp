@@ -50,6 +50,8 @@ po::options_description add_options(const args_t& args) {
     for (const auto& opt : ca::all_options(*type)) {
       if (opt.generated) continue;
       auto help = std::string(opt.help) + (opt.required ? " (required)" : "");
+      if (opt.name == "ratelimit" || opt.name == "maxinflight")
+        help += fmt::format(" ({}: {})", type->name, ca::policy_summary(*type));
       desc.add_options()(std::string(opt.name).c_str(),
                          po::value<std::string>()->value_name(std::string(opt.value_name)),
                          help.c_str());
@@ -68,6 +70,7 @@ std::string add_extra_help() {
         out += fmt::format("    -{:<26} {}{}\n",
                            std::string(opt.name) + " " + std::string(opt.value_name), opt.help,
                            opt.required ? " (required)" : "");
+    out += fmt::format("    {:<27} {}\n", "defaults:", ca::policy_summary(*t));
   }
   out +=
       "\nA secret given as '-' is read from standard input (one line per such option, in the\n"

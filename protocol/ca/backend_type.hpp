@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "protocol/ca/common/rate_limits.hpp"
 #include "protocol/ca/driver.hpp"
 
 namespace cbcs::protocol::ca {
@@ -40,6 +41,31 @@ struct option_spec {
   bool generated = false;
 };
 
+// Two options whose sealed values form a TLS client certificate and its key,
+// presented on every connection to the backend (mutual TLS).
+struct tls_identity_options {
+  std::string_view certificate;  // a sealed PEM certificate (chain) option
+  std::string_view key;          // a sealed PEM private key option
+  bool empty() const { return certificate.empty(); }
+};
+
+// Jobs a backend works on at once when neither its type nor its options say.
+inline constexpr std::size_t default_max_in_flight = 256;
+
+// How the connector runs a backend of this type when its options do not say
+// otherwise. The actors read this and never a type's name.
+struct runtime_policy {
+  // The service's published quotas (-ratelimit replaces them); empty: none.
+  rate_limits limits;
+  // Jobs at once; 0: default_max_in_flight.
+  std::size_t max_in_flight = 0;
+  // Its sessions compute (sign) rather than wait on a CA: one actor per core
+  // (at most 8, or the type's "workers" option), and the driver must be safe
+  // to call from several threads.
+  bool computes = false;
+  tls_identity_options client_identity;
+};
+
 struct backend_type {
   std::string_view name;   // the -type value, e.g. "acmpca"
   std::string_view title;  // "AWS Private CA"
@@ -52,6 +78,7 @@ struct backend_type {
   // Makes the generated options (e.g. the local CA's key and certificate) from
   // the given ones at `backend add` time.
   option_values (*provision)(const option_values& given) = nullptr;
+  runtime_policy policy;
 };
 
 inline bool is_file(option_kind k) {

@@ -143,11 +143,6 @@ class driver {
   // throws when the records could not be saved; the held outcomes then fail.
   virtual bool defers_durability() const { return false; }
   virtual void make_durable() {}
-
-  // How many actors may run this driver's sessions at once. Drivers that
-  // wait on a CA need one; drivers that compute (the local CA signs) may use
-  // every core, and must then be safe to call from several threads.
-  virtual unsigned workers() const { return 1; }
 };
 
 using driver_factory = std::unique_ptr<driver> (*)(const driver_config& config);

@@ -3,6 +3,8 @@
 #include <array>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "protocol/ca/acmpca/acmpca_type.hpp"
 #include "protocol/ca/common/option_checks.hpp"
 #include "protocol/ca/digicert/digicert_type.hpp"
@@ -50,15 +52,25 @@ std::span<const option_spec> common_options() {
        .summary = summarize_certificates},
       {.name = "ratelimit",
        .value_name = "LIMITS",
-       .help = "requests per second per call class, e.g. issue=25,get=75 or default=10; "
-               "'off' for none (default: the service's published quotas)",
+       .help = "requests per call class: per second (issue=25,get=75), or windows that all "
+               "apply (default=100/5s+1000/3m); 'off' for none (default: the service's "
+               "published quotas, see below)",
        .check = check_rate_limits},
       {.name = "maxinflight",
        .value_name = "N",
-       .help = "jobs this backend works on at once (default 256; acmpca 16, after its quotas)",
+       .help = "jobs this backend works on at once (default: the type's, see below; else 256)",
        .check = check_positive_count},
   }};
   return options;
+}
+
+std::size_t max_in_flight_of(const backend_type& type) {
+  return type.policy.max_in_flight > 0 ? type.policy.max_in_flight : default_max_in_flight;
+}
+
+std::string policy_summary(const backend_type& type) {
+  return fmt::format("-ratelimit {} -maxinflight {}", format_rate_limits(type.policy.limits),
+                     max_in_flight_of(type));
 }
 
 std::vector<option_spec> all_options(const backend_type& type) {

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "protocol/ca/backend_type.hpp"
@@ -20,6 +21,13 @@ const backend_type* find_backend_type(std::string_view name);
 
 // Options every type accepts in addition to its own (-endpoint, -cacert).
 std::span<const option_spec> common_options();
+
+// Jobs at once for a backend of this type without -maxinflight.
+std::size_t max_in_flight_of(const backend_type& type);
+
+// The type's defaults of the common options, as they would be given
+// ("-ratelimit issue=25,... -maxinflight 16"), for help.
+std::string policy_summary(const backend_type& type);
 
 // The type's own options followed by the common ones.
 std::vector<option_spec> all_options(const backend_type& type);

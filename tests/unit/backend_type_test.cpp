@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <set>
 
 #include "protocol/ca/common/option_checks.hpp"
@@ -43,11 +45,20 @@ std::string service_account_json(const std::string& key_pem, const std::string& 
 }  // namespace
 
 TEST_SUITE("backend_types") {
-  TEST_CASE("the registry declares the six types with the documented options") {
+  TEST_CASE("every folder of protocol/ca is a registered type, and every type has its folder") {
+    // The folders are the list: a new type is its folder and one registry line.
+    std::set<std::string> folders;
+    auto ca_dir = std::filesystem::path(CBCS_TEST_DATA) / ".." / ".." / "protocol" / "ca";
+    for (const auto& entry : std::filesystem::directory_iterator(ca_dir))
+      if (entry.is_directory() && entry.path().filename() != "common")
+        folders.emplace(entry.path().filename().string());
     std::set<std::string> names;
     for (auto* t : ca::backend_types()) names.emplace(t->name);
-    CHECK(names ==
-          std::set<std::string>{"acmpca", "digicert", "entrust", "gcpcas", "msca", "local"});
+    CHECK(names == folders);
+    CHECK(names.size() == 6);
+  }
+
+  TEST_CASE("the registry declares the documented options") {
     // The keys are required unless -credentials instance: check_combination.
     CHECK(required_of("acmpca") == std::set<std::string>{"region"});
     CHECK(required_of("digicert") == std::set<std::string>{"apikey"});
@@ -181,5 +192,19 @@ TEST_SUITE("backend_types") {
     CHECK(key.check("not json").find("not valid JSON") != std::string::npos);
     auto parsed = ca::gcpcas::parse_service_account(good);
     CHECK(parsed.private_key_id == "abc123");
+  }
+}
+
+TEST_SUITE("backend_types") {
+  TEST_CASE("actors/ never names a backend type: per-type policy is in the declarations") {
+    auto actors_dir = std::filesystem::path(CBCS_TEST_DATA) / ".." / ".." / "actors";
+    for (const auto& entry : std::filesystem::recursive_directory_iterator(actors_dir)) {
+      if (!entry.is_regular_file()) continue;
+      std::ifstream in(entry.path());
+      std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      for (auto* t : ca::backend_types())
+        CHECK_MESSAGE(text.find("\"" + std::string(t->name) + "\"") == std::string::npos,
+                      entry.path().string() << " names " << t->name);
+    }
   }
 }

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "crypto/pem.hpp"
+#include "protocol/ca/common/rate_limits.hpp"
 
 namespace cbcs::protocol::ca {
 
@@ -87,24 +88,8 @@ std::string check_token_text(std::string_view value) {
 }
 
 std::string check_rate_limits(std::string_view value) {
-  if (value == "off") return {};
-  const std::string bad = "must be 'off' or class=rate pairs such as issue=25,get=75";
-  std::size_t start = 0;
-  while (start <= value.size()) {
-    auto end = value.find(',', start);
-    if (end == std::string_view::npos) end = value.size();
-    auto pair = value.substr(start, end - start);
-    auto eq = pair.find('=');
-    if (eq == std::string_view::npos || eq == 0 || check_identifier(pair.substr(0, eq)) != "")
-      return bad;
-    auto rate = pair.substr(eq + 1);
-    char* stop = nullptr;
-    std::string text(rate);
-    double r = std::strtod(text.c_str(), &stop);
-    if (text.empty() || *stop != '\0' || !(r > 0) || r > 1e6) return bad;
-    start = end + 1;
-  }
-  return {};
+  std::string error;
+  return parse_rate_limits(value, &error) ? std::string{} : error;
 }
 
 std::string check_positive_count(std::string_view value) {

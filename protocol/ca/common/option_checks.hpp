@@ -15,7 +15,7 @@ std::string check_identifier(std::string_view value);
 // Printable ASCII without spaces: API keys, key ids, passwords.
 std::string check_token_text(std::string_view value);
 
-// "off", or "class=rate[,class=rate...]" with rates > 0 ("default" names the rest).
+// The -ratelimit text form (rate_limits.hpp).
 std::string check_rate_limits(std::string_view value);
 // 1 to 1,000,000.
 std::string check_positive_count(std::string_view value);

@@ -53,7 +53,8 @@ const backend_type& type() {
                .check = check_private_key,
                .summary = summarize_private_key},
           },
-      .check_all = check_pair};
+      .check_all = check_pair,
+      .policy = {.client_identity = {.certificate = "cert", .key = "key"}}};
   return t;
 }
 

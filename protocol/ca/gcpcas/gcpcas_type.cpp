@@ -28,26 +28,29 @@ const backend_type& type() {
   static const backend_type t{
       .name = "gcpcas",
       .title = "Google Cloud Certificate Authority Service",
-      .options = {
-          {.name = "project",
-           .required = true,
-           .value_name = "PROJECT",
-           .help = "Google Cloud project id",
-           .check = check_identifier},
-          {.name = "location",
-           .required = true,
-           .value_name = "LOCATION",
-           .help = "location of the CA pools, e.g. europe-west1",
-           .check = check_identifier},
-          {.name = "key",
-           .kind = option_kind::secret_file,
-           .required = true,
-           .value_name = "FILE",
-           .help = "service-account key (.json) (read, checked and sealed; the file may be "
-                   "deleted afterwards)",
-           .check = check_key_file,
-           .summary = summarize_key_file},
-      }};
+      .options =
+          {
+              {.name = "project",
+               .required = true,
+               .value_name = "PROJECT",
+               .help = "Google Cloud project id",
+               .check = check_identifier},
+              {.name = "location",
+               .required = true,
+               .value_name = "LOCATION",
+               .help = "location of the CA pools, e.g. europe-west1",
+               .check = check_identifier},
+              {.name = "key",
+               .kind = option_kind::secret_file,
+               .required = true,
+               .value_name = "FILE",
+               .help = "service-account key (.json) (read, checked and sealed; the file may be "
+                       "deleted afterwards)",
+               .check = check_key_file,
+               .summary = summarize_key_file},
+          },
+      // Enterprise pools: 7 certificate creates per second per CA.
+      .policy = {.limits = {{"", {{7}}}}}};
   return t;
 }
 

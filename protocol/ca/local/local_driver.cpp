@@ -45,10 +45,6 @@ class local_ca final : public driver {
     cert_ = std::move(crypto::parse_certificates(cert).front());
     cert_pem_ = cert;
     issuer_ = std::make_unique<crypto::certificate_issuer>(key_.get(), cert_.get());
-    auto workers = setting(config, "workers");
-    unsigned cores = std::max(1u, std::thread::hardware_concurrency());
-    workers_ = workers.empty() ? std::min(cores, 8u)
-                               : static_cast<unsigned>(std::clamp(std::stoul(workers), 1ul, 64ul));
   }
 
   std::unique_ptr<job_session> start(const job& j, const std::string&) override;
@@ -67,10 +63,10 @@ class local_ca final : public driver {
       if (ledger_.lost(t))
         throw std::runtime_error("the ledger lost a transaction (see the error before this one)");
   }
-  // Signing is computation: one actor per core. Parsing, checking and signing
-  // run unlocked (the key, the CA certificate and the issuer are only read);
-  // the ledger is one SQLite connection behind mutex_.
-  unsigned workers() const override { return workers_; }
+  // Signing is computation (runtime_policy::computes): one actor per core.
+  // Parsing, checking and signing run unlocked (the key, the CA certificate
+  // and the issuer are only read); the ledger is one SQLite connection
+  // behind mutex_.
 
   outcome run(const job& j, std::chrono::system_clock::time_point now) {
     try {
@@ -201,7 +197,6 @@ class local_ca final : public driver {
   crypto::x509_ptr cert_;
   std::string cert_pem_;
   std::unique_ptr<crypto::certificate_issuer> issuer_;
-  unsigned workers_ = 1;
   std::mutex mutex_;
 };
 

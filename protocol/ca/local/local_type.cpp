@@ -52,7 +52,8 @@ const backend_type& type() {
                .generated = true},
           },
       .make_driver = make_driver,
-      .provision = provision};
+      .provision = provision,
+      .policy = {.computes = true}};
   return t;
 }
 

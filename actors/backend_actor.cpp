@@ -13,6 +13,7 @@
 #include "actors/http/io_delivery.hpp"
 #include "actors/policy/call_limiter.hpp"
 #include "crypto/certificate_authority.hpp"
+#include "protocol/ca/common/retry_after.hpp"
 
 namespace cbcs::actors {
 namespace {
@@ -35,17 +36,6 @@ struct active_job {
   milliseconds retry_after{0};  // from the last response's Retry-After
   bool parked = false;          // waits for the half-open breaker's probe
 };
-
-// Retry-After in delta-seconds (the form CA APIs send); dates count as absent.
-milliseconds parse_retry_after(const std::string& value) {
-  if (value.empty() || value.size() > 9) return milliseconds(0);
-  std::int64_t seconds = 0;
-  for (char c : value) {
-    if (c < '0' || c > '9') return milliseconds(0);
-    seconds = seconds * 10 + (c - '0');
-  }
-  return milliseconds(std::min<std::int64_t>(seconds, 3600) * 1000);
-}
 
 struct backend_state {
   backend_actor_config config;
@@ -449,7 +439,9 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
           return retry_or_fail(self, id, ca::outcome::failed(kind, error));
         }
         trace(self, "http_done", id, std::to_string(response.status), job.attempt + 1, latency);
-        job.retry_after = parse_retry_after(response.header("Retry-After"));
+        job.retry_after =
+            ca::parse_retry_after(response.header("Retry-After"), std::chrono::system_clock::now())
+                .value_or(milliseconds(0));
         if (response.status == 429)
           if (auto* limiter = limiter_of(st, job.rate_class)) limiter->drain(now);
         step(self, id, &response);

@@ -14,8 +14,12 @@
 #include "crypto/pem.hpp"
 #include "crypto/sigv4.hpp"
 #include "protocol/ca/acmpca/instance_role.hpp"
+#include "protocol/ca/common/http_session.hpp"
+#include "protocol/ca/common/http_status.hpp"
+#include "protocol/ca/common/revocation_reason.hpp"
 #include "protocol/common/json_parser.hpp"
 #include "protocol/common/json_writer.hpp"
+#include "protocol/common/text.hpp"
 
 namespace cbcs::protocol::ca::acmpca {
 namespace {
@@ -31,55 +35,17 @@ constexpr std::chrono::milliseconds poll_interval = 1s;
 constexpr std::int64_t default_validity_days = 30;
 // ListCertificateAuthorities returns at most 100 per page; bound the walk.
 constexpr int max_list_pages = 1000;
-constexpr std::size_t max_message = 512;
 // Real AWS error codes are short identifiers; a longer one is cut.
 constexpr std::size_t max_error_code = 128;
-// A longer wait would stall the job for hours; a huge value would overflow
-// the conversion to milliseconds.
-constexpr std::int64_t max_retry_after_s = 3600;
 
 const std::array<std::string_view, 10> signing_algorithms = {
     "SHA256WITHECDSA", "SHA384WITHECDSA", "SHA512WITHECDSA", "SHA256WITHRSA", "SHA384WITHRSA",
     "SHA512WITHRSA",   "SM3WITHSM2",      "ML_DSA_44",       "ML_DSA_65",     "ML_DSA_87"};
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 std::string setting(const std::map<std::string, std::string, std::less<>>& m,
                     std::string_view key) {
   auto it = m.find(key);
   return it == m.end() ? std::string{} : it->second;
-}
-
-// One line of valid UTF-8, bounded: service messages end up in SCM, in logs
-// and in the journal, and the bytes may come from a body nobody validated.
-// Control characters (C0, DEL, C1) and the Unicode line and paragraph
-// separators become spaces; invalid sequences become U+FFFD; the cut falls on
-// a character boundary.
-std::string one_line(std::string_view s) {
-  std::string out;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    auto seq = next_utf8(s.substr(i));
-    if (i + seq.length > max_message) break;
-    auto ch = s.substr(i, seq.length);
-    auto u = static_cast<unsigned char>(ch[0]);
-    bool c1 = seq.valid && u == 0xC2 && static_cast<unsigned char>(ch[1]) < 0xA0;
-    bool separator = seq.valid && (ch == "\xE2\x80\xA8" || ch == "\xE2\x80\xA9");
-    if (u < 0x20 || u == 0x7f || c1 || separator)
-      out += ' ';
-    else if (!seq.valid)
-      out += utf8_replacement;
-    else
-      out += ch;
-    i += seq.length;
-  }
-  if (i < s.size()) out += "...";
-  return out;
 }
 
 // The error code as AWS names it ("com.amazonaws.acmpca#ResourceNotFoundException:http://...")
@@ -100,21 +66,6 @@ std::string strip_error_code(std::string_view code) {
   return std::string(code.substr(0, max_error_code));
 }
 
-// Retry-After in delta-seconds, clamped; nullopt when absent or not a positive
-// number (an HTTP-date is not worth honouring: the retry policy backs off anyway).
-std::optional<std::chrono::seconds> retry_after(std::string_view value) {
-  if (value.empty() ||
-      !std::all_of(value.begin(), value.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return std::nullopt;
-  std::int64_t seconds = 0;
-  auto ec = std::from_chars(value.data(), value.data() + value.size(), seconds).ec;
-  if (ec == std::errc::result_out_of_range || seconds > max_retry_after_s)
-    seconds = max_retry_after_s;
-  else if (ec != std::errc{} || seconds <= 0)
-    return std::nullopt;
-  return std::chrono::seconds(seconds);
-}
-
 std::string_view xml_element(std::string_view body, std::string_view tag) {
   std::string open = "<" + std::string(tag) + ">";
   std::string close = "</" + std::string(tag) + ">";
@@ -131,6 +82,18 @@ std::optional<std::string> string_field(simdjson::dom::element e, std::string_vi
   if (e[key].get_string().get(v)) return std::nullopt;
   return std::string(v);
 }
+
+// RFC 5280 codes to AWS's RevocationReason; AWS has no hold (6, 8).
+constexpr std::array<reason_word, 8> reasons{{
+    {0, "UNSPECIFIED"},
+    {1, "KEY_COMPROMISE"},
+    {2, "CERTIFICATE_AUTHORITY_COMPROMISE"},
+    {3, "AFFILIATION_CHANGED"},
+    {4, "SUPERSEDED"},
+    {5, "CESSATION_OF_OPERATION"},
+    {9, "PRIVILEGE_WITHDRAWN"},
+    {10, "A_A_COMPROMISE"},
+}};
 
 bool contains(std::initializer_list<std::string_view> set, std::string_view code) {
   return std::find(set.begin(), set.end(), code) != set.end();
@@ -240,7 +203,7 @@ std::string subject_from_config(simdjson::dom::element subject) {
   return out;
 }
 
-class session final : public job_session {
+class session final : public http_session {
  public:
   session(std::shared_ptr<const backend> b, std::shared_ptr<instance_role> role, job j,
           std::string resume)
@@ -249,31 +212,30 @@ class session final : public job_session {
         job_(std::move(j)),
         cert_arn_(std::move(resume)) {}
 
-  step next(const http_response* previous, const step_context& ctx) override {
-    now_ = ctx.now;
-    if (done_) return internal("next() called after the job finished");
-    if (!backend_->problem.empty())
-      return finish(outcome::failed(error_class::invalid_request, backend_->problem));
-    if (state_ == state::start) return start();
-    // No response to read: a pending poll, a retry after a retryable failure or
-    // a network error, or a rate-limit wait before the request went out. Send
-    // the last request again, signed anew (every call here is safe to repeat:
-    // IssueCertificate carries the same IdempotencyToken).
-    if (previous == nullptr || resend_) {
-      resend_ = false;
-      // The metadata service did not answer: while the keys held are still
-      // good, a refresh can wait.
-      if (fetch_ && role_->usable(now_)) return fall_back_to_held_keys();
-      if (fetch_) return fetch_->again();
-      return request(last_op_, last_body_, last_rate_class_);
-    }
-    if (fetch_) return on_fetch_answer(*previous);
-    return on_response(*previous);
-  }
-
   std::string resume_token() const override { return cert_arn_; }
 
  private:
+  step begin() override {
+    if (!backend_->problem.empty())
+      return outcome::failed(error_class::invalid_request, backend_->problem);
+    return start();
+  }
+
+  // Every call here is safe to repeat (IssueCertificate carries the same
+  // IdempotencyToken): the last one goes again, signed anew.
+  step again() override {
+    // The metadata service did not answer: while the keys held are still
+    // good, a refresh can wait.
+    if (fetch_ && role_->usable(now())) return fall_back_to_held_keys();
+    if (fetch_) return fetch_->again();
+    return request(last_op_, last_body_, last_rate_class_);
+  }
+
+  step on_answer(const http_response& r) override {
+    if (fetch_) return on_fetch_answer(r);
+    return on_response(r);
+  }
+
   enum class state { start, describe, issue, get, revoke, list, ca_describe, ca_certificate };
 
   // --- Starting
@@ -305,17 +267,17 @@ class session final : public job_session {
     ca_arn_ = job_ca_arn();
     if (ca_arn_.empty()) return no_ca_arn();
     if (job_.csr_pem.empty())
-      return finish(outcome::failed(error_class::invalid_request, "the job has no CSR"));
+      return outcome::failed(error_class::invalid_request, "the job has no CSR");
     if (job_.validity_seconds < 0)
-      return finish(outcome::failed(error_class::invalid_request, "validity must not be negative"));
+      return outcome::failed(error_class::invalid_request, "validity must not be negative");
     if (auto it = job_.params.find("signing_algorithm"); it != job_.params.end()) {
       if (std::find(signing_algorithms.begin(), signing_algorithms.end(), it->second) ==
           signing_algorithms.end())
-        return finish(outcome::failed(error_class::invalid_request,
-                                      "signing_algorithm must be one of SHA256WITHECDSA, "
-                                      "SHA384WITHECDSA, SHA512WITHECDSA, SHA256WITHRSA, "
-                                      "SHA384WITHRSA, SHA512WITHRSA, SM3WITHSM2, ML_DSA_44, "
-                                      "ML_DSA_65, ML_DSA_87"));
+        return outcome::failed(error_class::invalid_request,
+                               "signing_algorithm must be one of SHA256WITHECDSA, "
+                               "SHA384WITHECDSA, SHA512WITHECDSA, SHA256WITHRSA, "
+                               "SHA384WITHRSA, SHA512WITHRSA, SM3WITHSM2, ML_DSA_44, "
+                               "ML_DSA_65, ML_DSA_87");
       signing_algorithm_ = it->second;
       return issue_certificate();
     }
@@ -327,19 +289,18 @@ class session final : public job_session {
     if (ca_arn_.empty()) return no_ca_arn();
     auto serial = aws_serial(job_.serial_hex);
     if (!serial)
-      return finish(outcome::failed(error_class::invalid_request,
-                                    "the job's serial is missing or not hexadecimal"));
+      return outcome::failed(error_class::invalid_request,
+                             "the job's serial is missing or not hexadecimal");
     serial_ = *serial;
     auto reason = revocation_reason(job_.reason);
     if (!reason) {
       if (iequals(job_.reason, "certificateHold") || iequals(job_.reason, "removeFromCRL"))
-        return finish(outcome::failed(
+        return outcome::failed(
             error_class::invalid_request,
             "AWS Private CA cannot put a certificate on hold or take it off hold (reason " +
-                one_line(job_.reason) + "); revoke with a final reason instead"));
-      return finish(outcome::failed(error_class::invalid_request,
-                                    "unknown revocation reason '" + one_line(job_.reason) +
-                                        "' (expected an RFC 5280 name such as keyCompromise)"));
+                one_line(job_.reason) + "); revoke with a final reason instead");
+      return outcome::failed(error_class::invalid_request,
+                             map_revocation_reason(job_.reason, reasons, "AWS Private CA").error);
     }
     reason_ = *reason;
     return revoke_certificate();
@@ -353,10 +314,10 @@ class session final : public job_session {
     last_op_ = op;
     last_body_ = body;
     last_rate_class_ = rate_class;
-    const auto* keys = role_ ? role_->keys(now_) : &backend_->creds;
+    const auto* keys = role_ ? role_->keys(now()) : &backend_->creds;
     if (!keys) {
       fetch_.emplace(*role_);
-      return fetch_->start(now_);
+      return fetch_->start(now());
     }
     if (role_) signed_with_ = keys->access_key_id;  // static keys are never refetched
     crypto::sigv4::request req;
@@ -367,7 +328,7 @@ class session final : public job_session {
                    {"X-Amz-Target", std::string(target_prefix) + op}};
     req.body = std::move(body);
     crypto::sigv4::options opts{
-        .region = backend_->region, .service = std::string(service_name), .timestamp = now_};
+        .region = backend_->region, .service = std::string(service_name), .timestamp = now()};
     auto sig = crypto::sigv4::sign(req, *keys, opts);
     http_request out;
     out.method = "POST";
@@ -381,20 +342,20 @@ class session final : public job_session {
   }
 
   step on_fetch_answer(const http_response& r) {
-    auto next = fetch_->on_answer(r, now_);
+    auto next = fetch_->on_answer(r, now());
     if (auto* more = std::get_if<http_request>(&next)) return std::move(*more);
     if (auto* failed = std::get_if<outcome>(&next)) {
-      if (role_->usable(now_)) return fall_back_to_held_keys();
+      if (role_->usable(now())) return fall_back_to_held_keys();
       failed->message = scrub(std::move(failed->message));
       if (!failed->retryable) fetch_.reset();
-      return finish(std::move(*failed));
+      return std::move(*failed);
     }
     fetch_.reset();
     return request(last_op_, last_body_, last_rate_class_);
   }
 
   step fall_back_to_held_keys() {
-    role_->postpone_refresh(now_);
+    role_->postpone_refresh(now());
     fetch_.reset();
     return request(last_op_, last_body_, last_rate_class_);
   }
@@ -482,7 +443,7 @@ class session final : public job_session {
       case state::get:
         return on_certificate(doc);
       case state::revoke:
-        return finish(revoke_report(false));
+        return revoke_report(false);
       case state::list:
         return on_list(doc);
       case state::ca_describe:
@@ -500,13 +461,12 @@ class session final : public job_session {
     bool client_error = r.status >= 400 && r.status < 500;
     if (client_error && e.code == "RequestInProgressException" &&
         (state_ == state::get || state_ == state::revoke)) {
-      return finish(outcome::pending(poll_interval,
-                                     state_ == state::get
-                                         ? "AWS Private CA is still issuing the certificate"
-                                         : "AWS Private CA is still revoking the certificate"));
+      return outcome::pending(
+          poll_interval, state_ == state::get ? "AWS Private CA is still issuing the certificate"
+                                              : "AWS Private CA is still revoking the certificate");
     }
     if (client_error && e.code == "RequestAlreadyProcessedException" && state_ == state::revoke)
-      return finish(revoke_report(true));
+      return revoke_report(true);
     auto o = classify_error(r, last_op_);
     // Role keys AWS refuses (revoked sessions, a clock that jumped): fetch
     // new ones once and send the call again; static keys cannot change.
@@ -522,7 +482,7 @@ class session final : public job_session {
       return next_ca();
     }
     o.message = scrub(o.message);
-    return finish(std::move(o));
+    return o;
   }
 
   step on_describe(simdjson::dom::element doc) {
@@ -532,19 +492,19 @@ class session final : public job_session {
     auto status = string_field(ca, "Status").value_or("");
     // Status and KeyAlgorithm are the service's words: scrub them like any echo.
     if (status != "ACTIVE")
-      return finish(outcome::failed(
+      return outcome::failed(
           error_class::rejected,
-          scrub("certificate authority " + ca_arn_ + " is " + one_line(status) + ", not ACTIVE")));
+          scrub("certificate authority " + ca_arn_ + " is " + one_line(status) + ", not ACTIVE"));
     std::optional<std::string> key;
     simdjson::dom::element config;
     if (!ca["CertificateAuthorityConfiguration"].get(config))
       key = string_field(config, "KeyAlgorithm");
     signing_algorithm_ = signing_algorithm_for(key.value_or(""));
     if (signing_algorithm_.empty())
-      return finish(outcome::failed(
+      return outcome::failed(
           error_class::invalid_request,
           scrub("cannot choose a signing algorithm for the CA's key algorithm '" +
-                one_line(key.value_or("")) + "'; set the job parameter signing_algorithm")));
+                one_line(key.value_or("")) + "'; set the job parameter signing_algorithm"));
     return issue_certificate();
   }
 
@@ -567,7 +527,7 @@ class session final : public job_session {
       return internal(std::string("GetCertificate returned a certificate that cannot be read (") +
                       e.what() + ")");
     }
-    return finish(outcome::issued(ensure_newline(*cert), ensure_newline(chain), serial));
+    return outcome::issued(ensure_newline(*cert), ensure_newline(chain), serial);
   }
 
   step on_list(simdjson::dom::element doc) {
@@ -591,7 +551,7 @@ class session final : public job_session {
       return list_authorities();
     }
     ca_index_ = 0;
-    if (cas_.empty()) return finish(inventory_report());
+    if (cas_.empty()) return inventory_report();
     return describe(state::ca_describe, cas_[0].arn);
   }
 
@@ -638,7 +598,7 @@ class session final : public job_session {
 
   step next_ca() {
     if (++ca_index_ < cas_.size()) return describe(state::ca_describe, cas_[ca_index_].arn);
-    return finish(inventory_report());
+    return inventory_report();
   }
 
   // --- Outcomes
@@ -685,24 +645,14 @@ class session final : public job_session {
     return outcome::done(w.str());
   }
 
-  // Pending and retryable failures leave the session open: the actor calls
-  // again (previous == nullptr) and the last request goes out again.
-  step finish(outcome o) {
-    bool again =
-        o.what == outcome::kind::pending || (o.what == outcome::kind::failed && o.retryable);
-    done_ = !again;
-    resend_ = again;
-    return o;
-  }
-
   step internal(const std::string& message) {
-    return finish(outcome::failed(error_class::internal, scrub(message)));
+    return outcome::failed(error_class::internal, scrub(message));
   }
 
   step no_ca_arn() {
-    return finish(outcome::failed(error_class::invalid_request,
-                                  "no certificate authority: set the job parameter ca_arn or "
-                                  "the backend option ca_arn"));
+    return outcome::failed(error_class::invalid_request,
+                           "no certificate authority: set the job parameter ca_arn or "
+                           "the backend option ca_arn");
   }
 
   std::string job_ca_arn() const {
@@ -732,9 +682,6 @@ class session final : public job_session {
   job job_;
   std::string cert_arn_;  // the resume token
   state state_ = state::start;
-  bool resend_ = false;
-  bool done_ = false;
-  clock_type::time_point now_;
   std::string last_op_;
   std::string last_body_;
   std::string last_rate_class_;
@@ -780,31 +727,14 @@ bool is_access_key_id(std::string_view v) {
          });
 }
 
-void redact(std::string& message, std::string_view secret) {
-  if (secret.size() < 4) return;
-  for (auto pos = message.find(secret); pos != std::string::npos; pos = message.find(secret, pos))
-    message.replace(pos, secret.size(), "[redacted]");
-}
-
 std::string idempotency_token(std::string_view job_id) {
   return crypto::to_hex(crypto::sha256(crypto::as_bytes(job_id))).substr(0, 32);
 }
 
 std::optional<std::string> revocation_reason(std::string_view name) {
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 8> table{{
-      {"unspecified", "UNSPECIFIED"},
-      {"keyCompromise", "KEY_COMPROMISE"},
-      {"cACompromise", "CERTIFICATE_AUTHORITY_COMPROMISE"},
-      {"affiliationChanged", "AFFILIATION_CHANGED"},
-      {"superseded", "SUPERSEDED"},
-      {"cessationOfOperation", "CESSATION_OF_OPERATION"},
-      {"privilegeWithdrawn", "PRIVILEGE_WITHDRAWN"},
-      {"aACompromise", "A_A_COMPROMISE"},
-  }};
-  if (name.empty()) return "UNSPECIFIED";
-  for (auto [rfc, aws] : table)
-    if (iequals(name, rfc)) return std::string(aws);
-  return std::nullopt;
+  auto mapped = map_revocation_reason(name, reasons, "AWS Private CA");
+  if (!mapped.error.empty()) return std::nullopt;
+  return std::string(mapped.word);
 }
 
 std::string signing_algorithm_for(std::string_view key_algorithm) {
@@ -873,18 +803,11 @@ aws_error parse_error(const http_response& response) {
 
 outcome classify_error(const http_response& response, std::string_view operation) {
   auto e = parse_error(response);
-  auto describe = [&](std::string_view fallback) {
+  auto failed = [&](error_class c, std::string_view fallback) {
     std::string text = std::string(operation) + ": ";
     if (!e.code.empty()) text += e.code + ": ";
     text += e.message.empty() ? std::string(fallback) : e.message;
-    return text + " (HTTP " + std::to_string(response.status) + ")";
-  };
-  auto failed = [&](error_class c, std::string_view fallback) {
-    auto o = outcome::failed(c, describe(fallback), e.code);
-    if (c == error_class::throttled || c == error_class::unavailable) {
-      if (auto wait = retry_after(response.header("Retry-After"))) o.retry_after = *wait;
-    }
-    return o;
+    return http_failure_as(c, response, std::move(text), e.code);
   };
   const auto& code = e.code;
   if (response.status == 429 ||

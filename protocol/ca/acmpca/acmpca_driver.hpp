@@ -62,10 +62,6 @@ std::optional<std::string> aws_serial(std::string_view serial_hex);
 // AWS's form of an access key id: 16 to 128 of A-Z and 0-9 (AKIA..., ASIA...).
 bool is_access_key_id(std::string_view v);
 
-// Replaces every occurrence of `secret` (4 characters or more) in `message`
-// with "[redacted]": a service could echo what it was sent.
-void redact(std::string& message, std::string_view secret);
-
 // The base URL: the endpoint setting, else https://acm-pca[-fips].REGION.amazonaws.com
 // (".com.cn" for China regions).
 std::string endpoint_url(const driver_config& config);

@@ -6,6 +6,7 @@
 
 #include "protocol/ca/acmpca/acmpca_driver.hpp"
 #include "protocol/common/json_parser.hpp"
+#include "protocol/common/text.hpp"
 
 namespace cbcs::protocol::ca::acmpca {
 namespace {
@@ -120,10 +121,10 @@ void instance_role::store(crypto::sigv4::credentials keys, time_point expires, t
 }
 
 void instance_role::redact(std::string& message) const {
-  acmpca::redact(message, keys_.secret_access_key);
-  if (keys_.session_token) acmpca::redact(message, *keys_.session_token);
-  acmpca::redact(message, token_);
-  for (const auto& secret : retired_) acmpca::redact(message, secret);
+  protocol::redact(message, keys_.secret_access_key);
+  if (keys_.session_token) protocol::redact(message, *keys_.session_token);
+  protocol::redact(message, token_);
+  for (const auto& secret : retired_) protocol::redact(message, secret);
 }
 
 http_request role_fetch::start(time_point now) {

@@ -1,0 +1,33 @@
+#include "protocol/ca/common/http_session.hpp"
+
+namespace cbcs::protocol::ca {
+
+step http_session::next(const http_response* previous, const step_context& ctx) {
+  now_ = ctx.now;
+  if (done_)
+    return outcome::failed(error_class::internal,
+                           "driver error: next() called after the job finished");
+  if (!started_) {
+    started_ = true;
+    return track(begin());
+  }
+  if (previous == nullptr || resend_) {
+    resend_ = false;
+    return track(again());
+  }
+  return track(on_answer(*previous));
+}
+
+step http_session::track(step s) {
+  if (auto* request = std::get_if<http_request>(&s)) {
+    last_request_ = *request;
+    return s;
+  }
+  const auto& o = std::get<outcome>(s);
+  bool open = o.what == outcome::kind::pending || (o.what == outcome::kind::failed && o.retryable);
+  done_ = !open;
+  resend_ = open;
+  return s;
+}
+
+}  // namespace cbcs::protocol::ca

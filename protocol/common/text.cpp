@@ -1,0 +1,54 @@
+#include "protocol/common/text.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+#include "protocol/common/json_writer.hpp"
+
+namespace cbcs::protocol {
+
+std::string one_line(std::string_view s, std::size_t max_bytes) {
+  std::string out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    auto seq = next_utf8(s.substr(i));
+    if (i + seq.length > max_bytes) break;
+    auto ch = s.substr(i, seq.length);
+    auto u = static_cast<unsigned char>(ch[0]);
+    bool c1 = seq.valid && u == 0xC2 && static_cast<unsigned char>(ch[1]) < 0xA0;
+    bool separator = seq.valid && (ch == "\xE2\x80\xA8" || ch == "\xE2\x80\xA9");
+    if (u < 0x20 || u == 0x7f || c1 || separator)
+      out += ' ';
+    else if (!seq.valid)
+      out += utf8_replacement;
+    else
+      out += ch;
+    i += seq.length;
+  }
+  if (i < s.size()) out += "...";
+  return out;
+}
+
+void redact(std::string& message, std::string_view secret) {
+  if (secret.size() < 4) return;
+  for (auto pos = message.find(secret); pos != std::string::npos; pos = message.find(secret, pos))
+    message.replace(pos, secret.size(), "[redacted]");
+}
+
+std::string masked(std::string_view secret) {
+  // Four of at least 16 characters leave 12 or more unknown.
+  if (secret.size() < 16) return "[hidden]";
+  auto tail = secret.substr(secret.size() - 4);
+  bool printable =
+      std::all_of(tail.begin(), tail.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
+  return printable ? "..." + std::string(tail) : "[hidden]";
+}
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+}  // namespace cbcs::protocol

@@ -1,0 +1,25 @@
+#pragma once
+// Text from outside (a CA's answer, an SCM frame) made safe for our messages,
+// logs and the journal, and secrets kept out of them.
+
+#include <string>
+#include <string_view>
+
+namespace cbcs::protocol {
+
+// One line of valid UTF-8, at most `max_bytes` (then "..."): control
+// characters (C0, DEL, C1) and the Unicode line and paragraph separators
+// become spaces, invalid sequences U+FFFD; the cut falls on a character boundary.
+std::string one_line(std::string_view text, std::size_t max_bytes = 512);
+
+// Replaces every occurrence of `secret` (4 characters or more) in `message`
+// with "[redacted]": a service could echo what it was sent.
+void redact(std::string& message, std::string_view secret);
+
+// A secret named without showing it: its last four characters, if it is
+// long enough that they give nothing away ("...x7Qa"), else "[hidden]".
+std::string masked(std::string_view secret);
+
+bool iequals(std::string_view a, std::string_view b);
+
+}  // namespace cbcs::protocol

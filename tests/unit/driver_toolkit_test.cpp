@@ -1,0 +1,183 @@
+// The shared parts of HTTP drivers (protocol/ca/common, protocol/common/text).
+#include <doctest/doctest.h>
+
+#include "protocol/ca/common/http_session.hpp"
+#include "protocol/ca/common/http_status.hpp"
+#include "protocol/ca/common/retry_after.hpp"
+#include "protocol/ca/common/revocation_reason.hpp"
+#include "protocol/ca/entrust/revocation_reasons.hpp"
+#include "protocol/ca/gcpcas/revocation_reasons.hpp"
+#include "protocol/ca/msca/revocation_reasons.hpp"
+#include "protocol/common/text.hpp"
+
+using namespace cbcs;
+namespace ca = protocol::ca;
+using namespace std::chrono_literals;
+using sys = std::chrono::system_clock;
+
+TEST_SUITE("driver toolkit") {
+  TEST_CASE("Retry-After: delta-seconds and all three HTTP-date forms") {
+    // Sun, 06 Nov 1994 08:49:37 GMT, RFC 9110's example.
+    auto at = sys::time_point(std::chrono::seconds(784111777));
+    CHECK(ca::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT") == at);
+    CHECK(ca::parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT") == at);
+    CHECK(ca::parse_http_date("Sun Nov  6 08:49:37 1994") == at);
+    CHECK(ca::parse_http_date("Sun Nov 16 08:49:37 1994") == at + std::chrono::days(10));
+    for (std::string_view bad : {"", "Sun, 06 Nov 1994 08:49:37", "Sun, 31 Feb 1994 08:49:37 GMT",
+                                 "Sun, 06 Nov 1994 25:49:37 GMT", "Sun, 6 Nov 1994 08:49:37 GMT",
+                                 "Xyz, 06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 GMTx"})
+      CHECK_MESSAGE(!ca::parse_http_date(bad), bad);
+
+    auto now = at - 90s;
+    CHECK(ca::parse_retry_after("120", now) == 120s);
+    CHECK(ca::parse_retry_after(" 7 ", now) == 7s);
+    CHECK(ca::parse_retry_after("0", now) == 0ms);
+    CHECK(ca::parse_retry_after("99999999999999999999999", now) == ca::max_retry_after);
+    CHECK(ca::parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", now) == 90s);
+    // A date passed is no wait; one far ahead is an hour at most.
+    CHECK(ca::parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", at + 1h) == 0ms);
+    CHECK(ca::parse_retry_after("Sun, 06 Nov 1994 08:49:37 GMT", at - 48h) == ca::max_retry_after);
+    for (std::string_view bad : {"", "-5", "+5", "5s", "1.5", "soon"})
+      CHECK_MESSAGE(!ca::parse_retry_after(bad, now), bad);
+  }
+
+  TEST_CASE("HTTP statuses mean one error class, with a type's own exceptions") {
+    CHECK(ca::classify_status(401) == ca::error_class::auth);
+    CHECK(ca::classify_status(403) == ca::error_class::auth);
+    CHECK(ca::classify_status(429) == ca::error_class::throttled);
+    CHECK(ca::classify_status(408) == ca::error_class::unavailable);
+    CHECK(ca::classify_status(503) == ca::error_class::unavailable);
+    CHECK(ca::classify_status(400) == ca::error_class::invalid_request);
+    CHECK(ca::classify_status(404) == ca::error_class::invalid_request);
+    CHECK(ca::classify_status(302) == ca::error_class::internal);
+    CHECK(ca::classify_status(600) == ca::error_class::internal);
+    const ca::status_rule gcp[] = {{409, ca::error_class::rejected},
+                                   {404, ca::error_class::rejected}};
+    CHECK(ca::classify_status(409, gcp) == ca::error_class::rejected);
+    CHECK(ca::classify_status(401, gcp) == ca::error_class::auth);
+
+    ca::http_response busy{503, {{"Retry-After", "30"}}, ""};
+    auto o = ca::http_failure(busy, "GetCertificate: busy");
+    CHECK(o.error == ca::error_class::unavailable);
+    CHECK(o.retryable);
+    CHECK(o.retry_after == 30s);
+    CHECK(o.message == "GetCertificate: busy (HTTP 503)");
+    // Retry-After on a final failure means nothing.
+    ca::http_response denied{403, {{"Retry-After", "30"}}, ""};
+    auto d = ca::http_failure(denied, "no", "AccessDenied");
+    CHECK(d.error == ca::error_class::auth);
+    CHECK_FALSE(d.retryable);
+    CHECK(d.retry_after == 0ms);
+    CHECK(d.backend_code == "AccessDenied");
+  }
+
+  TEST_CASE("one line, redaction and masking") {
+    CHECK(protocol::one_line("a\nb\tc\x7f"
+                             "d\xC2\x85"
+                             "e\xE2\x80\xA8"
+                             "f") == "a b c d e f");
+    CHECK(protocol::one_line("bad \xFF byte") == "bad \xEF\xBF\xBD byte");
+    CHECK(protocol::one_line(std::string(600, 'x')).size() == 515);
+    // Never cut inside a character.
+    CHECK(protocol::one_line("\xC3\xA9\xC3\xA9", 3) == "\xC3\xA9...");
+    std::string m = "key sk-12345 and sk-12345 again";
+    protocol::redact(m, "sk-12345");
+    CHECK(m == "key [redacted] and [redacted] again");
+    protocol::redact(m, "abc");  // too short to redact without wrecking the text
+    CHECK(m == "key [redacted] and [redacted] again");
+    CHECK(protocol::masked("0123456789ABCDEFx7Qa") == "...x7Qa");
+    CHECK(protocol::masked("short-key") == "[hidden]");
+  }
+
+  TEST_CASE("revocation reasons by RFC 5280 code, one table per CA") {
+    auto map = [](std::string_view name, auto& table, std::string_view ca) {
+      return ca::map_revocation_reason(name, table, ca);
+    };
+    const auto& gcp = ca::gcpcas::revocation_reasons;
+    CHECK(map("", gcp, "GCP").word == "REVOCATION_REASON_UNSPECIFIED");
+    CHECK(map("keyCompromise", gcp, "GCP").word == "KEY_COMPROMISE");
+    CHECK(map("certificateHold", gcp, "GCP").word == "CERTIFICATE_HOLD");
+    // After 6 GCP's numbers differ: these go by name.
+    CHECK(map("privilegeWithdrawn", gcp, "GCP").word == "PRIVILEGE_WITHDRAWN");
+    CHECK(map("aACompromise", gcp, "GCP").word == "ATTRIBUTE_AUTHORITY_COMPROMISE");
+    auto refused = map("removeFromCRL", gcp, "Google CAS");
+    CHECK(refused.word.empty());
+    CHECK(refused.error.starts_with(
+        "Google CAS does not accept the revocation reason removeFromCRL"));
+
+    const auto& entrust = ca::entrust::revocation_reasons;
+    CHECK(map("keycompromise", entrust, "Entrust").word == "keyCompromise");
+    CHECK(map("unspecified", entrust, "Entrust").word == "unspecified");
+    auto superseded = map("superseded", entrust, "Entrust");
+    CHECK(superseded.error ==
+          "Entrust does not accept the revocation reason superseded; it accepts unspecified, "
+          "keyCompromise");
+
+    const auto& adcs = ca::msca::revocation_reasons;
+    CHECK(map("certificateHold", adcs, "AD CS").word == "6");
+    CHECK(map("removeFromCRL", adcs, "AD CS").word == "8");
+    CHECK_FALSE(map("aACompromise", adcs, "AD CS").error.empty());
+
+    auto unknown = map("stolen\nbadly", adcs, "AD CS");
+    CHECK(unknown.error.find("unknown revocation reason 'stolen badly'") == 0);
+  }
+}
+
+namespace {
+
+// A session that asks twice and is answered pending, then 500, then issued.
+struct scripted final : ca::http_session {
+  int begins = 0, answers = 0, agains = 0;
+  std::string resume_token() const override { return {}; }
+  ca::step begin() override {
+    ++begins;
+    return ca::http_request{.url = "https://ca.test/order"};
+  }
+  ca::step on_answer(const ca::http_response& r) override {
+    ++answers;
+    if (r.status == 202) return ca::outcome::pending(1s, "queued");
+    if (r.status >= 500) return ca::http_failure(r, "busy");
+    if (r.status == 400) return ca::http_failure(r, "bad");
+    return ca::outcome::issued("cert", "", "01");
+  }
+};
+
+}  // namespace
+
+TEST_SUITE("driver toolkit") {
+  TEST_CASE(
+      "http_session: the last request again after pending or a retryable failure, "
+      "closed after a final outcome") {
+    scripted s;
+    ca::step_context ctx{sys::now()};
+    auto first = s.next(nullptr, ctx);
+    REQUIRE(std::holds_alternative<ca::http_request>(first));
+    ca::http_response queued{202, {}, ""};
+    CHECK(std::get<ca::outcome>(s.next(&queued, ctx)).what == ca::outcome::kind::pending);
+    // The poll: the same request, without asking the driver.
+    auto poll = s.next(nullptr, ctx);
+    REQUIRE(std::holds_alternative<ca::http_request>(poll));
+    CHECK(std::get<ca::http_request>(poll).url == "https://ca.test/order");
+    ca::http_response busy{500, {}, ""};
+    CHECK(std::get<ca::outcome>(s.next(&busy, ctx)).retryable);
+    // A network error after that: nullptr again, the same request.
+    CHECK(std::holds_alternative<ca::http_request>(s.next(nullptr, ctx)));
+    ca::http_response ok{200, {}, ""};
+    CHECK(std::get<ca::outcome>(s.next(&ok, ctx)).what == ca::outcome::kind::issued);
+    CHECK(s.begins == 1);
+    CHECK(s.answers == 3);
+    auto after = std::get<ca::outcome>(s.next(nullptr, ctx));
+    CHECK(after.error == ca::error_class::internal);
+    CHECK(s.answers == 3);
+  }
+
+  TEST_CASE("http_session: a final failure closes it") {
+    scripted s;
+    ca::step_context ctx{sys::now()};
+    s.next(nullptr, ctx);
+    ca::http_response bad{400, {}, ""};
+    CHECK_FALSE(std::get<ca::outcome>(s.next(&bad, ctx)).retryable);
+    CHECK(std::get<ca::outcome>(s.next(nullptr, ctx)).error == ca::error_class::internal);
+    CHECK(s.answers == 1);
+  }
+}

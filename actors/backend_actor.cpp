@@ -35,6 +35,7 @@ struct active_job {
   bool side_call = false;       // the request out is not to the CA (http_request::side_call)
   milliseconds retry_after{0};  // from the last response's Retry-After
   bool parked = false;          // waits for the half-open breaker's probe
+  bool awaiting = false;        // waits for another job's credential (await_credential)
 };
 
 struct backend_state {
@@ -57,6 +58,12 @@ struct backend_state {
   // comes; while the probe is out it only re-arms itself.
   std::vector<std::string> parked;
   bool park_timer_armed = false;
+  // Jobs waiting for a credential another job fetches (single flight):
+  // stepped again when a side call was answered or a job finished, and by
+  // a one-second fallback timer while any wait.
+  std::vector<std::string> awaiting;
+  bool wake_timer_armed = false;
+  bool wake_sent = false;
   // Outcomes waiting for the driver's make_durable() (group commit).
   std::vector<job_result> held;
 
@@ -143,6 +150,44 @@ void arm_deadline_timer(self_ptr self, steady::time_point at) {
                      ++st.timer_generation);
 }
 
+constexpr auto await_fallback = milliseconds(1000);
+
+// Steps every job that awaits another job's credential; those that still
+// must wait say so again.
+void wake_awaiting(self_ptr self) {
+  auto& st = self->state;
+  auto awaiting = std::exchange(st.awaiting, {});
+  for (const auto& id : awaiting) {
+    auto it = st.active.find(id);
+    if (it == st.active.end() || !it->second.awaiting) continue;
+    it->second.awaiting = false;
+    step(self, id, nullptr);
+  }
+}
+
+// Once per mailbox pass, however many answers or results come in it.
+void schedule_wake(self_ptr self) {
+  auto& st = self->state;
+  if (st.awaiting.empty() || st.wake_sent) return;
+  st.wake_sent = true;
+  self->send(self, wake_atom::value);
+}
+
+void await_credential(self_ptr self, const std::string& id, const ca::await_credential& what) {
+  auto& st = self->state;
+  auto& job = st.active.at(id);
+  job.generation = st.next_generation++;  // no retry of its own meanwhile
+  if (!job.awaiting) {
+    job.awaiting = true;
+    st.awaiting.push_back(id);
+    trace(self, "await", id, "credential", job.attempt, -1, what.what);
+  }
+  if (!st.wake_timer_armed) {
+    st.wake_timer_armed = true;
+    self->delayed_send(self, await_fallback, wake_atom::value);
+  }
+}
+
 // Makes held outcomes durable with one make_durable() and sends them on.
 void flush_held(self_ptr self) {
   auto& st = self->state;
@@ -183,6 +228,8 @@ void finish(self_ptr self, const std::string& id, ca::outcome result) {
   }
   if (it->second.deadline != st.deadlines.end()) st.deadlines.erase(it->second.deadline);
   st.active.erase(it);
+  // It may have been the one fetching for the others.
+  schedule_wake(self);
   // A slot is free: take the next waiting job.
   while (!st.waiting.empty() && st.active.size() < st.config.settings.max_in_flight) {
     auto next = std::move(st.waiting.front());
@@ -321,6 +368,8 @@ void step(self_ptr self, const std::string& id, const ca::http_response* previou
   }
   if (auto* request = std::get_if<ca::http_request>(&next))
     return send_request(self, id, std::move(*request));
+  if (auto* wait = std::get_if<ca::await_credential>(&next))
+    return await_credential(self, id, *wait);
   handle_outcome(self, id, std::move(std::get<ca::outcome>(next)));
 }
 
@@ -407,6 +456,14 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
         if (!st.deadlines.empty()) arm_deadline_timer(self, st.deadlines.begin()->first);
       },
       [self](flush_atom) { flush_held(self); },
+      [self](wake_atom) {
+        auto& st = self->state;
+        // The fallback timer and schedule_wake() both send this; the timer
+        // re-arms when someone still waits after the wake.
+        st.wake_sent = false;
+        st.wake_timer_armed = false;
+        wake_awaiting(self);
+      },
       [self](http_done_atom, const std::string& id, std::uint64_t generation,
              ca::http_response& response, std::string& error) {
         auto& st = self->state;
@@ -427,6 +484,9 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
         }
         if (!current) return;
         auto& job = it->second;
+        // A side call answered (a credential fetched, or a step of it): the
+        // jobs that wait for it go on, after this one has stored it.
+        if (job.side_call) schedule_wake(self);
         auto latency =
             std::chrono::duration_cast<std::chrono::microseconds>(now - job.sent_at).count();
         if (!error.empty()) {

@@ -31,6 +31,7 @@ using restart_atom = caf::atom_constant<caf::atom("restart")>;
 using replay_atom = caf::atom_constant<caf::atom("replay")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using accepted_atom = caf::atom_constant<caf::atom("accepted")>;
+using wake_atom = caf::atom_constant<caf::atom("wake")>;
 
 using steady = std::chrono::steady_clock;
 
@@ -66,7 +67,8 @@ using backend_actor = caf::typed_actor<
     caf::reacts_to<deadline_atom, std::string, std::uint64_t>,  // "", timer generation
     caf::reacts_to<http_done_atom, std::string, std::uint64_t,  // job id, generation,
                    protocol::ca::http_response, std::string>,   // response, transport error
-    caf::reacts_to<flush_atom>>;  // make held outcomes durable, then send them
+    caf::reacts_to<flush_atom>,  // make held outcomes durable, then send them
+    caf::reacts_to<wake_atom>>;  // step the jobs that await another job's credential
 
 // Journals jobs and fans them out to backend actors.
 using router_actor = caf::typed_actor<

@@ -105,9 +105,22 @@ struct step_context {
   std::chrono::system_clock::time_point now;
 };
 
-using step = std::variant<http_request, outcome>;
+// The job waits for a credential that another job of the same backend is
+// fetching for all of them (single flight: 1,000 jobs that start together
+// cause one fetch). The actor steps it again, next(nullptr), once a side call
+// of the backend was answered or another job finished, and at the latest
+// after a second; the session then signs with what was fetched, or fetches
+// itself when nobody does any more. `what` names the credential, for the trace.
+struct await_credential {
+  std::string what;
+};
 
-// State of one job inside a driver. `resume` is an opaque token the driver
+using step = std::variant<http_request, outcome, await_credential>;
+
+// State of one job inside a driver. A driver's sessions may share state of
+// the backend (a credential cache, see await_credential): they all run on the
+// backend's one actor, so never at once, unless runtime_policy::computes.
+// `resume` is an opaque token the driver
 // may set (e.g. a certificate ARN or an order id); the actor journals it so a
 // restarted job continues instead of starting over.
 class job_session {

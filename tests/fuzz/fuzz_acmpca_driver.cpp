@@ -188,6 +188,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         previous = nullptr;  // the actor calls again after the pause
         continue;
       }
+      // One session alone never waits for another's credential.
+      fuzz::check(!std::holds_alternative<ca::await_credential>(step),
+                  "a lone session awaits another session's credential");
       const auto& request = std::get<ca::http_request>(step);
       bool metadata = request.url.starts_with("http://127.0.0.1:8111/latest/");
       fuzz::check(role_driver || !metadata, "a metadata request with static keys");

@@ -310,12 +310,14 @@ class session final : public http_session {
 
   // The call, signed; or first a fetch of the instance role's keys, after
   // which on_fetch_answer() comes back here with the same call.
-  http_request request(std::string op, std::string body, std::string rate_class) {
+  step request(std::string op, std::string body, std::string rate_class) {
     last_op_ = op;
     last_body_ = body;
     last_rate_class_ = rate_class;
     const auto* keys = role_ ? role_->keys(now()) : &backend_->creds;
     if (!keys) {
+      // Another session fetches them already: one fetch serves every job.
+      if (role_->fetching()) return await_credential{"the instance role's keys"};
       fetch_.emplace(*role_);
       return fetch_->start(now());
     }

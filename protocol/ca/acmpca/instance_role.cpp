@@ -84,7 +84,10 @@ instance_role::instance_role(std::string endpoint) : endpoint_(std::move(endpoin
 }
 
 const crypto::sigv4::credentials* instance_role::keys(time_point now) const {
-  if (!usable(now) || now >= refresh_at_) return nullptr;
+  if (!usable(now)) return nullptr;
+  // Refresh due: the session that fetches waits for new keys; the others
+  // sign with these meanwhile.
+  if (now >= refresh_at_ && !fetching()) return nullptr;
   return &keys_;
 }
 

@@ -35,7 +35,8 @@ class instance_role {
   explicit instance_role(std::string endpoint);
 
   // The keys to sign with at `now`, or nullptr when they must be fetched first
-  // (none yet, or their refresh time has come).
+  // (none yet, or their refresh time has come and no fetch is under way:
+  // while one is, the keys held serve the other sessions until they expire).
   const crypto::sigv4::credentials* keys(time_point now) const;
 
   // True when the keys held are still good to sign with at `now`, refresh
@@ -43,6 +44,10 @@ class instance_role {
   bool usable(time_point now) const;
   // After a failed refresh: sign with the keys held, try again in a minute.
   void postpone_refresh(time_point now);
+
+  // True while a session's role_fetch is under way: the other sessions wait
+  // for it (single flight) instead of fetching too.
+  bool fetching() const { return fetches_ > 0; }
 
   // AWS refused keys with this id: drop them if they are still the ones held
   // (another session may have replaced them already).
@@ -66,6 +71,7 @@ class instance_role {
   time_point refresh_at_{};           // fetch new keys from then on
   time_point usable_until_{};         // sign with these until then at the latest
   std::vector<std::string> retired_;  // secrets of replaced keys, for redaction
+  int fetches_ = 0;                   // role_fetch objects alive
 };
 
 // One fetch of the keys. A session starts one when instance_role::keys()
@@ -73,7 +79,10 @@ class instance_role {
 // on_answer() says the keys are stored.
 class role_fetch {
  public:
-  explicit role_fetch(instance_role& role) : role_(role) {}
+  explicit role_fetch(instance_role& role) : role_(role) { ++role_.fetches_; }
+  ~role_fetch() { --role_.fetches_; }
+  role_fetch(const role_fetch&) = delete;
+  role_fetch& operator=(const role_fetch&) = delete;
 
   http_request start(time_point now);
 

@@ -23,6 +23,12 @@ step http_session::track(step s) {
     last_request_ = *request;
     return s;
   }
+  // Waiting for another job's credential: next(nullptr) comes, and the
+  // session asks again.
+  if (std::holds_alternative<await_credential>(s)) {
+    resend_ = true;
+    return s;
+  }
   const auto& o = std::get<outcome>(s);
   bool open = o.what == outcome::kind::pending || (o.what == outcome::kind::failed && o.retryable);
   done_ = !open;

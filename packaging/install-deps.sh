@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build ccache pkg-config
   libcaf-dev libboost-dev libboost-program-options-dev
-  libssl-dev openssl libsimdjson-dev libfmt-dev libspdlog-dev libsqlite3-dev doctest-dev
+  libssl-dev openssl libsimdjson-dev libfmt-dev libspdlog-dev libsqlite3-dev libpugixml-dev doctest-dev
   python3 tinyproxy
 )
 

@@ -9,6 +9,7 @@
 #include "protocol/ca/gcpcas/revocation_reasons.hpp"
 #include "protocol/ca/msca/revocation_reasons.hpp"
 #include "protocol/common/text.hpp"
+#include "protocol/common/xml.hpp"
 
 using namespace cbcs;
 namespace ca = protocol::ca;
@@ -87,6 +88,29 @@ TEST_SUITE("driver toolkit") {
     CHECK(m == "key [redacted] and [redacted] again");
     CHECK(protocol::masked("0123456789ABCDEFx7Qa") == "...x7Qa");
     CHECK(protocol::masked("short-key") == "[hidden]");
+  }
+
+  TEST_CASE("XML is read by a parser: malformed input and entities are not searched") {
+    using protocol::xml_first_text;
+    auto aws =
+        "<?xml version=\"1.0\"?><ErrorResponse><Error><Type>Sender</Type>"
+        "<Code>SignatureDoesNotMatch</Code><Message>bad signature</Message></Error>"
+        "</ErrorResponse>";
+    CHECK(xml_first_text(aws, "Code") == "SignatureDoesNotMatch");
+    CHECK(xml_first_text(aws, "Message") == "bad signature");
+    CHECK_FALSE(xml_first_text(aws, "Missing"));
+    // A namespace prefix does not hide an element (SOAP).
+    CHECK(xml_first_text("<s:Envelope xmlns:s=\"x\"><s:Code>7</s:Code></s:Envelope>", "Code") ==
+          "7");
+    // Not well-formed: nothing, although the text holds "<Code>".
+    CHECK_FALSE(xml_first_text("<Error><Code>X</Code>", "Code"));
+    CHECK_FALSE(xml_first_text("junk <Code>X</Code> junk", "Code"));
+    // A DTD's entities are never expanded (no billion laughs, no external files).
+    auto bomb =
+        "<?xml version=\"1.0\"?><!DOCTYPE e [<!ENTITY a \"aaaaaaaaaa\">"
+        "<!ENTITY b \"&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;\">]><e><Code>&b;</Code></e>";
+    auto read = xml_first_text(bomb, "Code");
+    CHECK((!read || read->size() < 16));
   }
 
   TEST_CASE("revocation reasons by RFC 5280 code, one table per CA") {

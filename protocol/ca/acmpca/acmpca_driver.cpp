@@ -20,6 +20,7 @@
 #include "protocol/common/json_parser.hpp"
 #include "protocol/common/json_writer.hpp"
 #include "protocol/common/text.hpp"
+#include "protocol/common/xml.hpp"
 
 namespace cbcs::protocol::ca::acmpca {
 namespace {
@@ -64,17 +65,6 @@ std::string strip_error_code(std::string_view code) {
   });
   if (!identifier) return {};
   return std::string(code.substr(0, max_error_code));
-}
-
-std::string_view xml_element(std::string_view body, std::string_view tag) {
-  std::string open = "<" + std::string(tag) + ">";
-  std::string close = "</" + std::string(tag) + ">";
-  auto start = body.find(open);
-  if (start == std::string_view::npos) return {};
-  start += open.size();
-  auto end = body.find(close, start);
-  if (end == std::string_view::npos) return {};
-  return body.substr(start, end - start);
 }
 
 std::optional<std::string> string_field(simdjson::dom::element e, std::string_view key) {
@@ -792,12 +782,12 @@ aws_error parse_error(const http_response& response) {
     auto message = string_field(doc, "message").value_or("");
     if (message.empty()) message = string_field(doc, "Message").value_or("");
     out.message = one_line(message);
-  } else if (response.body.find("<Code>") != std::string::npos) {
+  } else if (auto code = xml_first_text(response.body, "Code")) {
     // Query-protocol style XML, which moto answers authentication failures with.
     // Nothing validated these bytes: the code must be an identifier and
     // one_line() makes the message valid UTF-8.
-    out.code = strip_error_code(xml_element(response.body, "Code"));
-    out.message = one_line(xml_element(response.body, "Message"));
+    out.code = strip_error_code(*code);
+    out.message = one_line(xml_first_text(response.body, "Message").value_or(""));
   }
   if (out.code.empty()) out.code = strip_error_code(response.header("x-amzn-ErrorType"));
   return out;

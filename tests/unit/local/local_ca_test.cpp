@@ -10,6 +10,7 @@
 #include "crypto/certificate_authority.hpp"
 #include "crypto/openssl_error.hpp"
 #include "crypto/pem.hpp"
+#include "driver_harness.hpp"
 #include "protocol/ca/local/local_driver.hpp"
 #include "protocol/ca/local/local_ledger.hpp"
 #include "test_pki.hpp"
@@ -244,5 +245,19 @@ TEST_SUITE("certificate_serial_hex") {
       CHECK(issued.certificate_pem == std::string(data, static_cast<std::size_t>(length)));
     }
     CHECK(crypto::der_to_pem("X", crypto::as_bytes("")) == "-----BEGIN X-----\n-----END X-----\n");
+  }
+}
+
+TEST_SUITE("local_ca") {
+  TEST_CASE("on the driver harness: no exchange at all, one outcome") {
+    local_fixture f;
+    auto session = f.driver->start(ca::job{.id = "harness-1",
+                                           .op = ca::operation::enroll,
+                                           .backend = "local",
+                                           .csr_pem = test::make_csr("p256", "h.example")},
+                                   {});
+    auto r = test::drive(*session, {}, {std::chrono::system_clock::now()});
+    CHECK(r.outcome.what == ca::outcome::kind::issued);
+    CHECK(r.sent.empty());
   }
 }

@@ -57,8 +57,11 @@ struct outcome {
   std::string certificate_pem;
   std::string chain_pem;
   std::string serial_hex;
-  // pending: poll again after this long (the actor adds jitter and bounds it)
+  // pending: poll again after this long (the actor adds jitter and bounds it),
+  // and why the CA holds it, one word (pending_order.hpp: needs_approval,
+  // queued, validation, processing; "" when the driver cannot tell)
   std::chrono::milliseconds poll_after{0};
+  std::string pending_reason;
   // failed
   error_class error = error_class::internal;
   bool retryable = false;

@@ -127,6 +127,7 @@ std::string to_json(const outcome& o) {
       break;
     case outcome::kind::pending:
       w.member("poll_after_ms", static_cast<std::int64_t>(o.poll_after.count()));
+      if (!o.pending_reason.empty()) w.member("pending_reason", o.pending_reason);
       break;
     case outcome::kind::failed:
       w.member("error", to_string(o.error)).member("retryable", o.retryable);
@@ -151,6 +152,7 @@ outcome outcome_from_json(std::string_view json) {
                         get_string(obj, "serial"));
   } else if (kind == "pending") {
     o = outcome::pending(std::chrono::milliseconds(get_int(obj, "poll_after_ms")));
+    o.pending_reason = get_string(obj, "pending_reason");
   } else if (kind == "failed") {
     auto name = get_string(obj, "error");
     error_class c = error_class::internal;

@@ -39,7 +39,7 @@ const backend_type* find_backend_type(std::string_view name) {
 }
 
 std::span<const option_spec> common_options() {
-  static const std::array<option_spec, 4> options{{
+  static const std::array<option_spec, 5> options{{
       {.name = "endpoint",
        .value_name = "URL",
        .help = "override the service's base URL (simulators, private endpoints)",
@@ -60,6 +60,11 @@ std::span<const option_spec> common_options() {
        .value_name = "N",
        .help = "jobs this backend works on at once (default: the type's, see below; else 256)",
        .check = check_positive_count},
+      {.name = "maxpending",
+       .value_name = "AGE",
+       .help = "how long an order may wait at the CA (approval, queue, validation) before the "
+               "job fails, e.g. 30d, 12h (default 30d; the order stays at the CA)",
+       .check = check_duration},
   }};
   return options;
 }

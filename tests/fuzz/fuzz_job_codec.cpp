@@ -27,7 +27,7 @@ bool same_outcome(const ca::outcome& a, const ca::outcome& b) {
       return a.certificate_pem == b.certificate_pem && a.chain_pem == b.chain_pem &&
              a.serial_hex == b.serial_hex;
     case ca::outcome::kind::pending:
-      return a.poll_after == b.poll_after;
+      return a.poll_after == b.poll_after && a.pending_reason == b.pending_reason;
     case ca::outcome::kind::failed:
       return a.error == b.error && a.retryable == b.retryable && a.backend_code == b.backend_code;
     case ca::outcome::kind::done:

@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "crypto/pem.hpp"
+#include "protocol/ca/common/pending_order.hpp"
 #include "protocol/ca/common/rate_limits.hpp"
 
 namespace cbcs::protocol::ca {
@@ -90,6 +91,12 @@ std::string check_token_text(std::string_view value) {
 std::string check_rate_limits(std::string_view value) {
   std::string error;
   return parse_rate_limits(value, &error) ? std::string{} : error;
+}
+
+std::string check_duration(std::string_view value) {
+  return parse_duration(value)
+             ? std::string{}
+             : "must be a duration such as 30d, 12h, 90m or 45s (at most 10 years)";
 }
 
 std::string check_positive_count(std::string_view value) {

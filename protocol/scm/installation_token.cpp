@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <ctime>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
@@ -39,10 +40,11 @@ std::string lower(std::string_view s) {
   return out;
 }
 
+// Straight from seconds: system_clock's nanoseconds end in 2262, and exp may
+// be as late as 9999 (converting overflowed).
 std::string utc(std::chrono::sys_seconds t) {
-  return fmt::format(
-      "{:%Y-%m-%dT%H:%M:%SZ}",
-      fmt::gmtime(std::chrono::system_clock::to_time_t(std::chrono::system_clock::time_point(t))));
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
+                     fmt::gmtime(static_cast<std::time_t>(t.time_since_epoch().count())));
 }
 
 std::string check_of(std::string_view prefixed_payload) {
@@ -236,7 +238,9 @@ installation_token parse_installation_token(std::string_view text) {
 }
 
 void check_not_expired(const installation_token& token, std::chrono::system_clock::time_point now) {
-  if (now > token.expires_at + token_clock_tolerance)
+  // Compared in seconds, for the same reason as utc(); ceil keeps "later
+  // than" exact.
+  if (std::chrono::ceil<std::chrono::seconds>(now) > token.expires_at + token_clock_tolerance)
     throw token_error(fmt::format("installation token expired at {}: ask SCM for a new one",
                                   utc(token.expires_at)));
 }

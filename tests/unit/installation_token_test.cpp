@@ -227,6 +227,24 @@ TEST_SUITE("installation token") {
     }
   }
 
+  TEST_CASE("an expiry after 2262 is described and checked without overflow") {
+    // Found by fuzz_installation_token (corpus/installation_token/exp_after_2262.json):
+    // utc() and check_not_expired went through system_clock's nanoseconds,
+    // which end in 2262, while exp may be as late as 9999 (UBSan: overflow).
+    auto t = scm::parse_installation_token(
+        wrap(R"({"scm":"https://h","secret":")" + token_secret + R"(","exp":253402300799})"));
+    CHECK(cbcs::test::contains(t.describe(), "expires 9999-12-31T23:59:59Z"));
+    CHECK_NOTHROW(scm::check_not_expired(t, std::chrono::system_clock::now()));
+    CHECK_NOTHROW(scm::check_not_expired(t, std::chrono::system_clock::time_point::max()));
+    t.expires_at = sys_seconds(seconds(253401150400));
+    CHECK(cbcs::test::contains(t.describe(), "expires 9999-"));
+    // Sub-second precision of the clock still counts.
+    auto s = sample();
+    CHECK_THROWS_AS(scm::check_not_expired(s, s.expires_at + scm::token_clock_tolerance +
+                                                  std::chrono::milliseconds(1)),
+                    scm::token_error);
+  }
+
   TEST_CASE("format refuses what parse would refuse") {
     auto t = sample();
     t.secret = "short";

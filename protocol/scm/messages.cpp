@@ -23,6 +23,37 @@ std::string sanitize(std::string_view text) {
   return out;
 }
 
+// A free text made one line (PROTOCOL.md, conventions): control characters
+// (C0, DEL, C1) and the line and paragraph separators become spaces; a result
+// over max_text_bytes is cut on a character boundary and marked "...". Doing
+// it twice changes nothing, so decoded messages re-encode unchanged. simdjson
+// has checked that the input is UTF-8.
+std::string one_line(std::string_view text) {
+  constexpr std::string_view more = "...";
+  std::string out;
+  for (std::size_t i = 0; i < text.size();) {
+    auto ch = text.substr(i, next_utf8(text.substr(i)).length);
+    auto lead = static_cast<unsigned char>(ch[0]);
+    bool control = lead < 0x20 || lead == 0x7f ||
+                   (lead == 0xc2 && ch.size() == 2 && static_cast<unsigned char>(ch[1]) < 0xa0);
+    bool separator = ch == "\xe2\x80\xa8" || ch == "\xe2\x80\xa9";
+    out += control || separator ? std::string_view(" ") : ch;
+    i += ch.size();
+  }
+  if (out.size() > max_text_bytes) {
+    std::string_view all(out);
+    std::size_t cut = 0;
+    for (;;) {
+      auto n = next_utf8(all.substr(cut)).length;
+      if (cut + n > max_text_bytes - more.size()) break;
+      cut += n;
+    }
+    out.resize(cut);
+    out += more;
+  }
+  return out;
+}
+
 bool looks_like_pem(std::string_view text, std::string_view label) {
   auto begin = fmt::format("-----BEGIN {}-----", label);
   return text.find(begin) != std::string_view::npos;
@@ -66,6 +97,11 @@ class fields {
   }
 
   std::string opt_str(std::string_view key) const { return has(key) ? str(key) : std::string(); }
+
+  // Free texts: one line, bounded.
+  std::string text(std::string_view key) const { return one_line(str(key)); }
+  std::string nonempty_text(std::string_view key) const { return one_line(nonempty_str(key)); }
+  std::string opt_text(std::string_view key) const { return one_line(opt_str(key)); }
 
   std::string job_id(std::string_view key) const {
     auto v = str(key);
@@ -138,7 +174,8 @@ class fields {
 
 dom::object parse_object(dom::parser& parser, std::string_view json, const char* what) {
   dom::element root;
-  if (auto err = parser.parse(json.data(), json.size()).get(root))
+  // An empty view may have no data at all: simdjson would memcpy from null.
+  if (auto err = parser.parse(json.empty() ? "" : json.data(), json.size()).get(root))
     throw scm_protocol_error(error_kind::malformed, fmt::format("{} is not valid JSON: {}", what,
                                                                 simdjson::error_message(err)));
   dom::object obj;
@@ -194,7 +231,7 @@ std::vector<backend_info> read_backends(const fields& f) {
     info.name = b.nonempty_str("name");
     info.type = b.nonempty_str("type");
     info.state = health_from_string(b.str("health"));
-    info.message = b.opt_str("message");
+    info.message = b.opt_text("message");
     out.push_back(std::move(info));
   }
   return out;
@@ -257,8 +294,8 @@ job_ack_msg read_job_ack(const fields& f) {
   m.job_id = f.job_id("job_id");
   m.lease_id = f.nonempty_str("lease_id");
   m.accepted = f.boolean("accepted");
-  if (!m.accepted) m.reason = f.nonempty_str("reason");
-  m.message = f.opt_str("message");
+  if (!m.accepted) m.reason = f.nonempty_text("reason");
+  m.message = f.opt_text("message");
   return m;
 }
 
@@ -289,7 +326,7 @@ pending_msg read_pending(const fields& f) {
   m.seq = f.sequence("seq");
   m.job_id = f.job_id("job_id");
   m.next_poll_at_ms = f.count("next_poll_at_ms");
-  m.message = f.opt_str("message");
+  m.message = f.opt_text("message");
   return m;
 }
 
@@ -311,8 +348,8 @@ identity_msg read_identity(const fields& f) {
 error_msg read_error(const fields& f) {
   error_msg m;
   m.seq = f.sequence("seq");
-  m.code = f.nonempty_str("code");
-  m.message = f.str("message");
+  m.code = f.nonempty_text("code");
+  m.message = f.text("message");
   if (f.has("ref_seq")) m.ref_seq = f.sequence("ref_seq");
   if (f.has("job_id")) m.job_id = f.job_id("job_id");
   return m;
@@ -321,13 +358,29 @@ error_msg read_error(const fields& f) {
 bye_msg read_bye(const fields& f) {
   bye_msg m;
   m.seq = f.sequence("seq");
-  m.reason = f.nonempty_str("reason");
-  m.message = f.opt_str("message");
+  m.reason = f.nonempty_text("reason");
+  m.message = f.opt_text("message");
   if (f.has("reconnect_after_ms")) m.reconnect_after_ms = f.count("reconnect_after_ms");
   return m;
 }
 
+cancel_msg read_cancel(const fields& f) {
+  cancel_msg m;
+  m.seq = f.sequence("seq");
+  m.job_id = f.job_id("job_id");
+  m.reason = f.opt_text("reason");
+  return m;
+}
+
 }  // namespace
+
+ca::outcome cancelled_outcome(std::string_view reason) {
+  auto message = reason.empty() ? std::string("cancelled by SCM")
+                                : fmt::format("cancelled by SCM: {}", reason);
+  auto o = ca::outcome::failed(ca::error_class::rejected, std::move(message));
+  o.retryable = false;
+  return o;
+}
 
 const char* to_string(error_kind k) {
   switch (k) {
@@ -465,6 +518,14 @@ std::string encode(const bye_msg& m) {
   return w.str();
 }
 
+std::string encode(const cancel_msg& m) {
+  auto w = envelope(m.type, m.seq);
+  w.member("job_id", m.job_id);
+  if (!m.reason.empty()) w.member("reason", m.reason);
+  w.end_object();
+  return w.str();
+}
+
 std::string encode(const message& m) {
   return std::visit([](const auto& msg) { return encode(msg); }, m);
 }
@@ -516,6 +577,7 @@ message decode(std::string_view frame) {
   if (type_text == identity_msg::type) return read_identity(f);
   if (type_text == error_msg::type) return read_error(f);
   if (type_text == bye_msg::type) return read_bye(f);
+  if (type_text == cancel_msg::type) return read_cancel(f);
   throw scm_protocol_error(error_kind::unsupported_type,
                            fmt::format("unsupported message type \"{}\"", type), type, seq);
 }
@@ -600,7 +662,8 @@ registration_error decode_registration_error(std::string_view body) {
   fields f(parse_object(parser, body, "registration error"), "registration error");
   registration_error e;
   e.code = sanitize(f.nonempty_str("error"));
-  e.message = f.str("message");
+  // `cbcs register` prints it in its one-line error.
+  e.message = f.text("message");
   return e;
 }
 

@@ -3,7 +3,8 @@
 // text frames and the HTTPS registration bodies. Pure codecs: no sockets, no
 // clocks. Every decoder treats its input as hostile and throws
 // scm_protocol_error with a one-line reason that repeats no field value (an
-// unknown type name is quoted, sanitised and cut to 64 characters).
+// unknown type name is quoted, sanitised and cut to 64 characters). Free
+// texts come out one line (max_text_bytes): they end up in logs and on stderr.
 
 #include <cstddef>
 #include <cstdint>
@@ -23,6 +24,9 @@ namespace cbcs::protocol::scm {
 inline constexpr std::int64_t protocol_version = 1;
 // Largest frame either side sends or reads (1 MiB of UTF-8).
 inline constexpr std::size_t max_frame_bytes = std::size_t{1} << 20;
+// Free texts (messages, reasons, error codes) as decoded: one line of at most
+// this many bytes; the decoder replaces control characters and cuts longer ones.
+inline constexpr std::size_t max_text_bytes = 1024;
 // seq and times travel as JSON numbers: keep them exact in every JSON reader.
 inline constexpr std::int64_t max_json_integer = (std::int64_t{1} << 53) - 1;
 
@@ -66,6 +70,7 @@ inline constexpr std::string_view out_of_state = "out_of_state";
 inline constexpr std::string_view unknown_job = "unknown_job";
 inline constexpr std::string_view lease_expired = "lease_expired";
 inline constexpr std::string_view renewal_refused = "renewal_refused";
+inline constexpr std::string_view not_cancellable = "not_cancellable";
 inline constexpr std::string_view internal = "internal";
 }  // namespace error_code
 
@@ -206,9 +211,23 @@ struct bye_msg {  // either direction: the sender sends no new work and closes s
   std::int64_t reconnect_after_ms = 0;  // SCM -> connector; 0: the connector's own back-off
 };
 
+// SCM -> connector: stop a job that is pending at its CA. Answered with the
+// job's result (cancelled_outcome) or error not_cancellable / unknown_job
+// (PROTOCOL.md, "cancel").
+struct cancel_msg {
+  static constexpr std::string_view type = "cancel";
+  std::uint64_t seq = 0;
+  std::string job_id;
+  std::string reason;  // optional, one line
+};
+
+// The result of a job cancelled by SCM: failed, rejected, not retryable,
+// message "cancelled by SCM: <reason>" ("cancelled by SCM" without one).
+ca::outcome cancelled_outcome(std::string_view reason);
+
 using message = std::variant<hello_msg, hello_ack_msg, heartbeat_msg, heartbeat_ack_msg, job_msg,
                              job_ack_msg, result_msg, result_ack_msg, pending_msg,
-                             renew_identity_msg, identity_msg, error_msg, bye_msg>;
+                             renew_identity_msg, identity_msg, error_msg, bye_msg, cancel_msg>;
 
 std::string encode(const hello_msg& m);
 std::string encode(const hello_ack_msg& m);
@@ -223,6 +242,7 @@ std::string encode(const renew_identity_msg& m);
 std::string encode(const identity_msg& m);
 std::string encode(const error_msg& m);
 std::string encode(const bye_msg& m);
+std::string encode(const cancel_msg& m);
 std::string encode(const message& m);
 
 // One text frame to one message. Throws scm_protocol_error.

@@ -88,6 +88,7 @@ std::vector<scm::message> samples() {
                      .job_id = "job-7f3a9c"},
       scm::bye_msg{
           .seq = 13, .reason = "maintenance", .message = "upgrading", .reconnect_after_ms = 30000},
+      scm::cancel_msg{.seq = 14, .job_id = "job-7f3a9c", .reason = "order withdrawn"},
   };
 }
 
@@ -107,6 +108,7 @@ const std::map<std::string, std::set<std::string>>& required_fields() {
       {"identity", {"type", "seq", "certificate"}},
       {"error", {"type", "seq", "code", "message"}},
       {"bye", {"type", "seq", "reason"}},
+      {"cancel", {"type", "seq", "job_id"}},
   };
   return table;
 }
@@ -281,10 +283,95 @@ TEST_SUITE("scm messages") {
     CHECK(round_trip(scm::bye_msg{.seq = 1, .reason = "shutdown"}).reconnect_after_ms == 0);
   }
 
+  TEST_CASE("cancel: a job id, an optional reason; the outcome it ends a job with") {
+    auto all = samples();
+    auto cancel = round_trip(std::get<scm::cancel_msg>(all[13]));
+    CHECK(cancel.job_id == "job-7f3a9c");
+    CHECK(cancel.reason == "order withdrawn");
+    CHECK(scm::encode(all[13]) ==
+          R"({"type":"cancel","seq":14,"job_id":"job-7f3a9c","reason":"order withdrawn"})");
+    auto bare = round_trip(scm::cancel_msg{.seq = 1, .job_id = "j"});
+    CHECK(bare.reason.empty());
+    CHECK(scm::encode(bare) == R"({"type":"cancel","seq":1,"job_id":"j"})");
+    CHECK(std::get<scm::cancel_msg>(
+              scm::decode(R"({"type":"cancel","seq":2,"job_id":"j","reason":null})"))
+              .reason.empty());
+    // Job ids follow the one rule for job ids, and are not quoted back.
+    CHECK(std::string(failure(R"({"type":"cancel","seq":3,"job_id":"two words"})",
+                              scm::error_kind::malformed)
+                          .what()) == "cancel: field \"job_id\" is not a valid job id");
+    CHECK(std::string(
+              failure(R"({"type":"cancel","seq":3,"job_id":")" + std::string(129, 'j') + R"("})",
+                      scm::error_kind::malformed)
+                  .what()) == "cancel: field \"job_id\" is not a valid job id");
+    auto e =
+        failure(R"({"type":"cancel","seq":4,"job_id":"j","reason":7})", scm::error_kind::malformed);
+    CHECK(std::string(e.what()) == "cancel: field \"reason\" must be a string");
+    CHECK(e.seq() == std::optional<std::uint64_t>(4));
+    // A reason is one line, like every free text.
+    CHECK(std::get<scm::cancel_msg>(
+              scm::decode(R"({"type":"cancel","seq":5,"job_id":"j","reason":"a\nb"})"))
+              .reason == "a b");
+
+    auto o = scm::cancelled_outcome("order withdrawn");
+    CHECK(o.what == ca::outcome::kind::failed);
+    CHECK(o.error == ca::error_class::rejected);
+    CHECK_FALSE(o.retryable);
+    CHECK(o.message == "cancelled by SCM: order withdrawn");
+    CHECK(scm::cancelled_outcome("").message == "cancelled by SCM");
+    // It travels as a result like any other.
+    auto result = round_trip(scm::result_msg{.seq = 6, .job_id = "j", .outcome = o});
+    CHECK(ca::to_json(result.outcome) == ca::to_json(o));
+  }
+
+  TEST_CASE("free texts come out one line and bounded; everything else as sent") {
+    // A peer's message goes to the log line by line: a line break would let
+    // it write a log line of its own.
+    auto err = std::get<scm::error_msg>(scm::decode(
+        R"({"type":"error","seq":1,"code":"internal\n","message":"a\r\nFAKE: ok\u0085b\u2028c\u2029d\te\u007f\u001b[2K"})"));
+    CHECK(err.code == "internal ");
+    CHECK(err.message == "a  FAKE: ok b c d e  [2K");
+    auto bye = std::get<scm::bye_msg>(scm::decode(
+        R"({"type":"bye","seq":1,"reason":"shut\ndown","message":"caf\u00e9 \u00a0\ud83d\ude00"})"));
+    CHECK(bye.reason == "shut down");
+    CHECK(bye.message == "caf\xc3\xa9 \xc2\xa0\xf0\x9f\x98\x80");  // U+00A0 is no control
+
+    // Over max_text_bytes: cut on a character boundary, marked, and stable.
+    std::string long_text;
+    for (int i = 0; i < 700; ++i) long_text += "\xc3\xa9";
+    auto frame = scm::encode(scm::pending_msg{.seq = 1, .job_id = "j", .message = long_text});
+    auto cut = std::get<scm::pending_msg>(scm::decode(frame)).message;
+    CHECK(cut.size() <= scm::max_text_bytes);
+    CHECK(cut.size() >= scm::max_text_bytes - 4);
+    CHECK(cut.ends_with("\xc3\xa9..."));
+    CHECK(std::get<scm::pending_msg>(
+              scm::decode(scm::encode(scm::pending_msg{.seq = 1, .job_id = "j", .message = cut})))
+              .message == cut);
+    std::string exact(scm::max_text_bytes, 'x');
+    CHECK(std::get<scm::pending_msg>(
+              scm::decode(scm::encode(scm::pending_msg{.seq = 1, .job_id = "j", .message = exact})))
+              .message == exact);
+
+    auto ack = std::get<scm::job_ack_msg>(scm::decode(
+        R"({"type":"job_ack","seq":1,"job_id":"j","lease_id":"l","accepted":false,"reason":"busy\n","message":"x\ny"})"));
+    CHECK(ack.reason == "busy ");
+    CHECK(ack.message == "x y");
+    auto hello = std::get<scm::hello_msg>(scm::decode(
+        R"({"type":"hello","seq":1,"connector_id":"c","version":"1","protocol":1,"backends":[{"name":"a","type":"local","health":"degraded","message":"x\ny"}]})"));
+    CHECK(hello.backends.at(0).message == "x y");
+    // PEM keeps its lines.
+    CHECK(round_trip(scm::identity_msg{.seq = 1, .certificate_pem = cert_pem}).certificate_pem ==
+          cert_pem);
+  }
+
   TEST_CASE("text survives escaping; seq reaches 2^53-1") {
-    std::string tricky = "quote\" back\\ nl\n tab\t ctl\x01 \xc3\xa9\xe2\x82\xac";
+    std::string tricky = "quote\" back\\ \xc3\xa9\xe2\x82\xac \\u0000";
     auto bye = round_trip(scm::bye_msg{.seq = 1, .reason = "shutdown", .message = tricky});
     CHECK(bye.message == tricky);
+    // Line breaks and controls in free texts become spaces (see above).
+    auto flat = scm::decode(
+        scm::encode(scm::bye_msg{.seq = 1, .reason = "shutdown", .message = "nl\n tab\t ctl\x01"}));
+    CHECK(std::get<scm::bye_msg>(flat).message == "nl  tab  ctl ");
     auto big = round_trip(
         scm::heartbeat_ack_msg{.seq = (std::uint64_t{1} << 53) - 1, .ack = 0, .time_ms = 0});
     CHECK(big.seq == (std::uint64_t{1} << 53) - 1);
@@ -401,6 +488,10 @@ TEST_SUITE("scm messages") {
       CHECK(e.type().empty());
       CHECK_FALSE(e.seq().has_value());
     }
+    // A default view has no data pointer at all.
+    CHECK(cbcs::test::contains(failure(std::string_view{}, scm::error_kind::malformed).what(),
+                               "frame is not valid JSON"));
+    CHECK_THROWS_AS(scm::decode_registration_error(std::string_view{}), scm::scm_protocol_error);
     for (std::string_view bad : {"[]", "\"hello\"", "42", "null", "true"}) {
       CAPTURE(bad);
       CHECK(std::string(failure(bad, scm::error_kind::malformed).what()) ==
@@ -600,6 +691,20 @@ TEST_SUITE("scm registration") {
     }
     CHECK(cbcs::test::contains(scm::encode(scm::registration_error{"token_used", "m"}),
                                R"("error":"token_used")"));
+  }
+
+  TEST_CASE("an error's message comes out one line: `cbcs register` prints it so") {
+    // Found by fuzz_scm_messages (corpus/scm_messages/registration_error_multiline.json).
+    auto e = scm::decode_registration_error(
+        R"({"error":"internal","message":"line one\nFAKE: registered OK\r\n\u001b[2K"})");
+    CHECK(e.code == "internal");
+    CHECK(e.message == "line one FAKE: registered OK   [2K");
+    auto huge = scm::decode_registration_error(
+        scm::encode(scm::registration_error{"internal", std::string(100000, 'm')}));
+    CHECK(huge.message.size() == scm::max_text_bytes);
+    // The code was sanitised already; unknown codes stay legible.
+    CHECK(scm::decode_registration_error(R"({"error":"new\tcode","message":""})").code ==
+          "new?code");
   }
 
   TEST_CASE("each error code has its HTTP status") {

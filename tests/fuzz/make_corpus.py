@@ -7,6 +7,8 @@ seeds are sealed under the fuzz target's fixed key (byte i = 0xa5 ^ i) and
 need the Python 'cryptography' package for AES-GCM.
 
 Run it again only to change the seeds: it rewrites every file (with new keys).
+`make_corpus.py scm_messages installation_token` rewrites only those, which
+need no keys (the others stay byte for byte).
 """
 
 import hmac
@@ -328,7 +330,221 @@ def acmpca_role_seeds():
          (b"0", compact({"Code": "AssumeRoleUnauthorizedAccess"})))
 
 
+# Stand-ins: the SCM decoders only look for the PEM label, never parse it.
+FAKE_CSR = "-----BEGIN CERTIFICATE REQUEST-----\nMIIBfake\n-----END CERTIFICATE REQUEST-----\n"
+FAKE_CERT = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n"
+
+
+def scm_messages_seeds():
+    """Every frame of PROTOCOL.md, registration bodies, and broken ones."""
+    def seed(name, value):
+        write("scm_messages", name, value if isinstance(value, (str, bytes)) else compact(value))
+
+    backends = [{"name": "aws-prod", "type": "acmpca", "health": "healthy"},
+                {"name": "dc", "type": "digicert", "health": "degraded",
+                 "message": "429 from the API"}]
+    seed("hello.json", {"type": "hello", "seq": 1, "connector_id": "c-5b0e6f2a",
+                        "version": "0.1.0", "protocol": 1, "backends": backends})
+    seed("hello_ack.json", {"type": "hello_ack", "seq": 1, "protocol": 1,
+                            "server_time_ms": 1767225600123, "heartbeat_interval_ms": 20000})
+    seed("heartbeat.json", {"type": "heartbeat", "seq": 7, "time_ms": 1767225620123})
+    seed("heartbeat_backends.json", {"type": "heartbeat", "seq": 8, "time_ms": 1767225640123,
+                                     "backends": [{"name": "dc", "type": "digicert",
+                                                   "health": "sleepy"}]})
+    seed("heartbeat_no_backends.json", {"type": "heartbeat", "seq": 9, "time_ms": 0,
+                                        "backends": []})
+    seed("heartbeat_ack.json", {"type": "heartbeat_ack", "seq": 5, "ack": 8,
+                                "time_ms": 1767225640125})
+    seed("job_enroll.json", {"type": "job", "seq": 12, "lease_id": "l-91c2",
+                             "lease_expires_at_ms": 1767225650000,
+                             "job": {"id": "job-7f3a9c", "operation": "enroll",
+                                     "backend": "aws-prod", "csr": FAKE_CSR,
+                                     "validity_seconds": 7776000,
+                                     "profile": "EndEntityCertificate/V1",
+                                     "params": {"ca_arn": "arn:aws:acm-pca:eu-west-1:1:ca/x"}}})
+    seed("job_revoke.json", {"type": "job", "seq": 13, "lease_id": "l-91c3",
+                             "lease_expires_at_ms": 1, "job": {
+                                 "id": "job-7f3a9d", "operation": "revoke", "backend": "local",
+                                 "serial": "1f03a2", "reason": "keyCompromise"}})
+    seed("job_ack_accepted.json", {"type": "job_ack", "seq": 9, "job_id": "job-7f3a9c",
+                                   "lease_id": "l-91c2", "accepted": True})
+    seed("job_ack_refused.json", {"type": "job_ack", "seq": 10, "job_id": "job-7f3a9d",
+                                  "lease_id": "l-91c3", "accepted": False, "reason": "busy",
+                                  "message": "64 jobs in flight on aws-prod"})
+    seed("result_issued.json", {"type": "result", "seq": 14, "job_id": "job-7f3a9c",
+                                "outcome": {"outcome": "issued", "certificate": FAKE_CERT,
+                                            "chain": FAKE_CERT, "serial": "1f03a2"}})
+    seed("result_failed.json", {"type": "result", "seq": 15, "job_id": "job-7f3a9d",
+                                "outcome": {"outcome": "failed", "error": "rejected",
+                                            "retryable": False,
+                                            "backend_code": "ValidationException",
+                                            "message": "cancelled by SCM: order withdrawn"}})
+    seed("result_done.json", {"type": "result", "seq": 16, "job_id": "job-7f3a9e",
+                              "outcome": {"outcome": "done", "report": "{\"revoked\":true}"}})
+    seed("result_ack.json", {"type": "result_ack", "seq": 20, "job_id": "job-7f3a9c"})
+    seed("pending.json", {"type": "pending", "seq": 11, "job_id": "job-7f3a9c",
+                          "next_poll_at_ms": 1767225900000, "message": "awaiting approval"})
+    seed("renew_identity.json", {"type": "renew_identity", "seq": 30, "csr": FAKE_CSR})
+    seed("identity.json", {"type": "identity", "seq": 41, "certificate": FAKE_CERT,
+                           "chain": FAKE_CERT})
+    seed("error.json", {"type": "error", "seq": 42, "code": "unsupported_type",
+                        "message": "unsupported message type \"resize\"", "ref_seq": 17})
+    seed("error_job.json", {"type": "error", "seq": 43, "code": "unknown_job",
+                            "message": "no such job", "job_id": "job-0000"})
+    seed("bye.json", {"type": "bye", "seq": 50, "reason": "maintenance",
+                      "message": "upgrading SCM", "reconnect_after_ms": 30000})
+    seed("cancel.json", {"type": "cancel", "seq": 51, "job_id": "job-7f3a9c",
+                         "reason": "order withdrawn by the requester"})
+    seed("cancel_no_reason.json", {"type": "cancel", "seq": 52, "job_id": "job-7f3a9d"})
+    seed("cancel_null_reason.json", '{"type":"cancel","seq":53,"job_id":"j","reason":null}')
+    seed("unknown_type.json", {"type": "resize", "seq": 17, "rows": 40})
+    seed("newer_fields.json", {"type": "result_ack", "seq": 1, "job_id": "j-1",
+                               "future": {"nested": [1, 2, {"x": None}]}})
+    seed("escapes.json", '{"type":"bye","seq":1,"reason":"caf\\u00e9 \\ud83d\\ude00",'
+                         '"message":"a\\u0000b\\\\ \\"q\\""}')
+
+    # Registration bodies.
+    seed("registration_response.json", {
+        "connector_id": "c-5b0e6f2a", "certificate": FAKE_CERT, "chain": FAKE_CERT,
+        "scm_ca": FAKE_CERT, "session_url": "wss://scm.example.com/api/connector/v1/session",
+        "group": "eu-pool"})
+    seed("registration_error.json", {"error": "token_used", "message": "the token was used"})
+    seed("registration_request.json", {
+        "token": "cbcs1.eyJzY20iOiJ4In0.Xy3_k2aQ", "csr": FAKE_CSR,
+        "hostname": "ca-gw-01.example.com", "os": "linux",
+        "os_version": "Debian GNU/Linux 12 (bookworm)", "version": "0.1.0"})
+    seed("bad_registration_url.json", {
+        "connector_id": "c", "certificate": FAKE_CERT, "scm_ca": FAKE_CERT,
+        "session_url": "https://scm.example.com/"})
+
+    # Broken: each breaks one rule.
+    seed("bad_missing_backends.json", {"type": "hello", "seq": 1, "connector_id": "c",
+                                       "version": "1", "protocol": 1})
+    seed("bad_seq_string.json", {"type": "heartbeat", "seq": "7", "time_ms": 1})
+    seed("bad_seq_2p53.json", '{"type":"heartbeat","seq":9007199254740992,"time_ms":1}')
+    seed("bad_seq_u64.json", '{"type":"heartbeat","seq":18446744073709551616,"time_ms":1}')
+    seed("bad_time_float.json", '{"type":"heartbeat_ack","seq":1,"ack":1,"time_ms":1e400}')
+    seed("bad_negative.json", '{"type":"bye","seq":1,"reason":"x","reconnect_after_ms":-1}')
+    seed("bad_utf8.bin", b'{"type":"bye","seq":1,"reason":"\xc3\x28"}')
+    seed("bad_lone_surrogate.json", '{"type":"bye","seq":1,"reason":"\\ud800"}')
+    seed("bad_deep.json", '{"type":"job","seq":1,"lease_id":"l","lease_expires_at_ms":1,'
+                          '"job":' + '{"a":' * 600 + '1' + '}' * 600 + '}')
+    seed("bad_deep_array.json", "[" * 2000 + "]" * 2000)
+    seed("bad_truncated.json", '{"type":"cancel","seq":1,"job_id":"job-7f')
+    seed("bad_not_object.json", '["type","hello"]')
+    seed("bad_result_pending.json", {"type": "result", "seq": 1, "job_id": "j",
+                                     "outcome": {"outcome": "pending", "poll_after_ms": 5}})
+    seed("bad_cancel_job_id.json", {"type": "cancel", "seq": 1, "job_id": "job with spaces"})
+    seed("bad_cancel_job_id_type.json", {"type": "cancel", "seq": 1, "job_id": 42})
+    seed("bad_type_control.json", '{"type":"\\u001b[31m' + "A" * 100 + '","seq":1}')
+    seed("duplicate_keys.json", '{"type":"result_ack","seq":1,"job_id":"a","job_id":"b"}')
+
+    # Former findings, fixed (README, crashes/): peer texts with line breaks
+    # went to the log and to `cbcs register`'s one-line error as they were.
+    seed("registration_error_multiline.json",
+         {"error": "internal", "message": "line one\nFAKE: registered OK\r\n\u001b[2K"})
+    seed("error_message_multiline.json",
+         {"type": "error", "seq": 2, "code": "internal\n", "message": "a\u0085b\u2028c\td"})
+    seed("bye_message_long.json", {"type": "bye", "seq": 3, "reason": "shutdown",
+                                   "message": "\u00e9" * 700})
+    seed("cancel_reason_multiline.json", {"type": "cancel", "seq": 4, "job_id": "j",
+                                          "reason": "first\nsecond"})
+    # Empty: the replay passes no data pointer at all, which simdjson copied from.
+    seed("empty.bin", b"")
+
+
+def token_text(payload_json):
+    import base64
+
+    def b64url(data):
+        return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+    text = "cbcs1." + b64url(payload_json.encode() if isinstance(payload_json, str)
+                             else payload_json)
+    return text + "." + b64url(hashlib.sha256(text.encode()).digest()[:6])
+
+
+def installation_token_seeds():
+    """First byte odd: the harness wraps the rest, a payload, into a token.
+    Even: the rest is the text as it is."""
+    pin = "3f2a9c0b8e7d6c5b4a39281706f5e4d3c2b1a09f8e7d6c5b4a39281706f5e4d3"
+    secret = "q6Zk1X3vS0a9m2YcJw8Hn4rLbE7tUuPdVfGiOoRyTs0"
+    good = {"scm": "https://scm.example.com:8443", "ca_sha256": pin, "secret": secret,
+            "exp": 1767225600}
+
+    def text(name, value):
+        write("installation_token", name, b"\x00" + (value.encode() if isinstance(value, str)
+                                                     else value))
+
+    def payload(name, value):
+        body = value if isinstance(value, (str, bytes)) else compact(value)
+        write("installation_token", name, b"\x01" + (body.encode() if isinstance(body, str)
+                                                     else body))
+
+    token = token_text(compact(good))
+    text("token.txt", token)
+    text("token_spaces.txt", "  \t" + token + "\r\n")
+    text("token_no_pin.txt", token_text(compact({k: v for k, v in good.items()
+                                                 if k != "ca_sha256"})))
+    text("bad_damaged.txt", token[:-1] + ("A" if token[-1] != "A" else "B"))
+    text("bad_newer_version.txt", "cbcs2." + token[6:])
+    text("bad_no_check.txt", token.rsplit(".", 1)[0])
+    text("bad_four_parts.txt", token + ".x")
+    text("bad_too_long.txt", "cbcs1." + "A" * 4100 + ".AAAAAAAA")
+    text("bad_empty.txt", "")
+    text("bad_payload_not_base64.txt", token_text(b"\xff\xfe not json"))
+    text("bad_payload_padding.txt", "cbcs1.eyJ9==.AAAAAAAA")
+    # parse_endpoint and base64url read the same text.
+    text("url_ipv6.txt", "https://[::1]:8443/api/connector/v1/session?x=1")
+    text("url_wss.txt", "WSS://Scm.Example.COM")
+    text("url_bad_port.txt", "https://h:65536/")
+    text("url_user.txt", "https://user@h/")
+    text("base64url.txt", "q6Zk1X3vS0a9m2YcJw8Hn4rLbE7tUuPdVfGiOoRyTs0")
+
+    payload("good.json", good)
+    payload("good_restore.json", dict(good, kind="restore"))
+    payload("good_upper_pin_slash.json", dict(good, ca_sha256=pin.upper(),
+                                              scm="https://scm.example.com/"))
+    payload("good_ipv6.json", dict(good, scm="https://[2001:db8::1]:443"))
+    payload("good_null_pin.json", dict(good, ca_sha256=None))
+    payload("good_secret_in_host.json", dict(good, scm=f"https://{secret}.example"))
+    payload("bad_scm_path.json", dict(good, scm="https://scm.example.com/api"))
+    payload("bad_scm_http.json", dict(good, scm="http://scm.example.com"))
+    payload("bad_scm_user.json", dict(good, scm="https://u:p@scm.example.com"))
+    payload("bad_scm_port.json", dict(good, scm="https://scm.example.com:0"))
+    payload("bad_scm_query.json", dict(good, scm="https://scm.example.com?x"))
+    payload("bad_pin_short.json", dict(good, ca_sha256=pin[:63]))
+    payload("bad_secret_short.json", dict(good, secret="abc"))
+    payload("bad_secret_chars.json", dict(good, secret=secret[:20] + "+/="))
+    payload("bad_exp_zero.json", dict(good, exp=0))
+    payload("bad_exp_negative.json", dict(good, exp=-1))
+    payload("bad_exp_year10000.json", dict(good, exp=253402300800))
+    payload("bad_exp_float.json", compact(good).replace("1767225600", "1.7e9"))
+    payload("bad_exp_huge.json", compact(good).replace("1767225600", "1" * 30))
+    payload("bad_exp_string.json", dict(good, exp="1767225600"))
+    payload("bad_missing_scm.json", {k: v for k, v in good.items() if k != "scm"})
+    payload("bad_scm_number.json", dict(good, scm=443))
+    payload("bad_not_object.json", "[1,2]")
+    payload("bad_utf8.bin", compact(good).encode().replace(b"q6Zk", b"q6\xc3\x28"))
+    payload("bad_deep.json", '{"x":' + "[" * 1500 + "]" * 1500 + "}")
+    payload("bad_truncated.json", compact(good)[:40])
+    # Former finding, fixed (crashes/README.md): describe() overflowed.
+    payload("exp_after_2262.json", dict(good, exp=253401150400))
+
+
 def main():
+    keyless = {"scm_messages": scm_messages_seeds,
+               "installation_token": installation_token_seeds}
+    names = sys.argv[1:]
+    if names:
+        unknown = [n for n in names if n not in keyless]
+        if unknown:
+            sys.exit(f"make_corpus.py: only {', '.join(keyless)} can be written alone")
+        for name in names:
+            shutil.rmtree(CORPUS / name, ignore_errors=True)
+            keyless[name]()
+        print(f"wrote {', '.join(names)}")
+        return
     if shutil.which("openssl") is None:
         sys.exit("make_corpus.py needs the openssl command")
     if CORPUS.exists():
@@ -346,6 +562,8 @@ def main():
         base64_seeds()
         acmpca_seeds(cert_pem)
         acmpca_role_seeds()
+        for write_seeds in keyless.values():
+            write_seeds()
     finally:
         pki.close()
     total = sum(f.stat().st_size for f in CORPUS.rglob("*") if f.is_file())

@@ -29,7 +29,9 @@
   X(csr)                     \
   X(vault)                   \
   X(base64)                  \
-  X(acmpca_driver)
+  X(acmpca_driver)           \
+  X(scm_messages)            \
+  X(installation_token)
 
 #define CBCS_DECLARE(name) extern "C" int cbcs_fuzz_##name(const std::uint8_t*, std::size_t);
 CBCS_FUZZ_TARGETS(CBCS_DECLARE)

@@ -54,7 +54,8 @@ for name in "${targets[@]}"; do
   logs=$build/fuzz-logs/$name
   mkdir -p "$work" "$artifacts" "$logs"
   case $name in
-    job_codec | connector_config | json_problem | service_account | acmpca_driver)
+    job_codec | connector_config | json_problem | service_account | acmpca_driver | scm_messages | \
+      installation_token)
       dict=(-dict="$here/dict/json.dict") ;;
     certificates | private_key | csr) dict=(-dict="$here/dict/pem.dict") ;;
     *) dict=() ;;

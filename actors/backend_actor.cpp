@@ -110,6 +110,22 @@ void report_health(self_ptr self, steady::time_point now) {
       open ? "circuit breaker open: the backend keeps failing" : "", st.config.worker);
 }
 
+// TLS, client-certificate and proxy-authentication failures are configuration
+// problems: retrying cannot help, and a loop of 407s may lock the proxy account.
+ca::outcome transport_outcome(std::uint8_t failure, std::string message) {
+  switch (static_cast<transport_failure>(failure)) {
+    case transport_failure::tls:
+      return ca::outcome::failed(ca::error_class::tls, std::move(message));
+    case transport_failure::client_certificate_refused:
+    case transport_failure::proxy_auth:
+      return ca::outcome::failed(ca::error_class::auth, std::move(message));
+    case transport_failure::none:
+    case transport_failure::network:
+      break;
+  }
+  return ca::outcome::failed(ca::error_class::network, std::move(message));
+}
+
 void start_job(self_ptr self, job_ticket ticket);
 void step(self_ptr self, const std::string& id, const ca::http_response* previous);
 void transmit(self_ptr self, const std::string& id, const ca::http_request& request,
@@ -338,9 +354,10 @@ void transmit(self_ptr self, const std::string& id, const ca::http_request& requ
   auto generation = job.generation;
   // Runs on the transport's thread: only hand the answer back.
   st.config.transport->send(
-      request, [handle, id, generation](ca::http_response response, std::string error) {
-        send_from_io(handle, caf::make_message(http_done_atom::value, id, generation,
-                                               std::move(response), std::move(error)));
+      request, [handle, id, generation](ca::http_response response, transport_error error) {
+        send_from_io(handle, caf::make_message(
+                                 http_done_atom::value, id, generation, std::move(response),
+                                 static_cast<std::uint8_t>(error.kind), std::move(error.message)));
       });
 }
 
@@ -465,7 +482,7 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
         wake_awaiting(self);
       },
       [self](http_done_atom, const std::string& id, std::uint64_t generation,
-             ca::http_response& response, std::string& error) {
+             ca::http_response& response, std::uint8_t failure, std::string& error) {
         auto& st = self->state;
         auto now = steady::now();
         auto it = st.active.find(id);
@@ -474,7 +491,7 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
         // that has finished meanwhile: it may have been the half-open
         // breaker's probe. Side calls (instance metadata) do not.
         if (!current || !it->second.side_call) {
-          if (!error.empty() || response.status == 429 || response.status >= 500)
+          if (failure != 0 || response.status == 429 || response.status >= 500)
             st.breaker->on_failure(now);
           else
             st.breaker->on_success();
@@ -489,14 +506,9 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
         if (job.side_call) schedule_wake(self);
         auto latency =
             std::chrono::duration_cast<std::chrono::microseconds>(now - job.sent_at).count();
-        if (!error.empty()) {
+        if (failure != 0) {
           trace(self, "http_done", id, "error", job.attempt + 1, latency, error);
-          // TLS and proxy-authentication failures are configuration problems:
-          // retrying cannot help, and a loop of 407s may lock the proxy account.
-          auto kind = error.starts_with("tls:")          ? ca::error_class::tls
-                      : error.starts_with("proxy-auth:") ? ca::error_class::auth
-                                                         : ca::error_class::network;
-          return retry_or_fail(self, id, ca::outcome::failed(kind, error));
+          return retry_or_fail(self, id, transport_outcome(failure, std::move(error)));
         }
         trace(self, "http_done", id, std::to_string(response.status), job.attempt + 1, latency);
         job.retry_after =

@@ -66,7 +66,8 @@ using backend_actor = caf::typed_actor<
     caf::reacts_to<retry_atom, std::string, std::uint64_t>,     // job id, generation
     caf::reacts_to<deadline_atom, std::string, std::uint64_t>,  // "", timer generation
     caf::reacts_to<http_done_atom, std::string, std::uint64_t,  // job id, generation,
-                   protocol::ca::http_response, std::string>,   // response, transport error
+                   protocol::ca::http_response, std::uint8_t,   // response, transport_failure,
+                   std::string>,                                // its message
     caf::reacts_to<flush_atom>,  // make held outcomes durable, then send them
     caf::reacts_to<wake_atom>>;  // step the jobs that await another job's credential
 

@@ -20,6 +20,7 @@
 #include <fmt/format.h>
 
 #include "actors/http/proxy_connect.hpp"
+#include "crypto/pem.hpp"
 
 namespace cbcs::actors {
 
@@ -134,6 +135,25 @@ std::string describe(const beast::error_code& ec) {
   return ec.message();
 }
 
+// An alert from the server about our certificate (or the lack of one). With
+// TLS 1.3 it comes after the handshake, on the first read.
+bool client_certificate_alert(const beast::error_code& ec) {
+  if (ec.category() != net::error::get_ssl_category()) return false;
+  switch (ERR_GET_REASON(static_cast<unsigned long>(ec.value()))) {
+    case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+    case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+    case SSL_R_SSLV3_ALERT_UNSUPPORTED_CERTIFICATE:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_REVOKED:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_EXPIRED:
+    case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+    case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+    case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
+      return true;
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 struct http_client::impl : std::enable_shared_from_this<http_client::impl> {
@@ -143,7 +163,8 @@ struct http_client::impl : std::enable_shared_from_this<http_client::impl> {
   io_runner* runner = nullptr;
   http_client_settings settings;
   ssl::context tls{ssl::context::tls_client};
-  bool system_roots_loaded = false;                                      // I/O thread only
+  std::string client_subject;        // of the client certificate, for messages
+  bool system_roots_loaded = false;  // I/O thread only
   std::map<std::string, std::vector<std::unique_ptr<connection>>> idle;  // I/O thread only
 
   // The system bundle costs 25-40 ms to parse: only for the first TLS peer,
@@ -225,13 +246,24 @@ class exchange : public std::enable_shared_from_this<exchange> {
                       : fmt::format("{}:{}", url_.host, url_.port);
   }
 
-  void fail(std::string message) {
+  void fail(std::string message, transport_failure kind = transport_failure::network) {
     if (conn_) {
       beast::error_code ignored;
       conn_->lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
       conn_.reset();
     }
-    if (done_) std::exchange(done_, nullptr)(ca::http_response{}, std::move(message));
+    if (done_) std::exchange(done_, nullptr)(ca::http_response{}, {kind, std::move(message)});
+  }
+
+  // The server's verdict on our client certificate, naming it (never the key).
+  void fail_client_certificate(const beast::error_code& ec) {
+    const auto& subject = client_->client_subject;
+    fail(subject.empty()
+             ? fmt::format("{}:{} requires a client certificate and none is configured: {}",
+                           url_.host, url_.port, describe(ec))
+             : fmt::format("{}:{} refused the client certificate {}: {}", url_.host, url_.port,
+                           subject, describe(ec)),
+         transport_failure::client_certificate_refused);
   }
 
   void on_resolve(beast::error_code ec, tcp::resolver::results_type results) {
@@ -277,8 +309,8 @@ class exchange : public std::enable_shared_from_this<exchange> {
     auto status = connect_parser_->get().result_int();
     auto verdict = classify_connect_reply(status);
     if (verdict == connect_verdict::auth_failed)
-      return fail(
-          fmt::format("proxy-auth: proxy authentication failed at {} ({})", peer(), status));
+      return fail(fmt::format("proxy authentication failed at {} ({})", peer(), status),
+                  transport_failure::proxy_auth);
     if (verdict == connect_verdict::refused)
       return fail(fmt::format("proxy: {} refused CONNECT to {}:{} with status {}", peer(),
                               url_.host, url_.port, status));
@@ -294,7 +326,7 @@ class exchange : public std::enable_shared_from_this<exchange> {
     conn_->plain.reset();
     // SNI, and a certificate that must name the host we asked for.
     if (!SSL_set_tlsext_host_name(conn_->secure->native_handle(), url_.host.c_str()))
-      return fail("tls: cannot set SNI");
+      return fail("tls: cannot set SNI", transport_failure::tls);
     conn_->secure->set_verify_callback(ssl::host_name_verification(url_.host));
     conn_->lowest().expires_after(client_->settings.connect_timeout);
     conn_->secure->async_handshake(
@@ -303,9 +335,11 @@ class exchange : public std::enable_shared_from_this<exchange> {
   }
 
   void on_handshake(beast::error_code ec) {
+    if (ec && client_certificate_alert(ec)) return fail_client_certificate(ec);
     if (ec)
       return fail(
-          fmt::format("tls: handshake with {}:{} failed: {}", url_.host, url_.port, describe(ec)));
+          fmt::format("tls: handshake with {}:{} failed: {}", url_.host, url_.port, describe(ec)),
+          transport_failure::tls);
     write_request();
   }
 
@@ -331,6 +365,7 @@ class exchange : public std::enable_shared_from_this<exchange> {
   }
 
   void on_written(beast::error_code ec, std::size_t) {
+    if (ec && client_certificate_alert(ec)) return fail_client_certificate(ec);
     if (ec) return retry_or_fail(fmt::format("cannot send to {}: {}", url_.host, describe(ec)));
     parser_.emplace();
     parser_->body_limit(client_->settings.max_body_bytes);
@@ -359,6 +394,7 @@ class exchange : public std::enable_shared_from_this<exchange> {
     if (ec == http::error::body_limit)
       return fail(fmt::format("reply from {} is larger than {} bytes", url_.host,
                               client_->settings.max_body_bytes));
+    if (ec && client_certificate_alert(ec)) return fail_client_certificate(ec);
     if (ec) return retry_or_fail(fmt::format("no reply from {}: {}", url_.host, describe(ec)));
     auto& res = parser_->get();
     ca::http_response out;
@@ -400,6 +436,8 @@ http_client::http_client(std::shared_ptr<io_runner> runner, http_client_settings
   if (!t.client_cert_pem.empty()) {
     ctx.use_certificate_chain(net::buffer(t.client_cert_pem));
     ctx.use_private_key(net::buffer(t.client_key_pem), ssl::context::pem);
+    impl_->client_subject =
+        crypto::subject_line(crypto::parse_certificates(t.client_cert_pem).front().get());
   }
 }
 
@@ -408,7 +446,7 @@ http_client::~http_client() = default;
 void http_client::send(const ca::http_request& request, completion done) {
   parsed_url url;
   if (!parse_url(request.url, url)) {
-    done({}, "bad URL: " + request.url);
+    done({}, {transport_failure::network, "bad URL: " + request.url});
     return;
   }
   auto ex = std::make_shared<exchange>(impl_, std::move(url), request, std::move(done));

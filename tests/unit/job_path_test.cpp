@@ -11,6 +11,7 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -67,7 +68,8 @@ class scripted_driver final : public ca::driver {
 class scripted_transport final : public actors::http_transport {
  public:
   std::mutex mu;
-  std::map<std::string, std::deque<int>> script;  // url -> statuses
+  // url -> statuses; a negative one is a transport failure of that kind
+  std::map<std::string, std::deque<int>> script;
   std::map<std::string, int> calls;
   bool hold = false;
   std::vector<std::pair<std::string, completion>> held;
@@ -89,6 +91,8 @@ class scripted_transport final : public actors::http_transport {
         s.pop_front();
       }
     }
+    if (status < 0)
+      return done({}, {static_cast<actors::transport_failure>(-status), "scripted failure"});
     ca::http_response r;
     r.status = status;
     if (status == 429) r.headers.push_back({"Retry-After", "0"});
@@ -184,6 +188,25 @@ TEST_SUITE("job_path") {
     auto o = f.run(f.job("t1"));
     CHECK(o.what == ca::outcome::kind::issued);
     CHECK(f.transport->calls_for("t1") == 3);
+  }
+
+  TEST_CASE("transport failures: network retried; TLS, client certificate and proxy auth not") {
+    job_path_fixture f;
+    auto code = [](actors::transport_failure k) { return -static_cast<int>(k); };
+    f.transport->script["https://ca.test/n1"] = {code(actors::transport_failure::network), 200};
+    CHECK(f.run(f.job("n1")).what == ca::outcome::kind::issued);
+    CHECK(f.transport->calls_for("n1") == 2);
+    for (auto [id, kind, meaning] :
+         {std::tuple{"c1", actors::transport_failure::client_certificate_refused,
+                     ca::error_class::auth},
+          std::tuple{"p1", actors::transport_failure::proxy_auth, ca::error_class::auth},
+          std::tuple{"t1", actors::transport_failure::tls, ca::error_class::tls}}) {
+      f.transport->script[std::string("https://ca.test/") + id] = {code(kind), 200};
+      auto o = f.run(f.job(id));
+      CHECK(o.what == ca::outcome::kind::failed);
+      CHECK(o.error == meaning);
+      CHECK(f.transport->calls_for(id) == 1);
+    }
   }
 
   TEST_CASE("a rejected request is not retried") {

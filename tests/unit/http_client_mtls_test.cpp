@@ -1,0 +1,184 @@
+// Mutual TLS in the backends' HTTP client, against a real TLS server that
+// demands a client certificate (`openssl s_server -Verify 1`), directly and
+// through a CONNECT tunnel (tinyproxy).
+
+#include <doctest/doctest.h>
+
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <thread>
+
+#include "actors/http/http_client.hpp"
+#include "cli/child_process.hpp"
+#include "test_pki.hpp"
+
+using namespace cbcs;
+namespace ca = protocol::ca;
+using namespace std::chrono_literals;
+
+namespace http_client_mtls_test {
+
+int free_port() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+bool accepting(int port) {
+  for (int i = 0; i < 100; ++i) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    if (ok) return true;
+    std::this_thread::sleep_for(50ms);
+  }
+  return false;
+}
+
+// child_process execs a path: find the program on PATH.
+std::string on_path(const std::string& name) {
+  std::string path = std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin";
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    auto end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    auto candidate = std::filesystem::path(path.substr(start, end - start)) / name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+    start = end + 1;
+  }
+  FAIL("not found on PATH: " << name);
+  return {};
+}
+
+void write_file(const std::filesystem::path& p, const std::string& text) {
+  std::ofstream(p) << text;
+}
+
+struct answer {
+  ca::http_response response;
+  actors::transport_error error;
+};
+
+answer get(actors::http_client& client, const std::string& url) {
+  std::promise<answer> done;
+  client.send({.method = "GET", .url = url}, [&](ca::http_response r, actors::transport_error e) {
+    done.set_value({std::move(r), std::move(e)});
+  });
+  auto f = done.get_future();
+  REQUIRE(f.wait_for(20s) == std::future_status::ready);
+  return f.get();
+}
+
+// A TLS server for localhost that accepts only clients whose certificate
+// `client_ca` issued (here: the client's own self-signed certificate).
+struct tls_server {
+  test::temp_dir dir;
+  test::key_and_cert server = test::make_self_signed("p256", "localhost");
+  int port = free_port();
+  std::unique_ptr<cli::child_process> proc;
+
+  explicit tls_server(const std::string& client_ca) {
+    std::filesystem::path d = dir.path();
+    write_file(d / "server.pem", server.cert_pem);
+    write_file(d / "server.key", server.key_pem);
+    write_file(d / "clients.pem", client_ca);
+    proc = std::make_unique<cli::child_process>(
+        std::vector<std::string>{on_path("openssl"), "s_server", "-quiet", "-accept",
+                                 "127.0.0.1:" + std::to_string(port), "-cert",
+                                 (d / "server.pem").string(), "-key", (d / "server.key").string(),
+                                 "-CAfile", (d / "clients.pem").string(), "-Verify", "1", "-verify_return_error", "-www"},
+        false, (d / "s_server.log").string());
+    REQUIRE(accepting(port));
+  }
+  ~tls_server() { proc->signal(SIGTERM); }
+  std::string url() const { return "https://localhost:" + std::to_string(port) + "/"; }
+};
+
+struct proxy {
+  test::temp_dir dir;
+  int port = free_port();
+  std::unique_ptr<cli::child_process> proc;
+  proxy() {
+    auto conf = std::filesystem::path(dir.path()) / "tinyproxy.conf";
+    write_file(conf, "Port " + std::to_string(port) + "\nListen 127.0.0.1\nTimeout 30\n");
+    proc = std::make_unique<cli::child_process>(
+        std::vector<std::string>{on_path("tinyproxy"), "-d", "-c", conf.string()}, false,
+        (std::filesystem::path(dir.path()) / "tinyproxy.log").string());
+    REQUIRE(accepting(port));
+  }
+  ~proxy() { proc->signal(SIGTERM); }
+};
+
+actors::http_client_settings settings(const tls_server& s, const test::key_and_cert* identity) {
+  actors::http_client_settings out;
+  out.tls.extra_roots_pem = s.server.cert_pem;
+  out.tls.system_roots = false;
+  if (identity) {
+    out.tls.client_cert_pem = identity->cert_pem;
+    out.tls.client_key_pem = identity->key_pem;
+  }
+  return out;
+}
+
+}  // namespace http_client_mtls_test
+
+namespace mtls = http_client_mtls_test;
+
+TEST_SUITE("http_client mutual TLS") {
+  TEST_CASE("the backend's client certificate is presented, directly and through the proxy") {
+    auto identity = test::make_self_signed("p256", "cbcs entrust client");
+    mtls::tls_server server(identity.cert_pem);
+    auto runner = actors::make_io_runner();
+    {
+      actors::http_client client(runner, mtls::settings(server, &identity));
+      auto a = mtls::get(client, server.url());
+      CHECK_MESSAGE(!a.error, a.error.message);
+      CHECK(a.response.status == 200);
+    }
+    mtls::proxy tunnel;
+    auto via = mtls::settings(server, &identity);
+    via.proxy = {
+        .enabled = true, .host = "127.0.0.1", .port = static_cast<std::uint16_t>(tunnel.port)};
+    actors::http_client client(runner, via);
+    auto a = mtls::get(client, server.url());
+    CHECK_MESSAGE(!a.error, a.error.message);
+    CHECK(a.response.status == 200);
+  }
+
+  TEST_CASE("a refused or missing client certificate is its own failure, naming the subject") {
+    auto trusted = test::make_self_signed("p256", "trusted client");
+    auto other = test::make_self_signed("p256", "some other client");
+    mtls::tls_server server(trusted.cert_pem);
+    auto runner = actors::make_io_runner();
+
+    actors::http_client wrong(runner, mtls::settings(server, &other));
+    auto refused = mtls::get(wrong, server.url());
+    CHECK(refused.error.kind == actors::transport_failure::client_certificate_refused);
+    CHECK(refused.error.message.find("refused the client certificate CN=some other client") !=
+          std::string::npos);
+    CHECK(refused.error.message.find("PRIVATE KEY") == std::string::npos);
+
+    actors::http_client none(runner, mtls::settings(server, nullptr));
+    auto missing = mtls::get(none, server.url());
+    CHECK(missing.error.kind == actors::transport_failure::client_certificate_refused);
+    CHECK(missing.error.message.find("requires a client certificate and none is configured") !=
+          std::string::npos);
+  }
+}

@@ -4,6 +4,7 @@
 #include <simdjson.h>
 
 #include "protocol/ca/job_codec.hpp"
+#include "protocol/common/json_fields.hpp"
 #include "protocol/common/json_writer.hpp"
 
 namespace cbcs::protocol::scm {
@@ -59,44 +60,16 @@ bool looks_like_pem(std::string_view text, std::string_view label) {
   return text.find(begin) != std::string_view::npos;
 }
 
-// Reads the fields of one JSON object and names the object and the field in
-// every error, never the value.
-class fields {
+// SCM's reading of a frame's fields: the shared reader (protocol/common/
+// json_fields.hpp), failing with the protocol's error for that frame, plus
+// the checks only frames need.
+class fields : public json_fields {
  public:
   fields(dom::object obj, std::string context, std::string type = {},
          std::optional<std::uint64_t> seq = std::nullopt)
-      : obj_(obj), context_(std::move(context)), type_(std::move(type)), seq_(seq) {}
+      : json_fields(obj, std::move(context)), type_(std::move(type)), seq_(seq) {}
 
-  [[noreturn]] void fail(std::string_view key, std::string_view problem) const {
-    throw scm_protocol_error(error_kind::malformed,
-                             fmt::format("{}: field \"{}\" {}", context_, key, problem), type_,
-                             seq_);
-  }
-  [[noreturn]] void fail(std::string_view problem) const {
-    throw scm_protocol_error(error_kind::malformed, fmt::format("{}: {}", context_, problem), type_,
-                             seq_);
-  }
-
-  // Absent and null both count as "not there" for optional fields.
-  bool has(std::string_view key) const {
-    auto f = obj_[key];
-    return f.error() != simdjson::NO_SUCH_FIELD && !f.is_null();
-  }
-
-  std::string str(std::string_view key) const {
-    if (obj_[key].error() == simdjson::NO_SUCH_FIELD) fail(key, "is missing");
-    std::string_view v;
-    if (obj_[key].get_string().get(v)) fail(key, "must be a string");
-    return std::string(v);
-  }
-
-  std::string nonempty_str(std::string_view key) const {
-    auto v = str(key);
-    if (v.empty()) fail(key, "must not be empty");
-    return v;
-  }
-
-  std::string opt_str(std::string_view key) const { return has(key) ? str(key) : std::string(); }
+  using json_fields::fail;
 
   // Free texts: one line, bounded.
   std::string text(std::string_view key) const { return one_line(str(key)); }
@@ -115,59 +88,18 @@ class fields {
     return v;
   }
 
-  std::int64_t integer(std::string_view key) const {
-    if (obj_[key].error() == simdjson::NO_SUCH_FIELD) fail(key, "is missing");
-    std::int64_t v = 0;
-    if (obj_[key].get_int64().get(v)) fail(key, "must be an integer");
-    return v;
-  }
-
-  // Times, durations and sequence numbers: 0 .. 2^53-1.
-  std::int64_t count(std::string_view key) const {
-    auto v = integer(key);
-    if (v < 0) fail(key, "must not be negative");
-    if (v > max_json_integer) fail(key, "is too large");
-    return v;
-  }
-
-  std::int64_t positive(std::string_view key) const {
-    auto v = count(key);
-    if (v == 0) fail(key, "must be positive");
-    return v;
-  }
-
   std::uint64_t sequence(std::string_view key) const {
     return static_cast<std::uint64_t>(count(key));
   }
 
-  bool boolean(std::string_view key) const {
-    if (obj_[key].error() == simdjson::NO_SUCH_FIELD) fail(key, "is missing");
-    bool v = false;
-    if (obj_[key].get_bool().get(v)) fail(key, "must be true or false");
-    return v;
-  }
-
-  dom::element object(std::string_view key) const {
-    if (obj_[key].error() == simdjson::NO_SUCH_FIELD) fail(key, "is missing");
-    dom::element e;
-    if (obj_[key].get(e) || !e.is_object()) fail(key, "must be an object");
-    return e;
-  }
-
-  dom::array array(std::string_view key) const {
-    if (obj_[key].error() == simdjson::NO_SUCH_FIELD) fail(key, "is missing");
-    dom::array a;
-    if (obj_[key].get_array().get(a)) fail(key, "must be an array");
-    return a;
-  }
-
-  const std::string& context() const { return context_; }
   const std::string& type() const { return type_; }
   std::optional<std::uint64_t> seq() const { return seq_; }
 
  private:
-  dom::object obj_;
-  std::string context_;
+  [[noreturn]] void raise(std::string message) const override {
+    throw scm_protocol_error(error_kind::malformed, std::move(message), type_, seq_);
+  }
+
   std::string type_;
   std::optional<std::uint64_t> seq_;
 };

@@ -8,6 +8,7 @@
 #include "protocol/ca/entrust/revocation_reasons.hpp"
 #include "protocol/ca/gcpcas/revocation_reasons.hpp"
 #include "protocol/ca/msca/revocation_reasons.hpp"
+#include "protocol/common/json_fields.hpp"
 #include "protocol/common/text.hpp"
 #include "protocol/common/xml.hpp"
 
@@ -88,6 +89,38 @@ TEST_SUITE("driver toolkit") {
     CHECK(m == "key [redacted] and [redacted] again");
     CHECK(protocol::masked("0123456789ABCDEFx7Qa") == "...x7Qa");
     CHECK(protocol::masked("short-key") == "[hidden]");
+  }
+
+  TEST_CASE("the shared JSON field reader: strict readers name the field, never the value") {
+    simdjson::dom::parser parser;
+    auto doc = parser.parse(std::string_view(R"({"a":"x","n":5,"big":9007199254740992,"o":{},)"
+                                             R"("nul":null,"s":"secret-value-123"})"));
+    protocol::json_fields f(doc.value(), "GetCertificate answer");
+    CHECK(f.str("a") == "x");
+    CHECK(f.count("n") == 5);
+    CHECK(f.opt_str("nul").empty());
+    CHECK_FALSE(f.has("missing"));
+    CHECK(f.maybe_str("n") == std::nullopt);
+    CHECK(f.maybe_object("o").has_value());
+    CHECK(f.maybe_number("n") == 5.0);
+    auto message = [&](auto read) {
+      try {
+        read();
+      } catch (const protocol::json_field_error& e) {
+        return std::string(e.what());
+      }
+      return std::string("no error");
+    };
+    CHECK(message([&] { f.str("missing"); }) ==
+          "GetCertificate answer: field \"missing\" is missing");
+    CHECK(message([&] { f.integer("s"); }) ==
+          "GetCertificate answer: field \"s\" must be an integer");
+    CHECK(message([&] { f.count("big"); }) == "GetCertificate answer: field \"big\" is too large");
+    // Not an object: every field absent.
+    auto arr = parser.parse(std::string_view("[1]"));
+    protocol::json_fields none(arr.value(), "answer");
+    CHECK_FALSE(none.has("a"));
+    CHECK(none.maybe_str("a") == std::nullopt);
   }
 
   TEST_CASE("XML is read by a parser: malformed input and entities are not searched") {

@@ -17,6 +17,7 @@
 #include "protocol/ca/common/http_session.hpp"
 #include "protocol/ca/common/http_status.hpp"
 #include "protocol/ca/common/revocation_reason.hpp"
+#include "protocol/common/json_fields.hpp"
 #include "protocol/common/json_parser.hpp"
 #include "protocol/common/json_writer.hpp"
 #include "protocol/common/text.hpp"
@@ -65,12 +66,6 @@ std::string strip_error_code(std::string_view code) {
   });
   if (!identifier) return {};
   return std::string(code.substr(0, max_error_code));
-}
-
-std::optional<std::string> string_field(simdjson::dom::element e, std::string_view key) {
-  std::string_view v;
-  if (e[key].get_string().get(v)) return std::nullopt;
-  return std::string(v);
 }
 
 // RFC 5280 codes to AWS's RevocationReason; AWS has no hold (6, 8).
@@ -185,7 +180,7 @@ std::string subject_from_config(simdjson::dom::element subject) {
   }};
   std::string out;
   for (auto [field, abbrev] : parts) {
-    auto v = string_field(subject, field);
+    auto v = json_fields(subject, {}).maybe_str(field);
     if (!v || v->empty()) continue;
     if (!out.empty()) out += ',';
     out += std::string(abbrev) + "=" + *v;
@@ -481,7 +476,7 @@ class session final : public http_session {
     simdjson::dom::element ca;
     if (doc["CertificateAuthority"].get(ca) || !ca.is_object())
       return internal("DescribeCertificateAuthority answer has no CertificateAuthority");
-    auto status = string_field(ca, "Status").value_or("");
+    auto status = json_fields(ca, {}).maybe_str("Status").value_or("");
     // Status and KeyAlgorithm are the service's words: scrub them like any echo.
     if (status != "ACTIVE")
       return outcome::failed(
@@ -490,7 +485,7 @@ class session final : public http_session {
     std::optional<std::string> key;
     simdjson::dom::element config;
     if (!ca["CertificateAuthorityConfiguration"].get(config))
-      key = string_field(config, "KeyAlgorithm");
+      key = json_fields(config, {}).maybe_str("KeyAlgorithm");
     signing_algorithm_ = signing_algorithm_for(key.value_or(""));
     if (signing_algorithm_.empty())
       return outcome::failed(
@@ -501,7 +496,7 @@ class session final : public http_session {
   }
 
   step on_issue(simdjson::dom::element doc) {
-    auto arn = string_field(doc, "CertificateArn");
+    auto arn = json_fields(doc, {}).maybe_str("CertificateArn");
     if (!arn || !arn->starts_with("arn:"))
       return internal("IssueCertificate answer has no CertificateArn");
     cert_arn_ = *arn;
@@ -509,9 +504,9 @@ class session final : public http_session {
   }
 
   step on_certificate(simdjson::dom::element doc) {
-    auto cert = string_field(doc, "Certificate");
+    auto cert = json_fields(doc, {}).maybe_str("Certificate");
     if (!cert || cert->empty()) return internal("GetCertificate answer has no Certificate");
-    auto chain = string_field(doc, "CertificateChain").value_or("");
+    auto chain = json_fields(doc, {}).maybe_str("CertificateChain").value_or("");
     std::string serial;
     try {
       serial = crypto::certificate_serial_hex(*cert);
@@ -529,13 +524,13 @@ class session final : public http_session {
       if (field.get_array().get(list))
         return internal("ListCertificateAuthorities answer has no CertificateAuthorities list");
       for (auto item : list) {
-        auto arn = string_field(item, "Arn");
+        auto arn = json_fields(item, {}).maybe_str("Arn");
         if (!arn || arn->empty())
           return internal("ListCertificateAuthorities answer has a CA without Arn");
         cas_.push_back(ca_entry{.arn = *arn});
       }
     }
-    auto token = string_field(doc, "NextToken").value_or("");
+    auto token = json_fields(doc, {}).maybe_str("NextToken").value_or("");
     if (!token.empty()) {
       if (!seen_tokens_.insert(token).second || ++pages_ >= max_list_pages)
         return internal("ListCertificateAuthorities keeps returning more pages");
@@ -552,12 +547,12 @@ class session final : public http_session {
     simdjson::dom::element ca;
     if (doc["CertificateAuthority"].get(ca) || !ca.is_object())
       return internal("DescribeCertificateAuthority answer has no CertificateAuthority");
-    entry.type = string_field(ca, "Type").value_or("");
-    entry.status = string_field(ca, "Status").value_or("");
+    entry.type = json_fields(ca, {}).maybe_str("Type").value_or("");
+    entry.status = json_fields(ca, {}).maybe_str("Status").value_or("");
     simdjson::dom::element config;
     if (!ca["CertificateAuthorityConfiguration"].get(config) && config.is_object()) {
-      entry.key_algorithm = string_field(config, "KeyAlgorithm").value_or("");
-      entry.signing_algorithm = string_field(config, "SigningAlgorithm").value_or("");
+      entry.key_algorithm = json_fields(config, {}).maybe_str("KeyAlgorithm").value_or("");
+      entry.signing_algorithm = json_fields(config, {}).maybe_str("SigningAlgorithm").value_or("");
       simdjson::dom::element subject;
       if (!config["Subject"].get(subject) && subject.is_object())
         entry.subject = subject_from_config(subject);
@@ -574,7 +569,7 @@ class session final : public http_session {
 
   step on_ca_certificate(simdjson::dom::element doc) {
     auto& entry = cas_[ca_index_];
-    auto cert = string_field(doc, "Certificate");
+    auto cert = json_fields(doc, {}).maybe_str("Certificate");
     if (!cert || cert->empty()) {
       entry.error = "GetCertificateAuthorityCertificate answer has no Certificate";
       return next_ca();
@@ -777,10 +772,11 @@ aws_error parse_error(const http_response& response) {
   simdjson::dom::element doc;
   if (!reused(parser).parse(response.body.data(), response.body.size()).get(doc) &&
       doc.is_object()) {
-    out.code = strip_error_code(string_field(doc, "__type").value_or(""));
-    if (out.code.empty()) out.code = strip_error_code(string_field(doc, "code").value_or(""));
-    auto message = string_field(doc, "message").value_or("");
-    if (message.empty()) message = string_field(doc, "Message").value_or("");
+    out.code = strip_error_code(json_fields(doc, {}).maybe_str("__type").value_or(""));
+    if (out.code.empty())
+      out.code = strip_error_code(json_fields(doc, {}).maybe_str("code").value_or(""));
+    auto message = json_fields(doc, {}).maybe_str("message").value_or("");
+    if (message.empty()) message = json_fields(doc, {}).maybe_str("Message").value_or("");
     out.message = one_line(message);
   } else if (auto code = xml_first_text(response.body, "Code")) {
     // Query-protocol style XML, which moto answers authentication failures with.

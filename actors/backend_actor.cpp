@@ -137,7 +137,7 @@ void arm_park_timer(self_ptr self) {
   auto& st = self->state;
   if (st.park_timer_armed) return;
   st.park_timer_armed = true;
-  self->delayed_send(self, park_fallback, retry_atom::value, std::string{}, std::uint64_t{0});
+  self->delayed_send(self, park_fallback, unpark_atom::value, true);
 }
 
 // Steps the jobs that waited for the breaker's probe again, unless the probe
@@ -298,7 +298,7 @@ void handle_outcome(self_ptr self, const std::string& id, ca::outcome result) {
       }
       trace(self, "pending", id, "pending", job.polls, -1,
             fmt::format("poll in {} ms", delay.count()));
-      self->send(st.config.router, progress_atom::value, id, std::string{}, result);
+      self->send(st.config.router, progress_atom::value, id, result);
       return schedule(self, job, delay);
     }
     case ca::outcome::kind::failed:
@@ -380,8 +380,7 @@ void step(self_ptr self, const std::string& id, const ca::http_response* previou
   auto token = it->second.session->resume_token();
   if (token != it->second.ticket.resume_token) {
     it->second.ticket.resume_token = token;
-    self->send(st.config.router, progress_atom::value, id, token,
-               ca::outcome::pending(milliseconds(0), "resume token saved"));
+    self->send(st.config.router, resume_atom::value, id, token);
   }
   if (auto* request = std::get_if<ca::http_request>(&next))
     return send_request(self, id, std::move(*request));
@@ -449,11 +448,11 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
         }
         start_job(self, std::move(ticket));
       },
+      [self](unpark_atom, bool from_timer) {
+        if (from_timer) self->state.park_timer_armed = false;
+        wake_parked(self);
+      },
       [self](retry_atom, const std::string& id, std::uint64_t generation) {
-        if (id.empty()) {
-          if (generation == 0) self->state.park_timer_armed = false;  // the fallback timer
-          return wake_parked(self);
-        }
         auto it = self->state.active.find(id);
         if (it == self->state.active.end() || it->second.generation != generation) return;
         step(self, id, nullptr);
@@ -496,8 +495,7 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
           else
             st.breaker->on_success();
           report_health(self, now);
-          if (!st.parked.empty())
-            self->send(self, retry_atom::value, std::string{}, std::uint64_t{1});
+          if (!st.parked.empty()) self->send(self, unpark_atom::value, false);
         }
         if (!current) return;
         auto& job = it->second;

@@ -157,156 +157,155 @@ void fail_unknown_backends(self_ptr self, const std::vector<job_ticket>& tickets
   }
 }
 
-void flush(self_ptr self) {
-  auto& st = self->state;
-  st.flush_scheduled = false;
-  if (st.accepts.empty() && st.finishes.empty() && st.tokens.empty() && st.acks.empty() &&
-      st.unjournaled.empty()) {
-    st.journal_failures = 0;  // nothing waits: the next work tries at once
-    return;
-  }
-  auto accepts = std::exchange(st.accepts, {});
-  auto finishes = std::exchange(st.finishes, {});
-  auto tokens = std::exchange(st.tokens, {});
-  auto acks = std::exchange(st.acks, {});
+// One group commit: what it takes from the state, and what it decided.
+struct batch {
+  std::vector<std::pair<job_ticket, result_sink>> accepts;
+  std::vector<job_result> finishes;
+  std::vector<std::pair<std::string, std::string>> tokens;
+  std::vector<std::string> acks;
 
-  // Decide in one transaction. New jobs go to their backends while it
-  // commits: SCM hears job_ack only after the commit, so a crash in between
-  // leaves the job with SCM, which leases it again, and backend idempotency
-  // (derived from the job id) returns what the first run made. Results
-  // leave only after the commit: a result SCM holds is always in the journal.
   std::vector<job_ticket> to_dispatch;
   std::vector<std::pair<result_sink, job_result>> replies;
   std::vector<std::pair<result_sink, std::string>> accepted;
   std::vector<job_ticket> unknown_backend;
   std::vector<std::string> acked_with_reply;  // duplicates answered and acknowledged
   std::size_t taken = 0;                      // accepts gone through
-  constexpr std::size_t prune_batch = 2'000;
   std::optional<std::size_t> pruned;
   bool dispatched = false;
-  // Copies: a failed commit still needs the jobs, to journal them later.
-  auto dispatch_all = [&] {
-    for (auto& ticket : to_dispatch) {
-      if (st.config.backend_names.count(ticket.job.backend))
-        dispatch(self, ticket);
-      else
-        unknown_backend.push_back(ticket);
+};
+
+constexpr std::size_t prune_batch = 2'000;
+
+// New jobs go to their backends while the batch commits (see flush()).
+// Copies: a failed commit still needs the jobs, to journal them later.
+void dispatch_batch(self_ptr self, batch& b) {
+  for (auto& ticket : b.to_dispatch) {
+    if (self->state.config.backend_names.count(ticket.job.backend))
+      dispatch(self, ticket);
+    else
+      b.unknown_backend.push_back(ticket);
+  }
+  b.dispatched = true;
+}
+
+// Each new job: joins its running twin, is answered from the journal, resumes
+// where a crash left it, or starts.
+void journal_accepts(self_ptr self, config::journal& journal, batch& b) {
+  auto& st = self->state;
+  for (; b.taken < b.accepts.size(); ++b.taken) {
+    auto& [ticket, sink] = b.accepts[b.taken];
+    auto id = ticket.job.id;
+    if (auto f = st.in_flight.find(id); f != st.in_flight.end()) {
+      // The same id again while it runs: wait for the one run.
+      f->second.waiters.push_back(sink);
+      f->second.ack_with_result |= ticket.ack_with_result;
+      b.accepted.emplace_back(sink, id);
+      trace(self, "duplicate", id, ticket.job.backend, "in_flight");
+      continue;
     }
-    dispatched = true;
-  };
-  auto& journal = *st.config.journal;
-  try {
-    // fsync when SCM will hear job_ack for these accepts, or when a resume
-    // token is the only guard against a second order after a power cut.
-    journal.begin(!accepts.empty() || !tokens.empty() || !st.unjournaled.empty());
-    for (auto& ticket : st.unjournaled) journal.accept(ticket.job);
-    for (; taken < accepts.size(); ++taken) {
-      auto& [ticket, sink] = accepts[taken];
-      auto id = ticket.job.id;
-      if (auto f = st.in_flight.find(id); f != st.in_flight.end()) {
-        // The same id again while it runs: wait for the one run.
-        f->second.waiters.push_back(sink);
-        f->second.ack_with_result |= ticket.ack_with_result;
-        accepted.emplace_back(sink, id);
-        trace(self, "duplicate", id, ticket.job.backend, "in_flight");
-        continue;
-      }
-      std::optional<config::journal_entry> existing;
-      try {
-        existing = journal.accept(ticket.job);
-      } catch (const config::journal_error&) {
-        throw;  // SQLite refused: the whole batch waits and is tried again
-      } catch (const config::config_error& e) {
-        // A damaged record of this id: this job fails, the batch goes on.
-        replies.emplace_back(sink,
+    std::optional<config::journal_entry> existing;
+    try {
+      existing = journal.accept(ticket.job);
+    } catch (const config::journal_error&) {
+      throw;  // SQLite refused: the whole batch waits and is tried again
+    } catch (const config::config_error& e) {
+      // A damaged record of this id: this job fails, the batch goes on.
+      b.replies.emplace_back(sink,
                              job_result{id, ticket.job.backend,
                                         ca::outcome::failed(ca::error_class::internal, e.what())});
-        continue;
-      }
-      if (existing && existing->state == config::job_state::finished && existing->result) {
-        trace(self, "duplicate", id, existing->job.backend, "answered_from_journal");
-        if (ticket.ack_with_result && !existing->acked) {
-          journal.acknowledge(id);
-          acked_with_reply.push_back(id);
-        }
-        replies.emplace_back(sink, job_result{id, existing->job.backend, *existing->result});
-        continue;
-      }
-      if (existing) {
-        // Accepted before but never finished (a crash): resume it where it was.
-        ticket.job = existing->job;
-        ticket.resume_token = existing->resume_token;
-        trace(self, "resumed", id, ticket.job.backend);
-      } else {
-        trace(self, "accepted", id, ticket.job.backend, {}, ca::to_string(ticket.job.op));
-      }
-      auto& f = st.in_flight[id];
-      f.backend = ticket.job.backend;
-      f.deadline = ticket.deadline;
-      f.waiters.push_back(sink);
-      f.ack_with_result = ticket.ack_with_result;
-      accepted.emplace_back(sink, id);
-      to_dispatch.push_back(std::move(ticket));
+      continue;
     }
-    for (auto& [id, token] : tokens) journal.set_resume_token(id, token);
-    for (auto& r : finishes) {
-      auto f = st.in_flight.find(r.job_id);
-      // One commit for the result and its acknowledgement. A pending job
-      // acknowledged so keeps its resume token: prune takes finished jobs only.
-      if (f != st.in_flight.end() && f->second.ack_with_result) journal.acknowledge(r.job_id);
-      // A pending outcome at the deadline is journaled as the job's state, not
-      // its end: the job stays unfinished so that it resumes.
-      if (r.outcome.what == ca::outcome::kind::pending) continue;
-      journal.finish(r.job_id, r.outcome);
+    if (existing && existing->state == config::job_state::finished && existing->result) {
+      trace(self, "duplicate", id, existing->job.backend, "answered_from_journal");
+      if (ticket.ack_with_result && !existing->acked) {
+        journal.acknowledge(id);
+        b.acked_with_reply.push_back(id);
+      }
+      b.replies.emplace_back(sink, job_result{id, existing->job.backend, *existing->result});
+      continue;
     }
-    for (auto& id : acks) journal.acknowledge(id);
-    if (steady::now() >= st.next_prune)
-      pruned = journal.prune(std::chrono::system_clock::now() - st.config.journal_retention,
-                             prune_batch);
-    dispatch_all();
-    journal.commit();
-  } catch (const std::exception& e) {
-    journal.rollback();
-    // Nothing of this batch is journaled. Jobs already given an in_flight
-    // entry run anyway but stay unacknowledged (SCM keeps them and may lease
-    // them again: backend idempotency covers it); the rest waits with every
-    // token, result and ack for the next attempt, after a back-off.
-    if (!dispatched) dispatch_all();
-    std::move(to_dispatch.begin(), to_dispatch.end(), std::back_inserter(st.unjournaled));
-    std::move(accepts.begin() + static_cast<std::ptrdiff_t>(taken), accepts.end(),
-              std::back_inserter(st.accepts));
-    st.tokens.insert(st.tokens.begin(), tokens.begin(), tokens.end());
-    st.finishes.insert(st.finishes.begin(), finishes.begin(), finishes.end());
-    for (const auto& r : finishes)
-      if (auto f = st.in_flight.find(r.job_id); f != st.in_flight.end())
-        f->second.result_held = true;
-    st.acks.insert(st.acks.begin(), acks.begin(), acks.end());
-    st.acks.insert(st.acks.end(), acked_with_reply.begin(), acked_with_reply.end());
-    ++st.journal_failures;  // first: what follows must not flush at once
-    fail_unknown_backends(self, unknown_backend);
-    for (auto& [sink, r] : replies) self->send(sink, result_atom::value, r);
-    auto backoff = std::min<std::chrono::milliseconds>(
-        std::chrono::milliseconds(250 << std::min(st.journal_failures - 1, 7)),
-        std::chrono::seconds(30));
-    self->delayed_send(self, backoff, flush_atom::value);  // first: logging may throw
-    trace(self, "journal_failed", {}, {}, {}, e.what());
-    if (st.journal_failures == 1 && st.config.health) {
-      auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
-      st.config.health->set_journal_problem(
-          fmt::format("cannot commit since {:%Y-%m-%dT%H:%M:%S}Z: {}", now, e.what()));
+    if (existing) {
+      // Accepted before but never finished (a crash): resume it where it was.
+      ticket.job = existing->job;
+      ticket.resume_token = existing->resume_token;
+      trace(self, "resumed", id, ticket.job.backend);
+    } else {
+      trace(self, "accepted", id, ticket.job.backend, {}, ca::to_string(ticket.job.op));
     }
-    if (st.journal_failures == 1 || st.journal_failures % 8 == 0)
-      st.config.log(
-          fmt::format("the journal cannot commit ({}); results are held and retried "
-                      "in {} ms (attempt {})",
-                      e.what(), backoff.count(), st.journal_failures));
-    return;
+    auto& f = st.in_flight[id];
+    f.backend = ticket.job.backend;
+    f.deadline = ticket.deadline;
+    f.waiters.push_back(sink);
+    f.ack_with_result = ticket.ack_with_result;
+    b.accepted.emplace_back(sink, id);
+    b.to_dispatch.push_back(std::move(ticket));
   }
-  if (pruned) {
-    if (*pruned > 0) trace(self, "journal_pruned", {}, {}, {}, fmt::format("{} jobs", *pruned));
+}
+
+// Resume tokens, results, acknowledgements, and a batch of pruning.
+void journal_outcomes(self_ptr self, config::journal& journal, batch& b) {
+  auto& st = self->state;
+  for (auto& [id, token] : b.tokens) journal.set_resume_token(id, token);
+  for (auto& r : b.finishes) {
+    auto f = st.in_flight.find(r.job_id);
+    // One commit for the result and its acknowledgement. A pending job
+    // acknowledged so keeps its resume token: prune takes finished jobs only.
+    if (f != st.in_flight.end() && f->second.ack_with_result) journal.acknowledge(r.job_id);
+    // A pending outcome at the deadline is journaled as the job's state, not
+    // its end: the job stays unfinished so that it resumes.
+    if (r.outcome.what == ca::outcome::kind::pending) continue;
+    journal.finish(r.job_id, r.outcome);
+  }
+  for (auto& id : b.acks) journal.acknowledge(id);
+  if (steady::now() >= st.next_prune)
+    b.pruned =
+        journal.prune(std::chrono::system_clock::now() - st.config.journal_retention, prune_batch);
+}
+
+// Nothing of the batch is journaled. Jobs already given an in_flight entry
+// run anyway but stay unacknowledged (SCM keeps them and may lease them
+// again: backend idempotency covers it); the rest waits with every token,
+// result and ack for the next attempt, after a back-off.
+void on_commit_failed(self_ptr self, batch& b, const std::exception& e) {
+  auto& st = self->state;
+  if (!b.dispatched) dispatch_batch(self, b);
+  std::move(b.to_dispatch.begin(), b.to_dispatch.end(), std::back_inserter(st.unjournaled));
+  std::move(b.accepts.begin() + static_cast<std::ptrdiff_t>(b.taken), b.accepts.end(),
+            std::back_inserter(st.accepts));
+  st.tokens.insert(st.tokens.begin(), b.tokens.begin(), b.tokens.end());
+  st.finishes.insert(st.finishes.begin(), b.finishes.begin(), b.finishes.end());
+  for (const auto& r : b.finishes)
+    if (auto f = st.in_flight.find(r.job_id); f != st.in_flight.end()) f->second.result_held = true;
+  st.acks.insert(st.acks.begin(), b.acks.begin(), b.acks.end());
+  st.acks.insert(st.acks.end(), b.acked_with_reply.begin(), b.acked_with_reply.end());
+  ++st.journal_failures;  // first: what follows must not flush at once
+  fail_unknown_backends(self, b.unknown_backend);
+  for (auto& [sink, r] : b.replies) self->send(sink, result_atom::value, r);
+  auto backoff = std::min<std::chrono::milliseconds>(
+      std::chrono::milliseconds(250 << std::min(st.journal_failures - 1, 7)),
+      std::chrono::seconds(30));
+  self->delayed_send(self, backoff, flush_atom::value);  // first: logging may throw
+  trace(self, "journal_failed", {}, {}, {}, e.what());
+  if (st.journal_failures == 1 && st.config.health) {
+    auto now = std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::now());
+    st.config.health->set_journal_problem(
+        fmt::format("cannot commit since {:%Y-%m-%dT%H:%M:%S}Z: {}", now, e.what()));
+  }
+  if (st.journal_failures == 1 || st.journal_failures % 8 == 0)
+    st.config.log(
+        fmt::format("the journal cannot commit ({}); results are held and retried "
+                    "in {} ms (attempt {})",
+                    e.what(), backoff.count(), st.journal_failures));
+}
+
+// The batch is durable: its submitters and SCM may hear of it now.
+void on_committed(self_ptr self, batch& b) {
+  auto& st = self->state;
+  if (b.pruned) {
+    if (*b.pruned > 0) trace(self, "journal_pruned", {}, {}, {}, fmt::format("{} jobs", *b.pruned));
     // A full batch means more are due: the next commit takes the next batch.
     st.next_prune = steady::now() +
-                    (*pruned == prune_batch ? std::chrono::minutes(0) : std::chrono::minutes(10));
+                    (*b.pruned == prune_batch ? std::chrono::minutes(0) : std::chrono::minutes(10));
   }
   if (st.journal_failures > 0) {
     st.config.log(
@@ -323,11 +322,11 @@ void flush(self_ptr self) {
       self->send(sink, accepted_atom::value, ticket.job.id);
   }
 
-  for (auto& [id, token] : tokens) trace(self, "resume_saved", id);
-  for (auto& id : acked_with_reply) trace(self, "acked", id, {}, {}, "with the result");
-  for (auto& [sink, id] : accepted) self->send(sink, accepted_atom::value, id);
-  for (auto& [sink, r] : replies) self->send(sink, result_atom::value, r);
-  for (auto& r : finishes) {
+  for (auto& [id, token] : b.tokens) trace(self, "resume_saved", id);
+  for (auto& id : b.acked_with_reply) trace(self, "acked", id, {}, {}, "with the result");
+  for (auto& [sink, id] : b.accepted) self->send(sink, accepted_atom::value, id);
+  for (auto& [sink, r] : b.replies) self->send(sink, result_atom::value, r);
+  for (auto& r : b.finishes) {
     auto f = st.in_flight.find(r.job_id);
     if (f == st.in_flight.end()) continue;
     trace(self, "result", r.job_id, r.backend, outcome_label(r.outcome));
@@ -347,7 +346,42 @@ void flush(self_ptr self) {
       }
     }
   }
-  fail_unknown_backends(self, unknown_backend);
+  fail_unknown_backends(self, b.unknown_backend);
+}
+
+// Decides everything gathered in one transaction. New jobs go to their
+// backends while it commits: SCM hears job_ack only after the commit, so a
+// crash in between leaves the job with SCM, which leases it again, and
+// backend idempotency (derived from the job id) returns what the first run
+// made. Results leave only after the commit: a result SCM holds is always in
+// the journal.
+void flush(self_ptr self) {
+  auto& st = self->state;
+  st.flush_scheduled = false;
+  if (st.accepts.empty() && st.finishes.empty() && st.tokens.empty() && st.acks.empty() &&
+      st.unjournaled.empty()) {
+    st.journal_failures = 0;  // nothing waits: the next work tries at once
+    return;
+  }
+  batch b{.accepts = std::exchange(st.accepts, {}),
+          .finishes = std::exchange(st.finishes, {}),
+          .tokens = std::exchange(st.tokens, {}),
+          .acks = std::exchange(st.acks, {})};
+  auto& journal = *st.config.journal;
+  try {
+    // fsync when SCM will hear job_ack for these accepts, or when a resume
+    // token is the only guard against a second order after a power cut.
+    journal.begin(!b.accepts.empty() || !b.tokens.empty() || !st.unjournaled.empty());
+    for (auto& ticket : st.unjournaled) journal.accept(ticket.job);
+    journal_accepts(self, journal, b);
+    journal_outcomes(self, journal, b);
+    dispatch_batch(self, b);
+    journal.commit();
+  } catch (const std::exception& e) {
+    journal.rollback();
+    return on_commit_failed(self, b, e);
+  }
+  on_committed(self, b);
 }
 
 router_actor::behavior_type behavior(self_ptr self, router_config config) {
@@ -368,20 +402,17 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
         st.finishes.push_back(std::move(r));
         schedule_flush(self);
       },
-      [self](progress_atom, const std::string& id, const std::string& token, const ca::outcome& o) {
-        if (token.empty()) {
-          trace(self, "progress", id, {}, outcome_label(o), o.message);
-          // Whoever waits hears that the job is pending at its CA.
-          if (auto f = self->state.in_flight.find(id); f != self->state.in_flight.end())
-            for (const auto& sink : f->second.waiters)
-              self->send(sink, progress_atom::value, id, o);
-        }
-        if (!token.empty()) {
-          // At once: after the idempotency window, this is what keeps a
-          // replayed job from ordering a second certificate.
-          self->state.tokens.emplace_back(id, token);
-          schedule_flush(self);
-        }
+      [self](progress_atom, const std::string& id, const ca::outcome& o) {
+        trace(self, "progress", id, {}, outcome_label(o), o.message);
+        // Whoever waits hears that the job is pending at its CA.
+        if (auto f = self->state.in_flight.find(id); f != self->state.in_flight.end())
+          for (const auto& sink : f->second.waiters) self->send(sink, progress_atom::value, id, o);
+      },
+      [self](resume_atom, const std::string& id, const std::string& token) {
+        // At once: after the idempotency window, this is what keeps a
+        // replayed job from ordering a second certificate.
+        self->state.tokens.emplace_back(id, token);
+        schedule_flush(self);
       },
       [self](ack_atom, const std::string& id) {
         trace(self, "acked", id);

@@ -32,6 +32,8 @@ using replay_atom = caf::atom_constant<caf::atom("replay")>;
 using drain_atom = caf::atom_constant<caf::atom("drain")>;
 using accepted_atom = caf::atom_constant<caf::atom("accepted")>;
 using wake_atom = caf::atom_constant<caf::atom("wake")>;
+using unpark_atom = caf::atom_constant<caf::atom("unpark")>;
+using resume_atom = caf::atom_constant<caf::atom("resume")>;
 
 using steady = std::chrono::steady_clock;
 
@@ -68,13 +70,16 @@ using backend_actor = caf::typed_actor<
     caf::reacts_to<http_done_atom, std::string, std::uint64_t,  // job id, generation,
                    protocol::ca::http_response, std::uint8_t,   // response, transport_failure,
                    std::string>,                                // its message
-    caf::reacts_to<flush_atom>,  // make held outcomes durable, then send them
-    caf::reacts_to<wake_atom>>;  // step the jobs that await another job's credential
+    caf::reacts_to<unpark_atom, bool>,  // step jobs parked behind the half-open breaker
+                                        // (true: from the fallback timer)
+    caf::reacts_to<flush_atom>,         // make held outcomes durable, then send them
+    caf::reacts_to<wake_atom>>;         // step the jobs that await another job's credential
 
 // Journals jobs and fans them out to backend actors.
 using router_actor = caf::typed_actor<
     caf::reacts_to<submit_atom, job_ticket, result_sink>, caf::reacts_to<result_atom, job_result>,
-    caf::reacts_to<progress_atom, std::string, std::string, protocol::ca::outcome>,  // id, token
+    caf::reacts_to<progress_atom, std::string, protocol::ca::outcome>,  // id, still pending
+    caf::reacts_to<resume_atom, std::string, std::string>,  // id, resume token to journal
     caf::reacts_to<ack_atom, std::string>, caf::reacts_to<flush_atom>,
     // name, worker index, workers of that backend, the worker's actor
     caf::reacts_to<backend_up_atom, std::string, std::uint32_t, std::uint32_t, backend_actor>,

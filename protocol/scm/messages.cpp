@@ -55,6 +55,14 @@ std::string one_line(std::string_view text) {
   return out;
 }
 
+// A pending reason: 1 to 32 of a-z and '_', or empty (not given).
+bool is_reason_word(std::string_view v) {
+  if (v.size() > 32) return false;
+  for (char c : v)
+    if (!((c >= 'a' && c <= 'z') || c == '_')) return false;
+  return true;
+}
+
 bool looks_like_pem(std::string_view text, std::string_view label) {
   auto begin = fmt::format("-----BEGIN {}-----", label);
   return text.find(begin) != std::string_view::npos;
@@ -259,6 +267,8 @@ pending_msg read_pending(const fields& f) {
   m.job_id = f.job_id("job_id");
   m.next_poll_at_ms = f.count("next_poll_at_ms");
   m.message = f.opt_text("message");
+  m.reason = f.opt_str("reason");
+  if (!is_reason_word(m.reason)) f.fail("reason", "must be a word of a-z and '_'");
   return m;
 }
 
@@ -414,6 +424,7 @@ std::string encode(const pending_msg& m) {
   auto w = envelope(m.type, m.seq);
   w.member("job_id", m.job_id).member("next_poll_at_ms", m.next_poll_at_ms);
   if (!m.message.empty()) w.member("message", m.message);
+  if (!m.reason.empty()) w.member("reason", m.reason);
   w.end_object();
   return w.str();
 }

@@ -179,6 +179,9 @@ struct pending_msg {  // connector -> SCM
   std::string job_id;
   std::int64_t next_poll_at_ms = 0;  // the connector's clock
   std::string message;               // optional, e.g. "awaiting approval"
+  // optional: why the CA holds it, one word (needs_approval, queued,
+  // validation, processing, unknown); absent from older connectors
+  std::string reason;
 };
 
 struct renew_identity_msg {  // connector -> SCM

@@ -78,7 +78,8 @@ std::vector<scm::message> samples() {
       scm::pending_msg{.seq = 9,
                        .job_id = "job-7f3a9c",
                        .next_poll_at_ms = 1700000060000,
-                       .message = "awaiting approval"},
+                       .message = "awaiting approval",
+                       .reason = "needs_approval"},
       scm::renew_identity_msg{.seq = 10, .csr_pem = csr_pem},
       scm::identity_msg{.seq = 11, .certificate_pem = cert_pem, .chain_pem = chain_pem},
       scm::error_msg{.seq = 12,
@@ -253,8 +254,18 @@ TEST_SUITE("scm messages") {
     auto pending = round_trip(std::get<scm::pending_msg>(samples()[8]));
     CHECK(pending.next_poll_at_ms == 1700000060000);
     CHECK(pending.message == "awaiting approval");
-    CHECK(round_trip(scm::pending_msg{.seq = 1, .job_id = "j", .next_poll_at_ms = 0})
-              .message.empty());
+    CHECK(pending.reason == "needs_approval");
+    auto bare = round_trip(scm::pending_msg{.seq = 1, .job_id = "j", .next_poll_at_ms = 0});
+    CHECK(bare.message.empty());
+    CHECK(bare.reason.empty());
+    // A reason is a word: anything else is a malformed frame, named so.
+    try {
+      scm::decode(
+          R"({"type":"pending","seq":1,"job_id":"j","next_poll_at_ms":0,"reason":"Bad Word"})");
+      FAIL("a reason that is not a word was accepted");
+    } catch (const scm::scm_protocol_error& e) {
+      CHECK(std::string(e.what()).find("field \"reason\" must be a word") != std::string::npos);
+    }
   }
 
   TEST_CASE("renew_identity, identity, error and bye round trip") {

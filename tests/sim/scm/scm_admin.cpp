@@ -95,6 +95,7 @@ std::string scm_state::job_json(const job_record& j) const {
       .str("refusal_message", j.refusal_message)
       .num("pending_reports", j.pending_reports)
       .str("pending_message", j.pending_message)
+      .str("pending_reason", j.pending_reason)
       .num("result_count", j.result_count);
   if (j.result_json) o.raw("result", *j.result_json);
   return o.done();

@@ -294,6 +294,7 @@ std::optional<proto::error_msg> scm_state::on_pending(const std::string& id,
     return error_frame(proto::error_code::unknown_job, "no such job", m.seq, m.job_id);
   ++it->second.pending_reports;
   it->second.pending_message = m.message;
+  it->second.pending_reason = m.reason;
   return std::nullopt;
 }
 

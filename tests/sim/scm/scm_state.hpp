@@ -47,6 +47,7 @@ struct job_record {
   std::string refusal_reason, refusal_message;
   int pending_reports = 0;
   std::string pending_message;
+  std::string pending_reason;
   std::optional<std::string> result_json;  // the first result; SCM keeps the first
   int result_count = 0;                    // how many times a result arrived
   // Steady-clock microseconds of the first job frame and the first result:

@@ -1,9 +1,11 @@
 #pragma once
 // What the connector knows of each backend's health, for SCM's hello and
 // heartbeats, and of its journal's, for `cbcs status`. Backend actors and the supervisor write it
-// (from any thread); the SCM session reads it and sends it again when its version moved.
+// (from any thread); the SCM session reads it and, told by subscribe(), sends it
+// again when its version moved (it does not poll: an idle connector sleeps).
 
 #include <cstdint>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -17,10 +19,13 @@ class backend_health {
   using health = protocol::scm::health;
 
   void add(std::string name, std::string type, health state, std::string message = {}) {
-    std::lock_guard lock(mutex_);
-    entries_.push_back({std::move(name), std::move(type), state, message});
-    workers_.push_back({report{state, std::move(message)}});
-    ++version_;
+    {
+      std::lock_guard lock(mutex_);
+      entries_.push_back({std::move(name), std::move(type), state, message});
+      workers_.push_back({report{state, std::move(message)}});
+      ++version_;
+    }
+    notify();
   }
 
   // Changes what one worker (backend actor) of a backend reports; the
@@ -28,7 +33,8 @@ class backend_health {
   // are ignored.
   void set(const std::string& name, health state, std::string message = {},
            std::uint32_t worker = 0) {
-    std::lock_guard lock(mutex_);
+    bool moved = false;
+    std::unique_lock lock(mutex_);
     for (std::size_t i = 0; i < entries_.size(); ++i) {
       auto& e = entries_[i];
       if (e.name != name) continue;
@@ -44,7 +50,10 @@ class backend_health {
       e.state = worst->state;
       e.message = worst->message;
       ++version_;
+      moved = true;
     }
+    lock.unlock();
+    if (moved) notify();
   }
 
   std::vector<protocol::scm::backend_info> snapshot() const {
@@ -55,6 +64,19 @@ class backend_health {
   std::uint64_t version() const {
     std::lock_guard lock(mutex_);
     return version_;
+  }
+
+  // `changed` runs after every change of version(), on the writer's thread,
+  // outside the board's lock; it must be quick (the SCM session sends itself
+  // a message). Returns the id for unsubscribe().
+  std::uint64_t subscribe(std::function<void()> changed) {
+    std::lock_guard lock(mutex_);
+    listeners_.emplace_back(++last_listener_, std::move(changed));
+    return last_listener_;
+  }
+  void unsubscribe(std::uint64_t id) {
+    std::lock_guard lock(mutex_);
+    std::erase_if(listeners_, [id](const auto& l) { return l.first == id; });
   }
 
   // The connector's own trouble, for `cbcs status` (SCM hears of it as
@@ -73,6 +95,14 @@ class backend_health {
     health state = health::healthy;
     std::string message;
   };
+  void notify() {
+    std::vector<std::function<void()>> to_call;
+    {
+      std::lock_guard lock(mutex_);
+      for (const auto& l : listeners_) to_call.push_back(l.second);
+    }
+    for (const auto& f : to_call) f();
+  }
   static int rank(health h) {
     return h == health::unhealthy ? 3 : h == health::degraded ? 2 : h == health::unknown ? 1 : 0;
   }
@@ -81,6 +111,8 @@ class backend_health {
   std::vector<protocol::scm::backend_info> entries_;
   std::vector<std::vector<report>> workers_;  // per entry, per worker
   std::uint64_t version_ = 0;
+  std::vector<std::pair<std::uint64_t, std::function<void()>>> listeners_;
+  std::uint64_t last_listener_ = 0;
   std::string journal_problem_;
 };
 

@@ -41,6 +41,7 @@ using ws_open_atom = caf::atom_constant<caf::atom("wsopen")>;
 using ws_frame_atom = caf::atom_constant<caf::atom("wsframe")>;
 using ws_closed_atom = caf::atom_constant<caf::atom("wsclosed")>;
 using tick_atom = caf::atom_constant<caf::atom("scmtick")>;
+using health_atom = caf::atom_constant<caf::atom("scmhealth")>;
 
 // result_atom and accepted_atom first: the session is also a result_sink for the router.
 using session_actor =
@@ -50,9 +51,12 @@ using session_actor =
                      caf::reacts_to<ws_open_atom, std::uint64_t>,
                      caf::reacts_to<ws_frame_atom, std::uint64_t, std::string, int>,
                      caf::reacts_to<ws_closed_atom, std::uint64_t, std::string>,
-                     caf::reacts_to<tick_atom>, caf::reacts_to<drain_atom>>;
+                     caf::reacts_to<tick_atom, std::uint64_t>, caf::reacts_to<health_atom>,
+                     caf::reacts_to<drain_atom>>;
 
-constexpr auto tick_every = 20ms;
+// After abort(), the closed event is due at once; the abort is repeated this
+// often until it comes (not at every wake, which would spin on a past deadline).
+constexpr auto abort_retry = 1s;
 
 std::int64_t now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(sys_clock::now().time_since_epoch())
@@ -120,8 +124,12 @@ struct session_state {
   std::unordered_map<std::string, unacked_result> results;
   std::deque<std::string> unsent;
   steady::time_point last_resend_check{};
+  steady::time_point next_resend_at = steady::time_point::max();  // earliest ack deadline
   std::unordered_map<std::string, steady::time_point> recently_acked;
   steady::time_point last_rescan{};
+  // Whether a rescan could find anything: this session's jobs are running, or
+  // the journal held unfinished jobs (replayed ones, whose results reach no one).
+  bool rescan_wanted = true;
   std::size_t results_in_flight = 0;
 
   // Identity renewal; the validity of the current certificate, read once.
@@ -137,6 +145,12 @@ struct session_state {
   std::uint64_t counters_written = 0;  // jobs_received + results_sent + results_acked then
   steady::time_point last_status_write{};
   std::uint64_t health_version_sent = 0;
+  steady::time_point aborted_at{};
+
+  // The one timer: armed for the earliest deadline only. CAF 0.17 cannot
+  // cancel a delayed message, so a tick of an older generation is ignored.
+  std::uint64_t timer_gen = 0;
+  steady::time_point timer_at = steady::time_point::max();
 
   static inline const char* name = "scm_session";
 };
@@ -252,6 +266,8 @@ void send_result(self_ptr self, const std::string& id, unacked_result& r) {
   if (!r.sent) ++self->state.results_in_flight;
   r.sent = true;
   r.sent_at = steady::now();
+  auto& next = self->state.next_resend_at;
+  next = std::min(next, r.sent_at + pol::result_ack_timeout);
   ++self->state.results_sent;
 }
 
@@ -270,10 +286,16 @@ void pump_results(self_ptr self) {
 void resend_overdue(self_ptr self) {
   auto& st = self->state;
   auto now = steady::now();
-  if (!link_up(self) || now - st.last_resend_check < 1s) return;
+  if (!link_up(self) || now < st.next_resend_at || now - st.last_resend_check < 1s) return;
   st.last_resend_check = now;
-  for (auto& [id, r] : st.results)
-    if (r.sent && now - r.sent_at >= pol::result_ack_timeout) send_result(self, id, r);
+  st.next_resend_at = steady::time_point::max();  // send_result and the loop set it again
+  for (auto& [id, r] : st.results) {
+    if (!r.sent) continue;
+    if (now - r.sent_at >= pol::result_ack_timeout)
+      send_result(self, id, r);
+    else
+      st.next_resend_at = std::min(st.next_resend_at, r.sent_at + pol::result_ack_timeout);
+  }
 }
 
 void add_result(self_ptr self, const std::string& id, ca::outcome o) {
@@ -289,6 +311,8 @@ void rescan_journal(self_ptr self) {
   auto& st = self->state;
   st.last_rescan = steady::now();
   try {
+    // Unfinished first: a job finishing in between is then among the results read next.
+    st.rescan_wanted = !st.jobs.empty() || !st.journal->unfinished().empty();
     for (auto& e : st.journal->unacknowledged_results()) {
       if (!e.result || e.result->what == ca::outcome::kind::pending) continue;
       if (st.jobs.count(e.job.id) && !st.results.count(e.job.id)) {
@@ -298,6 +322,7 @@ void rescan_journal(self_ptr self) {
       add_result(self, e.job.id, *e.result);
     }
   } catch (const std::exception& ex) {
+    st.rescan_wanted = true;
     log(self, fmt::format("cannot read the journal: {}", ex.what()));
   }
 }
@@ -399,6 +424,7 @@ void on_job(self_ptr self, scm::job_msg& j) {
     return refuse(self, j, scm::refusal::busy,
                   fmt::format("{} jobs in flight on this connector", st.jobs.size()));
   st.jobs.emplace(id, job_entry{j.lease_id});
+  st.rescan_wanted = true;  // its result may come by the journal (pending past its deadline)
   // One-way, with ourselves as the sink: no request().then() per job (design §3).
   self->send(st.router, submit_atom::value,
              job_ticket{std::move(j.job), steady::now() + std::chrono::minutes(10), {}},
@@ -496,6 +522,7 @@ void enter_ready(self_ptr self, const scm::hello_ack_msg& m) {
   // Store-and-forward: everything unacknowledged, in journal order, again.
   for (auto& [id, r] : st.results) r.sent = false;
   st.results_in_flight = 0;
+  st.next_resend_at = steady::time_point::max();
   st.unsent.clear();
   rescan_journal(self);
   // rescan_journal queued what it found new, in journal order; then the rest.
@@ -720,6 +747,8 @@ void on_closed(self_ptr self, const std::string& reason) {
   // Unacknowledged results stay; they go again on the next session.
   for (auto& [id, r] : st.results) r.sent = false;
   st.results_in_flight = 0;
+  st.next_resend_at = steady::time_point::max();
+  st.aborted_at = {};
   st.renewal_key_pem.reset();
   // Jobs not yet acknowledged: SCM leases them again; the router still runs them.
   for (auto& [id, j] : st.jobs) j.acked = false;
@@ -736,36 +765,53 @@ void on_closed(self_ptr self, const std::string& reason) {
   set_state(self, link_state::waiting, reason);
 }
 
-void on_tick(self_ptr self) {
+// No session: waiting for the next dial (or for a fix before it).
+bool offline(link_state s) {
+  return s == link_state::not_registered || s == link_state::waiting ||
+         s == link_state::certificate_expired || s == link_state::deregistered ||
+         s == link_state::closed;
+}
+
+void abort_link(self_ptr self, steady::time_point now) {
+  self->state.aborted_at = now;
+  self->state.conn->abort();
+}
+
+// Does whatever is due now. Runs on every tick and after every event, so
+// work an event makes (a drain that may close, a status write) is not left
+// for a timer.
+void run_due(self_ptr self) {
   auto& st = self->state;
   auto now = steady::now();
+  bool abort_allowed = now - st.aborted_at >= abort_retry;
+  // Forget acked ids after a while; the journal remembers them for duplicates.
+  if (st.recently_acked.size() > 100'000) st.recently_acked.clear();
+  if (offline(st.state)) {
+    if (st.stopping) {
+      set_state(self, link_state::stopped);
+      st.stopped->set();
+    } else if (now >= st.next_dial) {
+      dial(self);
+    }
+    return;
+  }
   switch (st.state) {
-    case link_state::not_registered:
-    case link_state::waiting:
-    case link_state::certificate_expired:
-    case link_state::deregistered:
-    case link_state::closed:
-      if (st.stopping) {
-        set_state(self, link_state::stopped);
-        st.stopped->set();
-        return;
-      }
-      if (now >= st.next_dial) dial(self);
-      break;
     case link_state::connecting:
-      if (now >= st.deadline && st.conn) st.conn->abort();
+      if (now >= st.deadline && st.conn && abort_allowed) abort_link(self, now);
       break;
     case link_state::hello_sent:
-      if (now >= st.deadline && st.conn) {
+      if (now >= st.deadline && st.conn && abort_allowed) {
         log(self, "no hello_ack within 15 s");
-        st.conn->abort();
+        abort_link(self, now);
       }
       break;
     case link_state::ready:
     case link_state::draining:
-      if (now - st.last_rx > 3 * st.hb_interval && st.conn) {
-        log(self, "dead link: nothing received for three heartbeat intervals");
-        st.conn->abort();
+      if (now - st.last_rx >= 3 * st.hb_interval && st.conn) {
+        if (abort_allowed) {
+          log(self, "dead link: nothing received for three heartbeat intervals");
+          abort_link(self, now);
+        }
         break;
       }
       // A health change goes out at once, in a heartbeat of its own.
@@ -785,7 +831,7 @@ void on_tick(self_ptr self) {
       if (st.jobs_received + st.results_sent + st.results_acked != st.counters_written &&
           now - st.last_status_write >= 1s)
         write_status(self);
-      if (now - st.last_rescan > 5s) rescan_journal(self);
+      if (st.rescan_wanted && now - st.last_rescan >= 5s) rescan_journal(self);
       resend_overdue(self);
       pump_results(self);
       maybe_renew(self);
@@ -797,12 +843,73 @@ void on_tick(self_ptr self) {
         }
       }
       break;
-    case link_state::stopped:
-      return;
+    default:
+      break;  // stopped; offline above
   }
-  // Forget acked ids after a while; the journal remembers them for duplicates.
-  if (st.recently_acked.size() > 100'000) st.recently_acked.clear();
-  self->delayed_send(self, tick_every, tick_atom::value);
+}
+
+// The earliest moment run_due() has something to do without an event; max: none.
+steady::time_point next_due(self_ptr self) {
+  auto& st = self->state;
+  auto next = steady::time_point::max();
+  auto at = [&next](steady::time_point t) { next = std::min(next, t); };
+  auto after_abort = st.aborted_at + abort_retry;
+  if (offline(st.state)) return st.next_dial;
+  switch (st.state) {
+    case link_state::connecting:
+    case link_state::hello_sent:
+      if (st.conn) at(std::max(st.deadline, after_abort));
+      break;
+    case link_state::ready:
+    case link_state::draining:
+      if (!st.conn) break;
+      if (auto dead_at = st.last_rx + 3 * st.hb_interval; steady::now() < dead_at) {
+        at(dead_at);
+      } else {
+        at(after_abort);  // aborted (or soon again): nothing else runs until closed
+        break;
+      }
+      at(st.last_hb_sent + st.hb_interval);
+      if (st.jobs_received + st.results_sent + st.results_acked != st.counters_written)
+        at(st.last_status_write + 1s);
+      if (st.rescan_wanted) at(st.last_rescan + 5s);
+      if (st.next_resend_at != steady::time_point::max())
+        at(std::max(st.next_resend_at, st.last_resend_check + 1s));
+      if (st.state == link_state::draining) at(st.deadline);
+      if (st.state == link_state::ready && !st.stopping && st.identity) {
+        if (st.renewal_key_pem) {
+          at(st.renewal_sent_at + pol::identity_timeout);
+        } else if (st.validity) {
+          // A system-clock time: converted now; the next heartbeat looks again anyway.
+          auto wait =
+              pol::renewal_time(st.validity->not_before, st.validity->not_after) - sys_clock::now();
+          at(std::max(st.next_renewal_attempt,
+                      steady::now() + std::chrono::duration_cast<steady::duration>(wait)));
+        } else {
+          at(st.next_renewal_attempt);
+        }
+      }
+      break;
+    default:
+      break;  // stopped
+  }
+  return next;
+}
+
+// Arms the timer for the next deadline unless one at least as early is armed.
+void arm(self_ptr self) {
+  auto& st = self->state;
+  auto next = next_due(self);
+  if (next == steady::time_point::max() || next >= st.timer_at) return;
+  st.timer_at = next;
+  auto delay = std::chrono::ceil<std::chrono::milliseconds>(next - steady::now());
+  self->delayed_send(self, std::max<std::chrono::milliseconds>(delay, 1ms), tick_atom::value,
+                     ++st.timer_gen);
+}
+
+void service(self_ptr self) {
+  run_due(self);
+  arm(self);
 }
 
 session_actor::behavior_type session(self_ptr self, scm_session_options options,
@@ -814,12 +921,29 @@ session_actor::behavior_type session(self_ptr self, scm_session_options options,
   st.io = std::move(io);
   st.stopped = std::move(stopped);
   st.journal = std::make_shared<config::journal>(st.options.data_dir / "journal.db", false);
-  self->send(self, tick_atom::value);
+  if (auto health = st.options.health) {
+    // Told, not polled: a change wakes the session (weakly held: the board outlives it).
+    caf::weak_actor_ptr weak{self->ctrl()};
+    auto id = health->subscribe([weak] {
+      if (auto strong = weak.lock())
+        caf::anon_send(caf::actor_cast<session_actor>(strong), health_atom::value);
+    });
+    self->attach_functor([health, id] { health->unsubscribe(id); });
+  }
+  self->send(self, tick_atom::value, st.timer_gen);
+  // Every handler ends in service(): what its event made due runs at once.
   return {
-      [self](result_atom, const job_result& r) { on_result(self, r); },
-      [self](accepted_atom, const std::string& id) { on_accepted(self, id); },
+      [self](result_atom, const job_result& r) {
+        on_result(self, r);
+        service(self);
+      },
+      [self](accepted_atom, const std::string& id) {
+        on_accepted(self, id);
+        service(self);
+      },
       [self](progress_atom, const std::string& id, const ca::outcome& o) {
         on_progress(self, id, o);
+        service(self);
       },
       [self](ws_open_atom, std::uint64_t gen) {
         auto& st = self->state;
@@ -832,16 +956,25 @@ session_actor::behavior_type session(self_ptr self, scm_session_options options,
         st.deadline = steady::now() + pol::hello_timeout;
         send_frame(self, std::move(h));
         set_state(self, link_state::hello_sent);
+        service(self);
       },
       [self](ws_frame_atom, std::uint64_t gen, const std::string& text, int kind) {
         if (gen != self->state.gen || !self->state.conn) return;
         on_frame(self, text, static_cast<ws_frame_kind>(kind));
+        service(self);
       },
       [self](ws_closed_atom, std::uint64_t gen, const std::string& reason) {
         if (gen != self->state.gen) return;
         on_closed(self, reason);
+        service(self);
       },
-      [self](tick_atom) { on_tick(self); },
+      [self](tick_atom, std::uint64_t gen) {
+        auto& st = self->state;
+        if (gen != st.timer_gen) return;  // an earlier one replaced it
+        st.timer_at = steady::time_point::max();
+        service(self);
+      },
+      [self](health_atom) { service(self); },
       [self](drain_atom) {
         auto& st = self->state;
         if (st.stopping) return;
@@ -849,8 +982,9 @@ session_actor::behavior_type session(self_ptr self, scm_session_options options,
         if (link_up(self)) {
           if (st.state == link_state::ready) start_drain(self, true);
         } else if (st.conn) {
-          st.conn->abort();  // not ready yet: nothing to drain
+          abort_link(self, steady::now());  // not ready yet: nothing to drain
         }
+        service(self);
       },
   };
 }

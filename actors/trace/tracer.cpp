@@ -97,6 +97,11 @@ void tracer::record(const trace_event& e) {
   std::lock_guard lock(mutex_);
   buffer_ += w.str();
   buffer_ += '\n';
+  if (!dirty_) {
+    // Only the first since a flush: a flusher in its batch wait is not woken per event.
+    dirty_ = true;
+    recorded_.notify_one();
+  }
   if (!crash_event_.empty() && e.event == crash_event_ && --crash_countdown_ == 0) {
     out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
     out_.flush();
@@ -113,11 +118,31 @@ void tracer::record(const trace_event& e) {
 void tracer::flush() {
   if (!settings_.enabled) return;
   std::lock_guard lock(mutex_);
+  flush_locked();
+}
+
+void tracer::flush_locked() {
+  dirty_ = false;
   out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
   written_ += buffer_.size();
   buffer_.clear();
   out_.flush();
   if (written_ >= settings_.max_file_bytes) open_next();
+}
+
+bool tracer::flush_when_recorded(std::chrono::milliseconds batch) {
+  std::unique_lock lock(mutex_);
+  recorded_.wait(lock, [&] { return dirty_ || stop_flushing_; });
+  if (stop_flushing_) return false;
+  recorded_.wait_for(lock, batch, [&] { return stop_flushing_; });
+  if (settings_.enabled) flush_locked();
+  return !stop_flushing_;
+}
+
+void tracer::stop_flushing() {
+  std::lock_guard lock(mutex_);
+  stop_flushing_ = true;
+  recorded_.notify_all();
 }
 
 }  // namespace cbcs::actors

@@ -3,6 +3,7 @@
 // rotating files under <data dir>/trace/. Thread-safe and buffered; no CAF.
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -48,16 +49,27 @@ class tracer {
   void flush();
   bool enabled() const { return settings_.enabled; }
 
+  // For the flusher thread: sleeps until something is recorded (an idle
+  // connector must not wake for its trace), lets `batch` pass so a busy
+  // trace goes out in few writes, then flushes. False once stop_flushing()
+  // was called.
+  bool flush_when_recorded(std::chrono::milliseconds batch);
+  void stop_flushing();
+
   // The files, oldest first (trace-000001.jsonl, ...).
   static std::vector<std::filesystem::path> files(const std::filesystem::path& dir);
 
  private:
   void open_next();
+  void flush_locked();
 
   tracer_settings settings_;
   std::mutex mutex_;
   std::ofstream out_;
   std::string buffer_;
+  bool dirty_ = false;  // recorded since the last flush
+  bool stop_flushing_ = false;
+  std::condition_variable recorded_;
   std::uint64_t written_ = 0;
   std::uint64_t sequence_ = 0;
   // Test hook: CBCS_CRASH_AT=event[:n] kills the process (SIGKILL) right after

@@ -76,9 +76,6 @@ struct connector_runtime::impl {
   std::string escalation;
 
   std::thread flusher;
-  std::mutex flusher_mutex;
-  std::condition_variable flusher_cv;
-  bool stopping = false;
   bool stopped = false;
 
   void on_result(const job_result& r) {
@@ -214,12 +211,10 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
                                      fmt::format("given up: {}", reason), child.worker);
                   }});
 
-  // The trace is buffered; a SIGKILL should cost at most a moment of it.
+  // The trace is buffered; a SIGKILL should cost at most a moment of it
+  // (250 ms). While nothing is traced the flusher sleeps.
   m.flusher = std::thread([raw] {
-    std::unique_lock lock(raw->flusher_mutex);
-    while (!raw->stopping) {
-      raw->flusher_cv.wait_for(lock, std::chrono::milliseconds(250));
-      raw->trace->flush();
+    while (raw->trace->flush_when_recorded(std::chrono::milliseconds(250))) {
     }
   });
 }
@@ -290,11 +285,7 @@ void connector_runtime::stop() {
   auto& m = *impl_;
   if (m.stopped) return;
   m.stopped = true;
-  {
-    std::lock_guard lock(m.flusher_mutex);
-    m.stopping = true;
-  }
-  m.flusher_cv.notify_all();
+  m.trace->stop_flushing();
   if (m.flusher.joinable()) m.flusher.join();
   caf::anon_send_exit(m.supervisor, caf::exit_reason::user_shutdown);
   // Acks wait up to 200 ms for a commit: one now, ahead of the exit.

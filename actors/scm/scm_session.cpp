@@ -336,6 +336,7 @@ void send_pending(self_ptr self, const std::string& id, const ca::outcome& o) {
   p.job_id = id;
   p.next_poll_at_ms = now_ms() + o.poll_after.count();
   p.message = o.message;
+  p.reason = o.pending_reason;
   trace(self, "pending_sent", id, "pending", o.message);
   send_frame(self, std::move(p));
 }

@@ -198,6 +198,7 @@ class ScmLinkTest(TempDirTest):
 
         self.wait_for(lambda: all(job(i)["pending_reports"] >= 1 for i in ids), "pending at SCM")
         self.assertTrue(all(job(i)["pending_message"] == "awaiting approval" for i in ids))
+        self.assertTrue(all(job(i)["pending_reason"] == "needs_approval" for i in ids))
         self.scm.call("POST", "/faults", {"drop_session": True})
         time.sleep(0.3)
         self.wait_for(lambda: self.scm.connector(self.cid)["status"] == "Connected", "reconnected")

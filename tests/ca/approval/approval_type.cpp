@@ -1,12 +1,4 @@
-// cbcs with one more backend type, `approval`: a CA that keeps each
-// certificate request pending until an operator approves it, as DigiCert or
-// Entrust orders wait for validation. The integration tests drive `pending`
-// through the SCM link with it (no local peer answers pending).
-//
-//   cbcs-with-approval-ca backend add -name slow -type approval -approvals DIR
-//
-// A job is approved when DIR holds a file named after its job id; until then
-// every poll answers pending. Approved jobs are signed by a CA made at start.
+#include "tests/ca/approval/approval_type.hpp"
 
 #include <filesystem>
 #include <memory>
@@ -14,17 +6,15 @@
 
 #include <fmt/format.h>
 
-#include "cli/app.hpp"
 #include "crypto/certificate_authority.hpp"
 #include "crypto/certificate_request.hpp"
 #include "crypto/pem.hpp"
 #include "crypto/random.hpp"
-#include "protocol/ca/registry.hpp"
 
+namespace cbcs::test_types::approval {
 namespace {
 
-namespace ca = cbcs::protocol::ca;
-namespace crypto = cbcs::crypto;
+namespace ca = protocol::ca;
 
 class approval_ca final : public ca::driver {
  public:
@@ -49,8 +39,11 @@ class approval_ca final : public ca::driver {
         return ca::outcome::failed(ca::error_class::not_implemented,
                                    "the approval CA only issues certificates");
       std::error_code ec;
-      if (!std::filesystem::exists(owner_.approvals_ / job_.id, ec))
-        return ca::outcome::pending(std::chrono::milliseconds(200), "awaiting approval");
+      if (!std::filesystem::exists(owner_.approvals_ / job_.id, ec)) {
+        auto o = ca::outcome::pending(std::chrono::milliseconds(200), "awaiting approval");
+        o.pending_reason = "needs_approval";
+        return o;
+      }
       auto csr = crypto::check_certificate_request(job_.csr_pem);
       crypto::issue_params params{
           .serial = crypto::random_bytes(16), .now = ctx.now, .validity = std::chrono::hours(24)};
@@ -76,7 +69,9 @@ std::string check_directory(std::string_view v) {
   return v.empty() ? "must name a directory" : std::string{};
 }
 
-const ca::backend_type& approval_type() {
+}  // namespace
+
+const ca::backend_type& type() {
   static const ca::backend_type t{
       .name = "approval",
       .title = "test CA that holds each request until it is approved (integration tests)",
@@ -91,9 +86,4 @@ const ca::backend_type& approval_type() {
   return t;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  ca::add_backend_type(approval_type());
-  return cbcs::cli::run_app(argc, argv);
-}
+}  // namespace cbcs::test_types::approval

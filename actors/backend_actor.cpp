@@ -3,6 +3,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 #include <random>
@@ -14,11 +15,13 @@
 #include "actors/policy/call_limiter.hpp"
 #include "crypto/certificate_authority.hpp"
 #include "protocol/ca/common/retry_after.hpp"
+#include "protocol/scm/messages.hpp"
 
 namespace cbcs::actors {
 namespace {
 
 namespace ca = protocol::ca;
+namespace scm = protocol::scm;
 using std::chrono::milliseconds;
 
 using deadline_index = std::multimap<steady::time_point, const std::string*>;
@@ -36,6 +39,9 @@ struct active_job {
   milliseconds retry_after{0};  // from the last response's Retry-After
   bool parked = false;          // waits for the half-open breaker's probe
   bool awaiting = false;        // waits for another job's credential (await_credential)
+  // SCM cancelled it (the reason): whatever its session ends with, the job
+  // ends cancelled, saying what became of the order at the CA.
+  std::optional<std::string> cancelled;
 };
 
 struct backend_state {
@@ -227,10 +233,27 @@ void flush_held(self_ptr self) {
 // A burst of thousands of jobs would otherwise wait for one commit at its end.
 constexpr std::size_t max_held = 128;
 
+// The result of a job SCM cancelled, from the outcome of its order's cancel
+// at the CA (or of the job itself, when its driver cannot cancel orders).
+ca::outcome cancelled_result(const std::string& reason, const ca::outcome& at_ca, bool asked_ca) {
+  auto o = scm::cancelled_outcome(reason);
+  if (!asked_ca)
+    o.message += "; the order stays at the CA (this backend type cannot cancel it there)";
+  else if (at_ca.what == ca::outcome::kind::done)
+    o.message += "; the order was cancelled at the CA";
+  else
+    o.message += "; the CA did not cancel the order: " + at_ca.message;
+  return o;
+}
+
 void finish(self_ptr self, const std::string& id, ca::outcome result) {
   auto& st = self->state;
   auto it = st.active.find(id);
   if (it == st.active.end()) return;
+  if (it->second.cancelled)
+    result = cancelled_result(*it->second.cancelled, result,
+                              dynamic_cast<ca::cancels_orders*>(st.config.driver.get()) &&
+                                  !it->second.ticket.resume_token.empty());
   if (st.config.driver->defers_durability()) {
     // Sent after make_durable(), which the flush message at the end of the
     // mailbox does once for everything that finished before it.
@@ -288,6 +311,8 @@ void handle_outcome(self_ptr self, const std::string& id, ca::outcome result) {
     case ca::outcome::kind::done:
       return finish(self, id, std::move(result));
     case ca::outcome::kind::pending: {
+      // Cancelling: a CA that holds the cancel too is not polled for it.
+      if (job.cancelled) return finish(self, id, std::move(result));
       ++job.polls;
       auto delay =
           poll_delay(st.config.settings.retry, job.polls, result.poll_after, unit_random(st));
@@ -378,7 +403,8 @@ void step(self_ptr self, const std::string& id, const ca::http_response* previou
   // journal as soon as the driver knows it, so a restart resumes the job
   // instead of ordering again.
   auto token = it->second.session->resume_token();
-  if (token != it->second.ticket.resume_token) {
+  // (A cancel's session has its own; the job's stays as journaled.)
+  if (!it->second.cancelled && token != it->second.ticket.resume_token) {
     it->second.ticket.resume_token = token;
     self->send(st.config.router, resume_atom::value, id, token);
   }
@@ -472,6 +498,36 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
         if (!st.deadlines.empty()) arm_deadline_timer(self, st.deadlines.begin()->first);
       },
       [self](flush_atom) { flush_held(self); },
+      [self](cancel_atom, const std::string& id, const std::string& reason) {
+        auto& st = self->state;
+        auto waiting = std::find_if(st.waiting.begin(), st.waiting.end(),
+                                    [&](const job_ticket& t) { return t.job.id == id; });
+        if (waiting != st.waiting.end()) {
+          // Never started: nothing was ordered.
+          trace(self, "cancelled", id, "cancelled", 0, -1, "before it started");
+          auto o = scm::cancelled_outcome(reason);
+          st.waiting.erase(waiting);
+          return self->send(st.config.router, result_atom::value,
+                            job_result{id, st.config.name, std::move(o)});
+        }
+        auto it = st.active.find(id);
+        if (it == st.active.end() || it->second.cancelled) return;  // finished meanwhile
+        auto& job = it->second;
+        job.cancelled = reason;
+        job.awaiting = job.parked = false;
+        job.generation = st.next_generation++;  // a poll or an answer under way is dropped
+        trace(self, "cancelled", id, "cancelled", job.attempt, -1, reason);
+        auto* canceller = dynamic_cast<ca::cancels_orders*>(st.config.driver.get());
+        if (!canceller || job.ticket.resume_token.empty())
+          return finish(self, id, ca::outcome::failed(ca::error_class::not_implemented, ""));
+        try {
+          job.session = canceller->cancel(job.ticket.job, job.ticket.resume_token, reason);
+        } catch (const std::exception& e) {
+          return finish(self, id, ca::outcome::failed(ca::error_class::internal, e.what()));
+        }
+        job.attempt = 0;
+        step(self, id, nullptr);
+      },
       [self](wake_atom) {
         auto& st = self->state;
         // The fallback timer and schedule_wake() both send this; the timer

@@ -168,8 +168,9 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
   // A sealed option's value, from the vault.
   auto secret_of = [&](const config::backend_definition& def, std::string_view option) {
     auto record = def.sealed.find(option);
-    auto secret = record != def.sealed.end() && m.options.vault ? m.options.vault->get(record->second)
-                                                                : std::nullopt;
+    auto secret = record != def.sealed.end() && m.options.vault
+                      ? m.options.vault->get(record->second)
+                      : std::nullopt;
     if (!secret)
       throw std::runtime_error(
           fmt::format("backend {}: sealed option {} is missing from the vault", def.name, option));
@@ -256,6 +257,15 @@ ca::outcome connector_runtime::run(ca::job job, std::chrono::milliseconds deadli
 
 void connector_runtime::acknowledge(const std::string& job_id) {
   caf::anon_send(impl_->router, ack_atom::value, job_id);
+}
+
+void connector_runtime::cancel(const std::string& job_id, const std::string& reason,
+                               result_callback done) {
+  {
+    std::lock_guard lock(impl_->mutex);
+    impl_->callbacks[job_id].push_back(std::move(done));
+  }
+  caf::anon_send(impl_->router, cancel_atom::value, job_id, reason, impl_->sink);
 }
 
 void connector_runtime::replay() { caf::anon_send(impl_->router, replay_atom::value); }

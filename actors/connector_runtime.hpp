@@ -75,6 +75,9 @@ class connector_runtime {
   protocol::ca::outcome run(protocol::ca::job job, std::chrono::milliseconds deadline,
                             receipt ack = receipt::later);
   void acknowledge(const std::string& job_id);
+  // Gives up a job pending at its CA (SCM's cancel): its result, failed
+  // "cancelled by SCM: <reason>", goes to `done` and whoever waits for it.
+  void cancel(const std::string& job_id, const std::string& reason, result_callback done);
   // Runs again every job the journal holds as accepted but unfinished.
   void replay();
   // Non-empty when a backend crashed too often and was given up.

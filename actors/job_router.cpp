@@ -414,6 +414,36 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
         self->state.tokens.emplace_back(id, token);
         schedule_flush(self);
       },
+      [self](cancel_atom, const std::string& id, const std::string& reason, result_sink& sink) {
+        auto& st = self->state;
+        auto f = st.in_flight.find(id);
+        if (f == st.in_flight.end()) {
+          // Pending at its CA past its deadline, waiting for its replay: run it
+          // now, to be cancelled at once (the backend cancels the order too).
+          std::optional<config::journal_entry> entry;
+          try {
+            entry = st.config.journal->find(id);
+          } catch (const std::exception& e) {
+            trace(self, "journal_failed", id, {}, {}, e.what());
+          }
+          if (!entry || entry->state == config::job_state::finished) {
+            trace(self, "cancel_ignored", id, {}, {}, "not running and not pending");
+            return;
+          }
+          f = st.in_flight
+                  .emplace(id, flight{.backend = entry->job.backend,
+                                      .deadline = steady::now() + std::chrono::minutes(10),
+                                      .waiters = {sink}})
+                  .first;
+          dispatch(self, job_ticket{std::move(entry->job), f->second.deadline,
+                                    std::move(entry->resume_token)});
+        }
+        trace(self, "cancel", id, f->second.backend, {}, reason);
+        auto backend = st.backends.find(f->second.backend);
+        if (backend == st.backends.end()) return;
+        auto& worker = backend->second[worker_of(id, backend->second.size())];
+        if (worker) self->send(worker, cancel_atom::value, id, reason);
+      },
       [self](ack_atom, const std::string& id) {
         trace(self, "acked", id);
         self->state.acks.push_back(id);

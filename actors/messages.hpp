@@ -34,6 +34,7 @@ using accepted_atom = caf::atom_constant<caf::atom("accepted")>;
 using wake_atom = caf::atom_constant<caf::atom("wake")>;
 using unpark_atom = caf::atom_constant<caf::atom("unpark")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 
 using steady = std::chrono::steady_clock;
 
@@ -73,13 +74,16 @@ using backend_actor = caf::typed_actor<
     caf::reacts_to<unpark_atom, bool>,  // step jobs parked behind the half-open breaker
                                         // (true: from the fallback timer)
     caf::reacts_to<flush_atom>,         // make held outcomes durable, then send them
-    caf::reacts_to<wake_atom>>;         // step the jobs that await another job's credential
+    caf::reacts_to<wake_atom>,          // step the jobs that await another job's credential
+    caf::reacts_to<cancel_atom, std::string, std::string>>;  // SCM cancels: job id, reason
 
 // Journals jobs and fans them out to backend actors.
 using router_actor = caf::typed_actor<
     caf::reacts_to<submit_atom, job_ticket, result_sink>, caf::reacts_to<result_atom, job_result>,
     caf::reacts_to<progress_atom, std::string, protocol::ca::outcome>,  // id, still pending
     caf::reacts_to<resume_atom, std::string, std::string>,  // id, resume token to journal
+    // SCM cancels a job pending at its CA: id, reason, who hears its result
+    caf::reacts_to<cancel_atom, std::string, std::string, result_sink>,
     caf::reacts_to<ack_atom, std::string>, caf::reacts_to<flush_atom>,
     // name, worker index, workers of that backend, the worker's actor
     caf::reacts_to<backend_up_atom, std::string, std::uint32_t, std::uint32_t, backend_actor>,

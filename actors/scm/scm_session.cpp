@@ -432,6 +432,36 @@ void on_job(self_ptr self, scm::job_msg& j) {
              caf::actor_cast<result_sink>(self));
 }
 
+// SCM gives up a job pending at its CA (PROTOCOL.md, cancel): the router
+// ends it, and its result comes back here like any other.
+void on_cancel(self_ptr self, const scm::cancel_msg& m) {
+  auto& st = self->state;
+  auto refuse = [&](std::string why) {
+    trace(self, "cancel_refused", m.job_id, {}, why);
+    send_error(self, scm::error_code::not_cancellable, std::move(why), m.seq, m.job_id);
+  };
+  auto cancel = [&] {
+    trace(self, "cancel", m.job_id, {}, m.reason);
+    self->send(st.router, cancel_atom::value, m.job_id, m.reason,
+               caf::actor_cast<result_sink>(self));
+  };
+  if (auto j = st.jobs.find(m.job_id); j != st.jobs.end())
+    return j->second.pending ? cancel() : refuse("job is not pending at its CA");
+  if (st.results.count(m.job_id) || st.recently_acked.count(m.job_id))
+    return refuse("job already finished");
+  std::optional<config::journal_entry> entry;
+  try {
+    entry = st.journal->find(m.job_id);
+  } catch (const std::exception& e) {
+    return refuse(fmt::format("the journal cannot be read: {}", e.what()));
+  }
+  if (!entry) return send_error(self, scm::error_code::unknown_job, "no such job", m.seq, m.job_id);
+  if (entry->state == config::job_state::finished) return refuse("job already finished");
+  // Left pending at its deadline, waiting for its next run (a restart, say).
+  if (entry->result && entry->result->what == ca::outcome::kind::pending) return cancel();
+  refuse("job is not pending at its CA");
+}
+
 // job_ack accepted goes out only once the router has journaled the job.
 void on_accepted(self_ptr self, const std::string& id) {
   auto& st = self->state;
@@ -644,6 +674,8 @@ void on_frame(self_ptr self, const std::string& text, ws_frame_kind kind) {
                 steady::now() + std::chrono::duration_cast<steady::duration>(
                                     pol::renewal_retry * (0.9 + 0.2 * uniform(st)));
           }
+        } else if constexpr (std::is_same_v<T, scm::cancel_msg>) {
+          on_cancel(self, m);
         } else if constexpr (std::is_same_v<T, scm::bye_msg>) {
           log(self, fmt::format("SCM said bye ({}{}{})", m.reason, m.message.empty() ? "" : ": ",
                                 m.message));

@@ -161,6 +161,18 @@ class driver {
   virtual void make_durable() {}
 };
 
+// Optional ability of a driver: cancels a job's order at the CA (SCM cancels a
+// job pending there), where the CA allows it. The backend actor runs the
+// session it returns in place of the job's; its outcome (done: cancelled at
+// the CA; failed: refused or impossible) is told in the cancelled job's
+// result, which fails either way.
+class cancels_orders {
+ public:
+  virtual ~cancels_orders() = default;
+  virtual std::unique_ptr<job_session> cancel(const job& j, const std::string& resume_token,
+                                              const std::string& reason) = 0;
+};
+
 using driver_factory = std::unique_ptr<driver> (*)(const driver_config& config);
 
 }  // namespace cbcs::protocol::ca

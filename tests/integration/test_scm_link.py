@@ -226,6 +226,47 @@ class ScmLinkTest(TempDirTest):
         self.assertEqual(len({r["outcome"]["serial"] for r in results.values()}), len(ids))
         self.assertIsNone(self.runner.poll(), "the connector died")
 
+    def test_scm_cancels_a_pending_job(self):
+        self.assertEqual(self.register().code, 0)
+        approvals = self.path("approvals")
+        os.makedirs(approvals)
+        r = subprocess.run([WITH_APPROVAL_CA, "backend", "add", "-name", "slow", "-type", "approval",
+                            "-approvals", approvals, "--data-dir", self.data],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.start_run(WITH_APPROVAL_CA)
+        csr = self.csr_text()
+        ids = ["cancel-me", "keep-me"]
+        self.scm.call("POST", f"/connectors/{self.cid}/jobs",
+                      [{"id": i, "operation": "enroll", "backend": "slow", "csr": csr} for i in ids])
+
+        def job(i):
+            return self.scm.call("GET", f"/connectors/{self.cid}/jobs/{i}")
+
+        self.wait_for(lambda: all(job(i)["pending_reports"] >= 1 for i in ids), "pending at SCM")
+        self.scm.call("POST", f"/connectors/{self.cid}/jobs/cancel-me/cancel", "requester withdrew")
+        self.wait_for(lambda: "cancel-me" in self.results(), "the cancelled job's result")
+        outcome = self.results()["cancel-me"]["outcome"]
+        self.assertEqual(outcome["outcome"], "failed")
+        self.assertEqual(outcome["error"], "rejected")
+        self.assertFalse(outcome["retryable"])
+        # The approval type cannot cancel orders at its CA: the result says so.
+        self.assertEqual(outcome["message"], "cancelled by SCM: requester withdrew; the order "
+                         "stays at the CA (this backend type cannot cancel it there)")
+        # Cancelled twice: the second is refused; a job not pending yet is refused too.
+        self.scm.call("POST", f"/connectors/{self.cid}/jobs/cancel-me/cancel", "again")
+        self.wait_for(lambda: job("cancel-me")["last_connector_error"] == "not_cancellable",
+                      "the second cancel refused")
+        # Approving it afterwards changes nothing; the other job goes on.
+        for i in ids:
+            open(os.path.join(approvals, i), "w").close()
+        self.wait_for(lambda: "keep-me" in self.results(), "the other job's result")
+        self.assertEqual(self.results()["keep-me"]["outcome"]["outcome"], "issued")
+        time.sleep(0.5)
+        self.assertEqual(job("cancel-me")["result_count"], 1)
+        self.assertEqual(self.results()["cancel-me"]["outcome"]["outcome"], "failed")
+        self.assertIsNone(self.runner.poll(), "the connector died")
+
     def test_restore_after_31_days_offline(self):
         self.assertEqual(self.register().code, 0)
         self.scm.call("POST", "/clock", {"advance_seconds": 31 * 86400})

@@ -96,6 +96,9 @@ std::string scm_state::job_json(const job_record& j) const {
       .num("pending_reports", j.pending_reports)
       .str("pending_message", j.pending_message)
       .str("pending_reason", j.pending_reason)
+      .num("connector_errors", static_cast<std::int64_t>(j.connector_errors.size()))
+      .str("last_connector_error",
+           j.connector_errors.empty() ? std::string{} : j.connector_errors.back())
       .num("result_count", j.result_count);
   if (j.result_json) o.raw("result", *j.result_json);
   return o.done();
@@ -162,6 +165,19 @@ http_answer scm_state::admin_connector(std::string_view method, connector_record
     json_array a;
     for (const auto& id : c.job_order) a.raw(job_json(c.jobs.at(id)));
     return {200, a.done()};
+  }
+  if (what == "jobs" && method == "POST" && rest.ends_with("/cancel")) {
+    // POST /connectors/ID/jobs/JOB/cancel, the body the reason: SCM cancels it.
+    auto job = std::string(rest.substr(0, rest.size() - 7));
+    if (!c.jobs.count(job)) return fail(404, "not_found", "no such job");
+    auto session = c.session.lock();
+    if (!session) return fail(409, "offline", "the connector is not connected");
+    // The reason: the body as text (a JSON string's quotes taken off).
+    auto reason = body;
+    if (reason.size() >= 2 && reason.front() == '"' && reason.back() == '"')
+      reason = reason.substr(1, reason.size() - 2);
+    session->send_cancel(job, std::string(reason));
+    return {200, json_object{}.str("cancel_sent", job).done()};
   }
   if (what == "jobs" && method == "GET") {
     auto it = c.jobs.find(rest);

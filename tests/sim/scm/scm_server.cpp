@@ -115,6 +115,13 @@ class ws_session : public session_link, public std::enable_shared_from_this<ws_s
     beast::get_lowest_layer(ws_).socket().close(ignored);
   }
 
+  void send_cancel(const std::string& job_id, const std::string& reason) override {
+    proto::cancel_msg m;
+    m.job_id = job_id;
+    m.reason = reason;
+    send(std::move(m));
+  }
+
   void send_garbage(int frames) override {
     for (int i = 0; i < frames; ++i) enqueue(fmt::format("}}{{ garbage frame {} [not json", i));
   }
@@ -242,6 +249,7 @@ class ws_session : public session_link, public std::enable_shared_from_this<ws_s
 
   void on_message(proto::error_msg& m) {
     log("{}: connector sent error {}: {}", connector_id_, m.code, m.message);
+    state_.on_connector_error(connector_id_, m);
   }
 
   void on_message(proto::bye_msg& m) {

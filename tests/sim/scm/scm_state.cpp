@@ -298,6 +298,13 @@ std::optional<proto::error_msg> scm_state::on_pending(const std::string& id,
   return std::nullopt;
 }
 
+void scm_state::on_connector_error(const std::string& id, const proto::error_msg& m) {
+  auto* c = find(id);
+  if (!c || m.job_id.empty()) return;
+  if (auto it = c->jobs.find(m.job_id); it != c->jobs.end())
+    it->second.connector_errors.push_back(m.code);
+}
+
 void scm_state::on_heartbeat(const std::string& id, const proto::heartbeat_msg& m) {
   auto* c = find(id);
   if (!c) return;

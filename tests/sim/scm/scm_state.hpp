@@ -30,6 +30,7 @@ class session_link {
   virtual void say_bye(std::string_view reason, std::string_view message) = 0;  // then close
   virtual void drop() = 0;  // close the TCP connection, no bye: a dead link
   virtual void send_garbage(int frames) = 0;
+  virtual void send_cancel(const std::string& job_id, const std::string& reason) = 0;
 };
 
 enum class connector_status { pending, connected, offline };
@@ -48,8 +49,9 @@ struct job_record {
   int pending_reports = 0;
   std::string pending_message;
   std::string pending_reason;
-  std::optional<std::string> result_json;  // the first result; SCM keeps the first
-  int result_count = 0;                    // how many times a result arrived
+  std::vector<std::string> connector_errors;  // codes of error frames naming it
+  std::optional<std::string> result_json;     // the first result; SCM keeps the first
+  int result_count = 0;                       // how many times a result arrived
   // Steady-clock microseconds of the first job frame and the first result:
   // the latency SCM sees, for benchmarks/e2e.
   std::int64_t first_sent_us = 0, first_result_us = 0;
@@ -125,6 +127,8 @@ class scm_state {
   std::optional<proto::error_msg> on_job_ack(const std::string& id, const proto::job_ack_msg& m);
   std::optional<proto::error_msg> on_result(const std::string& id, const proto::result_msg& m);
   std::optional<proto::error_msg> on_pending(const std::string& id, const proto::pending_msg& m);
+  // An error frame from the connector that names a job: recorded on the job.
+  void on_connector_error(const std::string& id, const proto::error_msg& m);
   void on_heartbeat(const std::string& id, const proto::heartbeat_msg& m);
   // A new client certificate for renew_identity; throws with a reason when refused.
   std::string renew(const std::string& id, std::string_view csr_pem);

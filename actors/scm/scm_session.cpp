@@ -13,13 +13,13 @@
 #include <mutex>
 #include <random>
 #include <unordered_map>
-#include <unordered_set>
 
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include "actors/connector_runtime.hpp"
 #include "actors/messages.hpp"
+#include "actors/scm/result_outbox.hpp"
 #include "actors/scm/session_policy.hpp"
 #include "actors/scm/ws_client.hpp"
 #include "config/atomic_file.hpp"
@@ -82,12 +82,6 @@ struct job_entry {
   std::optional<ca::outcome> pending;  // waiting at its CA: said again after a reconnect
 };
 
-struct unacked_result {
-  ca::outcome outcome;
-  bool sent = false;
-  steady::time_point sent_at{};
-};
-
 struct session_state {
   scm_session_options options;
   router_actor router;
@@ -121,16 +115,11 @@ struct session_state {
   // Jobs this process runs for SCM, until their result leaves.
   std::unordered_map<std::string, job_entry> jobs;
   // Results not yet acknowledged, and those of them not sent yet, in order.
-  std::unordered_map<std::string, unacked_result> results;
-  std::deque<std::string> unsent;
-  steady::time_point last_resend_check{};
-  steady::time_point next_resend_at = steady::time_point::max();  // earliest ack deadline
-  std::unordered_map<std::string, steady::time_point> recently_acked;
+  result_outbox outbox{pol::max_unacked_results, pol::result_ack_timeout};
   steady::time_point last_rescan{};
   // Whether a rescan could find anything: this session's jobs are running, or
   // the journal held unfinished jobs (replayed ones, whose results reach no one).
   bool rescan_wanted = true;
-  std::size_t results_in_flight = 0;
 
   // Identity renewal; the validity of the current certificate, read once.
   std::optional<config::certificate_validity> validity;
@@ -251,58 +240,30 @@ bool link_up(self_ptr self) {
 
 // --- results
 
-void send_result(self_ptr self, const std::string& id, unacked_result& r) {
+void send_result(self_ptr self, const result_outbox::to_send& r) {
   scm::result_msg m;
-  m.job_id = id;
-  m.outcome = r.outcome;
+  m.job_id = r.job_id;
+  m.outcome = *r.outcome;
   m.seq = self->state.seq_out + 1;
   auto text = scm::encode(m);
   if (text.size() > scm::max_frame_bytes) {
     // Never send more than a frame holds: SCM gets a failure it can read.
     m.outcome = ca::outcome::failed(ca::error_class::internal, "the result is larger than 1 MiB");
   }
-  trace(self, "result_sent", id, outcome_label(m.outcome), r.sent ? "again" : "");
+  trace(self, "result_sent", r.job_id, outcome_label(m.outcome), r.again ? "again" : "");
   send_frame(self, std::move(m));
-  if (!r.sent) ++self->state.results_in_flight;
-  r.sent = true;
-  r.sent_at = steady::now();
-  auto& next = self->state.next_resend_at;
-  next = std::min(next, r.sent_at + pol::result_ack_timeout);
   ++self->state.results_sent;
 }
 
-// Sends waiting results, at most max_unacked_results unacknowledged at once.
+// Sends what the outbox has due: waiting results while its window has room,
+// and those whose acknowledgement is overdue.
 void pump_results(self_ptr self) {
-  auto& st = self->state;
   if (!link_up(self)) return;
-  while (!st.unsent.empty() && st.results_in_flight < pol::max_unacked_results) {
-    auto r = st.results.find(st.unsent.front());
-    st.unsent.pop_front();
-    if (r != st.results.end() && !r->second.sent) send_result(self, r->first, r->second);
-  }
-}
-
-// Results sent without an ack within result_ack_timeout go once more.
-void resend_overdue(self_ptr self) {
-  auto& st = self->state;
-  auto now = steady::now();
-  if (!link_up(self) || now < st.next_resend_at || now - st.last_resend_check < 1s) return;
-  st.last_resend_check = now;
-  st.next_resend_at = steady::time_point::max();  // send_result and the loop set it again
-  for (auto& [id, r] : st.results) {
-    if (!r.sent) continue;
-    if (now - r.sent_at >= pol::result_ack_timeout)
-      send_result(self, id, r);
-    else
-      st.next_resend_at = std::min(st.next_resend_at, r.sent_at + pol::result_ack_timeout);
-  }
+  for (const auto& r : self->state.outbox.take_due(steady::now())) send_result(self, r);
 }
 
 void add_result(self_ptr self, const std::string& id, ca::outcome o) {
-  auto& st = self->state;
-  if (st.results.count(id) || st.recently_acked.count(id)) return;
-  st.results.emplace(id, unacked_result{std::move(o)});
-  st.unsent.push_back(id);
+  self->state.outbox.add(id, std::move(o));
 }
 
 // Picks up results journaled but not acknowledged: from before a restart,
@@ -315,7 +276,7 @@ void rescan_journal(self_ptr self) {
     st.rescan_wanted = !st.jobs.empty() || !st.journal->unfinished().empty();
     for (auto& e : st.journal->unacknowledged_results()) {
       if (!e.result || e.result->what == ca::outcome::kind::pending) continue;
-      if (st.jobs.count(e.job.id) && !st.results.count(e.job.id)) {
+      if (st.jobs.count(e.job.id) && !st.outbox.find(e.job.id)) {
         // Finished while the router's answer is still on its way; take it now.
         st.jobs.erase(e.job.id);
       }
@@ -369,12 +330,7 @@ void on_result(self_ptr self, const job_result& r) {
 void on_result_ack(self_ptr self, const std::string& id) {
   auto& st = self->state;
   trace(self, "result_acked", id);
-  if (auto r = st.results.find(id); r != st.results.end()) {
-    if (r->second.sent && st.results_in_flight > 0) --st.results_in_flight;
-    st.results.erase(r);
-    ++st.results_acked;
-  }
-  st.recently_acked[id] = steady::now();
+  if (st.outbox.acknowledge(id, steady::now())) ++st.results_acked;
   // The router marks it acknowledged in the journal (idempotent).
   self->send(st.router, ack_atom::value, id);
   pump_results(self);
@@ -408,10 +364,10 @@ void on_job(self_ptr self, scm::job_msg& j) {
     }
     return;
   }
-  if (st.results.count(id) || st.recently_acked.count(id)) {
+  if (st.outbox.find(id) || st.outbox.acknowledged_lately(id)) {
     send_job_ack(self, id, j.lease_id);
-    if (auto r = st.results.find(id); r != st.results.end())
-      send_result(self, id, r->second);  // the result again, as §6 asks
+    // The result again, as §6 asks.
+    if (auto r = st.outbox.take_again(id, steady::now())) send_result(self, *r);
     return;
   }
   bool known_backend = false;
@@ -447,7 +403,7 @@ void on_cancel(self_ptr self, const scm::cancel_msg& m) {
   };
   if (auto j = st.jobs.find(m.job_id); j != st.jobs.end())
     return j->second.pending ? cancel() : refuse("job is not pending at its CA");
-  if (st.results.count(m.job_id) || st.recently_acked.count(m.job_id))
+  if (st.outbox.find(m.job_id) || st.outbox.acknowledged_lately(m.job_id))
     return refuse("job already finished");
   std::optional<config::journal_entry> entry;
   try {
@@ -551,19 +507,14 @@ void enter_ready(self_ptr self, const scm::hello_ack_msg& m) {
   log(self, fmt::format("session ready as connector {} (heartbeat every {} ms)",
                         st.identity->connector_id, st.hb_interval.count()));
   // Store-and-forward: everything unacknowledged, in journal order, again.
-  for (auto& [id, r] : st.results) r.sent = false;
-  st.results_in_flight = 0;
-  st.next_resend_at = steady::time_point::max();
-  st.unsent.clear();
+  st.outbox.restart();
   rescan_journal(self);
   // rescan_journal queued what it found new, in journal order; then the rest.
-  std::unordered_set<std::string> queued(st.unsent.begin(), st.unsent.end());
-  for (auto& [id, r] : st.results)
-    if (!queued.count(id)) st.unsent.push_back(id);
+  st.outbox.requeue();
   pump_results(self);
   // Then one pending per job still waiting at its CA (PROTOCOL.md section 6).
   for (auto& [id, j] : st.jobs)
-    if (j.pending && !st.results.count(id)) send_pending(self, id, *j.pending);
+    if (j.pending && !st.outbox.find(id)) send_pending(self, id, *j.pending);
 }
 
 void close_link(self_ptr self) {
@@ -778,9 +729,7 @@ void on_closed(self_ptr self, const std::string& reason) {
   bool was_ready = st.state == link_state::ready || st.state == link_state::draining;
   if (was_ready && steady::now() - st.ready_since >= pol::backoff_reset_after) st.attempt = 0;
   // Unacknowledged results stay; they go again on the next session.
-  for (auto& [id, r] : st.results) r.sent = false;
-  st.results_in_flight = 0;
-  st.next_resend_at = steady::time_point::max();
+  st.outbox.restart();
   st.aborted_at = {};
   st.renewal_key_pem.reset();
   // Jobs not yet acknowledged: SCM leases them again; the router still runs them.
@@ -818,7 +767,7 @@ void run_due(self_ptr self) {
   auto now = steady::now();
   bool abort_allowed = now - st.aborted_at >= abort_retry;
   // Forget acked ids after a while; the journal remembers them for duplicates.
-  if (st.recently_acked.size() > 100'000) st.recently_acked.clear();
+  st.outbox.forget_acknowledged(100'000);
   if (offline(st.state)) {
     if (st.stopping) {
       set_state(self, link_state::stopped);
@@ -865,11 +814,10 @@ void run_due(self_ptr self) {
           now - st.last_status_write >= 1s)
         write_status(self);
       if (st.rescan_wanted && now - st.last_rescan >= 5s) rescan_journal(self);
-      resend_overdue(self);
       pump_results(self);
       maybe_renew(self);
       if (st.state == link_state::draining) {
-        bool done = st.results.empty() && (!st.stopping || st.jobs.empty());
+        bool done = st.outbox.empty() && (!st.stopping || st.jobs.empty());
         if ((done || now >= st.deadline) && st.conn) {
           st.deadline = now + 1h;  // close once
           close_link(self);
@@ -906,8 +854,7 @@ steady::time_point next_due(self_ptr self) {
       if (st.jobs_received + st.results_sent + st.results_acked != st.counters_written)
         at(st.last_status_write + 1s);
       if (st.rescan_wanted) at(st.last_rescan + 5s);
-      if (st.next_resend_at != steady::time_point::max())
-        at(std::max(st.next_resend_at, st.last_resend_check + 1s));
+      if (auto resend = st.outbox.next_resend_at(); resend != steady::time_point::max()) at(resend);
       if (st.state == link_state::draining) at(st.deadline);
       if (st.state == link_state::ready && !st.stopping && st.identity) {
         if (st.renewal_key_pem) {

@@ -19,6 +19,7 @@
 
 #include "actors/connector_runtime.hpp"
 #include "actors/messages.hpp"
+#include "actors/scm/identity_renewal.hpp"
 #include "actors/scm/result_outbox.hpp"
 #include "actors/scm/session_policy.hpp"
 #include "actors/scm/ws_client.hpp"
@@ -121,11 +122,7 @@ struct session_state {
   // the journal held unfinished jobs (replayed ones, whose results reach no one).
   bool rescan_wanted = true;
 
-  // Identity renewal; the validity of the current certificate, read once.
-  std::optional<config::certificate_validity> validity;
-  std::optional<std::string> renewal_key_pem;
-  steady::time_point renewal_sent_at{};
-  steady::time_point next_renewal_attempt{};
+  identity_renewal renewal;
 
   pol::malformed_limit malformed;
   std::int64_t last_heartbeat_ms = 0;
@@ -435,60 +432,27 @@ void on_accepted(self_ptr self, const std::string& id) {
 void maybe_renew(self_ptr self) {
   auto& st = self->state;
   if (st.state != link_state::ready || st.stopping || !st.identity) return;
-  auto now = steady::now();
-  if (st.renewal_key_pem) {
-    if (now - st.renewal_sent_at < pol::identity_timeout) return;
-    st.renewal_key_pem.reset();
-    st.next_renewal_attempt = now + std::chrono::duration_cast<steady::duration>(
-                                        pol::renewal_retry * (0.9 + 0.2 * uniform(st)));
-    log(self, "no answer to the certificate renewal; trying again in about an hour");
-    return;
-  }
-  if (now < st.next_renewal_attempt) return;
-  try {
-    if (!st.validity) st.validity = config::validity_of(st.identity->certificate_pem);
-    if (sys_clock::now() < pol::renewal_time(st.validity->not_before, st.validity->not_after))
-      return;
-    auto key = crypto::generate_key("ecdsa-p256");
-    scm::renew_identity_msg m;
-    m.csr_pem = crypto::create_csr(key.get(), st.identity->connector_id, {});
-    st.renewal_key_pem = crypto::private_key_to_pem(key.get());
-    st.renewal_sent_at = now;
-    send_frame(self, std::move(m));
-    log(self, "renewing the connector certificate");
-  } catch (const std::exception& e) {
-    st.next_renewal_attempt = now + pol::renewal_retry;
-    log(self, fmt::format("cannot prepare the certificate renewal: {}", e.what()));
-  }
+  std::string line;
+  auto request = st.renewal.poll(*st.identity, steady::now(), sys_clock::now(), uniform(st), line);
+  if (!line.empty()) log(self, line);
+  if (request) send_frame(self, std::move(*request));
 }
 
 void on_identity(self_ptr self, const scm::identity_msg& m) {
   auto& st = self->state;
-  if (!st.renewal_key_pem || !st.identity) {
-    log(self, "SCM sent an identity that was not asked for; ignored");
-    return;
-  }
-  auto key_pem = *std::exchange(st.renewal_key_pem, std::nullopt);
+  if (!st.identity) return log(self, "SCM sent an identity that was not asked for; ignored");
+  auto answer = st.renewal.accept(m, *st.identity, steady::now(), now_ms() / 1000);
+  if (auto* problem = std::get_if<std::string>(&answer)) return log(self, *problem);
+  auto& next = std::get<config::connector_identity>(answer);
   try {
-    auto certs = crypto::parse_certificates(m.certificate_pem);
-    auto key = crypto::parse_private_key(key_pem);
-    if (!crypto::key_matches_certificate(key.get(), certs.front().get()))
-      throw std::runtime_error("the certificate is not for the new key");
-    if (config::common_name_of(m.certificate_pem) != st.identity->connector_id)
-      throw std::runtime_error("the certificate does not name this connector");
-    auto next = *st.identity;
-    next.certificate_pem = m.certificate_pem;
-    next.chain_pem = m.chain_pem;
-    next.key_pem = key_pem;
-    next.registered_at = now_ms() / 1000;
     st.options.store_identity(next);
+    auto v = config::validity_of(next.certificate_pem);
     st.identity = std::move(next);
-    auto v = config::validity_of(m.certificate_pem);
-    st.validity = v;
+    st.renewal.use(v);
     log(self, fmt::format("certificate renewed; valid until {:%Y-%m-%d %H:%M} UTC",
                           std::chrono::floor<std::chrono::seconds>(v.not_after)));
   } catch (const std::exception& e) {
-    st.next_renewal_attempt = steady::now() + pol::renewal_retry;
+    st.renewal.refused(steady::now(), uniform(st));
     log(self, fmt::format("renewed certificate refused: {}", e.what()));
   }
 }
@@ -620,10 +584,7 @@ void on_frame(self_ptr self, const std::string& text, ws_frame_kind kind) {
             // SCM will never acknowledge it: stop resending, here and after restarts.
             on_result_ack(self, m.job_id);
           } else if (m.code == scm::error_code::renewal_refused) {
-            st.renewal_key_pem.reset();
-            st.next_renewal_attempt =
-                steady::now() + std::chrono::duration_cast<steady::duration>(
-                                    pol::renewal_retry * (0.9 + 0.2 * uniform(st)));
+            st.renewal.refused(steady::now(), uniform(st));
           }
         } else if constexpr (std::is_same_v<T, scm::cancel_msg>) {
           on_cancel(self, m);
@@ -693,7 +654,7 @@ void dial(self_ptr self) {
   }
   st.expired_logged = false;
   st.identity = std::move(id);
-  st.validity = validity;
+  st.renewal.use(validity);
   ws_settings ws{.url = st.identity->session_url,
                  .trust_pem = st.identity->scm_ca_pem,
                  .cert_chain_pem = st.identity->certificate_pem + st.identity->chain_pem,
@@ -731,7 +692,7 @@ void on_closed(self_ptr self, const std::string& reason) {
   // Unacknowledged results stay; they go again on the next session.
   st.outbox.restart();
   st.aborted_at = {};
-  st.renewal_key_pem.reset();
+  st.renewal.link_lost();
   // Jobs not yet acknowledged: SCM leases them again; the router still runs them.
   for (auto& [id, j] : st.jobs) j.acked = false;
   st.connected_since_ms = 0;
@@ -856,19 +817,8 @@ steady::time_point next_due(self_ptr self) {
       if (st.rescan_wanted) at(st.last_rescan + 5s);
       if (auto resend = st.outbox.next_resend_at(); resend != steady::time_point::max()) at(resend);
       if (st.state == link_state::draining) at(st.deadline);
-      if (st.state == link_state::ready && !st.stopping && st.identity) {
-        if (st.renewal_key_pem) {
-          at(st.renewal_sent_at + pol::identity_timeout);
-        } else if (st.validity) {
-          // A system-clock time: converted now; the next heartbeat looks again anyway.
-          auto wait =
-              pol::renewal_time(st.validity->not_before, st.validity->not_after) - sys_clock::now();
-          at(std::max(st.next_renewal_attempt,
-                      steady::now() + std::chrono::duration_cast<steady::duration>(wait)));
-        } else {
-          at(st.next_renewal_attempt);
-        }
-      }
+      if (st.state == link_state::ready && !st.stopping && st.identity)
+        at(st.renewal.next_wake(steady::now(), sys_clock::now()));
       break;
     default:
       break;  // stopped

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <thread>
@@ -60,7 +61,7 @@ class counting_transport final : public actors::http_transport {
  public:
   std::mutex mu;
   std::vector<std::string> calls;
-  int delete_status = 200;
+  std::atomic<int> delete_status{200};
   void send(const ca::http_request& r, completion done) override {
     int status = 202;
     {
@@ -79,10 +80,11 @@ class counting_transport final : public actors::http_transport {
 struct fixture {
   test::temp_dir dir;
   std::shared_ptr<counting_transport> transport = std::make_shared<counting_transport>();
-  std::unique_ptr<actors::connector_runtime> runtime;
+  // Before the runtime: its callbacks use them until it has stopped.
   std::mutex mu;
   std::condition_variable cv;
   std::map<std::string, ca::outcome> results;
+  std::unique_ptr<actors::connector_runtime> runtime;
 
   explicit fixture(std::shared_ptr<ca::driver> driver) {
     actors::runtime_options o{.data_dir = dir.path(), .durable_journal = false};

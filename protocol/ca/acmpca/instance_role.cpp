@@ -79,55 +79,37 @@ outcome metadata_failure(const http_response& r, std::string_view what) {
 
 }  // namespace
 
-instance_role::instance_role(std::string endpoint) : endpoint_(std::move(endpoint)) {
+instance_role::instance_role(std::string endpoint)
+    : endpoint_(std::move(endpoint)),
+      keys_(credential_timing{.refresh_before_expiry = refresh_before_expiry,
+                              .stop_before_expiry = stop_before_expiry,
+                              .retry_failed_refresh = retry_failed_refresh,
+                              .longest_refresh = longest_refresh,
+                              .retired_secrets = retired_secrets}) {
   while (endpoint_.ends_with('/')) endpoint_.pop_back();
 }
 
 const crypto::sigv4::credentials* instance_role::keys(time_point now) const {
-  if (!usable(now)) return nullptr;
-  // Refresh due: the session that fetches waits for new keys; the others
-  // sign with these meanwhile.
-  if (now >= refresh_at_ && !fetching()) return nullptr;
-  return &keys_;
+  return keys_.get(now);
 }
 
-bool instance_role::usable(time_point now) const {
-  return !keys_.access_key_id.empty() && now < usable_until_;
-}
+bool instance_role::usable(time_point now) const { return keys_.usable(now); }
 
-void instance_role::postpone_refresh(time_point now) {
-  refresh_at_ = std::min(now + retry_failed_refresh, usable_until_);
-}
+void instance_role::postpone_refresh(time_point now) { keys_.postpone_refresh(now); }
 
 void instance_role::invalidate(std::string_view access_key_id) {
-  if (keys_.access_key_id == access_key_id) retire_keys();
-}
-
-void instance_role::retire_keys() {
-  if (keys_.access_key_id.empty()) return;
-  retired_.push_back(std::move(keys_.secret_access_key));
-  if (keys_.session_token) retired_.push_back(std::move(*keys_.session_token));
-  while (retired_.size() > retired_secrets) retired_.erase(retired_.begin());
-  keys_ = {};
-  refresh_at_ = usable_until_ = {};
+  if (auto* held = keys_.held(); held && held->access_key_id == access_key_id) keys_.retire();
 }
 
 void instance_role::store(crypto::sigv4::credentials keys, time_point expires, time_point now) {
-  if (keys.secret_access_key != keys_.secret_access_key) retire_keys();
-  keys_ = std::move(keys);
-  auto life = expires - now;
-  // Keys that live less than an hour are fetched again half-way and used
-  // until three quarters: short-lived keys cannot make a fetch per call.
-  refresh_at_ =
-      std::min(std::max(expires - refresh_before_expiry, now + life / 2), now + longest_refresh);
-  usable_until_ = std::max(expires - stop_before_expiry, now + life * 3 / 4);
+  std::vector<std::string> secrets{keys.secret_access_key};
+  if (keys.session_token) secrets.push_back(*keys.session_token);
+  keys_.store(std::move(keys), std::move(secrets), expires, now);
 }
 
 void instance_role::redact(std::string& message) const {
-  protocol::redact(message, keys_.secret_access_key);
-  if (keys_.session_token) protocol::redact(message, *keys_.session_token);
+  keys_.redact(message);
   protocol::redact(message, token_);
-  for (const auto& secret : retired_) protocol::redact(message, secret);
 }
 
 http_request role_fetch::start(time_point now) {

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "crypto/sigv4.hpp"
+#include "protocol/ca/common/credential_cache.hpp"
 #include "protocol/ca/driver.hpp"
 
 namespace cbcs::protocol::ca::acmpca {
@@ -28,8 +29,9 @@ using time_point = std::chrono::system_clock::time_point;
 
 inline constexpr std::string_view default_imds_endpoint = "http://169.254.169.254";
 
-// The role's keys, shared by the sessions of one driver. acmpca drivers run
-// on one worker, so no two threads touch it.
+// The role's keys, shared by the sessions of one driver (a credential_cache:
+// single flight, refresh ahead of expiry, redaction). acmpca drivers run on
+// one worker, so no two threads touch it.
 class instance_role {
  public:
   explicit instance_role(std::string endpoint);
@@ -47,7 +49,7 @@ class instance_role {
 
   // True while a session's role_fetch is under way: the other sessions wait
   // for it (single flight) instead of fetching too.
-  bool fetching() const { return fetches_ > 0; }
+  bool fetching() const { return keys_.fetching(); }
 
   // AWS refused keys with this id: drop them if they are still the ones held
   // (another session may have replaced them already).
@@ -61,17 +63,12 @@ class instance_role {
  private:
   friend class role_fetch;
   void store(crypto::sigv4::credentials keys, time_point expires, time_point now);
-  void retire_keys();
 
   std::string endpoint_;  // without a trailing '/'
   std::string token_;     // the metadata session token
   time_point token_refresh_at_{};
   std::string role_name_;
-  crypto::sigv4::credentials keys_;
-  time_point refresh_at_{};           // fetch new keys from then on
-  time_point usable_until_{};         // sign with these until then at the latest
-  std::vector<std::string> retired_;  // secrets of replaced keys, for redaction
-  int fetches_ = 0;                   // role_fetch objects alive
+  credential_cache<crypto::sigv4::credentials> keys_;
 };
 
 // One fetch of the keys. A session starts one when instance_role::keys()
@@ -79,10 +76,7 @@ class instance_role {
 // on_answer() says the keys are stored.
 class role_fetch {
  public:
-  explicit role_fetch(instance_role& role) : role_(role) { ++role_.fetches_; }
-  ~role_fetch() { --role_.fetches_; }
-  role_fetch(const role_fetch&) = delete;
-  role_fetch& operator=(const role_fetch&) = delete;
+  explicit role_fetch(instance_role& role) : role_(role), guard_(role.keys_) {}
 
   http_request start(time_point now);
 
@@ -102,6 +96,7 @@ class role_fetch {
                                                               time_point now);
 
   instance_role& role_;
+  credential_cache<crypto::sigv4::credentials>::fetch_guard guard_;  // single flight
   stage stage_ = stage::token;
   http_request last_;
   bool token_renewed_ = false;  // a 401 gets one fresh token, not a loop

@@ -532,9 +532,39 @@ def installation_token_seeds():
     payload("exp_after_2262.json", dict(good, exp=253401150400))
 
 
+def driver_toolkit_seeds():
+    # The first byte picks the parser: 0 Retry-After, 1 XML, 2 -ratelimit,
+    # 3 order token, 4 -maxpending.
+    seeds = {
+        "retry_after_seconds.bin": b"\x00120",
+        "retry_after_imf_date.bin": b"\x00Sun, 06 Nov 1994 08:49:37 GMT",
+        "retry_after_rfc850.bin": b"\x00Sunday, 06-Nov-94 08:49:37 GMT",
+        "retry_after_asctime.bin": b"\x00Sun Nov  6 08:49:37 1994",
+        "retry_after_huge.bin": b"\x0099999999999999999999999",
+        "xml_aws_error.bin": b'\x01<?xml version="1.0"?><ErrorResponse><Error>'
+                             b"<Code>SignatureDoesNotMatch</Code><Message>bad</Message></Error>"
+                             b"</ErrorResponse>",
+        "xml_entities.bin": b'\x01<!DOCTYPE e [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;">]>'
+                            b"<e><Code>&b;</Code></e>",
+        "xml_soap_prefix.bin": b'\x01<s:Envelope xmlns:s="x"><s:Body><s:Code>7</s:Code>'
+                               b"</s:Body></s:Envelope>",
+        "xml_truncated.bin": b"\x01<Error><Code>X</Code",
+        "rate_limits_windows.bin": b"\x02default=100/5s+1000/3m,issue=25",
+        "rate_limits_off.bin": b"\x02off",
+        "rate_limits_bad.bin": b"\x02issue=2.5/5s,issue=3",
+        "order_token.bin": b"\x03order:1764633600:A7:with:colons",
+        "order_token_bad.bin": b"\x03order:-1:x",
+        "duration_days.bin": b"\x0430d",
+        "duration_huge.bin": b"\x0499999999999d",
+    }
+    for name, data in seeds.items():
+        write("driver_toolkit", name, data)
+
+
 def main():
     keyless = {"scm_messages": scm_messages_seeds,
-               "installation_token": installation_token_seeds}
+               "installation_token": installation_token_seeds,
+               "driver_toolkit": driver_toolkit_seeds}
     names = sys.argv[1:]
     if names:
         unknown = [n for n in names if n not in keyless]

@@ -31,7 +31,8 @@
   X(base64)                  \
   X(acmpca_driver)           \
   X(scm_messages)            \
-  X(installation_token)
+  X(installation_token)      \
+  X(driver_toolkit)
 
 #define CBCS_DECLARE(name) extern "C" int cbcs_fuzz_##name(const std::uint8_t*, std::size_t);
 CBCS_FUZZ_TARGETS(CBCS_DECLARE)

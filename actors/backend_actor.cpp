@@ -39,6 +39,7 @@ struct active_job {
   milliseconds retry_after{0};  // from the last response's Retry-After
   bool parked = false;          // waits for the half-open breaker's probe
   bool awaiting = false;        // waits for another job's credential (await_credential)
+  bool await_traced = false;
   // SCM cancelled it (the reason): whatever its session ends with, the job
   // ends cancelled, saying what became of the order at the CA.
   std::optional<std::string> cancelled;
@@ -192,7 +193,7 @@ void schedule_wake(self_ptr self) {
   auto& st = self->state;
   if (st.awaiting.empty() || st.wake_sent) return;
   st.wake_sent = true;
-  self->send(self, wake_atom::value);
+  self->send(self, wake_atom::value, false);
 }
 
 void await_credential(self_ptr self, const std::string& id, const ca::await_credential& what) {
@@ -202,11 +203,13 @@ void await_credential(self_ptr self, const std::string& id, const ca::await_cred
   if (!job.awaiting) {
     job.awaiting = true;
     st.awaiting.push_back(id);
-    trace(self, "await", id, "credential", job.attempt, -1, what.what);
+    // Traced once: a wake that finds the fetch still under way awaits again.
+    if (!job.await_traced) trace(self, "await", id, "credential", job.attempt, -1, what.what);
+    job.await_traced = true;
   }
   if (!st.wake_timer_armed) {
     st.wake_timer_armed = true;
-    self->delayed_send(self, await_fallback, wake_atom::value);
+    self->delayed_send(self, await_fallback, wake_atom::value, true);
   }
 }
 
@@ -235,10 +238,15 @@ constexpr std::size_t max_held = 128;
 
 // The result of a job SCM cancelled, from the outcome of its order's cancel
 // at the CA (or of the job itself, when its driver cannot cancel orders).
-ca::outcome cancelled_result(const std::string& reason, const ca::outcome& at_ca, bool asked_ca) {
+enum class order_cancel : std::uint8_t { asked, no_ability, no_order };
+
+ca::outcome cancelled_result(const std::string& reason, const ca::outcome& at_ca,
+                             order_cancel how) {
   auto o = scm::cancelled_outcome(reason);
-  if (!asked_ca)
+  if (how == order_cancel::no_ability)
     o.message += "; the order stays at the CA (this backend type cannot cancel it there)";
+  else if (how == order_cancel::no_order)
+    o.message += "; the CA had named no order to cancel";
   else if (at_ca.what == ca::outcome::kind::done)
     o.message += "; the order was cancelled at the CA";
   else
@@ -252,8 +260,10 @@ void finish(self_ptr self, const std::string& id, ca::outcome result) {
   if (it == st.active.end()) return;
   if (it->second.cancelled)
     result = cancelled_result(*it->second.cancelled, result,
-                              dynamic_cast<ca::cancels_orders*>(st.config.driver.get()) &&
-                                  !it->second.ticket.resume_token.empty());
+                              !dynamic_cast<ca::cancels_orders*>(st.config.driver.get())
+                                  ? order_cancel::no_ability
+                              : it->second.ticket.resume_token.empty() ? order_cancel::no_order
+                                                                       : order_cancel::asked);
   if (st.config.driver->defers_durability()) {
     // Sent after make_durable(), which the flush message at the end of the
     // mailbox does once for everything that finished before it.
@@ -450,6 +460,45 @@ void start_job(self_ptr self, job_ticket ticket) {
   if (st.active.count(id)) arm_deadline_timer(self, deadline);
 }
 
+// SCM cancels the job: its polling stops, and where the driver can, its
+// order is cancelled at the CA by a session of the driver's in its place.
+void cancel_job(self_ptr self, const std::string& id, const std::string& reason) {
+  auto& st = self->state;
+  auto waiting = std::find_if(st.waiting.begin(), st.waiting.end(),
+                              [&](const job_ticket& t) { return t.job.id == id; });
+  if (waiting != st.waiting.end()) {
+    auto ticket = std::move(*waiting);
+    st.waiting.erase(waiting);
+    if (ticket.resume_token.empty()) {
+      // Never started: nothing was ordered.
+      trace(self, "cancelled", id, "cancelled", 0, -1, "before it started");
+      return self->send(st.config.router, result_atom::value,
+                        job_result{id, st.config.name, scm::cancelled_outcome(reason)});
+    }
+    // An earlier run ordered already: start it, to cancel that order.
+    start_job(self, std::move(ticket));
+  }
+  auto it = st.active.find(id);
+  if (it == st.active.end() || it->second.cancelled) return;  // finished meanwhile
+  auto& job = it->second;
+  job.cancelled = reason;
+  job.awaiting = job.parked = false;
+  job.generation = st.next_generation++;  // a poll or an answer under way is dropped
+  trace(self, "cancelled", id, "cancelled", job.attempt, -1, reason);
+  auto* canceller = dynamic_cast<ca::cancels_orders*>(st.config.driver.get());
+  if (!canceller || job.ticket.resume_token.empty())
+    return finish(self, id, ca::outcome::failed(ca::error_class::not_implemented, ""));
+  try {
+    job.session = canceller->cancel(job.ticket.job, job.ticket.resume_token, reason);
+  } catch (const std::exception& e) {
+    return finish(self, id, ca::outcome::failed(ca::error_class::internal, e.what()));
+  }
+  // The replaced session may have held a credential fetch for the others.
+  schedule_wake(self);
+  job.attempt = 0;
+  step(self, id, nullptr);
+}
+
 backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config) {
   auto& st = self->state;
   st.actor_name = config.worker_count > 1
@@ -499,41 +548,15 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
       },
       [self](flush_atom) { flush_held(self); },
       [self](cancel_atom, const std::string& id, const std::string& reason) {
-        auto& st = self->state;
-        auto waiting = std::find_if(st.waiting.begin(), st.waiting.end(),
-                                    [&](const job_ticket& t) { return t.job.id == id; });
-        if (waiting != st.waiting.end()) {
-          // Never started: nothing was ordered.
-          trace(self, "cancelled", id, "cancelled", 0, -1, "before it started");
-          auto o = scm::cancelled_outcome(reason);
-          st.waiting.erase(waiting);
-          return self->send(st.config.router, result_atom::value,
-                            job_result{id, st.config.name, std::move(o)});
-        }
-        auto it = st.active.find(id);
-        if (it == st.active.end() || it->second.cancelled) return;  // finished meanwhile
-        auto& job = it->second;
-        job.cancelled = reason;
-        job.awaiting = job.parked = false;
-        job.generation = st.next_generation++;  // a poll or an answer under way is dropped
-        trace(self, "cancelled", id, "cancelled", job.attempt, -1, reason);
-        auto* canceller = dynamic_cast<ca::cancels_orders*>(st.config.driver.get());
-        if (!canceller || job.ticket.resume_token.empty())
-          return finish(self, id, ca::outcome::failed(ca::error_class::not_implemented, ""));
-        try {
-          job.session = canceller->cancel(job.ticket.job, job.ticket.resume_token, reason);
-        } catch (const std::exception& e) {
-          return finish(self, id, ca::outcome::failed(ca::error_class::internal, e.what()));
-        }
-        job.attempt = 0;
-        step(self, id, nullptr);
+        cancel_job(self, id, reason);
       },
-      [self](wake_atom) {
+      [self](wake_atom, bool from_timer) {
         auto& st = self->state;
-        // The fallback timer and schedule_wake() both send this; the timer
-        // re-arms when someone still waits after the wake.
-        st.wake_sent = false;
-        st.wake_timer_armed = false;
+        // One timer at a time: it re-arms when someone still waits after it.
+        if (from_timer)
+          st.wake_timer_armed = false;
+        else
+          st.wake_sent = false;
         wake_awaiting(self);
       },
       [self](http_done_atom, const std::string& id, std::uint64_t generation,

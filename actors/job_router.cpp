@@ -29,7 +29,8 @@ struct flight {
   int crashes = 0;
   // Its result waits for a commit that failed: done, never to run again.
   bool result_held = false;
-  bool ack_with_result = false;  // a submitter consumes the result itself
+  bool ack_with_result = false;       // a submitter consumes the result itself
+  std::optional<std::string> cancel;  // SCM cancelled it (the reason): told to every run
 };
 
 struct router_state {
@@ -108,7 +109,11 @@ void dispatch(self_ptr self, job_ticket ticket) {
   auto& worker = it->second[worker_of(ticket.job.id, it->second.size())];
   if (!worker) return;  // likewise
   trace(self, "routed", ticket.job.id, ticket.job.backend);
+  auto id = ticket.job.id;
   self->send(worker, run_atom::value, std::move(ticket));
+  // A run after a cancel (its backend came up, or was restarted) is cancelled too.
+  if (auto f = st.in_flight.find(id); f != st.in_flight.end() && f->second.cancel)
+    self->send(worker, cancel_atom::value, id, *f->second.cancel);
 }
 
 // Sends a running job again (its backend actor was restarted), from the journal.
@@ -417,32 +422,40 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
       [self](cancel_atom, const std::string& id, const std::string& reason, result_sink& sink) {
         auto& st = self->state;
         auto f = st.in_flight.find(id);
-        if (f == st.in_flight.end()) {
-          // Pending at its CA past its deadline, waiting for its replay: run it
-          // now, to be cancelled at once (the backend cancels the order too).
-          std::optional<config::journal_entry> entry;
-          try {
-            entry = st.config.journal->find(id);
-          } catch (const std::exception& e) {
-            trace(self, "journal_failed", id, {}, {}, e.what());
-          }
-          if (!entry || entry->state == config::job_state::finished) {
-            trace(self, "cancel_ignored", id, {}, {}, "not running and not pending");
-            return;
-          }
-          f = st.in_flight
-                  .emplace(id, flight{.backend = entry->job.backend,
-                                      .deadline = steady::now() + std::chrono::minutes(10),
-                                      .waiters = {sink}})
-                  .first;
-          dispatch(self, job_ticket{std::move(entry->job), f->second.deadline,
-                                    std::move(entry->resume_token)});
+        if (f != st.in_flight.end()) {
+          // Whoever cancels hears the result too.
+          auto& w = f->second.waiters;
+          if (std::find(w.begin(), w.end(), sink) == w.end()) w.push_back(sink);
+          if (f->second.cancel) return;  // asked already
+          f->second.cancel = reason;
+          trace(self, "cancel", id, f->second.backend, {}, reason);
+          auto backend = st.backends.find(f->second.backend);
+          if (backend == st.backends.end()) return;  // told when it comes up (dispatch)
+          auto& worker = backend->second[worker_of(id, backend->second.size())];
+          if (worker) self->send(worker, cancel_atom::value, id, reason);
+          return;
         }
+        // Pending at its CA past its deadline, waiting for its replay: run it
+        // now, to be cancelled at once (the backend cancels the order too).
+        std::optional<config::journal_entry> entry;
+        try {
+          entry = st.config.journal->find(id);
+        } catch (const std::exception& e) {
+          trace(self, "journal_failed", id, {}, {}, e.what());
+        }
+        if (!entry || entry->state == config::job_state::finished) {
+          trace(self, "cancel_ignored", id, {}, {}, "not running and not pending");
+          return;
+        }
+        f = st.in_flight
+                .emplace(id, flight{.backend = entry->job.backend,
+                                    .deadline = steady::now() + std::chrono::minutes(10),
+                                    .waiters = {sink},
+                                    .cancel = reason})
+                .first;
         trace(self, "cancel", id, f->second.backend, {}, reason);
-        auto backend = st.backends.find(f->second.backend);
-        if (backend == st.backends.end()) return;
-        auto& worker = backend->second[worker_of(id, backend->second.size())];
-        if (worker) self->send(worker, cancel_atom::value, id, reason);
+        dispatch(self, job_ticket{std::move(entry->job), f->second.deadline,
+                                  std::move(entry->resume_token)});
       },
       [self](ack_atom, const std::string& id) {
         trace(self, "acked", id);

@@ -74,7 +74,7 @@ using backend_actor = caf::typed_actor<
     caf::reacts_to<unpark_atom, bool>,  // step jobs parked behind the half-open breaker
                                         // (true: from the fallback timer)
     caf::reacts_to<flush_atom>,         // make held outcomes durable, then send them
-    caf::reacts_to<wake_atom>,          // step the jobs that await another job's credential
+    caf::reacts_to<wake_atom, bool>,    // step the jobs awaiting a credential (true: the timer)
     caf::reacts_to<cancel_atom, std::string, std::string>>;  // SCM cancels: job id, reason
 
 // Journals jobs and fans them out to backend actors.

@@ -446,8 +446,9 @@ void on_identity(self_ptr self, const scm::identity_msg& m) {
   auto& next = std::get<config::connector_identity>(answer);
   try {
     st.options.store_identity(next);
-    auto v = config::validity_of(next.certificate_pem);
+    // What is on disk is what the session uses from now on.
     st.identity = std::move(next);
+    auto v = config::validity_of(st.identity->certificate_pem);
     st.renewal.use(v);
     log(self, fmt::format("certificate renewed; valid until {:%Y-%m-%d %H:%M} UTC",
                           std::chrono::floor<std::chrono::seconds>(v.not_after)));

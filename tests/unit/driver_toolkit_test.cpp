@@ -27,7 +27,10 @@ TEST_SUITE("driver toolkit") {
     CHECK(ca::parse_http_date("Sun Nov 16 08:49:37 1994") == at + std::chrono::days(10));
     for (std::string_view bad : {"", "Sun, 06 Nov 1994 08:49:37", "Sun, 31 Feb 1994 08:49:37 GMT",
                                  "Sun, 06 Nov 1994 25:49:37 GMT", "Sun, 6 Nov 1994 08:49:37 GMT",
-                                 "Xyz, 06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 GMTx"})
+                                 "Xyz, 06 Nov 1994 08:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 GMTx",
+                                 // Outside what the clock holds, or any wait worth having.
+                                 "Sun, 06 Nov 2300 08:49:37 GMT", "Sun, 06 Nov 1600 08:49:37 GMT",
+                                 "Sun Nov  6 08:49:37 9999"})
       CHECK_MESSAGE(!ca::parse_http_date(bad), bad);
 
     auto now = at - 90s;

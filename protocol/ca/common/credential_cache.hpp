@@ -75,7 +75,8 @@ class credential_cache {
     auto life = expires - now;
     refresh_at_ = std::min(std::max(expires - timing_.refresh_before_expiry, now + life / 2),
                            now + timing_.longest_refresh);
-    usable_until_ = std::max(expires - timing_.stop_before_expiry, now + life * 3 / 4);
+    // (life - life / 4: life * 3 would overflow for an expiry centuries ahead)
+    usable_until_ = std::max(expires - timing_.stop_before_expiry, now + (life - life / 4));
   }
 
   // A refresh failed: use the one held, try again a little later.

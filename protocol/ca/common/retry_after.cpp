@@ -49,6 +49,9 @@ struct reader {
 };
 
 std::optional<system_clock::time_point> to_time(int year, int month, int day, int h, int m, int s) {
+  // The clock counts nanoseconds in 64 bits: 1677 to 2262. Dates outside
+  // 1970 to 2200 are not worth a wait anyway.
+  if (year < 1970 || year > 2200) return std::nullopt;
   year_month_day date{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month + 1)),
                       std::chrono::day(static_cast<unsigned>(day))};
   if (!date.ok() || h > 23 || m > 59 || s > 60) return std::nullopt;

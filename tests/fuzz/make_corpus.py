@@ -552,6 +552,8 @@ def driver_toolkit_seeds():
         "rate_limits_windows.bin": b"\x02default=100/5s+1000/3m,issue=25",
         "rate_limits_off.bin": b"\x02off",
         "rate_limits_bad.bin": b"\x02issue=2.5/5s,issue=3",
+        # Found by the fuzzer: 8e-05 was accepted and written back as "8e-05".
+        "rate_limit_tiny_rate.bin": b"ut=.000080",
         "order_token.bin": b"\x03order:1764633600:A7:with:colons",
         "order_token_bad.bin": b"\x03order:-1:x",
         "duration_days.bin": b"\x0430d",

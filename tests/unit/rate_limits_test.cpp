@@ -26,6 +26,11 @@ TEST_SUITE("rate_limits") {
     CHECK((*windows)[1].windows[0].window == std::chrono::hours(1));
     CHECK(ca::format_rate_limits(*windows) == "default=100/5s+1000/3m,issue=10/h");
     CHECK(ca::format_rate_limits(*plain) == "issue=25,get=75,default=0.5");
+    // Three decimals at most: what is accepted reads back exactly (a fuzz find).
+    auto small = ca::parse_rate_limits("t=.008");
+    REQUIRE(small);
+    CHECK(ca::format_rate_limits(*small) == "t=0.008");
+    CHECK(ca::parse_rate_limits(ca::format_rate_limits(*small)) == small);
 
     auto off = ca::parse_rate_limits("off");
     REQUIRE(off);

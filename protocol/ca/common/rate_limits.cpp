@@ -20,13 +20,16 @@ bool is_class_name(std::string_view v) {
   return true;
 }
 
-// A positive number, at most 1e6, in plain decimal notation.
+// A positive number from 0.001 to 1e6, in plain decimal notation with at
+// most three decimals (so that format_number writes it back exactly).
 std::optional<double> number(std::string_view v) {
   if (v.empty() || v.size() > 12 || v.find_first_not_of("0123456789.") != std::string_view::npos)
     return std::nullopt;
+  if (auto dot = v.find('.'); dot != std::string_view::npos && v.size() - dot - 1 > 3)
+    return std::nullopt;
   double out = 0;
   auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (ec != std::errc{} || end != v.data() + v.size() || !(out > 0) || out > 1e6)
+  if (ec != std::errc{} || end != v.data() + v.size() || out < 0.001 || out > 1e6)
     return std::nullopt;
   return out;
 }
@@ -85,12 +88,20 @@ std::optional<std::vector<rate_window>> windows(std::string_view spec) {
   return out;
 }
 
+// What number() reads back: up to three decimals, no exponent.
+std::string format_number(double v) {
+  auto text = fmt::format("{:.3f}", v);
+  while (text.back() == '0') text.pop_back();
+  if (text.back() == '.') text.pop_back();
+  return text;
+}
+
 std::string format_duration(std::chrono::milliseconds d) {
   auto ms = d.count();
   if (ms % 3600000 == 0) return ms == 3600000 ? "h" : fmt::format("{}h", ms / 3600000);
   if (ms % 60000 == 0) return ms == 60000 ? "m" : fmt::format("{}m", ms / 60000);
   if (ms % 1000 == 0) return ms == 1000 ? "s" : fmt::format("{}s", ms / 1000);
-  return fmt::format("{}s", static_cast<double>(ms) / 1000.0);
+  return format_number(static_cast<double>(ms) / 1000.0) + "s";
 }
 
 }  // namespace
@@ -135,9 +146,9 @@ std::string format_rate_limits(const rate_limits& limits) {
       if (!first) out += '+';
       first = false;
       if (!w.sliding && w.window == std::chrono::seconds(1))
-        out += fmt::format("{}", w.requests);
+        out += format_number(w.requests);
       else
-        out += fmt::format("{}/{}", w.requests, format_duration(w.window));
+        out += format_number(w.requests) + "/" + format_duration(w.window);
     }
   }
   return out;

@@ -179,7 +179,8 @@ class ScmLinkTest(TempDirTest):
                         events.append((e["actor"], e["event"]))
         return events
 
-    def test_pending_reaches_scm_again_after_a_reconnect_then_the_result(self):
+    def run_with_approval_ca(self):
+        """Registers, adds the approval test CA as backend "slow", runs; its approvals folder."""
         self.assertEqual(self.register().code, 0)
         approvals = self.path("approvals")
         os.makedirs(approvals)
@@ -188,6 +189,10 @@ class ScmLinkTest(TempDirTest):
                            capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.start_run(WITH_APPROVAL_CA)
+        return approvals
+
+    def test_pending_reaches_scm_again_after_a_reconnect_then_the_result(self):
+        approvals = self.run_with_approval_ca()
         csr = self.csr_text()
         ids = [f"wait-{i}" for i in range(5)]
         self.scm.call("POST", f"/connectors/{self.cid}/jobs",
@@ -227,14 +232,7 @@ class ScmLinkTest(TempDirTest):
         self.assertIsNone(self.runner.poll(), "the connector died")
 
     def test_scm_cancels_a_pending_job(self):
-        self.assertEqual(self.register().code, 0)
-        approvals = self.path("approvals")
-        os.makedirs(approvals)
-        r = subprocess.run([WITH_APPROVAL_CA, "backend", "add", "-name", "slow", "-type", "approval",
-                            "-approvals", approvals, "--data-dir", self.data],
-                           capture_output=True, text=True)
-        self.assertEqual(r.returncode, 0, r.stderr)
-        self.start_run(WITH_APPROVAL_CA)
+        approvals = self.run_with_approval_ca()
         csr = self.csr_text()
         ids = ["cancel-me", "keep-me"]
         self.scm.call("POST", f"/connectors/{self.cid}/jobs",

@@ -8,11 +8,10 @@
 namespace cbcs::protocol {
 
 std::string one_line(std::string_view s, std::size_t max_bytes) {
+  constexpr std::string_view more = "...";
   std::string out;
-  std::size_t i = 0;
-  while (i < s.size()) {
+  for (std::size_t i = 0; i < s.size();) {
     auto seq = next_utf8(s.substr(i));
-    if (i + seq.length > max_bytes) break;
     auto ch = s.substr(i, seq.length);
     auto u = static_cast<unsigned char>(ch[0]);
     bool c1 = seq.valid && u == 0xC2 && static_cast<unsigned char>(ch[1]) < 0xA0;
@@ -25,7 +24,17 @@ std::string one_line(std::string_view s, std::size_t max_bytes) {
       out += ch;
     i += seq.length;
   }
-  if (i < s.size()) out += "...";
+  if (out.size() <= max_bytes) return out;
+  // Cut on a character boundary so that the text and its mark fit.
+  std::string_view all(out);
+  std::size_t cut = 0;
+  while (cut < all.size()) {
+    auto n = next_utf8(all.substr(cut)).length;
+    if (cut + n + more.size() > max_bytes) break;
+    cut += n;
+  }
+  out.resize(cut);
+  out += more;
   return out;
 }
 

@@ -7,9 +7,11 @@
 
 namespace cbcs::protocol {
 
-// One line of valid UTF-8, at most `max_bytes` (then "..."): control
+// One line of valid UTF-8 of at most `max_bytes` (at least 3): control
 // characters (C0, DEL, C1) and the Unicode line and paragraph separators
-// become spaces, invalid sequences U+FFFD; the cut falls on a character boundary.
+// become spaces, invalid sequences U+FFFD; a longer text is cut on a
+// character boundary and ends in "...", within the limit. Doing it twice
+// changes nothing, so a text read back from a peer re-encodes unchanged.
 std::string one_line(std::string_view text, std::size_t max_bytes = 512);
 
 // Replaces every occurrence of `secret` (4 characters or more) in `message`

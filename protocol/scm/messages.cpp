@@ -6,6 +6,7 @@
 #include "protocol/ca/job_codec.hpp"
 #include "protocol/common/json_fields.hpp"
 #include "protocol/common/json_writer.hpp"
+#include "protocol/common/text.hpp"
 
 namespace cbcs::protocol::scm {
 namespace {
@@ -24,36 +25,10 @@ std::string sanitize(std::string_view text) {
   return out;
 }
 
-// A free text made one line (PROTOCOL.md, conventions): control characters
-// (C0, DEL, C1) and the line and paragraph separators become spaces; a result
-// over max_text_bytes is cut on a character boundary and marked "...". Doing
-// it twice changes nothing, so decoded messages re-encode unchanged. simdjson
-// has checked that the input is UTF-8.
-std::string one_line(std::string_view text) {
-  constexpr std::string_view more = "...";
-  std::string out;
-  for (std::size_t i = 0; i < text.size();) {
-    auto ch = text.substr(i, next_utf8(text.substr(i)).length);
-    auto lead = static_cast<unsigned char>(ch[0]);
-    bool control = lead < 0x20 || lead == 0x7f ||
-                   (lead == 0xc2 && ch.size() == 2 && static_cast<unsigned char>(ch[1]) < 0xa0);
-    bool separator = ch == "\xe2\x80\xa8" || ch == "\xe2\x80\xa9";
-    out += control || separator ? std::string_view(" ") : ch;
-    i += ch.size();
-  }
-  if (out.size() > max_text_bytes) {
-    std::string_view all(out);
-    std::size_t cut = 0;
-    for (;;) {
-      auto n = next_utf8(all.substr(cut)).length;
-      if (cut + n > max_text_bytes - more.size()) break;
-      cut += n;
-    }
-    out.resize(cut);
-    out += more;
-  }
-  return out;
-}
+// A free text made one line (PROTOCOL.md, conventions): protocol::one_line,
+// bounded to max_text_bytes with its "..." (idempotent, so decoded messages
+// re-encode unchanged).
+std::string one_line(std::string_view text) { return protocol::one_line(text, max_text_bytes); }
 
 // A pending reason: 1 to 32 of a-z and '_', or empty (not given).
 bool is_reason_word(std::string_view v) {

@@ -82,9 +82,15 @@ TEST_SUITE("driver toolkit") {
                              "e\xE2\x80\xA8"
                              "f") == "a b c d e f");
     CHECK(protocol::one_line("bad \xFF byte") == "bad \xEF\xBF\xBD byte");
-    CHECK(protocol::one_line(std::string(600, 'x')).size() == 515);
-    // Never cut inside a character.
-    CHECK(protocol::one_line("\xC3\xA9\xC3\xA9", 3) == "\xC3\xA9...");
+    // The cut and its mark stay within the limit, never inside a character,
+    // and a second pass changes nothing.
+    auto cut = protocol::one_line(std::string(600, 'x'));
+    CHECK(cut == std::string(509, 'x') + "...");
+    CHECK(protocol::one_line(cut) == cut);
+    CHECK(protocol::one_line("\xC3\xA9\xC3\xA9", 5) == "\xC3\xA9\xC3\xA9");
+    CHECK(protocol::one_line("\xC3\xA9\xC3\xA9\xC3\xA9", 5) == "\xC3\xA9...");
+    auto near = std::string(508, 'x') + "\xE2\x82\xAC\xE2\x82\xAC";  // two 3-byte characters
+    CHECK(protocol::one_line(protocol::one_line(near)) == protocol::one_line(near));
     std::string m = "key sk-12345 and sk-12345 again";
     protocol::redact(m, "sk-12345");
     CHECK(m == "key [redacted] and [redacted] again");

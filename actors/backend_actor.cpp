@@ -196,7 +196,7 @@ void schedule_wake(self_ptr self) {
   self->send(self, wake_atom::value, false);
 }
 
-void await_credential(self_ptr self, const std::string& id, const ca::await_credential& what) {
+void park_for_credential(self_ptr self, const std::string& id, const ca::await_credential& what) {
   auto& st = self->state;
   auto& job = st.active.at(id);
   job.generation = st.next_generation++;  // no retry of its own meanwhile
@@ -421,7 +421,7 @@ void step(self_ptr self, const std::string& id, const ca::http_response* previou
   if (auto* request = std::get_if<ca::http_request>(&next))
     return send_request(self, id, std::move(*request));
   if (auto* wait = std::get_if<ca::await_credential>(&next))
-    return await_credential(self, id, *wait);
+    return park_for_credential(self, id, *wait);
   handle_outcome(self, id, std::move(std::get<ca::outcome>(next)));
 }
 

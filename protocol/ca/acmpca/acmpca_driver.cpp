@@ -179,8 +179,9 @@ std::string subject_from_config(simdjson::dom::element subject) {
       {"SerialNumber", "serialNumber"},
   }};
   std::string out;
+  json_fields fields(subject, {});
   for (auto [field, abbrev] : parts) {
-    auto v = json_fields(subject, {}).maybe_str(field);
+    auto v = fields.maybe_str(field);
     if (!v || v->empty()) continue;
     if (!out.empty()) out += ',';
     out += std::string(abbrev) + "=" + *v;
@@ -504,9 +505,10 @@ class session final : public http_session {
   }
 
   step on_certificate(simdjson::dom::element doc) {
-    auto cert = json_fields(doc, {}).maybe_str("Certificate");
+    json_fields answer(doc, {});
+    auto cert = answer.maybe_str("Certificate");
     if (!cert || cert->empty()) return internal("GetCertificate answer has no Certificate");
-    auto chain = json_fields(doc, {}).maybe_str("CertificateChain").value_or("");
+    auto chain = answer.maybe_str("CertificateChain").value_or("");
     std::string serial;
     try {
       serial = crypto::certificate_serial_hex(*cert);
@@ -547,12 +549,14 @@ class session final : public http_session {
     simdjson::dom::element ca;
     if (doc["CertificateAuthority"].get(ca) || !ca.is_object())
       return internal("DescribeCertificateAuthority answer has no CertificateAuthority");
-    entry.type = json_fields(ca, {}).maybe_str("Type").value_or("");
-    entry.status = json_fields(ca, {}).maybe_str("Status").value_or("");
+    json_fields fields(ca, {});
+    entry.type = fields.maybe_str("Type").value_or("");
+    entry.status = fields.maybe_str("Status").value_or("");
     simdjson::dom::element config;
     if (!ca["CertificateAuthorityConfiguration"].get(config) && config.is_object()) {
-      entry.key_algorithm = json_fields(config, {}).maybe_str("KeyAlgorithm").value_or("");
-      entry.signing_algorithm = json_fields(config, {}).maybe_str("SigningAlgorithm").value_or("");
+      json_fields config_fields(config, {});
+      entry.key_algorithm = config_fields.maybe_str("KeyAlgorithm").value_or("");
+      entry.signing_algorithm = config_fields.maybe_str("SigningAlgorithm").value_or("");
       simdjson::dom::element subject;
       if (!config["Subject"].get(subject) && subject.is_object())
         entry.subject = subject_from_config(subject);
@@ -772,11 +776,11 @@ aws_error parse_error(const http_response& response) {
   simdjson::dom::element doc;
   if (!reused(parser).parse(response.body.data(), response.body.size()).get(doc) &&
       doc.is_object()) {
-    out.code = strip_error_code(json_fields(doc, {}).maybe_str("__type").value_or(""));
-    if (out.code.empty())
-      out.code = strip_error_code(json_fields(doc, {}).maybe_str("code").value_or(""));
-    auto message = json_fields(doc, {}).maybe_str("message").value_or("");
-    if (message.empty()) message = json_fields(doc, {}).maybe_str("Message").value_or("");
+    json_fields fields(doc, {});
+    out.code = strip_error_code(fields.maybe_str("__type").value_or(""));
+    if (out.code.empty()) out.code = strip_error_code(fields.maybe_str("code").value_or(""));
+    auto message = fields.maybe_str("message").value_or("");
+    if (message.empty()) message = fields.maybe_str("Message").value_or("");
     out.message = one_line(message);
   } else if (auto code = xml_first_text(response.body, "Code")) {
     // Query-protocol style XML, which moto answers authentication failures with.

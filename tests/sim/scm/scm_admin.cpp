@@ -11,7 +11,7 @@
 #include "crypto/digest.hpp"
 #include "crypto/random.hpp"
 #include "protocol/ca/job_codec.hpp"
-#include "tests/sim/scm/json_out.hpp"
+#include "tests/sim/common/json_out.hpp"
 #include "tests/sim/scm/scm_state.hpp"
 
 namespace cbcs::sim::scm {

@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "crypto/openssl_types.hpp"
+#include "tests/sim/common/sim_pki.hpp"
 
 namespace cbcs::sim::scm {
 
@@ -17,14 +18,14 @@ class scm_identity {
   // creates them. Throws std::runtime_error naming the file on failure.
   explicit scm_identity(const std::string& state_dir);
 
-  const std::string& ca_pem() const { return ca_pem_; }
-  const std::string& ca_file() const { return ca_file_; }
+  const std::string& ca_pem() const { return pki_.ca_pem(); }
+  const std::string& ca_file() const { return pki_.ca_file(); }
   // Leaf then CA: the connector pins the CA, so it must travel in the chain.
-  std::string server_chain_pem() const { return server_pem_ + ca_pem_; }
-  const std::string& server_key_pem() const { return server_key_pem_; }
+  std::string server_chain_pem() const { return pki_.server_chain_pem(); }
+  const std::string& server_key_pem() const { return pki_.server_key_pem(); }
   // Lower-case hex SHA-256 of the CA's DER: the token's ca_sha256.
   const std::string& ca_fingerprint() const { return ca_fingerprint_; }
-  X509* ca_cert() const { return ca_cert_.get(); }
+  X509* ca_cert() const { return pki_.ca_cert(); }
 
   // A client certificate for the CSR's key only: subject CN = connector_id,
   // no SANs from the CSR. Throws crypto::csr_error for a CSR we refuse.
@@ -33,13 +34,8 @@ class scm_identity {
                            std::chrono::seconds validity) const;
 
  private:
-  std::string ca_file_;
-  std::string ca_pem_;
-  std::string server_pem_;
-  std::string server_key_pem_;
+  sim_pki pki_;
   std::string ca_fingerprint_;
-  crypto::x509_ptr ca_cert_;
-  crypto::pkey_ptr ca_key_;
 };
 
 // DER of a certificate's public key, to recognise a retried registration.

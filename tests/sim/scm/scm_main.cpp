@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-#include "tests/sim/scm/json_out.hpp"
+#include "tests/sim/common/json_out.hpp"
 #include "tests/sim/scm/scm_identity.hpp"
 #include "tests/sim/scm/scm_server.hpp"
 #include "tests/sim/scm/scm_state.hpp"

@@ -20,7 +20,8 @@
 #include <string>
 #include <variant>
 
-#include "tests/sim/scm/json_out.hpp"
+#include "tests/sim/common/json_out.hpp"
+#include "tests/sim/common/tcp_listener.hpp"
 
 namespace cbcs::sim::scm {
 namespace {
@@ -563,48 +564,6 @@ class admin_session : public std::enable_shared_from_this<admin_session> {
   std::shared_ptr<response> res_;
 };
 
-// ---------------------------------------------------------------------------
-// Accept loops, one per port.
-
-class listener : public std::enable_shared_from_this<listener> {
- public:
-  using on_socket = std::function<void(tcp::socket&&)>;
-
-  listener(asio::io_context& ioc, std::uint16_t port, on_socket handler)
-      : acceptor_(ioc), handler_(std::move(handler)) {
-    tcp::endpoint at(asio::ip::make_address("127.0.0.1"), port);
-    acceptor_.open(at.protocol());
-    acceptor_.set_option(asio::socket_base::reuse_address(true));
-    acceptor_.bind(at);
-    acceptor_.listen(asio::socket_base::max_listen_connections);
-  }
-
-  std::uint16_t port() const { return acceptor_.local_endpoint().port(); }
-  void run() { do_accept(); }
-  void stop() {
-    beast::error_code ignored;
-    acceptor_.close(ignored);
-  }
-
- private:
-  void do_accept() {
-    acceptor_.async_accept(beast::bind_front_handler(&listener::on_accept, shared_from_this()));
-  }
-
-  void on_accept(beast::error_code ec, tcp::socket socket) {
-    if (ec == asio::error::operation_aborted) return;
-    if (!ec) {
-      beast::error_code ignored;
-      socket.set_option(tcp::no_delay(true), ignored);  // small frames, answered at once
-      handler_(std::move(socket));
-    }
-    do_accept();
-  }
-
-  tcp::acceptor acceptor_;
-  on_socket handler_;
-};
-
 void make_tls_context(ssl::context& ctx, const scm_identity& identity) {
   ctx.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
@@ -628,10 +587,10 @@ void serve(scm_state& state, const serve_options& options,
   ssl::context ctx{ssl::context::tls_server};
   make_tls_context(ctx, state.identity());
 
-  auto scm = std::make_shared<listener>(ioc, options.port, [&](tcp::socket&& s) {
+  auto scm = std::make_shared<tcp_listener>(ioc, options.port, [&](tcp::socket&& s) {
     std::make_shared<tls_session>(std::move(s), ctx, state)->run();
   });
-  auto admin = std::make_shared<listener>(ioc, options.admin_port, [&](tcp::socket&& s) {
+  auto admin = std::make_shared<tcp_listener>(ioc, options.admin_port, [&](tcp::socket&& s) {
     std::make_shared<admin_session>(std::move(s), state)->run();
   });
   // SIGINT/SIGTERM: no new connections, bye to every session, then stop.

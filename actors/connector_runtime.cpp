@@ -270,6 +270,16 @@ void connector_runtime::cancel(const std::string& job_id, const std::string& rea
 
 void connector_runtime::replay() { caf::anon_send(impl_->router, replay_atom::value); }
 
+bool connector_runtime::probe(std::chrono::milliseconds timeout) {
+  return probe_answered(timeout, [&](probe_reply reply) {
+    caf::anon_send(impl_->router, probe_atom::value, std::move(reply));
+  });
+}
+
+void connector_runtime::stall_router_for_test(std::chrono::milliseconds how_long) {
+  caf::anon_send(impl_->router, stall_atom::value, static_cast<std::int64_t>(how_long.count()));
+}
+
 std::string connector_runtime::escalation() const {
   std::lock_guard lock(impl_->mutex);
   return impl_->escalation;

@@ -84,6 +84,11 @@ class connector_runtime {
   std::string escalation() const;
   // Flushes the trace and journal, stops every actor.
   void stop();
+  // True when the router answered a health probe within timeout (the
+  // service watchdog). Messages queued before it are handled first.
+  bool probe(std::chrono::milliseconds timeout);
+  // Test hook: the router blocks for this long, as a wedged one would.
+  void stall_router_for_test(std::chrono::milliseconds how_long);
 
   // For actors that join the job path from outside (the SCM session in
   // actors/scm): the actor system, the router as an untyped handle (cast it

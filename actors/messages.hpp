@@ -10,6 +10,8 @@
 
 #include <chrono>
 #include <cstdint>
+#include <future>
+#include <memory>
 #include <string>
 
 #include "protocol/ca/driver.hpp"
@@ -35,6 +37,28 @@ using wake_atom = caf::atom_constant<caf::atom("wake")>;
 using unpark_atom = caf::atom_constant<caf::atom("unpark")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using probe_atom = caf::atom_constant<caf::atom("probe")>;
+using stall_atom = caf::atom_constant<caf::atom("stall")>;
+
+// A health probe (the service watchdog's): the actor that handles it sets the
+// promise; whoever sent it waits on the future with a timeout.
+using probe_reply = std::shared_ptr<std::promise<void>>;
+
+// Sends a probe with send(reply) and waits for its answer: true when it
+// came within timeout. A dead actor drops the message, which breaks the promise.
+template <class Send>
+bool probe_answered(std::chrono::milliseconds timeout, Send&& send) {
+  auto reply = std::make_shared<std::promise<void>>();
+  auto answered = reply->get_future();
+  send(std::move(reply));
+  if (answered.wait_for(timeout) != std::future_status::ready) return false;
+  try {
+    answered.get();
+    return true;
+  } catch (const std::future_error&) {
+    return false;
+  }
+}
 
 using steady = std::chrono::steady_clock;
 
@@ -87,7 +111,9 @@ using router_actor = caf::typed_actor<
     caf::reacts_to<ack_atom, std::string>, caf::reacts_to<flush_atom>,
     // name, worker index, workers of that backend, the worker's actor
     caf::reacts_to<backend_up_atom, std::string, std::uint32_t, std::uint32_t, backend_actor>,
-    caf::reacts_to<replay_atom>>;
+    caf::reacts_to<replay_atom>, caf::reacts_to<probe_atom, probe_reply>,
+    // test hook: the router blocks this many milliseconds (a wedged router)
+    caf::reacts_to<stall_atom, std::int64_t>>;
 
 }  // namespace cbcs::actors
 
@@ -96,3 +122,4 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cbcs::actors::job_ticket)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cbcs::actors::job_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cbcs::protocol::ca::http_response)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cbcs::protocol::ca::outcome)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cbcs::actors::probe_reply)

@@ -9,6 +9,7 @@
 
 #include "cli/command.hpp"
 #include "cli/errors.hpp"
+#include "cli/version.hpp"
 #include "config/config_error.hpp"
 
 namespace cbcs::cli {
@@ -21,14 +22,14 @@ po::options_description no_options(const args_t&) {
 }
 
 int print_version(const po::variables_map&, const args_t&) {
-  fmt::print("cbcs {} (OpenSSL {}.{}.{})\n", CBCS_VERSION, OPENSSL_VERSION_MAJOR,
+  fmt::print("cbcs {} (OpenSSL {}.{}.{})\n", cbcs::version(), OPENSSL_VERSION_MAJOR,
              OPENSSL_VERSION_MINOR, OPENSSL_VERSION_PATCH);
   return exit_ok;
 }
 
-std::vector<command> all_commands();
-
 int print_help(const po::variables_map&, const args_t& args);
+
+}  // namespace
 
 std::vector<command> all_commands() {
   std::vector<command> out{
@@ -41,9 +42,12 @@ std::vector<command> all_commands() {
   for (auto& c : trace_commands()) out.push_back(c);
   for (auto& c : proxy_commands()) out.push_back(c);
   for (auto& c : scm_commands()) out.push_back(c);
+  for (auto& c : service_commands()) out.push_back(c);
   for (auto& c : demo_commands()) out.push_back(c);
   return out;
 }
+
+namespace {
 
 // The command whose path matches the most leading words of args.
 const command* match(const std::vector<command>& commands, const args_t& words, std::size_t& used) {

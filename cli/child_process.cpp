@@ -15,7 +15,7 @@
 namespace cbcs::cli {
 
 child_process::child_process(const std::vector<std::string>& argv, bool capture_stdout,
-                             const std::string& stderr_file) {
+                             const std::string& stderr_file, bool stderr_to_stdout) {
   int fds[2] = {-1, -1};
   if (capture_stdout && ::pipe2(fds, O_CLOEXEC) != 0)
     throw operation_error(std::string("cannot create a pipe: ") + std::strerror(errno));
@@ -32,6 +32,7 @@ child_process::child_process(const std::vector<std::string>& argv, bool capture_
       int err_fd = ::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
       if (err_fd >= 0) ::dup2(err_fd, STDERR_FILENO);
     }
+    if (stderr_to_stdout && capture_stdout) ::dup2(fds[1], STDERR_FILENO);
     std::vector<char*> args;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
@@ -68,6 +69,18 @@ std::string child_process::read_line() {
   }
 }
 
+std::string child_process::read_all() {
+  std::string out = std::exchange(pending_, {});
+  char buf[4096];
+  while (out_fd_ >= 0) {
+    auto n = ::read(out_fd_, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    out.append(buf, static_cast<std::size_t>(n));
+  }
+  return out;
+}
+
 void child_process::signal(int sig) {
   if (pid_ > 0) ::kill(pid_, sig);
 }
@@ -87,6 +100,12 @@ int run_child(const std::vector<std::string>& argv, std::string* out) {
     std::string line;
     while (!(line = child.read_line()).empty()) *out += line + "\n";
   }
+  return child.wait();
+}
+
+int run_child_all(const std::vector<std::string>& argv, std::string& out) {
+  child_process child(argv, true, {}, true);
+  out += child.read_all();
   return child.wait();
 }
 

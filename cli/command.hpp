@@ -29,5 +29,13 @@ std::vector<command> job_commands();
 std::vector<command> trace_commands();
 std::vector<command> proxy_commands();
 std::vector<command> scm_commands();
+std::vector<command> service_commands();
+
+// Every command, in help order: `cbcs help`, the man page and the completion.
+std::vector<command> all_commands();
+
+class workspace;
+// `cbcs status`'s report (also the second half of `cbcs service status`).
+int show_connector_status(const workspace& ws, bool json);
 
 }  // namespace cbcs::cli

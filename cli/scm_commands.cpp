@@ -26,6 +26,9 @@
 #include "cli/errors.hpp"
 #include "cli/proxy_store.hpp"
 #include "cli/runtime_session.hpp"
+#include "cli/service/health_watchdog.hpp"
+#include "cli/service/service_notifier.hpp"
+#include "cli/version.hpp"
 #include "cli/workspace.hpp"
 #include "config/atomic_file.hpp"
 #include "config/config_error.hpp"
@@ -215,7 +218,7 @@ int run_register(const po::variables_map& vm, const args_t&) {
                                 .hostname = hostname,
                                 .os = "linux",
                                 .os_version = os_version(),
-                                .version = CBCS_VERSION};
+                                .version = std::string(cbcs::version())};
   // Trim like the parser did: the token text goes to SCM as issued.
   while (!req.token.empty() && std::isspace(static_cast<unsigned char>(req.token.back())))
     req.token.pop_back();
@@ -334,14 +337,20 @@ int run_service(const po::variables_map& vm, const args_t&) {
     if (!config::load_identity(ws.dir(), *vault))
       throw operation_error("not registered with SCM: run cbcs register -token T first");
   }
+  // The service manager hears ready, the link's state, alive and stopping
+  // (systemd: NOTIFY_SOCKET; nothing when no manager listens).
+  auto notifier = service::make_service_notifier();
   auto session = start_runtime(ws, retention);
   // Jobs accepted before a crash run again; their results reach SCM as
   // unacknowledged results.
   session.runtime->replay();
+  // The router answers the probe after the replay it was sent before it.
+  if (!session.runtime->probe(std::chrono::seconds(60)))
+    throw operation_error("the job router did not start (no answer within 60 s)");
 
   actors::scm_session_options options;
   options.data_dir = ws.dir().root();
-  options.version = CBCS_VERSION;
+  options.version = std::string(cbcs::version());
   options.proxy = proxy;
   for (const auto& b : cfg.backends)
     options.backends.push_back({.name = b.name, .type = b.type, .state = scm::health::healthy});
@@ -358,15 +367,31 @@ int run_service(const po::variables_map& vm, const args_t&) {
     config::save_identity(w.dir(), *v, id);
   };
   options.log = actors::log_line;
-  actors::log_line(fmt::format("cbcs {} starting; data directory {}", CBCS_VERSION, root.string()));
-  actors::scm_service service(*session.runtime, std::move(options));
+  options.on_link_change = [n = notifier.get()](const std::string& line) { n->status(line); };
+  actors::log_line(
+      fmt::format("cbcs {} starting; data directory {}", cbcs::version(), root.string()));
+  actors::scm_service scm_link(*session.runtime, std::move(options));
+  notifier->ready();
+  std::optional<service::health_watchdog> watchdog;
+  if (auto interval = notifier->watchdog_interval(); interval.count() > 0) {
+    auto* runtime = session.runtime.get();
+    watchdog.emplace(
+        *notifier,
+        std::vector<service::health_probe>{
+            {"the job router", [runtime](auto timeout) { return runtime->probe(timeout); }},
+            {"the SCM session", [&scm_link](auto timeout) { return scm_link.probe(timeout); }}},
+        interval, actors::log_line);
+  }
 
   int sig = 0;
   while (sigwait(&stop_signals, &sig) != 0) {
   }
   actors::log_line(
       fmt::format("{} received; draining the session", sig == SIGINT ? "SIGINT" : "SIGTERM"));
-  service.stop();
+  notifier->stopping();
+  notifier->status("draining the session with SCM");
+  if (watchdog) watchdog->stop();
+  scm_link.stop();
   session.runtime->stop();
   actors::log_line("stopped");
   return exit_ok;
@@ -386,7 +411,12 @@ std::string format_ms(std::int64_t ms) {
 }
 
 int run_status(const po::variables_map& vm, const args_t&) {
-  workspace ws(vm);
+  return show_connector_status(workspace(vm), vm["json"].as<bool>());
+}
+
+}  // namespace
+
+int show_connector_status(const workspace& ws, bool json) {
   auto cfg = ws.load_config();
   auto id = config::read_identity_file(config::identity_file(ws.dir()));
   std::optional<config::certificate_validity> validity;
@@ -415,10 +445,10 @@ int run_status(const po::variables_map& vm, const args_t&) {
   auto to_ms = [](std::chrono::system_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   };
-  if (vm["json"].as<bool>()) {
+  if (json) {
     protocol::json_writer w;
     w.begin_object()
-        .member("version", std::string(CBCS_VERSION))
+        .member("version", std::string(cbcs::version()))
         .member("registered", id.has_value());
     if (id) {
       w.member("connector_id", id->connector_id)
@@ -446,7 +476,7 @@ int run_status(const po::variables_map& vm, const args_t&) {
     fmt::print("{}\n", w.str());
     return exit_ok;
   }
-  fmt::print("version:          {}\n", CBCS_VERSION);
+  fmt::print("version:          {}\n", cbcs::version());
   if (!id) {
     fmt::print("registration:     not registered (run cbcs register -token T)\n");
   } else {
@@ -475,8 +505,6 @@ int run_status(const po::variables_map& vm, const args_t&) {
   for (const auto& b : cfg.backends) fmt::print("  {} ({})\n", b.name, b.type);
   return exit_ok;
 }
-
-}  // namespace
 
 std::vector<command> scm_commands() {
   return {

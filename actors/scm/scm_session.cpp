@@ -53,7 +53,7 @@ using session_actor =
                      caf::reacts_to<ws_frame_atom, std::uint64_t, std::string, int>,
                      caf::reacts_to<ws_closed_atom, std::uint64_t, std::string>,
                      caf::reacts_to<tick_atom, std::uint64_t>, caf::reacts_to<health_atom>,
-                     caf::reacts_to<drain_atom>>;
+                     caf::reacts_to<drain_atom>, caf::reacts_to<probe_atom, probe_reply>>;
 
 // After abort(), the closed event is due at once; the abort is repeated this
 // often until it comes (not at every wake, which would spin on a past deadline).
@@ -93,7 +93,9 @@ struct session_state {
 
   link_state state = link_state::waiting;
   std::int64_t state_since_ms = now_ms();
-  std::string message;  // the last problem, one line
+  std::int64_t offline_since_ms = now_ms();  // the link was lost (or the session began)
+  std::string last_link_line;                // what on_link_change heard last
+  std::string message;                       // the last problem, one line
   std::optional<config::connector_identity> identity;
   std::shared_ptr<ws_connection> conn;
   std::uint64_t gen = 0;
@@ -196,11 +198,22 @@ void write_status(self_ptr self) {
 void set_state(self_ptr self, link_state s, std::string message = {}) {
   auto& st = self->state;
   if (st.state != s) {
+    bool was_up = st.state == link_state::ready || st.state == link_state::draining;
     st.state = s;
     st.state_since_ms = now_ms();
+    if (was_up && s != link_state::ready && s != link_state::draining)
+      st.offline_since_ms = st.state_since_ms;
     trace(self, "link", {}, pol::to_string(s), message);
   }
   if (!message.empty()) st.message = std::move(message);
+  if (st.options.on_link_change) {
+    auto line = pol::link_status_line(st.state, st.offline_since_ms,
+                                      st.state == link_state::ready ? "" : st.message);
+    if (line != st.last_link_line) {
+      st.last_link_line = line;
+      st.options.on_link_change(line);
+    }
+  }
   write_status(self);
 }
 
@@ -906,6 +919,7 @@ session_actor::behavior_type session(self_ptr self, scm_session_options options,
         service(self);
       },
       [self](health_atom) { service(self); },
+      [](probe_atom, const probe_reply& reply) { reply->set_value(); },
       [self](drain_atom) {
         auto& st = self->state;
         if (st.stopping) return;
@@ -939,6 +953,13 @@ scm_service::scm_service(connector_runtime& runtime, scm_session_options options
 }
 
 scm_service::~scm_service() { stop(); }
+
+bool scm_service::probe(std::chrono::milliseconds timeout) {
+  if (!impl_->actor) return false;
+  return probe_answered(timeout, [&](probe_reply reply) {
+    caf::anon_send(impl_->actor, probe_atom::value, std::move(reply));
+  });
+}
 
 void scm_service::stop() {
   auto& m = *impl_;

@@ -5,6 +5,7 @@
 // renews the client certificate, and reconnects with full-jitter back-off.
 // The actor itself lives in scm_session.cpp; its socket in ws_client.cpp.
 
+#include <chrono>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -38,6 +39,9 @@ struct scm_session_options {
   std::function<void(const config::connector_identity&)> store_identity;
   // One line for the service log; never given a secret.
   std::function<void(const std::string&)> log;
+  // The link's state in one line when it changes (the service manager's
+  // status); called on the session's thread.
+  std::function<void(const std::string&)> on_link_change;
   std::size_t max_jobs_in_flight = 10'000;  // more: job_ack busy
 };
 
@@ -53,6 +57,8 @@ class scm_service {
   // their acks (at most a few seconds), closes the WebSocket, stops the
   // actor. Blocks until done. Idempotent.
   void stop();
+  // True when the session actor answered a health probe within timeout.
+  bool probe(std::chrono::milliseconds timeout);
 
  private:
   struct impl;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include <fmt/chrono.h>
+#include <fmt/format.h>
 #include <simdjson.h>
 
 #include "protocol/common/json_writer.hpp"
@@ -38,6 +40,36 @@ bool malformed_limit::record(std::chrono::steady_clock::time_point now) {
   seen_.push_back(now);
   while (!seen_.empty() && now - seen_.front() > 60s) seen_.pop_front();
   return seen_.size() > 10;
+}
+
+std::string link_status_line(link_state s, std::int64_t offline_since_ms,
+                             std::string_view message) {
+  auto since =
+      fmt::format("{:%Y-%m-%d %H:%M:%S} UTC",
+                  std::chrono::floor<std::chrono::seconds>(std::chrono::system_clock::time_point(
+                      std::chrono::milliseconds(std::max<std::int64_t>(offline_since_ms, 0)))));
+  auto why = message.empty() ? std::string{} : fmt::format(": {}", message.substr(0, 200));
+  switch (s) {
+    case link_state::ready:
+      return "connected to SCM";
+    case link_state::draining:
+      return "connected to SCM, draining";
+    case link_state::connecting:
+    case link_state::hello_sent:
+      return fmt::format("connecting to SCM (offline since {})", since);
+    case link_state::waiting:
+    case link_state::closed:
+      return fmt::format("offline since {}{}", since, why);
+    case link_state::not_registered:
+      return fmt::format("not registered{}", why);
+    case link_state::certificate_expired:
+      return fmt::format("offline since {}, certificate expired{}", since, why);
+    case link_state::deregistered:
+      return fmt::format("offline since {}, deregistered by SCM{}", since, why);
+    case link_state::stopped:
+      return "stopped";
+  }
+  return to_string(s);
 }
 
 const char* to_string(link_state s) {

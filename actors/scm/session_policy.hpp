@@ -65,6 +65,12 @@ enum class link_state : std::uint8_t {
 };
 const char* to_string(link_state s);
 
+// The link in one line for the service manager's status (systemd's STATUS=):
+// "connected to SCM", "connecting to SCM (offline since ...)", "offline
+// since 2026-12-02 06:00:00 UTC: <reason>". offline_since_ms: unix ms the
+// link was last lost (or the session started).
+std::string link_status_line(link_state s, std::int64_t offline_since_ms, std::string_view message);
+
 // <data dir>/scm_status.json: written by `cbcs run`, read by `cbcs status`.
 struct status_record {
   std::string state;  // to_string(link_state)

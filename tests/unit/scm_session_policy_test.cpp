@@ -77,3 +77,19 @@ TEST_SUITE("scm_session_policy") {
     CHECK(std::string(to_string(link_state::certificate_expired)) == "certificate_expired");
   }
 }
+
+TEST_SUITE("scm_session_policy") {
+  TEST_CASE("link_status_line: what the service manager shows for each state") {
+    using cbcs::actors::scm_policy::link_state;
+    using cbcs::actors::scm_policy::link_status_line;
+    std::int64_t at = 1'796'191'200'000;  // 2026-12-02 06:00:00 UTC
+    CHECK(link_status_line(link_state::ready, at, "ignored") == "connected to SCM");
+    CHECK(link_status_line(link_state::connecting, at, "") ==
+          "connecting to SCM (offline since 2026-12-02 06:00:00 UTC)");
+    CHECK(link_status_line(link_state::waiting, at, "connection refused") ==
+          "offline since 2026-12-02 06:00:00 UTC: connection refused");
+    CHECK(link_status_line(link_state::not_registered, at, "run cbcs register") ==
+          "not registered: run cbcs register");
+    CHECK(link_status_line(link_state::waiting, at, std::string(1000, 'x')).size() < 260);
+  }
+}

@@ -1,0 +1,133 @@
+"""`cbcs run` as a service talks to its manager: systemd's notification
+protocol on a socket this test listens on (READY=1 once the runtime is up,
+STATUS= as the SCM link connects and drops, WATCHDOG=1 at half the interval,
+STOPPING=1 on SIGTERM); `cbcs service ...` where systemd is not running."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import unittest
+import uuid
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import CBCS, TempDirTest, cbcs  # noqa: E402
+from test_scm_link import Scm  # noqa: E402
+
+WATCHDOG_USEC = 600_000
+
+
+class NotifySocket:
+    """What systemd listens on: an abstract AF_UNIX datagram socket."""
+
+    def __init__(self):
+        self.name = "@cbcs-it-" + uuid.uuid4().hex[:12]
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind("\0" + self.name[1:])
+        self.seen = []  # (monotonic time, message)
+
+    def next(self, timeout):
+        self.sock.settimeout(timeout)
+        try:
+            data = self.sock.recv(4096).decode()
+        except socket.timeout:
+            return None
+        self.seen.append((time.monotonic(), data))
+        return data
+
+    def wait_for(self, predicate, seconds=30):
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            m = self.next(max(0.05, deadline - time.monotonic()))
+            if m is not None and predicate(m):
+                return m
+        return None
+
+    def close(self):
+        self.sock.close()
+
+
+class NotifyTest(TempDirTest):
+    def setUp(self):
+        super().setUp()
+        self.scm = Scm(self.path("scm"))
+        self.addCleanup(self.scm.stop)
+        self.data = self.path("data")
+        created = self.scm.call("POST", "/connectors", {"name": "svc", "comments": "notify"})
+        self.cid = created["id"]
+        r = cbcs("register", "-token", "-", data_dir=self.data, stdin=created["token"] + "\n")
+        self.assertEqual(r.code, 0, r)
+        self.notify = NotifySocket()
+        self.addCleanup(self.notify.close)
+
+    def start(self, **env):
+        full = dict(os.environ, NOTIFY_SOCKET=self.notify.name, **env)
+        full.pop("CBCS_DATA_DIR", None)
+        proc = subprocess.Popen([CBCS, "run", "--data-dir", self.data], env=full,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: proc.poll() is None and (proc.kill(), proc.wait()))
+        return proc
+
+    def test_ready_status_watchdog_and_stopping(self):
+        proc = self.start(WATCHDOG_USEC=str(WATCHDOG_USEC))
+        self.assertEqual(self.notify.wait_for(lambda m: m == "READY=1"), "READY=1", self.notify.seen)
+        self.assertIsNotNone(self.notify.wait_for(lambda m: m == "STATUS=connected to SCM"),
+                             self.notify.seen)
+        # Alive every half interval (0.3 s): about 10 in 3 s.
+        start = time.monotonic()
+        while time.monotonic() - start < 3:
+            self.notify.next(0.5)
+        beats = [t for t, m in self.notify.seen if m == "WATCHDOG=1" and t >= start]
+        self.assertGreaterEqual(len(beats), 6, self.notify.seen)
+        self.assertLessEqual(len(beats), 14, self.notify.seen)
+        gaps = [b - a for a, b in zip(beats, beats[1:])]
+        self.assertLess(max(gaps), WATCHDOG_USEC / 1e6, "a gap as long as the watchdog interval")
+        # SCM drops the session: the status says offline (or reconnecting), then connected.
+        self.scm.call("POST", "/faults", {"drop_session": True})
+        down = self.notify.wait_for(lambda m: m.startswith("STATUS=offline since")
+                                    or m.startswith("STATUS=connecting to SCM (offline since"))
+        self.assertIsNotNone(down, self.notify.seen)
+        self.assertIsNotNone(self.notify.wait_for(lambda m: m == "STATUS=connected to SCM"),
+                             self.notify.seen)
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(self.notify.wait_for(lambda m: m == "STOPPING=1", 20), "STOPPING=1")
+        self.assertEqual(proc.wait(timeout=30), 0)
+        after_stop = [m for t, m in self.notify.seen if m == "WATCHDOG=1"]
+        self.assertTrue(after_stop)  # (sanity: it did beat)
+        self.assertNotEqual(self.notify.seen[-1][1], "WATCHDOG=1")
+
+    def test_no_watchdog_asked_none_sent(self):
+        proc = self.start()
+        self.assertIsNotNone(self.notify.wait_for(lambda m: m == "READY=1"), self.notify.seen)
+        self.notify.wait_for(lambda m: False, 1.5)
+        self.assertNotIn("WATCHDOG=1", [m for _, m in self.notify.seen])
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(proc.wait(timeout=30), 0)
+
+    def test_without_notify_socket_nothing_changes(self):
+        env = dict(os.environ)
+        env.pop("NOTIFY_SOCKET", None)
+        proc = subprocess.Popen([CBCS, "run", "--data-dir", self.data], env=env,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 30
+        while time.time() < deadline and self.scm.connector(self.cid)["status"] != "Connected":
+            time.sleep(0.1)
+        self.assertEqual(self.scm.connector(self.cid)["status"], "Connected")
+        self.assertIsNone(self.notify.next(0.3))
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(proc.wait(timeout=30), 0)
+
+
+@unittest.skipIf(os.path.isdir("/run/systemd/system"),
+                 "systemd runs here: `cbcs service` would drive the real manager")
+class NoSystemdTest(TempDirTest):
+    def test_each_service_command_says_so_in_one_line(self):
+        for sub in ("install", "uninstall", "start", "stop", "restart", "status"):
+            r = cbcs("service", sub)
+            self.assertOneLineError(r, 1, "systemd is not running")
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -8,6 +8,8 @@
 
 #include <cctype>
 #include <cerrno>
+#include <charconv>
+#include <cstdlib>
 
 #include <chrono>
 #include <fstream>
@@ -307,9 +309,54 @@ po::options_description run_options(const args_t&) {
   po::options_description desc("Options");
   desc.add_options()  //
       ("journal-retention", po::value<std::string>()->default_value("7d"),
-       "keep jobs in the journal this long after SCM acknowledged their results (at least 7d)");
+       "keep jobs in the journal this long after SCM acknowledged their results (at least 7d)")  //
+      ("log-level", po::value<std::string>()->default_value("info")->value_name("LEVEL"),
+       "debug, info, warning or error")  //
+      ("log-dir", po::value<std::string>()->value_name("DIR"),
+       "rotating log files here (default <data dir>/logs; not used under journald)")  //
+      ("log-max-size", po::value<std::string>()->default_value("10M")->value_name("SIZE"),
+       "rotate a log file at this size (64K to 1G)")  //
+      ("log-max-files", po::value<std::string>()->default_value("5")->value_name("N"),
+       "rotated log files kept besides the current one (1 to 100)");
   add_common_options(desc);
   return desc;
+}
+
+// -log-*: journald when it reads our stderr, else rotating files (and stderr).
+actors::log_settings log_settings_of(const po::variables_map& vm, const workspace& ws) {
+  actors::log_settings ls;
+  auto level = vm["log-level"].as<std::string>();
+  auto parsed = actors::parse_log_level(level);
+  if (!parsed)
+    throw usage_error(
+        fmt::format("option -log-level: '{}' is not one of debug, info, warning, error", level));
+  ls.level = *parsed;
+  ls.journald = actors::journald_reads(std::getenv("JOURNAL_STREAM"), STDERR_FILENO);
+  auto dir = optional_string(vm, "log-dir");
+  ls.dir = dir ? std::filesystem::path(*dir) : ws.dir().root() / "logs";
+  auto size_text = vm["log-max-size"].as<std::string>();
+  std::uint64_t size = 0;
+  auto [p, ec] = std::from_chars(size_text.data(), size_text.data() + size_text.size(), size);
+  std::string_view unit(p, static_cast<std::size_t>(size_text.data() + size_text.size() - p));
+  std::uint64_t scale = unit.empty()  ? 1
+                        : unit == "K" ? 1024
+                        : unit == "M" ? 1 << 20
+                        : unit == "G" ? 1 << 30
+                                      : 0;
+  if (ec != std::errc{} || p == size_text.data() || scale == 0 || size > (1u << 30) ||
+      size * scale < (64u << 10) || size * scale > (1u << 30))
+    throw usage_error(
+        fmt::format("option -log-max-size: '{}' is not a size from 64K to 1G (such as 512K or 10M)",
+                    size_text));
+  ls.max_file_bytes = static_cast<std::size_t>(size * scale);
+  auto files_text = vm["log-max-files"].as<std::string>();
+  std::size_t files = 0;
+  auto [q, ec2] = std::from_chars(files_text.data(), files_text.data() + files_text.size(), files);
+  if (ec2 != std::errc{} || q != files_text.data() + files_text.size() || files < 1 || files > 100)
+    throw usage_error(
+        fmt::format("option -log-max-files: '{}' is not a number from 1 to 100", files_text));
+  ls.max_files = files;
+  return ls;
 }
 
 int run_service(const po::variables_map& vm, const args_t&) {
@@ -329,6 +376,7 @@ int run_service(const po::variables_map& vm, const args_t&) {
         "option -journal-retention: at least 7d (SCM relies on a week of "
         "duplicate detection)");
   workspace ws(vm);
+  auto log_settings = log_settings_of(vm, ws);
   auto cfg = ws.load_config();
   actors::proxy_settings proxy;
   {
@@ -336,6 +384,11 @@ int run_service(const po::variables_map& vm, const args_t&) {
     proxy = load_proxy(cfg, *vault);
     if (!config::load_identity(ws.dir(), *vault))
       throw operation_error("not registered with SCM: run cbcs register -token T first");
+  }
+  try {
+    actors::configure_log(log_settings);
+  } catch (const std::runtime_error& e) {
+    throw operation_error(e.what());
   }
   // The service manager hears ready, the link's state, alive and stopping
   // (systemd: NOTIFY_SOCKET; nothing when no manager listens).
@@ -380,7 +433,8 @@ int run_service(const po::variables_map& vm, const args_t&) {
         std::vector<service::health_probe>{
             {"the job router", [runtime](auto timeout) { return runtime->probe(timeout); }},
             {"the SCM session", [&scm_link](auto timeout) { return scm_link.probe(timeout); }}},
-        interval, actors::log_line);
+        interval,
+        [](const std::string& line) { actors::log_at(actors::log_level::warning, line); });
   }
 
   int sig = 0;

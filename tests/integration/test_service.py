@@ -49,7 +49,9 @@ class NotifySocket:
         self.sock.close()
 
 
-class NotifyTest(TempDirTest):
+class RegisteredConnector(TempDirTest):
+    """A connector registered with the SCM simulator, and a notify socket."""
+
     def setUp(self):
         super().setUp()
         self.scm = Scm(self.path("scm"))
@@ -70,6 +72,8 @@ class NotifyTest(TempDirTest):
         self.addCleanup(lambda: proc.poll() is None and (proc.kill(), proc.wait()))
         return proc
 
+
+class NotifyTest(RegisteredConnector):
     def test_ready_status_watchdog_and_stopping(self):
         proc = self.start(WATCHDOG_USEC=str(WATCHDOG_USEC))
         self.assertEqual(self.notify.wait_for(lambda m: m == "READY=1"), "READY=1", self.notify.seen)
@@ -118,6 +122,52 @@ class NotifyTest(TempDirTest):
         self.assertIsNone(self.notify.next(0.3))
         proc.send_signal(signal.SIGTERM)
         self.assertEqual(proc.wait(timeout=30), 0)
+
+
+class LogTest(RegisteredConnector):
+    """Where `cbcs run` logs: journald's stream, else rotating files (and stderr)."""
+
+    def run_briefly(self, stderr, env_extra=None, args=()):
+        env = dict(os.environ, **(env_extra or {}))
+        env.pop("CBCS_DATA_DIR", None)
+        env["NOTIFY_SOCKET"] = self.notify.name
+        proc = subprocess.Popen([CBCS, "run", "--data-dir", self.data, *args], env=env,
+                                stdout=subprocess.DEVNULL, stderr=stderr)
+        self.assertIsNotNone(self.notify.wait_for(lambda m: m == "STATUS=connected to SCM"))
+        proc.send_signal(signal.SIGTERM)
+        self.assertEqual(proc.wait(timeout=30), 0)
+
+    def test_journald_gets_priorities_and_no_files(self):
+        err_path = self.path("stderr")
+        with open(err_path, "w") as err:
+            st = os.fstat(err.fileno())
+            self.run_briefly(err, {"JOURNAL_STREAM": f"{st.st_dev}:{st.st_ino}"})
+        with open(err_path) as fh:
+            lines = fh.read().splitlines()
+        self.assertTrue(lines, "nothing logged")
+        self.assertTrue(all(line[:3] in ("<6>", "<4>", "<3>", "<7>") for line in lines), lines)
+        self.assertTrue(any("starting" in line for line in lines), lines)
+        self.assertFalse(os.path.exists(os.path.join(self.data, "logs")))
+
+    def test_otherwise_rotating_files_in_the_data_directory(self):
+        with open(self.path("stderr"), "w") as err:
+            self.run_briefly(err, {"JOURNAL_STREAM": "1:2"}, ["-log-max-files", "2"])
+        log = os.path.join(self.data, "logs", "cbcs.log")
+        self.assertEqual(os.stat(log).st_mode & 0o777, 0o600)
+        self.assertEqual(os.stat(os.path.dirname(log)).st_mode & 0o777, 0o700)
+        with open(log) as fh:
+            text = fh.read()
+        self.assertIn(" info cbcs ", text)
+        self.assertIn(" starting; data directory ", text)
+        self.assertIn("received; draining the session", text)
+
+    def test_log_options_are_checked(self):
+        for args, frag in ((["-log-level", "loud"], "-log-level"),
+                           (["-log-max-size", "1K"], "-log-max-size"),
+                           (["-log-max-size", "10Q"], "-log-max-size"),
+                           (["-log-max-files", "0"], "-log-max-files")):
+            r = cbcs("run", *args, data_dir=self.data)
+            self.assertOneLineError(r, 2, frag)
 
 
 @unittest.skipIf(os.path.isdir("/run/systemd/system"),

@@ -10,6 +10,7 @@ user cbcs, with the unit's ExecStart line, NOTIFY_SOCKET set to a socket the
 test listens on. What systemd itself adds (its sandbox, restarts, the
 watchdog's kill) is not exercised then."""
 
+import base64
 import fcntl
 import json
 import os
@@ -42,7 +43,11 @@ for path in ("/var/lib/cbcs", "/etc/cbcs"):
     if os.path.exists(path):
         skip(f"{path} exists on this machine; the test will not touch it")
 
+from test_proxy import PASSWORD, TINYPROXY, USER, Tinyproxy  # noqa: E402
 from test_scm_link import Scm  # noqa: E402
+
+if TINYPROXY is None:
+    skip("tinyproxy is not installed (the installer's PROXY_* settings are tested through it)")
 
 DATA = "/var/lib/cbcs"
 ENV_FILE = "/etc/cbcs/install.env"
@@ -75,6 +80,9 @@ class DebInstallTest(unittest.TestCase):
         self.addCleanup(self.clean_machine)
         self.scm = Scm(os.path.join(self.tmp, "scm"))
         self.addCleanup(self.scm.stop)
+        self.proxy = Tinyproxy(self.tmp)
+        self.proxy.start()
+        self.addCleanup(self.proxy.stop)
         self.proc = None
         self.notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.notify_name = "@cbcs-deb-" + uuid.uuid4().hex[:12]
@@ -141,12 +149,17 @@ class DebInstallTest(unittest.TestCase):
         created = self.scm.call("POST", "/connectors", {"name": "deb", "comments": "package"})
         self.cid = created["id"]
 
-        # The installer's properties, as an administrator leaves them.
+        # The installer's properties as an administrator leaves them: the token
+        # and the proxy in install.env, the proxy's password in the environment.
         os.makedirs("/etc/cbcs", mode=0o700)
         with open(os.open(ENV_FILE, os.O_WRONLY | os.O_CREAT, 0o600), "w") as fh:
-            fh.write(f"# from SCM\nTOKEN=\"{created['token']}\"\nPROXY_TYPE=0\n"
+            fh.write(f"# from SCM\nTOKEN=\"{created['token']}\"\nPROXY_TYPE=1\n"
+                     f"PROXY_ADDR=127.0.0.1\nPROXY_PORT='{self.proxy.port}'\nPROXY_USER={USER}\n"
                      f"EXTRA=$(touch {self.tmp}/ran)\n")
-        r = dpkg("-i", deb1)
+        r = dpkg("-i", deb1, env={"PROXY_PASSWORD": PASSWORD})
+        scm_port = int(self.scm.url.rsplit(":", 1)[1])
+        self.assertGreater(self.proxy.connects_to(scm_port), 0, "registration did not cross the proxy")
+        self.assertNotIn(PASSWORD, r.stdout + r.stderr)
         # The file is data: an unknown line is reported, never run.
         self.assertIn("ignoring the unknown setting 'EXTRA'", r.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.tmp, "ran")))
@@ -163,8 +176,11 @@ class DebInstallTest(unittest.TestCase):
         r = as_cbcs("backend", "add", "-name", "local", "-type", "local")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.start_connector()
+        sessions_before = self.proxy.connects_to(scm_port)
         self.wait_for(lambda: self.connector()["status"] == "Connected", "Connected")
         self.assertEqual(self.connector()["version"], v1)
+        self.assertGreater(self.proxy.connects_to(scm_port), sessions_before,
+                           "the session did not cross the proxy")
         subprocess.run(["openssl", "req", "-new", "-newkey", "ec", "-pkeyopt",
                         "ec_paramgen_curve:P-256", "-nodes", "-keyout", "k.pem", "-out", "r.csr",
                         "-subj", "/CN=deb.example"], cwd=self.tmp, check=True, capture_output=True)
@@ -199,6 +215,17 @@ class DebInstallTest(unittest.TestCase):
         self.wait_for(lambda: self.connector()["status"] == "Connected"
                       and self.connector()["version"] == v2, f"Connected with version {v2}")
         self.stop_connector()
+
+        # No secret in any file of the data directory but the vault.
+        secret = json.loads(base64.urlsafe_b64decode(created["token"].split(".")[1] + "==="))["secret"]
+        for dirpath, _, files in os.walk(DATA):
+            for f in files:
+                if f == "vault.bin":
+                    continue
+                with open(os.path.join(dirpath, f), "rb") as fh:
+                    blob = fh.read()
+                self.assertNotIn(secret.encode(), blob, f)
+                self.assertNotIn(PASSWORD.encode(), blob, f)
 
         dpkg("--purge", "cbcs")
         self.assertFalse(os.path.exists(DATA))

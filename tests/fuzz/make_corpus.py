@@ -563,8 +563,33 @@ def driver_toolkit_seeds():
         write("driver_toolkit", name, data)
 
 
+def service_texts_seeds():
+    """Mode byte: 0 systemctl show, 1 paths, 2 unit text, 3 notify environment."""
+    seeds = {
+        "show_running.bin": b"\x00LoadState=loaded\nActiveState=active\nSubState=running\n"
+                            b"UnitFileState=enabled\nMainPID=4242\nFragmentPath=/lib/systemd/system/"
+                            b"cbcs.service\nActiveEnterTimestamp=Wed 2026-12-02 06:00:00 UTC\n"
+                            b"Result=success\n",
+        "show_failed.bin": b"\x00LoadState=loaded\nActiveState=failed\nResult=watchdog\nMainPID=0\n",
+        "show_missing.bin": b"\x00LoadState=not-found\n",
+        "show_garbage.bin": b"\x00=\nMainPID=99999999999999999999\nMainPID=-1\n\r\n",
+        "paths_plain.bin": b"\x01/usr/bin/cbcs\x00/var/lib/cbcs",
+        "paths_other.bin": b"\x01/opt/cbcs/bin/cbcs\x00/srv/cbcs/",
+        "paths_newline.bin": b"\x01/opt/a\nExecStartPre=/bin/evil\x00/srv",
+        "paths_relative.bin": b"\x01cbcs\x00data",
+        "unit_minimal.bin": b"\x02[Service]\nExecStart=/bin/true\n",
+        "unit_none.bin": b"\x02[Service]\nType=notify\n",
+        "notify_abstract.bin": b"\x03@cbcs-fuzz\x00600000\x00",
+        "notify_path.bin": b"\x03/run/cbcs-fuzz-none/notify\x00x\x001",
+        "notify_relative.bin": b"\x03notify\x0018446744073709551615\x00",
+    }
+    for name, data in seeds.items():
+        write("service_texts", name, data)
+
+
 def main():
     keyless = {"scm_messages": scm_messages_seeds,
+               "service_texts": service_texts_seeds,
                "installation_token": installation_token_seeds,
                "driver_toolkit": driver_toolkit_seeds}
     names = sys.argv[1:]

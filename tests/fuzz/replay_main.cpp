@@ -32,7 +32,15 @@
   X(acmpca_driver)           \
   X(scm_messages)            \
   X(installation_token)      \
-  X(driver_toolkit)
+  X(driver_toolkit)          \
+  CBCS_FUZZ_LINUX_TARGETS(X)
+
+// systemd's texts: Linux only (tests/fuzz/CMakeLists.txt).
+#ifdef _WIN32
+#define CBCS_FUZZ_LINUX_TARGETS(X)
+#else
+#define CBCS_FUZZ_LINUX_TARGETS(X) X(service_texts)
+#endif
 
 #define CBCS_DECLARE(name) extern "C" int cbcs_fuzz_##name(const std::uint8_t*, std::size_t);
 CBCS_FUZZ_TARGETS(CBCS_DECLARE)

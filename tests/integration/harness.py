@@ -97,3 +97,14 @@ def require_or_skip(condition, reason):
     if not condition:
         print(f"SKIPPED: {reason}", flush=True)
         raise SystemExit(SKIP)
+
+
+def eventually(predicate, seconds=30, step=0.1):
+    """True once predicate() is, within seconds."""
+    import time
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(step)
+    return False

@@ -13,7 +13,7 @@ import unittest
 import uuid
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import CBCS, TempDirTest, cbcs  # noqa: E402
+from harness import CBCS, TempDirTest, cbcs, eventually  # noqa: E402
 from test_scm_link import Scm  # noqa: E402
 
 WATCHDOG_USEC = 600_000
@@ -115,10 +115,7 @@ class NotifyTest(RegisteredConnector):
         env.pop("NOTIFY_SOCKET", None)
         proc = subprocess.Popen([CBCS, "run", "--data-dir", self.data], env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.time() + 30
-        while time.time() < deadline and self.scm.connector(self.cid)["status"] != "Connected":
-            time.sleep(0.1)
-        self.assertEqual(self.scm.connector(self.cid)["status"], "Connected")
+        self.assertTrue(eventually(lambda: self.scm.connector(self.cid)["status"] == "Connected"))
         self.assertIsNone(self.notify.next(0.3))
         proc.send_signal(signal.SIGTERM)
         self.assertEqual(proc.wait(timeout=30), 0)

@@ -23,7 +23,6 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import time
 import unittest
 import uuid
 
@@ -43,6 +42,7 @@ for path in ("/var/lib/cbcs", "/etc/cbcs"):
     if os.path.exists(path):
         skip(f"{path} exists on this machine; the test will not touch it")
 
+from harness import eventually  # noqa: E402
 from test_proxy import PASSWORD, TINYPROXY, USER, Tinyproxy  # noqa: E402
 from test_scm_link import Scm  # noqa: E402
 
@@ -106,12 +106,8 @@ class DebInstallTest(unittest.TestCase):
             subprocess.run(["delgroup", "--system", "--quiet", "cbcs"], capture_output=True)
 
     def wait_for(self, predicate, what, seconds=30):
-        deadline = time.time() + seconds
-        while time.time() < deadline:
-            if predicate():
-                return
-            time.sleep(0.1)
-        self.fail(f"timed out waiting for {what}")
+        if not eventually(predicate, seconds):
+            self.fail(f"timed out waiting for {what}")
 
     def start_connector(self):
         """As the unit would: its ExecStart line, as its User=, from /."""

@@ -16,6 +16,14 @@ std::string ordering_session::resume_token() const { return order_ ? encode(*ord
 step ordering_session::begin() {
   if (auto failure = check()) return *failure;
   if (order_) return start_poll();
+  return run_prelude(nullptr);
+}
+
+step ordering_session::run_prelude(const http_response* answer) {
+  if (auto s = prelude(answer)) {
+    phase_ = phase::prelude;
+    return *s;
+  }
   phase_ = phase::search;
   return search();
 }
@@ -34,6 +42,8 @@ step ordering_session::again() {
       return search();
     case phase::poll:
       return start_poll();
+    case phase::prelude:
+      return run_prelude(nullptr);
     case phase::search:
     case phase::collect:
       break;
@@ -42,6 +52,7 @@ step ordering_session::again() {
 }
 
 step ordering_session::on_answer(const http_response& answer) {
+  if (phase_ == phase::prelude) return run_prelude(&answer);
   if (phase_ != phase::search) return on_order(answer);
   auto found = read_search(answer);
   switch (found.what) {

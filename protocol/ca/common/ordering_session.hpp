@@ -3,7 +3,7 @@
 // AD CS): one flow, each driver supplying its requests and the reading of
 // their answers.
 //
-//   no resume token:  search (an order tagged with the job id?) -> found: poll it
+//   no resume token:  [prelude] -> search (an order tagged with the job id?) -> found: poll it
 //                                                              -> none: place
 //   resume token:     poll the order it names
 //   place / poll:     issued -> the certificate (collect() when the answer has none)
@@ -53,6 +53,15 @@ class ordering_session : public http_session {
 
   // A failure found without asking the CA (a bad job), or nullopt.
   virtual std::optional<outcome> check() { return std::nullopt; }
+  // Steps before the search (DigiCert: the organization to check, the order
+  // of the certificate being renewed): called with nullptr first and when
+  // its last step must be taken again (no answer, a retry, a credential
+  // awaited), then with each answer to its requests. A request, an
+  // await_credential or an outcome; nullopt once the search may begin.
+  virtual std::optional<step> prelude(const http_response* answer) {
+    (void)answer;
+    return std::nullopt;
+  }
   // The search for an order tagged with the job id, and its answers.
   virtual http_request search() = 0;
   virtual search_result read_search(const http_response& answer) = 0;
@@ -70,13 +79,14 @@ class ordering_session : public http_session {
   const std::optional<order_token>& order() const { return order_; }
 
  private:
-  enum class phase : std::uint8_t { search, place, poll, collect };
+  enum class phase : std::uint8_t { prelude, search, place, poll, collect };
 
   step begin() final;
   step on_answer(const http_response& answer) final;
   step again() final;
   step on_order(const http_response& answer);
   step start_poll();
+  step run_prelude(const http_response* answer);
 
   pending_policy policy_;
   std::optional<order_token> order_;

@@ -1,0 +1,480 @@
+#include "protocol/ca/digicert/digicert_api.hpp"
+
+#include <simdjson.h>
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <ctime>
+#include <stdexcept>
+
+#include "protocol/ca/common/http_status.hpp"
+#include "protocol/common/text.hpp"
+
+namespace cbcs::protocol::ca::digicert {
+namespace dom = simdjson::dom;
+namespace {
+
+[[noreturn]] void unreadable(std::string_view what, std::string_view why) {
+  throw std::runtime_error(fmt::format("the {} cannot be read: {}", what, why));
+}
+
+dom::element parse(dom::parser& parser, std::string_view body, std::string_view what) {
+  dom::element doc;
+  if (auto error = parser.parse(body.data(), body.size()).get(doc))
+    unreadable(what, simdjson::error_message(error));
+  return doc;
+}
+
+// An id as DigiCert writes it (a number) or as a string of digits.
+std::string id_of(dom::element e) {
+  std::int64_t n = 0;
+  if (!e.get_int64().get(n)) return n >= 0 ? std::to_string(n) : std::string();
+  std::uint64_t u = 0;
+  if (!e.get_uint64().get(u)) return std::to_string(u);
+  std::string_view s;
+  if (!e.get_string().get(s) && !s.empty() && s.size() <= 32 &&
+      std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::string(s);
+  return {};
+}
+
+std::string field_id(dom::object o, std::string_view key) {
+  dom::element e;
+  if (o[key].get(e)) return {};
+  return id_of(e);
+}
+
+// Text from the answer, made one safe line.
+std::string field_text(dom::object o, std::string_view key, std::size_t limit = 512) {
+  std::string_view s;
+  if (o[key].get_string().get(s)) return {};
+  return one_line(s, limit);
+}
+
+std::string field_raw(dom::object o, std::string_view key) {
+  std::string_view s;
+  if (o[key].get_string().get(s)) return {};
+  return std::string(s);
+}
+
+dom::object object_of(dom::element doc, std::string_view what) {
+  dom::object o;
+  if (doc.get_object().get(o)) unreadable(what, "it is not a JSON object");
+  return o;
+}
+
+bool is_identifier(std::string_view s) {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+  });
+}
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+}  // namespace
+
+std::string base_url(std::string_view endpoint, std::string_view region) {
+  if (!endpoint.empty()) {
+    std::string url(endpoint);
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    auto scheme = url.find("://");
+    bool has_path = scheme != std::string::npos && url.find('/', scheme + 3) != std::string::npos;
+    return has_path ? url : url + "/services/v2";
+  }
+  return std::string(region == "eu" ? eu_base_url : us_base_url);
+}
+
+http_request api_request(std::string method, std::string url, std::string_view api_key,
+                         std::string body) {
+  http_request r{.method = std::move(method), .url = std::move(url)};
+  r.headers.push_back({"X-DC-DEVKEY", std::string(api_key)});
+  r.headers.push_back({"Accept", "application/json"});
+  if (!body.empty()) r.headers.push_back({"Content-Type", "application/json"});
+  r.body = std::move(body);
+  return r;
+}
+
+std::string job_tag(std::string_view job_id) { return fmt::format("cbcs job {}", job_id); }
+
+api_error parse_error(std::string_view body) {
+  dom::parser parser;
+  dom::element doc;
+  if (parser.parse(body.data(), body.size()).get(doc)) return {};
+  dom::object root;
+  if (doc.get_object().get(root)) return {};
+  dom::element errors;
+  if (root["errors"].get(errors) && root["error"].get(errors)) return {};
+  dom::object first;
+  bool found = false;
+  dom::array list;
+  if (!errors.get_array().get(list)) {
+    for (auto e : list)
+      if (!e.get_object().get(first)) {
+        found = true;
+        break;
+      }
+  } else if (!errors.get_object().get(first)) {
+    found = true;
+  } else {
+    std::string_view s;
+    if (!errors.get_string().get(s)) return {.message = one_line(s, 256)};
+  }
+  if (!found) return {};
+  api_error out;
+  std::string_view code;
+  if (!first["code"].get_string().get(code) && is_identifier(code)) out.code = std::string(code);
+  out.message = field_text(first, "message", 256);
+  return out;
+}
+
+outcome error_outcome(const http_response& answer, std::string_view what, std::string_view api_key,
+                      std::chrono::system_clock::time_point now) {
+  auto e = parse_error(answer.body);
+  std::string said = e.message;
+  redact(said, api_key);  // a service may echo what it was sent
+  std::string detail = said.empty() ? std::string() : fmt::format(": {}", said);
+  std::string code = e.code;
+  if (answer.status == 401)
+    return http_failure(answer,
+                        fmt::format("{} failed: CertCentral refused the API key {}{}", what,
+                                    masked(api_key), detail),
+                        code, {}, now);
+  if (answer.status == 403)
+    return http_failure(
+        answer,
+        fmt::format("{} failed: the API key {} may not do this{}", what, masked(api_key), detail),
+        code, {}, now);
+  if (answer.status == 429)
+    return http_failure(answer, fmt::format("{}: CertCentral's request limit was reached", what),
+                        code.empty() ? "request_limit_exceeded" : code, {}, now);
+  if (answer.status >= 500)
+    return http_failure(answer, fmt::format("{}: CertCentral is unavailable{}", what, detail), code,
+                        {}, now);
+  return http_failure(answer, fmt::format("{} failed{}", what, detail), code, {}, now);
+}
+
+std::vector<organization> parse_organizations(std::string_view body) {
+  dom::parser parser;
+  auto root = object_of(parse(parser, body, "organization list"), "organization list");
+  dom::array list;
+  if (root["organizations"].get_array().get(list))
+    unreadable("organization list", "it has no \"organizations\" array");
+  std::vector<organization> out;
+  for (auto e : list) {
+    dom::object o;
+    if (e.get_object().get(o)) continue;
+    organization org;
+    auto id = field_id(o, "id");
+    if (id.empty() || id.size() > 18) continue;
+    org.id = std::stoll(id);
+    org.name = field_text(o, "name", 128);
+    org.status = field_text(o, "status", 32);
+    bool active = false;
+    org.active = !o["is_active"].get_bool().get(active) ? active : org.status == "active";
+    dom::array validations;
+    if (!o["validations"].get_array().get(validations))
+      for (auto v : validations) {
+        dom::object vo;
+        if (v.get_object().get(vo)) continue;
+        org.validations.push_back({lower(field_text(vo, "type", 32)),
+                                   lower(field_text(vo, "status", 32)),
+                                   field_text(vo, "validated_until", 40)});
+      }
+    out.push_back(std::move(org));
+  }
+  return out;
+}
+
+std::string required_validation(std::string_view product) {
+  auto p = lower(product);
+  if (p.starts_with("private_")) return "";
+  if (p.find("_ev") != std::string::npos || p.starts_with("ev_")) return "ev";
+  return "ov";
+}
+
+std::string organization_problem(const organization& org, std::string_view product) {
+  auto who = fmt::format("organization {} ({})", org.id, org.name);
+  if (!org.active)
+    return fmt::format("{} is not active (status {})", who,
+                       org.status.empty() ? "unknown" : org.status);
+  auto needed = required_validation(product);
+  if (needed.empty()) return {};
+  for (const auto& v : org.validations)
+    if (v.type == needed) {
+      if (v.status == "validated" || v.status == "active" || v.status == "completed") return {};
+      return fmt::format("{} has no completed {} validation (it is {}), which {} needs", who,
+                         needed, v.status.empty() ? "in an unknown state" : v.status, product);
+    }
+  return fmt::format("{} has no {} validation, which {} needs", who, needed, product);
+}
+
+organization_choice choose_organization(const std::vector<organization>& orgs, std::int64_t wanted,
+                                        std::string_view product) {
+  if (wanted != 0) {
+    for (const auto& org : orgs)
+      if (org.id == wanted) {
+        auto problem = organization_problem(org, product);
+        if (!problem.empty()) return {.error = problem, .rejected = true};
+        return {.chosen = org};
+      }
+    return {.error = fmt::format("organization {} is not in the account (or the API key may not "
+                                 "see it)",
+                                 wanted),
+            .rejected = true};
+  }
+  std::vector<const organization*> usable;
+  for (const auto& org : orgs)
+    if (organization_problem(org, product).empty()) usable.push_back(&org);
+  if (usable.size() == 1) return {.chosen = *usable.front()};
+  auto list = [](const auto& items) {
+    std::string text;
+    for (const auto& item : items) {
+      const organization& org = *item;
+      if (!text.empty()) text += ", ";
+      text += fmt::format("{} ({})", org.id, org.name);
+    }
+    return text;
+  };
+  if (usable.empty()) {
+    if (orgs.empty())
+      return {.error = "the account has no organization the API key may see", .rejected = true};
+    std::vector<const organization*> all;
+    for (const auto& org : orgs) all.push_back(&org);
+    return {.error = one_line(fmt::format("no organization is active and validated for {}: {}; "
+                                          "the first says: {}",
+                                          product, list(all),
+                                          organization_problem(orgs.front(), product))),
+            .rejected = true};
+  }
+  return {.error = one_line(fmt::format("the account has {} organizations that may order ({}): "
+                                        "choose one with -orgid",
+                                        usable.size(), list(usable))),
+          .rejected = true};
+}
+
+status_meaning read_status(std::string_view status) {
+  using k = status_meaning::kind;
+  auto s = lower(status);
+  if (s == "issued") return {k::issued, pending_reason::unknown, "issued"};
+  if (s == "needs_approval")
+    return {k::pending, pending_reason::needs_approval, "waiting for an approver in CertCentral"};
+  if (s == "pending")
+    return {k::pending, pending_reason::validation,
+            "waiting for validation (domain or organization) in CertCentral"};
+  if (s == "reissue_pending")
+    return {k::pending, pending_reason::processing, "the reissue is pending at CertCentral"};
+  if (s == "processing" || s == "approved")
+    return {k::pending, pending_reason::processing, "being issued by CertCentral"};
+  if (s == "waiting_pickup")
+    return {k::pending, pending_reason::processing, "waiting for pickup in CertCentral"};
+  if (s == "rejected") return {k::failed, pending_reason::unknown, "the order was rejected"};
+  if (s == "denied") return {k::failed, pending_reason::unknown, "the order was denied"};
+  if (s == "canceled" || s == "cancelled")
+    return {k::failed, pending_reason::unknown, "the order was canceled"};
+  if (s == "revoked") return {k::failed, pending_reason::unknown, "the order is revoked"};
+  if (s == "expired") return {k::failed, pending_reason::unknown, "the order has expired"};
+  return {k::pending, pending_reason::unknown,
+          fmt::format("CertCentral reports the status '{}', unknown to cbcs",
+                      one_line(status.empty() ? "(none)" : status, 64))};
+}
+
+namespace {
+
+order_info read_order_object(dom::object o) {
+  order_info out;
+  out.id = field_id(o, "id");
+  out.status = lower(field_text(o, "status", 64));
+  out.comments = field_text(o, "comments", 1024);
+  out.date_created = field_text(o, "date_created", 40);
+  out.certificate_id = field_id(o, "certificate_id");
+  dom::object cert;
+  if (!o["certificate"].get_object().get(cert)) {
+    if (auto id = field_id(cert, "id"); !id.empty()) out.certificate_id = id;
+    out.serial_number = field_text(cert, "serial_number", 128);
+    out.csr = field_raw(cert, "csr");
+  }
+  dom::object org;
+  if (!o["organization"].get_object().get(org)) out.organization_id = field_id(org, "id");
+  dom::array requests;
+  if (!o["requests"].get_array().get(requests))
+    for (auto r : requests) {
+      dom::object ro;
+      if (r.get_object().get(ro)) continue;
+      request_ref ref{field_id(ro, "id"), lower(field_text(ro, "status", 64))};
+      if (!ref.id.empty()) out.requests.push_back(std::move(ref));
+    }
+  dom::array chain;
+  if (!o["certificate_chain"].get_array().get(chain))
+    for (auto c : chain) {
+      dom::object co;
+      if (c.get_object().get(co)) continue;
+      certificate_pem p{field_text(co, "subject_common_name", 256), field_raw(co, "pem")};
+      if (!p.pem.empty()) out.chain.push_back(std::move(p));
+    }
+  for (auto key : {"reason", "note", "processor_comment", "status_reason"})
+    if (out.reason.empty()) out.reason = field_text(o, key, 256);
+  return out;
+}
+
+}  // namespace
+
+order_info parse_order(std::string_view body) {
+  dom::parser parser;
+  auto o = object_of(parse(parser, body, "order answer"), "order answer");
+  auto out = read_order_object(o);
+  if (out.id.empty()) unreadable("order answer", "it names no order id");
+  return out;
+}
+
+order_list parse_order_list(std::string_view body) {
+  dom::parser parser;
+  auto root = object_of(parse(parser, body, "order list"), "order list");
+  dom::array orders;
+  if (root["orders"].get_array().get(orders))
+    unreadable("order list", "it has no \"orders\" array");
+  order_list out;
+  for (auto e : orders) {
+    dom::object o;
+    if (e.get_object().get(o)) continue;
+    auto info = read_order_object(o);
+    if (!info.id.empty()) out.orders.push_back(std::move(info));
+  }
+  dom::object page;
+  if (!root["page"].get_object().get(page)) {
+    std::int64_t n = 0;
+    if (!page["total"].get_int64().get(n)) out.total = std::max<std::int64_t>(n, 0);
+    if (!page["offset"].get_int64().get(n)) out.offset = std::max<std::int64_t>(n, 0);
+    if (!page["limit"].get_int64().get(n)) out.limit = std::max<std::int64_t>(n, 0);
+  }
+  return out;
+}
+
+std::optional<std::chrono::system_clock::time_point> parse_time(std::string_view text) {
+  // YYYY-MM-DD[T ]HH:MM:SS, then an optional fraction and zone (Z, +HH:MM).
+  if (text.size() < 19) return std::nullopt;
+  auto digits = [&](std::size_t at, std::size_t n, int& out) {
+    out = 0;
+    for (std::size_t i = at; i < at + n; ++i) {
+      if (text[i] < '0' || text[i] > '9') return false;
+      out = out * 10 + (text[i] - '0');
+    }
+    return true;
+  };
+  int y, mo, d, h, mi, s;
+  if (!digits(0, 4, y) || text[4] != '-' || !digits(5, 2, mo) || text[7] != '-' ||
+      !digits(8, 2, d) || (text[10] != 'T' && text[10] != ' ') || !digits(11, 2, h) ||
+      text[13] != ':' || !digits(14, 2, mi) || text[16] != ':' || !digits(17, 2, s))
+    return std::nullopt;
+  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
+  std::size_t at = 19;
+  if (at < text.size() && text[at] == '.')
+    for (++at; at < text.size() && text[at] >= '0' && text[at] <= '9';) ++at;
+  int offset = 0;
+  if (at < text.size()) {
+    char sign = text[at];
+    if (sign == 'Z' && at + 1 == text.size()) {
+    } else if ((sign == '+' || sign == '-') && text.size() == at + 6 && text[at + 3] == ':') {
+      int oh, om;
+      if (!digits(at + 1, 2, oh) || !digits(at + 4, 2, om) || oh > 23 || om > 59)
+        return std::nullopt;
+      offset = (oh * 60 + om) * 60 * (sign == '-' ? -1 : 1);
+    } else {
+      return std::nullopt;
+    }
+  }
+  // Days from the civil date (Howard Hinnant's algorithm), without timegm.
+  int yy = y - (mo <= 2);
+  int era = (yy >= 0 ? yy : yy - 399) / 400;
+  int yoe = yy - era * 400;
+  int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  std::int64_t days = std::int64_t(era) * 146097 + doe - 719468;
+  std::int64_t secs = days * 86400 + h * 3600 + mi * 60 + s - offset;
+  return std::chrono::system_clock::time_point(std::chrono::seconds(secs));
+}
+
+bool same_csr(std::string_view a, std::string_view b) {
+  // The base64 between the armour lines, without line ends or spaces.
+  auto body = [](std::string_view pem) {
+    std::string out;
+    while (!pem.empty()) {
+      auto end = pem.find('\n');
+      auto line = pem.substr(0, end);
+      pem = end == std::string_view::npos ? std::string_view() : pem.substr(end + 1);
+      if (line.starts_with("-----")) continue;
+      for (char c : line)
+        if (!std::isspace(static_cast<unsigned char>(c))) out += c;
+    }
+    return out;
+  };
+  auto x = body(a), y = body(b);
+  return !x.empty() && x == y;
+}
+
+std::optional<std::string> digicert_serial(std::string_view serial_hex) {
+  std::string out;
+  for (char c : serial_hex) {
+    if (c == ':' || c == ' ' || c == '-') continue;
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return std::nullopt;
+    out += char(std::toupper(static_cast<unsigned char>(c)));
+  }
+  if (out.empty() || out.size() > 128) return std::nullopt;
+  if (out.size() % 2) out.insert(out.begin(), '0');
+  while (out.size() > 2 && out.starts_with("00")) out.erase(0, 2);
+  return out;
+}
+
+std::string url_encode(std::string_view text) {
+  std::string out;
+  for (unsigned char c : text) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+      out += char(c);
+    else
+      out += fmt::format("%{:02X}", c);
+  }
+  return out;
+}
+
+request_info parse_request(std::string_view body) {
+  dom::parser parser;
+  auto o = object_of(parse(parser, body, "request answer"), "request answer");
+  request_info out{field_id(o, "id"), lower(field_text(o, "status", 64)),
+                   field_text(o, "processor_comment", 256)};
+  if (out.status.empty()) unreadable("request answer", "it has no status");
+  return out;
+}
+
+user_info parse_user(std::string_view body) {
+  dom::parser parser;
+  auto o = object_of(parse(parser, body, "user answer"), "user answer");
+  user_info out;
+  out.username = field_text(o, "username", 128);
+  dom::array roles;
+  if (!o["access_roles"].get_array().get(roles))
+    for (auto r : roles) {
+      dom::object ro;
+      if (r.get_object().get(ro)) continue;
+      auto name = field_text(ro, "name", 64);
+      if (!name.empty()) out.roles.push_back(std::move(name));
+    }
+  return out;
+}
+
+bool role_grants(std::string_view role, std::string_view permission) {
+  auto r = lower(role);
+  if (r == "administrator") return true;
+  if (r == "manager") return permission != "create_longer_validity_order";
+  if (r == "user" || r == "standard user")
+    return permission == "view_organizations" || permission == "place_orders" ||
+           permission == "view_orders";
+  if (r == "finance manager") return permission == "view_orders";
+  return false;
+}
+
+}  // namespace cbcs::protocol::ca::digicert

@@ -95,6 +95,8 @@ int report_outcome(const protocol::ca::job& job, const protocol::ca::outcome& o,
           job.backend, job.id, o.message.empty() ? "waiting for the CA" : o.message, job.id);
       return exit_failed;
     case ca::outcome::kind::failed:
+      // A failed check (backend test) may still say what it found.
+      if (!o.report_json.empty()) fmt::print("{}\n", o.report_json);
       throw operation_error(
           fmt::format("{} failed ({}{}): {}", ca::to_string(job.op), ca::to_string(o.error),
                       o.backend_code.empty() ? "" : ", " + o.backend_code, o.message));

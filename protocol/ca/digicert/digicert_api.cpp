@@ -102,6 +102,19 @@ http_request api_request(std::string method, std::string url, std::string_view a
 
 std::string job_tag(std::string_view job_id) { return fmt::format("cbcs job {}", job_id); }
 
+bool has_job_tag(std::string_view comments, std::string_view job_id) {
+  auto tag = job_tag(job_id);
+  for (auto at = comments.find(tag); at != std::string_view::npos;
+       at = comments.find(tag, at + 1)) {
+    auto end = at + tag.size();
+    bool ends = end == comments.size() || comments[end] == ';' || comments[end] == ' ' ||
+                comments[end] == ',';
+    bool starts = at == 0 || comments[at - 1] == ' ' || comments[at - 1] == ';';
+    if (starts && ends) return true;
+  }
+  return false;
+}
+
 api_error parse_error(std::string_view body) {
   dom::parser parser;
   dom::element doc;

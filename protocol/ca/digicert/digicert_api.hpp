@@ -29,6 +29,8 @@ http_request api_request(std::string method, std::string url, std::string_view a
 
 // The tag an order carries in its comments, which lookup before resubmit finds.
 std::string job_tag(std::string_view job_id);
+// True when `comments` hold the job's tag as a whole (job-6 is not job-66).
+bool has_job_tag(std::string_view comments, std::string_view job_id);
 
 // --- Errors: {"errors":[{"code","message"}]} (an object at times).
 

@@ -158,7 +158,7 @@ class order_session final : public ordering_session {
       if (reading_candidate_) {
         reading_candidate_ = false;
         auto info = parse_order(answer.body);
-        if (info.comments.find(job_tag(job_.id)) != std::string::npos ||
+        if (has_job_tag(info.comments, job_.id) ||
             same_csr(info.csr, job_.csr_pem))
           return {.what = search_result::kind::found, .order_id = info.id};
         return next_candidate();

@@ -8,11 +8,17 @@
 namespace cbcs::sim::scm {
 int run(int argc, char** argv);
 }
+namespace cbcs::sim::digicert {
+int run(int argc, char** argv);
+}
 
 int main(int argc, char** argv) {
   std::string_view command = argc > 1 ? argv[1] : "";
   // The sub-command sees only its own arguments.
   if (command == "scm") return cbcs::sim::scm::run(argc - 2, argv + 2);
-  fmt::print(stderr, "usage: cbcs-sim scm --state-dir DIR [options]  (scm: the SCM link)\n");
+  if (command == "digicert") return cbcs::sim::digicert::run(argc - 2, argv + 2);
+  fmt::print(stderr,
+             "usage: cbcs-sim scm --state-dir DIR [options]  (scm: the SCM link)\n"
+             "       cbcs-sim digicert --state-dir DIR [options]  (DigiCert CertCentral)\n");
   return 2;
 }

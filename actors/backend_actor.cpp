@@ -40,6 +40,7 @@ struct active_job {
   bool parked = false;          // waits for the half-open breaker's probe
   bool awaiting = false;        // waits for another job's credential (await_credential)
   bool await_traced = false;
+  bool unsent = false;  // its last request was held back (rate limit, breaker)
   // SCM cancelled it (the reason): whatever its session ends with, the job
   // ends cancelled, saying what became of the order at the CA.
   std::optional<std::string> cancelled;
@@ -362,16 +363,19 @@ void send_request(self_ptr self, const std::string& id, ca::http_request request
       job.generation = st.next_generation++;
       if (!job.parked) {
         job.parked = true;
+        job.unsent = true;
         st.parked.push_back(id);
         trace(self, "breaker", id, "half_open", job.attempt, -1, "waiting for the probe");
       }
       return arm_park_timer(self);
     }
     trace(self, "breaker", id, "open", job.attempt, -1, fmt::format("wait {} ms", wait.count()));
+    job.unsent = true;
     return schedule(self, job, wait);
   }
   if (auto* limiter = limiter_of(st, request.rate_class); limiter && !limiter->try_take(now)) {
     if (st.breaker->current(now) == circuit_breaker::state::half_open) st.breaker->on_success();
+    job.unsent = true;
     return schedule(self, job, std::max(limiter->wait_time(now), milliseconds(1)));
   }
   transmit(self, id, request, now);
@@ -402,7 +406,8 @@ void step(self_ptr self, const std::string& id, const ca::http_response* previou
   if (it == st.active.end()) return;
   ca::step next;
   try {
-    next = it->second.session->next(previous, {std::chrono::system_clock::now()});
+    bool unsent = std::exchange(it->second.unsent, false);
+    next = it->second.session->next(previous, {std::chrono::system_clock::now(), unsent});
   } catch (const std::exception& e) {
     // A driver bug fails this job, never the backend or its other jobs.
     return finish(

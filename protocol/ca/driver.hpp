@@ -106,6 +106,10 @@ struct http_response {
 // What a driver sees of time: given by the actor, so tests can fix it.
 struct step_context {
   std::chrono::system_clock::time_point now;
+  // next(nullptr) because the last request never went out (a rate-limit or
+  // circuit-breaker wait), not because its answer was lost: nothing reached
+  // the CA, so the same request is due, not a lookup of what it may have done.
+  bool unsent = false;
 };
 
 // The job waits for a credential that another job of the same backend is

@@ -123,6 +123,26 @@ TEST_SUITE("ordering session") {
     CHECK(b.interim[0].retryable);
   }
 
+  TEST_CASE("a placement held back by a rate limit goes out as it is, without a search") {
+    // Found by the DigiCert storm test: taken for a lost answer, each wait
+    // for the limiter searched again, and the search used up the room the
+    // placement waited for, round after round.
+    os::toy_session s("job-9", "");
+    auto search = s.next(nullptr, {os::t0});
+    REQUIRE(std::holds_alternative<ca::http_request>(search));
+    ca::http_response none{200, {}, "none"};
+    auto place = s.next(&none, {os::t0});
+    REQUIRE(std::get<ca::http_request>(place).method == "POST");
+    for (int wait = 0; wait < 3; ++wait) {
+      auto again = s.next(nullptr, {os::t0, true});
+      REQUIRE(std::holds_alternative<ca::http_request>(again));
+      CHECK(std::get<ca::http_request>(again).method == "POST");
+    }
+    // A lost answer still looks first.
+    auto lost = s.next(nullptr, {os::t0});
+    CHECK(std::get<ca::http_request>(lost).url == "https://toy.test/orders?tag=job-9");
+  }
+
   TEST_CASE("a resumed job polls its order, never searches or places") {
     os::toy_session s("job-4", ca::encode(ca::order_token{"D4", os::t0 - 24h}));
     const test::exchange script[] = {os::get("https://toy.test/orders/D4", "D4 issued")};

@@ -11,6 +11,7 @@ step http_session::next(const http_response* previous, const step_context& ctx) 
     started_ = true;
     return track(begin());
   }
+  if (previous == nullptr && ctx.unsent && !resend_) return track(resend());
   if (previous == nullptr || resend_) {
     resend_ = false;
     return track(again());

@@ -25,6 +25,11 @@ class http_session : public job_session {
   // The last request once more; a driver that signs its requests overrides
   // this to sign it anew.
   virtual step again() { return last_request_; }
+  // The last request, which never went out (step_context::unsent): what
+  // again() gives unless a session's again() does more than resend.
+  virtual step resend() { return again(); }
+
+  const http_request& last_request() const { return last_request_; }
 
   // The time of this call to next(), from the actor.
   time_point now() const { return now_; }

@@ -84,6 +84,8 @@ class ordering_session : public http_session {
   step begin() final;
   step on_answer(const http_response& answer) final;
   step again() final;
+  // A placement held back by a rate limit never reached the CA: sent as it is.
+  step resend() override { return last_request(); }
   step on_order(const http_response& answer);
   step start_poll();
   step run_prelude(const http_response* answer);

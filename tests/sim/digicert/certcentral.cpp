@@ -357,8 +357,8 @@ certcentral::order* certcentral::find_order(const std::string& id_or_serial) {
 }
 
 order_policy certcentral::policy_for(std::int64_t org, const std::string& product) const {
-  for (auto key :
-       {fmt::format("{}/{}", org, product), fmt::format("*/{}", product), fmt::format("{}/*", org)})
+  for (auto key : {fmt::format("{}/{}", org, product), fmt::format("*/{}", product),
+                   fmt::format("{}/*", org), std::string("*/*")})
     if (auto it = policies_.find(key); it != policies_.end()) return it->second;
   return order_policy::issue;
 }

@@ -4,6 +4,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -53,8 +54,11 @@ systemd_notifier::systemd_notifier(const char* notify_socket, const char* watchd
   // The watchdog is for this process only when WATCHDOG_PID says so (or is unset).
   auto pid = parse_number(watchdog_pid);
   bool for_us = !watchdog_pid || (pid && *pid == static_cast<std::uint64_t>(::getpid()));
+  // At most a day (found by fuzzing: 2^64-1 us became a negative interval);
+  // telling a slower watchdog more often than needed does no harm.
+  constexpr std::uint64_t max_usec = 86'400'000'000;
   if (auto usec = parse_number(watchdog_usec); usec && *usec > 0 && for_us)
-    interval_ = std::chrono::microseconds(*usec);
+    interval_ = std::chrono::microseconds(std::min(*usec, max_usec));
 }
 
 systemd_notifier::~systemd_notifier() {

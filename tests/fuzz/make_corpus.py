@@ -582,6 +582,8 @@ def service_texts_seeds():
         "notify_abstract.bin": b"\x03@cbcs-fuzz\x00600000\x00",
         "notify_path.bin": b"\x03/run/cbcs-fuzz-none/notify\x00x\x001",
         "notify_relative.bin": b"\x03notify\x0018446744073709551615\x00",
+        # Found by the fuzzer: 2^64-1 us was a negative interval.
+        "notify_huge_interval.bin": b"\x03@cbcs-fuzz\x0018446744073709551615\x00",
     }
     for name, data in seeds.items():
         write("service_texts", name, data)

@@ -67,6 +67,9 @@ TEST_SUITE("systemd_notify") {
     CHECK(svc::systemd_notifier(listener.name().c_str(), "soon", nullptr).watchdog_interval() ==
           0us);
     CHECK(svc::systemd_notifier(listener.name().c_str(), "", nullptr).watchdog_interval() == 0us);
+    // Beyond a day: a day (2^64-1 us once became a negative interval).
+    CHECK(svc::systemd_notifier(listener.name().c_str(), "18446744073709551615", nullptr)
+              .watchdog_interval() == std::chrono::hours(24));
   }
 }
 

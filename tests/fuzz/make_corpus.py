@@ -532,6 +532,53 @@ def installation_token_seeds():
     payload("exp_after_2262.json", dict(good, exp=253401150400))
 
 
+def digicert_driver_seeds():
+    """Scenario byte, then answers: status byte + body, joined by 0xff.
+    Status bytes: '0' 200, '3' 201, '5' 204, '6' 400, '8' 401, '9' 403, ';' 429,
+    '<' 500, '?' no answer, 'K' 429 with the body as Retry-After, b'\\x80' held back."""
+    orgs = compact({"organizations": [{"id": 112233, "name": "Example Inc", "status": "active",
+                                       "is_active": True, "validations": [
+                                           {"type": "ov", "status": "validated"}]}]})
+    empty = compact({"orders": [], "page": {"total": 0, "limit": 20, "offset": 0}})
+    listed = compact({"orders": [{"id": 4001, "date_created": "2024-05-17T07:00:00+00:00"}],
+                      "page": {"total": 2, "limit": 1, "offset": 0}})
+    pending = compact({"id": 4001, "requests": [{"id": 555, "status": "pending"}]})
+    info = compact({"id": 4001, "status": "needs_approval", "comments": "cbcs job fuzz-job-1",
+                    "certificate": {"id": 9001, "serial_number": "0A1B", "csr": "x"},
+                    "requests": [{"id": 555, "status": "pending"}]})
+    issued = info.replace("needs_approval", "issued")
+    chain = compact({"id": 4001, "certificate_id": 9001, "certificate_chain": [
+        {"subject_common_name": "web.example", "pem": "-----BEGIN CERTIFICATE-----\r\nAA==\r\n"
+                                                      "-----END CERTIFICATE-----\r\n"}]})
+    errors = compact({"errors": [{"code": "invalid_csr", "message": "The CSR is bad"}]})
+
+    def seed(name, scenario, *answers):
+        data = scenario + SEP.join(status + body.encode() for status, body in answers)
+        write("digicert_driver", name, data)
+
+    seed("enroll_at_once.bin", b"0", (b"0", orgs), (b"0", empty), (b"3", chain))
+    seed("enroll_approval.bin", b"\x08", (b"0", orgs), (b"0", empty), (b"3", pending),
+         (b"5", ""), (b"0", issued), (b"0", "-----BEGIN CERTIFICATE-----\nAA==\n"))
+    seed("enroll_lost_then_found.bin", b"0", (b"0", orgs), (b"0", empty), (b"?", ""),
+         (b"0", listed), (b"0", info), (b"0", issued))
+    seed("enroll_rate_limited.bin", b"0", (b"0", orgs), (b"0", empty), (b"\x80", ""), (b"K", "3"),
+         (b"0", empty), (b"6", errors))
+    seed("resume_unknown_status.bin", b"1", (b"0", info.replace("needs_approval", "frob")))
+    seed("renew_reissue.bin", b"2", (b"0", orgs), (b"0", issued), (b"0", issued),
+         (b"3", pending), (b"0", issued))
+    seed("renew_new_order.bin", b"\x12", (b"0", orgs), (b"0", issued), (b"0", empty),
+         (b"3", chain))
+    seed("revoke_pending.bin", b"3", (b"0", issued),
+         (b"3", compact({"id": 555, "status": "pending"})), (b"0", '{"id":555,"status":"approved"}'))
+    seed("revoke_resumed.bin", b"4", (b"0", '{"id":555,"status":"rejected","processor_comment":"no"}'))
+    seed("test_report.bin", b"5", (b"0", orgs),
+         (b"0", compact({"username": "api", "access_roles": [{"id": 3, "name": "User"}]})))
+    seed("cancel.bin", b"6", (b"5", ""))
+    seed("auth_error.bin", b"0", (b"8", compact({"errors": {"code": "access_denied",
+                                                            "message": "FUZZKEY0123456789ABCDEFGHIJKLMNOPQRS"}})))
+    seed("not_json.bin", b"0", (b"0", "<html>gateway</html>"))
+
+
 def driver_toolkit_seeds():
     # The first byte picks the parser: 0 Retry-After, 1 XML, 2 -ratelimit,
     # 3 order token, 4 -maxpending.
@@ -591,6 +638,7 @@ def service_texts_seeds():
 
 def main():
     keyless = {"scm_messages": scm_messages_seeds,
+               "digicert_driver": digicert_driver_seeds,
                "service_texts": service_texts_seeds,
                "installation_token": installation_token_seeds,
                "driver_toolkit": driver_toolkit_seeds}

@@ -30,6 +30,7 @@
   X(vault)                   \
   X(base64)                  \
   X(acmpca_driver)           \
+  X(digicert_driver)         \
   X(scm_messages)            \
   X(installation_token)      \
   X(driver_toolkit)          \

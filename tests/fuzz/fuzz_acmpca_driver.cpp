@@ -27,7 +27,7 @@
 
 #include <simdjson.h>
 
-#include "fuzz_check.hpp"
+#include "driver_answers.hpp"
 #include "protocol/ca/acmpca/acmpca_driver.hpp"
 #include "protocol/ca/job_codec.hpp"
 
@@ -112,62 +112,12 @@ scenario make_scenario(std::uint8_t selector) {
   return s;
 }
 
-struct answer {
-  std::uint8_t status_byte = 0;
-  std::string_view body;
-};
-
-std::vector<answer> split_answers(std::string_view rest) {
-  std::vector<answer> out;
-  while (true) {
-    auto cut = rest.find('\xff');
-    auto part = rest.substr(0, cut);
-    answer a;
-    if (!part.empty()) {
-      a.status_byte = static_cast<std::uint8_t>(part.front());
-      a.body = part.substr(1);
-    }
-    out.push_back(a);
-    if (cut == std::string_view::npos) break;
-    rest.remove_prefix(cut + 1);
-  }
-  return out;
-}
-
-bool carries_secret(std::string_view text) {
-  return text.find(secret_key) != std::string_view::npos ||
-         text.find(session_token) != std::string_view::npos;
-}
-
-void check_outcome(const ca::outcome& o) {
-  fuzz::check(!carries_secret(o.message), "an outcome message carries a credential", o.message);
-  for (unsigned char c : o.message)
-    fuzz::check(c >= 0x20 && c != 0x7f, "an outcome message is not one line", o.message);
-  // Checked here, not only through the journal, which repairs bad UTF-8.
-  fuzz::check(simdjson::validate_utf8(o.message), "an outcome message is not UTF-8", o.message);
-  fuzz::check(o.backend_code.size() <= 128 &&
-                  std::all_of(o.backend_code.begin(), o.backend_code.end(),
-                              [](char c) {
-                                return std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
-                                       c == '.' || c == '-';
-                              }),
-              "a backend code is not an identifier", o.backend_code);
-  // The journal stores every outcome as JSON and reads it back after a restart.
-  auto json = ca::to_json(o);
-  try {
-    (void)ca::outcome_from_json(json);
-  } catch (const std::exception& e) {
-    fuzz::fail("the journal could not read this outcome back",
-               std::string(e.what()) + " in " + json);
-  }
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   auto s = make_scenario(data[0]);
-  auto answers = split_answers(fuzz::as_text(data + 1, size - 1));
+  auto answers = fuzz::split_answers(fuzz::as_text(data + 1, size - 1));
   const ca::step_context ctx{std::chrono::sys_days{std::chrono::year{2024} / 5 / 17} + 8h};
 
   std::unique_ptr<ca::job_session> session;
@@ -181,7 +131,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     for (int i = 0; i < max_steps; ++i) {
       auto step = session->next(previous, ctx);
       if (auto* o = std::get_if<ca::outcome>(&step)) {
-        check_outcome(*o);
+        fuzz::check_driver_outcome(*o, {secret_key, session_token});
         bool open = o->what == ca::outcome::kind::pending ||
                     (o->what == ca::outcome::kind::failed && o->retryable);
         if (!open) break;

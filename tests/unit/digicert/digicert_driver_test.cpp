@@ -141,6 +141,15 @@ TEST_SUITE("digicert wire") {
     CHECK_THROWS(dc::parse_organizations("{\"organizations\":3}"));
   }
 
+  TEST_CASE("US and EU base URLs; -endpoint gets the API path when it has none") {
+    CHECK(dc::base_url("", "") == "https://www.digicert.com/services/v2");
+    CHECK(dc::base_url("", "us") == "https://www.digicert.com/services/v2");
+    CHECK(dc::base_url("", "eu") == "https://certcentral.digicert.eu/services/v2");
+    CHECK(dc::base_url("https://127.0.0.1:8443/", "eu") == "https://127.0.0.1:8443/services/v2");
+    CHECK(dc::base_url("https://proxy.example/dc/services/v2", "") ==
+          "https://proxy.example/dc/services/v2");
+  }
+
   TEST_CASE("the job's tag is matched whole") {
     CHECK(dc::has_job_tag("cbcs job job-6", "job-6"));
     CHECK(dc::has_job_tag("renewal; cbcs job job-6; reason x", "job-6"));

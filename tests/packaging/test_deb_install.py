@@ -105,7 +105,7 @@ class DebInstallTest(unittest.TestCase):
             subprocess.run(["deluser", "--system", "--quiet", "cbcs"], capture_output=True)
             subprocess.run(["delgroup", "--system", "--quiet", "cbcs"], capture_output=True)
 
-    def wait_for(self, predicate, what, seconds=30):
+    def wait_for(self, predicate, what, seconds=90):
         if not eventually(predicate, seconds):
             self.fail(f"timed out waiting for {what}")
 
@@ -122,7 +122,7 @@ class DebInstallTest(unittest.TestCase):
         env = {"PATH": "/usr/bin:/bin", "NOTIFY_SOCKET": self.notify_name, "LANG": "C.UTF-8"}
         self.proc = subprocess.Popen(argv, user=user, group=user, extra_groups=[], cwd="/", env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.notify.settimeout(30)
+        self.notify.settimeout(90)  # generous: CI machines are shared
         while self.notify.recv(4096) != b"READY=1":
             pass
 

@@ -16,7 +16,9 @@ sys.path.insert(0, os.path.dirname(__file__))
 from harness import CBCS, TempDirTest, cbcs, eventually  # noqa: E402
 from test_scm_link import Scm  # noqa: E402
 
-WATCHDOG_USEC = 600_000
+# Short for a test, long enough that a loaded CI machine answers the probes
+# (each gets a quarter: 500 ms).
+WATCHDOG_USEC = 2_000_000
 
 
 class NotifySocket:
@@ -79,13 +81,13 @@ class NotifyTest(RegisteredConnector):
         self.assertEqual(self.notify.wait_for(lambda m: m == "READY=1"), "READY=1", self.notify.seen)
         self.assertIsNotNone(self.notify.wait_for(lambda m: m == "STATUS=connected to SCM"),
                              self.notify.seen)
-        # Alive every half interval (0.3 s): about 10 in 3 s.
+        # Alive every half interval (1 s): about 5 in 5 s.
         start = time.monotonic()
-        while time.monotonic() - start < 3:
+        while time.monotonic() - start < 5:
             self.notify.next(0.5)
         beats = [t for t, m in self.notify.seen if m == "WATCHDOG=1" and t >= start]
-        self.assertGreaterEqual(len(beats), 6, self.notify.seen)
-        self.assertLessEqual(len(beats), 14, self.notify.seen)
+        self.assertGreaterEqual(len(beats), 3, self.notify.seen)
+        self.assertLessEqual(len(beats), 8, self.notify.seen)
         gaps = [b - a for a, b in zip(beats, beats[1:])]
         self.assertLess(max(gaps), WATCHDOG_USEC / 1e6, "a gap as long as the watchdog interval")
         # SCM drops the session: the status says offline (or reconnecting), then connected.

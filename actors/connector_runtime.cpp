@@ -151,7 +151,9 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
     // The options (checked at backend add) over the test's defaults over the type's.
     if (auto it = options.find("ratelimit"); it != options.end())
       cfg.settings.rate_limits = ca::parse_rate_limits(it->second);
-    if (!cfg.settings.rate_limits && type) cfg.settings.rate_limits = type->policy.limits;
+    if (!cfg.settings.rate_limits && type)
+      cfg.settings.rate_limits =
+          type->policy.limits_for ? type->policy.limits_for(options) : type->policy.limits;
     if (auto it = options.find("maxinflight"); it != options.end())
       cfg.settings.max_in_flight = std::stoul(it->second);
     if (cfg.settings.max_in_flight == 0)

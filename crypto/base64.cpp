@@ -77,4 +77,29 @@ std::optional<bytes> base64_decode(std::string_view text) {
   return out;
 }
 
+std::string base64url_encode(byte_view data) {
+  auto text = base64_encode(data);
+  while (!text.empty() && text.back() == '=') text.pop_back();
+  for (auto& c : text) {
+    if (c == '+') c = '-';
+    if (c == '/') c = '_';
+  }
+  return text;
+}
+
+std::optional<bytes> base64url_decode(std::string_view text) {
+  if (text.size() % 4 == 1) return std::nullopt;
+  std::string standard;
+  standard.reserve(text.size() + 3);
+  for (char c : text) {
+    bool url_char = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                    c == '-' || c == '_';
+    if (!url_char) return std::nullopt;
+    standard += c == '-' ? '+' : c == '_' ? '/' : c;
+  }
+  while (standard.size() % 4 != 0) standard += '=';
+  // The strict decoder refuses stray bits, so each value has one text.
+  return base64_decode(standard);
+}
+
 }  // namespace cbcs::crypto

@@ -17,4 +17,9 @@ std::string base64_encode(byte_view data);
 // byte string has exactly one accepted text). nullopt on anything else.
 std::optional<bytes> base64_decode(std::string_view text);
 
+// Base64url without padding (RFC 4648 §5), as JWTs and installation tokens
+// use it. Strict: padding, '+' or '/' and non-zero trailing bits are refused.
+std::string base64url_encode(byte_view data);
+std::optional<bytes> base64url_decode(std::string_view text);
+
 }  // namespace cbcs::crypto

@@ -79,4 +79,12 @@ bool equal_constant_time(byte_view a, byte_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+std::array<std::uint8_t, 20> sha1(byte_view data) {
+  std::array<std::uint8_t, 20> out{};
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), out.data(), &len, EVP_sha1(), nullptr) != 1 || len != 20)
+    throw crypto_error("SHA-1 failed");
+  return out;
+}
+
 }  // namespace cbcs::crypto

@@ -59,6 +59,21 @@ bool key_matches_certificate(EVP_PKEY* key, X509* cert) {
   return ok;
 }
 
+bool certificate_matches_csr(std::string_view cert_pem, std::string_view csr_pem) {
+  try {
+    auto certs = parse_certificates(cert_pem);
+    bio_ptr bio{BIO_new_mem_buf(csr_pem.data(), static_cast<int>(csr_pem.size()))};
+    x509_req_ptr req{bio ? PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr) : nullptr};
+    EVP_PKEY* key = req ? X509_REQ_get0_pubkey(req.get()) : nullptr;
+    bool ok = key && EVP_PKEY_eq(key, X509_get0_pubkey(certs.front().get())) == 1;
+    ERR_clear_error();
+    return ok;
+  } catch (const crypto_error&) {
+    ERR_clear_error();
+    return false;
+  }
+}
+
 std::string subject_line(X509* cert) { return subject_line(X509_get_subject_name(cert)); }
 
 std::string subject_line(const X509_NAME* name) {

@@ -21,6 +21,10 @@ pkey_ptr parse_private_key(std::string_view pem);
 // True when key is the private half of cert's public key.
 bool key_matches_certificate(EVP_PKEY* key, X509* cert);
 
+// True when the first certificate of cert_pem is for the public key of the
+// CSR csr_pem; false when either cannot be read.
+bool certificate_matches_csr(std::string_view cert_pem, std::string_view csr_pem);
+
 // "CN=example, O=Org" in RFC 2253 order, for messages and `backend show`.
 std::string subject_line(X509* cert);
 std::string subject_line(const X509_NAME* name);

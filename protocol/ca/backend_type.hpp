@@ -57,6 +57,9 @@ inline constexpr std::size_t default_max_in_flight = 256;
 struct runtime_policy {
   // The service's published quotas (-ratelimit replaces them); empty: none.
   rate_limits limits;
+  // When the quotas depend on the backend's options (a service tier): them,
+  // in place of `limits`; nullptr: `limits`.
+  rate_limits (*limits_for)(const option_values& options) = nullptr;
   // Jobs at once; 0: default_max_in_flight.
   std::size_t max_in_flight = 0;
   // Its sessions compute (sign) rather than wait on a CA: one actor per core

@@ -87,29 +87,6 @@ void validate(const installation_token& t) {
 
 }  // namespace
 
-std::string base64url_encode(crypto::byte_view data) {
-  auto text = crypto::base64_encode(data);
-  while (!text.empty() && text.back() == '=') text.pop_back();
-  for (auto& c : text) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
-  return text;
-}
-
-std::optional<crypto::bytes> base64url_decode(std::string_view text) {
-  if (text.size() % 4 == 1) return std::nullopt;
-  std::string standard;
-  standard.reserve(text.size() + 3);
-  for (char c : text) {
-    if (!is_base64url_char(c)) return std::nullopt;
-    standard += c == '-' ? '+' : c == '_' ? '/' : c;
-  }
-  while (standard.size() % 4 != 0) standard += '=';
-  // The strict decoder refuses stray bits, so each value has one text.
-  return crypto::base64_decode(standard);
-}
-
 std::string certificate_fingerprint(crypto::byte_view der) {
   auto digest = crypto::sha256(der);
   return crypto::to_hex(digest);

@@ -18,6 +18,7 @@
 #include <string>
 #include <string_view>
 
+#include "crypto/base64.hpp"
 #include "crypto/bytes.hpp"
 
 namespace cbcs::protocol::scm {
@@ -64,10 +65,9 @@ std::string new_token_secret();
 // Lower-case hex SHA-256 of a certificate's DER: the form of ca_sha256.
 std::string certificate_fingerprint(crypto::byte_view der);
 
-// Base64url without padding (RFC 4648 §5), strict: padding, '+' or '/' and
-// non-zero trailing bits are refused.
-std::string base64url_encode(crypto::byte_view data);
-std::optional<crypto::bytes> base64url_decode(std::string_view text);
+// Base64url without padding, strict (crypto/base64.hpp).
+using crypto::base64url_decode;
+using crypto::base64url_encode;
 
 // An https:// or wss:// URL split for dialing. host has no brackets (for SNI
 // and verification); target is the path and query, "/" when empty.

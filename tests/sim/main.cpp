@@ -11,14 +11,19 @@ int run(int argc, char** argv);
 namespace cbcs::sim::digicert {
 int run(int argc, char** argv);
 }
+namespace cbcs::sim::gcpcas {
+int run(int argc, char** argv);
+}
 
 int main(int argc, char** argv) {
   std::string_view command = argc > 1 ? argv[1] : "";
   // The sub-command sees only its own arguments.
   if (command == "scm") return cbcs::sim::scm::run(argc - 2, argv + 2);
   if (command == "digicert") return cbcs::sim::digicert::run(argc - 2, argv + 2);
+  if (command == "gcpcas") return cbcs::sim::gcpcas::run(argc - 2, argv + 2);
   fmt::print(stderr,
              "usage: cbcs-sim scm --state-dir DIR [options]  (scm: the SCM link)\n"
-             "       cbcs-sim digicert --state-dir DIR [options]  (DigiCert CertCentral)\n");
+             "       cbcs-sim digicert --state-dir DIR [options]  (DigiCert CertCentral)\n"
+             "       cbcs-sim gcpcas --state-dir DIR [options]  (Google Cloud CA Service)\n");
   return 2;
 }

@@ -1,0 +1,88 @@
+#include "protocol/ca/gcpcas/access_token.hpp"
+
+#include <simdjson.h>
+
+#include "crypto/jwt.hpp"
+#include "crypto/sigv4.hpp"
+#include "protocol/ca/common/http_status.hpp"
+#include "protocol/common/json_fields.hpp"
+#include "protocol/common/json_parser.hpp"
+#include "protocol/common/json_writer.hpp"
+#include "protocol/common/text.hpp"
+
+namespace cbcs::protocol::ca::gcpcas {
+namespace {
+
+std::int64_t seconds_of(time_point t) {
+  return std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count();
+}
+
+}  // namespace
+
+std::string token_assertion(const service_account& account, EVP_PKEY* key, time_point now) {
+  auto iat = seconds_of(now - clock_skew_allowance);
+  json_writer header(false), claims(false);
+  header.begin_object()
+      .member("alg", "RS256")
+      .member("typ", "JWT")
+      .member("kid", account.private_key_id)
+      .end_object();
+  claims.begin_object()
+      .member("iss", account.client_email)
+      .member("scope", cloud_platform_scope)
+      .member("aud", account.token_uri)
+      .member("iat", iat)
+      .member("exp", iat + 3600)
+      .end_object();
+  return crypto::sign_jwt_rs256(header.str(), claims.str(), key);
+}
+
+http_request token_request(const service_account& account, EVP_PKEY* key, time_point now) {
+  http_request r;
+  r.method = "POST";
+  r.url = account.token_uri;
+  r.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
+  r.body = "grant_type=" +
+           crypto::sigv4::uri_encode("urn:ietf:params:oauth:grant-type:jwt-bearer", true) +
+           "&assertion=" + crypto::sigv4::uri_encode(token_assertion(account, key, now), true);
+  r.rate_class = "token";
+  r.side_call = true;
+  return r;
+}
+
+std::variant<access_token, outcome> read_token_answer(const http_response& answer,
+                                                      const service_account& account,
+                                                      time_point now) {
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element doc;
+  bool json =
+      !reused(parser).parse(answer.body.data(), answer.body.size()).get(doc) && doc.is_object();
+  json_fields fields(doc, "token answer");
+  if (is_success(answer.status)) {
+    auto token = json ? fields.maybe_str("access_token") : std::nullopt;
+    auto expires = json ? fields.maybe_number("expires_in") : std::nullopt;
+    if (!token || token->empty() || !expires || *expires <= 0)
+      return outcome::failed(error_class::internal,
+                             "the token service's answer has no access_token and expires_in");
+    // At most a day: a huge expires_in must not keep a token for ever.
+    auto seconds = static_cast<std::int64_t>(std::min(*expires, 86400.0));
+    return access_token{*token, std::chrono::seconds(seconds)};
+  }
+  auto code = json ? fields.maybe_str("error").value_or("") : "";
+  auto description = json ? fields.maybe_str("error_description").value_or("") : "";
+  auto who = "service account " + one_line(account.client_email, 200) + " (key " +
+             one_line(account.private_key_id, 64) + ")";
+  if (answer.status == 429 || answer.status >= 500)
+    return http_failure(answer, "the token service is busy or unavailable for " + who, code, {},
+                        now);
+  std::string message = "the token service refused " + who;
+  if (!code.empty()) message += ": " + one_line(code, 64);
+  if (!description.empty()) message += " (" + one_line(description, 300) + ")";
+  if (code == "invalid_grant")
+    message +=
+        "; check that the key is not deleted or disabled and that this machine's clock "
+        "is right";
+  return http_failure_as(error_class::auth, answer, message, code.empty() ? "token" : code, now);
+}
+
+}  // namespace cbcs::protocol::ca::gcpcas

@@ -8,6 +8,7 @@ packages=(
   libcaf-dev libboost-dev libboost-program-options-dev
   libssl-dev openssl libsimdjson-dev libfmt-dev libspdlog-dev libsqlite3-dev libpugixml-dev doctest-dev
   python3 tinyproxy
+  nodejs
   dpkg-dev lintian adduser man-db
 )
 

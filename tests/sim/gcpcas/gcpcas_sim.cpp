@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <filesystem>
 
 #include "crypto/certificate_authority.hpp"
@@ -156,6 +157,13 @@ std::optional<std::int64_t> int_field(dom::object o, std::string_view key) {
 
 std::string random_hex(std::size_t n) { return crypto::to_hex(crypto::random_bytes(n)); }
 
+// Google accepts an assertion without kid (it tries the account's keys); one
+// that names a key must name this one.
+bool kid_matches(dom::object header, const std::string& key_id) {
+  auto kid = str_field(header, "kid");
+  return kid.empty() || kid == key_id;
+}
+
 }  // namespace gcpcas_detail
 
 using namespace gcpcas_detail;
@@ -251,7 +259,7 @@ std::optional<sim_response> gcpcas_sim::check_auth(const sim_request& r,
     auto header = parse_object(hp, jwt->header_json);
     auto claims = parse_object(cp, jwt->claims_json);
     if (!header || !claims || str_field(*header, "alg") != "RS256" ||
-        str_field(*header, "kid") != key_id_ ||
+        !kid_matches(*header, key_id_) ||
         !crypto::verify_rs256(account_key_.get(), jwt->signing_input, jwt->signature))
       return invalid;
     auto now = std::chrono::duration_cast<std::chrono::seconds>(
@@ -316,8 +324,7 @@ sim_response gcpcas_sim::token(sim_request& r) {
   auto header = parse_object(hp, jwt->header_json);
   auto claims = parse_object(cp, jwt->claims_json);
   if (!header || !claims) return refuse("invalid_request", "Invalid JWT: not JSON");
-  if (key_disabled_ || str_field(*header, "alg") != "RS256" ||
-      str_field(*header, "kid") != key_id_ ||
+  if (key_disabled_ || str_field(*header, "alg") != "RS256" || !kid_matches(*header, key_id_) ||
       !crypto::verify_rs256(account_key_.get(), jwt->signing_input, jwt->signature))
     return refuse("invalid_grant", "Invalid JWT Signature.");
   if (str_field(*claims, "iss") != client_email_)
@@ -620,7 +627,21 @@ sim_response gcpcas_sim::revoke(sim_request& r) {
                                                              "CERTIFICATE_HOLD",
                                                              "PRIVILEGE_WITHDRAWN",
                                                              "ATTRIBUTE_AUTHORITY_COMPROMISE"};
+  // proto3 JSON: an enum by name or by number (Google's Node client in REST
+  // fallback asks for enum-encoding=int).
+  static const std::array<std::string_view, 9> by_number = {"REVOCATION_REASON_UNSPECIFIED",
+                                                            "KEY_COMPROMISE",
+                                                            "CERTIFICATE_AUTHORITY_COMPROMISE",
+                                                            "AFFILIATION_CHANGED",
+                                                            "SUPERSEDED",
+                                                            "CESSATION_OF_OPERATION",
+                                                            "CERTIFICATE_HOLD",
+                                                            "PRIVILEGE_WITHDRAWN",
+                                                            "ATTRIBUTE_AUTHORITY_COMPROMISE"};
   auto reason = str_field(*body, "reason");
+  if (auto n = int_field(*body, "reason"))
+    reason = *n >= 0 && *n < 9 ? std::string(by_number[static_cast<std::size_t>(*n)])
+                               : std::to_string(*n);
   if (reason.empty()) reason = "REVOCATION_REASON_UNSPECIFIED";
   if (!reasons.count(reason))
     return error(400, "INVALID_ARGUMENT",

@@ -636,12 +636,62 @@ def service_texts_seeds():
         write("service_texts", name, data)
 
 
+def gcpcas_driver_seeds():
+    """Scenario byte, then answers (status byte + body, joined by 0xff).
+    Status bytes: '0' 200, '6' 400, '8' 401, '9' 403, ';' 409, '<' 429,
+    '=' 503, '?' no answer, 'L' 429 with the body as Retry-After.
+    The certificate is the certificates corpus' test certificate."""
+    cert = (CORPUS / "certificates" / "ec_test_cert.pem").read_text()
+    token = compact({"access_token": "ya29.FUZZTOKEN0123456789", "expires_in": 3599,
+                     "token_type": "Bearer"})
+    pools = compact({"caPools": [{"name": "projects/p/locations/l/caPools/pool-a",
+                                  "tier": "ENTERPRISE"}]})
+    created = compact({"name": "projects/p/locations/l/caPools/pool-a/certificates/fuzz-job-1",
+                       "pemCertificate": cert, "pemCertificateChain": [cert]})
+
+    def err(code, status, message):
+        return compact({"error": {"code": code, "message": message, "status": status}})
+
+    def seed(name, scenario, *answers):
+        data = scenario + SEP.join(status + body.encode() for status, body in answers)
+        write("gcpcas_driver", name, data)
+
+    seed("enroll_only_pool.bin", b"0", (b"0", token), (b"0", pools), (b"0", created))
+    seed("enroll_two_pools.bin", b"0", (b"0", token), (b"0", compact({"caPools": [
+        {"name": "projects/p/locations/l/caPools/a"}, {"name": "projects/p/locations/l/caPools/b"}],
+        "nextPageToken": ""})))
+    seed("enroll_exists_then_get.bin", b"1", (b"0", token),
+         (b";", err(409, "ALREADY_EXISTS", "exists")), (b"0", created))
+    seed("renew_quota_then_ok.bin", b"2", (b"0", token), (b"L", "2"),
+         (b"=", err(503, "UNAVAILABLE", "later")), (b"0", created))
+    seed("revoke_by_serial.bin", b"3", (b"0", token), (b"0", compact({"tier": "ENTERPRISE"})),
+         (b"0", compact({"certificates": [{"name": "projects/p/locations/l/caPools/pool-a/certificates/x"}]})),
+         (b"0", created))
+    seed("revoke_already.bin", b"4", (b"0", token),
+         (b"6", err(400, "FAILED_PRECONDITION", "Certificate is already revoked")))
+    seed("inventory.bin", b"5", (b"0", token), (b"0", pools),
+         (b"0", compact({"certificateAuthorities": [{"name": "x/certificateAuthorities/ca-1",
+                                                     "state": "ENABLED", "tier": "ENTERPRISE"}]})))
+    seed("test_missing_permission.bin", b"6", (b"0", token), (b"0", pools), (b"9", err(403, "PERMISSION_DENIED", "no")),
+         (b"0", compact({"permissions": ["privateca.caPools.get"]})))
+    seed("invalid_grant.bin", b"1", (b"6", compact({"error": "invalid_grant",
+                                                  "error_description": "Invalid JWT Signature."})))
+    seed("token_echoed_in_error.bin", b"1", (b"0", token),
+         (b"9", err(403, "PERMISSION_DENIED",
+                    "Permission 'privateca.certificates.create' denied for ya29.FUZZTOKEN0123456789")))
+    seed("unauthenticated_twice.bin", b"1", (b"0", token), (b"8", err(401, "UNAUTHENTICATED", "x")),
+         (b"0", token), (b"8", err(401, "UNAUTHENTICATED", "x")))
+    seed("not_json.bin", b"1", (b"0", token), (b"0", "<html>gateway</html>"))
+    seed("devops_revoke.bin", b"7")
+
+
 def main():
     keyless = {"scm_messages": scm_messages_seeds,
                "digicert_driver": digicert_driver_seeds,
                "service_texts": service_texts_seeds,
                "installation_token": installation_token_seeds,
-               "driver_toolkit": driver_toolkit_seeds}
+               "driver_toolkit": driver_toolkit_seeds,
+               "gcpcas_driver": gcpcas_driver_seeds}
     names = sys.argv[1:]
     if names:
         unknown = [n for n in names if n not in keyless]

@@ -31,6 +31,7 @@
   X(base64)                  \
   X(acmpca_driver)           \
   X(digicert_driver)         \
+  X(gcpcas_driver)           \
   X(scm_messages)            \
   X(installation_token)      \
   X(driver_toolkit)          \

@@ -1,0 +1,163 @@
+// The Google Cloud CA Service driver reading the token service's and CA
+// Service's answers. A fresh driver per input (its token cache must not carry
+// over) runs one session for up to max_steps steps; every answer comes from
+// the input. Whatever comes back, next() returns a request or an outcome and
+// never throws.
+//
+// Input: one scenario byte (bits 0-2: the job), then answers separated by
+// 0xff, as for acmpca_driver: a status byte (bits 0-3 pick from `statuses`,
+// 15 = no answer; bit 6 also sends the body as Retry-After) and the body; the
+// last answer repeats while the session asks for more.
+//
+// Every outcome must survive the journal, and its message must be one line of
+// valid UTF-8 without the service account's private key or the access token
+// the seeds hand out (ya29.FUZZTOKEN...: an answer echoing it must be
+// redacted); a backend code is an identifier of at most 128 characters.
+
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "crypto/certificate_authority.hpp"
+#include "driver_answers.hpp"
+#include "protocol/ca/gcpcas/gcpcas_driver.hpp"
+#include "protocol/common/json_writer.hpp"
+
+namespace {
+
+using namespace cbcs;
+namespace ca = protocol::ca;
+using namespace std::chrono_literals;
+
+constexpr int max_steps = 24;
+constexpr std::string_view token_uri = "https://oauth.fuzz/token";
+constexpr std::string_view seed_token = "ya29.FUZZTOKEN0123456789";
+constexpr std::array<int, 16> statuses = {200, 200, 200, 200, 201, 204, 400, 400,
+                                          401, 403, 404, 409, 429, 503, 302, -1};
+
+const std::string& key_pem() {
+  static const std::string pem = [] {
+    auto key = crypto::generate_key("rsa-2048");
+    return crypto::private_key_to_pem(key.get());
+  }();
+  return pem;
+}
+
+// The base64 body of the key: a message must never hold any of it.
+std::string key_body_line() {
+  auto start = key_pem().find('\n') + 1;
+  return key_pem().substr(start, 40);
+}
+
+std::unique_ptr<ca::driver> make_driver(std::uint8_t selector) {
+  protocol::json_writer w(false);
+  w.begin_object()
+      .member("type", "service_account")
+      .member("private_key_id", "fuzzkey0123456789")
+      .member("private_key", key_pem())
+      .member("client_email", "fuzz@p.iam.gserviceaccount.com")
+      .member("token_uri", token_uri)
+      .end_object();
+  ca::driver_config c;
+  c.name = "gcp";
+  c.settings = {{"project", "p"}, {"location", "l"}, {"endpoint", "https://cas.fuzz"}};
+  auto kind = selector % 8;
+  if (kind != 0 && kind != 5 && kind != 6) c.settings["pool"] = "pool-a";
+  if (kind == 7) c.settings["tier"] = "devops";
+  if (kind == 1) c.settings["ca"] = "ca-1";
+  c.secrets = {{"key", w.str()}};
+  return ca::gcpcas::make_driver(c);
+}
+
+ca::job make_job(std::uint8_t selector) {
+  ca::job j;
+  j.id = "fuzz-job/1";
+  j.backend = "gcp";
+  j.csr_pem = "-----BEGIN CERTIFICATE REQUEST-----\nMIIBFUZZ\n-----END CERTIFICATE REQUEST-----\n";
+  switch (selector % 8) {
+    case 0:  // enroll, the pool from the listing
+    case 1:  // enroll into a pool and CA
+    default:
+      break;
+    case 2:
+      j.op = ca::operation::renew;
+      j.profile = "template:tls,pool:pool-b";
+      break;
+    case 3:  // revoke by serial: the pool's tier, the lookup, the revoke
+      j.op = ca::operation::revoke;
+      j.serial_hex = "0a:1b";
+      j.reason = "aACompromise";
+      break;
+    case 4:
+      j.op = ca::operation::revoke;
+      j.params["certificate_id"] = "job-1";
+      break;
+    case 5:
+      j.op = ca::operation::inventory;
+      break;
+    case 6:
+      j.op = ca::operation::test;
+      break;
+    case 7:  // revoke on a DevOps pool: refused before any call
+      j.op = ca::operation::revoke;
+      j.serial_hex = "0a";
+      break;
+  }
+  return j;
+}
+
+void check_outcome(const ca::outcome& o) {
+  static const std::string key_line = key_body_line();
+  fuzz::check_driver_outcome(o, {key_line, "PRIVATE KEY", seed_token});
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  auto answers = fuzz::split_answers(fuzz::as_text(data + 1, size - 1));
+  const ca::step_context ctx{std::chrono::sys_days{std::chrono::year{2026} / 5 / 17} + 8h};
+  try {
+    auto driver = make_driver(data[0]);
+    auto session = driver->start(make_job(data[0]), {});
+    const ca::http_response* previous = nullptr;
+    ca::http_response response;
+    std::size_t answered = 0;
+    for (int i = 0; i < max_steps; ++i) {
+      auto step = session->next(previous, ctx);
+      if (auto* o = std::get_if<ca::outcome>(&step)) {
+        check_outcome(*o);
+        bool open = o->what == ca::outcome::kind::pending ||
+                    (o->what == ca::outcome::kind::failed && o->retryable);
+        if (!open) break;
+        previous = nullptr;
+        continue;
+      }
+      fuzz::check(!std::holds_alternative<ca::await_credential>(step),
+                  "a lone session awaits another session's credential");
+      const auto& request = std::get<ca::http_request>(step);
+      bool token = request.url == token_uri;
+      fuzz::check(token ? request.method == "POST" && request.side_call
+                        : (request.method == "GET" || request.method == "POST") &&
+                              request.url.starts_with("https://cas.fuzz/v1/projects/p/locations/l"),
+                  "a malformed request", request.method + " " + request.url);
+      const auto& a = answers[std::min(answered++, answers.size() - 1)];
+      int status = statuses[a.status_byte & 15];
+      if (status < 0) {
+        previous = nullptr;
+        continue;
+      }
+      response = ca::http_response{status, {}, std::string(a.body)};
+      if (a.status_byte & 0x40) response.headers.push_back({"Retry-After", std::string(a.body)});
+      previous = &response;
+    }
+  } catch (const std::exception& e) {
+    fuzz::fail("the gcpcas driver threw", e.what());
+  } catch (...) {
+    fuzz::fail("the gcpcas driver threw something that is not a std::exception");
+  }
+  return 0;
+}

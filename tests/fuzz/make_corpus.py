@@ -577,6 +577,8 @@ def digicert_driver_seeds():
     seed("auth_error.bin", b"0", (b"8", compact({"errors": {"code": "access_denied",
                                                             "message": "FUZZKEY0123456789ABCDEFGHIJKLMNOPQRS"}})))
     seed("not_json.bin", b"0", (b"0", "<html>gateway</html>"))
+    # Former findings, fixed; kept byte for byte so they replay.
+    write("digicert_driver", "organization_fetch_lost.bin", b"'/")
 
 
 def driver_toolkit_seeds():

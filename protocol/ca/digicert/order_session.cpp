@@ -101,6 +101,9 @@ class order_session final : public ordering_session {
   // The organization check; nullopt once it passed.
   std::optional<step> organization_step(const http_response* answer) {
     auto& cache = backend_->organizations;
+    // Our own fetch got no answer (found by fuzz_digicert_driver: the
+    // session awaited itself): ask again.
+    if (!answer && fetching_) return request("GET", "/organization");
     if (answer) {
       fetching_.reset();
       if (!is_success(answer->status)) {
@@ -158,8 +161,7 @@ class order_session final : public ordering_session {
       if (reading_candidate_) {
         reading_candidate_ = false;
         auto info = parse_order(answer.body);
-        if (has_job_tag(info.comments, job_.id) ||
-            same_csr(info.csr, job_.csr_pem))
+        if (has_job_tag(info.comments, job_.id) || same_csr(info.csr, job_.csr_pem))
           return {.what = search_result::kind::found, .order_id = info.id};
         return next_candidate();
       }

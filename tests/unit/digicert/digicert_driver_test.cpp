@@ -378,6 +378,18 @@ TEST_SUITE("digicert flows") {
     CHECK(test::contains(std::get<ca::http_request>(search_a).url, "filters%5Bcommon_name%5D"));
   }
 
+  TEST_CASE("a lost answer to the organization list is asked again, not awaited") {
+    auto d = fx::make_driver();
+    auto s = d->start(t::enroll("job-9c", fx::make_csr("web.example").csr_pem), "");
+    const test::exchange script[] = {
+        {.method = "GET", .url = t::fx_base + "/organization", .no_answer = true},
+        t::get("/organization", t::ok(fx::organizations_json("expired"))),
+    };
+    auto r = test::drive(*s, script, t::ctx);
+    CHECK(r.awaits == 0);
+    CHECK(r.outcome.error == ca::error_class::rejected);
+  }
+
   TEST_CASE("renew by reissue: the order found by the old serial, reissued, its new certificate") {
     fx::test_ca pki;
     auto old_csr = fx::make_csr("web.example");

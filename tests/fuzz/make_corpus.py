@@ -579,6 +579,8 @@ def digicert_driver_seeds():
     seed("not_json.bin", b"0", (b"0", "<html>gateway</html>"))
     # Former findings, fixed; kept byte for byte so they replay.
     write("digicert_driver", "organization_fetch_lost.bin", b"'/")
+    seed("date_created_year_4202.bin", b"0", (b"0", orgs), (b"0", empty), (b"?", ""),
+         (b"0", listed.replace("2024-05-17", "4202-05-17")))
 
 
 def driver_toolkit_seeds():

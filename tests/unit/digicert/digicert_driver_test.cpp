@@ -169,6 +169,8 @@ TEST_SUITE("digicert wire") {
     CHECK(*dc::parse_time("2026-12-02T12:00:00.123Z") == t::t0);
     CHECK_FALSE(dc::parse_time("2026-13-02T12:00:00"));
     CHECK_FALSE(dc::parse_time("yesterday"));
+    CHECK_FALSE(dc::parse_time("4202-05-17T07:00:00+00:00"));
+    CHECK_FALSE(dc::parse_time("1969-12-31T23:59:59Z"));
     auto csr = fx::make_csr("web.example").csr_pem;
     CHECK(dc::same_csr(csr, fx::with_crlf(csr)));
     CHECK_FALSE(dc::same_csr(csr, fx::make_csr("web.example").csr_pem));

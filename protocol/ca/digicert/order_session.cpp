@@ -16,6 +16,9 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// Longer is a mistake, and its days would overflow.
+constexpr std::int64_t max_validity_seconds = 100LL * 365 * 86400;
+
 // Orders for the common name read per page of the search.
 constexpr int search_page = 20;
 
@@ -43,6 +46,8 @@ class order_session final : public ordering_session {
       return outcome::failed(error_class::invalid_request, "the job has no CSR");
     if (job_.validity_seconds < 0)
       return outcome::failed(error_class::invalid_request, "validity must not be negative");
+    if (job_.validity_seconds > max_validity_seconds)
+      return outcome::failed(error_class::invalid_request, "validity must be at most 100 years");
     try {
       names_ = crypto::names_of_request(job_.csr_pem);
     } catch (const std::exception& e) {

@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include <limits>
+
 #include "digicert/digicert_fixture.hpp"
 #include "driver_harness.hpp"
 #include "protocol/ca/digicert/digicert_api.hpp"
@@ -618,6 +620,16 @@ TEST_SUITE("digicert backend test") {
     r = test::drive(*s2, admin, t::ctx);
     CHECK(r.outcome.what == ca::outcome::kind::done);
     CHECK(test::contains(r.outcome.report_json, "\"organization\": 112233"));
+  }
+
+  TEST_CASE("a validity beyond 100 years is refused before any request") {
+    auto d = fx::make_driver();
+    auto j = t::enroll("job-16", fx::make_csr("web.example").csr_pem);
+    j.validity_seconds = std::numeric_limits<std::int64_t>::max();
+    auto s = d->start(j, "");
+    auto r = test::drive(*s, {}, t::ctx);
+    CHECK(r.outcome.error == ca::error_class::invalid_request);
+    CHECK(r.sent.empty());
   }
 
   TEST_CASE("a bad setting fails every job and names it") {

@@ -10,9 +10,9 @@
 // last answer repeats while the session asks for more.
 //
 // Every outcome must survive the journal, and its message must be one line of
-// valid UTF-8 without the service account's private key or the access token
-// the seeds hand out (ya29.FUZZTOKEN...: an answer echoing it must be
-// redacted); a backend code is an identifier of at most 128 characters.
+// valid UTF-8 without the service account's private key or an access token
+// a token answer handed out (an answer echoing it must be redacted); a
+// backend code is an identifier of at most 128 characters.
 
 #include <algorithm>
 #include <array>
@@ -20,6 +20,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <simdjson.h>
 
 #include "crypto/certificate_authority.hpp"
 #include "driver_answers.hpp"
@@ -34,7 +36,6 @@ using namespace std::chrono_literals;
 
 constexpr int max_steps = 24;
 constexpr std::string_view token_uri = "https://oauth.fuzz/token";
-constexpr std::string_view seed_token = "ya29.FUZZTOKEN0123456789";
 constexpr std::array<int, 16> statuses = {200, 200, 200, 200, 201, 204, 400, 400,
                                           401, 403, 404, 409, 429, 503, 302, -1};
 
@@ -109,9 +110,24 @@ ca::job make_job(std::uint8_t selector) {
   return j;
 }
 
-void check_outcome(const ca::outcome& o) {
+// The access token a token answer hands out ("" when none): long enough
+// to be told from ordinary text.
+std::string handed_out(int status, std::string_view body) {
+  if (status < 200 || status > 299 || body.empty()) return {};
+  simdjson::dom::parser parser;
+  std::string_view token;
+  if (parser.parse(body.data(), body.size())["access_token"].get_string().get(token) ||
+      token.size() < 8)
+    return {};
+  return std::string(token);
+}
+
+void check_outcome(const ca::outcome& o, const std::vector<std::string>& tokens) {
   static const std::string key_line = key_body_line();
-  fuzz::check_driver_outcome(o, {key_line, "PRIVATE KEY", seed_token});
+  fuzz::check_driver_outcome(o, {key_line, "PRIVATE KEY"});
+  for (const auto& t : tokens)
+    fuzz::check(o.message.find(t) == std::string::npos,
+                "an outcome message carries the access token", o.message);
 }
 
 }  // namespace
@@ -126,10 +142,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const ca::http_response* previous = nullptr;
     ca::http_response response;
     std::size_t answered = 0;
+    std::vector<std::string> tokens;
     for (int i = 0; i < max_steps; ++i) {
       auto step = session->next(previous, ctx);
       if (auto* o = std::get_if<ca::outcome>(&step)) {
-        check_outcome(*o);
+        check_outcome(*o, tokens);
         bool open = o->what == ca::outcome::kind::pending ||
                     (o->what == ca::outcome::kind::failed && o->retryable);
         if (!open) break;
@@ -150,6 +167,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         previous = nullptr;
         continue;
       }
+      if (token)
+        if (auto t = handed_out(status, a.body); !t.empty()) tokens.push_back(std::move(t));
       response = ca::http_response{status, {}, std::string(a.body)};
       if (a.status_byte & 0x40) response.headers.push_back({"Retry-After", std::string(a.body)});
       previous = &response;

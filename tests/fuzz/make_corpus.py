@@ -13,6 +13,7 @@ need no keys (the others stay byte for byte).
 
 import hmac
 import hashlib
+import base64
 import json
 import os
 import shutil
@@ -687,6 +688,47 @@ def gcpcas_driver_seeds():
          (b"0", token), (b"8", err(401, "UNAUTHENTICATED", "x")))
     seed("not_json.bin", b"1", (b"0", token), (b"0", "<html>gateway</html>"))
     seed("devops_revoke.bin", b"7")
+
+    # Former findings, fixed; kept byte for byte so they replay.
+    fixed = {
+        # a token answer that is not UTF-8: its fields were read from a failed parse (UBSan)
+        "token_answer_not_utf8.bin": base64.b64decode(
+            "MDB7ImGdnJqMjKCLkGtlbiI6InlhMjkuRlVaWlRPS0VOMDEyMzQ1Njc4OSIsImV4cGlyZXNfaW4iOjM1OTks"
+            "InRva2VuX3R5cGUiOiJCZWFyZXIiff8weyJjYVBvb2xzIjpbeyJuYW1lIjoicHJvamVjdHMvcC9sb2NhdGlv"
+            "bnMvbC9jYVBvb2xzL2EifSx7Im5hbWUiOiJwcm9qZWN0cy9wL2xvY2F0aW96cy9sL2NhUG9vbHMvYiJ9XSwi"
+            "bmV4dFBhZ2VUb2tlbiI6IiJ9"),
+        # an empty answer body (a null string_view) handed to the parser
+        "empty_answer_body.bin": base64.b64decode(
+            "MTB7ImFjY2Vzc190b2tlbiI6InlhMjkuRlVaWlRPS0VOMDEyMzQ1Njc4OSIsImV4cGlyZXNfaW4iOjM1OTksInRv"
+            "a2VuX3R5cGUiOiJCZWFyZXIiff84eyJlcnJvciI6eyJjb2RlIjo0MDEsIm1lc3NhZ2UiOiJ4Iiwic3RhdHVzIjoi"
+            "VU5BVf////////////////////////////////////////////////////////////////////////////9USEVO"
+            "VElDQVRFRCJ9ff8weyJhY2Nlc3NfdG9rZW4iOiJ5YTI5LkZVWlpUT0tFTjAxMjM0NTY3ODkiLCJleHBpcmVzX2lu"
+            "IjozNTk5LCJ0b2tlbl90eXBlIjoiQmVhcmVyIn3/OHsiZXJyb3IiOnsiY29kZSI6NDAxLCJtZXNzYWdlIjoieCIs"
+            "InN0YXR1cyI6IlVOQVVUSEVOVElDQVRFRCJ9fQ=="),
+        # a lookup by serial answering a name outside the pool (it went into the URL)
+        "serial_lookup_name_outside_pool.bin": base64.b64decode(
+            "MzB7ImFjY2Vzc190b2tlbiI6InlhMjkuRlVaWlRPS0VOMDEyMzQ1Njc4OSIsImV4cGlyZXNfaW4iOjM1OTksInRv"
+            "a2VuX3R5cGUiOiJCZWFyZXIiff8weyJ0aWVyIjoiRU5URVJQUklTRSJ9/zB7ImNlcnRpZmljYXRlcyI6W3sibmFt"
+            "ZSI6InByb2plY3RzL3AvbG9jYXRpb25zb2NhbC9QL29scy9wb29sLWEvY2VydGlmaWNhdGVzL3gifV19/zB7Im5h"
+            "bWUiOiJwcm9qZWN0cy9wL2xvY2F0aW9ucy9sL2NhUG9vbHMvcG9vbC1hL2NlcnRpZmljYXRlcy9mdXp7LWpvYi0x"
+            "IiwicGVtQ2VydGlmaWNhdGUiOiItLS0tLUJFR0lOIENFUlRJRklDQVRFLS0tLS1cbk1JSUJxakNDQVZHZ0F3SUJB"
+            "Z0lVRmp1RWVXZ2VsVzl5c2NJeXowMHsiYZ2cmoyMoIuQa2VuIjoieWEyOS5GVXdmN1dsWDIrT0l3Q2dZSUtvWkl6"
+            "ajBFQXdJpqampqampqampqampqampqampqampqampqampqampqampqampqampqampqampqampqampqampqampqam"
+            "pqampqampqampqampqampqampqampqampqampqampqampqampqampndcbkt6RVZNQk1HQTFVRUF3d01ablY2ZWlC"
+            "MFpYTjBJRVZETVJJdy9jYVBvb2xzL3Bvb2wtYS9jZXJ0aWZaWlRPS0VOMDEyMzQ1NmljYXRlcy94In1dNzg5Iiwi"
+            "ZXhwaXJlc19pbiI6MzU5OSwidGVjdHMvcC9sb2NhdGlvbnMvbC9jYVBvb2xzL2EifSx7Im5hbWUiOiJwcm9qZWN0"
+            "c33/MHsibmFtZSI6InByb2plY3RzL3AvbG9jYXRpb25zL2wvY2FQb29scy9wb29sLWEvY2VydGlmaWNhdGVzL2Z1"
+            "enstai9wL2xvY2F0aW96cy9sL2NhUG9vbHMvYiJ9XSwibmVvYi0xIix4dFBhZ2VUb2tlbiI6IiJwZW1DZXJ0aWZp"
+            "Y2F0ZSI6Ii0tLS0tQkVHSU4gQ0VSVElGSUNBVEUtLS0tLSJcbk1JSUJxakNDQVZHZ0F3SUJBZ0lVRmp1RWVXZ2Vs"
+            "Vzl5c2NJeXp3ZjdXbFgyK09Jd0NnWUlLb1pJemowRUF3SXdcbkt6RVZNQk1HQTFVRUF3d01ablY2ZWlCMFpYTjBJ"
+            "RVZETVJJd0VBWURWUVFLREFsalltTnpJSFJsYzNRd0hoY05cbk1qWXhNVEkzTURVME16VTJXaGNOTWpjeE1USTNN"
+            "RFUwTXpVMldqQXJNUlV3RXdZfURWUVFEREF4bWRYcDZJSFJsXG5jM1FnUlVNeEVqQVFCZ05WQkFvTUNXTmlZM01n"
+            "ZEdWemQ="),
+        "token_expires_at_once.bin": b'10{"access_token":"ya29.x","expires_in":0.001}',
+        "token_error_code_not_identifier.bin": b'16{"error":"bad code\n!","error_description":"x"}',
+    }
+    for name, data in fixed.items():
+        write("gcpcas_driver", name, data)
 
 
 def main():

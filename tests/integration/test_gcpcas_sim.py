@@ -101,6 +101,28 @@ class GcpCasSimTest(TempDirTest):
         self.assertIn("ENTERPRISE", r.out)
         self.assertEqual(len(self.sim.requests("/v1/projects/test-project/locations/us-east1/caPools/pool-1:testIamPermissions")), 1)
 
+    def test_devops_pool_issues_but_keeps_nothing(self):
+        self.sim.admin("POST", "/pools", {"id": "fast", "tier": "DEVOPS", "cas": ["ca-9"]})
+        self.add_backend("devops", "-pool", "fast", "-tier", "devops")
+        shown = cbcs("backend", "show", "-name", "devops", data_dir=self.data)
+        self.assertIn("devops", shown.out)
+        r = cbcs("enroll", "-backend", "devops", "-csr", self.csr("d"), "-id", "dev-1", data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual(self.sim.stats()["certificates_stored"], 0)
+        serial = self.serial(r.out.split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n")
+        r = cbcs("revoke", "-backend", "devops", "-serial", serial, data_dir=self.data)
+        self.assertOneLineError(r, 1, "not_implemented", "DevOps")
+        # A CA named with -ca is asked for by id.
+        self.add_backend("oneca", "-pool", "pool-1", "-ca", "ca-1")
+        r = cbcs("enroll", "-backend", "oneca", "-csr", self.csr("c"), "-id", "ca-job-1", data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        self.assertTrue(any("certificateId=ca-job-1&" in x["target"] and "issuingCertificateAuthorityId=ca-1" in x["target"]
+                            for x in self.sim.requests(CREATE_PATH)))
+        # With several pools and none named, the job says which there are.
+        self.add_backend("which")
+        r = cbcs("enroll", "-backend", "which", "-csr", self.csr("w"), "-id", "which-1", data_dir=self.data)
+        self.assertOneLineError(r, 1, "invalid_request", "pool-1, fast", "-pool")
+
     def test_thousand_jobs_one_token_request(self):
         self.add_backend("many", "-ratelimit", "off")
         with open(self.csr("m")) as fh:

@@ -1,5 +1,9 @@
 #include "protocol/ca/gcpcas/access_token.hpp"
 
+#include <algorithm>
+#include <cctype>
+#include <optional>
+
 #include <simdjson.h>
 
 #include "crypto/jwt.hpp"
@@ -55,21 +59,29 @@ std::variant<access_token, outcome> read_token_answer(const http_response& answe
                                                       time_point now) {
   thread_local simdjson::dom::parser parser;
   simdjson::dom::element doc;
-  bool json =
-      !reused(parser).parse(answer.body.data(), answer.body.size()).get(doc) && doc.is_object();
-  json_fields fields(doc, "token answer");
+  // Only a parsed document may be read (a failed parse leaves doc empty).
+  std::optional<json_fields> fields;
+  if (!reused(parser).parse(answer.body.data(), answer.body.size()).get(doc) && doc.is_object())
+    fields.emplace(doc, "token answer");
+  auto text = [&](std::string_view key) { return fields ? fields->maybe_str(key) : std::nullopt; };
   if (is_success(answer.status)) {
-    auto token = json ? fields.maybe_str("access_token") : std::nullopt;
-    auto expires = json ? fields.maybe_number("expires_in") : std::nullopt;
+    auto token = text("access_token");
+    auto expires = fields ? fields->maybe_number("expires_in") : std::nullopt;
     if (!token || token->empty() || !expires || *expires <= 0)
       return outcome::failed(error_class::internal,
                              "the token service's answer has no access_token and expires_in");
-    // At most a day: a huge expires_in must not keep a token for ever.
-    auto seconds = static_cast<std::int64_t>(std::min(*expires, 86400.0));
+    // At most a day: a huge expires_in must not keep a token for ever; at
+    // least a minute: one the cache would not use would be fetched again and again.
+    auto seconds = static_cast<std::int64_t>(std::clamp(*expires, 60.0, 86400.0));
     return access_token{*token, std::chrono::seconds(seconds)};
   }
-  auto code = json ? fields.maybe_str("error").value_or("") : "";
-  auto description = json ? fields.maybe_str("error_description").value_or("") : "";
+  // The code goes into backend_code: an identifier, or none.
+  auto code = text("error").value_or("");
+  if (code.size() > 64 || !std::all_of(code.begin(), code.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.';
+      }))
+    code.clear();
+  auto description = text("error_description").value_or("");
   auto who = "service account " + one_line(account.client_email, 200) + " (key " +
              one_line(account.private_key_id, 64) + ")";
   if (answer.status == 429 || answer.status >= 500)

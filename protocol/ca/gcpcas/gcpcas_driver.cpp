@@ -133,6 +133,21 @@ std::string last_segment(std::string_view name) {
   return std::string(slash == std::string_view::npos ? name : name.substr(slash + 1));
 }
 
+// projects/P/locations/L/caPools/POOL/certificates/ID with the pool and id
+// of Google's characters: a name from an answer or a job goes into a URL.
+bool is_certificate_name(std::string_view location_path, std::string_view name) {
+  auto prefix = std::string(location_path) + "/caPools/";
+  if (!name.starts_with(prefix)) return false;
+  auto rest = name.substr(prefix.size());
+  auto cut = rest.find("/certificates/");
+  if (cut == std::string_view::npos) return false;
+  auto pool = rest.substr(0, cut), id = rest.substr(cut + 14);
+  auto ok = [](std::string_view s) {
+    return !s.empty() && s.size() <= 63 && std::all_of(s.begin(), s.end(), is_id_char);
+  };
+  return ok(pool) && ok(id);
+}
+
 class session final : public http_session {
  public:
   session(std::shared_ptr<const backend> b, std::shared_ptr<shared_state> shared, job j)
@@ -291,8 +306,12 @@ class session final : public http_session {
       for (auto item : list) {
         json_fields f(item, "caPool");
         auto name = f.maybe_str("name").value_or("");
-        if (name.empty()) return internal("the caPools answer has a pool without a name");
         auto id = last_segment(name);
+        // The name goes into URLs: a pool of this location, by Google's characters.
+        if (name != backend_->pool_path(id) || id.size() > 63 ||
+            !std::all_of(id.begin(), id.end(), is_id_char))
+          return internal("the caPools answer names a pool that is not one of " +
+                          backend_->location_path());
         auto tier = f.maybe_str("tier").value_or("");
         pools_.push_back({id, name, tier, {}, {}});
         if (!tier.empty()) shared_->tiers[id] = tier;
@@ -399,12 +418,16 @@ class session final : public http_session {
           scrub("pool " + pool_ +
                 " is a DevOps pool: CA Service keeps no certificates there, so it cannot revoke "
                 "them (use an Enterprise pool for certificates that may need revoking)"));
-    if (auto name = setting(job_.params, "certificate_name"); !name.empty()) {
-      certificate_name_ = name;
-      return revoke();
-    }
-    if (auto id = setting(job_.params, "certificate_id"); !id.empty()) {
-      certificate_name_ = backend_->pool_path(pool_) + "/certificates/" + id;
+    auto given = setting(job_.params, "certificate_name");
+    if (auto id = setting(job_.params, "certificate_id"); given.empty() && !id.empty())
+      given = backend_->pool_path(pool_) + "/certificates/" + id;
+    if (!given.empty()) {
+      if (!is_certificate_name(backend_->location_path(), given))
+        return outcome::failed(error_class::invalid_request,
+                               "the job's certificate_id or certificate_name is not a certificate "
+                               "of a CA pool in " +
+                                   backend_->location_path());
+      certificate_name_ = given;
       return revoke();
     }
     std::string serial;
@@ -445,6 +468,10 @@ class session final : public http_session {
                              scrub("pool " + pool_ + " has no certificate with serial " + serial_));
     if (names.size() > 1)
       return internal("pool " + pool_ + " lists several certificates with serial " + serial_);
+    if (!is_certificate_name(backend_->location_path(), names.front()) ||
+        !names.front().starts_with(backend_->pool_path(pool_) + "/"))
+      return internal("the lookup by serial answered a name that is not a certificate of pool " +
+                      pool_);
     certificate_name_ = names.front();
     return revoke();
   }
@@ -772,6 +799,7 @@ const std::vector<std::string>& required_permissions() {
 
 google_error parse_error(std::string_view body) {
   google_error out;
+  if (body.empty()) return out;
   thread_local dom::parser parser;
   dom::element doc, error;
   if (reused(parser).parse(body.data(), body.size()).get(doc) || doc["error"].get(error) ||
@@ -832,9 +860,14 @@ outcome classify_error(const http_response& response, std::string_view what,
       message = "CA Service refused to " + std::string(what) + ": the service account lacks " + p +
                 " (" + e.message + ")";
   }
+  auto o = http_failure(response, message, e.status, {}, now);
   for (auto [status, meaning] : by_status)
-    if (status == e.status) return http_failure_as(meaning, response, message, e.status, now);
-  return http_failure(response, message, e.status, {}, now);
+    if (status == e.status) o = http_failure_as(meaning, response, message, e.status, now);
+  // CA Service's quotas are per second and its 429s carry no Retry-After:
+  // a retry sooner than a second would only meet the same quota again.
+  if (o.error == error_class::throttled && o.retry_after == std::chrono::milliseconds{0})
+    o.retry_after = std::chrono::seconds(1);
+  return o;
 }
 
 profile_choice parse_profile(std::string_view profile) {

@@ -332,6 +332,10 @@ TEST_SUITE("gcpcas") {
     CHECK(r.interim[0].retryable);
     CHECK(r.interim[0].retry_after == 2s);
     CHECK(r.interim[0].backend_code == "RESOURCE_EXHAUSTED");
+    // Without Retry-After a quota refusal waits a second (the quotas are per second).
+    auto plain =
+        gcpcas::classify_error(google(429, "RESOURCE_EXHAUSTED", "Quota exceeded"), "x", ctx.now);
+    CHECK(plain.retry_after == 1s);
     CHECK(r.interim[1].error == ca::error_class::unavailable);
     CHECK(r.outcome.error == ca::error_class::auth);
     CHECK_FALSE(r.outcome.retryable);

@@ -7,11 +7,16 @@ namespace cbcs::protocol::ca {
 
 const char* to_string(operation op) {
   switch (op) {
-    case operation::enroll: return "enroll";
-    case operation::renew: return "renew";
-    case operation::revoke: return "revoke";
-    case operation::inventory: return "inventory";
-    case operation::test: return "test";
+    case operation::enroll:
+      return "enroll";
+    case operation::renew:
+      return "renew";
+    case operation::revoke:
+      return "revoke";
+    case operation::inventory:
+      return "inventory";
+    case operation::test:
+      return "test";
   }
   return "unknown";
 }
@@ -28,15 +33,24 @@ bool from_string(std::string_view text, operation& out) {
 
 const char* to_string(error_class c) {
   switch (c) {
-    case error_class::network: return "network";
-    case error_class::tls: return "tls";
-    case error_class::auth: return "auth";
-    case error_class::throttled: return "throttled";
-    case error_class::invalid_request: return "invalid_request";
-    case error_class::rejected: return "rejected";
-    case error_class::unavailable: return "unavailable";
-    case error_class::internal: return "internal";
-    case error_class::not_implemented: return "not_implemented";
+    case error_class::network:
+      return "network";
+    case error_class::tls:
+      return "tls";
+    case error_class::auth:
+      return "auth";
+    case error_class::throttled:
+      return "throttled";
+    case error_class::invalid_request:
+      return "invalid_request";
+    case error_class::rejected:
+      return "rejected";
+    case error_class::unavailable:
+      return "unavailable";
+    case error_class::internal:
+      return "internal";
+    case error_class::not_implemented:
+      return "not_implemented";
   }
   return "unknown";
 }
@@ -62,8 +76,8 @@ outcome outcome::failed(error_class c, std::string message, std::string backend_
   outcome o;
   o.what = kind::failed;
   o.error = c;
-  o.retryable = c == error_class::network || c == error_class::throttled ||
-                c == error_class::unavailable;
+  o.retryable =
+      c == error_class::network || c == error_class::throttled || c == error_class::unavailable;
   o.message = std::move(message);
   o.backend_code = std::move(backend_code);
   return o;
@@ -87,6 +101,12 @@ std::string http_response::header(std::string_view name) const {
   for (const auto& h : headers)
     if (same(h.name)) return h.value;
   return {};
+}
+
+std::string setting(const std::map<std::string, std::string, std::less<>>& values,
+                    std::string_view key) {
+  auto it = values.find(key);
+  return it == values.end() ? std::string{} : it->second;
 }
 
 }  // namespace cbcs::protocol::ca

@@ -138,6 +138,11 @@ class job_session {
   virtual std::string resume_token() const { return {}; }
 };
 
+// The value under `key` of a backend's settings or secrets or a job's
+// params; "" when absent.
+std::string setting(const std::map<std::string, std::string, std::less<>>& values,
+                    std::string_view key);
+
 // Settings and unsealed secrets of one configured backend.
 struct driver_config {
   std::string name;

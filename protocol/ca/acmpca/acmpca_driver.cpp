@@ -44,12 +44,6 @@ const std::array<std::string_view, 10> signing_algorithms = {
     "SHA256WITHECDSA", "SHA384WITHECDSA", "SHA512WITHECDSA", "SHA256WITHRSA", "SHA384WITHRSA",
     "SHA512WITHRSA",   "SM3WITHSM2",      "ML_DSA_44",       "ML_DSA_65",     "ML_DSA_87"};
 
-std::string setting(const std::map<std::string, std::string, std::less<>>& m,
-                    std::string_view key) {
-  auto it = m.find(key);
-  return it == m.end() ? std::string{} : it->second;
-}
-
 // The error code as AWS names it ("com.amazonaws.acmpca#ResourceNotFoundException:http://...")
 // reduced to the bare name. It goes into messages and backend_code, so it must
 // be an identifier: anything else is not a code we can read ("").

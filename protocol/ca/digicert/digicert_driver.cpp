@@ -12,12 +12,6 @@
 namespace cbcs::protocol::ca::digicert {
 namespace {
 
-std::string setting(const std::map<std::string, std::string, std::less<>>& m,
-                    std::string_view key) {
-  auto it = m.find(key);
-  return it == m.end() ? std::string() : it->second;
-}
-
 class digicert_driver final : public driver, public cancels_orders {
  public:
   explicit digicert_driver(const driver_config& config)

@@ -30,12 +30,6 @@ namespace dom = simdjson::dom;
 constexpr std::int64_t default_lifetime_seconds = 30 * 86400;
 constexpr std::string_view token_what = "the service account's access token";
 
-std::string setting(const std::map<std::string, std::string, std::less<>>& m,
-                    std::string_view key) {
-  auto it = m.find(key);
-  return it == m.end() ? std::string{} : it->second;
-}
-
 bool is_id_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
 }

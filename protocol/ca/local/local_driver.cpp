@@ -27,17 +27,12 @@ using std::chrono::seconds;
 constexpr seconds default_validity = std::chrono::hours(24 * 30);
 constexpr seconds max_validity = std::chrono::hours(24 * 397);
 
-std::string setting(const driver_config& c, std::string_view key) {
-  auto it = c.settings.find(key);
-  return it == c.settings.end() ? std::string{} : it->second;
-}
-
 class local_ca final : public driver {
  public:
   explicit local_ca(const driver_config& config)
       : dir_(fs::path(config.data_dir) / "local-ca" / config.name), ledger_(dir_ / "ledger.db") {
     auto key = config.secrets.find("ca_key");
-    auto cert = setting(config, "ca_cert");
+    auto cert = setting(config.settings, "ca_cert");
     if (key == config.secrets.end() || cert.empty())
       throw std::runtime_error("local CA " + config.name +
                                " has no CA key or certificate (add it again with backend add)");

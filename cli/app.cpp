@@ -1,7 +1,5 @@
 #include "cli/app.hpp"
 
-#include <sys/stat.h>
-
 #include <iostream>
 
 #include <fmt/format.h>
@@ -11,6 +9,7 @@
 #include "cli/errors.hpp"
 #include "cli/version.hpp"
 #include "config/config_error.hpp"
+#include "config/this_process.hpp"
 
 namespace cbcs::cli {
 namespace {
@@ -143,7 +142,7 @@ int dispatch(const args_t& words) {
 
 int run_app(int argc, char** argv) {
   // Everything the connector creates is private to its user.
-  ::umask(077);
+  config::keep_new_files_private();
   args_t words(argv + 1, argv + argc);
   try {
     return dispatch(words);

@@ -1,9 +1,6 @@
 #include "cli/child_process.hpp"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
+#include <unistd.h>  // read(): MinGW has it too
 
 #include <cerrno>
 #include <cstring>
@@ -11,47 +8,9 @@
 #include <utility>
 
 #include "cli/errors.hpp"
+#include "config/this_process.hpp"
 
 namespace cbcs::cli {
-
-child_process::child_process(const std::vector<std::string>& argv, bool capture_stdout,
-                             const std::string& stderr_file, bool stderr_to_stdout) {
-  int fds[2] = {-1, -1};
-  if (capture_stdout && ::pipe2(fds, O_CLOEXEC) != 0)
-    throw operation_error(std::string("cannot create a pipe: ") + std::strerror(errno));
-  pid_ = ::fork();
-  if (pid_ < 0) throw operation_error(std::string("cannot fork: ") + std::strerror(errno));
-  if (pid_ == 0) {
-    if (capture_stdout) {
-      ::dup2(fds[1], STDOUT_FILENO);
-    } else {
-      int null_fd = ::open("/dev/null", O_WRONLY);
-      ::dup2(null_fd, STDOUT_FILENO);
-    }
-    if (!stderr_file.empty()) {
-      int err_fd = ::open(stderr_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
-      if (err_fd >= 0) ::dup2(err_fd, STDERR_FILENO);
-    }
-    if (stderr_to_stdout && capture_stdout) ::dup2(fds[1], STDERR_FILENO);
-    std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    ::execv(args[0], args.data());
-    ::_exit(127);
-  }
-  if (capture_stdout) {
-    ::close(fds[1]);
-    out_fd_ = fds[0];
-  }
-}
-
-child_process::~child_process() {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGKILL);
-    ::waitpid(pid_, nullptr, 0);
-  }
-  if (out_fd_ >= 0) ::close(out_fd_);
-}
 
 std::string child_process::read_line() {
   while (true) {
@@ -81,19 +40,6 @@ std::string child_process::read_all() {
   return out;
 }
 
-void child_process::signal(int sig) {
-  if (pid_ > 0) ::kill(pid_, sig);
-}
-
-int child_process::wait() {
-  if (pid_ <= 0) return -1;
-  int status = 0;
-  while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
-  }
-  pid_ = -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 int run_child(const std::vector<std::string>& argv, std::string* out) {
   child_process child(argv, out != nullptr);
   if (out) {
@@ -110,9 +56,8 @@ int run_child_all(const std::vector<std::string>& argv, std::string& out) {
 }
 
 std::string own_directory() {
-  std::error_code ec;
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? std::string(".") : exe.parent_path().string();
+  auto exe = config::executable_path();
+  return exe ? exe->parent_path().string() : std::string(".");
 }
 
 }  // namespace cbcs::cli

@@ -1,6 +1,7 @@
 #pragma once
 // Child processes for `cbcs demo`, which drives the real commands and the SCM
-// simulator the way an operator would.
+// simulator the way an operator would. Platform parts: child_process_posix.cpp,
+// child_process_windows.cpp.
 
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@ class child_process {
 
  private:
   pid_t pid_ = -1;
+  void* process_ = nullptr;  // Windows: the process HANDLE
   int out_fd_ = -1;
   std::string pending_;
 };

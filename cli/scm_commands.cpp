@@ -2,8 +2,6 @@
 // (protocol/scm/PROTOCOL.md): registration over HTTPS with an installation
 // token, the long-running session, and what state it is in.
 
-#include <signal.h>
-#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -29,12 +27,13 @@
 #include "cli/proxy_store.hpp"
 #include "cli/runtime_session.hpp"
 #include "cli/service/health_watchdog.hpp"
-#include "cli/service/service_notifier.hpp"
+#include "cli/service/service_host.hpp"
 #include "cli/version.hpp"
 #include "cli/workspace.hpp"
 #include "config/atomic_file.hpp"
 #include "config/config_error.hpp"
 #include "config/identity.hpp"
+#include "config/this_process.hpp"
 #include "crypto/certificate_authority.hpp"
 #include "crypto/pem.hpp"
 #include "protocol/common/json_writer.hpp"
@@ -48,26 +47,6 @@ namespace scm = protocol::scm;
 using namespace std::chrono_literals;
 
 constexpr auto registration_timeout = 30s;
-
-std::string host_name() {
-  char buf[256] = {};
-  if (::gethostname(buf, sizeof buf - 1) != 0) return "unknown";
-  return buf;
-}
-
-std::string os_version() {
-  std::ifstream in("/etc/os-release");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (!line.starts_with("PRETTY_NAME=")) continue;
-    auto v = line.substr(12);
-    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-    return v;
-  }
-  struct utsname u {};
-  if (::uname(&u) == 0) return fmt::format("{} {}", u.sysname, u.release);
-  return {};
-}
 
 std::string read_token(const po::variables_map& vm) {
   auto t = optional_string(vm, "token");
@@ -214,12 +193,12 @@ int run_register(const po::variables_map& vm, const args_t&) {
   // The key never leaves the connector; SCM sets the subject itself.
   auto key = crypto::generate_key("ecdsa-p256");
   auto key_pem = crypto::private_key_to_pem(key.get());
-  auto hostname = host_name();
+  auto hostname = config::host_name();
   scm::registration_request req{.token = std::string(token_text),
                                 .csr_pem = crypto::create_csr(key.get(), "cbcs-connector", {}),
                                 .hostname = hostname,
                                 .os = "linux",
-                                .os_version = os_version(),
+                                .os_version = config::os_description(),
                                 .version = std::string(cbcs::version())};
   // Trim like the parser did: the token text goes to SCM as issued.
   while (!req.token.empty() && std::isspace(static_cast<unsigned char>(req.token.back())))
@@ -359,15 +338,8 @@ actors::log_settings log_settings_of(const po::variables_map& vm, const workspac
   return ls;
 }
 
-int run_service(const po::variables_map& vm, const args_t&) {
-  // Block the stop signals before any thread starts, so that every thread
-  // inherits the mask and only sigwait below sees them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-
+int run_connector(const po::variables_map& vm, service::service_notifier& notifier,
+                  const service::wait_for_stop& wait_for_stop) {
   auto retention = std::chrono::seconds(
       parse_duration_seconds(vm["journal-retention"].as<std::string>(), "journal-retention"));
   // PROTOCOL.md section 6 promises SCM a week of duplicate detection.
@@ -390,9 +362,6 @@ int run_service(const po::variables_map& vm, const args_t&) {
   } catch (const std::runtime_error& e) {
     throw operation_error(e.what());
   }
-  // The service manager hears ready, the link's state, alive and stopping
-  // (systemd: NOTIFY_SOCKET; nothing when no manager listens).
-  auto notifier = service::make_service_notifier();
   auto session = start_runtime(ws, retention);
   // Jobs accepted before a crash run again; their results reach SCM as
   // unacknowledged results.
@@ -420,16 +389,17 @@ int run_service(const po::variables_map& vm, const args_t&) {
     config::save_identity(w.dir(), *v, id);
   };
   options.log = actors::log_line;
-  options.on_link_change = [n = notifier.get()](const std::string& line) { n->status(line); };
+  // The service manager hears ready, the link's state, alive and stopping.
+  options.on_link_change = [n = &notifier](const std::string& line) { n->status(line); };
   actors::log_line(
       fmt::format("cbcs {} starting; data directory {}", cbcs::version(), root.string()));
   actors::scm_service scm_link(*session.runtime, std::move(options));
-  notifier->ready();
+  notifier.ready();
   std::optional<service::health_watchdog> watchdog;
-  if (auto interval = notifier->watchdog_interval(); interval.count() > 0) {
+  if (auto interval = notifier.watchdog_interval(); interval.count() > 0) {
     auto* runtime = session.runtime.get();
     watchdog.emplace(
-        *notifier,
+        notifier,
         std::vector<service::health_probe>{
             {"the job router", [runtime](auto timeout) { return runtime->probe(timeout); }},
             {"the SCM session", [&scm_link](auto timeout) { return scm_link.probe(timeout); }}},
@@ -437,18 +407,22 @@ int run_service(const po::variables_map& vm, const args_t&) {
         [](const std::string& line) { actors::log_at(actors::log_level::warning, line); });
   }
 
-  int sig = 0;
-  while (sigwait(&stop_signals, &sig) != 0) {
-  }
-  actors::log_line(
-      fmt::format("{} received; draining the session", sig == SIGINT ? "SIGINT" : "SIGTERM"));
-  notifier->stopping();
-  notifier->status("draining the session with SCM");
+  auto asked_by = wait_for_stop();
+  actors::log_line(fmt::format("{} received; draining the session", asked_by));
+  notifier.stopping();
+  notifier.status("draining the session with SCM");
   if (watchdog) watchdog->stop();
   scm_link.stop();
   session.runtime->stop();
   actors::log_line("stopped");
   return exit_ok;
+}
+
+int run_service(const po::variables_map& vm, const args_t&) {
+  return service::host_connector(
+      [&vm](service::service_notifier& notifier, const service::wait_for_stop& wait_for_stop) {
+        return run_connector(vm, notifier, wait_for_stop);
+      });
 }
 
 po::options_description status_options(const args_t&) {
@@ -492,8 +466,7 @@ int show_connector_status(const workspace& ws, bool json) {
       st = actors::scm_policy::decode_status(config::read_file(file));
   } catch (const std::exception&) {
   }
-  if (st && st->pid > 0 && st->state != "stopped")
-    running = ::kill(static_cast<pid_t>(st->pid), 0) == 0 || errno == EPERM;
+  if (st && st->pid > 0 && st->state != "stopped") running = config::process_running(st->pid);
   std::string connection = !running ? "not running" : st->state;
 
   auto to_ms = [](std::chrono::system_clock::time_point t) {

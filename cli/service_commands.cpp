@@ -11,6 +11,7 @@
 #include "cli/errors.hpp"
 #include "cli/service/service_manager.hpp"
 #include "cli/workspace.hpp"
+#include "config/this_process.hpp"
 
 namespace cbcs::cli {
 namespace {
@@ -45,10 +46,9 @@ void through_manager(F&& f) {
 }
 
 std::filesystem::path this_executable() {
-  std::error_code ec;
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) throw operation_error("cannot tell where this cbcs executable is (/proc/self/exe)");
-  return exe;
+  auto exe = config::executable_path();
+  if (!exe) throw operation_error("cannot tell where this cbcs executable is");
+  return *exe;
 }
 
 int run_install(const po::variables_map& vm, const args_t&) {

@@ -13,6 +13,7 @@
 #include "cli/errors.hpp"
 #include "cli/runtime_session.hpp"
 #include "config/atomic_file.hpp"
+#include "crypto/utc_time.hpp"
 #include "protocol/common/json_writer.hpp"
 
 namespace cbcs::cli {
@@ -79,10 +80,10 @@ std::int64_t parse_since(const std::string& text) {
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
   if (text.find('T') != std::string::npos) {
-    std::tm tm{};
-    if (!strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm))
+    auto t = crypto::parse_utc_time(text);
+    if (!t)
       throw usage_error("trace show: option -since: use a duration (10m) or 2026-11-27T10:00:00");
-    return static_cast<std::int64_t>(timegm(&tm)) * 1000;
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t->time_since_epoch()).count();
   }
   return now_ms - parse_duration_seconds(text, "since") * 1000;
 }
@@ -107,12 +108,8 @@ po::options_description trace_show_options(const args_t&) {
 }
 
 std::string wall_text(std::int64_t wall_ms) {
-  std::time_t secs = wall_ms / 1000;
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-  return fmt::format("{}.{:03}Z", buf, wall_ms % 1000);
+  auto t = crypto::utc_time{std::chrono::milliseconds{wall_ms}};
+  return fmt::format("{}.{:03}Z", crypto::format_utc_time(t), wall_ms % 1000);
 }
 
 int run_trace_show(const po::variables_map& vm, const args_t&) {

@@ -1,9 +1,5 @@
 #include "config/atomic_file.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -11,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "config/config_error.hpp"
+#include "config/file_system.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/random.hpp"
 
@@ -24,56 +21,24 @@ constexpr std::string_view temp_marker = ".tmp-";
   throw config_error(fmt::format("{} {}: {}", what, path.string(), std::strerror(errno)));
 }
 
-struct fd_guard {
-  int fd;
-  ~fd_guard() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 }  // namespace
 
 void write_file_atomic(const fs::path& path, std::string_view data,
                        const std::function<void()>& before_rename) {
   auto temp = path;
   temp += std::string(temp_marker) + crypto::to_hex(crypto::random_bytes(6));
-  fd_guard file{::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600)};
-  if (file.fd < 0) fail("cannot create", temp);
-  auto cleanup = [&] { ::unlink(temp.c_str()); };
-  const char* p = data.data();
-  std::size_t left = data.size();
-  while (left > 0) {
-    auto n = ::write(file.fd, p, left);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      cleanup();
-      fail("cannot write", temp);
-    }
-    p += n;
-    left -= static_cast<std::size_t>(n);
-  }
-  if (::fsync(file.fd) != 0) {
+  auto cleanup = [&] {
+    std::error_code ec;
+    fs::remove(temp, ec);
+  };
+  try {
+    write_new_file_durably(temp, data);
+    if (before_rename) before_rename();
+    replace_file_durably(temp, path);
+  } catch (...) {
     cleanup();
-    fail("cannot sync", temp);
+    throw;
   }
-  ::close(file.fd);
-  file.fd = -1;
-  if (before_rename) {
-    try {
-      before_rename();
-    } catch (...) {
-      cleanup();
-      throw;
-    }
-  }
-  if (::rename(temp.c_str(), path.c_str()) != 0) {
-    cleanup();
-    fail("cannot replace", path);
-  }
-  // The rename is durable only once the directory entry is.
-  auto dir = path.parent_path().empty() ? fs::path(".") : path.parent_path();
-  fd_guard dir_fd{::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC)};
-  if (dir_fd.fd >= 0) ::fsync(dir_fd.fd);
 }
 
 std::string read_file(const fs::path& path, std::size_t max_size) {

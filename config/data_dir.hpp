@@ -2,17 +2,22 @@
 // The connector's data directory: config, vault, journal, traces. Owner-only.
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 
 namespace cbcs::config {
+
+class exclusive_file_lock;
 
 class data_dir {
  public:
   // --data-dir, else $CBCS_DATA_DIR, else /var/lib/cbcs (%ProgramData%\CBCS on Windows).
   static std::filesystem::path resolve(const std::optional<std::string>& from_command_line);
 
-  // Opens root, creating it with mode 0700 when missing; throws config_error.
+  // Opens root, creating it private to the connector when missing (0700;
+  // on Windows SYSTEM and Administrators), restricting it when it is not;
+  // throws config_error.
   explicit data_dir(std::filesystem::path root);
 
   const std::filesystem::path& root() const { return root_; }
@@ -36,7 +41,7 @@ class data_dir_lock {
   data_dir_lock& operator=(const data_dir_lock&) = delete;
 
  private:
-  int fd_ = -1;
+  std::unique_ptr<exclusive_file_lock> lock_;
 };
 
 }  // namespace cbcs::config

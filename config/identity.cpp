@@ -3,8 +3,6 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
-#include <ctime>
-
 #include <fmt/format.h>
 #include <simdjson.h>
 
@@ -13,6 +11,7 @@
 #include "config/data_dir.hpp"
 #include "config/vault.hpp"
 #include "crypto/pem.hpp"
+#include "crypto/utc_time.hpp"
 #include "protocol/common/json_writer.hpp"
 
 namespace cbcs::config {
@@ -20,12 +19,6 @@ namespace {
 
 namespace dom = simdjson::dom;
 constexpr int identity_schema_version = 1;
-
-std::chrono::system_clock::time_point to_time_point(const ASN1_TIME* t) {
-  struct tm tm {};
-  if (!t || !ASN1_TIME_to_tm(t, &tm)) throw std::runtime_error("certificate has a bad validity");
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
-}
 
 crypto::x509_ptr first_certificate(std::string_view pem) {
   auto certs = crypto::parse_certificates(pem);
@@ -150,8 +143,8 @@ void save_identity(const data_dir& dir, vault& v, const connector_identity& id,
 
 certificate_validity validity_of(std::string_view certificate_pem) {
   auto cert = first_certificate(certificate_pem);
-  return {to_time_point(X509_get0_notBefore(cert.get())),
-          to_time_point(X509_get0_notAfter(cert.get()))};
+  return {crypto::to_utc_time(X509_get0_notBefore(cert.get())),
+          crypto::to_utc_time(X509_get0_notAfter(cert.get()))};
 }
 
 std::string common_name_of(std::string_view certificate_pem) {

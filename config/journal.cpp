@@ -8,6 +8,7 @@
 
 #include "config/config_error.hpp"
 #include "protocol/ca/job_codec.hpp"
+#include "protocol/common/sqlite_file.hpp"
 
 namespace cbcs::config {
 namespace {
@@ -69,7 +70,7 @@ journal::journal(const std::filesystem::path& file, bool durable_commits)
     db_ = nullptr;
     throw config_error(fmt::format("journal {}: {}: {}", file_.string(), what, msg));
   };
-  if (sqlite3_open_v2(file.c_str(), &db_,
+  if (sqlite3_open_v2(protocol::sqlite_file_name(file).c_str(), &db_,
                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK)
     fail("cannot open");

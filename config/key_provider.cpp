@@ -11,8 +11,11 @@
 #include "crypto/random.hpp"
 
 #ifdef _WIN32
+// clang-format off: <dpapi.h> needs what <windows.h> and <wincrypt.h> declare.
 #include <dpapi.h>
+#include <wincrypt.h>
 #include <windows.h>
+// clang-format on
 #else
 #include <sys/stat.h>
 #endif

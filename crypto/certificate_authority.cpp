@@ -13,6 +13,7 @@
 
 #include "crypto/openssl_error.hpp"
 #include "crypto/pem.hpp"
+#include "crypto/utc_time.hpp"
 
 namespace cbcs::crypto {
 namespace {
@@ -298,9 +299,7 @@ std::string make_crl(EVP_PKEY* ca_key, X509* ca_cert, const std::vector<revoked_
 }
 
 std::chrono::system_clock::time_point not_after(X509* cert) {
-  struct tm tm {};
-  if (!ASN1_TIME_to_tm(X509_get0_notAfter(cert), &tm)) throw crypto_error("bad notAfter");
-  return std::chrono::system_clock::from_time_t(timegm(&tm));
+  return to_utc_time(X509_get0_notAfter(cert));
 }
 
 bool is_signed_by(X509* cert, X509* issuer) {

@@ -7,6 +7,7 @@
 
 #include "crypto/openssl_error.hpp"
 #include "crypto/openssl_types.hpp"
+#include "crypto/per_thread.hpp"
 
 namespace cbcs::crypto {
 namespace {
@@ -21,7 +22,8 @@ const EVP_MD* sha256_md() {
 }
 
 EVP_MD_CTX* thread_context() {
-  thread_local md_ctx_ptr ctx{EVP_MD_CTX_new()};
+  CBCS_PER_THREAD(md_ctx_ptr, ctx);
+  if (!ctx) ctx.reset(EVP_MD_CTX_new());
   if (!ctx) throw crypto_error("out of memory");
   return ctx.get();
 }

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "actors/http/http_client.hpp"
+#include "crypto/per_thread.hpp"
 
 namespace cbcs::actors {
 namespace {
@@ -72,7 +73,7 @@ void send_from_io(const caf::strong_actor_ptr& to, caf::message msg) {
     return;
   }
   // One per I/O thread, made on it; it lives as long as the thread.
-  thread_local std::unique_ptr<io_execution_unit> unit;
+  CBCS_PER_THREAD(std::unique_ptr<io_execution_unit>, unit);
   if (!unit) unit = std::make_unique<io_execution_unit>(*runner);
   unit->deliver(*to->get(), std::move(msg));
 }

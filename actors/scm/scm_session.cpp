@@ -1,7 +1,5 @@
 #include "actors/scm/scm_session.hpp"
 
-#include <unistd.h>
-
 #include <caf/actor_system.hpp>
 #include <caf/send.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -25,6 +23,7 @@
 #include "actors/scm/ws_client.hpp"
 #include "config/atomic_file.hpp"
 #include "config/journal.hpp"
+#include "config/this_process.hpp"
 #include "crypto/certificate_authority.hpp"
 #include "crypto/pem.hpp"
 
@@ -178,7 +177,7 @@ void write_status(self_ptr self) {
       .state = pol::to_string(st.state),
       .connector_id = st.identity ? st.identity->connector_id : std::string{},
       .session_url = st.identity ? st.identity->session_url : std::string{},
-      .pid = static_cast<std::int64_t>(::getpid()),
+      .pid = config::process_id(),
       .updated_at_ms = now_ms(),
       .since_ms = st.state_since_ms,
       .last_heartbeat_ms = st.last_heartbeat_ms,

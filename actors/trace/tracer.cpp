@@ -1,11 +1,11 @@
 #include "actors/trace/tracer.hpp"
 
 #include <algorithm>
-#include <csignal>
 #include <cstdlib>
 
 #include <fmt/format.h>
 
+#include "config/this_process.hpp"
 #include "protocol/common/json_writer.hpp"
 
 namespace cbcs::actors {
@@ -105,7 +105,7 @@ void tracer::record(const trace_event& e) {
   if (!crash_event_.empty() && e.event == crash_event_ && --crash_countdown_ == 0) {
     out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
     out_.flush();
-    std::raise(SIGKILL);
+    config::terminate_now();
   }
   if (buffer_.size() >= 64 * 1024) {
     out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));

@@ -66,7 +66,12 @@ class service_manager {
 // The platform's manager (one definition per platform, chosen by CMake).
 std::unique_ptr<service_manager> make_service_manager();
 
-// The service's name everywhere: cbcs.service, the Windows service "cbcs".
+// The service's name: cbcs.service; the Windows service CBCS, as the
+// connector it replaces was named (sc query CBCS).
+#ifdef _WIN32
+inline constexpr const char* service_name = "CBCS";
+#else
 inline constexpr const char* service_name = "cbcs";
+#endif
 
 }  // namespace cbcs::cli::service

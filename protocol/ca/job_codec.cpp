@@ -5,6 +5,7 @@
 
 #include <simdjson.h>
 
+#include "crypto/per_thread.hpp"
 #include "protocol/common/json_parser.hpp"
 #include "protocol/common/json_writer.hpp"
 
@@ -88,7 +89,7 @@ std::string to_json(const job& j) {
 }
 
 job job_from_json(std::string_view json) {
-  thread_local dom::parser parser;
+  CBCS_PER_THREAD(dom::parser, parser);
   auto obj = parse_object(reused(parser), json, "job");
   job j;
   j.id = get_string(obj, "id", true);
@@ -143,7 +144,7 @@ std::string to_json(const outcome& o) {
 }
 
 outcome outcome_from_json(std::string_view json) {
-  thread_local dom::parser parser;
+  CBCS_PER_THREAD(dom::parser, parser);
   auto obj = parse_object(reused(parser), json, "outcome");
   auto kind = get_string(obj, "outcome", true);
   outcome o;

@@ -2,7 +2,7 @@
 // A simdjson DOM parser kept between documents. A fresh parser allocates its
 // buffers for every document, and on a busy connector the page faults of
 // those allocations cost more than the parse. Each call site keeps its own
-// (thread_local) parser, so a document one site still reads is never
+// (per-thread, CBCS_PER_THREAD) parser, so a document one site still reads is never
 // overwritten by another's parse.
 
 #include <simdjson.h>

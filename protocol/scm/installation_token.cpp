@@ -11,6 +11,7 @@
 #include "crypto/base64.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/random.hpp"
+#include "crypto/utc_time.hpp"
 #include "protocol/common/json_writer.hpp"
 #include "protocol/scm/messages.hpp"
 
@@ -42,10 +43,7 @@ std::string lower(std::string_view s) {
 
 // Straight from seconds: system_clock's nanoseconds end in 2262, and exp may
 // be as late as 9999 (converting overflowed).
-std::string utc(std::chrono::sys_seconds t) {
-  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}",
-                     fmt::gmtime(static_cast<std::time_t>(t.time_since_epoch().count())));
-}
+std::string utc(std::chrono::sys_seconds t) { return crypto::format_utc_time(t) + "Z"; }
 
 std::string check_of(std::string_view prefixed_payload) {
   auto digest = crypto::sha256(crypto::as_bytes(prefixed_payload));

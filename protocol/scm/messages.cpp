@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include "crypto/per_thread.hpp"
 #include "protocol/ca/job_codec.hpp"
 #include "protocol/common/json_fields.hpp"
 #include "protocol/common/json_writer.hpp"
@@ -464,7 +465,7 @@ message decode(std::string_view frame) {
                              fmt::format("frame of {} bytes is over the limit of {} bytes",
                                          frame.size(), max_frame_bytes));
   // One parser per thread: its buffers are reused from frame to frame.
-  thread_local dom::parser parser;
+  CBCS_PER_THREAD(dom::parser, parser);
   auto obj = parse_object(parser, frame, "frame");
 
   auto type_field = obj["type"];

@@ -10,6 +10,7 @@
 #include "config/config_error.hpp"
 #include "config/journal.hpp"
 #include "protocol/ca/job_codec.hpp"
+#include "protocol/common/sqlite_file.hpp"
 #include "test_pki.hpp"
 
 using namespace cbcs;
@@ -31,7 +32,7 @@ ca::job make_job(const std::string& id) {
 // Runs SQL on the file directly, as an older cbcs or a damaged disk would leave it.
 void raw_sql(const std::filesystem::path& file, const std::string& sql) {
   sqlite3* db = nullptr;
-  REQUIRE(sqlite3_open(file.c_str(), &db) == SQLITE_OK);
+  REQUIRE(sqlite3_open(protocol::sqlite_file_name(file).c_str(), &db) == SQLITE_OK);
   char* err = nullptr;
   int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
   std::string message = err ? err : "";

@@ -12,6 +12,7 @@
 #include "crypto/base64.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/pem.hpp"
+#include "crypto/per_thread.hpp"
 #include "crypto/sigv4.hpp"
 #include "protocol/ca/acmpca/instance_role.hpp"
 #include "protocol/ca/common/http_session.hpp"
@@ -412,7 +413,7 @@ class session final : public http_session {
     if (!ok) return on_error(r);
     std::string_view body = r.body;
     if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) body = "{}";
-    thread_local simdjson::dom::parser parser;
+    CBCS_PER_THREAD(simdjson::dom::parser, parser);
     simdjson::dom::element doc;
     if (auto err = reused(parser).parse(body.data(), body.size()).get(doc))
       return internal(last_op_ + " answer is not JSON (" + simdjson::error_message(err) + ")");
@@ -766,7 +767,7 @@ std::string endpoint_url(const driver_config& config) {
 
 aws_error parse_error(const http_response& response) {
   aws_error out;
-  thread_local simdjson::dom::parser parser;
+  CBCS_PER_THREAD(simdjson::dom::parser, parser);
   simdjson::dom::element doc;
   if (!reused(parser).parse(response.body.data(), response.body.size()).get(doc) &&
       doc.is_object()) {

@@ -4,6 +4,8 @@
 
 #include <simdjson.h>
 
+#include "crypto/per_thread.hpp"
+#include "crypto/utc_time.hpp"
 #include "protocol/ca/acmpca/acmpca_driver.hpp"
 #include "protocol/common/json_parser.hpp"
 #include "protocol/common/text.hpp"
@@ -43,16 +45,6 @@ std::string_view trim(std::string_view v) {
   while (!v.empty() && std::isspace(static_cast<unsigned char>(v.front()))) v.remove_prefix(1);
   while (!v.empty() && std::isspace(static_cast<unsigned char>(v.back()))) v.remove_suffix(1);
   return v;
-}
-
-bool digits(std::string_view text, std::size_t at, std::size_t n, int& out) {
-  if (at + n > text.size()) return false;
-  out = 0;
-  for (std::size_t i = at; i < at + n; ++i) {
-    if (text[i] < '0' || text[i] > '9') return false;
-    out = out * 10 + (text[i] - '0');
-  }
-  return true;
 }
 
 outcome refused(std::string message) {
@@ -191,7 +183,7 @@ std::variant<http_request, outcome, std::monostate> role_fetch::on_keys(const ht
     return refused("the IAM role " + role + " has no keys in instance metadata (was it detached?)");
   }
   if (r.status != 200) return metadata_failure(r, "the keys request of role " + role);
-  thread_local simdjson::dom::parser parser;
+  CBCS_PER_THREAD(simdjson::dom::parser, parser);
   simdjson::dom::element doc;
   auto unreadable = [&](std::string_view what) {
     return outcome::failed(error_class::internal, "the instance metadata keys of role " + role +
@@ -233,27 +225,10 @@ std::variant<http_request, outcome, std::monostate> role_fetch::on_keys(const ht
 }
 
 std::optional<time_point> parse_utc_timestamp(std::string_view text) {
-  // YYYY-MM-DDTHH:MM:SS[.fraction]Z
-  int y = 0, mo = 0, d = 0, h = 0, mi = 0, s = 0;
-  if (text.size() < 20 || !digits(text, 0, 4, y) || text[4] != '-' || !digits(text, 5, 2, mo) ||
-      text[7] != '-' || !digits(text, 8, 2, d) || (text[10] != 'T' && text[10] != 't') ||
-      !digits(text, 11, 2, h) || text[13] != ':' || !digits(text, 14, 2, mi) || text[16] != ':' ||
-      !digits(text, 17, 2, s))
+  // The service writes "...T...Z": no other form is its.
+  if (text.size() < 20 || text[10] != 'T' || (text.back() != 'Z' && text.back() != 'z'))
     return std::nullopt;
-  std::size_t i = 19;
-  if (text[i] == '.') {
-    std::size_t start = ++i;
-    while (i < text.size() && text[i] >= '0' && text[i] <= '9') ++i;
-    if (i == start) return std::nullopt;
-  }
-  if (i + 1 != text.size() || (text[i] != 'Z' && text[i] != 'z')) return std::nullopt;
-  std::chrono::year_month_day date{std::chrono::year{y},
-                                   std::chrono::month{static_cast<unsigned>(mo)},
-                                   std::chrono::day{static_cast<unsigned>(d)}};
-  // The bound keeps the time inside what system_clock can hold.
-  if (!date.ok() || y < 1970 || y > 2200 || h > 23 || mi > 59 || s > 60) return std::nullopt;
-  return std::chrono::sys_days{date} + std::chrono::hours{h} + std::chrono::minutes{mi} +
-         std::chrono::seconds{std::min(s, 59)};
+  return crypto::parse_utc_time(text);
 }
 
 }  // namespace cbcs::protocol::ca::acmpca

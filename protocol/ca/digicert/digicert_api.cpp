@@ -368,53 +368,6 @@ order_list parse_order_list(std::string_view body) {
   return out;
 }
 
-std::optional<std::chrono::system_clock::time_point> parse_time(std::string_view text) {
-  // YYYY-MM-DD[T ]HH:MM:SS, then an optional fraction and zone (Z, +HH:MM).
-  if (text.size() < 19) return std::nullopt;
-  auto digits = [&](std::size_t at, std::size_t n, int& out) {
-    out = 0;
-    for (std::size_t i = at; i < at + n; ++i) {
-      if (text[i] < '0' || text[i] > '9') return false;
-      out = out * 10 + (text[i] - '0');
-    }
-    return true;
-  };
-  int y, mo, d, h, mi, s;
-  if (!digits(0, 4, y) || text[4] != '-' || !digits(5, 2, mo) || text[7] != '-' ||
-      !digits(8, 2, d) || (text[10] != 'T' && text[10] != ' ') || !digits(11, 2, h) ||
-      text[13] != ':' || !digits(14, 2, mi) || text[16] != ':' || !digits(17, 2, s))
-    return std::nullopt;
-  if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) return std::nullopt;
-  // 1970 to 2200, as elsewhere: later years overflow the clock's nanoseconds
-  // (found by fuzz_digicert_driver: a date_created in 4202).
-  if (y < 1970 || y > 2200) return std::nullopt;
-  std::size_t at = 19;
-  if (at < text.size() && text[at] == '.')
-    for (++at; at < text.size() && text[at] >= '0' && text[at] <= '9';) ++at;
-  int offset = 0;
-  if (at < text.size()) {
-    char sign = text[at];
-    if (sign == 'Z' && at + 1 == text.size()) {
-    } else if ((sign == '+' || sign == '-') && text.size() == at + 6 && text[at + 3] == ':') {
-      int oh, om;
-      if (!digits(at + 1, 2, oh) || !digits(at + 4, 2, om) || oh > 23 || om > 59)
-        return std::nullopt;
-      offset = (oh * 60 + om) * 60 * (sign == '-' ? -1 : 1);
-    } else {
-      return std::nullopt;
-    }
-  }
-  // Days from the civil date (Howard Hinnant's algorithm), without timegm.
-  int yy = y - (mo <= 2);
-  int era = (yy >= 0 ? yy : yy - 399) / 400;
-  int yoe = yy - era * 400;
-  int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  std::int64_t days = std::int64_t(era) * 146097 + doe - 719468;
-  std::int64_t secs = days * 86400 + h * 3600 + mi * 60 + s - offset;
-  return std::chrono::system_clock::time_point(std::chrono::seconds(secs));
-}
-
 bool same_csr(std::string_view a, std::string_view b) {
   // The base64 between the armour lines, without line ends or spaces.
   auto body = [](std::string_view pem) {

@@ -129,10 +129,6 @@ struct order_list {
 };
 order_list parse_order_list(std::string_view body);
 
-// An ISO 8601 time such as "2026-12-02T05:00:00+00:00" or "2026-12-02 05:00:00",
-// 1970 to 2200; nullopt otherwise.
-std::optional<std::chrono::system_clock::time_point> parse_time(std::string_view text);
-
 // Two CSRs are the same when their base64 is (line ends and armour aside).
 bool same_csr(std::string_view a, std::string_view b);
 

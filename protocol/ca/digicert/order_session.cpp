@@ -6,6 +6,7 @@
 
 #include "crypto/pem.hpp"
 #include "crypto/subject_names.hpp"
+#include "crypto/utc_time.hpp"
 #include "protocol/ca/common/certificate_chain.hpp"
 #include "protocol/ca/common/http_status.hpp"
 #include "protocol/common/json_writer.hpp"
@@ -173,7 +174,7 @@ class order_session final : public ordering_session {
       auto page = parse_order_list(answer.body);
       bool older_seen = false;
       for (auto& o : page.orders) {
-        auto created = parse_time(o.date_created);
+        auto created = crypto::parse_utc_time(o.date_created);
         if (created && *created < now() - settings_.pending.max_age - 24h) {
           older_seen = true;  // newest first: the rest are older still
           break;

@@ -7,6 +7,7 @@
 #include <simdjson.h>
 
 #include "crypto/jwt.hpp"
+#include "crypto/per_thread.hpp"
 #include "crypto/sigv4.hpp"
 #include "protocol/ca/common/http_status.hpp"
 #include "protocol/common/json_fields.hpp"
@@ -57,7 +58,7 @@ http_request token_request(const service_account& account, EVP_PKEY* key, time_p
 std::variant<access_token, outcome> read_token_answer(const http_response& answer,
                                                       const service_account& account,
                                                       time_point now) {
-  thread_local simdjson::dom::parser parser;
+  CBCS_PER_THREAD(simdjson::dom::parser, parser);
   simdjson::dom::element doc;
   // Only a parsed document may be read (a failed parse leaves doc empty).
   std::optional<json_fields> fields;

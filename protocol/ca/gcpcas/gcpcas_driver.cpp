@@ -10,6 +10,7 @@
 
 #include "crypto/digest.hpp"
 #include "crypto/pem.hpp"
+#include "crypto/per_thread.hpp"
 #include "crypto/sigv4.hpp"
 #include "protocol/ca/common/http_session.hpp"
 #include "protocol/ca/common/http_status.hpp"
@@ -595,7 +596,7 @@ class session final : public http_session {
     if (!is_success(r.status)) return on_error(r);
     std::string_view body = r.body;
     if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) body = "{}";
-    thread_local dom::parser parser;
+    CBCS_PER_THREAD(dom::parser, parser);
     dom::element doc;
     if (auto err = reused(parser).parse(body.data(), body.size()).get(doc))
       return internal(std::string("CA Service's answer is not JSON (") +
@@ -794,7 +795,7 @@ const std::vector<std::string>& required_permissions() {
 google_error parse_error(std::string_view body) {
   google_error out;
   if (body.empty()) return out;
-  thread_local dom::parser parser;
+  CBCS_PER_THREAD(dom::parser, parser);
   dom::element doc, error;
   if (reused(parser).parse(body.data(), body.size()).get(doc) || doc["error"].get(error) ||
       !error.is_object())

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -14,6 +15,7 @@
 #include "crypto/certificate_authority.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/pem.hpp"
+#include "crypto/per_thread.hpp"
 #include "protocol/ca/common/revocation_reason.hpp"
 #include "protocol/ca/local/local_ledger.hpp"
 #include "protocol/common/json_writer.hpp"
@@ -85,7 +87,8 @@ class local_ca final : public driver {
 
  private:
   static std::map<const local_ca*, std::set<std::uint64_t>>& written() {
-    thread_local std::map<const local_ca*, std::set<std::uint64_t>> by_driver;
+    using written_map = std::map<const local_ca*, std::set<std::uint64_t>>;
+    CBCS_PER_THREAD(written_map, by_driver);
     return by_driver;
   }
 
@@ -163,10 +166,10 @@ class local_ca final : public driver {
     auto path = dir_ / "crl.pem";
     auto temp = dir_ / "crl.pem.tmp";
     {
-      std::FILE* f = std::fopen(temp.c_str(), "wb");
-      if (!f) throw std::runtime_error("cannot write " + temp.string());
-      std::fwrite(crl.data(), 1, crl.size(), f);
-      std::fclose(f);
+      std::ofstream out(temp, std::ios::binary | std::ios::trunc);
+      out.write(crl.data(), static_cast<std::streamsize>(crl.size()));
+      out.close();
+      if (!out) throw std::runtime_error("cannot write " + temp.string());
     }
     fs::rename(temp, path);
   }

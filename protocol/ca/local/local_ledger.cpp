@@ -1,4 +1,5 @@
 #include "protocol/ca/local/local_ledger.hpp"
+#include "protocol/common/sqlite_file.hpp"
 
 #include <sqlite3.h>
 
@@ -32,8 +33,8 @@ void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
 local_ledger::local_ledger(const std::filesystem::path& file) : file_(file) {
   std::error_code ec;
   std::filesystem::create_directories(file.parent_path(), ec);
-  if (sqlite3_open_v2(file.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-      SQLITE_OK) {
+  if (sqlite3_open_v2(sqlite_file_name(file).c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) != SQLITE_OK) {
     std::string msg = db_ ? sqlite3_errmsg(db_) : "out of memory";
     sqlite3_close(db_);
     db_ = nullptr;

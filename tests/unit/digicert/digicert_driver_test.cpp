@@ -5,6 +5,7 @@
 
 #include <limits>
 
+#include "crypto/utc_time.hpp"
 #include "digicert/digicert_fixture.hpp"
 #include "driver_harness.hpp"
 #include "protocol/ca/digicert/digicert_api.hpp"
@@ -164,15 +165,15 @@ TEST_SUITE("digicert wire") {
     CHECK(dc::digicert_serial("00:0a:1b") == "0A1B");
     CHECK(dc::digicert_serial("abc") == "0ABC");
     CHECK_FALSE(dc::digicert_serial("xyz"));
-    auto t = dc::parse_time("2026-12-02T12:00:00+00:00");
+    auto t = crypto::parse_utc_time("2026-12-02T12:00:00+00:00");
     REQUIRE(t);
     CHECK(*t == t::t0);
-    CHECK(*dc::parse_time("2026-12-02 13:00:00+01:00") == t::t0);
-    CHECK(*dc::parse_time("2026-12-02T12:00:00.123Z") == t::t0);
-    CHECK_FALSE(dc::parse_time("2026-13-02T12:00:00"));
-    CHECK_FALSE(dc::parse_time("yesterday"));
-    CHECK_FALSE(dc::parse_time("4202-05-17T07:00:00+00:00"));
-    CHECK_FALSE(dc::parse_time("1969-12-31T23:59:59Z"));
+    CHECK(*crypto::parse_utc_time("2026-12-02 13:00:00+01:00") == t::t0);
+    CHECK(*crypto::parse_utc_time("2026-12-02T12:00:00.123Z") == t::t0);
+    CHECK_FALSE(crypto::parse_utc_time("2026-13-02T12:00:00"));
+    CHECK_FALSE(crypto::parse_utc_time("yesterday"));
+    CHECK_FALSE(crypto::parse_utc_time("4202-05-17T07:00:00+00:00"));
+    CHECK_FALSE(crypto::parse_utc_time("1969-12-31T23:59:59Z"));
     auto csr = fx::make_csr("web.example").csr_pem;
     CHECK(dc::same_csr(csr, fx::with_crlf(csr)));
     CHECK_FALSE(dc::same_csr(csr, fx::make_csr("web.example").csr_pem));

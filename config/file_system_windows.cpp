@@ -1,9 +1,10 @@
 #include "config/file_system.hpp"
 
-// clang-format off: <windows.h> must come before the headers that use its types.
+// <windows.h> must come before the headers that use its types.
+// clang-format off
+#include <windows.h>
 #include <aclapi.h>
 #include <sddl.h>
-#include <windows.h>
 // clang-format on
 
 #include <memory>

@@ -11,10 +11,11 @@
 #include "crypto/random.hpp"
 
 #ifdef _WIN32
-// clang-format off: <dpapi.h> needs what <windows.h> and <wincrypt.h> declare.
-#include <dpapi.h>
-#include <wincrypt.h>
+// <dpapi.h> needs what <windows.h> and <wincrypt.h> declare.
+// clang-format off
 #include <windows.h>
+#include <wincrypt.h>
+#include <dpapi.h>
 // clang-format on
 #else
 #include <sys/stat.h>

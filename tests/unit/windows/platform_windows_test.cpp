@@ -3,10 +3,11 @@
 
 #include <doctest/doctest.h>
 
-// clang-format off: <aclapi.h> and <sddl.h> need what <windows.h> declares.
+// <aclapi.h> and <sddl.h> need what <windows.h> declares.
+// clang-format off
+#include <windows.h>
 #include <aclapi.h>
 #include <sddl.h>
-#include <windows.h>
 // clang-format on
 
 #include <filesystem>

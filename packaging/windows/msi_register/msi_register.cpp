@@ -1,0 +1,333 @@
+// cbcs_msi_register.dll: the MSI's custom actions (type 1, called by msiexec).
+//   CbcsPackRegisterData  immediate: packs INSTALLDIR, the data directory and
+//                         the TOKEN / PROXY_* properties into CbcsRegister's
+//                         CustomActionData (hidden from the log).
+//   CbcsRegister          deferred, no impersonation: runs cbcs.exe register
+//                         with the secrets on its standard input.
+//   CbcsConfigureService  deferred, no impersonation: the service's failure
+//                         actions and preshutdown timeout (wixl has no
+//                         ServiceConfig element).
+// The decisions live in register_plan.cpp (portable, unit-tested); this file
+// is the Windows side only.
+
+// msi.h and msiquery.h need windows.h first.
+// clang-format off
+#include <windows.h>
+#include <msi.h>
+#include <msiquery.h>
+#include <winsvc.h>
+// clang-format on
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "action_data.hpp"
+#include "register_plan.hpp"
+
+namespace {
+
+using namespace cbcs::msi;
+
+// cbcs register answers within its own timeouts (about a minute); this only
+// bounds a cbcs.exe that hangs.
+constexpr DWORD register_timeout_ms = 180'000;
+constexpr std::size_t max_output = 64 * 1024;
+// As systemd's TimeoutStopSec: the session drains within it.
+constexpr DWORD preshutdown_timeout_ms = 30'000;
+
+std::wstring widen(std::string_view s) {
+  if (s.empty()) return {};
+  int n = MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0);
+  std::wstring out(static_cast<std::size_t>(n), L'\0');
+  MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), out.data(), n);
+  return out;
+}
+
+std::string narrow(std::wstring_view s) {
+  if (s.empty()) return {};
+  int n = WideCharToMultiByte(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0, nullptr,
+                              nullptr);
+  std::string out(static_cast<std::size_t>(n), '\0');
+  WideCharToMultiByte(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), out.data(), n, nullptr,
+                      nullptr);
+  return out;
+}
+
+void wipe(std::string& s) {
+  SecureZeroMemory(s.data(), s.size());
+  s.clear();
+}
+
+void wipe(std::wstring& s) {
+  SecureZeroMemory(s.data(), s.size() * sizeof(wchar_t));
+  s.clear();
+}
+
+std::string property(MSIHANDLE install, const wchar_t* name) {
+  std::wstring buf(256, L'\0');
+  DWORD size = static_cast<DWORD>(buf.size());
+  UINT rc = MsiGetPropertyW(install, name, buf.data(), &size);
+  if (rc == ERROR_MORE_DATA) {
+    buf.assign(size + 1, L'\0');
+    size = static_cast<DWORD>(buf.size());
+    rc = MsiGetPropertyW(install, name, buf.data(), &size);
+  }
+  if (rc != ERROR_SUCCESS) {
+    wipe(buf);
+    return {};
+  }
+  auto out = narrow(std::wstring_view(buf.data(), size));
+  wipe(buf);
+  return out;
+}
+
+// One line to the MSI log; as an error, also to the user (with a UI).
+// The template is formatted (Wine formats a field's value too): escaped.
+void log(MSIHANDLE install, std::string_view text, bool error = false) {
+  MSIHANDLE rec = MsiCreateRecord(0);
+  if (!rec) return;
+  MsiRecordSetStringW(rec, 0, widen("CBCS: " + escape_msi_format(text)).c_str());
+  // An error is logged as well.
+  if (error)
+    MsiProcessMessage(install, static_cast<INSTALLMESSAGE>(INSTALLMESSAGE_ERROR | MB_OK), rec);
+  else
+    MsiProcessMessage(install, INSTALLMESSAGE_INFO, rec);
+  MsiCloseHandle(rec);
+}
+
+std::string last_error_text(std::string_view what) {
+  return std::string(what) + " failed (Windows error " + std::to_string(GetLastError()) + ")";
+}
+
+struct handle {
+  HANDLE h = nullptr;
+  handle() = default;
+  handle(const handle&) = delete;
+  handle& operator=(const handle&) = delete;
+  ~handle() { close(); }
+  void close() {
+    if (h && h != INVALID_HANDLE_VALUE) CloseHandle(h);
+    h = nullptr;
+  }
+};
+
+struct run_result {
+  bool started = false;
+  bool timed_out = false;
+  DWORD exit_code = 1;
+  std::string output;  // stdout and stderr, bounded
+  std::string error;   // why it did not run
+};
+
+// Runs argv with input on its standard input and its output captured.
+run_result run_with_input(const std::vector<std::string>& argv, std::string input) {
+  run_result r;
+  SECURITY_ATTRIBUTES inherit{sizeof(SECURITY_ATTRIBUTES), nullptr, TRUE};
+  handle in_read, in_write, out_read, out_write;
+  if (!CreatePipe(&in_read.h, &in_write.h, &inherit, 0) ||
+      !CreatePipe(&out_read.h, &out_write.h, &inherit, 0)) {
+    r.error = last_error_text("CreatePipe");
+    wipe(input);
+    return r;
+  }
+  // Only the child's ends are inherited.
+  SetHandleInformation(in_write.h, HANDLE_FLAG_INHERIT, 0);
+  SetHandleInformation(out_read.h, HANDLE_FLAG_INHERIT, 0);
+
+  STARTUPINFOW si{};
+  si.cb = sizeof(si);
+  si.dwFlags = STARTF_USESTDHANDLES;
+  si.hStdInput = in_read.h;
+  si.hStdOutput = out_write.h;
+  si.hStdError = out_write.h;
+  PROCESS_INFORMATION pi{};
+  auto app = widen(argv.front());
+  auto line = widen(windows_command_line(argv));
+  if (!CreateProcessW(app.c_str(), line.data(), nullptr, nullptr, TRUE, CREATE_NO_WINDOW, nullptr,
+                      nullptr, &si, &pi)) {
+    r.error = last_error_text("starting " + argv.front());
+    wipe(input);
+    return r;
+  }
+  r.started = true;
+  handle process, thread;
+  process.h = pi.hProcess;
+  thread.h = pi.hThread;
+  in_read.close();
+  out_write.close();
+
+  // A few hundred bytes: the pipe holds them all, the child reads them when it wants.
+  DWORD written = 0;
+  WriteFile(in_write.h, input.data(), static_cast<DWORD>(input.size()), &written, nullptr);
+  wipe(input);
+  in_write.close();
+
+  DWORD waited = 0;
+  char buf[4096];
+  for (;;) {
+    DWORD avail = 0;
+    while (PeekNamedPipe(out_read.h, nullptr, 0, nullptr, &avail, nullptr) && avail > 0) {
+      DWORD got = 0;
+      if (!ReadFile(out_read.h, buf, sizeof(buf), &got, nullptr) || got == 0) break;
+      if (r.output.size() < max_output) r.output.append(buf, got);
+    }
+    if (WaitForSingleObject(process.h, 0) == WAIT_OBJECT_0) {
+      // What it wrote just before exiting.
+      while (PeekNamedPipe(out_read.h, nullptr, 0, nullptr, &avail, nullptr) && avail > 0) {
+        DWORD got = 0;
+        if (!ReadFile(out_read.h, buf, sizeof(buf), &got, nullptr) || got == 0) break;
+        if (r.output.size() < max_output) r.output.append(buf, got);
+      }
+      break;
+    }
+    if (waited >= register_timeout_ms) {
+      TerminateProcess(process.h, 1);
+      WaitForSingleObject(process.h, 5000);
+      r.timed_out = true;
+      break;
+    }
+    Sleep(50);
+    waited += 50;
+  }
+  GetExitCodeProcess(process.h, &r.exit_code);
+  return r;
+}
+
+bool file_exists(const std::string& path) {
+  return GetFileAttributesW(widen(path).c_str()) != INVALID_FILE_ATTRIBUTES;
+}
+
+// Each non-empty line of cbcs's output, secrets masked (cbcs prints none:
+// this is a second lock).
+void log_output(MSIHANDLE install, const std::string& output,
+                const std::vector<std::string_view>& secrets, bool error) {
+  auto text = redact(output, secrets);
+  std::size_t start = 0;
+  int lines = 0;
+  while (start < text.size() && lines < 20) {
+    auto end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    auto line = text.substr(start, end - start);
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+    if (!line.empty()) {
+      log(install, "cbcs register: " + line, error);
+      ++lines;
+    }
+    start = end + 1;
+  }
+}
+
+}  // namespace
+
+extern "C" __declspec(dllexport) UINT __stdcall CbcsPackRegisterData(MSIHANDLE install) {
+  action_fields fields;
+  auto data_root = property(install, L"CommonAppDataFolder");
+  if (data_root.empty()) {
+    log(install, "CommonAppDataFolder is not set", true);
+    return ERROR_INSTALL_FAILURE;
+  }
+  fields.emplace(field_install_dir, property(install, L"INSTALLDIR"));
+  fields.emplace(field_data_dir, join_windows_path(data_root, "CBCS"));
+  fields.emplace(field_token, property(install, L"TOKEN"));
+  fields.emplace(field_proxy_type, property(install, L"PROXY_TYPE"));
+  fields.emplace(field_proxy_addr, property(install, L"PROXY_ADDR"));
+  fields.emplace(field_proxy_port, property(install, L"PROXY_PORT"));
+  fields.emplace(field_proxy_user, property(install, L"PROXY_USER"));
+  fields.emplace(field_proxy_password, property(install, L"PROXY_PASSWORD"));
+  auto packed = widen(pack_action_data(fields));
+  for (auto& [name, value] : fields) wipe(value);
+  // The deferred action's CustomActionData is the property named after it.
+  UINT rc = MsiSetPropertyW(install, L"CbcsRegister", packed.c_str());
+  wipe(packed);
+  if (rc != ERROR_SUCCESS) {
+    log(install, "cannot hand the properties to the register action", true);
+    return ERROR_INSTALL_FAILURE;
+  }
+  return ERROR_SUCCESS;
+}
+
+extern "C" __declspec(dllexport) UINT __stdcall CbcsRegister(MSIHANDLE install) {
+  auto data = property(install, L"CustomActionData");
+  auto fields = unpack_action_data(data);
+  wipe(data);
+  if (!fields) {
+    log(install, "the register action's data is malformed", true);
+    return ERROR_INSTALL_FAILURE;
+  }
+  auto data_dir = (*fields)[std::string(field_data_dir)];
+  auto plan = plan_register(*fields, file_exists(identity_path(data_dir)));
+  std::string token = (*fields)[std::string(field_token)];
+  std::string password = (*fields)[std::string(field_proxy_password)];
+  for (auto& [name, value] : *fields) wipe(value);
+  UINT rc = ERROR_SUCCESS;
+  if (plan.what == register_plan::kind::skip) {
+    log(install, plan.message);
+  } else if (plan.what == register_plan::kind::fail) {
+    log(install, plan.message, true);
+    rc = ERROR_INSTALL_FAILURE;
+  } else {
+    log(install,
+        "registering with SCM: " + redact(windows_command_line(plan.argv), {token, password}));
+    auto r = run_with_input(plan.argv, std::move(plan.stdin_text));
+    bool ok = r.started && !r.timed_out && r.exit_code == 0;
+    if (!r.started) {
+      log(install, r.error, true);
+    } else {
+      log_output(install, r.output, {token, password}, !ok);
+      if (r.timed_out)
+        log(install, "cbcs register did not finish within 180 s and was stopped", true);
+      else if (!ok)
+        log(install, "cbcs register failed (exit " + std::to_string(r.exit_code) + ")", true);
+    }
+    wipe(r.output);
+    rc = ok ? ERROR_SUCCESS : ERROR_INSTALL_FAILURE;
+  }
+  wipe(plan.stdin_text);
+  wipe(token);
+  wipe(password);
+  return rc;
+}
+
+extern "C" __declspec(dllexport) UINT __stdcall CbcsConfigureService(MSIHANDLE install) {
+  SC_HANDLE scm = OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT);
+  if (!scm) {
+    log(install, last_error_text("OpenSCManager"), true);
+    return ERROR_INSTALL_FAILURE;
+  }
+  // SERVICE_START: a restart action needs it.
+  SC_HANDLE svc = OpenServiceW(scm, L"CBCS", SERVICE_CHANGE_CONFIG | SERVICE_START);
+  if (!svc) {
+    log(install, last_error_text("OpenService CBCS"), true);
+    CloseServiceHandle(scm);
+    return ERROR_INSTALL_FAILURE;
+  }
+  UINT rc = ERROR_SUCCESS;
+  // Restart after 5 s, three times; the count resets after a day.
+  SC_ACTION actions[3] = {
+      {SC_ACTION_RESTART, 5000}, {SC_ACTION_RESTART, 5000}, {SC_ACTION_RESTART, 5000}};
+  SERVICE_FAILURE_ACTIONSW failure{};
+  failure.dwResetPeriod = 24 * 60 * 60;
+  failure.cActions = 3;
+  failure.lpsaActions = actions;
+  // Also when cbcs stops itself with an error (not only on a crash).
+  SERVICE_FAILURE_ACTIONS_FLAG on_error{TRUE};
+  SERVICE_PRESHUTDOWN_INFO preshutdown{preshutdown_timeout_ms};
+  if (!ChangeServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS, &failure)) {
+    log(install, last_error_text("setting the CBCS service's failure actions"), true);
+    rc = ERROR_INSTALL_FAILURE;
+  } else if (!ChangeServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &on_error) &&
+             GetLastError() != ERROR_INVALID_LEVEL) {
+    // Wine's SCM has no such level (ERROR_INVALID_LEVEL): crash restarts stay.
+    log(install, last_error_text("setting the CBCS service's failure actions flag"), true);
+    rc = ERROR_INSTALL_FAILURE;
+  } else if (!ChangeServiceConfig2W(svc, SERVICE_CONFIG_PRESHUTDOWN_INFO, &preshutdown)) {
+    log(install, last_error_text("setting the CBCS service's preshutdown timeout"), true);
+    rc = ERROR_INSTALL_FAILURE;
+  } else {
+    log(install, "service CBCS: restart after 5 s (3 times, reset after 1 day), preshutdown 30 s");
+  }
+  CloseServiceHandle(svc);
+  CloseServiceHandle(scm);
+  return rc;
+}

@@ -1,0 +1,151 @@
+#include "register_plan.hpp"
+
+#include <cstddef>
+
+namespace cbcs::msi {
+namespace {
+
+std::string field(const action_fields& fields, std::string_view name) {
+  auto it = fields.find(name);
+  return it == fields.end() ? std::string() : it->second;
+}
+
+std::string_view trimmed(std::string_view s) {
+  constexpr std::string_view space = " \t\r\n";
+  auto b = s.find_first_not_of(space);
+  if (b == std::string_view::npos) return {};
+  return s.substr(b, s.find_last_not_of(space) - b + 1);
+}
+
+bool has_line_break(std::string_view s) {
+  return s.find_first_of("\r\n") != std::string_view::npos;
+}
+
+register_plan failure(std::string message) {
+  return {.what = register_plan::kind::fail, .message = std::move(message)};
+}
+
+}  // namespace
+
+std::string join_windows_path(std::string_view dir, std::string_view name) {
+  std::string out(dir);
+  if (!out.empty() && out.back() != '\\' && out.back() != '/') out += '\\';
+  out += name;
+  return out;
+}
+
+std::string identity_path(std::string_view data_dir) {
+  return join_windows_path(data_dir, "identity.json");
+}
+
+register_plan plan_register(const action_fields& fields, bool identity_exists) {
+  auto install_dir = field(fields, field_install_dir);
+  auto data_dir = field(fields, field_data_dir);
+  if (install_dir.empty() || data_dir.empty())
+    return failure("the custom action's data has no INSTALLDIR or data directory");
+  auto token = std::string(trimmed(field(fields, field_token)));
+  if (token.empty()) {
+    if (identity_exists)
+      return {.what = register_plan::kind::skip,
+              .message = "no TOKEN given and the connector is registered: identity kept"};
+    return failure(
+        "TOKEN is required on the first installation: msiexec /i cbcs.msi TOKEN=<installation "
+        "token from SCM>");
+  }
+  if (has_line_break(token)) return failure("TOKEN must be one line");
+
+  register_plan plan{.what = register_plan::kind::run};
+  plan.argv = {join_windows_path(install_dir, "cbcs.exe"),
+               "register",
+               "--data-dir",
+               data_dir,
+               "-token",
+               "-"};
+  plan.stdin_text = token + "\n";
+
+  auto type = std::string(trimmed(field(fields, field_proxy_type)));
+  auto addr = field(fields, field_proxy_addr);
+  auto port = field(fields, field_proxy_port);
+  auto user = field(fields, field_proxy_user);
+  auto password = field(fields, field_proxy_password);
+  if (type.empty()) {
+    if (!addr.empty() || !port.empty() || !user.empty() || !password.empty())
+      return failure("PROXY_ADDR, PROXY_PORT, PROXY_USER and PROXY_PASSWORD need PROXY_TYPE=1");
+    return plan;
+  }
+  if (type == "0" || type == "direct") {
+    plan.argv.insert(plan.argv.end(), {"-proxy-type", "direct"});
+  } else if (type == "1" || type == "manual") {
+    plan.argv.insert(plan.argv.end(), {"-proxy-type", "manual"});
+  } else {
+    return failure("PROXY_TYPE must be 0 (direct) or 1 (manual proxy)");
+  }
+  // cbcs checks the values and names the option that is wrong.
+  if (!addr.empty()) plan.argv.insert(plan.argv.end(), {"-proxy-addr", addr});
+  if (!port.empty()) plan.argv.insert(plan.argv.end(), {"-proxy-port", port});
+  if (!user.empty()) plan.argv.insert(plan.argv.end(), {"-proxy-user", user});
+  if (!password.empty()) {
+    if (has_line_break(password)) return failure("PROXY_PASSWORD must be one line");
+    plan.argv.insert(plan.argv.end(), {"-proxy-password", "-"});
+    plan.stdin_text += password + "\n";
+  }
+  return plan;
+}
+
+std::string quote_windows_argument(std::string_view arg) {
+  if (!arg.empty() && arg.find_first_of(" \t\n\v\"") == std::string_view::npos)
+    return std::string(arg);
+  std::string out = "\"";
+  std::size_t backslashes = 0;
+  for (char c : arg) {
+    if (c == '\\') {
+      ++backslashes;
+      continue;
+    }
+    // Backslashes before a quote are doubled, and the quote escaped.
+    if (c == '"')
+      out.append(backslashes * 2 + 1, '\\');
+    else
+      out.append(backslashes, '\\');
+    backslashes = 0;
+    out += c;
+  }
+  out.append(backslashes * 2, '\\');  // before the closing quote
+  out += '"';
+  return out;
+}
+
+std::string windows_command_line(const std::vector<std::string>& argv) {
+  std::string out;
+  for (const auto& a : argv) {
+    if (!out.empty()) out += ' ';
+    out += quote_windows_argument(a);
+  }
+  return out;
+}
+
+std::string escape_msi_format(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    if (c == '[' || c == ']' || c == '{' || c == '}') {
+      out += "[\\";
+      out += c;
+      out += ']';
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string redact(std::string text, const std::vector<std::string_view>& secrets) {
+  for (auto secret : secrets) {
+    if (secret.empty()) continue;
+    for (auto at = text.find(secret); at != std::string::npos; at = text.find(secret, at + 8))
+      text.replace(at, secret.size(), "********");
+  }
+  return text;
+}
+
+}  // namespace cbcs::msi

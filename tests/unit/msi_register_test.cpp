@@ -1,0 +1,182 @@
+#include <doctest/doctest.h>
+
+#include <string>
+
+#include "packaging/windows/msi_register/action_data.hpp"
+#include "packaging/windows/msi_register/register_plan.hpp"
+
+using namespace cbcs::msi;
+
+namespace {
+
+action_fields msi_first_install() {
+  return {{"install_dir", "C:\\Program Files\\CBCS\\"},
+          {"data_dir", "C:\\ProgramData\\CBCS"},
+          {"token", "tok.en.sig"},
+          {"proxy_type", ""},
+          {"proxy_addr", ""},
+          {"proxy_port", ""},
+          {"proxy_user", ""},
+          {"proxy_password", ""}};
+}
+
+bool msi_has(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+}  // namespace
+
+TEST_SUITE("msi_action_data") {
+  TEST_CASE("every value comes back as packed, whatever its characters") {
+    action_fields in{{"a", ""},
+                     {"password", "p;w=1:2[3]\\\"4\"; 5:x"},
+                     {"path", "C:\\Program Files\\CBCS\\"},
+                     {"digits", "12:34"},
+                     {"unicode", "mot de passe \xc3\xa9t\xc3\xa9"},
+                     {"spaces", "  a b  "},
+                     {"ten", std::string(10, ':')}};
+    auto text = pack_action_data(in);
+    auto out = unpack_action_data(text);
+    REQUIRE(out);
+    CHECK(*out == in);
+    CHECK(unpack_action_data("") == action_fields{});
+    CHECK(pack_action_data({{"k", "v;w"}}) == "1:k3:v;w");
+  }
+
+  TEST_CASE("malformed data is refused, not guessed") {
+    auto text = pack_action_data({{"token", "abc"}, {"user", "u"}});
+    // Every truncation but the field boundaries is malformed.
+    for (std::size_t n = 1; n < text.size(); ++n) {
+      auto cut = text.substr(0, n);
+      bool boundary = cut == "5:token3:abc";
+      CHECK_MESSAGE(unpack_action_data(cut).has_value() == boundary, cut);
+    }
+    CHECK_FALSE(unpack_action_data("x"));
+    CHECK_FALSE(unpack_action_data("1:k"));              // no value
+    CHECK_FALSE(unpack_action_data("1:k9:abc"));         // value past the end
+    CHECK_FALSE(unpack_action_data("0:1:v"));            // empty name
+    CHECK_FALSE(unpack_action_data("1:k1:v1:k1:w"));     // a name twice
+    CHECK_FALSE(unpack_action_data("01:k1:v"));          // a length with a leading zero
+    CHECK_FALSE(unpack_action_data("-1:k1:v"));          // a negative length
+    CHECK_FALSE(unpack_action_data("1:k1:v "));          // trailing bytes
+    CHECK_FALSE(unpack_action_data("9999999999:k1:v"));  // a length that does not fit
+  }
+}
+
+TEST_SUITE("msi_register_plan") {
+  TEST_CASE("first install: register with the token on standard input only") {
+    auto plan = plan_register(msi_first_install(), false);
+    REQUIRE(plan.what == register_plan::kind::run);
+    CHECK(plan.argv == std::vector<std::string>{"C:\\Program Files\\CBCS\\cbcs.exe", "register",
+                                                "--data-dir", "C:\\ProgramData\\CBCS", "-token",
+                                                "-"});
+    CHECK(plan.stdin_text == "tok.en.sig\n");
+    CHECK(windows_command_line(plan.argv) ==
+          "\"C:\\Program Files\\CBCS\\cbcs.exe\" register --data-dir C:\\ProgramData\\CBCS "
+          "-token -");
+  }
+
+  TEST_CASE("a manual proxy: options on the command line, the password on standard input") {
+    auto f = msi_first_install();
+    f["proxy_type"] = "1";
+    f["proxy_addr"] = "127.0.0.1";
+    f["proxy_port"] = "3128";
+    f["proxy_user"] = "proxy-user";
+    f["proxy_password"] = "s3cret; -token x";
+    f["install_dir"] = "D:\\Apps\\CBCS";  // no trailing backslash
+    auto plan = plan_register(f, false);
+    REQUIRE(plan.what == register_plan::kind::run);
+    CHECK(plan.argv == std::vector<std::string>{"D:\\Apps\\CBCS\\cbcs.exe", "register",
+                                                "--data-dir", "C:\\ProgramData\\CBCS", "-token",
+                                                "-", "-proxy-type", "manual", "-proxy-addr",
+                                                "127.0.0.1", "-proxy-port", "3128", "-proxy-user",
+                                                "proxy-user", "-proxy-password", "-"});
+    CHECK(plan.stdin_text == "tok.en.sig\ns3cret; -token x\n");
+    auto line = windows_command_line(plan.argv);
+    CHECK_FALSE(msi_has(line, "s3cret"));
+    CHECK_FALSE(msi_has(line, "tok.en.sig"));
+  }
+
+  TEST_CASE("PROXY_TYPE 0 is a direct connection; no password line without a password") {
+    auto f = msi_first_install();
+    f["proxy_type"] = "0";
+    auto plan = plan_register(f, false);
+    REQUIRE(plan.what == register_plan::kind::run);
+    CHECK(plan.argv.back() == "direct");
+    CHECK(plan.stdin_text == "tok.en.sig\n");
+    f["proxy_type"] = "manual";
+    f["proxy_user"] = "u";
+    plan = plan_register(f, false);
+    REQUIRE(plan.what == register_plan::kind::run);
+    CHECK(plan.argv.back() == "u");
+    CHECK(plan.stdin_text == "tok.en.sig\n");
+  }
+
+  TEST_CASE("no TOKEN: nothing to do when registered, a clear failure when not") {
+    auto f = msi_first_install();
+    f["token"] = "  ";
+    auto upgrade = plan_register(f, true);
+    CHECK(upgrade.what == register_plan::kind::skip);
+    CHECK(upgrade.argv.empty());
+    auto first = plan_register(f, false);
+    CHECK(first.what == register_plan::kind::fail);
+    CHECK(msi_has(first.message, "TOKEN is required"));
+    f.erase("token");
+    CHECK(plan_register(f, true).what == register_plan::kind::skip);
+  }
+
+  TEST_CASE("a TOKEN with an identity runs register (cbcs says it is registered already)") {
+    CHECK(plan_register(msi_first_install(), true).what == register_plan::kind::run);
+  }
+
+  TEST_CASE("wrong properties fail with the property's name and no secret") {
+    auto f = msi_first_install();
+    f["proxy_type"] = "2";
+    f["proxy_password"] = "hunter2";
+    auto plan = plan_register(f, false);
+    CHECK(plan.what == register_plan::kind::fail);
+    CHECK(msi_has(plan.message, "PROXY_TYPE"));
+    CHECK_FALSE(msi_has(plan.message, "hunter2"));
+    f["proxy_type"] = "";
+    plan = plan_register(f, false);
+    CHECK(plan.what == register_plan::kind::fail);
+    CHECK(msi_has(plan.message, "PROXY_TYPE=1"));
+    f["proxy_type"] = "1";
+    f["proxy_password"] = "two\nlines";
+    plan = plan_register(f, false);
+    CHECK(plan.what == register_plan::kind::fail);
+    CHECK(msi_has(plan.message, "PROXY_PASSWORD must be one line"));
+    CHECK_FALSE(msi_has(plan.message, "two"));
+    f = msi_first_install();
+    f["token"] = "a\nb";
+    CHECK(plan_register(f, false).what == register_plan::kind::fail);
+    f = msi_first_install();
+    f.erase("install_dir");
+    CHECK(plan_register(f, false).what == register_plan::kind::fail);
+  }
+
+  TEST_CASE("arguments are quoted as CommandLineToArgvW reads them") {
+    CHECK(quote_windows_argument("plain") == "plain");
+    CHECK(quote_windows_argument("") == "\"\"");
+    CHECK(quote_windows_argument("a b") == "\"a b\"");
+    CHECK(quote_windows_argument("C:\\Program Files\\") == "\"C:\\Program Files\\\\\"");
+    CHECK(quote_windows_argument("say \"hi\"") == "\"say \\\"hi\\\"\"");
+    CHECK(quote_windows_argument("a\\\"b") == "\"a\\\\\\\"b\"");
+    CHECK(quote_windows_argument("C:\\no\\space") == "C:\\no\\space");
+  }
+
+  TEST_CASE("paths and redaction") {
+    CHECK(identity_path("C:\\ProgramData\\CBCS") == "C:\\ProgramData\\CBCS\\identity.json");
+    CHECK(identity_path("C:\\ProgramData\\CBCS\\") == "C:\\ProgramData\\CBCS\\identity.json");
+    CHECK(redact("tok and pw, tok again", {"tok", "", "pw"}) ==
+          "******** and ********, ******** again");
+    CHECK(redact("nothing here", {"secret"}) == "nothing here");
+  }
+}
+
+TEST_SUITE("msi_register_plan") {
+  TEST_CASE("log text is escaped so MSI formatting keeps it literal") {
+    CHECK(escape_msi_format("arg[0]={x}") == "arg[\\[]0[\\]]=[\\{]x[\\}]");
+    CHECK(escape_msi_format("plain text: 1;2") == "plain text: 1;2");
+  }
+}

@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <random>
 #include <string>
 
 #include "packaging/windows/msi_register/action_data.hpp"
@@ -41,6 +42,26 @@ TEST_SUITE("msi_action_data") {
     CHECK(*out == in);
     CHECK(unpack_action_data("") == action_fields{});
     CHECK(pack_action_data({{"k", "v;w"}}) == "1:k3:v;w");
+  }
+
+  TEST_CASE("random fields of the format's own characters round-trip") {
+    std::mt19937 rng(16);
+    const std::string alphabet = "0123456789:;=[]\\\" \tabc\xc3\xa9";
+    auto text = [&](std::size_t max) {
+      std::string s(rng() % (max + 1), ' ');
+      for (auto& c : s) c = alphabet[rng() % alphabet.size()];
+      return s;
+    };
+    for (int i = 0; i < 500; ++i) {
+      action_fields in;
+      for (int n = rng() % 6; n > 0; --n) {
+        auto name = text(12);
+        if (!name.empty()) in[name] = text(40);
+      }
+      auto out = unpack_action_data(pack_action_data(in));
+      REQUIRE(out);
+      CHECK(*out == in);
+    }
   }
 
   TEST_CASE("malformed data is refused, not guessed") {
@@ -121,6 +142,13 @@ TEST_SUITE("msi_register_plan") {
     auto first = plan_register(f, false);
     CHECK(first.what == register_plan::kind::fail);
     CHECK(msi_has(first.message, "TOKEN is required"));
+    CHECK_FALSE(msi_has(upgrade.message, "PROXY_"));
+    f["proxy_type"] = "1";
+    f["proxy_password"] = "pw-not-in-message";
+    auto with_proxy = plan_register(f, true);
+    CHECK(with_proxy.what == register_plan::kind::skip);
+    CHECK(msi_has(with_proxy.message, "PROXY_* are used with TOKEN only"));
+    CHECK_FALSE(msi_has(with_proxy.message, "pw-not-in-message"));
     f.erase("token");
     CHECK(plan_register(f, true).what == register_plan::kind::skip);
   }

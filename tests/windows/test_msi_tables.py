@@ -25,6 +25,11 @@ def skip(reason):
 WIN_BUILD = os.environ.get("CBCS_WINDOWS_BUILD_DIR", "")
 if not shutil.which("msiinfo"):
     skip("msiinfo (msitools) is not installed")
+# packaging/windows/build.sh writes why it could not cross-build here.
+_unavailable = os.path.join(WIN_BUILD, "UNAVAILABLE") if WIN_BUILD else ""
+if _unavailable and os.path.exists(_unavailable):
+    with open(_unavailable) as fh:
+        skip(fh.read().strip())
 MSIS = sorted(glob.glob(os.path.join(WIN_BUILD, "packages", "cbcs-*-x64.msi"))) if WIN_BUILD else []
 if len(MSIS) < 2:
     skip(f"no MSI in '{WIN_BUILD}/packages' (the Windows cross build makes them: packaging/windows/build.sh)")

@@ -41,6 +41,11 @@ WINE = os.environ.get("CBCS_WINE", "/usr/lib/wine/wine64")
 WINESERVER = shutil.which("wineserver") or "/usr/lib/wine/wineserver"
 if not WIN_BUILD or not os.path.isdir(WIN_BUILD):
     skip(f"no Windows cross build at '{WIN_BUILD}' (packaging/windows/build.sh makes build-windows)")
+# packaging/windows/build.sh writes why it could not cross-build here.
+_unavailable = os.path.join(WIN_BUILD, "UNAVAILABLE") if WIN_BUILD else ""
+if _unavailable and os.path.exists(_unavailable):
+    with open(_unavailable) as fh:
+        skip(fh.read().strip())
 if not os.access(WINE, os.X_OK) or not os.access(WINESERVER, os.X_OK):
     skip("wine64 is not installed (packaging/windows/install-tools.sh)")
 if not shutil.which("wixl"):

@@ -45,9 +45,17 @@ register_plan plan_register(const action_fields& fields, bool identity_exists) {
     return failure("the custom action's data has no INSTALLDIR or data directory");
   auto token = std::string(trimmed(field(fields, field_token)));
   if (token.empty()) {
-    if (identity_exists)
-      return {.what = register_plan::kind::skip,
-              .message = "no TOKEN given and the connector is registered: identity kept"};
+    if (identity_exists) {
+      bool proxy_given = false;
+      for (auto name : {field_proxy_type, field_proxy_addr, field_proxy_port, field_proxy_user,
+                        field_proxy_password})
+        proxy_given = proxy_given || !field(fields, name).empty();
+      std::string message = "no TOKEN given and the connector is registered: identity kept";
+      // Not applied silently either: the proxy is changed with cbcs proxy set.
+      if (proxy_given)
+        message += "; PROXY_* are used with TOKEN only (change the proxy with cbcs proxy set)";
+      return {.what = register_plan::kind::skip, .message = message};
+    }
     return failure(
         "TOKEN is required on the first installation: msiexec /i cbcs.msi TOKEN=<installation "
         "token from SCM>");

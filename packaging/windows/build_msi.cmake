@@ -2,9 +2,17 @@
 # wixl builds the package; msibuild then sets what wixl cannot express.
 set(tmp "${OUT}.tmp")
 file(REMOVE "${tmp}")
-execute_process(COMMAND "${WIXL}" -a x64 -D "Version=${VERSION}" -D "CbcsExe=${EXE}" -D "RegisterDll=${DLL}"
-                        -o "${tmp}" "${WXS}"
-                RESULT_VARIABLE rc ERROR_VARIABLE err)
+# wixl takes Source= paths relative to its working directory only (an
+# absolute one fails): the two files, staged under their packaged names.
+set(stage "${OUT}.stage")
+file(REMOVE_RECURSE "${stage}")
+file(MAKE_DIRECTORY "${stage}")
+file(COPY_FILE "${EXE}" "${stage}/cbcs.exe")
+file(COPY_FILE "${DLL}" "${stage}/cbcs_msi_register.dll")
+execute_process(COMMAND "${WIXL}" -a x64 -D "Version=${VERSION}" -D "CbcsExe=cbcs.exe"
+                        -D "RegisterDll=cbcs_msi_register.dll" -o "${tmp}" "${WXS}"
+                WORKING_DIRECTORY "${stage}" RESULT_VARIABLE rc ERROR_VARIABLE err)
+file(REMOVE_RECURSE "${stage}")
 if(NOT rc EQUAL 0 OR err MATCHES "WARNING|warning")
   # A warning is an attribute wixl dropped: treat it as an error.
   file(REMOVE "${tmp}")

@@ -197,7 +197,7 @@ int run_register(const po::variables_map& vm, const args_t&) {
   scm::registration_request req{.token = std::string(token_text),
                                 .csr_pem = crypto::create_csr(key.get(), "cbcs-connector", {}),
                                 .hostname = hostname,
-                                .os = "linux",
+                                .os = config::os_family(),
                                 .os_version = config::os_description(),
                                 .version = std::string(cbcs::version())};
   // Trim like the parser did: the token text goes to SCM as issued.

@@ -20,6 +20,9 @@ std::string host_name();
 // The executable this process runs; nullopt when the system does not say.
 std::optional<std::filesystem::path> executable_path();
 
+// "linux" or "windows": the os SCM's registration asks for.
+const char* os_family();
+
 // "Debian GNU/Linux 12 (bookworm)", "Windows 10.0.20348": for SCM's inventory.
 std::string os_description();
 

@@ -31,6 +31,8 @@ std::optional<std::filesystem::path> executable_path() {
   return exe;
 }
 
+const char* os_family() { return "linux"; }
+
 std::string os_description() {
   std::ifstream in("/etc/os-release");
   std::string line;

@@ -36,6 +36,8 @@ std::optional<std::filesystem::path> executable_path() {
   }
 }
 
+const char* os_family() { return "windows"; }
+
 std::string os_description() {
   // GetVersionEx lies to unmanifested programs; ntdll's RtlGetVersion does not.
   using rtl_get_version = LONG(WINAPI*)(OSVERSIONINFOW*);

@@ -24,7 +24,9 @@ std::string configure_recovery(SC_HANDLE service) {
   if (!ChangeServiceConfig2W(service, SERVICE_CONFIG_FAILURE_ACTIONS, &actions))
     return "cannot set the failure actions: " + config::windows_error_text(GetLastError());
   SERVICE_FAILURE_ACTIONS_FLAG on_exit_code{TRUE};
-  if (!ChangeServiceConfig2W(service, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &on_exit_code))
+  // Wine 8 knows no such level (ERROR_INVALID_LEVEL): there only crashes restart.
+  if (!ChangeServiceConfig2W(service, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &on_exit_code) &&
+      GetLastError() != ERROR_INVALID_LEVEL)
     return "cannot set the failure actions flag: " + config::windows_error_text(GetLastError());
   SERVICE_PRESHUTDOWN_INFO preshutdown{30'000};
   if (!ChangeServiceConfig2W(service, SERVICE_CONFIG_PRESHUTDOWN_INFO, &preshutdown))

@@ -297,11 +297,13 @@ void on_commit_failed(self_ptr self, batch& b, const std::exception& e) {
     st.config.health->set_journal_problem(
         fmt::format("cannot commit since {:%Y-%m-%dT%H:%M:%S}Z: {}", now, e.what()));
   }
-  if (st.journal_failures == 1 || st.journal_failures % 8 == 0)
-    st.config.log(
-        fmt::format("the journal cannot commit ({}); results are held and retried "
-                    "in {} ms (attempt {})",
-                    e.what(), backoff.count(), st.journal_failures));
+  // The first failure is an event; every 8th attempt after it a line.
+  auto failed =
+      make_event<event_id::journal_failed>(e.what(), backoff.count(), st.journal_failures);
+  if (st.journal_failures == 1)
+    st.config.report(failed);
+  else if (st.journal_failures % 8 == 0)
+    st.config.log(format_event(failed));
 }
 
 // The batch is durable: its submitters and SCM may hear of it now.
@@ -314,8 +316,7 @@ void on_committed(self_ptr self, batch& b) {
                     (*b.pruned == prune_batch ? std::chrono::minutes(0) : std::chrono::minutes(10));
   }
   if (st.journal_failures > 0) {
-    st.config.log(
-        fmt::format("the journal commits again after {} failed attempt(s)", st.journal_failures));
+    st.config.report(make_event<event_id::journal_recovered>(st.journal_failures));
     trace(self, "journal_recovered", {});
     if (st.config.health) st.config.health->set_journal_problem({});
     st.journal_failures = 0;
@@ -391,6 +392,10 @@ void flush(self_ptr self) {
 }
 
 router_actor::behavior_type behavior(self_ptr self, router_config config) {
+  if (!config.report)
+    config.report =
+        config.log ? event_reporter([log = config.log](const event& e) { log(format_event(e)); })
+                   : event_reporter(report_event);
   if (!config.log) config.log = log_line;
   self->state.config = std::move(config);
   return {

@@ -10,6 +10,7 @@
 
 #include "actors/backend_health.hpp"
 #include "actors/messages.hpp"
+#include "actors/trace/event_log.hpp"
 #include "actors/trace/tracer.hpp"
 #include "config/journal.hpp"
 
@@ -30,6 +31,9 @@ struct router_config {
   // Operator-facing lines (the journal failing and recovering); unset: stderr
   // with a UTC timestamp, as `cbcs run` logs.
   std::function<void(const std::string&)> log;
+  // The journal failing and recovering as events (the Event Log); unset:
+  // report_event, or `log` when that is set.
+  event_reporter report;
   // Where `cbcs status` learns that the journal cannot commit (optional).
   std::shared_ptr<backend_health> health;
 };

@@ -17,10 +17,12 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
+#include "actors/health_events.hpp"
 #include "actors/http/http_client.hpp"
 #include "actors/scm/scm_session.hpp"
 #include "actors/scm/server_chain.hpp"
 #include "actors/scm/session_policy.hpp"
+#include "actors/trace/event_log.hpp"
 #include "actors/trace/operator_log.hpp"
 #include "cli/command.hpp"
 #include "cli/errors.hpp"
@@ -277,6 +279,9 @@ int run_register(const po::variables_map& vm, const args_t&) {
     config::save_identity(ws.dir(), *vault, id);
   }
   auto validity = config::validity_of(id.certificate_pem);
+  // The line below is the operator's; the system's event log hears it too.
+  actors::report_system_event(
+      actors::make_event<actors::event_id::registered>(id.connector_id, id.scm_url));
   fmt::print("registered as connector {} with {} (certificate valid until {:%Y-%m-%d %H:%M} UTC)\n",
              id.connector_id, id.scm_url,
              std::chrono::floor<std::chrono::seconds>(validity.not_after));
@@ -389,10 +394,12 @@ int run_connector(const po::variables_map& vm, service::service_notifier& notifi
     config::save_identity(w.dir(), *v, id);
   };
   options.log = actors::log_line;
+  options.report = actors::report_event;
   // The service manager hears ready, the link's state, alive and stopping.
   options.on_link_change = [n = &notifier](const std::string& line) { n->status(line); };
-  actors::log_line(
-      fmt::format("cbcs {} starting; data directory {}", cbcs::version(), root.string()));
+  actors::report_event(
+      actors::make_event<actors::event_id::service_started>(cbcs::version(), root.string()));
+  actors::health_event_reporter health_events(session.runtime->health(), actors::report_event);
   actors::scm_service scm_link(*session.runtime, std::move(options));
   notifier.ready();
   std::optional<service::health_watchdog> watchdog;
@@ -414,7 +421,7 @@ int run_connector(const po::variables_map& vm, service::service_notifier& notifi
   if (watchdog) watchdog->stop();
   scm_link.stop();
   session.runtime->stop();
-  actors::log_line("stopped");
+  actors::report_event(actors::make_event<actors::event_id::service_stopped>(cbcs::version()));
   return exit_ok;
 }
 

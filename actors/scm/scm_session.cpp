@@ -150,6 +150,13 @@ void log(self_ptr self, const std::string& line) {
   if (self->state.options.log) self->state.options.log(line);
 }
 
+void report(self_ptr self, const event& e) {
+  if (self->state.options.report)
+    self->state.options.report(e);
+  else
+    log(self, format_event(e));
+}
+
 void trace(self_ptr self, std::string_view event, std::string_view job_id = {},
            std::string_view outcome = {}, std::string_view detail = {}) {
   if (auto& t = self->state.options.trace)
@@ -481,8 +488,7 @@ void enter_ready(self_ptr self, const scm::hello_ack_msg& m) {
   st.connected_since_ms = now_ms();
   st.message.clear();
   set_state(self, link_state::ready);
-  log(self, fmt::format("session ready as connector {} (heartbeat every {} ms)",
-                        st.identity->connector_id, st.hb_interval.count()));
+  report(self, make_event<event_id::session_up>(st.identity->connector_id, st.hb_interval.count()));
   // Store-and-forward: everything unacknowledged, in journal order, again.
   st.outbox.restart();
   rescan_journal(self);
@@ -717,7 +723,11 @@ void on_closed(self_ptr self, const std::string& reason) {
   auto delay = st.next_delay_override.value_or(pol::backoff_delay(st.attempt++, uniform(st)));
   st.next_delay_override.reset();
   st.next_dial = steady::now() + delay;
-  log(self, fmt::format("session closed: {}; next attempt in {} ms", reason, delay.count()));
+  // A session that was up went down: an event; a dial that failed again: a line.
+  if (was_ready)
+    report(self, make_event<event_id::session_down>(reason, delay.count()));
+  else
+    log(self, fmt::format("session closed: {}; next attempt in {} ms", reason, delay.count()));
   set_state(self, link_state::waiting, reason);
 }
 

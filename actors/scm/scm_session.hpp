@@ -15,6 +15,7 @@
 
 #include "actors/backend_health.hpp"
 #include "actors/http/http_client.hpp"
+#include "actors/trace/event_log.hpp"
 #include "actors/trace/tracer.hpp"
 #include "config/identity.hpp"
 #include "protocol/scm/messages.hpp"
@@ -39,6 +40,9 @@ struct scm_session_options {
   std::function<void(const config::connector_identity&)> store_identity;
   // One line for the service log; never given a secret.
   std::function<void(const std::string&)> log;
+  // The session up and down as events (the Event Log); unset: their lines
+  // go to `log`.
+  event_reporter report;
   // The link's state in one line when it changes (the service manager's
   // status); called on the session's thread.
   std::function<void(const std::string&)> on_link_change;

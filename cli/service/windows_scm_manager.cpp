@@ -8,6 +8,7 @@
 
 #include <fmt/format.h>
 
+#include "actors/trace/event_log.hpp"
 #include "cli/service/windows_service_config.hpp"
 #include "config/windows_error.hpp"
 
@@ -139,6 +140,12 @@ void windows_scm_manager::install(const install_options& options) {
   }
   if (auto problem = configure_recovery(s.h); !problem.empty())
     throw service_error(fmt::format("the {} service is installed but {}", service_name, problem));
+  // Event Viewer reads the events' texts from this executable's resource.
+  try {
+    actors::register_event_source(options.executable);
+  } catch (const std::runtime_error& e) {
+    throw service_error(fmt::format("the {} service is installed but {}", service_name, e.what()));
+  }
 }
 
 void windows_scm_manager::uninstall() {
@@ -146,6 +153,7 @@ void windows_scm_manager::uninstall() {
   if (!s) return;  // nothing to remove
   if (query(s->h).dwCurrentState != SERVICE_STOPPED) stop();
   if (!DeleteService(s->h) && GetLastError() != ERROR_SERVICE_MARKED_FOR_DELETE) fail("remove");
+  actors::unregister_event_source();
 }
 
 void windows_scm_manager::start() {

@@ -6,8 +6,8 @@
 file(READ "${TABLE}" table)
 string(REPLACE ";" "<semicolon>" table "${table}")
 string(REPLACE "\n" ";" lines "${table}")
-set(mc "; Generated from actors/trace/event_table.def by packaging/windows/event_messages.cmake.
-; Do not edit: change the table.
+set(mc ";// Generated from actors/trace/event_table.def by packaging/windows/event_messages.cmake.
+;// Do not edit: change the table.
 MessageIdTypedef=DWORD
 SeverityNames=(Informational=0x1:STATUS_SEVERITY_INFORMATIONAL
                Warning=0x2:STATUS_SEVERITY_WARNING

@@ -138,14 +138,14 @@ void windows_scm_manager::install(const install_options& options) {
                               nullptr, nullptr, L"CA Backend Connector Service"))
       fail("update");
   }
-  if (auto problem = configure_recovery(s.h); !problem.empty())
-    throw service_error(fmt::format("the {} service is installed but {}", service_name, problem));
-  // Event Viewer reads the events' texts from this executable's resource.
+  // Before the rest can fail: Event Viewer reads the events' texts from this exe.
   try {
     actors::register_event_source(options.executable);
   } catch (const std::runtime_error& e) {
     throw service_error(fmt::format("the {} service is installed but {}", service_name, e.what()));
   }
+  if (auto problem = configure_recovery(s.h); !problem.empty())
+    throw service_error(fmt::format("the {} service is installed but {}", service_name, problem));
 }
 
 void windows_scm_manager::uninstall() {

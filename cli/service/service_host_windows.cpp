@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "actors/trace/operator_log.hpp"
 #include "cli/service/service_manager.hpp"
 #include "config/windows_error.hpp"
 
@@ -29,6 +30,11 @@ class stop_latch {
     std::unique_lock lock(mutex_);
     asked_.wait(lock, [this] { return !asked_by_.empty(); });
     return asked_by_;
+  }
+  // False when no stop was asked within `limit`.
+  bool wait_for(std::chrono::milliseconds limit) {
+    std::unique_lock lock(mutex_);
+    return asked_.wait_for(lock, limit, [this] { return !asked_by_.empty(); });
   }
 
  private:
@@ -125,6 +131,10 @@ class console_notifier : public service_notifier {
   std::chrono::microseconds watchdog_interval() const override { return {}; }
 };
 
+// What a stop may take, from the request to SERVICE_STOPPED (within the
+// preshutdown timeout configure_recovery sets).
+constexpr int drain_limit_seconds = 25;
+
 // ServiceMain's inputs and results: it runs on a thread the dispatcher makes.
 struct hosted {
   const connector_body* body = nullptr;
@@ -174,13 +184,40 @@ void WINAPI service_main(DWORD, LPWSTR*) {
   }
   scm_status status(handle);
   h.status = &status;
+  // A drain that does not end in time ends with the process: what it held is
+  // in the journal and runs again at the next start. Without this a stop
+  // could hang in STOP_PENDING (seen under Wine at a thread's exit).
+  std::atomic<bool> body_done{false};
+  std::thread deadline([&status, &body_done] {
+    while (!body_done && !stop_requests().wait_for(std::chrono::milliseconds(500))) {
+    }
+    for (int i = 0; i < drain_limit_seconds * 10 && !body_done; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (body_done) return;
+    actors::log_at(actors::log_level::warning,
+                   fmt::format("the drain did not end within {} s; stopping now (the journal keeps "
+                               "unfinished jobs for the next start)",
+                               drain_limit_seconds));
+    status.stopped(0);
+    TerminateProcess(GetCurrentProcess(), 0);
+  });
   try {
     h.exit_code = (*h.body)(status, [] { return stop_requests().wait(); });
   } catch (...) {
     h.failure = std::current_exception();
     h.exit_code = 1;
   }
+  body_done = true;
+  deadline.join();
   h.status = nullptr;
+  if (h.failure) {
+    try {
+      std::rethrow_exception(h.failure);
+    } catch (const std::exception& e) {
+      actors::log_at(actors::log_level::error, fmt::format("cbcs: {}", e.what()));
+    } catch (...) {
+    }
+  }
   status.stopped(h.exit_code);
 }
 

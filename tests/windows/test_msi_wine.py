@@ -270,6 +270,15 @@ class MsiWineTest(unittest.TestCase):
         # Upgrade in place: no TOKEN, the identity is kept.
         t0 = time.monotonic()
         code, log = self.msiexec("/i", MSI2)
+        if code == 1627 & 0xFF:
+            # Wine's StopServices returns before the old service has stopped, so
+            # StartServices meets the service still going (1627, as measured
+            # here); Windows waits. Once it has stopped, the same upgrade again.
+            print("upgrade: 1627 under Wine (StopServices did not wait); again once stopped",
+                  file=sys.stderr)
+            self.wait_for(lambda: self.service_state() == "STOPPED" or self.last_state.startswith("none"),
+                          "the old service to stop")
+            code, log = self.msiexec("/i", MSI2)
         print(f"upgrade {V1} -> {V2}: {time.monotonic() - t0:.1f} s", file=sys.stderr)
         self.assertEqual(code, 0, log)
         self.assertIn("no TOKEN given and the connector is registered", log)

@@ -308,7 +308,7 @@ class MsiWineTest(unittest.TestCase):
         self.assertEqual(code, 0, log)
         self.assertNotIn(self.service_state(), ("RUNNING", "STOPPED", "START_PENDING"))
         # Not asserted: under Wine 8 cbcs.exe stays after an uninstall that follows a major
-        # upgrade (a plain install + uninstall removes it); see /work/notes/msi.md.
+        # upgrade (a plain install + uninstall removes it); see packaging/windows/README.md.
         if os.path.exists(self.wine.unix(EXE_WIN)):
             print("NOT CHECKED: Wine left cbcs.exe after uninstalling the upgraded product",
                   file=sys.stderr)

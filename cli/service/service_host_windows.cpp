@@ -174,8 +174,8 @@ DWORD WINAPI on_control(DWORD control, DWORD, void*, void*) {
 
 void WINAPI service_main(DWORD, LPWSTR*) {
   auto& h = host();
-  std::wstring name(service_name, service_name + std::char_traits<char>::length(service_name));
-  SERVICE_STATUS_HANDLE handle = RegisterServiceCtrlHandlerExW(name.c_str(), on_control, nullptr);
+  SERVICE_STATUS_HANDLE handle =
+      RegisterServiceCtrlHandlerExW(service_wide_name, on_control, nullptr);
   if (!handle) {
     h.setup_error = "cannot register with the Service Control Manager: " +
                     config::windows_error_text(GetLastError());
@@ -244,7 +244,7 @@ BOOL WINAPI on_console(DWORD event) {
 int host_connector(const connector_body& body) {
   auto& h = host();
   h.body = &body;
-  std::wstring name(service_name, service_name + std::char_traits<char>::length(service_name));
+  std::wstring name = service_wide_name;  // the table takes a mutable string
   SERVICE_TABLE_ENTRYW table[] = {{name.data(), service_main}, {nullptr, nullptr}};
   // Started by the Service Control Manager: this returns when the service stopped.
   if (StartServiceCtrlDispatcherW(table)) {

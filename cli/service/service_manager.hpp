@@ -70,6 +70,8 @@ std::unique_ptr<service_manager> make_service_manager();
 // connector it replaces was named (sc query CBCS).
 #ifdef _WIN32
 inline constexpr const char* service_name = "CBCS";
+// The same name for the Service Control Manager's W functions.
+inline constexpr const wchar_t* service_wide_name = L"CBCS";
 #else
 inline constexpr const char* service_name = "cbcs";
 #endif

@@ -29,12 +29,6 @@ struct sc_handle {
   explicit operator bool() const { return h != nullptr; }
 };
 
-const std::wstring& wide_name() {
-  static const std::wstring name(service_name,
-                                 service_name + std::char_traits<char>::length(service_name));
-  return name;
-}
-
 [[noreturn]] void fail(std::string_view doing, DWORD code = GetLastError()) {
   std::string hint = code == ERROR_ACCESS_DENIED ? "; run it as an administrator" : "";
   throw service_error(fmt::format("cannot {} the {} service: {}{}", doing, service_name,
@@ -50,7 +44,7 @@ sc_handle open_manager(DWORD access) {
 // nullptr (no throw) when the service is not installed.
 std::unique_ptr<sc_handle> open_service(DWORD access) {
   auto m = open_manager(SC_MANAGER_CONNECT);
-  SC_HANDLE s = OpenServiceW(m.h, wide_name().c_str(), access);
+  SC_HANDLE s = OpenServiceW(m.h, service_wide_name, access);
   if (!s) {
     if (GetLastError() == ERROR_SERVICE_DOES_NOT_EXIST) return nullptr;
     fail("open");
@@ -124,14 +118,14 @@ std::optional<std::string> windows_scm_manager::unavailable() const {
 void windows_scm_manager::install(const install_options& options) {
   auto command = service_command_line(options.executable.wstring(), options.data_dir.wstring());
   auto m = open_manager(SC_MANAGER_CONNECT | SC_MANAGER_CREATE_SERVICE);
-  sc_handle s{CreateServiceW(m.h, wide_name().c_str(), L"CA Backend Connector Service",
+  sc_handle s{CreateServiceW(m.h, service_wide_name, L"CA Backend Connector Service",
                              SERVICE_ALL_ACCESS, SERVICE_WIN32_OWN_PROCESS, SERVICE_AUTO_START,
                              SERVICE_ERROR_NORMAL, command.c_str(), nullptr, nullptr, nullptr,
                              nullptr /* LocalSystem */, nullptr)};
   if (!s) {
     if (GetLastError() != ERROR_SERVICE_EXISTS) fail("install");
     // Installed before: point it at this executable and data directory.
-    s.h = OpenServiceW(m.h, wide_name().c_str(), SERVICE_ALL_ACCESS);
+    s.h = OpenServiceW(m.h, service_wide_name, SERVICE_ALL_ACCESS);
     if (!s) fail("open");
     if (!ChangeServiceConfigW(s.h, SERVICE_WIN32_OWN_PROCESS, SERVICE_AUTO_START,
                               SERVICE_ERROR_NORMAL, command.c_str(), nullptr, nullptr, nullptr,

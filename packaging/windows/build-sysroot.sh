@@ -33,7 +33,7 @@ for src in "${!dev_of[@]}"; do
   version_of[$src]=$v
 done
 # Raise when the recipe below changes what lands in the sysroot.
-recipe=1
+recipe=2
 key=$( {
   echo "recipe $recipe"
   "$cxx" --version | head -1
@@ -110,12 +110,16 @@ build_openssl() {
     make -j"$jobs" build_libs >/dev/null 2>&1 && make install_dev >/dev/null)
 }
 
+# CAF_NO_THREAD_LOCAL: CAF's logger keeps a thread_local intrusive_ptr per
+# worker; MinGW-w64's GCC 12 runs such destructors after the thread's emulated
+# TLS is freed (heap corruption in free at a thread's exit). Without it, CAF
+# keeps that pointer in a pthread key, whose destructor winpthreads runs in time.
 build_caf() {
   local s; s=$(unpack actor-framework)
   cmake -S "$s" -B "$s/build" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$here/mingw-w64.cmake" \
     -DCMAKE_BUILD_TYPE=Release -DCAF_BUILD_STATIC_ONLY=ON -DCAF_NO_EXAMPLES=ON -DCAF_NO_UNIT_TESTS=ON \
     -DCAF_NO_OPENSSL=ON -DCAF_NO_TOOLS=ON -DCAF_NO_PYTHON=ON -DCAF_NO_IO=ON \
-    -DCAF_NO_SUMMARY=ON -DCAF_NO_AUTO_LIBCPP=ON -DCMAKE_CXX_FLAGS="-D_WIN32_WINNT=0x0A00" >/dev/null
+    -DCAF_NO_SUMMARY=ON -DCAF_NO_AUTO_LIBCPP=ON -DCMAKE_CXX_FLAGS="-D_WIN32_WINNT=0x0A00 -DCAF_NO_THREAD_LOCAL" >/dev/null
   ninja -C "$s/build" -j"$jobs" libcaf_core_static >/dev/null
   # CAF's CMake installs nothing on WIN32: copy the headers and the library.
   cp -r "$s/libcaf_core/caf" "$prefix/include/"

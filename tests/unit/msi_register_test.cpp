@@ -153,8 +153,26 @@ TEST_SUITE("msi_register_plan") {
     CHECK(plan_register(f, true).what == register_plan::kind::skip);
   }
 
-  TEST_CASE("a TOKEN with an identity runs register (cbcs says it is registered already)") {
-    CHECK(plan_register(msi_first_install(), true).what == register_plan::kind::run);
+  TEST_CASE("a TOKEN with an identity is not used unless FORCE=1 registers again") {
+    auto again = plan_register(msi_first_install(), true);
+    CHECK(again.what == register_plan::kind::skip);
+    CHECK(msi_has(again.message, "identity kept, TOKEN not used"));
+    CHECK_FALSE(msi_has(again.message, "tok.en.sig"));
+    CHECK(again.stdin_text.empty());
+    auto f = msi_first_install();
+    f["force"] = "0";
+    CHECK(plan_register(f, true).what == register_plan::kind::skip);
+    f["force"] = "1";
+    auto forced = plan_register(f, true);
+    REQUIRE(forced.what == register_plan::kind::run);
+    CHECK(forced.argv.back() == "-force");
+    CHECK(forced.stdin_text == "tok.en.sig\n");
+    // A first install with FORCE=1 is a first install.
+    CHECK(plan_register(f, false).what == register_plan::kind::run);
+    f["force"] = "yes";
+    auto bad = plan_register(f, true);
+    CHECK(bad.what == register_plan::kind::fail);
+    CHECK(msi_has(bad.message, "FORCE must be 0 or 1"));
   }
 
   TEST_CASE("wrong properties fail with the property's name and no secret") {

@@ -72,6 +72,7 @@ if TINYPROXY is None:
 
 DATA_WIN = r"C:\ProgramData\CBCS"
 EXE_WIN = r"C:\Program Files\CBCS\cbcs.exe"
+EVENT_SOURCE = r"HKLM\System\CurrentControlSet\Services\EventLog\Application\CBCS"
 
 
 def product_code(msi):
@@ -231,6 +232,10 @@ class MsiWineTest(unittest.TestCase):
         self.assertRegex(out, r'ImagePath\s+REG_SZ\s+.*cbcs\.exe"? run --data-dir "C:\\ProgramData\\CBCS"')
         self.assertRegex(out, r"Start\s+REG_DWORD\s+0x2")
         self.assertIn("LocalSystem", out)
+        code, out, _ = self.wine.run("reg", "query", EVENT_SOURCE)
+        self.assertEqual(code, 0, f"no event source after the install: {out}")
+        self.assertRegex(out, r"EventMessageFile\s+REG_SZ\s+C:\\Program Files\\CBCS\\cbcs\.exe")
+        self.assertRegex(out, r"TypesSupported\s+REG_DWORD\s+0x7")
         self.wait_for_state("RUNNING", "service CBCS running")
         self.wait_for(lambda: self.connector()["status"] == "Connected", "Connected")
         self.assertEqual(self.connector()["version"], V1)
@@ -267,9 +272,11 @@ class MsiWineTest(unittest.TestCase):
         with open(os.path.join(data, "config.json"), "rb") as fh:
             config_before = fh.read()
 
-        # Upgrade in place: no TOKEN, the identity is kept.
+        # Upgrade in place with the install's command line run again (its token
+        # used already): the identity is kept, the token not used.
+        upgrade = ("/i", MSI2, f"TOKEN={token}")
         t0 = time.monotonic()
-        code, log = self.msiexec("/i", MSI2)
+        code, log = self.msiexec(*upgrade)
         if code == 1627 & 0xFF:
             # Wine's StopServices returns before the old service has stopped, so
             # StartServices meets the service still going (1627, as measured
@@ -278,10 +285,10 @@ class MsiWineTest(unittest.TestCase):
                   file=sys.stderr)
             self.wait_for(lambda: self.service_state() == "STOPPED" or self.last_state.startswith("none"),
                           "the old service to stop")
-            code, log = self.msiexec("/i", MSI2)
+            code, log = self.msiexec(*upgrade)
         print(f"upgrade {V1} -> {V2}: {time.monotonic() - t0:.1f} s", file=sys.stderr)
         self.assertEqual(code, 0, log)
-        self.assertIn("no TOKEN given and the connector is registered", log)
+        self.assertIn("the connector is registered: identity kept, TOKEN not used", log)
         code, out, _ = self.wine.run(EXE_WIN, "version")
         self.assertIn(f"cbcs {V2}", out)
         with open(os.path.join(data, "identity.json"), "rb") as fh:
@@ -307,6 +314,8 @@ class MsiWineTest(unittest.TestCase):
         code, log = self.msiexec("/x", product_code(MSI2))
         self.assertEqual(code, 0, log)
         self.assertNotIn(self.service_state(), ("RUNNING", "STOPPED", "START_PENDING"))
+        code, out, _ = self.wine.run("reg", "query", EVENT_SOURCE)
+        self.assertNotEqual(code, 0, f"the event source is left after the uninstall: {out}")
         # Not asserted: under Wine 8 cbcs.exe stays after an uninstall that follows a major
         # upgrade (a plain install + uninstall removes it); see packaging/windows/README.md.
         if os.path.exists(self.wine.unix(EXE_WIN)):

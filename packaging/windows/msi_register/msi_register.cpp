@@ -1,12 +1,13 @@
 // cbcs_msi_register.dll: the MSI's custom actions (type 1, called by msiexec).
 //   CbcsPackRegisterData  immediate: packs INSTALLDIR, the data directory and
-//                         the TOKEN / PROXY_* properties into CbcsRegister's
+//                         the TOKEN / PROXY_* / FORCE properties into CbcsRegister's
 //                         CustomActionData (hidden from the log).
 //   CbcsRegister          deferred, no impersonation: runs cbcs.exe register
 //                         with the secrets on its standard input.
 //   CbcsConfigureService  deferred, no impersonation: the service's failure
 //                         actions and preshutdown timeout (wixl has no
-//                         ServiceConfig element).
+//                         ServiceConfig element), as cbcs service install
+//                         sets them (cli/service/windows_service_config).
 // The decisions live in register_plan.cpp (portable, unit-tested); this file
 // is the Windows side only.
 
@@ -23,18 +24,20 @@
 #include <vector>
 
 #include "action_data.hpp"
+#include "cli/service/service_manager.hpp"
+#include "cli/service/windows_service_config.hpp"
 #include "register_plan.hpp"
 
 namespace {
 
 using namespace cbcs::msi;
+using cbcs::cli::service::configure_recovery;
+using cbcs::cli::service::service_wide_name;
 
 // cbcs register answers within its own timeouts (about a minute); this only
 // bounds a cbcs.exe that hangs.
 constexpr DWORD register_timeout_ms = 180'000;
 constexpr std::size_t max_output = 64 * 1024;
-// As systemd's TimeoutStopSec: the session drains within it.
-constexpr DWORD preshutdown_timeout_ms = 30'000;
 
 std::wstring widen(std::string_view s) {
   if (s.empty()) return {};
@@ -235,6 +238,7 @@ extern "C" __declspec(dllexport) UINT __stdcall CbcsPackRegisterData(MSIHANDLE i
   fields.emplace(field_proxy_port, property(install, L"PROXY_PORT"));
   fields.emplace(field_proxy_user, property(install, L"PROXY_USER"));
   fields.emplace(field_proxy_password, property(install, L"PROXY_PASSWORD"));
+  fields.emplace(field_force, property(install, L"FORCE"));
   auto packed = widen(pack_action_data(fields));
   for (auto& [name, value] : fields) wipe(value);
   // The deferred action's CustomActionData is the property named after it.
@@ -296,38 +300,20 @@ extern "C" __declspec(dllexport) UINT __stdcall CbcsConfigureService(MSIHANDLE i
     return ERROR_INSTALL_FAILURE;
   }
   // SERVICE_START: a restart action needs it.
-  SC_HANDLE svc = OpenServiceW(scm, L"CBCS", SERVICE_CHANGE_CONFIG | SERVICE_START);
+  SC_HANDLE svc = OpenServiceW(scm, service_wide_name, SERVICE_CHANGE_CONFIG | SERVICE_START);
   if (!svc) {
     log(install, last_error_text("OpenService CBCS"), true);
     CloseServiceHandle(scm);
     return ERROR_INSTALL_FAILURE;
   }
-  UINT rc = ERROR_SUCCESS;
-  // Restart after 5 s, three times; the count resets after a day.
-  SC_ACTION actions[3] = {
-      {SC_ACTION_RESTART, 5000}, {SC_ACTION_RESTART, 5000}, {SC_ACTION_RESTART, 5000}};
-  SERVICE_FAILURE_ACTIONSW failure{};
-  failure.dwResetPeriod = 24 * 60 * 60;
-  failure.cActions = 3;
-  failure.lpsaActions = actions;
-  // Also when cbcs stops itself with an error (not only on a crash).
-  SERVICE_FAILURE_ACTIONS_FLAG on_error{TRUE};
-  SERVICE_PRESHUTDOWN_INFO preshutdown{preshutdown_timeout_ms};
-  if (!ChangeServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS, &failure)) {
-    log(install, last_error_text("setting the CBCS service's failure actions"), true);
-    rc = ERROR_INSTALL_FAILURE;
-  } else if (!ChangeServiceConfig2W(svc, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &on_error) &&
-             GetLastError() != ERROR_INVALID_LEVEL) {
-    // Wine's SCM has no such level (ERROR_INVALID_LEVEL): crash restarts stay.
-    log(install, last_error_text("setting the CBCS service's failure actions flag"), true);
-    rc = ERROR_INSTALL_FAILURE;
-  } else if (!ChangeServiceConfig2W(svc, SERVICE_CONFIG_PRESHUTDOWN_INFO, &preshutdown)) {
-    log(install, last_error_text("setting the CBCS service's preshutdown timeout"), true);
-    rc = ERROR_INSTALL_FAILURE;
-  } else {
-    log(install, "service CBCS: restart after 5 s (3 times, reset after 1 day), preshutdown 30 s");
-  }
+  // The settings `cbcs service install` makes: one definition of them.
+  auto problem = configure_recovery(svc);
   CloseServiceHandle(svc);
   CloseServiceHandle(scm);
-  return rc;
+  if (!problem.empty()) {
+    log(install, "service CBCS: " + problem, true);
+    return ERROR_INSTALL_FAILURE;
+  }
+  log(install, "service CBCS: restart after 5 s (3 times, reset after 1 day), preshutdown 30 s");
+  return ERROR_SUCCESS;
 }

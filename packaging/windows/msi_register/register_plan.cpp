@@ -61,6 +61,15 @@ register_plan plan_register(const action_fields& fields, bool identity_exists) {
         "token from SCM>");
   }
   if (has_line_break(token)) return failure("TOKEN must be one line");
+  auto force = std::string(trimmed(field(fields, field_force)));
+  if (!force.empty() && force != "0" && force != "1")
+    return failure("FORCE must be 0 or 1 (1 registers again, replacing the identity)");
+  // A token is single-use: the one a script passes again has been used, and
+  // the upgrade it rides on must not fail on it.
+  if (identity_exists && force != "1")
+    return {.what = register_plan::kind::skip,
+            .message = "the connector is registered: identity kept, TOKEN not used "
+                       "(FORCE=1 registers again with a new TOKEN)"};
 
   register_plan plan{.what = register_plan::kind::run};
   plan.argv = {join_windows_path(install_dir, "cbcs.exe"),
@@ -69,6 +78,7 @@ register_plan plan_register(const action_fields& fields, bool identity_exists) {
                data_dir,
                "-token",
                "-"};
+  if (force == "1") plan.argv.push_back("-force");
   plan.stdin_text = token + "\n";
 
   auto type = std::string(trimmed(field(fields, field_proxy_type)));

@@ -2,9 +2,10 @@
 
 // What the MSI's deferred action does with the installer's values: run
 // "<INSTALLDIR>\cbcs.exe" register with the token and the proxy password on
-// its standard input (never on a command line), skip when there is no TOKEN
-// and the connector already has an identity (upgrade, repair), or fail with
-// a message that names the property. Portable: unit-tested natively.
+// its standard input (never on a command line), skip when the connector
+// already has an identity (upgrade, repair, a deployment script run again)
+// unless FORCE=1 asks to register again, or fail with a message that names
+// the property. Portable: unit-tested natively.
 
 #include <string>
 #include <string_view>
@@ -23,6 +24,7 @@ inline constexpr std::string_view field_proxy_addr = "proxy_addr";
 inline constexpr std::string_view field_proxy_port = "proxy_port";
 inline constexpr std::string_view field_proxy_user = "proxy_user";
 inline constexpr std::string_view field_proxy_password = "proxy_password";
+inline constexpr std::string_view field_force = "force";
 
 struct register_plan {
   enum class kind { run, skip, fail };

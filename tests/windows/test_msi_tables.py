@@ -100,10 +100,11 @@ class MsiTablesTest(unittest.TestCase):
             # start on install (1), stop on install (2) and uninstall (32), delete on uninstall (128)
             self.assertEqual((ctl["Name"], int(ctl["Event"]), ctl["Wait"]), ("CBCS", 1 | 2 | 32 | 128, "1"))
 
-            # The Event Log source (HKLM is root 2); integers are stored as #n.
+            # The Event Log source (HKLM is root 2); integers are stored as #n;
+            # wixl ends the key with a backslash.
             source = r"SYSTEM\CurrentControlSet\Services\EventLog\Application\CBCS"
             values = {r["Name"]: r["Value"] for r in table(msi, "Registry")
-                      if r["Root"] == "2" and r["Key"] == source}
+                      if r["Root"] == "2" and r["Key"].rstrip("\\") == source}
             self.assertEqual(values, {"EventMessageFile": "[INSTALLDIR]cbcs.exe",
                                       "TypesSupported": "#7"})
 

@@ -57,13 +57,14 @@ class MsiTablesTest(unittest.TestCase):
             seq = {r["Action"]: (int(r["Sequence"]), r["Condition"])
                    for r in table(msi, "InstallExecuteSequence")}
             order = ["InstallValidate", "RemoveExistingProducts", "InstallInitialize", "StopServices",
-                     "DeleteServices", "InstallFiles", "InstallServices", "CbcsConfigureService",
+                     "CbcsAwaitServiceStop", "DeleteServices", "InstallFiles", "InstallServices", "CbcsConfigureService",
                      "CbcsPackRegisterData", "CbcsRegister", "StartServices", "InstallFinalize"]
             numbers = [seq[a][0] for a in order]
             self.assertEqual(numbers, sorted(numbers), f"{msi}: {dict(zip(order, numbers))}")
             self.assertEqual(len(set(numbers)), len(numbers))
             for action in ("CbcsConfigureService", "CbcsPackRegisterData", "CbcsRegister"):
                 self.assertEqual(seq[action][1], 'NOT REMOVE~="ALL"', action)
+            self.assertEqual(seq["CbcsAwaitServiceStop"][1], "", "it must run on every path")
 
     def test_custom_action_types(self):
         for msi in MSIS:
@@ -74,8 +75,8 @@ class MsiTablesTest(unittest.TestCase):
             self.assertEqual(int(ca["CbcsPackRegisterData"]["Type"]) & DEFERRED, 0)
             self.assertEqual(int(ca["CbcsRegister"]["Type"]),
                              DLL_IN_BINARY | DEFERRED | NO_IMPERSONATE | HIDE_TARGET)
-            self.assertEqual(int(ca["CbcsConfigureService"]["Type"]),
-                             DLL_IN_BINARY | DEFERRED | NO_IMPERSONATE)
+            for action in ("CbcsConfigureService", "CbcsAwaitServiceStop"):
+                self.assertEqual(int(ca[action]["Type"]), DLL_IN_BINARY | DEFERRED | NO_IMPERSONATE)
 
     def test_properties_service_and_upgrade(self):
         codes = set()
@@ -130,7 +131,8 @@ class MsiTablesTest(unittest.TestCase):
         imports = {m.lower() for m in re.findall(r"DLL Name: (\S+)", out)}
         self.assertLessEqual(imports, {"kernel32.dll", "advapi32.dll", "msi.dll", "msvcrt.dll",
                                        "user32.dll"})
-        for export in ("CbcsPackRegisterData", "CbcsRegister", "CbcsConfigureService"):
+        for export in ("CbcsPackRegisterData", "CbcsRegister", "CbcsConfigureService",
+                       "CbcsAwaitServiceStop"):
             self.assertRegex(out, rf"\]\s+{export}\b")
 
 

@@ -8,6 +8,11 @@
 //                         actions and preshutdown timeout (wixl has no
 //                         ServiceConfig element), as cbcs service install
 //                         sets them (cli/service/windows_service_config).
+//   CbcsAwaitServiceStop  deferred, no impersonation, after StopServices:
+//                         stops CBCS if it still runs and waits until its
+//                         process has exited, so that DeleteServices and
+//                         RemoveFiles do not meet it running (Wine's
+//                         StopServices does not wait; Windows' waits 30 s).
 // The decisions live in register_plan.cpp (portable, unit-tested); this file
 // is the Windows side only.
 
@@ -315,5 +320,70 @@ extern "C" __declspec(dllexport) UINT __stdcall CbcsConfigureService(MSIHANDLE i
     return ERROR_INSTALL_FAILURE;
   }
   log(install, "service CBCS: restart after 5 s (3 times, reset after 1 day), preshutdown 30 s");
+  return ERROR_SUCCESS;
+}
+
+namespace {
+
+// The drain ends within 25 s (service_host_windows.cpp); a margin beyond it.
+constexpr DWORD stop_wait_ms = 60'000;
+
+// Stops the service if it runs and waits for its process to exit; "" when
+// it is gone or stopped, or what it saw when the wait ran out.
+std::string await_service_stop(SC_HANDLE svc) {
+  HANDLE process = nullptr;
+  std::string problem;
+  for (DWORD waited = 0;; waited += 100) {
+    SERVICE_STATUS_PROCESS st{};
+    DWORD needed = 0;
+    if (!QueryServiceStatusEx(svc, SC_STATUS_PROCESS_INFO, reinterpret_cast<BYTE*>(&st), sizeof(st),
+                              &needed)) {
+      problem = last_error_text("QueryServiceStatusEx CBCS");
+      break;
+    }
+    if (!process && st.dwProcessId != 0) process = OpenProcess(SYNCHRONIZE, FALSE, st.dwProcessId);
+    if (st.dwCurrentState == SERVICE_STOPPED) break;
+    // Not stopping yet (StopServices skips a service that is still starting).
+    if (st.dwCurrentState != SERVICE_STOP_PENDING) {
+      SERVICE_STATUS ignored{};
+      ControlService(svc, SERVICE_CONTROL_STOP, &ignored);
+    }
+    if (waited >= stop_wait_ms) {
+      problem = "still " + std::to_string(st.dwCurrentState) + " (a service state) after 60 s";
+      break;
+    }
+    Sleep(100);
+  }
+  // STOPPED is reported before the process ends, and its image is in use until then.
+  if (process) {
+    if (problem.empty() && WaitForSingleObject(process, stop_wait_ms) != WAIT_OBJECT_0)
+      problem = "its process did not exit within 60 s of stopping";
+    CloseHandle(process);
+  }
+  return problem;
+}
+
+}  // namespace
+
+extern "C" __declspec(dllexport) UINT __stdcall CbcsAwaitServiceStop(MSIHANDLE install) {
+  SC_HANDLE scm = OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT);
+  if (!scm) {
+    log(install, last_error_text("OpenSCManager"), true);
+    return ERROR_INSTALL_FAILURE;
+  }
+  SC_HANDLE svc = OpenServiceW(scm, service_wide_name, SERVICE_QUERY_STATUS | SERVICE_STOP);
+  if (!svc) {
+    // Not installed (a first install): nothing runs.
+    CloseServiceHandle(scm);
+    return ERROR_SUCCESS;
+  }
+  auto problem = await_service_stop(svc);
+  CloseServiceHandle(svc);
+  CloseServiceHandle(scm);
+  // Not a failure: Windows Installer replaces a file in use at the next reboot.
+  if (!problem.empty())
+    log(install, "service CBCS: " + problem + "; files in use are replaced at the next reboot");
+  else
+    log(install, "service CBCS: stopped");
   return ERROR_SUCCESS;
 }

@@ -68,8 +68,9 @@ register_plan plan_register(const action_fields& fields, bool identity_exists) {
   // the upgrade it rides on must not fail on it.
   if (identity_exists && force != "1")
     return {.what = register_plan::kind::skip,
-            .message = "the connector is registered: identity kept, TOKEN not used "
-                       "(FORCE=1 registers again with a new TOKEN)"};
+            .message =
+                "the connector is registered: identity kept, TOKEN not used "
+                "(FORCE=1 registers again with a new TOKEN)"};
 
   register_plan plan{.what = register_plan::kind::run};
   plan.argv = {join_windows_path(install_dir, "cbcs.exe"),

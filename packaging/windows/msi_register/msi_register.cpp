@@ -226,6 +226,34 @@ void log_output(MSIHANDLE install, const std::string& output,
   }
 }
 
+// The service CBCS opened with access, both handles closed on every path;
+// error (or missing, when it is not installed) says why svc is null.
+struct opened_service {
+  SC_HANDLE scm = nullptr;
+  SC_HANDLE svc = nullptr;
+  bool missing = false;
+  std::string error;
+
+  explicit opened_service(DWORD access) {
+    scm = OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT);
+    if (!scm) {
+      error = last_error_text("OpenSCManager");
+      return;
+    }
+    svc = OpenServiceW(scm, service_wide_name, access);
+    if (!svc) {
+      missing = GetLastError() == ERROR_SERVICE_DOES_NOT_EXIST;
+      error = last_error_text("OpenService CBCS");
+    }
+  }
+  opened_service(const opened_service&) = delete;
+  opened_service& operator=(const opened_service&) = delete;
+  ~opened_service() {
+    if (svc) CloseServiceHandle(svc);
+    if (scm) CloseServiceHandle(scm);
+  }
+};
+
 }  // namespace
 
 extern "C" __declspec(dllexport) UINT __stdcall CbcsPackRegisterData(MSIHANDLE install) {
@@ -299,22 +327,14 @@ extern "C" __declspec(dllexport) UINT __stdcall CbcsRegister(MSIHANDLE install) 
 }
 
 extern "C" __declspec(dllexport) UINT __stdcall CbcsConfigureService(MSIHANDLE install) {
-  SC_HANDLE scm = OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT);
-  if (!scm) {
-    log(install, last_error_text("OpenSCManager"), true);
-    return ERROR_INSTALL_FAILURE;
-  }
   // SERVICE_START: a restart action needs it.
-  SC_HANDLE svc = OpenServiceW(scm, service_wide_name, SERVICE_CHANGE_CONFIG | SERVICE_START);
-  if (!svc) {
-    log(install, last_error_text("OpenService CBCS"), true);
-    CloseServiceHandle(scm);
+  opened_service service(SERVICE_CHANGE_CONFIG | SERVICE_START);
+  if (!service.svc) {
+    log(install, service.error, true);
     return ERROR_INSTALL_FAILURE;
   }
   // The settings `cbcs service install` makes: one definition of them.
-  auto problem = configure_recovery(svc);
-  CloseServiceHandle(svc);
-  CloseServiceHandle(scm);
+  auto problem = configure_recovery(service.svc);
   if (!problem.empty()) {
     log(install, "service CBCS: " + problem, true);
     return ERROR_INSTALL_FAILURE;
@@ -366,20 +386,14 @@ std::string await_service_stop(SC_HANDLE svc) {
 }  // namespace
 
 extern "C" __declspec(dllexport) UINT __stdcall CbcsAwaitServiceStop(MSIHANDLE install) {
-  SC_HANDLE scm = OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT);
-  if (!scm) {
-    log(install, last_error_text("OpenSCManager"), true);
+  opened_service service(SERVICE_QUERY_STATUS | SERVICE_STOP);
+  if (!service.svc) {
+    // Not installed (a first install): nothing runs.
+    if (service.missing) return ERROR_SUCCESS;
+    log(install, service.error, true);
     return ERROR_INSTALL_FAILURE;
   }
-  SC_HANDLE svc = OpenServiceW(scm, service_wide_name, SERVICE_QUERY_STATUS | SERVICE_STOP);
-  if (!svc) {
-    // Not installed (a first install): nothing runs.
-    CloseServiceHandle(scm);
-    return ERROR_SUCCESS;
-  }
-  auto problem = await_service_stop(svc);
-  CloseServiceHandle(svc);
-  CloseServiceHandle(scm);
+  auto problem = await_service_stop(service.svc);
   // Not a failure: Windows Installer replaces a file in use at the next reboot.
   if (!problem.empty())
     log(install, "service CBCS: " + problem + "; files in use are replaced at the next reboot");

@@ -83,8 +83,8 @@ class ServiceCommandsTest(ServiceChecks, unittest.TestCase):
                               r'"C:\\ProgramData\\CBCS"')
         self.assertRegex(reg, r"Start\s+REG_DWORD\s+0x2")
         self.assertRegex(reg, r"PreshutdownTimeout\s+REG_DWORD\s+0x7530")
-        # The description is the last of configure_recovery's settings (Wine keeps the failure
-        # actions in memory only: no FailureActions value to read back).
+        # The description is the last of configure_recovery's settings (Wine 8 writes no
+        # FailureActions value to read the failure actions back from).
         self.assertIn("Carries out certificate requests from the certificate manager", reg)
         self.assertIn("LocalSystem", reg)
         code, reg, _ = self.wine.run("reg", "query", EVENT_SOURCE)

@@ -731,8 +731,42 @@ def gcpcas_driver_seeds():
         write("gcpcas_driver", name, data)
 
 
+def msi_action_data_seeds():
+    """First byte: bit 0 the identity exists, bit 1 the rest is fields split at 0xff."""
+    def packed(fields):
+        out = b""
+        for name, value in sorted(fields.items()):
+            for part in (name.encode(), value.encode()):
+                out += str(len(part)).encode() + b":" + part
+        return out
+
+    def split(fields):
+        return SEP.join(part.encode() for kv in fields.items() for part in kv)
+
+    first = {"install_dir": "C:\\Program Files\\CBCS\\", "data_dir": "C:\\ProgramData\\CBCS",
+             "token": "cbcs1.eyJzY20iOiJodHRwczovL3NjbS5leGFtcGxlIn0.abc"}
+    proxy = dict(first, proxy_type="1", proxy_addr="proxy.corp.example", proxy_port="3128",
+                 proxy_user="svc cbcs", proxy_password='p"w\\ ;[1]')
+    seeds = {
+        "first_install_packed.bin": b"\x00" + packed(first),
+        "upgrade_no_token_packed.bin": b"\x01" + packed({k: v for k, v in first.items() if k != "token"}),
+        "proxy_fields.bin": b"\x02" + split(proxy),
+        "force_again_fields.bin": b"\x03" + split(dict(first, force="1")),
+        "force_bad_fields.bin": b"\x03" + split(dict(first, force="yes")),
+        "quote_in_dir_fields.bin": b"\x02" + split(dict(first, install_dir='C:\\x" -force "y')),
+        "proxy_without_type_fields.bin": b"\x02" + split(dict(first, proxy_addr="p", proxy_password="pw")),
+        "truncated_packed.bin": b"\x00" + packed(first)[:-7],
+        "repeated_name_packed.bin": b"\x00" + b"1:k1:v1:k1:w",
+        "brackets_packed.bin": b"\x00" + packed({"token": "[1]{x}[\\[]", "install_dir": "C:\\a",
+                                                 "data_dir": "C:\\b"}),
+    }
+    for name, data in seeds.items():
+        write("msi_action_data", name, data)
+
+
 def main():
-    keyless = {"scm_messages": scm_messages_seeds,
+    keyless = {"msi_action_data": msi_action_data_seeds,
+               "scm_messages": scm_messages_seeds,
                "digicert_driver": digicert_driver_seeds,
                "service_texts": service_texts_seeds,
                "installation_token": installation_token_seeds,

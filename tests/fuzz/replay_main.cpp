@@ -35,6 +35,7 @@
   X(scm_messages)            \
   X(installation_token)      \
   X(driver_toolkit)          \
+  X(msi_action_data)         \
   CBCS_FUZZ_LINUX_TARGETS(X)
 
 // systemd's texts: Linux only (tests/fuzz/CMakeLists.txt).

@@ -175,6 +175,17 @@ TEST_SUITE("msi_register_plan") {
     CHECK(msi_has(bad.message, "FORCE must be 0 or 1"));
   }
 
+  TEST_CASE("an INSTALLDIR with a quote cannot add arguments to cbcs register") {
+    auto f = msi_first_install();
+    f["install_dir"] = "C:\\x\" -force \"y";
+    auto plan = plan_register(f, true);
+    CHECK(plan.what == register_plan::kind::fail);
+    CHECK(msi_has(plan.message, "must be Windows paths"));
+    f = msi_first_install();
+    f["data_dir"] = "C:\\ProgramData\\CBCS\n";
+    CHECK(plan_register(f, false).what == register_plan::kind::fail);
+  }
+
   TEST_CASE("wrong properties fail with the property's name and no secret") {
     auto f = msi_first_install();
     f["proxy_type"] = "2";

@@ -21,6 +21,14 @@ bool has_line_break(std::string_view s) {
   return s.find_first_of("\r\n") != std::string_view::npos;
 }
 
+// No Windows path holds a quote or a control character; on the command line
+// a quote would end the argument early.
+bool windows_path_text(std::string_view s) {
+  for (unsigned char c : s)
+    if (c < 0x20 || c == '"' || c == 0x7f) return false;
+  return true;
+}
+
 register_plan failure(std::string message) {
   return {.what = register_plan::kind::fail, .message = std::move(message)};
 }
@@ -43,6 +51,10 @@ register_plan plan_register(const action_fields& fields, bool identity_exists) {
   auto data_dir = field(fields, field_data_dir);
   if (install_dir.empty() || data_dir.empty())
     return failure("the custom action's data has no INSTALLDIR or data directory");
+  if (!windows_path_text(install_dir) || !windows_path_text(data_dir))
+    return failure(
+        "INSTALLDIR and the data directory must be Windows paths (no quote or control "
+        "character)");
   auto token = std::string(trimmed(field(fields, field_token)));
   if (token.empty()) {
     if (identity_exists) {

@@ -5,7 +5,8 @@
 // never throws; a failure or skip message is one line made only of the
 // plan's own words; a run passes the token and the password on standard
 // input only, and its command line reads back (as the C runtime splits it)
-// to exactly its arguments, each a fixed option word or a non-secret field.
+// to exactly its arguments, each a fixed option word or an option joined to
+// a non-secret field with '=' (a value starting with '-' stays a value).
 //
 // First byte: bit 0 says whether the connector has an identity; bit 1 says
 // the rest is the fields themselves, split at 0xff (name, value, name, ...),
@@ -119,18 +120,25 @@ void check_plan(const action_fields& fields, bool identity_exists) {
       !plan.argv.empty() &&
           plan.argv[0] == join_windows_path(field_of(fields, field_install_dir), "cbcs.exe"),
       "argv[0] is not cbcs.exe in INSTALLDIR");
-  // Each argument is a fixed word or a field that is no secret.
+  // Each argument is a fixed word or an option joined to a field that is no
+  // secret; the secrets' options read standard input.
   std::set<std::string, std::less<>> allowed = {
-      "register", "--data-dir", "-token",      "-",           "-force",      "-proxy-type",
-      "direct",   "manual",     "-proxy-addr", "-proxy-port", "-proxy-user", "-proxy-password"};
-  for (auto name : {field_data_dir, field_proxy_addr, field_proxy_port, field_proxy_user})
-    allowed.insert(field_of(fields, name));
-  for (std::size_t i = 1; i < plan.argv.size(); ++i)
+      "register",           "-token=-",           "-force",
+      "-proxy-type=direct", "-proxy-type=manual", "-proxy-password=-"};
+  allowed.insert("--data-dir=" + field_of(fields, field_data_dir));
+  allowed.insert("-proxy-addr=" + field_of(fields, field_proxy_addr));
+  allowed.insert("-proxy-port=" + field_of(fields, field_proxy_port));
+  allowed.insert("-proxy-user=" + field_of(fields, field_proxy_user));
+  std::size_t token_options = 0, password_options = 0;
+  for (std::size_t i = 1; i < plan.argv.size(); ++i) {
     fuzz::check(allowed.count(plan.argv[i]) == 1, "an argument that is no option or plain field",
                 plan.argv[i]);
-  for (std::size_t i = 0; i + 1 < plan.argv.size(); ++i)
-    if (plan.argv[i] == "-token" || plan.argv[i] == "-proxy-password")
-      fuzz::check(plan.argv[i + 1] == "-", "a secret's option not read from standard input");
+    token_options += plan.argv[i] == "-token=-";
+    password_options += plan.argv[i] == "-proxy-password=-";
+  }
+  fuzz::check(token_options == 1, "the token is not read from standard input once");
+  fuzz::check(password_options == (password.empty() ? 0u : 1u),
+              "the password is not read from standard input");
   auto line = windows_command_line(plan.argv);
   fuzz::check(split_command_line(line) == plan.argv, "the command line does not read back", line);
 }

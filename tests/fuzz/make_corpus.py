@@ -760,6 +760,9 @@ def msi_action_data_seeds():
         "brackets_packed.bin": b"\x00" + packed({"token": "[1]{x}[\\[]", "install_dir": "C:\\a",
                                                  "data_dir": "C:\\b"}),
     }
+    # Found by the fuzzer: a data directory "-token" was an option of its own.
+    seeds["data_dir_is_an_option.bin"] = base64.b64decode(
+        "A2luc3RhbGxfZGly/2M6bGVzXEJCJkNTXP9kYXRhX2Rpcv8tdG9rZW7/dG9rZW7/Y2Jj/v//bnMwLmUtcHJveHktcGFzc3lKICAg/3Rva+VuVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVVf9jYiNj/2ZvcmNl/zE=")
     for name, data in seeds.items():
         write("msi_action_data", name, data)
 

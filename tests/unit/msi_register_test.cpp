@@ -89,12 +89,11 @@ TEST_SUITE("msi_register_plan") {
     auto plan = plan_register(msi_first_install(), false);
     REQUIRE(plan.what == register_plan::kind::run);
     CHECK(plan.argv == std::vector<std::string>{"C:\\Program Files\\CBCS\\cbcs.exe", "register",
-                                                "--data-dir", "C:\\ProgramData\\CBCS", "-token",
-                                                "-"});
+                                                "--data-dir=C:\\ProgramData\\CBCS", "-token=-"});
     CHECK(plan.stdin_text == "tok.en.sig\n");
     CHECK(windows_command_line(plan.argv) ==
-          "\"C:\\Program Files\\CBCS\\cbcs.exe\" register --data-dir C:\\ProgramData\\CBCS "
-          "-token -");
+          "\"C:\\Program Files\\CBCS\\cbcs.exe\" register --data-dir=C:\\ProgramData\\CBCS "
+          "-token=-");
   }
 
   TEST_CASE("a manual proxy: options on the command line, the password on standard input") {
@@ -108,10 +107,10 @@ TEST_SUITE("msi_register_plan") {
     auto plan = plan_register(f, false);
     REQUIRE(plan.what == register_plan::kind::run);
     CHECK(plan.argv == std::vector<std::string>{"D:\\Apps\\CBCS\\cbcs.exe", "register",
-                                                "--data-dir", "C:\\ProgramData\\CBCS", "-token",
-                                                "-", "-proxy-type", "manual", "-proxy-addr",
-                                                "127.0.0.1", "-proxy-port", "3128", "-proxy-user",
-                                                "proxy-user", "-proxy-password", "-"});
+                                                "--data-dir=C:\\ProgramData\\CBCS", "-token=-",
+                                                "-proxy-type=manual", "-proxy-addr=127.0.0.1",
+                                                "-proxy-port=3128", "-proxy-user=proxy-user",
+                                                "-proxy-password=-"});
     CHECK(plan.stdin_text == "tok.en.sig\ns3cret; -token x\n");
     auto line = windows_command_line(plan.argv);
     CHECK_FALSE(msi_has(line, "s3cret"));
@@ -123,13 +122,13 @@ TEST_SUITE("msi_register_plan") {
     f["proxy_type"] = "0";
     auto plan = plan_register(f, false);
     REQUIRE(plan.what == register_plan::kind::run);
-    CHECK(plan.argv.back() == "direct");
+    CHECK(plan.argv.back() == "-proxy-type=direct");
     CHECK(plan.stdin_text == "tok.en.sig\n");
     f["proxy_type"] = "manual";
-    f["proxy_user"] = "u";
+    f["proxy_user"] = "-token";  // a value, not an option
     plan = plan_register(f, false);
     REQUIRE(plan.what == register_plan::kind::run);
-    CHECK(plan.argv.back() == "u");
+    CHECK(plan.argv.back() == "-proxy-user=-token");
     CHECK(plan.stdin_text == "tok.en.sig\n");
   }
 

@@ -85,12 +85,10 @@ register_plan plan_register(const action_fields& fields, bool identity_exists) {
                 "(FORCE=1 registers again with a new TOKEN)"};
 
   register_plan plan{.what = register_plan::kind::run};
-  plan.argv = {join_windows_path(install_dir, "cbcs.exe"),
-               "register",
-               "--data-dir",
-               data_dir,
-               "-token",
-               "-"};
+  // Each value joined to its option with '=': a value that starts with '-'
+  // stays a value, never an option of its own.
+  plan.argv = {join_windows_path(install_dir, "cbcs.exe"), "register", "--data-dir=" + data_dir,
+               "-token=-"};
   if (force == "1") plan.argv.push_back("-force");
   plan.stdin_text = token + "\n";
 
@@ -105,19 +103,19 @@ register_plan plan_register(const action_fields& fields, bool identity_exists) {
     return plan;
   }
   if (type == "0" || type == "direct") {
-    plan.argv.insert(plan.argv.end(), {"-proxy-type", "direct"});
+    plan.argv.push_back("-proxy-type=direct");
   } else if (type == "1" || type == "manual") {
-    plan.argv.insert(plan.argv.end(), {"-proxy-type", "manual"});
+    plan.argv.push_back("-proxy-type=manual");
   } else {
     return failure("PROXY_TYPE must be 0 (direct) or 1 (manual proxy)");
   }
   // cbcs checks the values and names the option that is wrong.
-  if (!addr.empty()) plan.argv.insert(plan.argv.end(), {"-proxy-addr", addr});
-  if (!port.empty()) plan.argv.insert(plan.argv.end(), {"-proxy-port", port});
-  if (!user.empty()) plan.argv.insert(plan.argv.end(), {"-proxy-user", user});
+  if (!addr.empty()) plan.argv.push_back("-proxy-addr=" + addr);
+  if (!port.empty()) plan.argv.push_back("-proxy-port=" + port);
+  if (!user.empty()) plan.argv.push_back("-proxy-user=" + user);
   if (!password.empty()) {
     if (has_line_break(password)) return failure("PROXY_PASSWORD must be one line");
-    plan.argv.insert(plan.argv.end(), {"-proxy-password", "-"});
+    plan.argv.push_back("-proxy-password=-");
     plan.stdin_text += password + "\n";
   }
   return plan;

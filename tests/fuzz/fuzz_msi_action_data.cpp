@@ -17,6 +17,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "fuzz_check.hpp"
@@ -34,7 +35,7 @@ constexpr std::string_view vocabulary =
     "control character TOKEN given connector is registered identity kept PROXY_ are used with only "
     "change proxy cbcs set required on first installation msiexec i msi installation token from "
     "SCM one line FORCE registers again replacing a new not PROXY_ADDR PROXY_PORT PROXY_USER "
-    "PROXY_PASSWORD need PROXY_TYPE direct manual";
+    "PROXY_PASSWORD need PROXY_TYPE direct manual needs to applied";
 
 // A command line split as the C runtime splits it (argv[0] by the program
 // name's own rule: quoted or up to a space, no escapes).
@@ -62,8 +63,8 @@ std::vector<std::string> split_command_line(std::string_view line) {
         if (backslashes % 2 == 1) {
           arg += '"';
         } else if (quoted && i + 1 < line.size() && line[i + 1] == '"') {
-          arg += '"';  // "" inside quotes: a literal quote
-          ++i;
+          // The C runtimes read "" inside quotes differently: never write it.
+          fuzz::fail("\"\" inside a quoted argument", line);
         } else {
           quoted = !quoted;
         }
@@ -126,16 +127,28 @@ void check_plan(const action_fields& fields, bool identity_exists) {
       "register",           "-token=-",           "-force",
       "-proxy-type=direct", "-proxy-type=manual", "-proxy-password=-"};
   allowed.insert("--data-dir=" + field_of(fields, field_data_dir));
-  allowed.insert("-proxy-addr=" + field_of(fields, field_proxy_addr));
-  allowed.insert("-proxy-port=" + field_of(fields, field_proxy_port));
-  allowed.insert("-proxy-user=" + field_of(fields, field_proxy_user));
-  std::size_t token_options = 0, password_options = 0;
+  // An option with an empty value is refused by cbcs: none is written.
+  for (auto [option, name] :
+       {std::pair{"-proxy-addr=", field_proxy_addr}, std::pair{"-proxy-port=", field_proxy_port},
+        std::pair{"-proxy-user=", field_proxy_user}})
+    if (!field_of(fields, name).empty()) allowed.insert(option + field_of(fields, name));
+  std::size_t token_options = 0, password_options = 0, force_options = 0;
+  std::set<std::string, std::less<>> options_seen;
+  bool proxy_type_seen = false;
   for (std::size_t i = 1; i < plan.argv.size(); ++i) {
-    fuzz::check(allowed.count(plan.argv[i]) == 1, "an argument that is no option or plain field",
-                plan.argv[i]);
-    token_options += plan.argv[i] == "-token=-";
-    password_options += plan.argv[i] == "-proxy-password=-";
+    const auto& arg = plan.argv[i];
+    fuzz::check(allowed.count(arg) == 1, "an argument that is no option or plain field", arg);
+    auto option = arg.substr(0, arg.find('='));
+    fuzz::check(options_seen.insert(option).second, "an option given twice", option);
+    if (option == "-proxy-type") proxy_type_seen = true;
+    if (option.starts_with("-proxy-") && option != "-proxy-type")
+      fuzz::check(proxy_type_seen, "a proxy option before -proxy-type", arg);
+    token_options += arg == "-token=-";
+    password_options += arg == "-proxy-password=-";
+    force_options += arg == "-force";
   }
+  fuzz::check(force_options == (trimmed(field_of(fields, field_force)) == "1" ? 1u : 0u),
+              "-force not exactly when FORCE=1");
   fuzz::check(token_options == 1, "the token is not read from standard input once");
   fuzz::check(password_options == (password.empty() ? 0u : 1u),
               "the password is not read from standard input");

@@ -146,7 +146,7 @@ TEST_SUITE("msi_register_plan") {
     f["proxy_password"] = "pw-not-in-message";
     auto with_proxy = plan_register(f, true);
     CHECK(with_proxy.what == register_plan::kind::skip);
-    CHECK(msi_has(with_proxy.message, "PROXY_* are used with TOKEN only"));
+    CHECK(msi_has(with_proxy.message, "PROXY_* not applied"));
     CHECK_FALSE(msi_has(with_proxy.message, "pw-not-in-message"));
     f.erase("token");
     CHECK(plan_register(f, true).what == register_plan::kind::skip);
@@ -172,6 +172,18 @@ TEST_SUITE("msi_register_plan") {
     auto bad = plan_register(f, true);
     CHECK(bad.what == register_plan::kind::fail);
     CHECK(msi_has(bad.message, "FORCE must be 0 or 1"));
+    // FORCE is checked without a TOKEN too, and FORCE=1 asks for one.
+    f.erase("token");
+    CHECK(msi_has(plan_register(f, true).message, "FORCE must be 0 or 1"));
+    f["force"] = "1";
+    auto no_token = plan_register(f, true);
+    CHECK(no_token.what == register_plan::kind::fail);
+    CHECK(msi_has(no_token.message, "FORCE=1 needs a new TOKEN"));
+    // A TOKEN not used: the PROXY_* with it are not used either, and it says so.
+    f = msi_first_install();
+    f["proxy_type"] = "1";
+    f["proxy_addr"] = "proxy.example";
+    CHECK(msi_has(plan_register(f, true).message, "PROXY_* not applied"));
   }
 
   TEST_CASE("an INSTALLDIR with a quote cannot add arguments to cbcs register") {

@@ -56,15 +56,16 @@ class MsiTablesTest(unittest.TestCase):
         for msi in MSIS:
             seq = {r["Action"]: (int(r["Sequence"]), r["Condition"])
                    for r in table(msi, "InstallExecuteSequence")}
-            order = ["InstallValidate", "RemoveExistingProducts", "InstallInitialize", "StopServices",
-                     "CbcsAwaitServiceStop", "DeleteServices", "InstallFiles", "InstallServices", "CbcsConfigureService",
+            order = ["InstallValidate", "RemoveExistingProducts", "InstallInitialize", "CbcsStopService",
+                     "StopServices", "DeleteServices", "InstallFiles", "InstallServices", "CbcsConfigureService",
                      "CbcsPackRegisterData", "CbcsRegister", "StartServices", "InstallFinalize"]
             numbers = [seq[a][0] for a in order]
             self.assertEqual(numbers, sorted(numbers), f"{msi}: {dict(zip(order, numbers))}")
             self.assertEqual(len(set(numbers)), len(numbers))
             for action in ("CbcsConfigureService", "CbcsPackRegisterData", "CbcsRegister"):
                 self.assertEqual(seq[action][1], 'NOT REMOVE~="ALL"', action)
-            self.assertEqual(seq["CbcsAwaitServiceStop"][1], "", "it must run on every path")
+            # When the component is removed (2) or installed (3): not on a rerun that changes nothing.
+            self.assertEqual(seq["CbcsStopService"][1], "$cbcs_service=2 OR $cbcs_service=3")
 
     def test_custom_action_types(self):
         for msi in MSIS:
@@ -75,7 +76,7 @@ class MsiTablesTest(unittest.TestCase):
             self.assertEqual(int(ca["CbcsPackRegisterData"]["Type"]) & DEFERRED, 0)
             self.assertEqual(int(ca["CbcsRegister"]["Type"]),
                              DLL_IN_BINARY | DEFERRED | NO_IMPERSONATE | HIDE_TARGET)
-            for action in ("CbcsConfigureService", "CbcsAwaitServiceStop"):
+            for action in ("CbcsConfigureService", "CbcsStopService"):
                 self.assertEqual(int(ca[action]["Type"]), DLL_IN_BINARY | DEFERRED | NO_IMPERSONATE)
 
     def test_properties_service_and_upgrade(self):
@@ -132,7 +133,7 @@ class MsiTablesTest(unittest.TestCase):
         self.assertLessEqual(imports, {"kernel32.dll", "advapi32.dll", "msi.dll", "msvcrt.dll",
                                        "user32.dll"})
         for export in ("CbcsPackRegisterData", "CbcsRegister", "CbcsConfigureService",
-                       "CbcsAwaitServiceStop"):
+                       "CbcsStopService"):
             self.assertRegex(out, rf"\]\s+{export}\b")
 
 

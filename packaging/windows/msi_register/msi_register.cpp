@@ -8,11 +8,12 @@
 //                         actions and preshutdown timeout (wixl has no
 //                         ServiceConfig element), as cbcs service install
 //                         sets them (cli/service/windows_service_config).
-//   CbcsAwaitServiceStop  deferred, no impersonation, after StopServices:
-//                         stops CBCS if it still runs and waits until its
-//                         process has exited, so that DeleteServices and
-//                         RemoveFiles do not meet it running (Wine's
-//                         StopServices does not wait; Windows' waits 30 s).
+//   CbcsStopService       deferred, no impersonation, before StopServices,
+//                         when the service's component is removed or
+//                         replaced: stops CBCS and waits until its process
+//                         has exited, so that DeleteServices and RemoveFiles
+//                         never meet it running (Windows' StopServices waits
+//                         for STOPPED only, Wine's not at all).
 // The decisions live in register_plan.cpp (portable, unit-tested); this file
 // is the Windows side only.
 
@@ -346,14 +347,18 @@ extern "C" __declspec(dllexport) UINT __stdcall CbcsConfigureService(MSIHANDLE i
 namespace {
 
 // The drain ends within 25 s (service_host_windows.cpp); a margin beyond it.
-constexpr DWORD stop_wait_ms = 60'000;
+constexpr ULONGLONG stop_wait_ms = 60'000;
 
-// Stops the service if it runs and waits for its process to exit; "" when
-// it is gone or stopped, or what it saw when the wait ran out.
-std::string await_service_stop(SC_HANDLE svc) {
+// Stops the service if it runs and waits for its process to exit, all within
+// one 60 s deadline; "" when it is gone or stopped, or what it saw when the
+// deadline passed. The process is opened while the service still runs: a
+// stopped service reports no process id, and its image stays in use until
+// the process has ended (after STOPPED).
+std::string stop_and_wait(SC_HANDLE svc) {
+  const ULONGLONG deadline = GetTickCount64() + stop_wait_ms;
   HANDLE process = nullptr;
   std::string problem;
-  for (DWORD waited = 0;; waited += 100) {
+  for (;;) {
     SERVICE_STATUS_PROCESS st{};
     DWORD needed = 0;
     if (!QueryServiceStatusEx(svc, SC_STATUS_PROCESS_INFO, reinterpret_cast<BYTE*>(&st), sizeof(st),
@@ -363,21 +368,22 @@ std::string await_service_stop(SC_HANDLE svc) {
     }
     if (!process && st.dwProcessId != 0) process = OpenProcess(SYNCHRONIZE, FALSE, st.dwProcessId);
     if (st.dwCurrentState == SERVICE_STOPPED) break;
-    // Not stopping yet (StopServices skips a service that is still starting).
+    // Sent again until it is taken (a service still starting may refuse it).
     if (st.dwCurrentState != SERVICE_STOP_PENDING) {
       SERVICE_STATUS ignored{};
       ControlService(svc, SERVICE_CONTROL_STOP, &ignored);
     }
-    if (waited >= stop_wait_ms) {
-      problem = "still " + std::to_string(st.dwCurrentState) + " (a service state) after 60 s";
+    if (GetTickCount64() >= deadline) {
+      problem = "not stopped after 60 s (service state " + std::to_string(st.dwCurrentState) + ")";
       break;
     }
     Sleep(100);
   }
-  // STOPPED is reported before the process ends, and its image is in use until then.
   if (process) {
-    if (problem.empty() && WaitForSingleObject(process, stop_wait_ms) != WAIT_OBJECT_0)
-      problem = "its process did not exit within 60 s of stopping";
+    auto now = GetTickCount64();
+    DWORD left = now < deadline ? static_cast<DWORD>(deadline - now) : 0;
+    if (problem.empty() && WaitForSingleObject(process, left) != WAIT_OBJECT_0)
+      problem = "its process did not exit within 60 s";
     CloseHandle(process);
   }
   return problem;
@@ -385,7 +391,7 @@ std::string await_service_stop(SC_HANDLE svc) {
 
 }  // namespace
 
-extern "C" __declspec(dllexport) UINT __stdcall CbcsAwaitServiceStop(MSIHANDLE install) {
+extern "C" __declspec(dllexport) UINT __stdcall CbcsStopService(MSIHANDLE install) {
   opened_service service(SERVICE_QUERY_STATUS | SERVICE_STOP);
   if (!service.svc) {
     // Not installed (a first install): nothing runs.
@@ -393,7 +399,7 @@ extern "C" __declspec(dllexport) UINT __stdcall CbcsAwaitServiceStop(MSIHANDLE i
     log(install, service.error, true);
     return ERROR_INSTALL_FAILURE;
   }
-  auto problem = await_service_stop(service.svc);
+  auto problem = stop_and_wait(service.svc);
   // Not a failure: Windows Installer replaces a file in use at the next reboot.
   if (!problem.empty())
     log(install, "service CBCS: " + problem + "; files in use are replaced at the next reboot");

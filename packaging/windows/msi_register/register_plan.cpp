@@ -56,33 +56,35 @@ register_plan plan_register(const action_fields& fields, bool identity_exists) {
         "INSTALLDIR and the data directory must be Windows paths (no quote or control "
         "character)");
   auto token = std::string(trimmed(field(fields, field_token)));
+  auto force = std::string(trimmed(field(fields, field_force)));
+  if (!force.empty() && force != "0" && force != "1")
+    return failure("FORCE must be 0 or 1 (1 registers again, replacing the identity)");
+  if (force == "1" && token.empty())
+    return failure("FORCE=1 needs a new TOKEN to register again with");
+  bool proxy_given = false;
+  for (auto name : {field_proxy_type, field_proxy_addr, field_proxy_port, field_proxy_user,
+                    field_proxy_password})
+    proxy_given = proxy_given || !field(fields, name).empty();
+  const std::string proxy_note =
+      proxy_given ? "; PROXY_* not applied (change the proxy with cbcs proxy set)" : "";
   if (token.empty()) {
-    if (identity_exists) {
-      bool proxy_given = false;
-      for (auto name : {field_proxy_type, field_proxy_addr, field_proxy_port, field_proxy_user,
-                        field_proxy_password})
-        proxy_given = proxy_given || !field(fields, name).empty();
-      std::string message = "no TOKEN given and the connector is registered: identity kept";
-      // Not applied silently either: the proxy is changed with cbcs proxy set.
-      if (proxy_given)
-        message += "; PROXY_* are used with TOKEN only (change the proxy with cbcs proxy set)";
-      return {.what = register_plan::kind::skip, .message = message};
-    }
+    if (identity_exists)
+      return {
+          .what = register_plan::kind::skip,
+          .message = "no TOKEN given and the connector is registered: identity kept" + proxy_note};
     return failure(
         "TOKEN is required on the first installation: msiexec /i cbcs.msi TOKEN=<installation "
         "token from SCM>");
   }
   if (has_line_break(token)) return failure("TOKEN must be one line");
-  auto force = std::string(trimmed(field(fields, field_force)));
-  if (!force.empty() && force != "0" && force != "1")
-    return failure("FORCE must be 0 or 1 (1 registers again, replacing the identity)");
   // A token is single-use: the one a script passes again has been used, and
   // the upgrade it rides on must not fail on it.
   if (identity_exists && force != "1")
     return {.what = register_plan::kind::skip,
             .message =
                 "the connector is registered: identity kept, TOKEN not used "
-                "(FORCE=1 registers again with a new TOKEN)"};
+                "(FORCE=1 registers again with a new TOKEN)" +
+                proxy_note};
 
   register_plan plan{.what = register_plan::kind::run};
   // Each value joined to its option with '=': a value that starts with '-'

@@ -35,7 +35,7 @@ constexpr std::string_view vocabulary =
     "control character TOKEN given connector is registered identity kept PROXY_ are used with only "
     "change proxy cbcs set required on first installation msiexec i msi installation token from "
     "SCM one line FORCE registers again replacing a new not PROXY_ADDR PROXY_PORT PROXY_USER "
-    "PROXY_PASSWORD need PROXY_TYPE direct manual needs to applied";
+    "PROXY_PASSWORD need PROXY_TYPE direct manual needs to register applied";
 
 // A command line split as the C runtime splits it (argv[0] by the program
 // name's own rule: quoted or up to a space, no escapes).

@@ -753,6 +753,8 @@ def msi_action_data_seeds():
         "proxy_fields.bin": b"\x02" + split(proxy),
         "force_again_fields.bin": b"\x03" + split(dict(first, force="1")),
         "force_bad_fields.bin": b"\x03" + split(dict(first, force="yes")),
+        "force_without_token_fields.bin": b"\x03" + split({k: v for k, v in dict(first, force="1").items()
+                                                           if k != "token"}),
         "quote_in_dir_fields.bin": b"\x02" + split(dict(first, install_dir='C:\\x" -force "y')),
         "proxy_without_type_fields.bin": b"\x02" + split(dict(first, proxy_addr="p", proxy_password="pw")),
         "truncated_packed.bin": b"\x00" + packed(first)[:-7],

@@ -9,39 +9,12 @@
 #include <fmt/format.h>
 
 #include "cli/errors.hpp"
+#include "config/windows_command_line.hpp"
 #include "config/windows_error.hpp"
+#include "config/windows_text.hpp"
 
 namespace cbcs::cli {
 namespace {
-
-std::wstring widen(const std::string& s) {
-  if (s.empty()) return {};
-  int n = MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0);
-  std::wstring out(static_cast<std::size_t>(n), L'\0');
-  MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), out.data(), n);
-  return out;
-}
-
-// One argument as CommandLineToArgvW and the CRT read it back.
-std::wstring quote(const std::wstring& arg) {
-  if (!arg.empty() && arg.find_first_of(L" \t\n\v\"") == std::wstring::npos) return arg;
-  std::wstring out = L"\"";
-  std::size_t backslashes = 0;
-  for (wchar_t c : arg) {
-    if (c == L'\\') {
-      ++backslashes;
-      continue;
-    }
-    if (c == L'"')
-      out.append(backslashes * 2 + 1, L'\\');
-    else
-      out.append(backslashes, L'\\');
-    backslashes = 0;
-    out += c;
-  }
-  out.append(backslashes * 2, L'\\');
-  return out + L"\"";
-}
 
 HANDLE inheritable_file(const std::wstring& path, DWORD access, DWORD disposition) {
   SECURITY_ATTRIBUTES inherit{sizeof inherit, nullptr, TRUE};
@@ -64,7 +37,7 @@ child_process::child_process(const std::vector<std::string>& argv, bool capture_
       capture_stdout ? nullptr : inheritable_file(L"NUL", GENERIC_WRITE, OPEN_EXISTING);
   HANDLE err = nullptr;
   if (!stderr_file.empty()) {
-    err = inheritable_file(widen(stderr_file), FILE_APPEND_DATA, OPEN_ALWAYS);
+    err = inheritable_file(config::to_wide(stderr_file), FILE_APPEND_DATA, OPEN_ALWAYS);
   }
   STARTUPINFOW si{};
   si.cb = sizeof si;
@@ -74,8 +47,7 @@ child_process::child_process(const std::vector<std::string>& argv, bool capture_
   si.hStdError = stderr_to_stdout && capture_stdout   ? write_end
                  : err && err != INVALID_HANDLE_VALUE ? err
                                                       : GetStdHandle(STD_ERROR_HANDLE);
-  std::wstring line;
-  for (const auto& a : argv) line += (line.empty() ? L"" : L" ") + quote(widen(a));
+  auto line = config::to_wide(config::windows_command_line(argv));
   PROCESS_INFORMATION pi{};
   // Its own process group: signal() can send it Ctrl+Break alone.
   BOOL ok = CreateProcessW(nullptr, line.data(), nullptr, nullptr, TRUE, CREATE_NEW_PROCESS_GROUP,

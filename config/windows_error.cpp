@@ -4,6 +4,8 @@
 
 #include <fmt/format.h>
 
+#include "config/windows_text.hpp"
+
 namespace cbcs::config {
 
 std::string windows_error_text(unsigned long code) {
@@ -12,15 +14,7 @@ std::string windows_error_text(unsigned long code) {
   DWORD n = FormatMessageW(
       FORMAT_MESSAGE_ALLOCATE_BUFFER | FORMAT_MESSAGE_FROM_SYSTEM | FORMAT_MESSAGE_IGNORE_INSERTS,
       nullptr, code, 0, reinterpret_cast<wchar_t*>(&text), 0, nullptr);
-  std::string words;
-  if (text && n > 0) {
-    int size =
-        WideCharToMultiByte(CP_UTF8, 0, text, static_cast<int>(n), nullptr, 0, nullptr, nullptr);
-    words.assign(static_cast<std::size_t>(size > 0 ? size : 0), '\0');
-    if (size > 0)
-      WideCharToMultiByte(CP_UTF8, 0, text, static_cast<int>(n), words.data(), size, nullptr,
-                          nullptr);
-  }
+  std::string words = text ? to_utf8(std::wstring_view(text, n)) : std::string();
   if (text) LocalFree(text);
   // The system's text ends with ".\r\n": one line.
   while (!words.empty() && (words.back() == '\n' || words.back() == '\r' || words.back() == ' '))

@@ -32,6 +32,7 @@
 #include "action_data.hpp"
 #include "cli/service/service_manager.hpp"
 #include "cli/service/windows_service_config.hpp"
+#include "config/windows_text.hpp"
 #include "register_plan.hpp"
 
 namespace {
@@ -39,29 +40,13 @@ namespace {
 using namespace cbcs::msi;
 using cbcs::cli::service::configure_recovery;
 using cbcs::cli::service::service_wide_name;
+using cbcs::config::to_utf8;
+using cbcs::config::to_wide;
 
 // cbcs register answers within its own timeouts (about a minute); this only
 // bounds a cbcs.exe that hangs.
 constexpr DWORD register_timeout_ms = 180'000;
 constexpr std::size_t max_output = 64 * 1024;
-
-std::wstring widen(std::string_view s) {
-  if (s.empty()) return {};
-  int n = MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0);
-  std::wstring out(static_cast<std::size_t>(n), L'\0');
-  MultiByteToWideChar(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), out.data(), n);
-  return out;
-}
-
-std::string narrow(std::wstring_view s) {
-  if (s.empty()) return {};
-  int n = WideCharToMultiByte(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), nullptr, 0, nullptr,
-                              nullptr);
-  std::string out(static_cast<std::size_t>(n), '\0');
-  WideCharToMultiByte(CP_UTF8, 0, s.data(), static_cast<int>(s.size()), out.data(), n, nullptr,
-                      nullptr);
-  return out;
-}
 
 void wipe(std::string& s) {
   SecureZeroMemory(s.data(), s.size());
@@ -86,7 +71,7 @@ std::string property(MSIHANDLE install, const wchar_t* name) {
     wipe(buf);
     return {};
   }
-  auto out = narrow(std::wstring_view(buf.data(), size));
+  auto out = to_utf8(std::wstring_view(buf.data(), size));
   wipe(buf);
   return out;
 }
@@ -96,7 +81,7 @@ std::string property(MSIHANDLE install, const wchar_t* name) {
 void log(MSIHANDLE install, std::string_view text, bool error = false) {
   MSIHANDLE rec = MsiCreateRecord(0);
   if (!rec) return;
-  MsiRecordSetStringW(rec, 0, widen("CBCS: " + escape_msi_format(text)).c_str());
+  MsiRecordSetStringW(rec, 0, to_wide("CBCS: " + escape_msi_format(text)).c_str());
   // An error is logged as well.
   if (error)
     MsiProcessMessage(install, static_cast<INSTALLMESSAGE>(INSTALLMESSAGE_ERROR | MB_OK), rec);
@@ -151,8 +136,8 @@ run_result run_with_input(const std::vector<std::string>& argv, std::string inpu
   si.hStdOutput = out_write.h;
   si.hStdError = out_write.h;
   PROCESS_INFORMATION pi{};
-  auto app = widen(argv.front());
-  auto line = widen(windows_command_line(argv));
+  auto app = to_wide(argv.front());
+  auto line = to_wide(windows_command_line(argv));
   if (!CreateProcessW(app.c_str(), line.data(), nullptr, nullptr, TRUE, CREATE_NO_WINDOW, nullptr,
                       nullptr, &si, &pi)) {
     r.error = last_error_text("starting " + argv.front());
@@ -204,7 +189,7 @@ run_result run_with_input(const std::vector<std::string>& argv, std::string inpu
 }
 
 bool file_exists(const std::string& path) {
-  return GetFileAttributesW(widen(path).c_str()) != INVALID_FILE_ATTRIBUTES;
+  return GetFileAttributesW(to_wide(path).c_str()) != INVALID_FILE_ATTRIBUTES;
 }
 
 // Each non-empty line of cbcs's output, secrets masked (cbcs prints none:
@@ -273,7 +258,7 @@ extern "C" __declspec(dllexport) UINT __stdcall CbcsPackRegisterData(MSIHANDLE i
   fields.emplace(field_proxy_user, property(install, L"PROXY_USER"));
   fields.emplace(field_proxy_password, property(install, L"PROXY_PASSWORD"));
   fields.emplace(field_force, property(install, L"FORCE"));
-  auto packed = widen(pack_action_data(fields));
+  auto packed = to_wide(pack_action_data(fields));
   for (auto& [name, value] : fields) wipe(value);
   // The deferred action's CustomActionData is the property named after it.
   UINT rc = MsiSetPropertyW(install, L"CbcsRegister", packed.c_str());

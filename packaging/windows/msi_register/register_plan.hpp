@@ -12,8 +12,13 @@
 #include <vector>
 
 #include "action_data.hpp"
+#include "config/windows_command_line.hpp"
 
 namespace cbcs::msi {
+
+// The plan's argv becomes a command line with these.
+using config::quote_windows_argument;
+using config::windows_command_line;
 
 // CustomActionData field names (the immediate action packs them).
 inline constexpr std::string_view field_install_dir = "install_dir";
@@ -41,10 +46,6 @@ std::string join_windows_path(std::string_view dir, std::string_view name);
 std::string identity_path(std::string_view data_dir);
 
 register_plan plan_register(const action_fields& fields, bool identity_exists);
-
-// One argument quoted as CommandLineToArgvW and the C runtime read it back.
-std::string quote_windows_argument(std::string_view arg);
-std::string windows_command_line(const std::vector<std::string>& argv);
 
 // text as a literal MSI format template: [ ] { } escaped as [\[] [\]] [\{] [\}]
 // (the log's text is formatted: "[1]" in cbcs's output would be a field).

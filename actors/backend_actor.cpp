@@ -574,8 +574,10 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
         // that has finished meanwhile: it may have been the half-open
         // breaker's probe. Side calls (instance metadata) do not.
         if (!current || !it->second.side_call) {
-          if (failure != 0 || response.status == 429 || response.status >= 500)
+          if (failure != 0 || response.status >= 500)
             st.breaker->on_failure(now);
+          else if (response.status == 429)
+            st.breaker->on_throttled();
           else
             st.breaker->on_success();
           report_health(self, now);
@@ -597,7 +599,7 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
             ca::parse_retry_after(response.header("Retry-After"), std::chrono::system_clock::now())
                 .value_or(milliseconds(0));
         if (response.status == 429)
-          if (auto* limiter = limiter_of(st, job.rate_class)) limiter->drain(now);
+          if (auto* limiter = limiter_of(st, job.rate_class)) limiter->drain(now, job.retry_after);
         step(self, id, &response);
       },
   };

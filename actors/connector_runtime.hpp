@@ -40,6 +40,9 @@ struct runtime_options {
   // How long the journal keeps a job after SCM acknowledged its result.
   std::chrono::seconds journal_retention{config::min_journal_retention};
   bool trace = true;
+  // The trace files' name (tracer_settings::name): the service's are
+  // "trace", a CLI command's "trace-cli".
+  std::string trace_name = "trace";
   std::chrono::milliseconds default_deadline{std::chrono::minutes(5)};
   backend_settings backend_defaults;
   // Set: every backend uses it (tests). Unset: each backend gets an HTTP

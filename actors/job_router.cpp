@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "actors/trace/operator_log.hpp"
+#include "protocol/ca/job_checks.hpp"
 
 namespace cbcs::actors {
 namespace {
@@ -25,6 +26,8 @@ namespace ca = protocol::ca;
 // flight. The job itself is in the journal, where a re-dispatch reads it.
 struct flight {
   std::string backend;
+  std::size_t request = 0;  // ca::request_digest: the same id must ask the same
+  ca::operation op = ca::operation::enroll;
   steady::time_point deadline;
   std::vector<result_sink> waiters;
   int crashes = 0;
@@ -201,7 +204,31 @@ void journal_accepts(self_ptr self, config::journal& journal, batch& b) {
   for (; b.taken < b.accepts.size(); ++b.taken) {
     auto& [ticket, sink] = b.accepts[b.taken];
     auto id = ticket.job.id;
+    // Checked before anything of it is journaled: the journal holds only
+    // validated inputs and no secret. Traced without its id (it may be the
+    // bad field); not journaled, so SCM sending it again gets the same answer.
+    if (auto refusal = ca::refuse_job_inputs(ticket.job)) {
+      trace(self, "refused", {}, ticket.job.backend, "failed:invalid_request", *refusal);
+      b.replies.emplace_back(
+          sink, job_result{id, ticket.job.backend,
+                           ca::outcome::failed(ca::error_class::invalid_request, *refusal)});
+      continue;
+    }
+    auto conflict = [&](ca::operation first_op, const std::string& first_backend) {
+      auto why = fmt::format(
+          "job {} was given before as another request ({} on backend {}); a different request "
+          "needs a new id",
+          id, ca::to_string(first_op), first_backend);
+      trace(self, "conflict", id, ticket.job.backend, "failed:invalid_request", why);
+      b.replies.emplace_back(
+          sink, job_result{id, ticket.job.backend,
+                           ca::outcome::failed(ca::error_class::invalid_request, why)});
+    };
     if (auto f = st.in_flight.find(id); f != st.in_flight.end()) {
+      if (f->second.request != ca::request_digest(ticket.job)) {
+        conflict(f->second.op, f->second.backend);
+        continue;
+      }
       // The same id again while it runs: wait for the one run.
       f->second.waiters.push_back(sink);
       f->second.ack_with_result |= ticket.ack_with_result;
@@ -219,6 +246,10 @@ void journal_accepts(self_ptr self, config::journal& journal, batch& b) {
       b.replies.emplace_back(sink,
                              job_result{id, ticket.job.backend,
                                         ca::outcome::failed(ca::error_class::internal, e.what())});
+      continue;
+    }
+    if (existing && !ca::same_request(existing->job, ticket.job)) {
+      conflict(existing->job.op, existing->job.backend);
       continue;
     }
     if (existing && existing->state == config::job_state::finished && existing->result) {
@@ -240,6 +271,8 @@ void journal_accepts(self_ptr self, config::journal& journal, batch& b) {
     }
     auto& f = st.in_flight[id];
     f.backend = ticket.job.backend;
+    f.request = ca::request_digest(ticket.job);
+    f.op = ticket.job.op;
     f.deadline = ticket.deadline;
     f.waiters.push_back(sink);
     f.ack_with_result = ticket.ack_with_result;
@@ -524,6 +557,8 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
           if (st.in_flight.count(e.job.id)) continue;
           auto& f = st.in_flight[e.job.id];
           f.backend = e.job.backend;
+          f.request = ca::request_digest(e.job);
+          f.op = e.job.op;
           f.deadline = steady::now() + std::chrono::minutes(10);
           trace(self, "replayed", e.job.id, e.job.backend);
           dispatch(self, job_ticket{e.job, f.deadline, e.resume_token});

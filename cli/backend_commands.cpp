@@ -195,7 +195,7 @@ po::options_description list_options(const args_t&) {
 }
 
 int run_list(const po::variables_map& vm, const args_t&) {
-  workspace ws(vm);
+  workspace ws(vm, config::data_dir::existing_only);
   auto cfg = ws.load_config();
   if (vm["json"].as<bool>()) {
     protocol::json_writer w;
@@ -238,7 +238,7 @@ constexpr std::string_view mask = "********";
 
 int run_show(const po::variables_map& vm, const args_t&) {
   auto name = required_name(vm, "backend show");
-  workspace ws(vm);
+  workspace ws(vm, config::data_dir::existing_only);
   auto cfg = ws.load_config();
   auto* b = cfg.find_backend(name);
   if (!b) throw operation_error(fmt::format("no backend named '{}'", name));

@@ -121,7 +121,7 @@ po::options_description proxy_show_options(const args_t&) {
 }
 
 int run_proxy_show(const po::variables_map& vm, const args_t&) {
-  workspace ws(vm);
+  workspace ws(vm, config::data_dir::existing_only);
   auto p = ws.load_config().proxy;
   if (vm["json"].as<bool>()) {
     protocol::json_writer w;
@@ -168,7 +168,7 @@ std::optional<std::string> registered_scm(const workspace& ws) {
 }
 
 int run_test(const po::variables_map& vm, const args_t&) {
-  workspace ws(vm);
+  workspace ws(vm, config::data_dir::existing_only);
   auto target = optional_string(vm, "target");
   if (!target) target = registered_scm(ws);
   if (!target)

@@ -27,13 +27,15 @@ actors::proxy_settings load_proxy(const config::connector_config& cfg, const con
   return p;
 }
 
-runtime_session start_runtime(const workspace& ws, std::chrono::seconds journal_retention) {
+runtime_session start_runtime(const workspace& ws, runtime_user user,
+                              std::chrono::seconds journal_retention) {
   runtime_session s;
   s.vault = ws.open_vault();
   actors::runtime_options options{.data_dir = ws.dir().root(),
                                   .config = ws.load_config(),
                                   .vault = s.vault.get(),
                                   .journal_retention = journal_retention};
+  options.trace_name = user == runtime_user::service ? "trace" : "trace-cli";
   options.proxy = load_proxy(options.config, *s.vault);
   try {
     s.runtime = std::make_unique<actors::connector_runtime>(std::move(options));

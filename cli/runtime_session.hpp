@@ -15,9 +15,14 @@ struct runtime_session {
   std::unique_ptr<actors::connector_runtime> runtime;
 };
 
+// Who runs the runtime: the service (`cbcs run`) or one CLI command beside
+// it. They write trace files of their own.
+enum class runtime_user { command, service };
+
 // journal_retention: how long acknowledged jobs stay in the journal.
 runtime_session start_runtime(
-    const workspace& ws, std::chrono::seconds journal_retention = config::min_journal_retention);
+    const workspace& ws, runtime_user user = runtime_user::command,
+    std::chrono::seconds journal_retention = config::min_journal_retention);
 
 // The configured proxy with its password unsealed (disabled for direct).
 actors::proxy_settings load_proxy(const config::connector_config& cfg, const config::vault& vault);

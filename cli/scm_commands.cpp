@@ -6,6 +6,8 @@
 
 #include <cctype>
 #include <cerrno>
+#include <exception>
+#include <filesystem>
 #include <charconv>
 #include <cstdlib>
 
@@ -145,7 +147,37 @@ po::options_description register_options(const args_t&) {
   return desc;
 }
 
+// A failed register leaves no trace of its own: the machine key it created
+// to read the vault (nothing was sealed with it) and the data directory it
+// created go again.
+class undo_new_files {
+ public:
+  // data_dir's names (a data_dir cannot be made here: it creates the directory).
+  static constexpr const char* key_file = "vault.key";
+  static constexpr const char* vault_file = "vault.bin";
+
+  explicit undo_new_files(const std::filesystem::path& root)
+      : root_(root),
+        root_existed_(std::filesystem::exists(root, ec_)),
+        key_existed_(std::filesystem::exists(root / key_file, ec_)) {}
+  ~undo_new_files() {
+    if (std::uncaught_exceptions() == 0) return;
+    std::error_code ec;
+    auto dir = root_;
+    if (!key_existed_ && !std::filesystem::exists(dir / vault_file, ec))
+      std::filesystem::remove(dir / key_file, ec);
+    if (!root_existed_) std::filesystem::remove(dir, ec);  // only when empty
+  }
+
+ private:
+  std::error_code ec_;
+  std::filesystem::path root_;
+  bool root_existed_;
+  bool key_existed_;
+};
+
 int run_register(const po::variables_map& vm, const args_t&) {
+  undo_new_files undo(config::data_dir::resolve(optional_string(vm, "data-dir")));
   auto token_text = read_token(vm);
   if (vm.count("proxy-type") || vm.count("proxy-addr") || vm.count("proxy-port") ||
       vm.count("proxy-user") || vm.count("proxy-password")) {
@@ -353,6 +385,7 @@ int run_connector(const po::variables_map& vm, service::service_notifier& notifi
         "option -journal-retention: at least 7d (SCM relies on a week of "
         "duplicate detection)");
   workspace ws(vm);
+  config::service_lock one_service(ws.dir());  // held until the service ends
   auto log_settings = log_settings_of(vm, ws);
   auto cfg = ws.load_config();
   actors::proxy_settings proxy;
@@ -367,7 +400,7 @@ int run_connector(const po::variables_map& vm, service::service_notifier& notifi
   } catch (const std::runtime_error& e) {
     throw operation_error(e.what());
   }
-  auto session = start_runtime(ws, retention);
+  auto session = start_runtime(ws, runtime_user::service, retention);
   // Jobs accepted before a crash run again; their results reach SCM as
   // unacknowledged results.
   session.runtime->replay();
@@ -446,7 +479,7 @@ std::string format_ms(std::int64_t ms) {
 }
 
 int run_status(const po::variables_map& vm, const args_t&) {
-  return show_connector_status(workspace(vm), vm["json"].as<bool>());
+  return show_connector_status(workspace(vm, config::data_dir::existing_only), vm["json"].as<bool>());
 }
 
 }  // namespace

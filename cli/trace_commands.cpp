@@ -113,7 +113,7 @@ std::string wall_text(std::int64_t wall_ms) {
 }
 
 int run_trace_show(const po::variables_map& vm, const args_t&) {
-  workspace ws(vm);
+  workspace ws(vm, config::data_dir::existing_only);
   std::size_t skipped = 0;
   auto f = filter_from(vm);
   auto events = load(ws, f, skipped);
@@ -147,7 +147,7 @@ po::options_description export_options(const args_t& args) {
 int run_export(const po::variables_map& vm, const args_t&) {
   auto out_file = optional_string(vm, "chrome");
   if (!out_file) throw usage_error("trace export: missing required option -chrome");
-  workspace ws(vm);
+  workspace ws(vm, config::data_dir::existing_only);
   std::size_t skipped = 0;
   auto events = load(ws, filter_from(vm), skipped);
   std::map<std::string, int> tracks;  // one track (tid) per actor

@@ -7,6 +7,10 @@ namespace cbcs::cli {
 workspace::workspace(const po::variables_map& vm)
     : dir_(config::data_dir::resolve(optional_string(vm, "data-dir"))) {}
 
+workspace::workspace(const po::variables_map& vm, config::data_dir::existing_only_t)
+    : dir_(config::data_dir::resolve(optional_string(vm, "data-dir")),
+           config::data_dir::existing_only) {}
+
 config::connector_config workspace::load_config() const {
   return config::load_config(dir_.config_file());
 }

@@ -13,6 +13,8 @@ namespace cbcs::cli {
 class workspace {
  public:
   explicit workspace(const po::variables_map& vm);
+  // For the commands that only read: a missing data directory is an error.
+  workspace(const po::variables_map& vm, config::data_dir::existing_only_t);
   explicit workspace(std::filesystem::path root) : dir_(std::move(root)) {}
 
   const config::data_dir& dir() const { return dir_; }

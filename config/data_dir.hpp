@@ -2,6 +2,7 @@
 // The connector's data directory: config, vault, journal, traces. Owner-only.
 
 #include <filesystem>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,6 +20,11 @@ class data_dir {
   // on Windows SYSTEM and Administrators), restricting it when it is not;
   // throws config_error.
   explicit data_dir(std::filesystem::path root);
+  // Opens root only if it is there: a command that only reads (status, list,
+  // show, trace) never creates a mistyped -data-dir or /var/lib/cbcs.
+  struct existing_only_t {};
+  static constexpr existing_only_t existing_only{};
+  data_dir(std::filesystem::path root, existing_only_t);
 
   const std::filesystem::path& root() const { return root_; }
   std::filesystem::path config_file() const { return root_ / "config.json"; }
@@ -26,6 +32,7 @@ class data_dir {
   std::filesystem::path key_file() const { return root_ / "vault.key"; }
   std::filesystem::path journal_file() const { return root_ / "journal.db"; }
   std::filesystem::path trace_dir() const { return root_ / "trace"; }
+  std::filesystem::path service_lock_file() const { return root_ / "service.lock"; }
 
  private:
   std::filesystem::path root_;
@@ -39,6 +46,29 @@ class data_dir_lock {
   ~data_dir_lock();
   data_dir_lock(const data_dir_lock&) = delete;
   data_dir_lock& operator=(const data_dir_lock&) = delete;
+
+ private:
+  std::unique_ptr<exclusive_file_lock> lock_;
+};
+
+}  // namespace cbcs::config
+
+namespace cbcs::config {
+
+// Held by the one `cbcs run` of a data directory for its whole life: two
+// services on one directory would take turns on SCM's session and write the
+// same journal. An OS lock, so it dies with its process; the file holds the
+// holder's pid. The CLI's other commands do not take it.
+class service_lock {
+ public:
+  // Throws config_error naming the pid of the service that holds it.
+  explicit service_lock(const data_dir& dir);
+  ~service_lock();
+  service_lock(const service_lock&) = delete;
+  service_lock& operator=(const service_lock&) = delete;
+
+  // The pid of the service holding dir's lock, or nullopt when none does.
+  static std::optional<std::int64_t> holder(const data_dir& dir);
 
  private:
   std::unique_ptr<exclusive_file_lock> lock_;

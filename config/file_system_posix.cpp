@@ -67,7 +67,7 @@ void replace_file_durably(const fs::path& from, const fs::path& to) {
   if (dir_fd.fd >= 0) ::fsync(dir_fd.fd);
 }
 
-exclusive_file_lock::exclusive_file_lock(const fs::path& file) {
+exclusive_file_lock::exclusive_file_lock(const fs::path& file) : file_(file), owns_(true) {
   fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd_ < 0) system_call_failed("cannot open", file);
   while (::flock(fd_, LOCK_EX) != 0) {
@@ -79,8 +79,50 @@ exclusive_file_lock::exclusive_file_lock(const fs::path& file) {
   }
 }
 
+exclusive_file_lock::exclusive_file_lock(const fs::path& file, std::try_to_lock_t) : file_(file) {
+  fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd_ < 0) system_call_failed("cannot open", file);
+  // flock, not fcntl: an fcntl lock is dropped when any descriptor of the
+  // file closes in this process (SQLite's, a reader's).
+  while (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EINTR) continue;
+    if (errno == EWOULDBLOCK) return;
+    int err = errno;
+    ::close(fd_);
+    fd_ = -1;
+    errno = err;
+    system_call_failed("cannot lock", file);
+  }
+  owns_ = true;
+}
+
+void exclusive_file_lock::write_content(std::string_view text) {
+  if (::ftruncate(fd_, 0) != 0) system_call_failed("cannot write", file_);
+  auto n = ::pwrite(fd_, text.data(), text.size(), 0);
+  if (n < 0 || static_cast<std::size_t>(n) != text.size()) system_call_failed("cannot write", file_);
+}
+
 exclusive_file_lock::~exclusive_file_lock() {
   if (fd_ >= 0) ::close(fd_);
+}
+
+file_in_use_mark::file_in_use_mark(const fs::path& file) {
+  fd_ = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ >= 0 && ::flock(fd_, LOCK_SH | LOCK_NB) != 0) {
+    ::close(fd_);
+    fd_ = -1;  // unmarked: the file is as exposed as before, nothing worse
+  }
+}
+
+file_in_use_mark::~file_in_use_mark() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+bool remove_unless_in_use(const fs::path& file) {
+  fd_guard probe{::open(file.c_str(), O_RDONLY | O_CLOEXEC)};
+  if (probe.fd < 0) return errno == ENOENT;
+  if (::flock(probe.fd, LOCK_EX | LOCK_NB) != 0) return false;  // a live writer's
+  return ::unlink(file.c_str()) == 0 || errno == ENOENT;
 }
 
 }  // namespace cbcs::config

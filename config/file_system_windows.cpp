@@ -109,7 +109,7 @@ void replace_file_durably(const fs::path& from, const fs::path& to) {
     system_call_failed("cannot replace", to);
 }
 
-exclusive_file_lock::exclusive_file_lock(const fs::path& file) {
+exclusive_file_lock::exclusive_file_lock(const fs::path& file) : file_(file), owns_(true) {
   HANDLE h =
       CreateFileW(file.c_str(), GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE,
                   nullptr, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
@@ -123,8 +123,47 @@ exclusive_file_lock::exclusive_file_lock(const fs::path& file) {
   handle_ = h;
 }
 
+exclusive_file_lock::exclusive_file_lock(const fs::path& file, std::try_to_lock_t) : file_(file) {
+  HANDLE h =
+      CreateFileW(file.c_str(), GENERIC_READ | GENERIC_WRITE, FILE_SHARE_READ | FILE_SHARE_WRITE,
+                  nullptr, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
+  if (h == INVALID_HANDLE_VALUE) system_call_failed("cannot open", file);
+  handle_ = h;
+  // One byte at 4 GiB, past any content: a Windows lock is mandatory, and
+  // the others must still read the holder's pid at the start.
+  OVERLAPPED far_byte{};
+  far_byte.OffsetHigh = 1;
+  if (LockFileEx(h, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &far_byte)) {
+    owns_ = true;
+    return;
+  }
+  DWORD err = GetLastError();
+  if (err == ERROR_LOCK_VIOLATION || err == ERROR_IO_PENDING) return;
+  CloseHandle(h);
+  handle_ = nullptr;
+  system_call_failed("cannot lock", file, err);
+}
+
+void exclusive_file_lock::write_content(std::string_view text) {
+  auto h = static_cast<HANDLE>(handle_);
+  LARGE_INTEGER start{};
+  DWORD written = 0;
+  if (!SetFilePointerEx(h, start, nullptr, FILE_BEGIN) ||
+      !WriteFile(h, text.data(), static_cast<DWORD>(text.size()), &written, nullptr) ||
+      written != text.size() || !SetEndOfFile(h))
+    system_call_failed("cannot write", file_);
+}
+
 exclusive_file_lock::~exclusive_file_lock() {
   if (handle_) CloseHandle(static_cast<HANDLE>(handle_));  // releases the lock
+}
+
+// The writer's open stream (no FILE_SHARE_DELETE) is the mark on Windows.
+file_in_use_mark::file_in_use_mark(const fs::path&) {}
+file_in_use_mark::~file_in_use_mark() = default;
+
+bool remove_unless_in_use(const fs::path& file) {
+  return DeleteFileW(file.c_str()) || GetLastError() == ERROR_FILE_NOT_FOUND;
 }
 
 }  // namespace cbcs::config

@@ -54,6 +54,26 @@ struct journal_stmt {
   ~journal_stmt() { sqlite3_finalize(s); }
 };
 
+namespace {
+
+// A kept statement left after SQLITE_ROW holds its read transaction open: in
+// WAL mode the connection then stays on an old snapshot, and once another
+// process (a CLI command) commits, every BEGIN IMMEDIATE of this one fails
+// SQLITE_BUSY at once, whatever the busy timeout, until the statement is
+// reset. That was the journal locked for good. Every use resets on every way out.
+struct statement_use {
+  explicit statement_use(journal_stmt& st) : s(st.s) { sqlite3_reset(s); }
+  ~statement_use() {
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+  }
+  statement_use(const statement_use&) = delete;
+  statement_use& operator=(const statement_use&) = delete;
+  sqlite3_stmt* s;
+};
+
+}  // namespace
+
 struct journal::statements {
   journal_stmt insert, find, set_resume, finish, result, ack, unfinished, unacked, count, prune,
       prune_results;
@@ -189,8 +209,16 @@ void journal::begin(bool sync) {
 void journal::commit() { run(st_->commit); }
 
 void journal::rollback() noexcept {
+  // No statement may keep a read open past a failure: the next BEGIN would
+  // meet the old snapshot again (see statement_use).
+  for (auto* s = sqlite3_next_stmt(db_, nullptr); s; s = sqlite3_next_stmt(db_, s))
+    sqlite3_reset(s);
   // SQLite may have rolled back already (SQLITE_FULL does): then this is a no-op.
   if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+}
+
+void journal::set_busy_wait(std::chrono::milliseconds wait) {
+  sqlite3_busy_timeout(db_, static_cast<int>(wait.count()));
 }
 
 void journal::set_max_pages(std::size_t pages) {
@@ -229,8 +257,8 @@ journal_entry journal::read_entry(sqlite3_stmt* s) {
 }
 
 std::optional<journal_entry> journal::accept(const protocol::ca::job& j) {
-  auto* s = st_->insert.s;
-  sqlite3_reset(s);
+  statement_use use(st_->insert);
+  auto* s = use.s;
   bind_text(s, 1, j.id);
   bind_text(s, 2, protocol::ca::to_json(j));
   if (sqlite3_step(s) != SQLITE_DONE) fail_sqlite();
@@ -239,29 +267,29 @@ std::optional<journal_entry> journal::accept(const protocol::ca::job& j) {
 }
 
 void journal::set_resume_token(const std::string& id, const std::string& token) {
-  auto* s = st_->set_resume.s;
-  sqlite3_reset(s);
+  statement_use use(st_->set_resume);
+  auto* s = use.s;
   bind_text(s, 1, id);
   bind_text(s, 2, token);
   if (sqlite3_step(s) != SQLITE_DONE) fail_sqlite();
 }
 
 void journal::finish(const std::string& id, const protocol::ca::outcome& result) {
-  auto* s = st_->finish.s;
-  sqlite3_reset(s);
+  statement_use use(st_->finish);
+  auto* s = use.s;
   bind_text(s, 1, id);
   if (sqlite3_step(s) != SQLITE_DONE) fail_sqlite();
   if (sqlite3_changes(db_) == 0) return;
-  s = st_->result.s;
-  sqlite3_reset(s);
+  statement_use result_use(st_->result);
+  s = result_use.s;
   bind_text(s, 1, id);
   bind_text(s, 2, protocol::ca::to_json(result));
   if (sqlite3_step(s) != SQLITE_DONE) fail_sqlite();
 }
 
 void journal::acknowledge(const std::string& id, std::chrono::system_clock::time_point at) {
-  auto* s = st_->ack.s;
-  sqlite3_reset(s);
+  statement_use use(st_->ack);
+  auto* s = use.s;
   bind_text(s, 1, id);
   sqlite3_bind_int64(s, 2, std::chrono::system_clock::to_time_t(at));
   if (sqlite3_step(s) != SQLITE_DONE) fail_sqlite();
@@ -270,18 +298,19 @@ void journal::acknowledge(const std::string& id, std::chrono::system_clock::time
 std::size_t journal::prune(std::chrono::system_clock::time_point acked_before, std::size_t limit) {
   auto cutoff = std::chrono::system_clock::to_time_t(acked_before);
   // Results first, then their jobs: both select the same rows.
-  for (auto* s : {st_->prune_results.s, st_->prune.s}) {
-    sqlite3_reset(s);
+  for (auto* statement : {&st_->prune_results, &st_->prune}) {
+    statement_use use(*statement);
+    auto* s = use.s;
     sqlite3_bind_int64(s, 1, cutoff);
     sqlite3_bind_int64(s, 2, static_cast<sqlite3_int64>(limit));
     if (sqlite3_step(s) != SQLITE_DONE) fail_sqlite();
   }
-  return static_cast<std::size_t>(sqlite3_changes(db_));  // jobs removed
+  return static_cast<std::size_t>(sqlite3_changes(db_));  // jobs removed (reset keeps the count)
 }
 
 std::optional<journal_entry> journal::find(const std::string& id) {
-  auto* s = st_->find.s;
-  sqlite3_reset(s);
+  statement_use use(st_->find);
+  auto* s = use.s;
   bind_text(s, 1, id);
   int rc = sqlite3_step(s);
   if (rc == SQLITE_DONE) return std::nullopt;
@@ -289,9 +318,10 @@ std::optional<journal_entry> journal::find(const std::string& id) {
   return read_entry(s);
 }
 
-std::vector<journal_entry> journal::read_all(sqlite3_stmt* s) {
+std::vector<journal_entry> journal::read_all(journal_stmt& statement) {
   std::vector<journal_entry> out;
-  sqlite3_reset(s);
+  statement_use use(statement);
+  auto* s = use.s;
   int rc = SQLITE_ROW;
   while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
     try {
@@ -306,13 +336,13 @@ std::vector<journal_entry> journal::read_all(sqlite3_stmt* s) {
   return out;
 }
 
-std::vector<journal_entry> journal::unfinished() { return read_all(st_->unfinished.s); }
+std::vector<journal_entry> journal::unfinished() { return read_all(st_->unfinished); }
 
-std::vector<journal_entry> journal::unacknowledged_results() { return read_all(st_->unacked.s); }
+std::vector<journal_entry> journal::unacknowledged_results() { return read_all(st_->unacked); }
 
 std::size_t journal::count() {
-  auto* s = st_->count.s;
-  sqlite3_reset(s);
+  statement_use use(st_->count);
+  auto* s = use.s;
   if (sqlite3_step(s) != SQLITE_ROW) return 0;
   return static_cast<std::size_t>(sqlite3_column_int64(s, 0));
 }

@@ -65,6 +65,9 @@ class journal {
   void commit();
   // Drops the open transaction, if any (after a failed step or commit).
   void rollback() noexcept;
+  // How long a statement waits for another process's write transaction
+  // before it fails SQLITE_BUSY (a transient journal_error). 5 s by default.
+  void set_busy_wait(std::chrono::milliseconds wait);
   // Caps the file at this many pages, as a full disk would (tests).
   void set_max_pages(std::size_t pages);
 
@@ -93,7 +96,7 @@ class journal {
  private:
   struct statements;
   journal_entry read_entry(sqlite3_stmt* st);
-  std::vector<journal_entry> read_all(sqlite3_stmt* st);
+  std::vector<journal_entry> read_all(journal_stmt& statement);
   [[noreturn]] void fail_sqlite();
   void create_schema();
   void exec(const char* sql);

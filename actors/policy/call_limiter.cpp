@@ -35,6 +35,7 @@ milliseconds call_limiter::sliding_window::wait_time(clock::time_point now) {
 
 milliseconds call_limiter::wait_time(clock::time_point now) {
   milliseconds out{0};
+  if (held_until_ > now) out = std::chrono::ceil<milliseconds>(held_until_ - now);
   for (auto& b : buckets_) out = std::max(out, b.wait_time(now));
   for (auto& w : windows_) out = std::max(out, w.wait_time(now));
   return out;
@@ -47,11 +48,12 @@ bool call_limiter::try_take(clock::time_point now) {
   return true;
 }
 
-void call_limiter::drain(clock::time_point now) {
+void call_limiter::drain(clock::time_point now, milliseconds retry_after) {
   for (auto& b : buckets_) b.drain(now);
   // One call's share of each window (5 s / 100 = 50 ms), not the whole window.
   for (auto& w : windows_)
     w.blocked_until = std::max(w.blocked_until, now + w.window / static_cast<long>(w.limit));
+  held_until_ = std::max(held_until_, now + retry_after);
 }
 
 }  // namespace cbcs::actors

@@ -21,8 +21,9 @@ class call_limiter {
   bool try_take(clock::time_point now);
   // How long until every window has room (zero when they have).
   std::chrono::milliseconds wait_time(clock::time_point now);
-  // A 429 says the service's view is tighter than ours: no call for a while.
-  void drain(clock::time_point now);
+  // A 429 says the service's view is tighter than ours: no call for a while,
+  // at least retry_after (the answer's Retry-After) when it says so.
+  void drain(clock::time_point now, std::chrono::milliseconds retry_after = {});
 
  private:
   // At most `limit` calls in any `window`: the times of the last calls.
@@ -37,6 +38,7 @@ class call_limiter {
 
   std::vector<token_bucket> buckets_;
   std::vector<sliding_window> windows_;
+  clock::time_point held_until_{};  // a Retry-After's end
 };
 
 }  // namespace cbcs::actors

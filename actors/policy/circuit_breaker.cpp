@@ -33,6 +33,10 @@ void circuit_breaker::on_success() {
   open_for_ = settings_.open_for;
 }
 
+void circuit_breaker::on_throttled() {
+  if (state_ == state::half_open) on_success();
+}
+
 void circuit_breaker::on_failure(clock::time_point now) {
   if (state_ == state::half_open) {
     open_for_ = std::min(open_for_ * 2, settings_.max_open_for);

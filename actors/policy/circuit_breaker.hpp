@@ -26,6 +26,11 @@ class circuit_breaker {
   bool allow(clock::time_point now);
   void on_success();
   void on_failure(clock::time_point now);
+  // A throttling answer (429): the CA is up and asks for less, which is the
+  // rate limiter's business. Not a failure (a breaker opened by 429s stopped
+  // all sending for seconds at GCP's quota); a half-open probe it answered
+  // closes the breaker.
+  void on_throttled();
 
   state current(clock::time_point now);
   // Half-open with its one probe still out: others must wait for its answer.

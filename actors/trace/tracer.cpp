@@ -38,39 +38,58 @@ tracer::tracer(tracer_settings s) : settings_(std::move(s)) {
   std::error_code ec;
   fs::create_directories(settings_.dir, ec);
   fs::permissions(settings_.dir, fs::perms::owner_all, fs::perm_options::replace, ec);
-  auto existing = files(settings_.dir);
+  auto existing = files(settings_.dir, settings_.name);
   if (!existing.empty()) {
-    auto name = existing.back().stem().string();  // trace-000042
-    sequence_ = std::stoull(name.substr(6));
+    auto stem = existing.back().stem().string();  // trace-000042
+    sequence_ = std::stoull(stem.substr(settings_.name.size() + 1));
   }
   open_next();
 }
 
 tracer::~tracer() { flush(); }
 
-std::vector<fs::path> tracer::files(const fs::path& dir) {
+std::vector<fs::path> tracer::files(const fs::path& dir, std::string_view writer) {
   std::vector<fs::path> out;
   std::error_code ec;
   for (const auto& e : fs::directory_iterator(dir, ec)) {
     auto name = e.path().filename().string();
-    if (name.size() == 18 && name.starts_with("trace-") && name.ends_with(".jsonl"))
+    // <writer>-NNNNNN.jsonl, six digits or more
+    if (name.size() < writer.size() + 13 || !name.starts_with(writer) ||
+        name[writer.size()] != '-' || !name.ends_with(".jsonl"))
+      continue;
+    auto digits = std::string_view(name).substr(writer.size() + 1, name.size() - writer.size() - 7);
+    if (std::all_of(digits.begin(), digits.end(), [](char c) { return c >= '0' && c <= '9'; }))
       out.push_back(e.path());
   }
-  std::sort(out.begin(), out.end());
+  // By number: trace-1000000 comes after trace-999999.
+  std::sort(out.begin(), out.end(), [](const fs::path& a, const fs::path& b) {
+    auto an = a.filename().string(), bn = b.filename().string();
+    return an.size() != bn.size() ? an.size() < bn.size() : an < bn;
+  });
+  return out;
+}
+
+std::vector<fs::path> tracer::files(const fs::path& dir) {
+  auto out = files(dir, "trace");
+  auto cli = files(dir, "trace-cli");
+  out.insert(out.end(), cli.begin(), cli.end());
   return out;
 }
 
 void tracer::open_next() {
+  in_use_.reset();
   if (out_.is_open()) out_.close();
-  ++sequence_;
-  auto path = settings_.dir / fmt::format("trace-{:06}.jsonl", sequence_);
+  fs::path path;
+  std::error_code ec;
+  // A number no other process of this writer took (two CLI commands at once).
+  do path = settings_.dir / fmt::format("{}-{:06}.jsonl", settings_.name, ++sequence_);
+  while (fs::exists(path, ec));
   out_.open(path, std::ios::app | std::ios::binary);
+  in_use_ = std::make_unique<config::file_in_use_mark>(path);
   written_ = 0;
-  auto all = files(settings_.dir);
-  for (std::size_t i = 0; i + settings_.max_files < all.size(); ++i) {
-    std::error_code ec;
-    fs::remove(all[i], ec);
-  }
+  auto mine = files(settings_.dir, settings_.name);
+  for (std::size_t i = 0; i + settings_.max_files < mine.size(); ++i)
+    config::remove_unless_in_use(mine[i]);
 }
 
 void tracer::record(const trace_event& e) {

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "config/file_system.hpp"
 #include "protocol/ca/driver.hpp"
 
 namespace cbcs::actors {
@@ -33,6 +34,11 @@ struct trace_event {
 
 struct tracer_settings {
   std::filesystem::path dir;
+  // The files' name: the service writes trace-000001.jsonl, ...; the CLI's
+  // commands trace-cli-000001.jsonl, .... Each rotates only its own, and
+  // never a file another live process writes: the service's trace survives
+  // any number of CLI commands beside it.
+  std::string name = "trace";
   std::uint64_t max_file_bytes = 16 << 20;
   int max_files = 8;
   bool enabled = true;
@@ -56,8 +62,12 @@ class tracer {
   bool flush_when_recorded(std::chrono::milliseconds batch);
   void stop_flushing();
 
-  // The files, oldest first (trace-000001.jsonl, ...).
+  // Every writer's files, each writer's oldest first (trace-000001.jsonl,
+  // ..., trace-cli-000001.jsonl, ...).
   static std::vector<std::filesystem::path> files(const std::filesystem::path& dir);
+  // One writer's files, oldest first.
+  static std::vector<std::filesystem::path> files(const std::filesystem::path& dir,
+                                                  std::string_view name);
 
  private:
   void open_next();
@@ -66,6 +76,7 @@ class tracer {
   tracer_settings settings_;
   std::mutex mutex_;
   std::ofstream out_;
+  std::unique_ptr<config::file_in_use_mark> in_use_;
   std::string buffer_;
   bool dirty_ = false;  // recorded since the last flush
   bool stop_flushing_ = false;

@@ -299,6 +299,39 @@ TEST_SUITE("job_path") {
     CHECK(f.transport->calls_for("dup") == 1);
   }
 
+  TEST_CASE("the same id for another request is a conflict, running or finished") {
+    // Seen: the same -id with another CSR returned the first job's certificate, exit 0.
+    job_path_fixture f;
+    f.transport->hold = true;
+    std::atomic<bool> first_done{false};
+    f.runtime->submit(f.job("same-id"), [&](const std::string&, const ca::outcome&) {
+      first_done = true;
+    });
+    auto other = f.job("same-id", "b2");
+    auto running = f.run(other, milliseconds(2000));
+    CHECK(running.what == ca::outcome::kind::failed);
+    CHECK(running.error == ca::error_class::invalid_request);
+    CHECK(running.message.find("job same-id was given before") != std::string::npos);
+    f.transport->release_all();
+    REQUIRE(eventually([&] { return first_done.load(); }));
+    auto finished = f.run(other);
+    CHECK(finished.what == ca::outcome::kind::failed);
+    CHECK(finished.message.find("revoke on backend b1") != std::string::npos);
+    CHECK(f.run(f.job("same-id")).certificate_pem == "CERT-same-id");
+  }
+
+  TEST_CASE("a job holding a private key is refused and nothing of it is journaled") {
+    own_journal_fixture f;
+    auto key = test::make_key_pem("p256");
+    auto j = ca::job{.id = "leak", .op = ca::operation::enroll, .backend = "b1", .csr_pem = key};
+    auto o = f.runtime->run(j, milliseconds(5000));
+    CHECK(o.what == ca::outcome::kind::failed);
+    CHECK(o.error == ca::error_class::invalid_request);
+    CHECK(o.message.find("private key") != std::string::npos);
+    CHECK_FALSE(f.journal->find("leak"));
+    CHECK(f.journal->count() == 0);
+  }
+
   TEST_CASE("a driver error fails its job only") {
     job_path_fixture f;
     auto bad = f.run(f.job("bug", "b1", "driver-bug"));
@@ -356,6 +389,33 @@ TEST_SUITE("job_path") {
     CHECK(finished);
     CHECK(driver->starts >= 2);
     runtime->stop();
+  }
+
+  TEST_CASE("a run of 429s slows the backend but never opens its breaker") {
+    // Seen at GCP's quota: five 429s in a row opened the breaker and stopped
+    // every job for seconds; 100 jobs took 80 s instead of 15.
+    test::temp_dir dir;
+    auto transport = std::make_shared<scripted_transport>();
+    actors::runtime_options o{.data_dir = dir.path(), .durable_journal = false};
+    o.backend_defaults.retry.base = milliseconds(1);
+    o.backend_defaults.retry.cap = milliseconds(5);
+    o.backend_defaults.retry.max_attempts = 12;
+    o.backend_defaults.breaker.failure_threshold = 2;
+    o.backend_defaults.breaker.open_for = milliseconds(60'000);
+    o.transport = transport;
+    o.extra_backends["b1"] = std::make_shared<scripted_driver>();
+    actors::connector_runtime runtime(std::move(o));
+    transport->script["https://ca.test/q1"] = {429, 429, 429, 429, 429, 200};
+    auto r = runtime.run(ca::job{.id = "q1", .op = ca::operation::revoke, .backend = "b1"},
+                         milliseconds(5000));
+    CHECK(r.what == ca::outcome::kind::issued);
+    CHECK(transport->calls_for("q1") == 6);
+    // Were the breaker open, this job would wait a minute and fail its deadline.
+    r = runtime.run(ca::job{.id = "q2", .op = ca::operation::revoke, .backend = "b1"},
+                    milliseconds(2000));
+    CHECK(r.what == ca::outcome::kind::issued);
+    auto health = runtime.health()->snapshot();
+    for (const auto& b : health) CHECK(b.message.find("breaker") == std::string::npos);
   }
 
   TEST_CASE("side calls neither wait for the breaker nor move it") {

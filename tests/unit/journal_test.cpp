@@ -163,6 +163,58 @@ TEST_SUITE("journal") {
     CHECK(j.find("a")->result->certificate_pem == "FIRST");
   }
 
+  TEST_CASE("another process's commit between a read and a write never locks the journal") {
+    // Seen: the service read a job back (find), a CLI command on the same
+    // data directory committed, and every later commit of the service failed
+    // "database is locked" until a restart.
+    test::temp_dir dir;
+    auto file = std::filesystem::path(dir.path()) / "journal.db";
+    config::journal service(file);
+    service.begin();
+    CHECK_FALSE(service.accept(make_job("pending")));
+    service.commit();
+    REQUIRE(service.find("pending"));
+    CHECK(service.count() == 1);
+    service.begin();
+    REQUIRE(service.accept(make_job("pending")));  // a duplicate is read back inside accept
+    service.commit();
+
+    config::journal cli(file);
+    cli.begin();
+    CHECK_FALSE(cli.accept(make_job("from-cli")));
+    cli.commit();
+
+    service.begin();
+    CHECK_FALSE(service.accept(make_job("from-scm")));
+    service.commit();
+    CHECK(service.count() == 3);
+    CHECK(cli.find("from-scm"));
+  }
+
+  TEST_CASE("a busy journal is a delay: a failed begin is followed by one that works") {
+    test::temp_dir dir;
+    auto file = std::filesystem::path(dir.path()) / "journal.db";
+    config::journal service(file);
+    sqlite3* other = nullptr;
+    REQUIRE(sqlite3_open(protocol::sqlite_file_name(file).c_str(), &other) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr) == SQLITE_OK);
+    service.set_busy_wait(std::chrono::milliseconds(50));
+    bool refused = false;
+    try {
+      service.begin();
+    } catch (const config::journal_error& e) {
+      refused = true;
+      CHECK(e.sqlite_code() == SQLITE_BUSY);
+      service.rollback();
+    }
+    CHECK(refused);
+    REQUIRE(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(other);
+    service.begin();
+    CHECK_FALSE(service.accept(make_job("after")));
+    service.commit();
+  }
+
   TEST_CASE("SQLite's refusals are journal errors with SQLite's code") {
     test::temp_dir dir;
     config::journal j(std::filesystem::path(dir.path()) / "journal.db");

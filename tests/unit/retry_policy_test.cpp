@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include "actors/policy/call_limiter.hpp"
 #include "actors/policy/circuit_breaker.hpp"
 #include "actors/policy/retry_policy.hpp"
 #include "actors/policy/token_bucket.hpp"
@@ -107,5 +108,29 @@ TEST_SUITE("circuit_breaker") {
       b.on_failure(t);
     }
     CHECK(b.reopens_at() - t == milliseconds(1500));
+  }
+}
+
+TEST_SUITE("call_limiter") {
+  TEST_CASE("a 429's Retry-After holds every call of the class until it has passed") {
+    clock::time_point t{};
+    call_limiter limiter({cbcs::protocol::ca::rate_window{.requests = 7, .window = milliseconds(1000)}},
+                         t);
+    CHECK(limiter.try_take(t));
+    limiter.drain(t, milliseconds(2000));
+    CHECK(limiter.wait_time(t) == milliseconds(2000));
+    CHECK_FALSE(limiter.try_take(t + milliseconds(1999)));
+    CHECK(limiter.try_take(t + milliseconds(2000)));
+  }
+
+  TEST_CASE("a throttled half-open probe closes the breaker; 429s never open it") {
+    circuit_breaker b({.failure_threshold = 1, .open_for = milliseconds(100)});
+    clock::time_point t{};
+    for (int i = 0; i < 10; ++i) b.on_throttled();
+    CHECK(b.current(t) == circuit_breaker::state::closed);
+    b.on_failure(t);
+    REQUIRE(b.allow(t + milliseconds(100)));
+    b.on_throttled();
+    CHECK(b.current(t + milliseconds(101)) == circuit_breaker::state::closed);
   }
 }

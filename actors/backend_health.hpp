@@ -28,6 +28,29 @@ class backend_health {
     notify();
   }
 
+  // A backend left the configuration (cbcs backend remove while running).
+  void remove(const std::string& name) {
+    bool moved = false;
+    {
+      std::lock_guard lock(mutex_);
+      for (std::size_t i = entries_.size(); i-- > 0;) {
+        if (entries_[i].name != name) continue;
+        entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(i));
+        workers_.erase(workers_.begin() + static_cast<std::ptrdiff_t>(i));
+        moved = true;
+      }
+      if (moved) ++version_;
+    }
+    if (moved) notify();
+  }
+
+  bool has(const std::string& name) const {
+    std::lock_guard lock(mutex_);
+    for (const auto& e : entries_)
+      if (e.name == name) return true;
+    return false;
+  }
+
   // Changes what one worker (backend actor) of a backend reports; the
   // backend shows the worst of its workers. Unknown names and no-op changes
   // are ignored.

@@ -8,6 +8,7 @@
 
 #include <condition_variable>
 #include <future>
+#include <iterator>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -72,11 +73,95 @@ struct connector_runtime::impl {
   result_sink sink;
 
   std::mutex mutex;
+  std::mutex reconfigure_mutex;
   std::unordered_map<std::string, std::vector<result_callback>> callbacks;
   std::string escalation;
 
   std::thread flusher;
   bool stopped = false;
+
+  // The supervised actors of one backend (one per worker).
+  std::vector<supervised_backend> children_for(const std::string& name, const ca::backend_type* type,
+                                               std::shared_ptr<ca::driver> driver,
+                                               const config::string_map& options,
+                                               tls_settings tls) {
+    auto transport = this->options.transport;
+    if (!transport) {
+      if (!io) io = make_io_runner();
+      http_client_settings hs;
+      hs.tls = std::move(tls);
+      hs.proxy = this->options.proxy;
+      transport = std::make_shared<http_client>(io, std::move(hs));
+    }
+    backend_actor_config cfg{.name = name,
+                             .type = type ? std::string(type->name) : "extra",
+                             .driver = std::move(driver),
+                             .transport = std::move(transport),
+                             .settings = this->options.backend_defaults,
+                             .trace = trace,
+                             .router = router,
+                             .health = health};
+    // The options (checked at backend add) over the test's defaults over the type's.
+    if (auto it = options.find("ratelimit"); it != options.end())
+      cfg.settings.rate_limits = ca::parse_rate_limits(it->second);
+    if (!cfg.settings.rate_limits && type)
+      cfg.settings.rate_limits =
+          type->policy.limits_for ? type->policy.limits_for(options) : type->policy.limits;
+    if (auto it = options.find("maxinflight"); it != options.end())
+      cfg.settings.max_in_flight = std::stoul(it->second);
+    if (cfg.settings.max_in_flight == 0)
+      cfg.settings.max_in_flight = type ? ca::max_in_flight_of(*type) : ca::default_max_in_flight;
+    auto* sys = system.get();
+    std::uint32_t workers = workers_of(type, options);
+    cfg.worker_count = workers;
+    std::vector<supervised_backend> out;
+    for (std::uint32_t w = 0; w < workers; ++w) {
+      cfg.worker = w;
+      out.push_back({workers == 1 ? name : fmt::format("{}#{}", name, w + 1), name, w, workers,
+                     [sys, cfg]() { return spawn_backend(*sys, cfg); }});
+    }
+    return out;
+  }
+
+  // A configured backend's actors, its driver built from its definition and
+  // the vault's secrets; it joins the health board. Throws (std::exception)
+  // naming the backend when a secret is missing or the driver refuses.
+  std::vector<supervised_backend> children_of(const config::backend_definition& def,
+                                              const config::vault* vault) {
+    auto secret_of = [&](std::string_view option) {
+      auto record = def.sealed.find(option);
+      auto secret = record != def.sealed.end() && vault ? vault->get(record->second)
+                                                        : std::nullopt;
+      if (!secret)
+        throw std::runtime_error(fmt::format(
+            "backend {}: sealed option {} is missing from the vault", def.name, option));
+      return *secret;
+    };
+    auto* type = ca::find_backend_type(def.type);
+    std::shared_ptr<ca::driver> driver;
+    auto state = backend_health::health::healthy;
+    std::string message;
+    if (type && type->make_driver) {
+      ca::driver_config dc{.name = def.name, .data_dir = this->options.data_dir.string()};
+      for (const auto& [k, v] : def.settings) dc.settings.emplace(k, v);
+      for (const auto& [opt, record] : def.sealed) dc.secrets.emplace(opt, secret_of(opt));
+      driver = std::shared_ptr<ca::driver>(type->make_driver(dc));
+    } else {
+      driver = std::make_shared<unsupported_driver>(def.type);
+      state = backend_health::health::unhealthy;
+      message = fmt::format("the {} driver is not built yet", def.type);
+    }
+    tls_settings tls;
+    if (auto roots = def.settings.find("cacert"); roots != def.settings.end())
+      tls.extra_roots_pem = roots->second;
+    if (type && !type->policy.client_identity.empty()) {
+      tls.client_cert_pem = secret_of(type->policy.client_identity.certificate);
+      tls.client_key_pem = secret_of(type->policy.client_identity.key);
+    }
+    auto out = children_for(def.name, type, std::move(driver), def.settings, std::move(tls));
+    health->add(def.name, def.type, state, std::move(message));
+    return out;
+  }
 
   void on_result(const job_result& r) {
     std::vector<result_callback> to_call;
@@ -131,79 +216,14 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
 
   // One supervised actor per backend, its driver built from config and vault.
   std::vector<supervised_backend> children;
-  auto add_child = [&](const std::string& name, const ca::backend_type* type,
-                       std::shared_ptr<ca::driver> driver, const config::string_map& options,
-                       tls_settings tls) {
-    auto transport = m.options.transport;
-    if (!transport) {
-      if (!m.io) m.io = make_io_runner();
-      http_client_settings hs;
-      hs.tls = std::move(tls);
-      hs.proxy = m.options.proxy;
-      transport = std::make_shared<http_client>(m.io, std::move(hs));
-    }
-    backend_actor_config cfg{.name = name,
-                             .type = type ? std::string(type->name) : "extra",
-                             .driver = std::move(driver),
-                             .transport = std::move(transport),
-                             .settings = m.options.backend_defaults,
-                             .trace = m.trace,
-                             .router = m.router,
-                             .health = m.health};
-    // The options (checked at backend add) over the test's defaults over the type's.
-    if (auto it = options.find("ratelimit"); it != options.end())
-      cfg.settings.rate_limits = ca::parse_rate_limits(it->second);
-    if (!cfg.settings.rate_limits && type)
-      cfg.settings.rate_limits =
-          type->policy.limits_for ? type->policy.limits_for(options) : type->policy.limits;
-    if (auto it = options.find("maxinflight"); it != options.end())
-      cfg.settings.max_in_flight = std::stoul(it->second);
-    if (cfg.settings.max_in_flight == 0)
-      cfg.settings.max_in_flight = type ? ca::max_in_flight_of(*type) : ca::default_max_in_flight;
-    auto* sys = m.system.get();
-    std::uint32_t workers = workers_of(type, options);
-    cfg.worker_count = workers;
-    for (std::uint32_t w = 0; w < workers; ++w) {
-      cfg.worker = w;
-      children.push_back({workers == 1 ? name : fmt::format("{}#{}", name, w + 1), name, w, workers,
-                          [sys, cfg]() { return spawn_backend(*sys, cfg); }});
-    }
-  };
-  // A sealed option's value, from the vault.
-  auto secret_of = [&](const config::backend_definition& def, std::string_view option) {
-    auto record = def.sealed.find(option);
-    auto secret = record != def.sealed.end() && m.options.vault
-                      ? m.options.vault->get(record->second)
-                      : std::nullopt;
-    if (!secret)
-      throw std::runtime_error(
-          fmt::format("backend {}: sealed option {} is missing from the vault", def.name, option));
-    return *secret;
-  };
   for (const auto& def : m.options.config.backends) {
-    auto* type = ca::find_backend_type(def.type);
-    std::shared_ptr<ca::driver> driver;
-    if (type && type->make_driver) {
-      ca::driver_config dc{.name = def.name, .data_dir = m.options.data_dir.string()};
-      for (const auto& [k, v] : def.settings) dc.settings.emplace(k, v);
-      for (const auto& [opt, record] : def.sealed) dc.secrets.emplace(opt, secret_of(def, opt));
-      driver = std::shared_ptr<ca::driver>(type->make_driver(dc));
-      m.health->add(def.name, def.type, backend_health::health::healthy);
-    } else {
-      driver = std::make_shared<unsupported_driver>(def.type);
-      m.health->add(def.name, def.type, backend_health::health::unhealthy,
-                    fmt::format("the {} driver is not built yet", def.type));
-    }
-    tls_settings tls;
-    if (auto roots = def.settings.find("cacert"); roots != def.settings.end())
-      tls.extra_roots_pem = roots->second;
-    if (type && !type->policy.client_identity.empty()) {
-      tls.client_cert_pem = secret_of(def, type->policy.client_identity.certificate);
-      tls.client_key_pem = secret_of(def, type->policy.client_identity.key);
-    }
-    add_child(def.name, type, std::move(driver), def.settings, std::move(tls));
+    auto more = m.children_of(def, m.options.vault);
+    std::move(more.begin(), more.end(), std::back_inserter(children));
   }
-  for (auto& [name, driver] : m.options.extra_backends) add_child(name, nullptr, driver, {}, {});
+  for (auto& [name, driver] : m.options.extra_backends) {
+    auto more = m.children_for(name, nullptr, driver, {}, {});
+    std::move(more.begin(), more.end(), std::back_inserter(children));
+  }
 
   m.supervisor = spawn_supervisor(
       *m.system, {.router = m.router,
@@ -270,6 +290,73 @@ void connector_runtime::cancel(const std::string& job_id, const std::string& rea
     impl_->callbacks[job_id].push_back(std::move(done));
   }
   caf::anon_send(impl_->router, cancel_atom::value, job_id, reason, impl_->sink);
+}
+
+std::vector<std::string> connector_runtime::reconfigure(const config::connector_config& changed,
+                                                        const config::vault& vault,
+                                                        const proxy_settings& proxy) {
+  auto& m = *impl_;
+  std::lock_guard lock(m.reconfigure_mutex);
+  bool proxy_moved = !(proxy == m.options.proxy);
+  auto find = [](const config::connector_config& c, const std::string& name) {
+    return c.find_backend(name);
+  };
+  // Everything is built before anything changes: a backend whose secret is
+  // not in the vault yet (backend add writes the vault, then the config)
+  // leaves the running set as it is, and the caller tries again.
+  children_change to_supervisor;
+  backend_names_change to_router;
+  std::vector<std::string> said;
+  auto previous_proxy = m.options.proxy;
+  m.options.proxy = proxy;
+  std::vector<std::string> added_to_board;
+  try {
+    for (const auto& def : changed.backends) {
+      const auto* before = find(m.options.config, def.name);
+      bool same = before && before->type == def.type && before->settings == def.settings &&
+                  before->sealed == def.sealed && !proxy_moved;
+      if (same) continue;
+      if (before) m.health->remove(def.name);
+      auto children = m.children_of(def, &vault);
+      added_to_board.push_back(def.name);
+      std::move(children.begin(), children.end(), std::back_inserter(to_supervisor.started));
+      if (before) {
+        to_supervisor.stopped.push_back(def.name);
+        to_router.replaced.push_back(def.name);
+        said.push_back(fmt::format("backend {} ({}) changed: its actors restart, its running "
+                                   "jobs go on there",
+                                   def.name, def.type));
+      } else {
+        to_router.added.push_back(def.name);
+        said.push_back(fmt::format("backend {} ({}) added", def.name, def.type));
+      }
+    }
+  } catch (...) {
+    m.options.proxy = previous_proxy;
+    for (const auto& name : added_to_board) m.health->remove(name);
+    for (const auto& name : to_router.replaced) {
+      // Back on the board as it was: nothing changed.
+      if (const auto* before = find(m.options.config, name))
+        m.health->add(before->name, before->type, backend_health::health::healthy);
+    }
+    throw;
+  }
+  for (const auto& def : m.options.config.backends) {
+    if (find(changed, def.name)) continue;
+    to_supervisor.stopped.push_back(def.name);
+    to_router.removed.push_back(def.name);
+    m.health->remove(def.name);
+    said.push_back(fmt::format("backend {} ({}) removed: its running jobs fail with that reason",
+                               def.name, def.type));
+  }
+  if (proxy_moved) said.push_back("proxy settings changed: connections to the CAs use them now");
+  m.options.config = changed;
+  if (to_router.added.empty() && to_router.removed.empty() && to_router.replaced.empty())
+    return said;
+  // The router first: the new actors' backend_up must find it knowing them.
+  caf::anon_send(m.router, reconfig_atom::value, std::move(to_router));
+  caf::anon_send(m.supervisor, reconfig_atom::value, std::move(to_supervisor));
+  return said;
 }
 
 void connector_runtime::replay() { caf::anon_send(impl_->router, replay_atom::value); }

@@ -83,6 +83,14 @@ class connector_runtime {
   void cancel(const std::string& job_id, const std::string& reason, result_callback done);
   // Runs again every job the journal holds as accepted but unfinished.
   void replay();
+  // The configuration changed while running (cbcs backend add/remove, proxy
+  // set): backends added start, removed ones stop (their running jobs fail
+  // with that reason), changed ones (also all of them when the proxy
+  // changed) restart with their running jobs. Returns a line per change.
+  // Throws std::exception, changing nothing, when a backend cannot be built
+  // (a secret not yet in the vault: try again).
+  std::vector<std::string> reconfigure(const config::connector_config& changed,
+                                       const config::vault& vault, const proxy_settings& proxy);
   // Non-empty when a backend crashed too often and was given up.
   std::string escalation() const;
   // Flushes the trace and journal, stops every actor.

@@ -532,6 +532,36 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
           redispatch(self, id, f);
         }
       },
+      [self](reconfig_atom, const backend_names_change& change) {
+        auto& st = self->state;
+        for (const auto& name : change.added) {
+          st.config.backend_names.insert(name);
+          trace(self, "backend_added", {}, name);
+        }
+        for (const auto& name : change.replaced) {
+          // The new actors' backend_up is then a start, not a restart: their
+          // running jobs go to them again with no crash counted.
+          st.backends.erase(name);
+          trace(self, "backend_changed", {}, name);
+        }
+        for (const auto& name : change.removed) {
+          st.config.backend_names.erase(name);
+          st.backends.erase(name);
+          trace(self, "backend_removed", {}, name);
+          for (auto& [id, f] : st.in_flight) {
+            if (f.backend != name || f.result_held) continue;
+            f.result_held = true;  // nothing runs it any more
+            st.finishes.push_back(
+                {id, name,
+                 ca::outcome::failed(
+                     ca::error_class::rejected,
+                     fmt::format("backend {} was removed from the configuration while this job "
+                                 "ran; if its request reached the CA, look there for it",
+                                 name))});
+          }
+          schedule_flush(self);
+        }
+      },
       [self](replay_atom) {
         // After a restart: every job accepted but not finished runs again
         // with its resume token. Results are delivered to no one yet; an SCM
@@ -553,8 +583,13 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
           st.config.log(fmt::format("{} damaged journal entries skipped", damaged));
           st.damaged_reported = damaged;
         }
+        std::vector<job_ticket> unknown;
         for (auto& e : open) {
           if (st.in_flight.count(e.job.id)) continue;
+          if (!st.config.backend_names.count(e.job.backend)) {
+            unknown.push_back(job_ticket{e.job, {}, {}});  // removed since: fail, never hang
+            continue;
+          }
           auto& f = st.in_flight[e.job.id];
           f.backend = e.job.backend;
           f.request = ca::request_digest(e.job);
@@ -563,6 +598,7 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
           trace(self, "replayed", e.job.id, e.job.backend);
           dispatch(self, job_ticket{e.job, f.deadline, e.resume_token});
         }
+        fail_unknown_backends(self, unknown);
       },
   };
 }

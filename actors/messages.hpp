@@ -13,6 +13,7 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "protocol/ca/driver.hpp"
 
@@ -39,6 +40,7 @@ using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using probe_atom = caf::atom_constant<caf::atom("probe")>;
 using stall_atom = caf::atom_constant<caf::atom("stall")>;
+using reconfig_atom = caf::atom_constant<caf::atom("reconfig")>;
 
 // A health probe (the service watchdog's): the actor that handles it sets the
 // promise; whoever sent it waits on the future with a timeout.
@@ -70,6 +72,17 @@ struct job_ticket {
   // The submitter consumes the result itself (the CLI is its own SCM): the
   // commit that records the result acknowledges it too, with no ack to wait for.
   bool ack_with_result = false;
+};
+
+// The configuration changed while the connector runs (cbcs backend add or
+// remove beside `cbcs run`): what the router must know of it.
+struct backend_names_change {
+  std::vector<std::string> added;
+  // Gone: their jobs still running fail with a reason, new ones are refused.
+  std::vector<std::string> removed;
+  // Changed: their actors are replaced; their running jobs go to the new
+  // ones from the journal (no crash counted).
+  std::vector<std::string> replaced;
 };
 
 // A job's final outcome (pending is reported as progress, not as a result).
@@ -112,6 +125,7 @@ using router_actor = caf::typed_actor<
     // name, worker index, workers of that backend, the worker's actor
     caf::reacts_to<backend_up_atom, std::string, std::uint32_t, std::uint32_t, backend_actor>,
     caf::reacts_to<replay_atom>, caf::reacts_to<probe_atom, probe_reply>,
+    caf::reacts_to<reconfig_atom, backend_names_change>,
     // test hook: the router blocks this many milliseconds (a wedged router)
     caf::reacts_to<stall_atom, std::int64_t>>;
 
@@ -120,6 +134,7 @@ using router_actor = caf::typed_actor<
 // These travel only inside the process (no caf_io), so they need no inspect().
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cbcs::actors::job_ticket)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cbcs::actors::job_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cbcs::actors::backend_names_change)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cbcs::protocol::ca::http_response)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cbcs::protocol::ca::outcome)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cbcs::actors::probe_reply)

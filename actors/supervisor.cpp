@@ -83,6 +83,29 @@ supervisor_actor::behavior_type behavior(self_ptr self, supervisor_config config
     self->quit(msg.reason);
   });
   return {
+      [self](reconfig_atom, children_change& change) {
+        auto& st = self->state;
+        for (const auto& backend : change.stopped) {
+          std::erase_if(st.children, [&](auto& entry) {
+            auto& c = entry.second;
+            if (c.spec.backend != backend) return false;
+            // Not a crash: the down handler ignores user_shutdown.
+            if (c.handle) self->send_exit(c.handle, caf::exit_reason::user_shutdown);
+            return true;
+          });
+          if (st.config.trace)
+            st.config.trace->record(
+                {.actor = "supervisor", .event = "stopped", .backend = backend,
+                 .detail = "configuration changed"});
+        }
+        for (auto& spec : change.started) {
+          auto name = spec.name;
+          auto& c = st.children[name];
+          c = child{};
+          c.spec = std::move(spec);
+          start_child(self, c);
+        }
+      },
       [self](restart_atom, const std::string& name) {
         auto it = self->state.children.find(name);
         if (it == self->state.children.end() || it->second.given_up) return;

@@ -16,14 +16,22 @@
 
 namespace cbcs::actors {
 
-using supervisor_actor = caf::typed_actor<caf::reacts_to<restart_atom, std::string>>;
-
 struct supervised_backend {
   std::string name;     // unique per child: "ca1", or "local#2" for a worker
   std::string backend;  // the backend it serves
   std::uint32_t worker = 0, workers = 1;
   std::function<backend_actor()> spawn;
 };
+
+// The configuration changed: the children of `stopped` backends end (no
+// restart), then `started` children begin (a changed backend is in both).
+struct children_change {
+  std::vector<std::string> stopped;
+  std::vector<supervised_backend> started;
+};
+
+using supervisor_actor = caf::typed_actor<caf::reacts_to<restart_atom, std::string>,
+                                          caf::reacts_to<reconfig_atom, children_change>>;
 
 struct supervisor_config {
   router_actor router;
@@ -40,3 +48,5 @@ struct supervisor_config {
 supervisor_actor spawn_supervisor(caf::actor_system& system, supervisor_config config);
 
 }  // namespace cbcs::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cbcs::actors::children_change)

@@ -33,6 +33,7 @@
 #include "cli/service/health_watchdog.hpp"
 #include "cli/service/service_host.hpp"
 #include "cli/version.hpp"
+#include "cli/config_watch.hpp"
 #include "cli/workspace.hpp"
 #include "config/atomic_file.hpp"
 #include "config/config_error.hpp"
@@ -447,7 +448,28 @@ int run_connector(const po::variables_map& vm, service::service_notifier& notifi
         [](const std::string& line) { actors::log_at(actors::log_level::warning, line); });
   }
 
+  // Changes made beside the running service (backend add|remove, proxy set)
+  // are in force within a few seconds, without a restart.
+  std::optional<config_watch> watch;
+  watch.emplace(
+      ws.dir().config_file(), std::chrono::seconds(2),
+      [&, proxy_in_force = proxy](const std::string& content) mutable {
+        auto changed = config::parse_config(content, ws.dir().config_file());
+        workspace w(root);
+        auto vault = w.open_vault();  // fresh: backend add sealed new secrets
+        auto new_proxy = load_proxy(changed, *vault);
+        for (const auto& line : session.runtime->reconfigure(changed, *vault, new_proxy))
+          actors::log_line("configuration: " + line);
+        if (!(new_proxy == proxy_in_force)) {
+          scm_link.use_proxy(new_proxy);
+          actors::log_line("configuration: the next connection to SCM uses the new proxy settings");
+          proxy_in_force = new_proxy;
+        }
+      },
+      [](const std::string& line) { actors::log_at(actors::log_level::warning, line); });
+
   auto asked_by = wait_for_stop();
+  watch.reset();
   actors::log_line(fmt::format("{} received; draining the session", asked_by));
   notifier.stopping();
   notifier.status("draining the session with SCM");

@@ -25,6 +25,7 @@ struct proxy_settings {
   std::uint16_t port = 0;
   std::string user;      // empty: no Proxy-Authorization
   std::string password;  // never logged or traced
+  bool operator==(const proxy_settings&) const = default;
 };
 
 struct tls_settings {

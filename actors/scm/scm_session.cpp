@@ -27,6 +27,9 @@
 #include "crypto/certificate_authority.hpp"
 #include "crypto/pem.hpp"
 
+// Travels only inside the process (a proxy change to the session actor).
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(cbcs::actors::proxy_settings)
+
 namespace cbcs::actors {
 namespace {
 
@@ -42,6 +45,7 @@ using ws_frame_atom = caf::atom_constant<caf::atom("wsframe")>;
 using ws_closed_atom = caf::atom_constant<caf::atom("wsclosed")>;
 using tick_atom = caf::atom_constant<caf::atom("scmtick")>;
 using health_atom = caf::atom_constant<caf::atom("scmhealth")>;
+using proxy_atom = caf::atom_constant<caf::atom("scmproxy")>;
 
 // result_atom and accepted_atom first: the session is also a result_sink for the router.
 using session_actor =
@@ -52,7 +56,8 @@ using session_actor =
                      caf::reacts_to<ws_frame_atom, std::uint64_t, std::string, int>,
                      caf::reacts_to<ws_closed_atom, std::uint64_t, std::string>,
                      caf::reacts_to<tick_atom, std::uint64_t>, caf::reacts_to<health_atom>,
-                     caf::reacts_to<drain_atom>, caf::reacts_to<probe_atom, probe_reply>>;
+                     caf::reacts_to<drain_atom>, caf::reacts_to<probe_atom, probe_reply>,
+                     caf::reacts_to<proxy_atom, proxy_settings>>;
 
 // After abort(), the closed event is due at once; the abort is repeated this
 // often until it comes (not at every wake, which would spin on a past deadline).
@@ -386,8 +391,13 @@ void on_job(self_ptr self, scm::job_msg& j) {
     if (auto r = st.outbox.take_again(id, steady::now())) send_result(self, *r);
     return;
   }
+  // The health board follows the configuration (backends added or removed
+  // while running); the list given at start is for sessions without one.
   bool known_backend = false;
-  for (const auto& b : st.options.backends) known_backend |= b.name == j.job.backend;
+  if (st.options.health)
+    known_backend = st.options.health->has(j.job.backend);
+  else
+    for (const auto& b : st.options.backends) known_backend |= b.name == j.job.backend;
   if (!known_backend)
     return refuse(self, j, scm::refusal::unknown_backend,
                   fmt::format("no backend named '{}' on this connector", j.job.backend));
@@ -929,6 +939,11 @@ session_actor::behavior_type session(self_ptr self, scm_session_options options,
       },
       [self](health_atom) { service(self); },
       [](probe_atom, const probe_reply& reply) { reply->set_value(); },
+      [self](proxy_atom, proxy_settings& proxy) {
+        // The next connection goes this way; a link that is up stays up.
+        self->state.options.proxy = std::move(proxy);
+        trace(self, "proxy_changed");
+      },
       [self](drain_atom) {
         auto& st = self->state;
         if (st.stopping) return;
@@ -962,6 +977,10 @@ scm_service::scm_service(connector_runtime& runtime, scm_session_options options
 }
 
 scm_service::~scm_service() { stop(); }
+
+void scm_service::use_proxy(proxy_settings proxy) {
+  if (impl_->actor) caf::anon_send(impl_->actor, proxy_atom::value, std::move(proxy));
+}
 
 bool scm_service::probe(std::chrono::milliseconds timeout) {
   if (!impl_->actor) return false;

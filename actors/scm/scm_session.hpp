@@ -63,6 +63,9 @@ class scm_service {
   void stop();
   // True when the session actor answered a health probe within timeout.
   bool probe(std::chrono::milliseconds timeout);
+  // The proxy changed (cbcs proxy set while running): the next connection
+  // to SCM uses it; a session that is up is kept.
+  void use_proxy(proxy_settings proxy);
 
  private:
   struct impl;

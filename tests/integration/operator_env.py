@@ -170,13 +170,13 @@ def make_keys(directory):
     """{label: (path, pem text, [base64 body lines])}: PKCS#8, RSA (PKCS#1) and EC (SEC1)."""
     out = {}
     specs = {
-        "pkcs8": (["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256"], "PRIVATE KEY"),
-        "rsa": (["genrsa", "-traditional", "2048"], "RSA PRIVATE KEY"),
-        "ec": (["ecparam", "-name", "prime256v1", "-genkey", "-noout"], "EC PRIVATE KEY"),
+        "pkcs8": (["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "{out}"], "PRIVATE KEY"),
+        "rsa": (["genrsa", "-traditional", "-out", "{out}", "2048"], "RSA PRIVATE KEY"),
+        "ec": (["ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "{out}"], "EC PRIVATE KEY"),
     }
     for label, (args, marker) in specs.items():
         path = os.path.join(directory, f"leak-{label}.key")
-        openssl(*args, "-out", path, cwd=directory)
+        openssl(*[a.replace("{out}", path) for a in args], cwd=directory)
         with open(path) as fh:
             pem = fh.read()
         assert f"-----BEGIN {marker}-----" in pem, (label, pem[:40])

@@ -28,6 +28,10 @@ from operator_env import (SIM, Connector, DigiCertSim, Service, jdump, log_files
                           make_csr, wait_until)
 
 
+# How long a finished job may take to appear in the support trace (written in batches).
+TRACE_SECONDS = 5
+
+
 def scm_job(job_id, backend, csr, op="enroll"):
     return {"id": job_id, "operation": op, "backend": backend, "csr": csr}
 
@@ -100,14 +104,13 @@ class TraceSurvivesCliUse(RunningConnector):
         self.conn.submit([scm_job("svc-after", "local", self.csr)])
         self.assertTrue(wait_until(lambda: "svc-after" in self.conn.results(), 15))
         self.assertEqual(self.deleted_fds(svc), {})
-        for job in ("svc-before", "svc-after"):
-            r = cbcs("trace", "show", "-job", job, data_dir=self.data)
-            self.assertEqual(r.code, 0, r)
-            self.assertIn("result", r.out, f"`cbcs trace show -job {job}` does not show the service's job "
-                                           f"after CLI use: {r.out[-600:]!r}")
-        r = cbcs("trace", "show", "-job", "cli-0", data_dir=self.data)
-        self.assertIn("result", r.out, f"`cbcs trace show -job cli-0`: {r.out[-600:]!r}")
-
+        # The trace is written in batches: each job's timeline may take a moment.
+        for job in ("svc-before", "svc-after", "cli-0"):
+            shown = wait_until(lambda: (lambda r: r if "result" in r.out else None)(
+                cbcs("trace", "show", "-job", job, data_dir=self.data)), TRACE_SECONDS, step=0.5)
+            self.assertIsNotNone(shown, f"`cbcs trace show -job {job}` does not show the job's result "
+                                        f"{TRACE_SECONDS} s after it, with CLI commands run beside the "
+                                        f"service: {cbcs('trace', 'show', '-job', job, data_dir=self.data)}")
 
 class ReadOnlyCommandsCreateNothing(TempDirTest):
     """Issue 22 item 9: `cbcs status -data-dir typo/a/b` creates the whole path."""
@@ -138,6 +141,16 @@ class FailedRegisterLeavesNothing(TempDirTest):
             left = sorted(os.listdir(data)) if os.path.isdir(data) else []
             self.assertEqual(left, [], f"register with a bad token ({token[:20]}...) failed with "
                                        f"{r.err.strip()!r} and left {left}")
+        # Through a proxy that cannot be reached (the installer's PROXY_* options):
+        # the proxy settings must not stay behind either.
+        data = self.path("via-proxy")
+        token = scm.call("POST", "/connectors", {"name": "p", "comments": "proxy"})["token"]
+        r = cbcs("register", "-token", "-", "-proxy-type", "1", "-proxy-addr", "127.0.0.1", "-proxy-port", "9",
+                 data_dir=data, stdin=token + "\n")
+        self.assertNotEqual(r.code, 0, r)
+        left = sorted(os.listdir(data)) if os.path.isdir(data) else []
+        self.assertEqual(left, [], f"register through an unreachable proxy failed with {r.err.strip()!r} "
+                                   f"and left {left}")
         # In an existing data directory (a backend configured already): nothing new.
         data = self.path("existing")
         self.assertEqual(cbcs("proxy", "set", "-type", "direct", data_dir=data).code, 0)
@@ -177,14 +190,14 @@ class RunOnReadOnlyDirectory(RunningConnector):
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         try:
             # Watch it for 6 s (an observation window, not a wait for something).
-            out, _ = proc.communicate(timeout=6)
+            _, out = proc.communicate(timeout=6)
         except subprocess.TimeoutExpired:
             proc.terminate()
             try:
-                out, _ = proc.communicate(timeout=20)
+                _, out = proc.communicate(timeout=20)
             except subprocess.TimeoutExpired:
                 proc.kill()
-                out, _ = proc.communicate()
+                _, out = proc.communicate()
         # A line without its timestamp and pid: "[...] level cbcs text".
         texts = collections.Counter(re.sub(r"^\S+ \S+ ", "", re.sub(r"\d{4}-\d\d-\d\dT\S+", "", line)).strip()
                                     for line in out.splitlines() if line.strip())

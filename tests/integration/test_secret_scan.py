@@ -185,7 +185,7 @@ class SecretScan(TempDirTest):
             "local": {},
         }
         extra = {
-            "acmpca": ["sessiontoken", "ca_arn", "fips"],
+            "acmpca": ["sessiontoken", "ca_arn", "fips", "credentials"],
             "digicert": ["region", "orgid", "product", "skipapproval", "autoapprove", "renewal", "revoke",
                          "poll"],
             "gcpcas": ["pool", "ca", "template", "tier"],

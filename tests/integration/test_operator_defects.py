@@ -205,6 +205,8 @@ class RunOnReadOnlyDirectory(RunningConnector):
         self.assertEqual(repeated, {}, f"cbcs run on a read-only data directory repeats itself: "
                                        f"{jdump(repeated)}")
         self.assertTrue(out.strip(), "cbcs run on a read-only data directory said nothing at all")
+        print(f"cbcs run on a read-only data directory said ({len(out.splitlines())} lines): "
+              f"{out.strip()[-600:]}", file=sys.stderr)
 
 
 class ProxyTestTrustsThePinnedScmCa(RunningConnector):

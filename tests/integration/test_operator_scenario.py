@@ -152,16 +152,23 @@ class OperatorScenario(TempDirTest):
         self.digicert("dc", "-skipapproval", "true")
         r = cbcs("backend", "add", "-name", "local2", "-type", "local", data_dir=self.data)
         self.assertEqual(r.code, 0, r)
+        # The service has PICKUP_SECONDS to learn of them (SCM's inventory shows
+        # when it did); then SCM's jobs to them must be issued.
         inv = wait_until(lambda: (lambda b: b if {"dc", "local2"} <= set(b) else None)(self.conn.backends()),
                          PICKUP_SECONDS)
+        self.conn.submit([scm_job("add-local2-1", "local2", self.csr), scm_job("add-dc-1", "dc", self.csr)])
+        done = wait_until(lambda: all(self.conn.job(i)["state"] in ("refused", "done")
+                                      for i in ("add-local2-1", "add-dc-1")), 20)
+        for i in ("add-local2-1", "add-dc-1"):
+            j = self.conn.job(i)
+            self.assertEqual((j["state"], (j.get("result") or {}).get("outcome")), ("done", "issued"),
+                             f"SCM's job {i} to a backend added {PICKUP_SECONDS}+ s earlier while cbcs run runs "
+                             f"(expected issued without a restart): state {j['state']}, refusal "
+                             f"{j['refusal_reason']!r} {j['refusal_message']!r}, result {jdump(j.get('result'))}")
+        self.assertTrue(done)
         self.assertIsNotNone(inv, f"SCM's inventory never listed the backends added at run time within "
                                   f"{PICKUP_SECONDS} s: {jdump(self.conn.backends())}")
-        self.conn.submit([scm_job("add-local2-1", "local2", self.csr), scm_job("add-dc-1", "dc", self.csr)])
-        results = self.wait_results(["add-local2-1", "add-dc-1"], 20)
-        for i in ("add-local2-1", "add-dc-1"):
-            self.assertEqual(results[i]["outcome"]["outcome"], "issued",
-                             f"job {i} to a backend added while cbcs run runs: {jdump(results[i])}; "
-                             f"SCM job: {jdump(self.conn.job(i))}")
+        results = self.conn.results()
         self.assertEqual([j for j, _ in ledger_rows(self.data, "local2")], ["add-local2-1"])
         mine = [o for o in self.dc.orders() if o["comments"] == "cbcs job add-dc-1"]
         self.assertEqual(len(mine), 1, f"orders at DigiCert for add-dc-1: {mine}")

@@ -10,6 +10,7 @@
 #include "cli/version.hpp"
 #include "config/config_error.hpp"
 #include "config/this_process.hpp"
+#include "crypto/pem.hpp"
 
 namespace cbcs::cli {
 namespace {
@@ -140,6 +141,12 @@ int dispatch(const args_t& words) {
 
 }  // namespace
 
+// The one line a failed command prints. It may echo what was typed, which
+// may be a private key given in the wrong place: never that.
+void say_failure(std::string_view prefix, std::string_view what) {
+  fmt::print(stderr, "cbcs: {}{}\n", prefix, crypto::without_private_keys(what));
+}
+
 int run_app(int argc, char** argv) {
   // Everything the connector creates is private to its user.
   config::keep_new_files_private();
@@ -147,16 +154,16 @@ int run_app(int argc, char** argv) {
   try {
     return dispatch(words);
   } catch (const usage_error& e) {
-    fmt::print(stderr, "cbcs: {}\n", e.what());
+    say_failure({}, e.what());
     return exit_usage;
   } catch (const operation_error& e) {
-    fmt::print(stderr, "cbcs: {}\n", e.what());
+    say_failure({}, e.what());
     return exit_failed;
   } catch (const config::config_error& e) {
-    fmt::print(stderr, "cbcs: {}\n", e.what());
+    say_failure({}, e.what());
     return exit_failed;
   } catch (const std::exception& e) {
-    fmt::print(stderr, "cbcs: unexpected error: {}\n", e.what());
+    say_failure("unexpected error: ", e.what());
     return exit_failed;
   }
 }

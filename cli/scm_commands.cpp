@@ -6,6 +6,8 @@
 
 #include <cctype>
 #include <cerrno>
+#include <optional>
+#include <vector>
 #include <exception>
 #include <filesystem>
 #include <charconv>
@@ -148,33 +150,51 @@ po::options_description register_options(const args_t&) {
   return desc;
 }
 
-// A failed register leaves no trace of its own: the machine key it created
-// to read the vault (nothing was sealed with it) and the data directory it
-// created go again.
+// A failed register writes nothing: the files it created (the machine key,
+// a vault, the config with the installer's proxy settings, the lock) go
+// again, the ones it changed get their old content back, and a data
+// directory it created is removed when empty.
 class undo_new_files {
  public:
-  // data_dir's names (a data_dir cannot be made here: it creates the directory).
-  static constexpr const char* key_file = "vault.key";
-  static constexpr const char* vault_file = "vault.bin";
-
-  explicit undo_new_files(const std::filesystem::path& root)
-      : root_(root),
-        root_existed_(std::filesystem::exists(root, ec_)),
-        key_existed_(std::filesystem::exists(root / key_file, ec_)) {}
+  explicit undo_new_files(const std::filesystem::path& root) : root_(root) {
+    std::error_code ec;
+    root_existed_ = std::filesystem::exists(root, ec);
+    // data_dir's names (a data_dir cannot be made here: it creates the directory).
+    for (const char* name : {"config.json", "vault.bin", "vault.key", ".lock"}) {
+      auto file = root / name;
+      std::optional<std::string> before;
+      if (std::filesystem::exists(file, ec)) {
+        try {
+          before = config::read_file(file);
+        } catch (const std::exception&) {
+          before = std::nullopt;
+        }
+        if (!before) continue;  // unreadable: never touched
+      }
+      files_.push_back({file, std::move(before)});
+    }
+  }
+  // The command succeeded: what it wrote stays, whatever follows.
+  void keep() { files_.clear(), root_existed_ = true; }
   ~undo_new_files() {
     if (std::uncaught_exceptions() == 0) return;
     std::error_code ec;
-    auto dir = root_;
-    if (!key_existed_ && !std::filesystem::exists(dir / vault_file, ec))
-      std::filesystem::remove(dir / key_file, ec);
-    if (!root_existed_) std::filesystem::remove(dir, ec);  // only when empty
+    for (const auto& [file, before] : files_) {
+      try {
+        if (!before)
+          std::filesystem::remove(file, ec);
+        else if (config::read_file(file) != *before)
+          config::write_file_atomic(file, *before);
+      } catch (const std::exception&) {
+      }
+    }
+    if (!root_existed_) std::filesystem::remove(root_, ec);  // only when empty
   }
 
  private:
-  std::error_code ec_;
   std::filesystem::path root_;
-  bool root_existed_;
-  bool key_existed_;
+  bool root_existed_ = false;
+  std::vector<std::pair<std::filesystem::path, std::optional<std::string>>> files_;
 };
 
 int run_register(const po::variables_map& vm, const args_t&) {
@@ -310,6 +330,7 @@ int run_register(const po::variables_map& vm, const args_t&) {
           existing->connector_id, existing->scm_url));
     auto vault = ws.open_vault();
     config::save_identity(ws.dir(), *vault, id);
+    undo.keep();
   }
   auto validity = config::validity_of(id.certificate_pem);
   // The line below is the operator's; the system's event log hears it too.
@@ -386,7 +407,6 @@ int run_connector(const po::variables_map& vm, service::service_notifier& notifi
         "option -journal-retention: at least 7d (SCM relies on a week of "
         "duplicate detection)");
   workspace ws(vm);
-  config::service_lock one_service(ws.dir());  // held until the service ends
   auto log_settings = log_settings_of(vm, ws);
   auto cfg = ws.load_config();
   actors::proxy_settings proxy;
@@ -396,6 +416,9 @@ int run_connector(const po::variables_map& vm, service::service_notifier& notifi
     if (!config::load_identity(ws.dir(), *vault))
       throw operation_error("not registered with SCM: run cbcs register -token T first");
   }
+  // Held until the service ends; taken once the command line and the
+  // registration are known good, so that a mistyped run writes nothing.
+  config::service_lock one_service(ws.dir());
   try {
     actors::configure_log(log_settings);
   } catch (const std::runtime_error& e) {

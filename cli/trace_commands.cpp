@@ -13,6 +13,7 @@
 #include "cli/errors.hpp"
 #include "cli/runtime_session.hpp"
 #include "config/atomic_file.hpp"
+#include "crypto/pem.hpp"
 #include "crypto/utc_time.hpp"
 #include "protocol/common/json_writer.hpp"
 
@@ -118,7 +119,8 @@ int run_trace_show(const po::variables_map& vm, const args_t&) {
   auto f = filter_from(vm);
   auto events = load(ws, f, skipped);
   if (events.empty()) {
-    fmt::print("no trace events{}\n", f.job ? " for job " + *f.job : "");
+    fmt::print("no trace events{}\n",
+               f.job ? " for job " + crypto::without_private_keys(*f.job) : "");
     return f.job ? exit_failed : exit_ok;
   }
   auto t0 = events.front().mono_ns;

@@ -197,4 +197,30 @@ std::string key_description(EVP_PKEY* key) {
   }
 }
 
+std::string without_private_keys(std::string_view text) {
+  constexpr std::string_view begin = "-----BEGIN ";
+  constexpr std::string_view key_end = "PRIVATE KEY-----";
+  std::string out;
+  std::size_t at = 0;
+  while (at < text.size()) {
+    auto b = text.find(begin, at);
+    if (b == std::string_view::npos) break;
+    auto line_end = text.find("-----", b + begin.size());
+    bool is_key = line_end != std::string_view::npos && line_end + 5 >= key_end.size() &&
+                  text.substr(line_end + 5 - key_end.size(), key_end.size()) == key_end;
+    if (!is_key) {
+      out.append(text.substr(at, b + begin.size() - at));
+      at = b + begin.size();
+      continue;
+    }
+    out.append(text.substr(at, b - at));
+    out.append("[private key removed]");
+    auto e = text.find("-----END ", line_end + 5);
+    auto e_line = e == std::string_view::npos ? std::string_view::npos : text.find("-----", e + 9);
+    at = e_line == std::string_view::npos ? text.size() : e_line + 5;
+  }
+  if (at < text.size()) out.append(text.substr(at));
+  return out;
+}
+
 }  // namespace cbcs::crypto

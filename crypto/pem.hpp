@@ -25,6 +25,12 @@ bool key_matches_certificate(EVP_PKEY* key, X509* cert);
 // CSR csr_pem; false when either cannot be read.
 bool certificate_matches_csr(std::string_view cert_pem, std::string_view csr_pem);
 
+// text with every PEM private key in it (any "-----BEGIN ...PRIVATE KEY-----"
+// block, to its END line or, without one, to the end) replaced by
+// "[private key removed]": for messages that echo what a person typed or a
+// file held, which may be a key given by mistake.
+std::string without_private_keys(std::string_view text);
+
 // "CN=example, O=Org" in RFC 2253 order, for messages and `backend show`.
 std::string subject_line(X509* cert);
 std::string subject_line(const X509_NAME* name);

@@ -42,6 +42,19 @@ tracer::tracer(tracer_settings s) : settings_(std::move(s)) {
   if (!existing.empty()) {
     auto stem = existing.back().stem().string();  // trace-000042
     sequence_ = std::stoull(stem.substr(settings_.name.size() + 1));
+    // Appended to while it has room: a CLI command is a few lines, and a
+    // file each would rotate the earlier commands' timelines away.
+    // Appends of whole lines from several processes do not mix (O_APPEND).
+    std::error_code size_ec;
+    auto size = fs::file_size(existing.back(), size_ec);
+    if (!size_ec && size < settings_.max_file_bytes) {
+      out_.open(existing.back(), std::ios::app | std::ios::binary);
+      if (out_.is_open()) {
+        in_use_ = std::make_unique<config::file_in_use_mark>(existing.back());
+        written_ = size;
+        return;
+      }
+    }
   }
   open_next();
 }

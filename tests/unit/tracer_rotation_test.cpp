@@ -48,7 +48,8 @@ TEST_SUITE("tracer") {
     CHECK(all.find("\"received\",\"job\":\"scm-job-1\"") != std::string::npos);
     CHECK(all.find("\"result\",\"job\":\"scm-job-1\"") != std::string::npos);
     CHECK(tracer::files(dir, "trace").size() == 1);
-    CHECK(tracer::files(dir, "trace-cli").size() == 2);  // the CLI's own, rotated
+    // The CLI's own: appended to while there is room, rotated beyond.
+    CHECK(tracer::files(dir, "trace-cli").size() == 1);
   }
 
   TEST_CASE("a rotation leaves a file another live writer of the same name still writes") {
@@ -57,10 +58,11 @@ TEST_SUITE("tracer") {
     auto long_command =
         std::make_unique<tracer>(tracer_settings{.dir = dir, .name = "trace-cli", .max_files = 1});
     long_command->record(trace_event{.actor = "router", .event = "sent", .job_id = "slow-job"});
-    long_command->flush();
     auto live = tracer::files(dir, "trace-cli").front();
     {
-      tracer quick(tracer_settings{.dir = dir, .name = "trace-cli", .max_files = 1});
+      // Full at once (max_file_bytes 0): it rotates, and would take the oldest.
+      tracer quick(tracer_settings{
+          .dir = dir, .name = "trace-cli", .max_file_bytes = 0, .max_files = 1});
       quick.record(trace_event{.actor = "router", .event = "sent", .job_id = "quick-job"});
     }
 #ifndef _WIN32
@@ -69,7 +71,8 @@ TEST_SUITE("tracer") {
     long_command->record(trace_event{.actor = "router", .event = "result", .job_id = "slow-job"});
     long_command.reset();
     // Its writer gone, the next rotation may take it.
-    tracer later(tracer_settings{.dir = dir, .name = "trace-cli", .max_files = 1});
+    tracer later(tracer_settings{
+        .dir = dir, .name = "trace-cli", .max_file_bytes = 0, .max_files = 1});
     CHECK_FALSE(std::filesystem::exists(live));
   }
 

@@ -7,10 +7,12 @@ a storm of 429s, SIGKILL while placing orders, and a job from SCM."""
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -27,6 +29,7 @@ class DigiCertSim:
         ready = json.loads(self.proc.stdout.readline())
         self.url, self.admin_url = ready["url"], ready["admin_url"]
         self.ca_file, self.api_key = ready["ca_file"], ready["api_key"]
+        self.base_url = ready["base_url"]
 
     def admin(self, method, path, body=None):
         data = json.dumps(body).encode() if body is not None else None
@@ -38,6 +41,21 @@ class DigiCertSim:
 
     def orders(self):
         return self.admin("GET", "/admin/orders")["orders"]
+
+    def api(self, method, path, body=None):
+        """CertCentral's API itself (HTTPS, the key header): (status, JSON or None)."""
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base_url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json",
+                                              "X-DC-DEVKEY": self.api_key})
+        context = ssl.create_default_context(cafile=self.ca_file)
+        try:
+            with urllib.request.urlopen(req, timeout=10, context=context) as r:
+                text = r.read()
+                return r.status, json.loads(text) if text else None
+        except urllib.error.HTTPError as e:
+            text = e.read()
+            return e.code, json.loads(text) if text else None
 
     def requests(self, method=None, path_prefix=None):
         q = []
@@ -148,6 +166,31 @@ class DigiCertTest(TempDirTest):
         self.assertNotEqual(r.code, 0, r)
         self.assertIn("CertCentral", r.err)
         self.assertEqual(len(self.sim.requests()), before)
+
+    def test_revocation_reasons_are_certcentrals_camelcase_words(self):
+        # dev.digicert.com "Revoke order certificates": revocation_reason is
+        # one of unspecified, keyCompromise, affiliationChanged, superseded,
+        # cessationOfOperation; CertCentral refuses anything else (snake_case too).
+        self.add_backend("dc", "-skipapproval", "true")
+        r = cbcs("enroll", "-backend", "dc", "-csr", self.csr("w"), "-id", "dc-w1", data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        serial = self.serial(r.out)
+        order = self.sim.orders()[0]
+        status, answer = self.sim.api("GET", f"/order/certificate/{order['id']}")
+        self.assertEqual(status, 200, answer)
+        cert_id = answer["certificate"]["id"]
+        for word in ("key_compromise", "affiliation_changed", "cessation_of_operation", "KeyCompromise"):
+            status, answer = self.sim.api("PUT", f"/certificate/{cert_id}/revoke",
+                                          {"revocation_reason": word, "skip_approval": True})
+            self.assertEqual(status, 400, word)
+            self.assertEqual(answer["errors"][0]["code"], "invalid_revocation_reason", answer)
+        self.assertEqual(self.sim.orders()[0]["status"], "issued")
+        r = cbcs("revoke", "-backend", "dc", "-serial", serial, "-reason", "affiliationChanged",
+                 "-id", "dc-w2", data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        sent = self.sim.requests("PUT", f"/services/v2/certificate/{cert_id}/revoke")[-1]
+        self.assertEqual(json.loads(sent["body"])["revocation_reason"], "affiliationChanged")
+        self.assertEqual(self.sim.orders()[0]["status"], "revoked")
 
     def test_pending_then_rejected_fails_with_the_reason(self):
         self.add_backend("dc")

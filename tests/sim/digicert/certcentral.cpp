@@ -509,9 +509,13 @@ answer certcentral::reissue(order& o, const std::string& body, clock::time_point
 
 answer certcentral::revoke(order& o, certificate* c, const std::string& body,
                            clock::time_point now) {
-  static const std::vector<std::string> reasons{"unspecified", "key_compromise",
-                                                "affiliation_changed", "superseded",
-                                                "cessation_of_operation"};
+  // CertCentral's documented words, exactly (dev.digicert.com "Revoke order
+  // certificates": unspecified, keyCompromise, affiliationChanged,
+  // superseded, cessationOfOperation); anything else, snake_case included,
+  // is a 400 as CertCentral answers it.
+  static const std::vector<std::string> reasons{"unspecified", "keyCompromise",
+                                                "affiliationChanged", "superseded",
+                                                "cessationOfOperation"};
   dom::parser p;
   dom::object obj;
   if (!body.empty() && !parse_json(p, body, obj))

@@ -9,6 +9,7 @@
 #include "digicert/digicert_fixture.hpp"
 #include "driver_harness.hpp"
 #include "protocol/ca/digicert/digicert_api.hpp"
+#include "protocol/ca/digicert/revocation_reasons.hpp"
 #include "protocol/ca/digicert/revoke_session.hpp"
 #include "protocol/common/json_writer.hpp"
 #include "test_pki.hpp"
@@ -496,12 +497,32 @@ TEST_SUITE("digicert revoke and cancel") {
     const test::exchange script[] = {
         t::get("/order/certificate/1001", t::ok(fx::order_json("4400", "issued"))),
         t::send("PUT", "/certificate/5400/revoke",
-                {"\"revocation_reason\":\"key_compromise\"", "\"skip_approval\":true", "rv-1"},
+                {"\"revocation_reason\":\"keyCompromise\"", "\"skip_approval\":true", "rv-1"},
                 t::ok("", 204)),
     };
     auto r = test::drive(*s, script, t::ctx);
     REQUIRE(r.outcome.what == ca::outcome::kind::done);
     CHECK(test::contains(r.outcome.report_json, "\"scope\": \"certificate\""));
+  }
+
+  TEST_CASE("each reason goes out as CertCentral's documented camelCase word, never snake_case") {
+    // dev.digicert.com "Revoke order certificates": unspecified, keyCompromise,
+    // affiliationChanged, superseded, cessationOfOperation.
+    const std::pair<const char*, const char*> words[] = {
+        {"", "unspecified"},
+        {"unspecified", "unspecified"},
+        {"keyCompromise", "keyCompromise"},
+        {"KEYCOMPROMISE", "keyCompromise"},
+        {"affiliationChanged", "affiliationChanged"},
+        {"superseded", "superseded"},
+        {"cessationOfOperation", "cessationOfOperation"},
+    };
+    for (auto [rfc, word] : words) {
+      auto m = ca::map_revocation_reason(rfc, dc::revocation_reasons, "CertCentral");
+      CHECK_MESSAGE(m.error.empty(), rfc);
+      CHECK_MESSAGE(m.word == word, rfc);
+      CHECK(std::string_view(m.word).find('_') == std::string_view::npos);
+    }
   }
 
   TEST_CASE("-revoke order revokes the whole order") {
@@ -535,7 +556,8 @@ TEST_SUITE("digicert revoke and cancel") {
     auto s2 = auto_d->start(revoke("cessationOfOperation"), "");
     const test::exchange approved[] = {
         t::get("/order/certificate/1001", t::ok(fx::order_json("4403", "issued"))),
-        t::send("PUT", "/certificate/5403/revoke", {"cessation_of_operation"},
+        t::send("PUT", "/certificate/5403/revoke",
+                {"\"revocation_reason\":\"cessationOfOperation\""},
                 t::ok(R"({"id":889,"status":"pending"})", 201)),
         t::send("PUT", "/request/889/status", {"\"status\":\"approved\""}, t::ok("", 204)),
     };

@@ -16,7 +16,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BUILD_DIR, TempDirTest, cbcs, openssl  # noqa: E402
+from harness import BUILD_DIR, CBCS, TempDirTest, cbcs, openssl  # noqa: E402
 from test_scm_link import Scm  # noqa: E402
 
 SIM = os.path.join(BUILD_DIR, "cbcs-sim")
@@ -191,6 +191,33 @@ class DigiCertTest(TempDirTest):
         sent = self.sim.requests("PUT", f"/services/v2/certificate/{cert_id}/revoke")[-1]
         self.assertEqual(json.loads(sent["body"])["revocation_reason"], "affiliationChanged")
         self.assertEqual(self.sim.orders()[0]["status"], "revoked")
+
+    def test_autoapprove_finds_the_request_already_approved_and_goes_on(self):
+        # An approver in CertCentral acts between CertCentral's answer to the
+        # placement (held back 3 s) and cbcs's approval: the approval gets
+        # 400 "The request has already been approved"; the job goes on to
+        # download the certificate, and the request is approved only once.
+        self.add_backend("dc", "-autoapprove", "true")
+        self.sim.admin("POST", "/admin/policy", {"product": "ssl_plus", "mode": "approve"})
+        self.sim.admin("POST", "/faults", {"method": "POST", "path_prefix": "/services/v2/order/certificate/",
+                                           "count": 1, "latency_ms": 3000})
+        csr = self.csr("aa")
+        proc = subprocess.Popen([CBCS, "enroll", "-backend", "dc", "-csr", csr, "-id", "dc-aa",
+                                 "--data-dir", self.data], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        deadline = time.time() + 10
+        while not self.sim.orders() and time.time() < deadline:
+            time.sleep(0.05)
+        order = self.sim.orders()[0]
+        self.sim.admin("POST", f"/admin/requests/{order['requests'][0]['id']}", {"status": "approved"})
+        out, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assert_leaf_for(out, "aa")
+        approvals = self.sim.requests("PUT", "/services/v2/request/")
+        self.assertEqual(len(approvals), 1, approvals)
+        self.assertEqual(approvals[0]["status"], 400)
+        self.assertEqual(len(self.sim.orders()), 1)
 
     def test_pending_then_rejected_fails_with_the_reason(self):
         self.add_backend("dc")

@@ -321,7 +321,7 @@ class order_session final : public ordering_session {
   }
 
   order_state awaiting_approval(const std::string& order_id, const std::string& request_id) {
-    if (settings_.auto_approve && !approve_refused_) {
+    if (settings_.auto_approve && !approve_refused_ && approve_declined_.empty()) {
       approve_request_ = request_id;
       return {.what = order_state::kind::pending,
               .order_id = order_id,
@@ -330,10 +330,12 @@ class order_session final : public ordering_session {
                                      request_id),
               .poll_hint = 1s};
     }
-    auto why = approve_refused_
-                   ? "the API key's user may not approve it"
-                   : "the account does not approve its approvers' own requests; -autoapprove "
-                     "true lets cbcs approve them";
+    auto why = !approve_declined_.empty()
+                   ? fmt::format("CertCentral refused cbcs's approval: {}", approve_declined_)
+               : approve_refused_ ? std::string("the API key's user may not approve it")
+                                  : std::string(
+                                        "the account does not approve its approvers' own "
+                                        "requests; -autoapprove true lets cbcs approve them");
     return waiting(
         order_id, pending_reason::needs_approval,
         fmt::format("request {} waits for an approver in CertCentral ({})", request_id, why));
@@ -356,7 +358,26 @@ class order_session final : public ordering_session {
                      "cbcs may not approve the request (the API key's user is no approver); an "
                      "approver must act in CertCentral");
     }
-    return {.result = error_outcome(answer, "approving the request", settings_.api_key, now())};
+    auto failed = error_outcome(answer, "approving the request", settings_.api_key, now());
+    if (!failed.retryable && answer.status >= 400 && answer.status < 500 &&
+        answer.status != 401 && approve_declined_.empty()) {
+      // CertCentral answers an approval of a request that is no longer
+      // pending with a 400, "The request has already been approved": our own
+      // approval whose answer was lost (a crash, a timeout), or an approver
+      // quicker than cbcs. The state may already be what was asked: read the
+      // order and go on from what it says (issued: download). If the request
+      // is still pending it is left to an approver, never approved again.
+      approve_request_.clear();
+      approve_declined_ = failed.message;
+      return {.what = order_state::kind::pending,
+              .order_id = order_id,
+              .reason = pending_reason::processing,
+              .message = one_line(fmt::format("CertCentral did not take the approval ({}); "
+                                              "reading the order",
+                                              failed.message)),
+              .poll_hint = 1s};
+    }
+    return {.result = failed};
   }
 
   order_state on_download(const http_response& answer) {
@@ -420,6 +441,7 @@ class order_session final : public ordering_session {
   std::string certificate_id_;
   std::string approve_request_;
   bool approve_refused_ = false;
+  std::string approve_declined_;  // CertCentral's answer to an approval it did not take
 };
 
 }  // namespace

@@ -270,6 +270,52 @@ TEST_SUITE("digicert flows") {
     CHECK(test::contains(r.interim[1].message, "approver must act"));
   }
 
+  TEST_CASE("-autoapprove: \"already approved\" goes on to poll and download, never fails") {
+    // A run killed after sending its approval, or an approver quicker than
+    // cbcs: CertCentral answers the approval 400.
+    const ca::http_response already{
+        400, {}, R"({"errors":[{"code":"invalid_status","message":"The request has already been approved"}]})"};
+    fx::test_ca pki;
+    auto csr = fx::make_csr("web.example");
+    auto d = fx::make_driver({{"autoapprove", "true"}});
+    auto s = d->start(t::enroll("job-aa", csr.csr_pem), "");
+    const test::exchange script[] = {
+        t::get("/organization", t::ok(fx::organizations_json())),
+        t::get(t::list_path, t::ok(t::empty_list)),
+        t::send("POST", "/order/certificate/ssl_plus", {},
+                t::ok(R"({"id":4020,"requests":[{"id":555,"status":"pending"}]})", 201)),
+        t::send("PUT", "/request/555/status", {"\"status\":\"approved\""}, already),
+        t::get("/order/certificate/4020", t::ok(fx::order_json("4020", "issued"))),
+        t::get("/certificate/5020/download/format/pem_all", t::ok(pki.leaf_for(csr.csr_pem, 20))),
+    };
+    auto r = test::drive(*s, script, t::ctx);
+    REQUIRE(r.outcome.what == ca::outcome::kind::issued);
+    REQUIRE(r.interim.size() == 2);
+    CHECK(test::contains(r.interim[1].message, "already been approved"));
+
+    // Resumed after a crash: the order still says needs_approval, the
+    // approval is refused; the request is left to an approver, never
+    // approved a second time, and the job waits.
+    auto s2 = d->start(t::enroll("job-ab", csr.csr_pem), "order:1796209200:4021");
+    const test::exchange resumed[] = {
+        t::get("/order/certificate/4021",
+               t::ok(fx::order_json("4021", "needs_approval", "", "pending"))),
+        t::send("PUT", "/request/555/status", {}, already),
+        t::get("/order/certificate/4021",
+               t::ok(fx::order_json("4021", "needs_approval", "", "pending"))),
+        t::get("/order/certificate/4021", t::ok(fx::order_json("4021", "issued"))),
+        t::get("/certificate/5021/download/format/pem_all", t::ok(pki.leaf_for(csr.csr_pem, 21))),
+    };
+    r = test::drive(*s2, resumed, t::ctx);
+    CHECK(r.outcome.what == ca::outcome::kind::issued);
+    int approvals = 0;
+    for (const auto& q : r.sent) approvals += q.method == "PUT";
+    CHECK(approvals == 1);
+    REQUIRE(r.interim.size() == 3);
+    CHECK(r.interim[2].pending_reason == "needs_approval");
+    CHECK(test::contains(r.interim[2].message, "refused cbcs's approval"));
+  }
+
   TEST_CASE("rejected, denied and canceled orders fail with CertCentral's reason") {
     for (std::string status : {"rejected", "denied", "canceled"}) {
       auto csr = fx::make_csr("web.example");
@@ -566,6 +612,24 @@ TEST_SUITE("digicert revoke and cancel") {
     CHECK(test::contains(r.outcome.report_json, "cbcs"));
   }
 
+  TEST_CASE("-autoapprove: a revocation \"already approved\" is read again and done") {
+    auto d = fx::make_driver({{"autoapprove", "true"}});
+    auto s = d->start(revoke("superseded"), "");
+    const test::exchange script[] = {
+        t::get("/order/certificate/1001", t::ok(fx::order_json("4406", "issued"))),
+        t::send("PUT", "/certificate/5406/revoke", {},
+                t::ok(R"({"id":891,"type":"revoke","status":"pending"})", 201)),
+        t::send("PUT", "/request/891/status", {"\"status\":\"approved\""},
+                {400,
+                 {},
+                 R"({"errors":[{"code":"invalid_status","message":"The request has already been approved"}]})"}),
+        t::get("/request/891", t::ok(R"({"id":891,"status":"approved"})")),
+    };
+    auto r = test::drive(*s, script, t::ctx);
+    CHECK(r.outcome.what == ca::outcome::kind::done);
+    CHECK(test::contains(r.outcome.report_json, "\"status\": \"revoked\""));
+  }
+
   TEST_CASE("a rejected revocation fails; a resumed one polls its request") {
     auto d = fx::make_driver();
     auto s = d->start(revoke("superseded"), "order:1796209200:request-890");
@@ -615,6 +679,29 @@ TEST_SUITE("digicert revoke and cancel") {
                 {"\"status\":\"canceled\"", "\"note\":\"not needed\""}, t::ok("", 204)),
     };
     CHECK(test::drive(*s, script, t::ctx).outcome.what == ca::outcome::kind::done);
+
+    // Canceled already (an earlier cancel whose answer was lost): done.
+    auto s2 = canceller->cancel(t::enroll("job-14", ""), "order:1796209200:4501", "");
+    const test::exchange again[] = {
+        t::send("PUT", "/order/certificate/4501/status", {},
+                {400,
+                 {},
+                 R"({"errors":[{"code":"invalid_order_status","message":"The order has already been canceled"}]})"}),
+        t::get("/order/certificate/4501", t::ok(fx::order_json("4501", "canceled"))),
+    };
+    CHECK(test::drive(*s2, again, t::ctx).outcome.what == ca::outcome::kind::done);
+    // Issued meanwhile: the refusal stands.
+    auto s3 = canceller->cancel(t::enroll("job-14", ""), "order:1796209200:4502", "");
+    const test::exchange issued[] = {
+        t::send("PUT", "/order/certificate/4502/status", {},
+                {400,
+                 {},
+                 R"({"errors":[{"code":"invalid_order_status","message":"Only waiting orders can be canceled"}]})"}),
+        t::get("/order/certificate/4502", t::ok(fx::order_json("4502", "issued"))),
+    };
+    auto r = test::drive(*s3, issued, t::ctx);
+    CHECK(r.outcome.what == ca::outcome::kind::failed);
+    CHECK(test::contains(r.outcome.message, "Only waiting orders"));
   }
 }
 

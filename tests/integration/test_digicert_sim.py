@@ -219,6 +219,32 @@ class DigiCertTest(TempDirTest):
         self.assertEqual(approvals[0]["status"], 400)
         self.assertEqual(len(self.sim.orders()), 1)
 
+    def test_a_new_job_sharing_a_csr_never_gets_another_jobs_certificate(self):
+        # The README's renew example reuses the CSR; an enroll after a revoke
+        # may too. The lookup before resubmit matches the job's own tag only.
+        self.add_backend("dc", "-skipapproval", "true")
+        csr = self.csr("s")
+        r = cbcs("enroll", "-backend", "dc", "-csr", csr, "-id", "share-1", data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        first = self.serial(r.out)
+        with open(self.path("s.pem"), "w") as fh:
+            fh.write(r.out)
+        r = cbcs("renew", "-backend", "dc", "-cert", self.path("s.pem"), "-csr", csr, "-id", "share-2",
+                 data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        second = self.serial(r.out)
+        self.assertNotEqual(second, first, "the renew got the original certificate back")
+        self.assertEqual(len(self.sim.requests("POST", "/services/v2/order/certificate/")), 2)  # order + reissue
+        r = cbcs("revoke", "-backend", "dc", "-serial", second, "-id", "share-3", data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        r = cbcs("enroll", "-backend", "dc", "-csr", csr, "-id", "share-4", data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        third = self.serial(r.out)
+        self.assertNotIn(third, (first, second), "the enroll got an earlier job's certificate")
+        mine = [o for o in self.sim.orders() if o["comments"] == "cbcs job share-4"]
+        self.assertEqual(len(mine), 1)
+        self.assertEqual(mine[0]["status"], "issued")
+
     def test_pending_then_rejected_fails_with_the_reason(self):
         self.add_backend("dc")
         self.sim.admin("POST", "/admin/policy", {"product": "ssl_plus", "mode": "approve"})

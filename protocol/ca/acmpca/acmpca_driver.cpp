@@ -17,6 +17,7 @@
 #include "protocol/ca/acmpca/instance_role.hpp"
 #include "protocol/ca/common/http_session.hpp"
 #include "protocol/ca/common/http_status.hpp"
+#include "protocol/ca/common/order_lookup.hpp"
 #include "protocol/ca/common/revocation_reason.hpp"
 #include "protocol/common/json_fields.hpp"
 #include "protocol/common/json_parser.hpp"
@@ -511,6 +512,15 @@ class session final : public http_session {
       return internal(std::string("GetCertificate returned a certificate that cannot be read (") +
                       e.what() + ")");
     }
+    // The certificate the job's IdempotencyToken (or resume token) names:
+    // never handed out expired (order_lookup.hpp). GetCertificate does not
+    // say whether it is revoked; the token is the job's own, so no other
+    // job's certificate comes back this way.
+    if (auto why = unusable_certificate(*cert, {}, found_state::live, now());
+        !why.empty())
+      return outcome::failed(error_class::rejected,
+                             "the certificate AWS Private CA holds for this job (" + cert_arn_ +
+                                 ") is not handed out as issued: " + why);
     return outcome::issued(ensure_newline(*cert), ensure_newline(chain), serial);
   }
 

@@ -159,16 +159,31 @@ class order_session final : public ordering_session {
                                        settings_.api_key, now())};
     try {
       if (reissue_) {
+        // The order being renewed is found by the old serial, not by the
+        // job's tag: only a reissue in flight is adopted (its leaf is then
+        // taken only for the job's key, pick_leaf). Its CSR proves nothing:
+        // a renew that reuses the CSR would get the old certificate back.
         auto info = parse_order(answer.body);
-        if (same_csr(info.csr, job_.csr_pem) || info.status == "reissue_pending")
+        if (info.status == "reissue_pending" || has_job_tag(info.comments, job_.id))
           return {.what = search_result::kind::found, .order_id = old_order_id_};
         return {};
       }
       if (reading_candidate_) {
         reading_candidate_ = false;
         auto info = parse_order(answer.body);
-        if (has_job_tag(info.comments, job_.id) || same_csr(info.csr, job_.csr_pem))
-          return {.what = search_result::kind::found, .order_id = info.id};
+        switch (match_lookup({info.comments, info.csr}, job_.id, job_.csr_pem)) {
+          case lookup_match::ours:
+            return {.what = search_result::kind::found, .order_id = info.id};
+          case lookup_match::conflict:
+            return {.what = search_result::kind::failed,
+                    .failure = outcome::failed(
+                        error_class::invalid_request,
+                        fmt::format("order {} at CertCentral carries this job's tag ({}) but "
+                                    "another CSR; it is not placed again",
+                                    info.id, job_tag(job_.id)))};
+          case lookup_match::not_ours:
+            break;
+        }
         return next_candidate();
       }
       auto page = parse_order_list(answer.body);
@@ -300,6 +315,17 @@ class order_session final : public ordering_session {
       case status_meaning::kind::issued:
         if (reissue_ && !info.csr.empty() && !same_csr(info.csr, job_.csr_pem))
           return waiting(info.id, pending_reason::processing, "the reissue is not issued yet");
+        // An order issued once whose certificate is revoked or expired since
+        // is never handed out as issued.
+        if (auto c = read_status(info.certificate_status);
+            !info.certificate_status.empty() && c.what == status_meaning::kind::failed) {
+          auto failed = outcome::failed(
+              error_class::rejected,
+              one_line(fmt::format("order {}: its certificate is {}", info.id,
+                                   info.certificate_status)),
+              info.certificate_status);
+          return {.order_id = info.id, .result = failed};
+        }
         if (certificate_id_.empty())
           return {.result = outcome::failed(error_class::internal,
                                             fmt::format("CertCentral says order {} is issued but "
@@ -395,6 +421,19 @@ class order_session final : public ordering_session {
       return {.result = outcome::failed(error_class::internal, picked.error)};
     }
     auto& c = *picked.certificate;
+    // A reissue to the same CSR: the order shows the certificate being
+    // renewed until CertCentral has issued the new one.
+    if (reissue_ && digicert_serial(c.serial_hex) == old_serial_)
+      return waiting(order_id, pending_reason::processing,
+                     "the reissue is not issued yet (CertCentral still shows the certificate "
+                     "being renewed)");
+    if (auto why = unusable_certificate(c.leaf_pem, job_.csr_pem, found_state::live, now());
+        !why.empty())
+      return {.order_id = order_id,
+              .result = outcome::failed(
+                  error_class::rejected,
+                  one_line(fmt::format("order {}: the certificate is not handed out: {}",
+                                       order_id, why)))};
     return {.what = order_state::kind::issued,
             .order_id = order_id,
             .result = outcome::issued(std::move(c.leaf_pem), std::move(c.chain_pem),

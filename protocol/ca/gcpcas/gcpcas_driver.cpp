@@ -14,6 +14,7 @@
 #include "crypto/sigv4.hpp"
 #include "protocol/ca/common/http_session.hpp"
 #include "protocol/ca/common/http_status.hpp"
+#include "protocol/ca/common/order_lookup.hpp"
 #include "protocol/ca/common/revocation_reason.hpp"
 #include "protocol/ca/gcpcas/access_token.hpp"
 #include "protocol/ca/gcpcas/revocation_reasons.hpp"
@@ -377,6 +378,20 @@ class session final : public http_session {
           error_class::rejected,
           scrub("certificate " + certificate_id(job_.id) + " exists in pool " + pool_ +
                 " for another key than the job's CSR; it was not made for this job"));
+    if (state_ == state::get_existing) {
+      // Found by the id derived from the job (ALREADY_EXISTS): never handed
+      // out as issued when it is revoked (revocationDetails, CA Service v1
+      // Certificate) or expired since (order_lookup.hpp).
+      dom::element revoked;
+      bool is_revoked = !doc["revocationDetails"].get(revoked) && !revoked.is_null();
+      auto why = unusable_certificate(cert, job_.csr_pem,
+                                      is_revoked ? found_state::revoked : found_state::live, now());
+      if (!why.empty())
+        return outcome::failed(error_class::rejected,
+                               scrub("certificate " + certificate_id(job_.id) + " in pool " +
+                                     pool_ + " was made for this job earlier, but " + why +
+                                     "; it is not handed out as issued"));
+    }
     std::string chain;
     dom::array list;
     if (!doc["pemCertificateChain"].get_array().get(list)) {

@@ -154,14 +154,6 @@ TEST_SUITE("digicert wire") {
           "https://proxy.example/dc/services/v2");
   }
 
-  TEST_CASE("the job's tag is matched whole") {
-    CHECK(dc::has_job_tag("cbcs job job-6", "job-6"));
-    CHECK(dc::has_job_tag("renewal; cbcs job job-6; reason x", "job-6"));
-    CHECK_FALSE(dc::has_job_tag("cbcs job job-66", "job-6"));
-    CHECK_FALSE(dc::has_job_tag("xcbcs job job-6", "job-6"));
-    CHECK_FALSE(dc::has_job_tag("", "job-6"));
-  }
-
   TEST_CASE("serials, times and CSRs as CertCentral writes them") {
     CHECK(dc::digicert_serial("00:0a:1b") == "0A1B");
     CHECK(dc::digicert_serial("abc") == "0ABC");
@@ -175,10 +167,6 @@ TEST_SUITE("digicert wire") {
     CHECK_FALSE(crypto::parse_utc_time("yesterday"));
     CHECK_FALSE(crypto::parse_utc_time("4202-05-17T07:00:00+00:00"));
     CHECK_FALSE(crypto::parse_utc_time("1969-12-31T23:59:59Z"));
-    auto csr = fx::make_csr("web.example").csr_pem;
-    CHECK(dc::same_csr(csr, fx::with_crlf(csr)));
-    CHECK_FALSE(dc::same_csr(csr, fx::make_csr("web.example").csr_pem));
-    CHECK_FALSE(dc::same_csr("", ""));
   }
 }
 
@@ -359,7 +347,7 @@ TEST_SUITE("digicert flows") {
     CHECK(posts == 1);
   }
 
-  TEST_CASE("a candidate that is not ours is passed over; its CSR can prove it is ours") {
+  TEST_CASE("a candidate that is not ours is passed over; its tag proves it is ours") {
     auto csr = fx::make_csr("web.example");
     auto d = fx::make_driver();
     auto s = d->start(t::enroll("job-6", csr.csr_pem), "");
@@ -371,12 +359,71 @@ TEST_SUITE("digicert flows") {
         t::get("/order/certificate/4010",
                t::ok(fx::order_json("4010", "issued", "", "", "cbcs job job-66"))),
         t::get("/order/certificate/4011",
-               t::ok(fx::order_json("4011", "needs_approval", fx::with_crlf(csr.csr_pem)))),
+               t::ok(fx::order_json("4011", "needs_approval", fx::with_crlf(csr.csr_pem), "",
+                                    "cbcs job job-6"))),
         t::get("/order/certificate/4011", t::ok(fx::order_json("4011", "rejected"))),
     };
     auto r = test::drive(*s, script, t::ctx);
     CHECK(r.outcome.error == ca::error_class::rejected);
     CHECK(s->resume_token().ends_with(":4011"));
+  }
+
+  TEST_CASE("another job's order with the same CSR is never adopted (issued or revoked)") {
+    // The README's renew example reuses the CSR; an enroll after a revoke
+    // may too. Neither may get the earlier job's certificate back.
+    for (std::string status : {"issued", "revoked", "expired"}) {
+      fx::test_ca pki;
+      auto csr = fx::make_csr("web.example");
+      auto d = fx::make_driver();
+      auto s = d->start(t::enroll("job-60", csr.csr_pem), "");
+      auto listed = R"({"orders":[{"id":4012}],"page":{"total":1,"limit":20,"offset":0}})";
+      const test::exchange script[] = {
+          t::get("/organization", t::ok(fx::organizations_json())),
+          t::get(t::list_path, t::ok(listed)),
+          t::get("/order/certificate/4012",
+                 t::ok(fx::order_json("4012", status, fx::with_crlf(csr.csr_pem), "",
+                                      "cbcs job job-59"))),
+          t::send("POST", "/order/certificate/ssl_plus", {"\"comments\":\"cbcs job job-60\""},
+                  t::ok(t::chain_answer("4013", {pki.leaf_for(csr.csr_pem, 0x13)}), 201)),
+      };
+      auto r = test::drive(*s, script, t::ctx);
+      REQUIRE_MESSAGE(r.outcome.what == ca::outcome::kind::issued, status);
+      CHECK(r.outcome.serial_hex == "1013");
+      CHECK(s->resume_token().ends_with(":4013"));
+    }
+  }
+
+  TEST_CASE("the job's tag on another CSR is a conflict: neither adopted nor placed again") {
+    auto csr = fx::make_csr("web.example");
+    auto d = fx::make_driver();
+    auto s = d->start(t::enroll("job-61", csr.csr_pem), "");
+    auto listed = R"({"orders":[{"id":4014}],"page":{"total":1,"limit":20,"offset":0}})";
+    const test::exchange script[] = {
+        t::get("/organization", t::ok(fx::organizations_json())),
+        t::get(t::list_path, t::ok(listed)),
+        t::get("/order/certificate/4014",
+               t::ok(fx::order_json("4014", "issued", fx::make_csr("web.example").csr_pem, "",
+                                    "cbcs job job-61"))),
+    };
+    auto r = test::drive(*s, script, t::ctx);
+    CHECK(r.outcome.error == ca::error_class::invalid_request);
+    CHECK(test::contains(r.outcome.message, "order 4014"));
+    CHECK(test::contains(r.outcome.message, "another CSR"));
+  }
+
+  TEST_CASE("an issued order whose certificate is revoked is not handed out as issued") {
+    auto csr = fx::make_csr("web.example");
+    auto d = fx::make_driver();
+    auto s = d->start(t::enroll("job-62", csr.csr_pem), "order:1796209200:4015");
+    auto body = fx::order_json("4015", "issued");
+    auto at = body.find("\"serial_number\":\"1001\"");
+    REQUIRE(at != std::string::npos);
+    body.insert(at, "\"status\":\"revoked\",");
+    const test::exchange script[] = {t::get("/order/certificate/4015", t::ok(body))};
+    auto r = test::drive(*s, script, t::ctx);
+    CHECK(r.outcome.what == ca::outcome::kind::failed);
+    CHECK(r.outcome.error == ca::error_class::rejected);
+    CHECK(test::contains(r.outcome.message, "revoked"));
   }
 
   TEST_CASE("429 on placing: retried after Retry-After, and looked up before placing again") {
@@ -469,6 +516,38 @@ TEST_SUITE("digicert flows") {
     REQUIRE(r.outcome.what == ca::outcome::kind::issued);
     CHECK(r.outcome.serial_hex == "1022");
     for (const auto& q : r.sent) CHECK_FALSE(test::contains(q.body, "organization"));
+  }
+
+  TEST_CASE("renew by reissue reusing the CSR never gets the old certificate back") {
+    fx::test_ca pki;
+    auto csr = fx::make_csr("web.example");
+    auto old_cert = pki.leaf_for(csr.csr_pem, 0x51);
+    auto d = fx::make_driver();
+    ca::job j{.id = "job-15",
+              .op = ca::operation::renew,
+              .backend = "dc",
+              .csr_pem = csr.csr_pem,
+              .cert_pem = old_cert};
+    auto s = d->start(j, "");
+    auto order = fx::order_json("4150", "issued", csr.csr_pem, "", "cbcs job job-0");
+    const test::exchange script[] = {
+        t::get("/organization", t::ok(fx::organizations_json())),
+        t::get("/order/certificate/1051", t::ok(order)),
+        // The order being renewed, issued to the same CSR by another job:
+        // not this job's reissue.
+        t::get("/order/certificate/4150", t::ok(order)),
+        t::send("POST", "/order/certificate/4150/reissue", {"cbcs job job-15"},
+                t::ok(R"({"id":4150,"requests":[{"id":778,"status":"approved"}]})", 201)),
+        // CertCentral still shows the old certificate: waited for.
+        t::get("/order/certificate/4150", t::ok(order)),
+        t::get("/certificate/5150/download/format/pem_all", t::ok(old_cert + pki.intermediate_pem)),
+        t::get("/order/certificate/4150", t::ok(order)),
+        t::get("/certificate/5150/download/format/pem_all",
+               t::ok(pki.leaf_for(csr.csr_pem, 0x52) + pki.intermediate_pem)),
+    };
+    auto r = test::drive(*s, script, t::ctx);
+    REQUIRE(r.outcome.what == ca::outcome::kind::issued);
+    CHECK(r.outcome.serial_hex == "1052");
   }
 
   TEST_CASE("renew by a new order: renewal_of_order_id names the old one") {

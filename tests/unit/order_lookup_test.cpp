@@ -56,9 +56,8 @@ TEST_SUITE("order lookup") {
     CHECK_FALSE(ca::unusable_certificate(leaf, csr, ca::found_state::superseded, now).empty());
     CHECK(ca::unusable_certificate(leaf, csr, ca::found_state::live, now + 24h * 91)
               .starts_with("it expired on "));
-    CHECK(ca::unusable_certificate(leaf, fx::make_csr("web.example").csr_pem,
-                                   ca::found_state::live, now) ==
-          "it is for another key than the job's CSR");
+    CHECK(ca::unusable_certificate(leaf, fx::make_csr("web.example").csr_pem, ca::found_state::live,
+                                   now) == "it is for another key than the job's CSR");
     CHECK(ca::unusable_certificate("garbage", csr, ca::found_state::live, now) ==
           "it cannot be read");
   }

@@ -9,6 +9,7 @@
 #include <ctime>
 #include <stdexcept>
 
+#include "crypto/serial_number.hpp"
 #include "protocol/ca/common/http_status.hpp"
 #include "protocol/common/text.hpp"
 
@@ -355,16 +356,12 @@ order_list parse_order_list(std::string_view body) {
 }
 
 std::optional<std::string> digicert_serial(std::string_view serial_hex) {
-  std::string out;
-  for (char c : serial_hex) {
-    if (c == ':' || c == ' ' || c == '-') continue;
-    if (!std::isxdigit(static_cast<unsigned char>(c))) return std::nullopt;
-    out += char(std::toupper(static_cast<unsigned char>(c)));
-  }
-  if (out.empty() || out.size() > 128) return std::nullopt;
-  if (out.size() % 2) out.insert(out.begin(), '0');
-  while (out.size() > 2 && out.starts_with("00")) out.erase(0, 2);
-  return out;
+  // CertCentral writes certificate.serial_number in upper-case hex, two
+  // digits per byte (dev.digicert.com "Order info": "serial_number":
+  // "0C4A6F..."), and reads an order by it in place of the order id.
+  auto serial = crypto::serial_number::parse(serial_hex);
+  if (!serial) return std::nullopt;
+  return serial->hex_upper();
 }
 
 std::string url_encode(std::string_view text) {

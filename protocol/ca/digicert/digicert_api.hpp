@@ -106,8 +106,8 @@ struct order_info {
   std::string certificate_id;
   std::string serial_number;
   std::string certificate_status;  // certificate.status, when the answer has it
-  std::string csr;       // the certificate's CSR, when the answer has it
-  std::string comments;  // when the answer has them
+  std::string csr;                 // the certificate's CSR, when the answer has it
+  std::string comments;            // when the answer has them
   std::string date_created;
   std::string organization_id;
   std::vector<request_ref> requests;

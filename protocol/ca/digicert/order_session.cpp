@@ -319,11 +319,10 @@ class order_session final : public ordering_session {
         // is never handed out as issued.
         if (auto c = read_status(info.certificate_status);
             !info.certificate_status.empty() && c.what == status_meaning::kind::failed) {
-          auto failed = outcome::failed(
-              error_class::rejected,
-              one_line(fmt::format("order {}: its certificate is {}", info.id,
-                                   info.certificate_status)),
-              info.certificate_status);
+          auto failed = outcome::failed(error_class::rejected,
+                                        one_line(fmt::format("order {}: its certificate is {}",
+                                                             info.id, info.certificate_status)),
+                                        info.certificate_status);
           return {.order_id = info.id, .result = failed};
         }
         if (certificate_id_.empty())
@@ -385,8 +384,8 @@ class order_session final : public ordering_session {
                      "approver must act in CertCentral");
     }
     auto failed = error_outcome(answer, "approving the request", settings_.api_key, now());
-    if (!failed.retryable && answer.status >= 400 && answer.status < 500 &&
-        answer.status != 401 && approve_declined_.empty()) {
+    if (!failed.retryable && answer.status >= 400 && answer.status < 500 && answer.status != 401 &&
+        approve_declined_.empty()) {
       // CertCentral answers an approval of a request that is no longer
       // pending with a 400, "The request has already been approved": our own
       // approval whose answer was lost (a crash, a timeout), or an approver
@@ -432,8 +431,8 @@ class order_session final : public ordering_session {
       return {.order_id = order_id,
               .result = outcome::failed(
                   error_class::rejected,
-                  one_line(fmt::format("order {}: the certificate is not handed out: {}",
-                                       order_id, why)))};
+                  one_line(fmt::format("order {}: the certificate is not handed out: {}", order_id,
+                                       why)))};
     return {.what = order_state::kind::issued,
             .order_id = order_id,
             .result = outcome::issued(std::move(c.leaf_pem), std::move(c.chain_pem),

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "crypto/serial_number.hpp"
 #include "protocol/ca/common/http_session.hpp"
 #include "protocol/ca/common/http_status.hpp"
 #include "protocol/ca/digicert/revocation_reasons.hpp"
@@ -34,10 +35,13 @@ class revoke_session final : public http_session {
     auto reason = map_revocation_reason(job_.reason, revocation_reasons, "CertCentral");
     if (!reason.error.empty()) return outcome::failed(error_class::invalid_request, reason.error);
     reason_ = reason.word;
-    auto serial = digicert_serial(job_.serial_hex);
+    std::string why;
+    auto serial = crypto::serial_number::parse(job_.serial_hex, &why);
     if (!serial)
-      return outcome::failed(error_class::invalid_request, "the job has no hex serial number");
-    serial_ = *serial;
+      return outcome::failed(
+          error_class::invalid_request,
+          one_line(fmt::format("the job's serial '{}': {}", one_line(job_.serial_hex, 80), why)));
+    serial_ = serial->hex_upper();
     if (request_) return poll_request();
     return lookup();
   }

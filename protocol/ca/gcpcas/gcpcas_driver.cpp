@@ -11,6 +11,7 @@
 #include "crypto/digest.hpp"
 #include "crypto/pem.hpp"
 #include "crypto/per_thread.hpp"
+#include "crypto/serial_number.hpp"
 #include "crypto/sigv4.hpp"
 #include "protocol/ca/common/http_session.hpp"
 #include "protocol/ca/common/http_status.hpp"
@@ -440,19 +441,22 @@ class session final : public http_session {
       certificate_name_ = given;
       return revoke();
     }
-    std::string serial;
-    for (char c : job_.serial_hex)
-      if (c != ':') serial += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    while (serial.size() > 2 && serial.starts_with("00")) serial.erase(0, 2);
-    if (serial.empty() || !std::all_of(serial.begin(), serial.end(), [](char c) {
-          return std::isxdigit(static_cast<unsigned char>(c));
-        }))
-      return outcome::failed(error_class::invalid_request,
-                             "the job's serial is missing or not hexadecimal");
-    serial_ = serial;
+    std::string why;
+    auto serial = crypto::serial_number::parse(job_.serial_hex, &why);
+    if (!serial)
+      return outcome::failed(
+          error_class::invalid_request,
+          one_line("the job's serial '" + one_line(job_.serial_hex, 80) + "': " + why));
+    serial_ = serial->hex();
     state_ = state::find_serial;
-    auto filter =
-        "certificate_description.subject_description.hex_serial_number=\"" + serial + "\"";
+    // CA Service documents hexSerialNumber as "The serial number encoded in
+    // lowercase hexadecimal" without saying whether a leading zero digit is
+    // kept (it writes Go's %x: none). Ask for both forms when they differ.
+    constexpr std::string_view field =
+        "certificate_description.subject_description.hex_serial_number";
+    auto filter = std::string(field) + "=\"" + serial->hex_minimal() + "\"";
+    if (serial->hex_minimal() != serial->hex())
+      filter += " OR " + std::string(field) + "=\"" + serial->hex() + "\"";
     return send({"GET",
                  api(backend_->pool_path(pool_) + "/certificates") +
                      "?filter=" + crypto::sigv4::uri_encode(filter, true),

@@ -513,9 +513,8 @@ answer certcentral::revoke(order& o, certificate* c, const std::string& body,
   // certificates": unspecified, keyCompromise, affiliationChanged,
   // superseded, cessationOfOperation); anything else, snake_case included,
   // is a 400 as CertCentral answers it.
-  static const std::vector<std::string> reasons{"unspecified", "keyCompromise",
-                                                "affiliationChanged", "superseded",
-                                                "cessationOfOperation"};
+  static const std::vector<std::string> reasons{
+      "unspecified", "keyCompromise", "affiliationChanged", "superseded", "cessationOfOperation"};
   dom::parser p;
   dom::object obj;
   if (!body.empty() && !parse_json(p, body, obj))

@@ -262,7 +262,9 @@ TEST_SUITE("digicert flows") {
     // A run killed after sending its approval, or an approver quicker than
     // cbcs: CertCentral answers the approval 400.
     const ca::http_response already{
-        400, {}, R"({"errors":[{"code":"invalid_status","message":"The request has already been approved"}]})"};
+        400,
+        {},
+        R"({"errors":[{"code":"invalid_status","message":"The request has already been approved"}]})"};
     fx::test_ca pki;
     auto csr = fx::make_csr("web.example");
     auto d = fx::make_driver({{"autoapprove", "true"}});
@@ -698,10 +700,11 @@ TEST_SUITE("digicert revoke and cancel") {
         t::get("/order/certificate/1001", t::ok(fx::order_json("4406", "issued"))),
         t::send("PUT", "/certificate/5406/revoke", {},
                 t::ok(R"({"id":891,"type":"revoke","status":"pending"})", 201)),
-        t::send("PUT", "/request/891/status", {"\"status\":\"approved\""},
-                {400,
-                 {},
-                 R"({"errors":[{"code":"invalid_status","message":"The request has already been approved"}]})"}),
+        t::send(
+            "PUT", "/request/891/status", {"\"status\":\"approved\""},
+            {400,
+             {},
+             R"({"errors":[{"code":"invalid_status","message":"The request has already been approved"}]})"}),
         t::get("/request/891", t::ok(R"({"id":891,"status":"approved"})")),
     };
     auto r = test::drive(*s, script, t::ctx);
@@ -762,20 +765,22 @@ TEST_SUITE("digicert revoke and cancel") {
     // Canceled already (an earlier cancel whose answer was lost): done.
     auto s2 = canceller->cancel(t::enroll("job-14", ""), "order:1796209200:4501", "");
     const test::exchange again[] = {
-        t::send("PUT", "/order/certificate/4501/status", {},
-                {400,
-                 {},
-                 R"({"errors":[{"code":"invalid_order_status","message":"The order has already been canceled"}]})"}),
+        t::send(
+            "PUT", "/order/certificate/4501/status", {},
+            {400,
+             {},
+             R"({"errors":[{"code":"invalid_order_status","message":"The order has already been canceled"}]})"}),
         t::get("/order/certificate/4501", t::ok(fx::order_json("4501", "canceled"))),
     };
     CHECK(test::drive(*s2, again, t::ctx).outcome.what == ca::outcome::kind::done);
     // Issued meanwhile: the refusal stands.
     auto s3 = canceller->cancel(t::enroll("job-14", ""), "order:1796209200:4502", "");
     const test::exchange issued[] = {
-        t::send("PUT", "/order/certificate/4502/status", {},
-                {400,
-                 {},
-                 R"({"errors":[{"code":"invalid_order_status","message":"Only waiting orders can be canceled"}]})"}),
+        t::send(
+            "PUT", "/order/certificate/4502/status", {},
+            {400,
+             {},
+             R"({"errors":[{"code":"invalid_order_status","message":"Only waiting orders can be canceled"}]})"}),
         t::get("/order/certificate/4502", t::ok(fx::order_json("4502", "issued"))),
     };
     auto r = test::drive(*s3, issued, t::ctx);

@@ -294,7 +294,11 @@ TEST_SUITE("gcpcas") {
     auto session = driver->start(j, {});
     std::vector<test::exchange> script{
         token_exchange(),
-        {"POST", loc + "/caPools/pool-a/certificates?*", {}, {}, google(409, "ALREADY_EXISTS", "x")},
+        {"POST",
+         loc + "/caPools/pool-a/certificates?*",
+         {},
+         {},
+         google(409, "ALREADY_EXISTS", "x")},
         {"GET", loc + "/caPools/pool-a/certificates/job-1", {}, {}, ok(revoked)}};
     auto r = test::drive(*session, script, ctx);
     CHECK(r.outcome.what == ca::outcome::kind::failed);
@@ -305,7 +309,11 @@ TEST_SUITE("gcpcas") {
     auto s2 = fresh->start(j, {});
     std::vector<test::exchange> expired{
         token_exchange(),
-        {"POST", loc + "/caPools/pool-a/certificates?*", {}, {}, google(409, "ALREADY_EXISTS", "x")},
+        {"POST",
+         loc + "/caPools/pool-a/certificates?*",
+         {},
+         {},
+         google(409, "ALREADY_EXISTS", "x")},
         {"GET", loc + "/caPools/pool-a/certificates/job-1", {}, {}, ok(fx.answer)}};
     auto later = ca::step_context{ctx.now + std::chrono::hours(25)};
     auto e = test::drive(*s2, expired, later);
@@ -489,6 +497,7 @@ TEST_SUITE("gcpcas") {
         {"GET",
          loc + "/caPools/pool-a/"
                "certificates?filter=certificate_description.subject_description.hex_serial_number%"
+               "3D%22a1b%22%20OR%20certificate_description.subject_description.hex_serial_number%"
                "3D%220a1b%22",
          {},
          {},

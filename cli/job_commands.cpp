@@ -14,6 +14,7 @@
 #include "cli/runtime_session.hpp"
 #include "config/atomic_file.hpp"
 #include "config/config_error.hpp"
+#include "crypto/serial_number.hpp"
 #include "protocol/ca/common/revocation_reason.hpp"
 #include "protocol/ca/job_codec.hpp"
 #include "protocol/common/json_writer.hpp"
@@ -135,11 +136,12 @@ int run_revoke(const po::variables_map& vm, const args_t&) {
   j.backend = required(vm, "backend", "revoke");
   j.serial_hex = required(vm, "serial", "revoke");
   j.reason = vm["reason"].as<std::string>();
-  auto hex = j.serial_hex;
-  std::erase(hex, ':');
-  if (hex.empty() || hex.size() > 64 ||
-      hex.find_first_not_of("0123456789abcdefABCDEF") != std::string::npos)
-    throw usage_error("revoke: option -serial: must be a hex serial number");
+  // Any form (case, leading zeros, colons) is one serial; the job carries
+  // cbcs's own form and each driver writes its CA's.
+  std::string why;
+  auto serial = crypto::serial_number::parse(j.serial_hex, &why);
+  if (!serial) throw usage_error(fmt::format("revoke: option -serial: {}", why));
+  j.serial_hex = serial->hex();
   if (!ca::revocation_reason_code(j.reason))
     throw usage_error(fmt::format("revoke: option -reason: '{}' is not one of {}", j.reason,
                                   ca::revocation_reason_names()));

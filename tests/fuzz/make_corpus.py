@@ -255,6 +255,17 @@ def base64_seeds():
         write("base64", name, text)
 
 
+def serial_number_seeds():
+    for name, text in [("plain.txt", b"0adcbe3b"), ("upper.txt", b"0ADCBE3B"),
+                       ("minimal.txt", b"adcbe3b"), ("colons.txt", b"0a:dc:be:3b"),
+                       ("spaces.txt", b"00 0A DC BE 3B"), ("prefixed.txt", b"0x0adcbe3b"),
+                       ("twenty_octets.txt", b"7f" * 20), ("too_long.txt", b"1" * 129),
+                       ("zero.txt", b"00:00"), ("double_colon.txt", b"0a::dc"),
+                       ("trailing_colon.txt", b"0a:"), ("not_hex.txt", b"0adcbeXY"),
+                       ("empty.txt", b""), ("binary.bin", bytes(range(256)))]:
+        write("serial_number", name, text)
+
+
 def acmpca_seeds(cert_pem):
     """Scenario byte, then answers: status byte + body, joined by 0xff.
     Status bytes used: '0' 200, '6' 400, '9' 403, ';' 429, '<' 500, '?' no answer,
@@ -776,7 +787,8 @@ def main():
                "service_texts": service_texts_seeds,
                "installation_token": installation_token_seeds,
                "driver_toolkit": driver_toolkit_seeds,
-               "gcpcas_driver": gcpcas_driver_seeds}
+               "gcpcas_driver": gcpcas_driver_seeds,
+               "serial_number": serial_number_seeds}
     names = sys.argv[1:]
     if names:
         unknown = [n for n in names if n not in keyless]

@@ -36,6 +36,7 @@
   X(installation_token)      \
   X(driver_toolkit)          \
   X(msi_action_data)         \
+  X(serial_number)           \
   CBCS_FUZZ_LINUX_TARGETS(X)
 
 // systemd's texts: Linux only (tests/fuzz/CMakeLists.txt).

@@ -7,14 +7,16 @@ a storm of 429s, SIGKILL while placing orders, and a job from SCM."""
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import time
 import unittest
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BUILD_DIR, TempDirTest, cbcs, openssl  # noqa: E402
+from harness import BUILD_DIR, CBCS, TempDirTest, cbcs, openssl  # noqa: E402
 from test_scm_link import Scm  # noqa: E402
 
 SIM = os.path.join(BUILD_DIR, "cbcs-sim")
@@ -27,6 +29,7 @@ class DigiCertSim:
         ready = json.loads(self.proc.stdout.readline())
         self.url, self.admin_url = ready["url"], ready["admin_url"]
         self.ca_file, self.api_key = ready["ca_file"], ready["api_key"]
+        self.base_url = ready["base_url"]
 
     def admin(self, method, path, body=None):
         data = json.dumps(body).encode() if body is not None else None
@@ -38,6 +41,21 @@ class DigiCertSim:
 
     def orders(self):
         return self.admin("GET", "/admin/orders")["orders"]
+
+    def api(self, method, path, body=None):
+        """CertCentral's API itself (HTTPS, the key header): (status, JSON or None)."""
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base_url + path, data=data, method=method,
+                                     headers={"Content-Type": "application/json",
+                                              "X-DC-DEVKEY": self.api_key})
+        context = ssl.create_default_context(cafile=self.ca_file)
+        try:
+            with urllib.request.urlopen(req, timeout=10, context=context) as r:
+                text = r.read()
+                return r.status, json.loads(text) if text else None
+        except urllib.error.HTTPError as e:
+            text = e.read()
+            return e.code, json.loads(text) if text else None
 
     def requests(self, method=None, path_prefix=None):
         q = []
@@ -148,6 +166,84 @@ class DigiCertTest(TempDirTest):
         self.assertNotEqual(r.code, 0, r)
         self.assertIn("CertCentral", r.err)
         self.assertEqual(len(self.sim.requests()), before)
+
+    def test_revocation_reasons_are_certcentrals_camelcase_words(self):
+        # dev.digicert.com "Revoke order certificates": revocation_reason is
+        # one of unspecified, keyCompromise, affiliationChanged, superseded,
+        # cessationOfOperation; CertCentral refuses anything else (snake_case too).
+        self.add_backend("dc", "-skipapproval", "true")
+        r = cbcs("enroll", "-backend", "dc", "-csr", self.csr("w"), "-id", "dc-w1", data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        serial = self.serial(r.out)
+        order = self.sim.orders()[0]
+        status, answer = self.sim.api("GET", f"/order/certificate/{order['id']}")
+        self.assertEqual(status, 200, answer)
+        cert_id = answer["certificate"]["id"]
+        for word in ("key_compromise", "affiliation_changed", "cessation_of_operation", "KeyCompromise"):
+            status, answer = self.sim.api("PUT", f"/certificate/{cert_id}/revoke",
+                                          {"revocation_reason": word, "skip_approval": True})
+            self.assertEqual(status, 400, word)
+            self.assertEqual(answer["errors"][0]["code"], "invalid_revocation_reason", answer)
+        self.assertEqual(self.sim.orders()[0]["status"], "issued")
+        r = cbcs("revoke", "-backend", "dc", "-serial", serial, "-reason", "affiliationChanged",
+                 "-id", "dc-w2", data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        sent = self.sim.requests("PUT", f"/services/v2/certificate/{cert_id}/revoke")[-1]
+        self.assertEqual(json.loads(sent["body"])["revocation_reason"], "affiliationChanged")
+        self.assertEqual(self.sim.orders()[0]["status"], "revoked")
+
+    def test_autoapprove_finds_the_request_already_approved_and_goes_on(self):
+        # An approver in CertCentral acts between CertCentral's answer to the
+        # placement (held back 3 s) and cbcs's approval: the approval gets
+        # 400 "The request has already been approved"; the job goes on to
+        # download the certificate, and the request is approved only once.
+        self.add_backend("dc", "-autoapprove", "true")
+        self.sim.admin("POST", "/admin/policy", {"product": "ssl_plus", "mode": "approve"})
+        self.sim.admin("POST", "/faults", {"method": "POST", "path_prefix": "/services/v2/order/certificate/",
+                                           "count": 1, "latency_ms": 3000})
+        csr = self.csr("aa")
+        proc = subprocess.Popen([CBCS, "enroll", "-backend", "dc", "-csr", csr, "-id", "dc-aa",
+                                 "--data-dir", self.data], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        deadline = time.time() + 10
+        while not self.sim.orders() and time.time() < deadline:
+            time.sleep(0.05)
+        order = self.sim.orders()[0]
+        self.sim.admin("POST", f"/admin/requests/{order['requests'][0]['id']}", {"status": "approved"})
+        out, err = proc.communicate(timeout=60)
+        self.assertEqual(proc.returncode, 0, err)
+        self.assert_leaf_for(out, "aa")
+        approvals = self.sim.requests("PUT", "/services/v2/request/")
+        self.assertEqual(len(approvals), 1, approvals)
+        self.assertEqual(approvals[0]["status"], 400)
+        self.assertEqual(len(self.sim.orders()), 1)
+
+    def test_a_new_job_sharing_a_csr_never_gets_another_jobs_certificate(self):
+        # The README's renew example reuses the CSR; an enroll after a revoke
+        # may too. The lookup before resubmit matches the job's own tag only.
+        self.add_backend("dc", "-skipapproval", "true")
+        csr = self.csr("s")
+        r = cbcs("enroll", "-backend", "dc", "-csr", csr, "-id", "share-1", data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        first = self.serial(r.out)
+        with open(self.path("s.pem"), "w") as fh:
+            fh.write(r.out)
+        r = cbcs("renew", "-backend", "dc", "-cert", self.path("s.pem"), "-csr", csr, "-id", "share-2",
+                 data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        second = self.serial(r.out)
+        self.assertNotEqual(second, first, "the renew got the original certificate back")
+        self.assertEqual(len(self.sim.requests("POST", "/services/v2/order/certificate/")), 2)  # order + reissue
+        r = cbcs("revoke", "-backend", "dc", "-serial", second, "-id", "share-3", data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        r = cbcs("enroll", "-backend", "dc", "-csr", csr, "-id", "share-4", data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        third = self.serial(r.out)
+        self.assertNotIn(third, (first, second), "the enroll got an earlier job's certificate")
+        mine = [o for o in self.sim.orders() if o["comments"] == "cbcs job share-4"]
+        self.assertEqual(len(mine), 1)
+        self.assertEqual(mine[0]["status"], "issued")
 
     def test_pending_then_rejected_fails_with_the_reason(self):
         self.add_backend("dc")

@@ -101,6 +101,31 @@ class GcpCasSimTest(TempDirTest):
         self.assertIn("ENTERPRISE", r.out)
         self.assertEqual(len(self.sim.requests("/v1/projects/test-project/locations/us-east1/caPools/pool-1:testIamPermissions")), 1)
 
+    def test_a_serial_with_a_leading_zero_digit_is_found_in_any_form(self):
+        # About one serial in sixteen starts with a zero digit. cbcs prints
+        # it two digits per byte ("0adc..."); CA Service writes
+        # hexSerialNumber in lower case without it ("adc..."), and an
+        # operator may type it in upper case, zero-padded or with colons.
+        serial = "0adcbe3b" + "11" * 12
+        self.sim.admin("PUT", "/serials", {"next": [serial]})
+        r = cbcs("enroll", "-backend", "gcp", "-csr", self.csr("z"), "-id", "gcp-z", data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        self.assertIn(f"issued serial {serial} ", r.err)
+        pem = r.out.split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n"
+        self.assertEqual(self.serial(pem), serial.upper())
+        # The issue's case: "pool has no certificate with serial 0adcbe..." before.
+        r = cbcs("revoke", "-backend", "gcp", "-serial", serial.upper(), "-id", "gcp-z-r1",
+                 data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual(self.sim.stats()["certificates_revoked"], 1)
+        colons = ":".join(["00"] + [serial[i:i + 2].upper() for i in range(0, len(serial), 2)])
+        r = cbcs("revoke", "-backend", "gcp", "-serial", colons, "-id", "gcp-z-r2", data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        self.assertIn('"already_revoked":true', r.out.replace(" ", ""))
+        # Garbage is refused before any job, in one line.
+        r = cbcs("revoke", "-backend", "gcp", "-serial", "0adcbeXY", data_dir=self.data)
+        self.assertOneLineError(r, 2, "-serial", "'X' is not a hex digit")
+
     def test_devops_pool_issues_but_keeps_nothing(self):
         self.sim.admin("POST", "/pools", {"id": "fast", "tier": "DEVOPS", "cas": ["ca-9"]})
         self.add_backend("devops", "-pool", "fast", "-tier", "devops")

@@ -13,10 +13,12 @@
 #include "crypto/digest.hpp"
 #include "crypto/pem.hpp"
 #include "crypto/per_thread.hpp"
+#include "crypto/serial_number.hpp"
 #include "crypto/sigv4.hpp"
 #include "protocol/ca/acmpca/instance_role.hpp"
 #include "protocol/ca/common/http_session.hpp"
 #include "protocol/ca/common/http_status.hpp"
+#include "protocol/ca/common/order_lookup.hpp"
 #include "protocol/ca/common/revocation_reason.hpp"
 #include "protocol/common/json_fields.hpp"
 #include "protocol/common/json_parser.hpp"
@@ -511,6 +513,14 @@ class session final : public http_session {
       return internal(std::string("GetCertificate returned a certificate that cannot be read (") +
                       e.what() + ")");
     }
+    // The certificate the job's IdempotencyToken (or resume token) names:
+    // never handed out expired (order_lookup.hpp). GetCertificate does not
+    // say whether it is revoked; the token is the job's own, so no other
+    // job's certificate comes back this way.
+    if (auto why = unusable_certificate(*cert, {}, found_state::live, now()); !why.empty())
+      return outcome::failed(error_class::rejected,
+                             "the certificate AWS Private CA holds for this job (" + cert_arn_ +
+                                 ") is not handed out as issued: " + why);
     return outcome::issued(ensure_newline(*cert), ensure_newline(chain), serial);
   }
 
@@ -734,22 +744,12 @@ std::string signing_algorithm_for(std::string_view key_algorithm) {
 }
 
 std::optional<std::string> aws_serial(std::string_view serial_hex) {
-  std::string digits;
-  for (char c : serial_hex) {
-    if (c == ':' || c == ' ') continue;
-    if (!std::isxdigit(static_cast<unsigned char>(c))) return std::nullopt;
-    digits += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  }
-  if (digits.empty()) return std::nullopt;
-  auto first = digits.find_first_not_of('0');
-  digits = first == std::string::npos ? "0" : digits.substr(first);
-  if (digits.size() % 2 != 0) digits.insert(digits.begin(), '0');
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); i += 2) {
-    if (i > 0) out += ':';
-    out += digits.substr(i, 2);
-  }
-  return out;
+  // RevokeCertificate's CertificateSerial: "Serial number of the certificate
+  // to be revoked. This must be in hexadecimal format", as `openssl x509
+  // -text` shows it (colon-separated pairs); AWS's own examples use it.
+  auto serial = crypto::serial_number::parse(serial_hex);
+  if (!serial) return std::nullopt;
+  return serial->colon_upper();
 }
 
 std::string endpoint_url(const driver_config& config) {

@@ -9,6 +9,7 @@
 #include <ctime>
 #include <stdexcept>
 
+#include "crypto/serial_number.hpp"
 #include "protocol/ca/common/http_status.hpp"
 #include "protocol/common/text.hpp"
 
@@ -98,21 +99,6 @@ http_request api_request(std::string method, std::string url, std::string_view a
   if (!body.empty()) r.headers.push_back({"Content-Type", "application/json"});
   r.body = std::move(body);
   return r;
-}
-
-std::string job_tag(std::string_view job_id) { return fmt::format("cbcs job {}", job_id); }
-
-bool has_job_tag(std::string_view comments, std::string_view job_id) {
-  auto tag = job_tag(job_id);
-  for (auto at = comments.find(tag); at != std::string_view::npos;
-       at = comments.find(tag, at + 1)) {
-    auto end = at + tag.size();
-    bool ends = end == comments.size() || comments[end] == ';' || comments[end] == ' ' ||
-                comments[end] == ',';
-    bool starts = at == 0 || comments[at - 1] == ' ' || comments[at - 1] == ';';
-    if (starts && ends) return true;
-  }
-  return false;
 }
 
 api_error parse_error(std::string_view body) {
@@ -310,6 +296,7 @@ order_info read_order_object(dom::object o) {
   if (!o["certificate"].get_object().get(cert)) {
     if (auto id = field_id(cert, "id"); !id.empty()) out.certificate_id = id;
     out.serial_number = field_text(cert, "serial_number", 128);
+    out.certificate_status = lower(field_text(cert, "status", 64));
     out.csr = field_raw(cert, "csr");
   }
   dom::object org;
@@ -368,35 +355,13 @@ order_list parse_order_list(std::string_view body) {
   return out;
 }
 
-bool same_csr(std::string_view a, std::string_view b) {
-  // The base64 between the armour lines, without line ends or spaces.
-  auto body = [](std::string_view pem) {
-    std::string out;
-    while (!pem.empty()) {
-      auto end = pem.find('\n');
-      auto line = pem.substr(0, end);
-      pem = end == std::string_view::npos ? std::string_view() : pem.substr(end + 1);
-      if (line.starts_with("-----")) continue;
-      for (char c : line)
-        if (!std::isspace(static_cast<unsigned char>(c))) out += c;
-    }
-    return out;
-  };
-  auto x = body(a), y = body(b);
-  return !x.empty() && x == y;
-}
-
 std::optional<std::string> digicert_serial(std::string_view serial_hex) {
-  std::string out;
-  for (char c : serial_hex) {
-    if (c == ':' || c == ' ' || c == '-') continue;
-    if (!std::isxdigit(static_cast<unsigned char>(c))) return std::nullopt;
-    out += char(std::toupper(static_cast<unsigned char>(c)));
-  }
-  if (out.empty() || out.size() > 128) return std::nullopt;
-  if (out.size() % 2) out.insert(out.begin(), '0');
-  while (out.size() > 2 && out.starts_with("00")) out.erase(0, 2);
-  return out;
+  // CertCentral writes certificate.serial_number in upper-case hex, two
+  // digits per byte (dev.digicert.com "Order info": "serial_number":
+  // "0C4A6F..."), and reads an order by it in place of the order id.
+  auto serial = crypto::serial_number::parse(serial_hex);
+  if (!serial) return std::nullopt;
+  return serial->hex_upper();
 }
 
 std::string url_encode(std::string_view text) {

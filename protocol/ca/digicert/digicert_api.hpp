@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "protocol/ca/common/order_lookup.hpp"
 #include "protocol/ca/common/pending_order.hpp"
 #include "protocol/ca/driver.hpp"
 
@@ -26,11 +27,6 @@ std::string base_url(std::string_view endpoint, std::string_view region);
 // A request with the key header and JSON content type.
 http_request api_request(std::string method, std::string url, std::string_view api_key,
                          std::string body = {});
-
-// The tag an order carries in its comments, which lookup before resubmit finds.
-std::string job_tag(std::string_view job_id);
-// True when `comments` hold the job's tag as a whole (job-6 is not job-66).
-bool has_job_tag(std::string_view comments, std::string_view job_id);
 
 // --- Errors: {"errors":[{"code","message"}]} (an object at times).
 
@@ -109,8 +105,9 @@ struct order_info {
   std::string status;  // "" in a placement answer
   std::string certificate_id;
   std::string serial_number;
-  std::string csr;       // the certificate's CSR, when the answer has it
-  std::string comments;  // when the answer has them
+  std::string certificate_status;  // certificate.status, when the answer has it
+  std::string csr;                 // the certificate's CSR, when the answer has it
+  std::string comments;            // when the answer has them
   std::string date_created;
   std::string organization_id;
   std::vector<request_ref> requests;
@@ -128,9 +125,6 @@ struct order_list {
   std::int64_t limit = 0;
 };
 order_list parse_order_list(std::string_view body);
-
-// Two CSRs are the same when their base64 is (line ends and armour aside).
-bool same_csr(std::string_view a, std::string_view b);
 
 // A serial in any common hex form -> DigiCert's: upper-case hex without
 // separators or leading zero bytes. nullopt when it is not hex.

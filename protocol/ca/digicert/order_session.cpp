@@ -159,16 +159,31 @@ class order_session final : public ordering_session {
                                        settings_.api_key, now())};
     try {
       if (reissue_) {
+        // The order being renewed is found by the old serial, not by the
+        // job's tag: only a reissue in flight is adopted (its leaf is then
+        // taken only for the job's key, pick_leaf). Its CSR proves nothing:
+        // a renew that reuses the CSR would get the old certificate back.
         auto info = parse_order(answer.body);
-        if (same_csr(info.csr, job_.csr_pem) || info.status == "reissue_pending")
+        if (info.status == "reissue_pending" || has_job_tag(info.comments, job_.id))
           return {.what = search_result::kind::found, .order_id = old_order_id_};
         return {};
       }
       if (reading_candidate_) {
         reading_candidate_ = false;
         auto info = parse_order(answer.body);
-        if (has_job_tag(info.comments, job_.id) || same_csr(info.csr, job_.csr_pem))
-          return {.what = search_result::kind::found, .order_id = info.id};
+        switch (match_lookup({info.comments, info.csr}, job_.id, job_.csr_pem)) {
+          case lookup_match::ours:
+            return {.what = search_result::kind::found, .order_id = info.id};
+          case lookup_match::conflict:
+            return {.what = search_result::kind::failed,
+                    .failure = outcome::failed(
+                        error_class::invalid_request,
+                        fmt::format("order {} at CertCentral carries this job's tag ({}) but "
+                                    "another CSR; it is not placed again",
+                                    info.id, job_tag(job_.id)))};
+          case lookup_match::not_ours:
+            break;
+        }
         return next_candidate();
       }
       auto page = parse_order_list(answer.body);
@@ -300,6 +315,16 @@ class order_session final : public ordering_session {
       case status_meaning::kind::issued:
         if (reissue_ && !info.csr.empty() && !same_csr(info.csr, job_.csr_pem))
           return waiting(info.id, pending_reason::processing, "the reissue is not issued yet");
+        // An order issued once whose certificate is revoked or expired since
+        // is never handed out as issued.
+        if (auto c = read_status(info.certificate_status);
+            !info.certificate_status.empty() && c.what == status_meaning::kind::failed) {
+          auto failed = outcome::failed(error_class::rejected,
+                                        one_line(fmt::format("order {}: its certificate is {}",
+                                                             info.id, info.certificate_status)),
+                                        info.certificate_status);
+          return {.order_id = info.id, .result = failed};
+        }
         if (certificate_id_.empty())
           return {.result = outcome::failed(error_class::internal,
                                             fmt::format("CertCentral says order {} is issued but "
@@ -321,7 +346,7 @@ class order_session final : public ordering_session {
   }
 
   order_state awaiting_approval(const std::string& order_id, const std::string& request_id) {
-    if (settings_.auto_approve && !approve_refused_) {
+    if (settings_.auto_approve && !approve_refused_ && approve_declined_.empty()) {
       approve_request_ = request_id;
       return {.what = order_state::kind::pending,
               .order_id = order_id,
@@ -330,10 +355,12 @@ class order_session final : public ordering_session {
                                      request_id),
               .poll_hint = 1s};
     }
-    auto why = approve_refused_
-                   ? "the API key's user may not approve it"
-                   : "the account does not approve its approvers' own requests; -autoapprove "
-                     "true lets cbcs approve them";
+    auto why = !approve_declined_.empty()
+                   ? fmt::format("CertCentral refused cbcs's approval: {}", approve_declined_)
+               : approve_refused_ ? std::string("the API key's user may not approve it")
+                                  : std::string(
+                                        "the account does not approve its approvers' own "
+                                        "requests; -autoapprove true lets cbcs approve them");
     return waiting(
         order_id, pending_reason::needs_approval,
         fmt::format("request {} waits for an approver in CertCentral ({})", request_id, why));
@@ -356,7 +383,26 @@ class order_session final : public ordering_session {
                      "cbcs may not approve the request (the API key's user is no approver); an "
                      "approver must act in CertCentral");
     }
-    return {.result = error_outcome(answer, "approving the request", settings_.api_key, now())};
+    auto failed = error_outcome(answer, "approving the request", settings_.api_key, now());
+    if (!failed.retryable && answer.status >= 400 && answer.status < 500 && answer.status != 401 &&
+        approve_declined_.empty()) {
+      // CertCentral answers an approval of a request that is no longer
+      // pending with a 400, "The request has already been approved": our own
+      // approval whose answer was lost (a crash, a timeout), or an approver
+      // quicker than cbcs. The state may already be what was asked: read the
+      // order and go on from what it says (issued: download). If the request
+      // is still pending it is left to an approver, never approved again.
+      approve_request_.clear();
+      approve_declined_ = failed.message;
+      return {.what = order_state::kind::pending,
+              .order_id = order_id,
+              .reason = pending_reason::processing,
+              .message = one_line(fmt::format("CertCentral did not take the approval ({}); "
+                                              "reading the order",
+                                              failed.message)),
+              .poll_hint = 1s};
+    }
+    return {.result = failed};
   }
 
   order_state on_download(const http_response& answer) {
@@ -374,6 +420,19 @@ class order_session final : public ordering_session {
       return {.result = outcome::failed(error_class::internal, picked.error)};
     }
     auto& c = *picked.certificate;
+    // A reissue to the same CSR: the order shows the certificate being
+    // renewed until CertCentral has issued the new one.
+    if (reissue_ && digicert_serial(c.serial_hex) == old_serial_)
+      return waiting(order_id, pending_reason::processing,
+                     "the reissue is not issued yet (CertCentral still shows the certificate "
+                     "being renewed)");
+    if (auto why = unusable_certificate(c.leaf_pem, job_.csr_pem, found_state::live, now());
+        !why.empty())
+      return {.order_id = order_id,
+              .result = outcome::failed(
+                  error_class::rejected,
+                  one_line(fmt::format("order {}: the certificate is not handed out: {}", order_id,
+                                       why)))};
     return {.what = order_state::kind::issued,
             .order_id = order_id,
             .result = outcome::issued(std::move(c.leaf_pem), std::move(c.chain_pem),
@@ -420,6 +479,7 @@ class order_session final : public ordering_session {
   std::string certificate_id_;
   std::string approve_request_;
   bool approve_refused_ = false;
+  std::string approve_declined_;  // CertCentral's answer to an approval it did not take
 };
 
 }  // namespace

@@ -3,6 +3,12 @@
 // (`revocation_reason`): the five a subscriber may give under the CA/B
 // Forum's rules. The others (certificateHold, cACompromise, ...) are
 // refused before any request goes out.
+//
+// dev.digicert.com, "Revoke order certificates" / "Revoke certificate",
+// request parameters: "revocation_reason ... Allowed values: unspecified,
+// keyCompromise, affiliationChanged, superseded, cessationOfOperation"
+// (default unspecified). The snake_case words (key_compromise, ...) are
+// DigiCert ONE's IoT API; CertCentral refuses them.
 
 #include <array>
 
@@ -12,10 +18,10 @@ namespace cbcs::protocol::ca::digicert {
 
 inline constexpr std::array<reason_word, 5> revocation_reasons{{
     {0, "unspecified"},
-    {1, "key_compromise"},
-    {3, "affiliation_changed"},
+    {1, "keyCompromise"},
+    {3, "affiliationChanged"},
     {4, "superseded"},
-    {5, "cessation_of_operation"},
+    {5, "cessationOfOperation"},
 }};
 
 }  // namespace cbcs::protocol::ca::digicert

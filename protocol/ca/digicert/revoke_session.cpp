@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "crypto/serial_number.hpp"
 #include "protocol/ca/common/http_session.hpp"
 #include "protocol/ca/common/http_status.hpp"
 #include "protocol/ca/digicert/revocation_reasons.hpp"
@@ -34,10 +35,13 @@ class revoke_session final : public http_session {
     auto reason = map_revocation_reason(job_.reason, revocation_reasons, "CertCentral");
     if (!reason.error.empty()) return outcome::failed(error_class::invalid_request, reason.error);
     reason_ = reason.word;
-    auto serial = digicert_serial(job_.serial_hex);
+    std::string why;
+    auto serial = crypto::serial_number::parse(job_.serial_hex, &why);
     if (!serial)
-      return outcome::failed(error_class::invalid_request, "the job has no hex serial number");
-    serial_ = *serial;
+      return outcome::failed(
+          error_class::invalid_request,
+          one_line(fmt::format("the job's serial '{}': {}", one_line(job_.serial_hex, 80), why)));
+    serial_ = serial->hex_upper();
     if (request_) return poll_request();
     return lookup();
   }
@@ -165,7 +169,16 @@ class revoke_session final : public http_session {
       approve_refused_ = true;
       return on_request_state({request_id(), "pending", ""});
     }
-    return error_outcome(a, "approving the revocation", settings_.api_key, now());
+    auto failed = error_outcome(a, "approving the revocation", settings_.api_key, now());
+    if (!failed.retryable && a.status >= 400 && a.status < 500 && a.status != 401 &&
+        !approve_declined_) {
+      // "The request has already been approved" (400): read the request and
+      // go on from its state; still pending, it is left to an approver.
+      approve_declined_ = true;
+      approve_refused_ = true;
+      return poll_request();
+    }
+    return failed;
   }
 
   step poll_request() {
@@ -216,6 +229,7 @@ class revoke_session final : public http_session {
   bool refused_once_ = false;
   std::string refusal_;
   bool approve_refused_ = false;
+  bool approve_declined_ = false;  // CertCentral answered our approval with a refusal
 };
 
 class cancel_session final : public http_session {
@@ -246,14 +260,45 @@ class cancel_session final : public http_session {
   }
 
   step on_answer(const http_response& a) override {
-    if (!is_success(a.status))
-      return error_outcome(a, "canceling at CertCentral", backend_->settings.api_key, now());
-    return outcome::done(fmt::format("{{\"canceled\":\"{}\"}}", token_->order_id));
+    const auto& s = backend_->settings;
+    if (reading_) return on_state(a);
+    if (is_success(a.status))
+      return outcome::done(fmt::format("{{\"canceled\":\"{}\"}}", token_->order_id));
+    auto failed = error_outcome(a, "canceling at CertCentral", s.api_key, now());
+    if (failed.retryable || a.status == 401 || a.status == 403 || a.status >= 500) return failed;
+    // Refused (400): it may be canceled or rejected already (an earlier
+    // cancel whose answer was lost). Read its state; that is done too.
+    refusal_ = failed;
+    reading_ = true;
+    if (is_request())
+      return api_request("GET", fmt::format("{}/request/{}", s.base_url, id()), s.api_key);
+    return api_request("GET", fmt::format("{}/order/certificate/{}", s.base_url, id()), s.api_key);
+  }
+
+  step on_state(const http_response& a) {
+    if (!is_success(a.status)) return refusal_;
+    std::string status;
+    try {
+      status = is_request() ? parse_request(a.body).status : parse_order(a.body).status;
+    } catch (const std::exception&) {
+      return refusal_;
+    }
+    if (status == "canceled" || status == "cancelled" || status == "rejected")
+      return outcome::done(
+          fmt::format("{{\"canceled\":\"{}\",\"already\":true}}", token_->order_id));
+    return refusal_;
+  }
+
+  bool is_request() const { return token_->order_id.starts_with(request_token_prefix); }
+  std::string id() const {
+    return is_request() ? token_->order_id.substr(request_token_prefix.size()) : token_->order_id;
   }
 
   std::shared_ptr<backend_state> backend_;
   std::optional<order_token> token_;
   std::string reason_;
+  bool reading_ = false;
+  outcome refusal_;
 };
 
 }  // namespace

@@ -11,9 +11,11 @@
 #include "crypto/digest.hpp"
 #include "crypto/pem.hpp"
 #include "crypto/per_thread.hpp"
+#include "crypto/serial_number.hpp"
 #include "crypto/sigv4.hpp"
 #include "protocol/ca/common/http_session.hpp"
 #include "protocol/ca/common/http_status.hpp"
+#include "protocol/ca/common/order_lookup.hpp"
 #include "protocol/ca/common/revocation_reason.hpp"
 #include "protocol/ca/gcpcas/access_token.hpp"
 #include "protocol/ca/gcpcas/revocation_reasons.hpp"
@@ -377,6 +379,20 @@ class session final : public http_session {
           error_class::rejected,
           scrub("certificate " + certificate_id(job_.id) + " exists in pool " + pool_ +
                 " for another key than the job's CSR; it was not made for this job"));
+    if (state_ == state::get_existing) {
+      // Found by the id derived from the job (ALREADY_EXISTS): never handed
+      // out as issued when it is revoked (revocationDetails, CA Service v1
+      // Certificate) or expired since (order_lookup.hpp).
+      dom::element revoked;
+      bool is_revoked = !doc["revocationDetails"].get(revoked) && !revoked.is_null();
+      auto why = unusable_certificate(cert, job_.csr_pem,
+                                      is_revoked ? found_state::revoked : found_state::live, now());
+      if (!why.empty())
+        return outcome::failed(error_class::rejected,
+                               scrub("certificate " + certificate_id(job_.id) + " in pool " +
+                                     pool_ + " was made for this job earlier, but " + why +
+                                     "; it is not handed out as issued"));
+    }
     std::string chain;
     dom::array list;
     if (!doc["pemCertificateChain"].get_array().get(list)) {
@@ -425,19 +441,22 @@ class session final : public http_session {
       certificate_name_ = given;
       return revoke();
     }
-    std::string serial;
-    for (char c : job_.serial_hex)
-      if (c != ':') serial += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    while (serial.size() > 2 && serial.starts_with("00")) serial.erase(0, 2);
-    if (serial.empty() || !std::all_of(serial.begin(), serial.end(), [](char c) {
-          return std::isxdigit(static_cast<unsigned char>(c));
-        }))
-      return outcome::failed(error_class::invalid_request,
-                             "the job's serial is missing or not hexadecimal");
-    serial_ = serial;
+    std::string why;
+    auto serial = crypto::serial_number::parse(job_.serial_hex, &why);
+    if (!serial)
+      return outcome::failed(
+          error_class::invalid_request,
+          one_line("the job's serial '" + one_line(job_.serial_hex, 80) + "': " + why));
+    serial_ = serial->hex();
     state_ = state::find_serial;
-    auto filter =
-        "certificate_description.subject_description.hex_serial_number=\"" + serial + "\"";
+    // CA Service documents hexSerialNumber as "The serial number encoded in
+    // lowercase hexadecimal" without saying whether a leading zero digit is
+    // kept (it writes Go's %x: none). Ask for both forms when they differ.
+    constexpr std::string_view field =
+        "certificate_description.subject_description.hex_serial_number";
+    auto filter = std::string(field) + "=\"" + serial->hex_minimal() + "\"";
+    if (serial->hex_minimal() != serial->hex())
+      filter += " OR " + std::string(field) + "=\"" + serial->hex() + "\"";
     return send({"GET",
                  api(backend_->pool_path(pool_) + "/certificates") +
                      "?filter=" + crypto::sigv4::uri_encode(filter, true),

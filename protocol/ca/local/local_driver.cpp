@@ -16,6 +16,7 @@
 #include "crypto/digest.hpp"
 #include "crypto/pem.hpp"
 #include "crypto/per_thread.hpp"
+#include "crypto/serial_number.hpp"
 #include "protocol/ca/common/revocation_reason.hpp"
 #include "protocol/ca/local/local_ledger.hpp"
 #include "protocol/common/json_writer.hpp"
@@ -140,12 +141,13 @@ class local_ca final : public driver {
       return outcome::failed(error_class::invalid_request,
                              fmt::format("unknown revocation reason '{}' (one of {})", j.reason,
                                          revocation_reason_names()));
-    std::string serial = j.serial_hex;
-    std::erase(serial, ':');
+    std::string why;
+    auto parsed = crypto::serial_number::parse(j.serial_hex, &why);
+    if (!parsed)
+      return outcome::failed(error_class::invalid_request,
+                             fmt::format("the job's serial: {}", why));
     // The ledger keeps crypto::serial_hex's form: lower case, even length, no leading 00.
-    for (auto& c : serial) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    serial.erase(0, std::min(serial.find_first_not_of('0'), serial.size()));
-    if (serial.size() % 2) serial.insert(serial.begin(), '0');
+    std::string serial = parsed->hex();
     std::lock_guard lock(mutex_);
     auto record = ledger_.find_by_serial(serial);
     if (!record)

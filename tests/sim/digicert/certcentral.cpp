@@ -509,9 +509,12 @@ answer certcentral::reissue(order& o, const std::string& body, clock::time_point
 
 answer certcentral::revoke(order& o, certificate* c, const std::string& body,
                            clock::time_point now) {
-  static const std::vector<std::string> reasons{"unspecified", "key_compromise",
-                                                "affiliation_changed", "superseded",
-                                                "cessation_of_operation"};
+  // CertCentral's documented words, exactly (dev.digicert.com "Revoke order
+  // certificates": unspecified, keyCompromise, affiliationChanged,
+  // superseded, cessationOfOperation); anything else, snake_case included,
+  // is a 400 as CertCentral answers it.
+  static const std::vector<std::string> reasons{
+      "unspecified", "keyCompromise", "affiliationChanged", "superseded", "cessationOfOperation"};
   dom::parser p;
   dom::object obj;
   if (!body.empty() && !parse_json(p, body, obj))
@@ -573,7 +576,11 @@ answer certcentral::set_request(request& r, const std::string& body, bool by_api
   auto status = str_of(obj, "status");
   if (by_api && !approver())
     return error(403, "access_denied", "The user may not approve or reject requests");
-  if (r.status != "pending") return error(400, "invalid_status", "The request is not pending");
+  // A request no longer pending is refused with a 400 that says what it
+  // became: "The request has already been approved" (an approver quicker
+  // than the caller, or the caller's own approval whose answer it lost).
+  if (r.status != "pending")
+    return error(400, "invalid_status", fmt::format("The request has already been {}", r.status));
   r.processor_comment = str_of(obj, "processor_comment");
   if (status == "approved") {
     approve(r, now);
@@ -598,6 +605,8 @@ answer certcentral::cancel(order& o, const std::string& body) {
   dom::object obj;
   if (!parse_json(p, body, obj) || str_of(obj, "status") != "canceled")
     return error(400, "invalid_status", "status must be canceled");
+  if (o.status == "canceled")
+    return error(400, "invalid_order_status", "The order has already been canceled");
   if (o.status != "needs_approval" && o.status != "pending" && o.status != "reissue_pending")
     return error(400, "invalid_order_status", "Only waiting orders can be canceled");
   o.status = "canceled";

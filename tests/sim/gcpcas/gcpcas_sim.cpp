@@ -15,6 +15,7 @@
 #include "crypto/jwt.hpp"
 #include "crypto/pem.hpp"
 #include "crypto/random.hpp"
+#include "crypto/serial_number.hpp"
 
 namespace cbcs::sim::gcpcas {
 
@@ -528,7 +529,16 @@ sim_response gcpcas_sim::create(sim_request& r) {
 
   auto issued_at = std::chrono::system_clock::now();
   crypto::certificate_issuer issuer(ca->key.get(), ca->cert.get());
-  auto issued = issuer.issue(*csr, {fresh_serial(), issued_at, *lifetime});
+  auto serial_bytes = fresh_serial();
+  if (!next_serials_.empty()) {
+    serial_bytes = next_serials_.front();
+    next_serials_.pop_front();
+  }
+  auto issued = issuer.issue(*csr, {serial_bytes, issued_at, *lifetime});
+  // "The serial number encoded in lowercase hexadecimal" (privateca v1
+  // SubjectDescription.hexSerialNumber); Google writes Go's %x of the
+  // integer, without a leading zero digit ("adcbe3b", not "0adcbe3b").
+  auto hex_serial = crypto::serial_number::from_text(issued.serial_hex).hex_minimal();
   auto not_after = crypto::not_after(crypto::parse_certificates(issued.pem).front().get());
   ++created_;
   json_object c;
@@ -542,7 +552,7 @@ sim_response gcpcas_sim::create(sim_request& r) {
           "certificateDescription",
           json_object{}
               .raw("subjectDescription", json_object{}
-                                             .str("hexSerialNumber", issued.serial_hex)
+                                             .str("hexSerialNumber", hex_serial)
                                              .str("lifetime", fmt::format("{}s", lifetime->count()))
                                              .str("notBeforeTime", rfc3339(issued_at))
                                              .str("notAfterTime", rfc3339(not_after))
@@ -553,7 +563,7 @@ sim_response gcpcas_sim::create(sim_request& r) {
       .raw("labels", labels.done());
   if (!template_name.empty()) c.str("certificateTemplate", template_name);
   auto text = c.done();
-  certificate_record record{name, text.substr(0, text.size() - 1), issued.serial_hex, ""};
+  certificate_record record{name, text.substr(0, text.size() - 1), hex_serial, ""};
   // DevOps pools keep no certificates (no get, no revoke).
   if (enterprise) certificates_[name] = record;
   if (!request_id.empty()) request_ids_["create " + request_id] = text;
@@ -576,26 +586,37 @@ sim_response gcpcas_sim::list_certificates(sim_request& r) {
                             r.param("location"), r.param("pool"));
   if (auto denied = check_auth(r, "privateca.certificates.list", parent)) return *denied;
   if (auto bad = check_parent(r)) return *bad;
-  // Only the filter the connector uses: by serial number.
+  // Only the filter the connector uses: by serial number, terms joined by
+  // OR (AIP-160). A string compares exactly, as CA Service's does: an
+  // upper-case or zero-padded serial finds nothing.
   auto filter = r.query_param("filter").value_or("");
-  std::string serial;
+  std::vector<std::string> serials;
   constexpr std::string_view serial_field =
       "certificate_description.subject_description.hex_serial_number";
   if (!filter.empty()) {
-    std::string f;
-    for (char ch : filter)
-      if (ch != ' ') f += ch;
-    auto prefix = std::string(serial_field) + "=\"";
-    if (!f.starts_with(prefix) || !f.ends_with("\"") || f.size() < prefix.size() + 2)
-      return error(400, "INVALID_ARGUMENT",
-                   "filter: this simulator knows " + std::string(serial_field) + "=\"HEX\" only");
-    serial = f.substr(prefix.size(), f.size() - prefix.size() - 1);
+    std::string_view rest = filter;
+    while (true) {
+      auto or_at = rest.find(" OR ");
+      std::string term;
+      for (char ch : rest.substr(0, or_at))
+        if (ch != ' ') term += ch;
+      auto prefix = std::string(serial_field) + "=\"";
+      if (!term.starts_with(prefix) || !term.ends_with("\"") || term.size() < prefix.size() + 2)
+        return error(
+            400, "INVALID_ARGUMENT",
+            "filter: this simulator knows " + std::string(serial_field) + "=\"HEX\" [OR ...] only");
+      serials.push_back(term.substr(prefix.size(), term.size() - prefix.size() - 1));
+      if (or_at == std::string_view::npos) break;
+      rest.remove_prefix(or_at + 4);
+    }
   }
   json_array a;
   bool any = false;
   for (const auto& [n, c] : certificates_) {
     if (!n.starts_with(parent + "/")) continue;
-    if (!serial.empty() && !iequal(serial, c.serial_hex)) continue;
+    if (!serials.empty() &&
+        std::find(serials.begin(), serials.end(), c.serial_hex) == serials.end())
+      continue;
     a.raw(certificate_json(c));
     any = true;
   }
@@ -765,6 +786,23 @@ void gcpcas_sim::install(sim_server& server) {
     if (!n || *n < 0) return sim_response::json(400, R"({"error":"{\"creates_per_second\": N}"})");
     creates_per_second_ = *n;
     return sim_response::json(200, json_object{}.num("creates_per_second", *n).done());
+  });
+  // The serials the next certificates get, in hex (a leading zero digit
+  // is the case to test): {"next": ["0adcbe3b..."]}.
+  admin.add("PUT", "/serials", [this](sim_request& r) {
+    dom::parser parser;
+    auto body = parse_object(parser, r.body);
+    dom::array list;
+    if (!body || (*body)["next"].get_array().get(list))
+      return sim_response::json(400, R"({"error":"{\"next\": [HEX, ...]}"})");
+    for (auto item : list) {
+      std::string_view hex;
+      auto serial = item.get_string().get(hex) ? std::nullopt : crypto::serial_number::parse(hex);
+      if (!serial) return sim_response::json(400, R"({"error":"not a hex serial"})");
+      next_serials_.push_back(serial->value());
+    }
+    return sim_response::json(
+        200, json_object{}.num("queued", static_cast<std::int64_t>(next_serials_.size())).done());
   });
   admin.add("POST", "/tokens/expire", [this](sim_request&) {
     for (auto& [t, expiry] : tokens_) expiry = steady::now();

@@ -52,8 +52,8 @@ class gcpcas_sim {
   };
   struct certificate_record {
     std::string name;
-    std::string json_base;  // every field but revocationDetails, without the closing brace
-    std::string serial_hex;
+    std::string json_base;   // every field but revocationDetails, without the closing brace
+    std::string serial_hex;  // hexSerialNumber: lower case, no leading zero digit
     std::string revocation;  // "" or the revocationDetails JSON
   };
 
@@ -99,7 +99,8 @@ class gcpcas_sim {
   std::map<std::string, certificate_record> certificates_;               // by name
   std::map<std::string, std::string> request_ids_;                       // requestId -> answer JSON
   std::map<std::string, std::chrono::steady_clock::time_point> tokens_;  // access token -> expiry
-  std::int64_t creates_per_second_ = 0;                                  // 0: no quota
+  std::deque<std::vector<std::uint8_t>> next_serials_;  // PUT /serials: the next certificates'
+  std::int64_t creates_per_second_ = 0;                 // 0: no quota
   std::int64_t token_requests_ = 0;
   std::int64_t token_refusals_ = 0;
   std::int64_t self_signed_jwts_ = 0;

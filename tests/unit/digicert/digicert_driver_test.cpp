@@ -9,6 +9,7 @@
 #include "digicert/digicert_fixture.hpp"
 #include "driver_harness.hpp"
 #include "protocol/ca/digicert/digicert_api.hpp"
+#include "protocol/ca/digicert/revocation_reasons.hpp"
 #include "protocol/ca/digicert/revoke_session.hpp"
 #include "protocol/common/json_writer.hpp"
 #include "test_pki.hpp"
@@ -153,14 +154,6 @@ TEST_SUITE("digicert wire") {
           "https://proxy.example/dc/services/v2");
   }
 
-  TEST_CASE("the job's tag is matched whole") {
-    CHECK(dc::has_job_tag("cbcs job job-6", "job-6"));
-    CHECK(dc::has_job_tag("renewal; cbcs job job-6; reason x", "job-6"));
-    CHECK_FALSE(dc::has_job_tag("cbcs job job-66", "job-6"));
-    CHECK_FALSE(dc::has_job_tag("xcbcs job job-6", "job-6"));
-    CHECK_FALSE(dc::has_job_tag("", "job-6"));
-  }
-
   TEST_CASE("serials, times and CSRs as CertCentral writes them") {
     CHECK(dc::digicert_serial("00:0a:1b") == "0A1B");
     CHECK(dc::digicert_serial("abc") == "0ABC");
@@ -174,10 +167,6 @@ TEST_SUITE("digicert wire") {
     CHECK_FALSE(crypto::parse_utc_time("yesterday"));
     CHECK_FALSE(crypto::parse_utc_time("4202-05-17T07:00:00+00:00"));
     CHECK_FALSE(crypto::parse_utc_time("1969-12-31T23:59:59Z"));
-    auto csr = fx::make_csr("web.example").csr_pem;
-    CHECK(dc::same_csr(csr, fx::with_crlf(csr)));
-    CHECK_FALSE(dc::same_csr(csr, fx::make_csr("web.example").csr_pem));
-    CHECK_FALSE(dc::same_csr("", ""));
   }
 }
 
@@ -269,6 +258,54 @@ TEST_SUITE("digicert flows") {
     CHECK(test::contains(r.interim[1].message, "approver must act"));
   }
 
+  TEST_CASE("-autoapprove: \"already approved\" goes on to poll and download, never fails") {
+    // A run killed after sending its approval, or an approver quicker than
+    // cbcs: CertCentral answers the approval 400.
+    const ca::http_response already{
+        400,
+        {},
+        R"({"errors":[{"code":"invalid_status","message":"The request has already been approved"}]})"};
+    fx::test_ca pki;
+    auto csr = fx::make_csr("web.example");
+    auto d = fx::make_driver({{"autoapprove", "true"}});
+    auto s = d->start(t::enroll("job-aa", csr.csr_pem), "");
+    const test::exchange script[] = {
+        t::get("/organization", t::ok(fx::organizations_json())),
+        t::get(t::list_path, t::ok(t::empty_list)),
+        t::send("POST", "/order/certificate/ssl_plus", {},
+                t::ok(R"({"id":4020,"requests":[{"id":555,"status":"pending"}]})", 201)),
+        t::send("PUT", "/request/555/status", {"\"status\":\"approved\""}, already),
+        t::get("/order/certificate/4020", t::ok(fx::order_json("4020", "issued"))),
+        t::get("/certificate/5020/download/format/pem_all", t::ok(pki.leaf_for(csr.csr_pem, 20))),
+    };
+    auto r = test::drive(*s, script, t::ctx);
+    REQUIRE(r.outcome.what == ca::outcome::kind::issued);
+    REQUIRE(r.interim.size() == 2);
+    CHECK(test::contains(r.interim[1].message, "already been approved"));
+
+    // Resumed after a crash: the order still says needs_approval, the
+    // approval is refused; the request is left to an approver, never
+    // approved a second time, and the job waits.
+    auto s2 = d->start(t::enroll("job-ab", csr.csr_pem), "order:1796209200:4021");
+    const test::exchange resumed[] = {
+        t::get("/order/certificate/4021",
+               t::ok(fx::order_json("4021", "needs_approval", "", "pending"))),
+        t::send("PUT", "/request/555/status", {}, already),
+        t::get("/order/certificate/4021",
+               t::ok(fx::order_json("4021", "needs_approval", "", "pending"))),
+        t::get("/order/certificate/4021", t::ok(fx::order_json("4021", "issued"))),
+        t::get("/certificate/5021/download/format/pem_all", t::ok(pki.leaf_for(csr.csr_pem, 21))),
+    };
+    r = test::drive(*s2, resumed, t::ctx);
+    CHECK(r.outcome.what == ca::outcome::kind::issued);
+    int approvals = 0;
+    for (const auto& q : r.sent) approvals += q.method == "PUT";
+    CHECK(approvals == 1);
+    REQUIRE(r.interim.size() == 3);
+    CHECK(r.interim[2].pending_reason == "needs_approval");
+    CHECK(test::contains(r.interim[2].message, "refused cbcs's approval"));
+  }
+
   TEST_CASE("rejected, denied and canceled orders fail with CertCentral's reason") {
     for (std::string status : {"rejected", "denied", "canceled"}) {
       auto csr = fx::make_csr("web.example");
@@ -312,7 +349,7 @@ TEST_SUITE("digicert flows") {
     CHECK(posts == 1);
   }
 
-  TEST_CASE("a candidate that is not ours is passed over; its CSR can prove it is ours") {
+  TEST_CASE("a candidate that is not ours is passed over; its tag proves it is ours") {
     auto csr = fx::make_csr("web.example");
     auto d = fx::make_driver();
     auto s = d->start(t::enroll("job-6", csr.csr_pem), "");
@@ -324,12 +361,71 @@ TEST_SUITE("digicert flows") {
         t::get("/order/certificate/4010",
                t::ok(fx::order_json("4010", "issued", "", "", "cbcs job job-66"))),
         t::get("/order/certificate/4011",
-               t::ok(fx::order_json("4011", "needs_approval", fx::with_crlf(csr.csr_pem)))),
+               t::ok(fx::order_json("4011", "needs_approval", fx::with_crlf(csr.csr_pem), "",
+                                    "cbcs job job-6"))),
         t::get("/order/certificate/4011", t::ok(fx::order_json("4011", "rejected"))),
     };
     auto r = test::drive(*s, script, t::ctx);
     CHECK(r.outcome.error == ca::error_class::rejected);
     CHECK(s->resume_token().ends_with(":4011"));
+  }
+
+  TEST_CASE("another job's order with the same CSR is never adopted (issued or revoked)") {
+    // The README's renew example reuses the CSR; an enroll after a revoke
+    // may too. Neither may get the earlier job's certificate back.
+    for (std::string status : {"issued", "revoked", "expired"}) {
+      fx::test_ca pki;
+      auto csr = fx::make_csr("web.example");
+      auto d = fx::make_driver();
+      auto s = d->start(t::enroll("job-60", csr.csr_pem), "");
+      auto listed = R"({"orders":[{"id":4012}],"page":{"total":1,"limit":20,"offset":0}})";
+      const test::exchange script[] = {
+          t::get("/organization", t::ok(fx::organizations_json())),
+          t::get(t::list_path, t::ok(listed)),
+          t::get("/order/certificate/4012",
+                 t::ok(fx::order_json("4012", status, fx::with_crlf(csr.csr_pem), "",
+                                      "cbcs job job-59"))),
+          t::send("POST", "/order/certificate/ssl_plus", {"\"comments\":\"cbcs job job-60\""},
+                  t::ok(t::chain_answer("4013", {pki.leaf_for(csr.csr_pem, 0x13)}), 201)),
+      };
+      auto r = test::drive(*s, script, t::ctx);
+      REQUIRE_MESSAGE(r.outcome.what == ca::outcome::kind::issued, status);
+      CHECK(r.outcome.serial_hex == "1013");
+      CHECK(s->resume_token().ends_with(":4013"));
+    }
+  }
+
+  TEST_CASE("the job's tag on another CSR is a conflict: neither adopted nor placed again") {
+    auto csr = fx::make_csr("web.example");
+    auto d = fx::make_driver();
+    auto s = d->start(t::enroll("job-61", csr.csr_pem), "");
+    auto listed = R"({"orders":[{"id":4014}],"page":{"total":1,"limit":20,"offset":0}})";
+    const test::exchange script[] = {
+        t::get("/organization", t::ok(fx::organizations_json())),
+        t::get(t::list_path, t::ok(listed)),
+        t::get("/order/certificate/4014",
+               t::ok(fx::order_json("4014", "issued", fx::make_csr("web.example").csr_pem, "",
+                                    "cbcs job job-61"))),
+    };
+    auto r = test::drive(*s, script, t::ctx);
+    CHECK(r.outcome.error == ca::error_class::invalid_request);
+    CHECK(test::contains(r.outcome.message, "order 4014"));
+    CHECK(test::contains(r.outcome.message, "another CSR"));
+  }
+
+  TEST_CASE("an issued order whose certificate is revoked is not handed out as issued") {
+    auto csr = fx::make_csr("web.example");
+    auto d = fx::make_driver();
+    auto s = d->start(t::enroll("job-62", csr.csr_pem), "order:1796209200:4015");
+    auto body = fx::order_json("4015", "issued");
+    auto at = body.find("\"serial_number\":\"1001\"");
+    REQUIRE(at != std::string::npos);
+    body.insert(at, "\"status\":\"revoked\",");
+    const test::exchange script[] = {t::get("/order/certificate/4015", t::ok(body))};
+    auto r = test::drive(*s, script, t::ctx);
+    CHECK(r.outcome.what == ca::outcome::kind::failed);
+    CHECK(r.outcome.error == ca::error_class::rejected);
+    CHECK(test::contains(r.outcome.message, "revoked"));
   }
 
   TEST_CASE("429 on placing: retried after Retry-After, and looked up before placing again") {
@@ -424,6 +520,38 @@ TEST_SUITE("digicert flows") {
     for (const auto& q : r.sent) CHECK_FALSE(test::contains(q.body, "organization"));
   }
 
+  TEST_CASE("renew by reissue reusing the CSR never gets the old certificate back") {
+    fx::test_ca pki;
+    auto csr = fx::make_csr("web.example");
+    auto old_cert = pki.leaf_for(csr.csr_pem, 0x51);
+    auto d = fx::make_driver();
+    ca::job j{.id = "job-15",
+              .op = ca::operation::renew,
+              .backend = "dc",
+              .csr_pem = csr.csr_pem,
+              .cert_pem = old_cert};
+    auto s = d->start(j, "");
+    auto order = fx::order_json("4150", "issued", csr.csr_pem, "", "cbcs job job-0");
+    const test::exchange script[] = {
+        t::get("/organization", t::ok(fx::organizations_json())),
+        t::get("/order/certificate/1051", t::ok(order)),
+        // The order being renewed, issued to the same CSR by another job:
+        // not this job's reissue.
+        t::get("/order/certificate/4150", t::ok(order)),
+        t::send("POST", "/order/certificate/4150/reissue", {"cbcs job job-15"},
+                t::ok(R"({"id":4150,"requests":[{"id":778,"status":"approved"}]})", 201)),
+        // CertCentral still shows the old certificate: waited for.
+        t::get("/order/certificate/4150", t::ok(order)),
+        t::get("/certificate/5150/download/format/pem_all", t::ok(old_cert + pki.intermediate_pem)),
+        t::get("/order/certificate/4150", t::ok(order)),
+        t::get("/certificate/5150/download/format/pem_all",
+               t::ok(pki.leaf_for(csr.csr_pem, 0x52) + pki.intermediate_pem)),
+    };
+    auto r = test::drive(*s, script, t::ctx);
+    REQUIRE(r.outcome.what == ca::outcome::kind::issued);
+    CHECK(r.outcome.serial_hex == "1052");
+  }
+
   TEST_CASE("renew by a new order: renewal_of_order_id names the old one") {
     fx::test_ca pki;
     auto old_csr = fx::make_csr("web.example");
@@ -496,12 +624,32 @@ TEST_SUITE("digicert revoke and cancel") {
     const test::exchange script[] = {
         t::get("/order/certificate/1001", t::ok(fx::order_json("4400", "issued"))),
         t::send("PUT", "/certificate/5400/revoke",
-                {"\"revocation_reason\":\"key_compromise\"", "\"skip_approval\":true", "rv-1"},
+                {"\"revocation_reason\":\"keyCompromise\"", "\"skip_approval\":true", "rv-1"},
                 t::ok("", 204)),
     };
     auto r = test::drive(*s, script, t::ctx);
     REQUIRE(r.outcome.what == ca::outcome::kind::done);
     CHECK(test::contains(r.outcome.report_json, "\"scope\": \"certificate\""));
+  }
+
+  TEST_CASE("each reason goes out as CertCentral's documented camelCase word, never snake_case") {
+    // dev.digicert.com "Revoke order certificates": unspecified, keyCompromise,
+    // affiliationChanged, superseded, cessationOfOperation.
+    const std::pair<const char*, const char*> words[] = {
+        {"", "unspecified"},
+        {"unspecified", "unspecified"},
+        {"keyCompromise", "keyCompromise"},
+        {"KEYCOMPROMISE", "keyCompromise"},
+        {"affiliationChanged", "affiliationChanged"},
+        {"superseded", "superseded"},
+        {"cessationOfOperation", "cessationOfOperation"},
+    };
+    for (auto [rfc, word] : words) {
+      auto m = ca::map_revocation_reason(rfc, dc::revocation_reasons, "CertCentral");
+      CHECK_MESSAGE(m.error.empty(), rfc);
+      CHECK_MESSAGE(m.word == word, rfc);
+      CHECK(std::string_view(m.word).find('_') == std::string_view::npos);
+    }
   }
 
   TEST_CASE("-revoke order revokes the whole order") {
@@ -535,13 +683,33 @@ TEST_SUITE("digicert revoke and cancel") {
     auto s2 = auto_d->start(revoke("cessationOfOperation"), "");
     const test::exchange approved[] = {
         t::get("/order/certificate/1001", t::ok(fx::order_json("4403", "issued"))),
-        t::send("PUT", "/certificate/5403/revoke", {"cessation_of_operation"},
+        t::send("PUT", "/certificate/5403/revoke",
+                {"\"revocation_reason\":\"cessationOfOperation\""},
                 t::ok(R"({"id":889,"status":"pending"})", 201)),
         t::send("PUT", "/request/889/status", {"\"status\":\"approved\""}, t::ok("", 204)),
     };
     r = test::drive(*s2, approved, t::ctx);
     CHECK(r.outcome.what == ca::outcome::kind::done);
     CHECK(test::contains(r.outcome.report_json, "cbcs"));
+  }
+
+  TEST_CASE("-autoapprove: a revocation \"already approved\" is read again and done") {
+    auto d = fx::make_driver({{"autoapprove", "true"}});
+    auto s = d->start(revoke("superseded"), "");
+    const test::exchange script[] = {
+        t::get("/order/certificate/1001", t::ok(fx::order_json("4406", "issued"))),
+        t::send("PUT", "/certificate/5406/revoke", {},
+                t::ok(R"({"id":891,"type":"revoke","status":"pending"})", 201)),
+        t::send(
+            "PUT", "/request/891/status", {"\"status\":\"approved\""},
+            {400,
+             {},
+             R"({"errors":[{"code":"invalid_status","message":"The request has already been approved"}]})"}),
+        t::get("/request/891", t::ok(R"({"id":891,"status":"approved"})")),
+    };
+    auto r = test::drive(*s, script, t::ctx);
+    CHECK(r.outcome.what == ca::outcome::kind::done);
+    CHECK(test::contains(r.outcome.report_json, "\"status\": \"revoked\""));
   }
 
   TEST_CASE("a rejected revocation fails; a resumed one polls its request") {
@@ -593,6 +761,31 @@ TEST_SUITE("digicert revoke and cancel") {
                 {"\"status\":\"canceled\"", "\"note\":\"not needed\""}, t::ok("", 204)),
     };
     CHECK(test::drive(*s, script, t::ctx).outcome.what == ca::outcome::kind::done);
+
+    // Canceled already (an earlier cancel whose answer was lost): done.
+    auto s2 = canceller->cancel(t::enroll("job-14", ""), "order:1796209200:4501", "");
+    const test::exchange again[] = {
+        t::send(
+            "PUT", "/order/certificate/4501/status", {},
+            {400,
+             {},
+             R"({"errors":[{"code":"invalid_order_status","message":"The order has already been canceled"}]})"}),
+        t::get("/order/certificate/4501", t::ok(fx::order_json("4501", "canceled"))),
+    };
+    CHECK(test::drive(*s2, again, t::ctx).outcome.what == ca::outcome::kind::done);
+    // Issued meanwhile: the refusal stands.
+    auto s3 = canceller->cancel(t::enroll("job-14", ""), "order:1796209200:4502", "");
+    const test::exchange issued[] = {
+        t::send(
+            "PUT", "/order/certificate/4502/status", {},
+            {400,
+             {},
+             R"({"errors":[{"code":"invalid_order_status","message":"Only waiting orders can be canceled"}]})"}),
+        t::get("/order/certificate/4502", t::ok(fx::order_json("4502", "issued"))),
+    };
+    auto r = test::drive(*s3, issued, t::ctx);
+    CHECK(r.outcome.what == ca::outcome::kind::failed);
+    CHECK(test::contains(r.outcome.message, "Only waiting orders"));
   }
 }
 

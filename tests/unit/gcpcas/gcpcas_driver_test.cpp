@@ -283,6 +283,44 @@ TEST_SUITE("gcpcas") {
     CHECK(contains(m.outcome.message, "another key"));
   }
 
+  TEST_CASE("ALREADY_EXISTS: a revoked or expired certificate is never returned as issued") {
+    auto driver = gcpcas::make_driver(config({{"pool", "pool-a"}}));
+    auto j = make_job(ca::operation::enroll);
+    auto fx = issued_for(j.csr_pem);
+    auto revoked = fx.answer;
+    revoked.insert(revoked.size() - 1,
+                   R"(,"revocationDetails":{"revocationState":"KEY_COMPROMISE",)"
+                   R"("revocationTime":"2026-05-17T07:00:00Z"})");
+    auto session = driver->start(j, {});
+    std::vector<test::exchange> script{
+        token_exchange(),
+        {"POST",
+         loc + "/caPools/pool-a/certificates?*",
+         {},
+         {},
+         google(409, "ALREADY_EXISTS", "x")},
+        {"GET", loc + "/caPools/pool-a/certificates/job-1", {}, {}, ok(revoked)}};
+    auto r = test::drive(*session, script, ctx);
+    CHECK(r.outcome.what == ca::outcome::kind::failed);
+    CHECK(r.outcome.error == ca::error_class::rejected);
+    CHECK(contains(r.outcome.message, "revoked"));
+
+    auto fresh = gcpcas::make_driver(config({{"pool", "pool-a"}}));
+    auto s2 = fresh->start(j, {});
+    std::vector<test::exchange> expired{
+        token_exchange(),
+        {"POST",
+         loc + "/caPools/pool-a/certificates?*",
+         {},
+         {},
+         google(409, "ALREADY_EXISTS", "x")},
+        {"GET", loc + "/caPools/pool-a/certificates/job-1", {}, {}, ok(fx.answer)}};
+    auto later = ca::step_context{ctx.now + std::chrono::hours(25)};
+    auto e = test::drive(*s2, expired, later);
+    CHECK(e.outcome.error == ca::error_class::rejected);
+    CHECK(contains(e.outcome.message, "expired"));
+  }
+
   TEST_CASE("an empty chain is fine") {
     auto driver = gcpcas::make_driver(config({{"pool", "pool-a"}}));
     auto j = make_job(ca::operation::enroll);
@@ -459,6 +497,7 @@ TEST_SUITE("gcpcas") {
         {"GET",
          loc + "/caPools/pool-a/"
                "certificates?filter=certificate_description.subject_description.hex_serial_number%"
+               "3D%22a1b%22%20OR%20certificate_description.subject_description.hex_serial_number%"
                "3D%220a1b%22",
          {},
          {},

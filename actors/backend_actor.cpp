@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <deque>
 #include <map>
+#include <optional>
+#include <utility>
 #include <random>
 #include <unordered_map>
 
@@ -41,6 +43,7 @@ struct active_job {
   bool awaiting = false;        // waits for another job's credential (await_credential)
   bool await_traced = false;
   bool unsent = false;  // its last request was held back (rate limit, breaker)
+  bool pending_at_ca = false;  // the CA holds it (approval, validation): cbcs status counts it
   // SCM cancelled it (the reason): whatever its session ends with, the job
   // ends cancelled, saying what became of the order at the CA.
   std::optional<std::string> cancelled;
@@ -60,7 +63,12 @@ struct backend_state {
   deadline_index deadlines;
   steady::time_point timer_at = steady::time_point::max();
   std::uint64_t timer_generation = 0;
-  bool reported_open = false;  // the breaker state last told to config.health
+  // What this worker last told config.health, and why it would say otherwise:
+  // an open breaker (degraded), credentials the CA refused (unhealthy, until
+  // a job succeeds again).
+  std::optional<std::pair<backend_health::health, std::string>> reported;
+  std::string auth_refused;
+  std::size_t pending_at_ca = 0;  // active jobs the CA holds
   // Jobs waiting for the half-open breaker's probe to come back: woken by the
   // next response. One slow fallback timer covers a probe whose answer never
   // comes; while the probe is out it only re-arms itself.
@@ -106,16 +114,20 @@ void trace(self_ptr self, std::string_view event, const std::string& job_id,
                            .detail = detail});
 }
 
-// The breaker's view of the backend, for SCM (hello and heartbeats).
+// The backend as its real outcomes show it, for SCM (hello and heartbeats)
+// and cbcs status: credentials refused, or the breaker open, or fine.
 void report_health(self_ptr self, steady::time_point now) {
   auto& st = self->state;
   if (!st.config.health) return;
-  bool open = st.breaker->current(now) == circuit_breaker::state::open;
-  if (open == st.reported_open) return;
-  st.reported_open = open;
-  st.config.health->set(
-      st.config.name, open ? backend_health::health::degraded : backend_health::health::healthy,
-      open ? "circuit breaker open: the backend keeps failing" : "", st.config.worker);
+  using health = backend_health::health;
+  std::pair<health, std::string> now_is{health::healthy, ""};
+  if (!st.auth_refused.empty())
+    now_is = {health::unhealthy, "the CA refuses the credentials: " + st.auth_refused};
+  else if (st.breaker->current(now) == circuit_breaker::state::open)
+    now_is = {health::degraded, "circuit breaker open: the backend keeps failing"};
+  if (st.reported == now_is) return;
+  st.reported = now_is;
+  st.config.health->set(st.config.name, now_is.first, now_is.second, st.config.worker);
 }
 
 // TLS, client-certificate and proxy-authentication failures are configuration
@@ -259,6 +271,14 @@ void finish(self_ptr self, const std::string& id, ca::outcome result) {
   auto& st = self->state;
   auto it = st.active.find(id);
   if (it == st.active.end()) return;
+  // Health follows what jobs meet: refused credentials until one succeeds.
+  if (result.what == ca::outcome::kind::failed && result.error == ca::error_class::auth)
+    st.auth_refused = result.message;
+  else if (result.what != ca::outcome::kind::failed)
+    st.auth_refused.clear();
+  report_health(self, steady::now());
+  if (it->second.pending_at_ca && st.config.health)
+    st.config.health->set_pending(st.config.name, st.config.worker, --st.pending_at_ca);
   if (it->second.cancelled)
     result = cancelled_result(*it->second.cancelled, result,
                               !dynamic_cast<ca::cancels_orders*>(st.config.driver.get())
@@ -334,6 +354,11 @@ void handle_outcome(self_ptr self, const std::string& id, ca::outcome result) {
       }
       trace(self, "pending", id, "pending", job.polls, -1,
             fmt::format("poll in {} ms", delay.count()));
+      if (!job.pending_at_ca) {
+        job.pending_at_ca = true;
+        if (st.config.health)
+          st.config.health->set_pending(st.config.name, st.config.worker, ++st.pending_at_ca);
+      }
       self->send(st.config.router, progress_atom::value, id, result);
       return schedule(self, job, delay);
     }
@@ -516,8 +541,10 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
   st.config = std::move(config);
   // A restarted actor starts with a closed breaker: say so for its worker,
   // or the old actor's "degraded" would stay on the board.
-  if (st.config.health)
+  if (st.config.health) {
     st.config.health->set(st.config.name, backend_health::health::healthy, "", st.config.worker);
+    st.reported = {{backend_health::health::healthy, ""}};
+  }
   return {
       [self](run_atom, job_ticket& ticket) {
         auto& st = self->state;

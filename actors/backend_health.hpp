@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -18,14 +19,36 @@ class backend_health {
  public:
   using health = protocol::scm::health;
 
-  void add(std::string name, std::string type, health state, std::string message = {}) {
+  // settled: the state is final (a driver not built): its actors' reports
+  // do not change it.
+  void add(std::string name, std::string type, health state, std::string message = {},
+           bool settled = false) {
     {
       std::lock_guard lock(mutex_);
       entries_.push_back({std::move(name), std::move(type), state, message});
       workers_.push_back({report{state, std::move(message)}});
+      settled_.push_back(settled);
       ++version_;
     }
     notify();
+  }
+
+  // The supervisor gave the backend up (it crashed too often): unhealthy
+  // for good, whatever a late report of its actors says.
+  void give_up(const std::string& name, std::string message) {
+    bool moved = false;
+    {
+      std::lock_guard lock(mutex_);
+      for (std::size_t i = 0; i < entries_.size(); ++i) {
+        if (entries_[i].name != name || settled_[i]) continue;
+        entries_[i].state = health::unhealthy;
+        entries_[i].message = message;
+        settled_[i] = true;
+        moved = true;
+      }
+      if (moved) ++version_;
+    }
+    if (moved) notify();
   }
 
   // A backend left the configuration (cbcs backend remove while running).
@@ -37,6 +60,7 @@ class backend_health {
         if (entries_[i].name != name) continue;
         entries_.erase(entries_.begin() + static_cast<std::ptrdiff_t>(i));
         workers_.erase(workers_.begin() + static_cast<std::ptrdiff_t>(i));
+        settled_.erase(settled_.begin() + static_cast<std::ptrdiff_t>(i));
         moved = true;
       }
       if (moved) ++version_;
@@ -62,7 +86,7 @@ class backend_health {
       auto& e = entries_[i];
       if (e.name != name) continue;
       // Given up is final: a late breaker event must not make it look healthy.
-      if (e.state == health::unhealthy) continue;
+      if (settled_[i]) continue;
       auto& reports = workers_[i];
       if (reports.size() <= worker) reports.resize(worker + 1);
       reports[worker] = {state, std::move(message)};
@@ -102,6 +126,28 @@ class backend_health {
     std::erase_if(listeners_, [id](const auto& l) { return l.first == id; });
   }
 
+  // Jobs of one worker of a backend waiting at its CA (approval,
+  // validation), for `cbcs status`; not part of what SCM hears.
+  // Listeners hear of it (the status file is rewritten), SCM does not (the
+  // version stays).
+  void set_pending(const std::string& name, std::uint32_t worker, std::size_t jobs) {
+    {
+      std::lock_guard lock(mutex_);
+      auto& by_worker = pending_[name];
+      if (by_worker.size() <= worker) by_worker.resize(worker + 1);
+      if (by_worker[worker] == jobs) return;
+      by_worker[worker] = jobs;
+    }
+    notify();
+  }
+  std::map<std::string, std::size_t> pending() const {
+    std::lock_guard lock(mutex_);
+    std::map<std::string, std::size_t> out;
+    for (const auto& [name, by_worker] : pending_)
+      for (auto n : by_worker) out[name] += n;
+    return out;
+  }
+
   // The connector's own trouble, for `cbcs status` (SCM hears of it as
   // jobs not acknowledged): the journal cannot commit. Empty: fine.
   void set_journal_problem(std::string problem) {
@@ -131,6 +177,8 @@ class backend_health {
   }
 
   mutable std::mutex mutex_;
+  std::vector<bool> settled_;  // by entry: see add() and give_up()
+  std::map<std::string, std::vector<std::size_t>> pending_;  // by backend, by worker
   std::vector<protocol::scm::backend_info> entries_;
   std::vector<std::vector<report>> workers_;  // per entry, per worker
   std::uint64_t version_ = 0;

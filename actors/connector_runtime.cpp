@@ -159,7 +159,8 @@ struct connector_runtime::impl {
       tls.client_key_pem = secret_of(type->policy.client_identity.key);
     }
     auto out = children_for(def.name, type, std::move(driver), def.settings, std::move(tls));
-    health->add(def.name, def.type, state, std::move(message));
+    health->add(def.name, def.type, state, std::move(message),
+                state != backend_health::health::healthy);
     return out;
   }
 
@@ -232,8 +233,7 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
                   .escalate = [raw](const supervised_backend& child, const std::string& reason) {
                     std::lock_guard lock(raw->mutex);
                     raw->escalation = fmt::format("backend {} given up: {}", child.name, reason);
-                    raw->health->set(child.backend, backend_health::health::unhealthy,
-                                     fmt::format("given up: {}", reason), child.worker);
+                    raw->health->give_up(child.backend, fmt::format("given up: {}", reason));
                   }});
 
   // The trace is buffered; a SIGKILL should cost at most a moment of it

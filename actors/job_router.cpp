@@ -204,16 +204,6 @@ void journal_accepts(self_ptr self, config::journal& journal, batch& b) {
   for (; b.taken < b.accepts.size(); ++b.taken) {
     auto& [ticket, sink] = b.accepts[b.taken];
     auto id = ticket.job.id;
-    // Checked before anything of it is journaled: the journal holds only
-    // validated inputs and no secret. Traced without its id (it may be the
-    // bad field); not journaled, so SCM sending it again gets the same answer.
-    if (auto refusal = ca::refuse_job_inputs(ticket.job)) {
-      trace(self, "refused", {}, ticket.job.backend, "failed:invalid_request", *refusal);
-      b.replies.emplace_back(
-          sink, job_result{id, ticket.job.backend,
-                           ca::outcome::failed(ca::error_class::invalid_request, *refusal)});
-      continue;
-    }
     auto conflict = [&](ca::operation first_op, const std::string& first_backend) {
       auto why = fmt::format(
           "job {} was given before as another request ({} on backend {}); a different request "
@@ -433,6 +423,17 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
   self->state.config = std::move(config);
   return {
       [self](submit_atom, job_ticket& ticket, result_sink& sink) {
+        // Checked before anything of it is traced or journaled: the journal
+        // holds only validated inputs and no secret. Traced without its id
+        // and backend (either may be the bad field); not journaled, so the
+        // same job sent again gets the same answer.
+        if (auto refusal = ca::refuse_job_inputs(ticket.job)) {
+          trace(self, "refused", {}, {}, "failed:invalid_request", *refusal);
+          self->send(sink, result_atom::value,
+                     job_result{ticket.job.id, ticket.job.backend,
+                                ca::outcome::failed(ca::error_class::invalid_request, *refusal)});
+          return;
+        }
         trace(self, "received", ticket.job.id, ticket.job.backend, {},
               ca::to_string(ticket.job.op));
         self->state.accepts.emplace_back(std::move(ticket), std::move(sink));

@@ -12,6 +12,8 @@
 #include "cli/proxy_store.hpp"
 #include "cli/runtime_session.hpp"
 #include "config/atomic_file.hpp"
+#include "config/identity.hpp"
+#include "protocol/scm/installation_token.hpp"
 #include "protocol/ca/common/option_checks.hpp"
 #include "protocol/common/json_writer.hpp"
 
@@ -154,30 +156,27 @@ po::options_description test_options(const args_t&) {
   return desc;
 }
 
-// The registered SCM's URL, when the connector has an identity.
-std::optional<std::string> registered_scm(const workspace& ws) {
-  auto file = ws.dir().root() / "identity.json";
-  std::error_code ec;
-  if (!std::filesystem::exists(file, ec)) return std::nullopt;
-  simdjson::dom::parser parser;
-  simdjson::dom::element doc;
-  if (parser.parse(config::read_file(file)).get(doc)) return std::nullopt;
-  std::string_view url;
-  if (doc["scm_url"].get_string().get(url)) return std::nullopt;
-  return std::string(url);
-}
-
 int run_test(const po::variables_map& vm, const args_t&) {
   workspace ws(vm, config::data_dir::existing_only);
   auto target = optional_string(vm, "target");
-  if (!target) target = registered_scm(ws);
+  auto identity = config::read_identity_file(config::identity_file(ws.dir()));
+  if (!target && identity) target = identity->scm_url;
   if (!target)
     throw usage_error("proxy test: no -target given and the connector is not registered");
+  auto endpoint = protocol::scm::parse_endpoint(*target);
+  if (!endpoint || (endpoint->scheme != "https" && endpoint->scheme != "wss"))
+    throw usage_error("proxy test: option -target: must be an https:// URL");
   auto cfg = ws.load_config();
   auto vault = ws.open_vault();
   auto proxy = load_proxy(cfg, *vault);
   actors::tls_settings tls;
   if (auto cacert = optional_string(vm, "cacert")) tls.extra_roots_pem = config::read_file(*cacert);
+  // SCM is verified with the CA pinned at registration, as the session does.
+  if (identity) {
+    auto scm = protocol::scm::parse_endpoint(identity->scm_url);
+    if (scm && scm->host == endpoint->host && scm->port == endpoint->port)
+      tls.extra_roots_pem += identity->scm_ca_pem;
+  }
   fmt::print("testing {} {}\n", *target,
              proxy.enabled ? fmt::format("through proxy {}:{}{}", proxy.host, proxy.port,
                                          proxy.user.empty() ? "" : " as " + proxy.user)

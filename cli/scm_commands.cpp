@@ -6,6 +6,7 @@
 
 #include <cctype>
 #include <cerrno>
+#include <map>
 #include <optional>
 #include <vector>
 #include <exception>
@@ -38,6 +39,7 @@
 #include "cli/config_watch.hpp"
 #include "cli/workspace.hpp"
 #include "config/atomic_file.hpp"
+#include "config/journal.hpp"
 #include "config/config_error.hpp"
 #include "config/identity.hpp"
 #include "config/this_process.hpp"
@@ -557,6 +559,37 @@ int show_connector_status(const workspace& ws, bool json) {
   auto to_ms = [](std::chrono::system_clock::time_point t) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   };
+  // Each backend's health as the running service sees it, and the jobs
+  // waiting at its CA (approval, validation) as the journal holds them.
+  auto health_of = [&](const std::string& name) -> std::pair<std::string, std::string> {
+    if (!running) return {"unknown", "the service is not running"};
+    for (const auto& b : st->backends)
+      if (b.name == name) return {protocol::scm::to_string(b.state), b.message};
+    return {"unknown", "not yet in force in the service"};
+  };
+  std::map<std::string, std::size_t, std::less<>> pending_at_ca;
+  std::string journal_unread;
+  // Held by the service now, or left pending at a deadline in the journal;
+  // a job may be both (a replayed one): the larger count is at least right.
+  auto count_pending = [&](const std::string& backend, std::size_t jobs) {
+    auto& n = pending_at_ca[backend];
+    n = std::max(n, jobs);
+  };
+  if (running)
+    for (const auto& [name, jobs] : st->pending_at_ca)
+      count_pending(name, static_cast<std::size_t>(jobs));
+  std::map<std::string, std::size_t, std::less<>> in_journal;
+  if (std::error_code ec; std::filesystem::exists(ws.dir().journal_file(), ec)) {
+    try {
+      config::journal journal(ws.dir().journal_file(), false);
+      for (const auto& e : journal.unfinished())
+        if (e.result && e.result->what == protocol::ca::outcome::kind::pending)
+          ++in_journal[e.job.backend];
+    } catch (const std::exception& e) {
+      journal_unread = e.what();
+    }
+  }
+  for (const auto& [name, jobs] : in_journal) count_pending(name, jobs);
   if (json) {
     protocol::json_writer w;
     w.begin_object()
@@ -582,8 +615,15 @@ int show_connector_status(const workspace& ws, bool json) {
       w.member("journal", st->journal.empty() ? std::string("ok") : st->journal);
     }
     w.key("backends").begin_array();
-    for (const auto& b : cfg.backends)
-      w.begin_object().member("name", b.name).member("type", b.type).end_object();
+    for (const auto& b : cfg.backends) {
+      auto [health, why] = health_of(b.name);
+      w.begin_object().member("name", b.name).member("type", b.type).member("health", health);
+      if (!why.empty()) w.member("message", why);
+      auto p = pending_at_ca.find(b.name);
+      w.member("jobs_pending_at_ca",
+               static_cast<std::uint64_t>(p == pending_at_ca.end() ? 0 : p->second));
+      w.end_object();
+    }
     w.end_array().end_object();
     fmt::print("{}\n", w.str());
     return exit_ok;
@@ -614,7 +654,15 @@ int show_connector_status(const workspace& ws, bool json) {
     fmt::print("  journal:        {}\n", st->journal.empty() ? "ok" : st->journal);
   }
   fmt::print("backends:         {}\n", cfg.backends.empty() ? "none" : "");
-  for (const auto& b : cfg.backends) fmt::print("  {} ({})\n", b.name, b.type);
+  for (const auto& b : cfg.backends) {
+    auto [health, why] = health_of(b.name);
+    auto p = pending_at_ca.find(b.name);
+    fmt::print("  {} ({}): {}{}{}\n", b.name, b.type, health, why.empty() ? "" : " - " + why,
+               p == pending_at_ca.end() || p->second == 0
+                   ? std::string()
+                   : fmt::format("; {} job(s) pending at the CA", p->second));
+  }
+  if (!journal_unread.empty()) fmt::print("jobs pending:     cannot tell ({})\n", journal_unread);
   return exit_ok;
 }
 

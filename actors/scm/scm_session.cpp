@@ -23,6 +23,8 @@
 #include "actors/scm/ws_client.hpp"
 #include "config/atomic_file.hpp"
 #include "config/journal.hpp"
+#include "crypto/pem.hpp"
+#include "protocol/ca/job_checks.hpp"
 #include "config/this_process.hpp"
 #include "crypto/certificate_authority.hpp"
 #include "crypto/pem.hpp"
@@ -198,7 +200,10 @@ void write_status(self_ptr self) {
       .results_sent = st.results_sent,
       .results_acked = st.results_acked,
       .message = st.message,
-      .journal = st.options.health ? st.options.health->journal_problem() : std::string{}};
+      .journal = st.options.health ? st.options.health->journal_problem() : std::string{},
+      .backends = st.options.health ? st.options.health->snapshot() : st.options.backends};
+  if (st.options.health)
+    for (const auto& [name, jobs] : st.options.health->pending()) r.pending_at_ca[name] = jobs;
   try {
     config::write_file_atomic(st.options.data_dir / "scm_status.json", pol::encode_status(r));
   } catch (const std::exception& e) {
@@ -374,6 +379,20 @@ void on_job(self_ptr self, scm::job_msg& j) {
   auto& st = self->state;
   ++st.jobs_received;
   const auto& id = j.job.id;
+  // Checked before anything of it is traced or journaled (design §5): a job
+  // holding a private key, or a CSR that does not parse, is refused here,
+  // and the trace names neither its id nor its backend (either may be the
+  // bad field).
+  if (auto why = ca::refuse_job_inputs(j.job)) {
+    trace(self, "job_refused", {}, scm::refusal::invalid_job, *why);
+    scm::job_ack_msg a;
+    a.job_id = j.job.id;
+    a.lease_id = j.lease_id;
+    a.accepted = false;
+    a.reason = std::string(scm::refusal::invalid_job);
+    a.message = std::move(*why);
+    return send_frame(self, std::move(a));
+  }
   trace(self, "job_received", id, {}, fmt::format("{} {}", ca::to_string(j.job.op), j.job.backend));
   if (st.state == link_state::draining) return refuse(self, j, scm::refusal::draining, {});
   // A job we already have: acknowledge again, never run twice.
@@ -416,8 +435,10 @@ void on_job(self_ptr self, scm::job_msg& j) {
 
 // SCM gives up a job pending at its CA (PROTOCOL.md, cancel): the router
 // ends it, and its result comes back here like any other.
-void on_cancel(self_ptr self, const scm::cancel_msg& m) {
+void on_cancel(self_ptr self, scm::cancel_msg& m) {
   auto& st = self->state;
+  // The reason is SCM's free text and becomes the job's result message.
+  m.reason = crypto::without_private_keys(m.reason);
   auto refuse = [&](std::string why) {
     trace(self, "cancel_refused", m.job_id, {}, why);
     send_error(self, scm::error_code::not_cancellable, std::move(why), m.seq, m.job_id);
@@ -937,7 +958,10 @@ session_actor::behavior_type session(self_ptr self, scm_session_options options,
         st.timer_at = steady::time_point::max();
         service(self);
       },
-      [self](health_atom) { service(self); },
+      [self](health_atom) {
+        write_status(self);  // cbcs status shows the backends' health as it changes
+        service(self);
+      },
       [](probe_atom, const probe_reply& reply) { reply->set_value(); },
       [self](proxy_atom, proxy_settings& proxy) {
         // The next connection goes this way; a link that is up stays up.

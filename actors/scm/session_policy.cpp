@@ -113,8 +113,20 @@ std::string encode_status(const status_record& s) {
       .member("results_sent", s.results_sent)
       .member("results_acked", s.results_acked)
       .member("message", s.message)
-      .member("journal", s.journal)
-      .end_object();
+      .member("journal", s.journal);
+  w.key("backends").begin_array();
+  for (const auto& b : s.backends) {
+    w.begin_object()
+        .member("name", b.name)
+        .member("type", b.type)
+        .member("health", protocol::scm::to_string(b.state));
+    if (!b.message.empty()) w.member("message", b.message);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("pending_at_ca").begin_object();
+  for (const auto& [name, jobs] : s.pending_at_ca) w.member(name, jobs);
+  w.end_object().end_object();
   return w.str() + "\n";
 }
 
@@ -149,6 +161,28 @@ std::optional<status_record> decode_status(std::string_view text) {
   u64("jobs_received", s.jobs_received);
   u64("results_sent", s.results_sent);
   u64("results_acked", s.results_acked);
+  simdjson::dom::object pending;
+  if (!obj["pending_at_ca"].get_object().get(pending))
+    for (auto [key, value] : pending) {
+      std::uint64_t n = 0;
+      if (!value.get_uint64().get(n)) s.pending_at_ca[std::string(key)] = n;
+    }
+  simdjson::dom::array backends;
+  if (!obj["backends"].get_array().get(backends)) {
+    for (auto element : backends) {
+      simdjson::dom::object b;
+      if (element.get_object().get(b)) continue;
+      protocol::scm::backend_info info;
+      std::string_view field;
+      if (b["name"].get_string().get(field)) continue;
+      info.name = std::string(field);
+      if (!b["type"].get_string().get(field)) info.type = std::string(field);
+      if (!b["health"].get_string().get(field))
+        info.state = protocol::scm::health_from_string(field);
+      if (!b["message"].get_string().get(field)) info.message = std::string(field);
+      s.backends.push_back(std::move(info));
+    }
+  }
   return s;
 }
 

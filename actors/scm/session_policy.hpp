@@ -7,9 +7,13 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
+
+#include "protocol/scm/messages.hpp"
 
 namespace cbcs::actors::scm_policy {
 
@@ -86,6 +90,10 @@ struct status_record {
   std::uint64_t results_acked = 0;
   std::string message;  // one line: the last problem, or the fix for it
   std::string journal;  // empty, or why the journal cannot commit
+  // Each backend's health as the service sees it (what SCM hears too).
+  std::vector<protocol::scm::backend_info> backends;
+  // Jobs the service holds that wait at their CA, by backend.
+  std::map<std::string, std::uint64_t> pending_at_ca;
 };
 
 std::string encode_status(const status_record& s);

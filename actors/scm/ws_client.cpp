@@ -215,7 +215,8 @@ class ws_impl final : public ws_connection, public std::enable_shared_from_this<
     auto host = ep_.host.find(':') != std::string::npos ? "[" + ep_.host + "]" : ep_.host;
     if (!default_port) host += fmt::format(":{}", ep_.port);
     auto self = shared_from_this();
-    ws_->async_handshake(host, ep_.target, [self](beast::error_code ec) {
+    ws_->async_handshake(upgrade_answer_, host, ep_.target, [self](beast::error_code ec) {
+      if (ec == websocket::error::upgrade_declined) return self->finish(self->declined());
       if (ec)
         return self->finish(
             fmt::format("websocket upgrade at {} failed: {}", self->ep_.host, describe(ec)));
@@ -226,6 +227,24 @@ class ws_impl final : public ws_connection, public std::enable_shared_from_this<
       self->read_next();
       if (self->closing_ && self->queue_.empty()) self->start_close();
     });
+  }
+
+  // SCM answered the upgrade with a plain HTTP status: say which, with the
+  // first line of its body, and what the operator can do about a refused
+  // identity (expired or revoked at SCM's side).
+  std::string declined() const {
+    auto status = upgrade_answer_.result_int();
+    std::string body = upgrade_answer_.body().substr(0, 200);
+    if (auto nl = body.find_first_of("\r\n"); nl != std::string::npos) body.resize(nl);
+    std::erase_if(body, [](unsigned char c) { return c < 0x20 || c > 0x7e; });
+    auto line = fmt::format("SCM at {} declined the session: HTTP {} {}{}", ep_.host, status,
+                            std::string(upgrade_answer_.reason()),
+                            body.empty() ? "" : " (" + body + ")");
+    if (status == 401 || status == 403)
+      line +=
+          "; SCM no longer accepts this connector's identity (expired or revoked there): get a "
+          "restore token from SCM and run cbcs register -token T -force";
+    return line;
   }
 
   void read_next() {
@@ -289,6 +308,7 @@ class ws_impl final : public ws_connection, public std::enable_shared_from_this<
   std::optional<ws_stream> ws_;
   beast::flat_buffer buffer_;
   beast::flat_buffer frame_;
+  websocket::response_type upgrade_answer_;
   http::request<http::empty_body> connect_req_;
   std::optional<http::response_parser<http::empty_body>> connect_parser_;
   std::deque<std::string> queue_;

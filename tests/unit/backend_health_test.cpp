@@ -27,10 +27,13 @@ TEST_SUITE("backend_health") {
     CHECK(board.version() == v1);
   }
 
-  TEST_CASE("given up is final") {
+  TEST_CASE("given up is final; refused credentials are not") {
     actors::backend_health board;
     board.add("aws", "acmpca", health::healthy);
-    board.set("aws", health::unhealthy, "gave up after 5 crashes");
+    board.set("aws", health::unhealthy, "the CA refuses the credentials: invalid key");
+    board.set("aws", health::healthy, "", 0);
+    CHECK(board.snapshot()[0].state == health::healthy);  // a job succeeded again
+    board.give_up("aws", "gave up after 5 crashes");
     board.set("aws", health::healthy, "", 0);
     board.set("aws", health::degraded, "breaker open", 2);
     auto s = board.snapshot();

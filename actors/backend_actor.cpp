@@ -44,6 +44,13 @@ struct active_job {
   bool await_traced = false;
   bool unsent = false;  // its last request was held back (rate limit, breaker)
   bool pending_at_ca = false;  // the CA holds it (approval, validation): cbcs status counts it
+  // Resume tokens sent to the router, and the latest of them it has
+  // committed: a placement (http_request::placement) leaves only when its
+  // token is durable; until then it is held here.
+  std::uint64_t token_seq = 0;
+  std::uint64_t durable_seq = 0;
+  steady::time_point token_sent_at{};
+  std::optional<ca::http_request> held_placement;
   // SCM cancelled it (the reason): whatever its session ends with, the job
   // ends cancelled, saying what became of the order at the CA.
   std::optional<std::string> cancelled;
@@ -285,6 +292,8 @@ void finish(self_ptr self, const std::string& id, ca::outcome result) {
                                   ? order_cancel::no_ability
                               : it->second.ticket.resume_token.empty() ? order_cancel::no_order
                                                                        : order_cancel::asked);
+  if (result.what == ca::outcome::kind::issued && !result.message.empty())
+    trace(self, "second_order", id, "issued", it->second.attempt, -1, result.message);
   if (st.config.driver->defers_durability()) {
     // Sent after make_durable(), which the flush message at the end of the
     // mailbox does once for everything that finished before it.
@@ -403,6 +412,37 @@ void send_request(self_ptr self, const std::string& id, ca::http_request request
     job.unsent = true;
     return schedule(self, job, std::max(limiter->wait_time(now), milliseconds(1)));
   }
+  if (request.placement && job.durable_seq < job.token_seq) {
+    // Its "placement in doubt" token is not committed yet: a crash now must
+    // find it in the journal, so the placement waits for the router's
+    // `durable` (one fsync shared by every token of that group commit).
+    job.generation = st.next_generation++;  // no retry of its own meanwhile
+    job.held_placement = std::move(request);
+    trace(self, "hold", id, "placement", job.attempt + 1, -1, "until its token is durable");
+    return;
+  }
+  transmit(self, id, request, now);
+}
+
+// The router committed a resume token of the job: a placement held for it goes.
+// Held so long that its deadline in doubt, counted from before the commit,
+// could pass before its answer: the session dates it anew (another token).
+constexpr auto held_placement_stale = milliseconds(1000);
+
+void on_durable(self_ptr self, const std::string& id, std::uint64_t seq) {
+  auto& st = self->state;
+  auto it = st.active.find(id);
+  if (it == st.active.end()) return;
+  auto& job = it->second;
+  job.durable_seq = std::max(job.durable_seq, seq);
+  if (!job.held_placement || job.durable_seq < job.token_seq) return;
+  auto request = std::move(*job.held_placement);
+  job.held_placement.reset();
+  auto now = steady::now();
+  if (now - job.token_sent_at > held_placement_stale) {
+    job.unsent = true;
+    return step(self, id, nullptr);
+  }
   transmit(self, id, request, now);
 }
 
@@ -432,7 +472,11 @@ void step(self_ptr self, const std::string& id, const ca::http_response* previou
   ca::step next;
   try {
     bool unsent = std::exchange(it->second.unsent, false);
-    next = it->second.session->next(previous, {std::chrono::system_clock::now(), unsent});
+    next = it->second.session->next(
+        previous, {.now = std::chrono::system_clock::now(),
+                   .unsent = unsent,
+                   .attempt_limit = st.config.settings.connect_timeout +
+                                    st.config.settings.request_timeout});
   } catch (const std::exception& e) {
     // A driver bug fails this job, never the backend or its other jobs.
     return finish(
@@ -445,8 +489,15 @@ void step(self_ptr self, const std::string& id, const ca::http_response* previou
   auto token = it->second.session->resume_token();
   // (A cancel's session has its own; the job's stays as journaled.)
   if (!it->second.cancelled && token != it->second.ticket.resume_token) {
-    it->second.ticket.resume_token = token;
-    self->send(st.config.router, resume_atom::value, id, token);
+    auto& job = it->second;
+    job.ticket.resume_token = token;
+    // A placement goes out only once this token is durable: the router says
+    // when (durable_atom). Other tokens need no answer.
+    auto* request = std::get_if<ca::http_request>(&next);
+    std::uint64_t seq = request && request->placement ? ++job.token_seq : 0;
+    job.token_sent_at = steady::now();
+    self->send(st.config.router, resume_atom::value, id, token, seq,
+               caf::actor_cast<backend_actor>(self));
   }
   if (auto* request = std::get_if<ca::http_request>(&next))
     return send_request(self, id, std::move(*request));
@@ -513,6 +564,7 @@ void cancel_job(self_ptr self, const std::string& id, const std::string& reason)
   auto& job = it->second;
   job.cancelled = reason;
   job.awaiting = job.parked = false;
+  job.held_placement.reset();
   job.generation = st.next_generation++;  // a poll or an answer under way is dropped
   trace(self, "cancelled", id, "cancelled", job.attempt, -1, reason);
   auto* canceller = dynamic_cast<ca::cancels_orders*>(st.config.driver.get());
@@ -579,6 +631,7 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
         if (!st.deadlines.empty()) arm_deadline_timer(self, st.deadlines.begin()->first);
       },
       [self](flush_atom) { flush_held(self); },
+      [self](durable_atom, const std::string& id, std::uint64_t seq) { on_durable(self, id, seq); },
       [self](cancel_atom, const std::string& id, const std::string& reason) {
         cancel_job(self, id, reason);
       },

@@ -18,6 +18,10 @@ struct backend_settings {
   // Per driver call class ("issue", "get", ...; "" for the rest); nullopt:
   // the type's published quotas.
   std::optional<protocol::ca::rate_limits> rate_limits;
+  // The backend's HTTP client timeouts: together the longest one request may
+  // take (step_context::attempt_limit, a placement's deadline in doubt).
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds request_timeout{30'000};
 };
 
 }  // namespace cbcs::actors

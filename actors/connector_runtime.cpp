@@ -20,6 +20,7 @@
 #include "actors/supervisor.hpp"
 #include "config/journal.hpp"
 #include "config/vault.hpp"
+#include "protocol/ca/common/pending_order.hpp"
 #include "protocol/ca/registry.hpp"
 
 namespace cbcs::actors {
@@ -85,19 +86,27 @@ struct connector_runtime::impl {
                                                std::shared_ptr<ca::driver> driver,
                                                const config::string_map& options,
                                                tls_settings tls) {
+    auto settings = this->options.backend_defaults;
+    if (auto it = options.find("requesttimeout"); it != options.end())
+      if (auto t = ca::parse_duration(it->second)) {
+        settings.request_timeout = *t;
+        settings.connect_timeout = std::min<std::chrono::milliseconds>(settings.connect_timeout, *t);
+      }
     auto transport = this->options.transport;
     if (!transport) {
       if (!io) io = make_io_runner();
       http_client_settings hs;
       hs.tls = std::move(tls);
       hs.proxy = this->options.proxy;
+      hs.connect_timeout = settings.connect_timeout;
+      hs.request_timeout = settings.request_timeout;
       transport = std::make_shared<http_client>(io, std::move(hs));
     }
     backend_actor_config cfg{.name = name,
                              .type = type ? std::string(type->name) : "extra",
                              .driver = std::move(driver),
                              .transport = std::move(transport),
-                             .settings = this->options.backend_defaults,
+                             .settings = settings,
                              .trace = trace,
                              .router = router,
                              .health = health};

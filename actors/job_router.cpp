@@ -37,6 +37,15 @@ struct flight {
   std::optional<std::string> cancel;  // SCM cancelled it (the reason): told to every run
 };
 
+// A resume token to journal; seq > 0: its backend actor hears `durable`
+// once it is committed (a placement in doubt waits for that).
+struct token_update {
+  std::string id;
+  std::string token;
+  std::uint64_t seq = 0;
+  backend_actor reply_to;
+};
+
 struct router_state {
   router_config config;
   // The actors of each backend, one per worker (null until it is up).
@@ -45,7 +54,7 @@ struct router_state {
   // The group commit being gathered: applied in one transaction on flush.
   std::vector<std::pair<job_ticket, result_sink>> accepts;
   std::vector<job_result> finishes;
-  std::vector<std::pair<std::string, std::string>> tokens;
+  std::vector<token_update> tokens;
   std::vector<std::string> acks;
   bool flush_scheduled = false;
   // Until when the lazy flush timer is armed: at most one per window, so that
@@ -125,8 +134,8 @@ void redispatch(self_ptr self, const std::string& id, const flight& f) {
   auto& st = self->state;
   // A resume token still waiting for its commit is newer than any on record.
   const std::string* waiting_token = nullptr;
-  for (const auto& [token_id, token] : st.tokens)
-    if (token_id == id) waiting_token = &token;
+  for (const auto& t : st.tokens)
+    if (t.id == id) waiting_token = &t.token;
   // Not journaled yet (its accept waits for a commit): the ticket is here.
   for (const auto& ticket : st.unjournaled)
     if (ticket.job.id == id) {
@@ -170,7 +179,7 @@ void fail_unknown_backends(self_ptr self, const std::vector<job_ticket>& tickets
 struct batch {
   std::vector<std::pair<job_ticket, result_sink>> accepts;
   std::vector<job_result> finishes;
-  std::vector<std::pair<std::string, std::string>> tokens;
+  std::vector<token_update> tokens;
   std::vector<std::string> acks;
 
   std::vector<job_ticket> to_dispatch;
@@ -274,7 +283,7 @@ void journal_accepts(self_ptr self, config::journal& journal, batch& b) {
 // Resume tokens, results, acknowledgements, and a batch of pruning.
 void journal_outcomes(self_ptr self, config::journal& journal, batch& b) {
   auto& st = self->state;
-  for (auto& [id, token] : b.tokens) journal.set_resume_token(id, token);
+  for (auto& t : b.tokens) journal.set_resume_token(t.id, t.token);
   for (auto& r : b.finishes) {
     auto f = st.in_flight.find(r.job_id);
     // One commit for the result and its acknowledgement. A pending job
@@ -352,7 +361,10 @@ void on_committed(self_ptr self, batch& b) {
       self->send(sink, accepted_atom::value, ticket.job.id);
   }
 
-  for (auto& [id, token] : b.tokens) trace(self, "resume_saved", id);
+  for (auto& t : b.tokens) {
+    trace(self, "resume_saved", t.id);
+    if (t.seq > 0 && t.reply_to) self->send(t.reply_to, durable_atom::value, t.id, t.seq);
+  }
   for (auto& id : b.acked_with_reply) trace(self, "acked", id, {}, {}, "with the result");
   for (auto& [sink, id] : b.accepted) self->send(sink, accepted_atom::value, id);
   for (auto& [sink, r] : b.replies) self->send(sink, result_atom::value, r);
@@ -360,6 +372,9 @@ void on_committed(self_ptr self, batch& b) {
     auto f = st.in_flight.find(r.job_id);
     if (f == st.in_flight.end()) continue;
     trace(self, "result", r.job_id, r.backend, outcome_label(r.outcome));
+    // Issued, with something the operator must hear (a second order at the CA).
+    if (r.outcome.what == ca::outcome::kind::issued && !r.outcome.message.empty())
+      st.config.log(fmt::format("job {} at backend {}: {}", r.job_id, r.backend, r.outcome.message));
     if (f->second.ack_with_result) trace(self, "acked", r.job_id, r.backend, {}, "with the result");
     deliver(self, f->second.waiters, r);
     st.in_flight.erase(f);
@@ -453,10 +468,12 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
         if (auto f = self->state.in_flight.find(id); f != self->state.in_flight.end())
           for (const auto& sink : f->second.waiters) self->send(sink, progress_atom::value, id, o);
       },
-      [self](resume_atom, const std::string& id, const std::string& token) {
+      [self](resume_atom, std::string& id, std::string& token, std::uint64_t seq,
+             backend_actor& reply_to) {
         // At once: after the idempotency window, this is what keeps a
-        // replayed job from ordering a second certificate.
-        self->state.tokens.emplace_back(id, token);
+        // replayed job from ordering a second certificate. The commit is
+        // synchronous=FULL whenever it holds a token (flush()).
+        self->state.tokens.push_back({std::move(id), std::move(token), seq, std::move(reply_to)});
         schedule_flush(self);
       },
       [self](cancel_atom, const std::string& id, const std::string& reason, result_sink& sink) {

@@ -41,6 +41,7 @@ using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using probe_atom = caf::atom_constant<caf::atom("probe")>;
 using stall_atom = caf::atom_constant<caf::atom("stall")>;
 using reconfig_atom = caf::atom_constant<caf::atom("reconfig")>;
+using durable_atom = caf::atom_constant<caf::atom("durable")>;
 
 // A health probe (the service watchdog's): the actor that handles it sets the
 // promise; whoever sent it waits on the future with a timeout.
@@ -112,13 +113,18 @@ using backend_actor = caf::typed_actor<
                                         // (true: from the fallback timer)
     caf::reacts_to<flush_atom>,         // make held outcomes durable, then send them
     caf::reacts_to<wake_atom, bool>,    // step the jobs awaiting a credential (true: the timer)
-    caf::reacts_to<cancel_atom, std::string, std::string>>;  // SCM cancels: job id, reason
+    caf::reacts_to<cancel_atom, std::string, std::string>,  // SCM cancels: job id, reason
+    // The router committed the job's resume token number `seq` (a placement
+    // in doubt waits for it): job id, seq
+    caf::reacts_to<durable_atom, std::string, std::uint64_t>>;
 
 // Journals jobs and fans them out to backend actors.
 using router_actor = caf::typed_actor<
     caf::reacts_to<submit_atom, job_ticket, result_sink>, caf::reacts_to<result_atom, job_result>,
     caf::reacts_to<progress_atom, std::string, protocol::ca::outcome>,  // id, still pending
-    caf::reacts_to<resume_atom, std::string, std::string>,  // id, resume token to journal
+    // id, resume token to journal, and when seq > 0, who hears `durable` (id,
+    // seq) once the commit that holds it is done (a placement waits for it)
+    caf::reacts_to<resume_atom, std::string, std::string, std::uint64_t, backend_actor>,
     // SCM cancels a job pending at its CA: id, reason, who hears its result
     caf::reacts_to<cancel_atom, std::string, std::string, result_sink>,
     caf::reacts_to<ack_atom, std::string>, caf::reacts_to<flush_atom>,

@@ -213,7 +213,11 @@ class exchange : public std::enable_shared_from_this<exchange> {
         via_proxy_(client_->settings.proxy.enabled && !bypasses_proxy(url_.host)) {}
 
   void run(bool allow_reuse = true) {
-    if (allow_reuse) conn_ = client_->take_idle(pool_key());
+    // A placement (a CA without idempotency keys) goes on a fresh connection:
+    // a pooled one the server closed meanwhile would fail after the write,
+    // and a placement is never written twice (its answer lost is a
+    // placement in doubt, resolved by the driver's lookup).
+    if (allow_reuse && !request_.placement) conn_ = client_->take_idle(pool_key());
     if (conn_) {
       reused_ = true;
       ++client_->reused;

@@ -67,7 +67,10 @@ struct outcome {
   bool retryable = false;
   std::chrono::milliseconds retry_after{0};  // from Retry-After, when the service said
   std::string backend_code;                  // the service's own code, e.g. "ThrottlingException"
-  std::string message;                       // one line, no secrets
+  // One line, no secrets. On an issued outcome, something the operator must
+  // hear although the job succeeded (a second order found at the CA for the
+  // job's tag): the actor traces it and the operator log shows it.
+  std::string message;
   // done (revoke, inventory, test): a JSON report for SCM and the CLI
   std::string report_json;
 
@@ -92,6 +95,11 @@ struct http_request {
   // Not a call to the CA (e.g. instance metadata for the keys): no rate
   // limit, no circuit breaker, and its answers say nothing of the CA's health.
   bool side_call = false;
+  // A placement at a CA without idempotency keys (ordering_session.hpp): the
+  // actor sends it only once the session's resume token of that moment (the
+  // placement in doubt) is durable in the journal, and the transport never
+  // sends it twice on its own (no retry on a fresh connection once written).
+  bool placement = false;
 };
 
 struct http_response {
@@ -110,6 +118,9 @@ struct step_context {
   // circuit-breaker wait), not because its answer was lost: nothing reached
   // the CA, so the same request is due, not a lookup of what it may have done.
   bool unsent = false;
+  // The longest one request may take before the transport gives up on its
+  // answer (the backend's connect plus request timeout); 0: not known.
+  std::chrono::milliseconds attempt_limit{0};
 };
 
 // The job waits for a credential that another job of the same backend is

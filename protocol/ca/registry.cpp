@@ -39,7 +39,7 @@ const backend_type* find_backend_type(std::string_view name) {
 }
 
 std::span<const option_spec> common_options() {
-  static const std::array<option_spec, 5> options{{
+  static const std::array<option_spec, 6> options{{
       {.name = "endpoint",
        .value_name = "URL",
        .help = "override the service's base URL (simulators, private endpoints)",
@@ -64,6 +64,12 @@ std::span<const option_spec> common_options() {
        .value_name = "AGE",
        .help = "how long an order may wait at the CA (approval, queue, validation) before the "
                "job fails, e.g. 30d, 12h (default 30d; the order stays at the CA)",
+       .check = check_duration},
+      {.name = "requesttimeout",
+       .value_name = "TIME",
+       .help = "how long one request to the CA may take before its answer is given up, e.g. "
+               "30s (default 30s; connecting takes at most 10s more). A placement whose answer "
+               "was lost is looked for once this has surely passed",
        .check = check_duration},
   }};
   return options;

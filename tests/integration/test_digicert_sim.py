@@ -324,7 +324,8 @@ class DigiCertTest(TempDirTest):
                                  f"{[(x['time_ms'] - times[0], x['method'], x['status']) for x in log]}")
 
     def test_sigkill_while_placing_orders_one_order_per_job(self):
-        self.add_backend("dc", "-skipapproval", "true")
+        # A placement in doubt is looked for once 2 + 2 + 2 s have passed.
+        self.add_backend("dc", "-skipapproval", "true", "-requesttimeout", "2s")
         # The third request of an enroll is the placement: crash once it was
         # sent, and once its answer came, before the result is journaled.
         for crash_point, job in (("http:3", "kill-1"), ("http_done:3", "kill-2"),

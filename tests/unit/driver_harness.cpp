@@ -47,6 +47,8 @@ drive_result drive(ca::job_session& session, std::span<const exchange> script, c
                   (o->what == ca::outcome::kind::failed && o->retryable);
       if (open) {
         result.interim.push_back(*o);
+        // The actor waits as long as asked before it steps the job again.
+        if (o->what == ca::outcome::kind::pending) ctx.now += o->poll_after;
         continue;
       }
       result.outcome = *o;

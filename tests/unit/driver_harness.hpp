@@ -34,7 +34,8 @@ struct drive_result {
 };
 
 // Runs `session` until a final outcome (issued, done, or a failure that is
-// not retryable). A request that does not match the next exchange, one
+// not retryable). Its clock (ctx.now) moves on by each pending outcome's
+// poll_after, as the actor waits that long. A request that does not match the next exchange, one
 // more request than scripted, or an exchange left over fails the test with
 // what was expected and what came.
 drive_result drive(protocol::ca::job_session& session, std::span<const exchange> script,

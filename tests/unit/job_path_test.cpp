@@ -39,6 +39,11 @@ class scripted_driver final : public ca::driver {
       scripted_driver* owner;
       ca::job job;
       bool side_done = false;
+      bool placing = false;
+      std::string resume_token() const override {
+        // Large: its commit needs new pages (a capped journal refuses it).
+        return placing ? "placing:1000:2000:" + std::string(3000, 'p') : std::string();
+      }
       ca::step next(const ca::http_response* r, const ca::step_context&) override {
         if (job.profile == "poison" && owner->throw_non_std_on) throw 42;
         if (job.profile == "driver-bug") throw std::runtime_error("bug in driver");
@@ -49,6 +54,14 @@ class scripted_driver final : public ca::driver {
                 .method = "GET", .url = "http://metadata.test/" + job.id, .side_call = true};
           side_done = true;
           r = nullptr;
+        }
+        // "placement": a search, then a placement at a CA without
+        // idempotency keys, in doubt (its token) from the moment it is returned.
+        if (job.params.count("placement") && !placing) {
+          if (!r) return ca::http_request{.method = "GET", .url = "https://ca.test/search/" + job.id};
+          placing = true;
+          return ca::http_request{
+              .method = "POST", .url = "https://ca.test/" + job.id, .placement = true};
         }
         if (!r) return ca::http_request{.method = "POST", .url = "https://ca.test/" + job.id};
         if (r->status == 200) return ca::outcome::issued("CERT-" + job.id, "", "01");
@@ -563,6 +576,56 @@ TEST_SUITE("job_path") {
     CHECK(trace_text.find("journal_failed") != std::string::npos);
     CHECK(trace_text.find("journal_recovered") != std::string::npos);
     CHECK(runtime->health()->journal_problem().empty());
+  }
+
+  TEST_CASE("a placement leaves only once its token is durable: a failing journal holds it") {
+    own_journal_fixture f;
+    auto& [dir, journal, transport, runtime] = f;
+    auto placing_job = [](const std::string& id) {
+      ca::job j{.id = id, .op = ca::operation::revoke, .backend = "b1"};
+      j.params["placement"] = "1";
+      return j;
+    };
+    REQUIRE(runtime->run(placing_job("first"), milliseconds(5000)).what ==
+            ca::outcome::kind::issued);
+    CHECK(transport->calls_for("first") == 1);
+
+    // The jobs are journaled and search (held at the transport) ...
+    transport->hold = true;
+    std::mutex mu;
+    std::map<std::string, std::vector<ca::outcome::kind>> got;
+    for (int i = 0; i < 5; ++i)
+      runtime->submit(placing_job(fmt::format("held-{}", i)),
+                      [&](const std::string& id, const ca::outcome& out) {
+                        std::lock_guard lock(mu);
+                        got[id].push_back(out.what);
+                      });
+    REQUIRE(eventually([&] {
+      std::lock_guard lock(transport->mu);
+      return transport->held.size() == 5;
+    }));
+    std::this_thread::sleep_for(milliseconds(100));  // their accepts commit
+    // ... then no commit can succeed: their placement tokens are not durable.
+    journal->set_max_pages(1);
+    transport->release_all();
+    std::this_thread::sleep_for(milliseconds(600));
+    // The jobs run (their accepts wait for the journal), but no placement left.
+    for (int i = 0; i < 5; ++i) CHECK(transport->calls_for(fmt::format("held-{}", i)) == 0);
+
+    journal->set_max_pages(1'000'000);  // the tokens commit: the placements go, once each
+    CHECK(eventually([&] {
+      std::lock_guard lock(mu);
+      return got.size() == 5;
+    }));
+    for (int i = 0; i < 5; ++i) CHECK(transport->calls_for(fmt::format("held-{}", i)) == 1);
+    runtime->stop();
+    std::string trace_text;
+    for (auto& t :
+         std::filesystem::directory_iterator(std::filesystem::path(dir.path()) / "trace")) {
+      std::ifstream in(t.path());
+      trace_text.append(std::istreambuf_iterator<char>(in), {});
+    }
+    CHECK(trace_text.find("\"hold\"") != std::string::npos);
   }
 
   TEST_CASE("jobs whose commit failed run once, and their results follow the next good commit") {

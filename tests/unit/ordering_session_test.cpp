@@ -28,8 +28,18 @@ class toy_session final : public ca::ordering_session {
     if (r.status != 200)
       return {.what = ca::search_result::kind::failed,
               .failure = ca::outcome::failed(ca::error_class::unavailable, "x")};
-    if (r.body.starts_with("found "))
-      return {.what = ca::search_result::kind::found, .order_id = r.body.substr(6)};
+    if (r.body.starts_with("found ")) {
+      // "found A B C": keep A, the others are second orders
+      ca::search_result found{.what = ca::search_result::kind::found};
+      std::string rest = r.body.substr(6);
+      for (auto at = rest.find(' '); at != std::string::npos; at = rest.find(' ')) {
+        (found.order_id.empty() ? found.order_id : found.others.emplace_back()) =
+            rest.substr(0, at);
+        rest = rest.substr(at + 1);
+      }
+      (found.order_id.empty() ? found.order_id : found.others.emplace_back()) = rest;
+      return found;
+    }
     return {.what = ca::search_result::kind::none};
   }
   ca::http_request place() override {
@@ -138,9 +148,126 @@ TEST_SUITE("ordering session") {
       REQUIRE(std::holds_alternative<ca::http_request>(again));
       CHECK(std::get<ca::http_request>(again).method == "POST");
     }
-    // A lost answer still looks first.
+    // A lost answer still looks first, once the placement's deadline passed.
     auto lost = s.next(nullptr, {os::t0});
-    CHECK(std::get<ca::http_request>(lost).url == "https://toy.test/orders?tag=job-9");
+    REQUIRE(std::holds_alternative<ca::outcome>(lost));
+    CHECK(std::get<ca::outcome>(lost).what == ca::outcome::kind::pending);
+    auto later = s.next(nullptr, {os::t0 + ca::default_attempt_limit + ca::doubt_margin});
+    CHECK(std::get<ca::http_request>(later).url == "https://toy.test/orders?tag=job-9");
+  }
+
+  TEST_CASE("a placement is marked, and in doubt in the journal before it leaves") {
+    os::toy_session s("job-10", "");
+    s.next(nullptr, {os::t0});
+    ca::http_response none{200, {}, "none"};
+    auto place = s.next(&none, {.now = os::t0, .attempt_limit = 7s});
+    REQUIRE(std::holds_alternative<ca::http_request>(place));
+    CHECK(std::get<ca::http_request>(place).placement);
+    // The token the actor makes durable before it sends the placement.
+    auto doubt = ca::decode_placement_doubt(s.resume_token());
+    REQUIRE(doubt);
+    CHECK(doubt->since == os::t0);
+    CHECK(doubt->deadline == os::t0 + 7s + ca::doubt_margin);
+    CHECK(ca::encode(*doubt) == s.resume_token());
+    // The answer names the order: the token is the order from then on.
+    ca::http_response placed{200, {}, "Q1 approval"};
+    s.next(&placed, {os::t0 + 1s});
+    CHECK(s.resume_token() == ca::encode(ca::order_token{"Q1", os::t0 + 1s}));
+    // Searches are not placements.
+    os::toy_session t("job-11", "");
+    CHECK_FALSE(std::get<ca::http_request>(t.next(nullptr, {os::t0})).placement);
+  }
+
+  TEST_CASE("resumed with a placement in doubt: no lookup before its deadline, then one, and "
+            "the order found is adopted without a second placement") {
+    auto deadline = os::t0 + 10s;
+    os::toy_session s("job-12", ca::encode(ca::placement_doubt{os::t0 - 2s, deadline}));
+    // Restarted at once: every step before the deadline waits, sending nothing.
+    using tp = std::chrono::system_clock::time_point;
+    for (tp at : {tp(os::t0), tp(os::t0 + 5s), tp(deadline - 1ms)}) {
+      auto w = s.next(nullptr, {.now = at});
+      REQUIRE(std::holds_alternative<ca::outcome>(w));
+      auto& o = std::get<ca::outcome>(w);
+      CHECK(o.what == ca::outcome::kind::pending);
+      CHECK(o.poll_after == std::chrono::duration_cast<std::chrono::milliseconds>(deadline - at));
+      CHECK(o.message.find("may still be being made at the CA") != std::string::npos);
+      CHECK(s.resume_token() == ca::encode(ca::placement_doubt{os::t0 - 2s, deadline}));
+    }
+    // After it: the lookup, which finds the order; polled, never placed again.
+    const test::exchange script[] = {
+        os::get("https://toy.test/orders?tag=job-12", "found G7"),
+        os::get("https://toy.test/orders/G7", "G7 issued"),
+    };
+    auto r = test::drive(s, script, {deadline});
+    CHECK(r.outcome.what == ca::outcome::kind::issued);
+    CHECK(r.outcome.message.empty());
+    for (const auto& q : r.sent) CHECK(q.method != "POST");
+    CHECK(s.resume_token().find(":G7") != std::string::npos);
+
+    // Nothing found after the deadline: one new placement.
+    os::toy_session n("job-13", ca::encode(ca::placement_doubt{os::t0 - 2s, os::t0 + 10s}));
+    const test::exchange none_script[] = {
+        os::get("https://toy.test/orders?tag=job-13", "none"),
+        os::post("H8 issued"),
+    };
+    auto q = test::drive(n, none_script, {os::t0});
+    CHECK(q.outcome.what == ca::outcome::kind::issued);
+    REQUIRE(q.interim.size() == 1);  // the wait for the deadline
+    CHECK(q.interim[0].poll_after == 10s);
+  }
+
+  TEST_CASE("a placement's lost answer waits out its deadline before the lookup") {
+    os::toy_session s("job-14", "");
+    const test::exchange script[] = {
+        os::get("https://toy.test/orders?tag=job-14", "none"),
+        {.method = "POST", .url = "https://toy.test/orders", .no_answer = true},
+        os::get("https://toy.test/orders?tag=job-14", "found K1"),
+        os::get("https://toy.test/orders/K1", "K1 issued"),
+    };
+    auto r = test::drive(s, script, {.now = os::t0, .attempt_limit = 12s});
+    CHECK(r.outcome.what == ca::outcome::kind::issued);
+    REQUIRE(r.interim.size() == 1);
+    CHECK(r.interim[0].what == ca::outcome::kind::pending);
+    CHECK(r.interim[0].poll_after == 12s + ca::doubt_margin);
+  }
+
+  TEST_CASE("after a doubt, a placement held back by a rate limit looks up again first") {
+    os::toy_session s("job-15", ca::encode(ca::placement_doubt{os::t0 - 60s, os::t0 - 10s}));
+    auto search = s.next(nullptr, {os::t0});
+    REQUIRE(std::get<ca::http_request>(search).method == "GET");
+    ca::http_response none{200, {}, "none"};
+    REQUIRE(std::get<ca::http_request>(s.next(&none, {os::t0})).method == "POST");
+    // Held back briefly: goes as it is, dated anew.
+    auto soon = s.next(nullptr, {.now = os::t0 + 500ms, .unsent = true});
+    CHECK(std::get<ca::http_request>(soon).method == "POST");
+    CHECK(ca::decode_placement_doubt(s.resume_token())->since == os::t0 + 500ms);
+    // Held back longer: the lookup runs again before it.
+    auto later = s.next(nullptr, {.now = os::t0 + 3s, .unsent = true});
+    CHECK(std::get<ca::http_request>(later).url == "https://toy.test/orders?tag=job-15");
+    ca::http_response found{200, {}, "found L2"};
+    CHECK(std::get<ca::http_request>(s.next(&found, {os::t0 + 3s})).url ==
+          "https://toy.test/orders/L2");
+  }
+
+  TEST_CASE("two orders with the job's tag: the first is kept, the second is reported") {
+    os::toy_session s("job-16", ca::encode(ca::placement_doubt{os::t0 - 60s, os::t0 - 10s}));
+    const test::exchange script[] = {
+        os::get("https://toy.test/orders?tag=job-16", "found M1 M2"),
+        os::get("https://toy.test/orders/M1", "M1 issued"),
+    };
+    auto r = test::drive(s, script, {os::t0});
+    CHECK(r.outcome.what == ca::outcome::kind::issued);
+    CHECK(r.outcome.message.find("second order at the CA for this job's tag: M2") == 0);
+    CHECK(r.outcome.message.find("keeps order M1") != std::string::npos);
+  }
+
+  TEST_CASE("placement doubt tokens read back; anything else is refused") {
+    ca::placement_doubt d{os::t0 + 123ms, os::t0 + 42s};
+    CHECK(ca::decode_placement_doubt(ca::encode(d)) == d);
+    CHECK_FALSE(ca::decode_order_token(ca::encode(d)));
+    for (auto bad : {"", "placing:", "placing:1", "placing:x:2", "placing:5:4", "placing:1:2:3",
+                     "order:1:A"})
+      CHECK_FALSE(ca::decode_placement_doubt(bad));
   }
 
   TEST_CASE("a resumed job polls its order, never searches or places") {

@@ -4,6 +4,7 @@ namespace cbcs::protocol::ca {
 
 step http_session::next(const http_response* previous, const step_context& ctx) {
   now_ = ctx.now;
+  attempt_limit_ = ctx.attempt_limit;
   if (done_)
     return outcome::failed(error_class::internal,
                            "driver error: next() called after the job finished");

@@ -33,12 +33,15 @@ class http_session : public job_session {
 
   // The time of this call to next(), from the actor.
   time_point now() const { return now_; }
+  // step_context::attempt_limit of this call.
+  std::chrono::milliseconds attempt_limit() const { return attempt_limit_; }
 
  private:
   step track(step s);
 
   http_request last_request_;
   time_point now_{};
+  std::chrono::milliseconds attempt_limit_{0};
   bool started_ = false;
   bool resend_ = false;
   bool done_ = false;

@@ -1,21 +1,54 @@
 #include "protocol/ca/common/ordering_session.hpp"
 
+#include <fmt/format.h>
+
+#include "crypto/utc_time.hpp"
+
 namespace cbcs::protocol::ca {
 namespace {
 
 // A search that keeps paging is a CA (or a simulator) gone wrong.
 constexpr int max_search_pages = 1000;
 
+std::string utc(std::chrono::system_clock::time_point t) {
+  return crypto::format_utc_time(std::chrono::floor<std::chrono::seconds>(t));
+}
+
 }  // namespace
 
 ordering_session::ordering_session(const std::string& resume_token, pending_policy policy)
-    : policy_(policy), order_(decode_order_token(resume_token)) {}
+    : policy_(policy),
+      order_(decode_order_token(resume_token)),
+      doubt_(order_ ? std::nullopt : decode_placement_doubt(resume_token)) {}
 
-std::string ordering_session::resume_token() const { return order_ ? encode(*order_) : ""; }
+std::string ordering_session::resume_token() const {
+  if (order_) return encode(*order_);
+  if (doubt_) return encode(*doubt_);
+  return "";
+}
 
 step ordering_session::begin() {
   if (auto failure = check()) return *failure;
   if (order_) return start_poll();
+  if (doubt_) {
+    doubt_seen_ = true;
+    return wait_out_doubt();
+  }
+  return run_prelude(nullptr);
+}
+
+step ordering_session::wait_out_doubt() {
+  if (now() < doubt_->deadline) {
+    phase_ = phase::doubt;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(doubt_->deadline - now());
+    auto o = outcome::pending(
+        std::max(left, std::chrono::milliseconds(1)),
+        fmt::format("a placement sent at {} may still be being made at the CA; the job looks for "
+                    "it after {}, before ordering again",
+                    utc(doubt_->since), utc(doubt_->deadline)));
+    o.pending_reason = to_string(pending_reason::processing);
+    return o;
+  }
   return run_prelude(nullptr);
 }
 
@@ -24,8 +57,27 @@ step ordering_session::run_prelude(const http_response* answer) {
     phase_ = phase::prelude;
     return *s;
   }
+  return start_search();
+}
+
+step ordering_session::start_search() {
   phase_ = phase::search;
+  pages_ = 0;
+  others_.clear();
+  searched_at_ = now();
   return search();
+}
+
+step ordering_session::start_place() {
+  phase_ = phase::place;
+  placement_answered_ = false;
+  auto limit = attempt_limit() > std::chrono::milliseconds(0) ? attempt_limit()
+                                                              : default_attempt_limit;
+  // In doubt from now: journaled (durably, by the actor) before it leaves.
+  doubt_ = placement_doubt{now(), now() + limit + doubt_margin};
+  auto request = place();
+  request.placement = true;
+  return request;
 }
 
 step ordering_session::start_poll() {
@@ -33,13 +85,27 @@ step ordering_session::start_poll() {
   return poll(order_->order_id);
 }
 
+step ordering_session::resend() {
+  if (phase_ != phase::place) return last_request();
+  // Held back (rate limit, breaker, its token's commit): nothing left. After
+  // a doubt the CA may have made the earlier order since the last search.
+  if (doubt_seen_ && now() - searched_at_ > relookup_after) return start_search();
+  // Its deadline counts from when it leaves, which is now.
+  return start_place();
+}
+
 step ordering_session::again() {
   switch (phase_) {
     case phase::place:
-      // The order may exist although its answer never came: look first.
-      phase_ = phase::search;
-      pages_ = 0;
-      return search();
+      // The order may exist although its answer never came: look first,
+      // once the CA has surely finished with the request.
+      if (!placement_answered_ && doubt_) {
+        doubt_seen_ = true;
+        return wait_out_doubt();
+      }
+      return start_search();
+    case phase::doubt:
+      return wait_out_doubt();
     case phase::poll:
       return start_poll();
     case phase::prelude:
@@ -60,10 +126,11 @@ step ordering_session::on_answer(const http_response& answer) {
       // Placed by an earlier run whose answer was lost: adopt it. When it was
       // placed is not known; its age counts from now.
       order_ = order_token{found.order_id, now()};
+      doubt_.reset();
+      others_ = std::move(found.others);
       return start_poll();
     case search_result::kind::none:
-      phase_ = phase::place;
-      return place();
+      return start_place();
     case search_result::kind::more:
       if (++pages_ >= max_search_pages)
         return outcome::failed(error_class::internal,
@@ -75,12 +142,28 @@ step ordering_session::on_answer(const http_response& answer) {
   return found.failure;
 }
 
+outcome ordering_session::with_others(outcome issued) const {
+  if (others_.empty() || !order_) return issued;
+  std::string ids;
+  for (const auto& id : others_) ids += (ids.empty() ? "" : ", ") + id;
+  auto note = fmt::format(
+      "second order at the CA for this job's tag: {} (not used; this job keeps order {}; "
+      "cancel or revoke the other there)",
+      ids, order_->order_id);
+  issued.message = issued.message.empty() ? note : issued.message + "; " + note;
+  return issued;
+}
+
 step ordering_session::on_order(const http_response& answer) {
+  if (phase_ == phase::place) placement_answered_ = true;
   auto state = read_order(answer);
-  if (!order_ && !state.order_id.empty()) order_ = order_token{state.order_id, now()};
+  if (!order_ && !state.order_id.empty()) {
+    order_ = order_token{state.order_id, now()};
+    doubt_.reset();
+  }
   switch (state.what) {
     case order_state::kind::issued:
-      if (!state.result.certificate_pem.empty()) return state.result;
+      if (!state.result.certificate_pem.empty()) return with_others(state.result);
       if (order_ && phase_ != phase::collect)
         if (auto fetch = collect(order_->order_id)) {
           phase_ = phase::collect;

@@ -6,6 +6,7 @@
 //   no resume token:  [prelude] -> search (an order tagged with the job id?) -> found: poll it
 //                                                              -> none: place
 //   resume token:     poll the order it names
+//   placement in doubt: wait out its deadline, then search (below)
 //   place / poll:     issued -> the certificate (collect() when the answer has none)
 //                     pending -> order_pending(): a pending outcome, polled again
 //                     failed  -> the failure
@@ -14,8 +15,44 @@
 // sent again blind; the search runs first, and only when it finds no order
 // is a new one placed. The order id and its time go to the journal as the
 // resume token the moment the CA names it.
+//
+// A placement in doubt (design.md §5). From the moment a placement may
+// leave until the CA's answer names the order, the resume token is a
+// placement_doubt (pending_order.hpp): "placing since T, attempt deadline D",
+// D = T + the backend's attempt limit (connect + request timeout) +
+// doubt_margin. The place() request is marked http_request::placement, and
+// the backend actor sends it only once that token is durable in the journal
+// (a commit with synchronous=FULL, shared with the other jobs' tokens of the
+// same group commit). Then:
+//
+//   resumed with a placement in doubt (a crash, a restart, `cbcs jobs run`
+//   again), or the placement's answer lost in this run:
+//       pending ("placement in doubt") until D has passed, then the
+//       prelude, the search, and a new placement only when it finds nothing;
+//   a placement held back (rate limit, breaker) after such a doubt: when it
+//       may go, the search runs again first if more than relookup_after
+//       passed since the last one (a placement with no doubt behind it goes
+//       as it is: re-searching every wait starved the placement, see the
+//       storm test);
+//   a search that finds more than one order with the job's tag: the first
+//       (oldest) issued one is kept and the others are named in the issued
+//       outcome's message, which the actor traces ("second_order") and the
+//       operator log shows. Never kept silently.
+//
+// Cost: one more fsync'ed token per placement (grouped with the others of
+// the same commit: one fsync per group, not per job), the placement's
+// latency grows by that commit (milliseconds); a job resumed in doubt waits
+// up to attempt limit + margin (about 42 s with the defaults, -requesttimeout
+// shortens it) before its first request; the search reads every young order
+// with the job's common name instead of stopping at the first match.
+//
+// What remains possible: a CA that creates an order after D (minutes after
+// it answered, or after the connection dropped) is not seen by the search;
+// the job places a second order, and the first is found by a later search
+// for the same tag (reported as above) or stays at the CA.
 
 #include <optional>
+#include <vector>
 
 #include "protocol/ca/common/http_session.hpp"
 #include "protocol/ca/common/pending_order.hpp"
@@ -39,10 +76,24 @@ struct order_state {
 struct search_result {
   enum class kind : std::uint8_t { found, none, more, failed };
   kind what = kind::none;
-  std::string order_id;  // found
+  std::string order_id;  // found: the one to keep (the first issued, else the oldest)
+  // found: further orders with the job's tag (a second placement): reported
+  // in the issued outcome, never used
+  std::vector<std::string> others;
   http_request next;     // more: the next page
   outcome failure;       // failed
 };
+
+// Added to the attempt limit for a placement's deadline in doubt: the
+// scheduling between the token's commit and the bytes leaving, and the CA's
+// own bookkeeping after the request timed out on our side.
+inline constexpr std::chrono::milliseconds doubt_margin{2'000};
+// Without step_context::attempt_limit: the HTTP client's defaults (connect
+// 10 s + request 30 s).
+inline constexpr std::chrono::milliseconds default_attempt_limit{40'000};
+// A placement held back after a doubt searches again when the last search
+// is older than this.
+inline constexpr std::chrono::milliseconds relookup_after{1'000};
 
 class ordering_session : public http_session {
  public:
@@ -79,19 +130,32 @@ class ordering_session : public http_session {
   const std::optional<order_token>& order() const { return order_; }
 
  private:
-  enum class phase : std::uint8_t { prelude, search, place, poll, collect };
+  enum class phase : std::uint8_t { prelude, doubt, search, place, poll, collect };
 
   step begin() final;
   step on_answer(const http_response& answer) final;
   step again() final;
-  // A placement held back by a rate limit never reached the CA: sent as it is.
-  step resend() override { return last_request(); }
+  // A request held back (rate limit, breaker, a placement's token commit)
+  // never reached the CA: sent as it is; a placement dated anew, or after a
+  // doubt preceded by a fresh search (see above).
+  step resend() override;
   step on_order(const http_response& answer);
   step start_poll();
   step run_prelude(const http_response* answer);
+  step start_search();
+  step start_place();
+  // Pending until the doubt's deadline, then the prelude and the search.
+  step wait_out_doubt();
+  outcome with_others(outcome issued) const;
 
   pending_policy policy_;
   std::optional<order_token> order_;
+  // A placement that may have left and whose answer is not known.
+  std::optional<placement_doubt> doubt_;
+  bool doubt_seen_ = false;  // this job had a placement in doubt (resumed or lost)
+  bool placement_answered_ = false;
+  time_point searched_at_{};
+  std::vector<std::string> others_;  // second orders found for the job's tag
   phase phase_ = phase::search;
   int pages_ = 0;
 };

@@ -47,6 +47,32 @@ std::optional<order_token> decode_order_token(std::string_view text) {
   return order_token{std::string(id), system_clock::time_point(seconds(secs))};
 }
 
+std::string encode(const placement_doubt& doubt) {
+  return fmt::format("placing:{}:{}",
+                     duration_cast<milliseconds>(doubt.since.time_since_epoch()).count(),
+                     duration_cast<milliseconds>(doubt.deadline.time_since_epoch()).count());
+}
+
+std::optional<placement_doubt> decode_placement_doubt(std::string_view text) {
+  if (!text.starts_with("placing:")) return std::nullopt;
+  text.remove_prefix(8);
+  auto colon = text.find(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  auto number = [](std::string_view digits) -> std::optional<std::int64_t> {
+    std::int64_t ms = 0;
+    auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), ms);
+    // 1970 to 2200, as order tokens.
+    if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() || ms < 0 ||
+        ms > 7258118400000)
+      return std::nullopt;
+    return ms;
+  };
+  auto since = number(text.substr(0, colon)), deadline = number(text.substr(colon + 1));
+  if (!since || !deadline || *deadline < *since) return std::nullopt;
+  return placement_doubt{system_clock::time_point(milliseconds(*since)),
+                         system_clock::time_point(milliseconds(*deadline))};
+}
+
 std::optional<seconds> parse_duration(std::string_view text) {
   if (text.size() < 2 || text.size() > 12) return std::nullopt;
   std::int64_t unit = 0;

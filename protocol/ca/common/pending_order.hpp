@@ -44,6 +44,19 @@ std::string encode(const order_token& token);
 // nullopt for anything else (an older token form, an empty one).
 std::optional<order_token> decode_order_token(std::string_view text);
 
+// The resume token of a placement that may have left for a CA without
+// idempotency keys and whose answer is not journaled yet ("in doubt"):
+// "placing:<since, epoch ms>:<attempt deadline, epoch ms>". Journaled (and
+// made durable) before the placement is sent; a job resumed from it looks
+// for the order only once the deadline has passed (ordering_session.hpp).
+struct placement_doubt {
+  std::chrono::system_clock::time_point since;
+  std::chrono::system_clock::time_point deadline;
+  bool operator==(const placement_doubt&) const = default;
+};
+std::string encode(const placement_doubt& doubt);
+std::optional<placement_doubt> decode_placement_doubt(std::string_view text);
+
 // A backend's limits for waiting orders.
 struct pending_policy {
   std::chrono::seconds max_age{std::chrono::hours(24 * 30)};

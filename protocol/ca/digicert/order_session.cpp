@@ -141,6 +141,7 @@ class order_session final : public ordering_session {
 
   http_request search() override {
     candidates_.clear();
+    matches_.clear();
     offset_ = 0;
     if (reissue_) return request("GET", fmt::format("/order/certificate/{}", old_order_id_));
     return list_page();
@@ -173,7 +174,10 @@ class order_session final : public ordering_session {
         auto info = parse_order(answer.body);
         switch (match_lookup({info.comments, info.csr}, job_.id, job_.csr_pem)) {
           case lookup_match::ours:
-            return {.what = search_result::kind::found, .order_id = info.id};
+            // Every order with the job's tag is read: two of them mean a
+            // second placement, which is reported, never kept silently.
+            matches_.push_back({info.id, info.status});
+            break;
           case lookup_match::conflict:
             return {.what = search_result::kind::failed,
                     .failure = outcome::failed(
@@ -214,7 +218,18 @@ class order_session final : public ordering_session {
               .next = request("GET", fmt::format("/order/certificate/{}", id))};
     }
     if (more_pages_) return {.what = search_result::kind::more, .next = list_page()};
-    return {};
+    if (matches_.empty()) return {};
+    // Newest first: the first (oldest) issued one is kept, else the oldest.
+    auto keep = matches_.size() - 1;
+    for (auto i = matches_.size(); i-- > 0;)
+      if (matches_[i].second == "issued") {
+        keep = i;
+        break;
+      }
+    search_result found{.what = search_result::kind::found, .order_id = matches_[keep].first};
+    for (std::size_t i = matches_.size(); i-- > 0;)
+      if (i != keep) found.others.push_back(matches_[i].first);
+    return found;
   }
 
   // --- place
@@ -472,6 +487,7 @@ class order_session final : public ordering_session {
   stage stage_ = stage::organization;
   std::optional<credential_cache<std::vector<organization>>::fetch_guard> fetching_;
   std::deque<std::string> candidates_;
+  std::vector<std::pair<std::string, std::string>> matches_;  // id, status: the job's tag
   std::int64_t offset_ = 0;
   bool more_pages_ = false;
   bool reading_candidate_ = false;

@@ -111,6 +111,16 @@ class connection : public std::enable_shared_from_this<connection<Stream>> {
     auto sreq = to_sim_request(req_);
     if (admin_) return write(server_.serve_admin(sreq));
     auto answer = server_.serve_service(sreq);
+    if (answer.late) {
+      delay_.expires_after(std::chrono::milliseconds(answer.latency_ms));
+      delay_.async_wait([self = this->shared_from_this(), sreq,
+                         index = answer.log_index](beast::error_code ec) mutable {
+        if (ec) return;
+        auto r = self->server_.run_late(sreq, index);
+        self->respond(std::move(r));
+      });
+      return;
+    }
     if (answer.latency_ms > 0) {
       delay_.expires_after(std::chrono::milliseconds(answer.latency_ms));
       delay_.async_wait([self = this->shared_from_this(),
@@ -189,12 +199,14 @@ std::string fault_json(const sim_fault& f) {
       .str("retry_after", f.retry_after)
       .boolean("reset", f.reset)
       .boolean("garbage", f.garbage)
+      .boolean("late", f.late)
       .done();
 }
 
 std::string fault_name(const sim_fault& f) {
   if (f.reset) return "reset";
   if (f.garbage) return "garbage";
+  if (f.late) return fmt::format("late {} ms", f.latency_ms);
   if (f.status) return fmt::format("status {}", f.status);
   return fmt::format("latency {} ms", f.latency_ms);
 }
@@ -240,11 +252,15 @@ sim_fault parse_fault(simdjson::dom::object o) {
       f.reset = flag();
     else if (k == "garbage")
       f.garbage = flag();
+    else if (k == "late")
+      f.late = flag();
     else
       throw std::invalid_argument(fmt::format("unknown fault key {}", k));
   }
   if (f.count < 1) throw std::invalid_argument("count must be at least 1");
   if (f.status != 0 && f.status < 100) throw std::invalid_argument("status must be 100 to 599");
+  if (f.late && (!f.latency_ms || f.reset || f.garbage || f.status))
+    throw std::invalid_argument("late needs latency_ms, and neither status, reset nor garbage");
   if (!f.reset && !f.garbage && !f.status && !f.latency_ms)
     throw std::invalid_argument("a fault needs status, latency_ms, reset or garbage");
   return f;
@@ -306,22 +322,35 @@ sim_server::service_answer sim_server::serve_service(sim_request& req) {
                                                    : fault->body);
     if (!fault->retry_after.empty()) r.headers.emplace_back("Retry-After", fault->retry_after);
     answer.response = std::move(r);
+  } else if (fault && fault->late) {
+    answer.late = true;  // the handler runs later (run_late)
   } else {
-    try {
-      answer.response = routes_.dispatch(req);
-      if (!answer.response)
-        answer.response = sim_response::json(404, error_body(404, "no such resource: " + req.path));
-      else if (answer.response->status == 405 && answer.response->body.empty())
-        answer.response =
-            sim_response::json(405, error_body(405, req.method + " is not allowed on " + req.path));
-    } catch (const std::exception& e) {
-      log(fmt::format("handler failed on {} {}: {}", req.method, req.path, e.what()));
-      answer.response = sim_response::json(500, error_body(500, e.what()));
-    }
+    answer.response = dispatch(req);
   }
   if (answer.response) entry.status = answer.response->status;
+  answer.log_index = log_.size();
   log_.push_back(std::move(entry));
   return answer;
+}
+
+sim_response sim_server::dispatch(sim_request& req) {
+  try {
+    auto response = routes_.dispatch(req);
+    if (!response) return sim_response::json(404, error_body(404, "no such resource: " + req.path));
+    if (response->status == 405 && response->body.empty())
+      return sim_response::json(405, error_body(405, req.method + " is not allowed on " + req.path));
+    return *response;
+  } catch (const std::exception& e) {
+    log(fmt::format("handler failed on {} {}: {}", req.method, req.path, e.what()));
+    return sim_response::json(500, error_body(500, e.what()));
+  }
+}
+
+sim_response sim_server::run_late(sim_request& req, std::size_t log_index) {
+  auto response = dispatch(req);
+  // A reset since (POST /reset) cleared the log: nothing to update.
+  if (log_index < log_.size()) log_[log_index].status = response.status;
+  return response;
 }
 
 std::string sim_server::requests_json(const sim_request& req) const {

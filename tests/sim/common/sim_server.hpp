@@ -34,6 +34,11 @@ struct sim_fault {
   std::string retry_after;  // with status: a Retry-After header
   bool reset = false;       // close the connection without an answer
   bool garbage = false;     // 200 with a body that is not JSON
+  // With latency_ms: the handler itself runs when the latency has passed, so
+  // its work (an order created) happens late, whether or not the client is
+  // still there to read the answer (a CA still creating an order when the
+  // connection drops).
+  bool late = false;
 };
 
 struct logged_request {
@@ -80,14 +85,18 @@ class sim_server {
   struct service_answer {
     std::optional<sim_response> response;  // nullopt: reset the connection
     int latency_ms = 0;
+    bool late = false;          // run_late(req, log_index) once latency_ms passed
+    std::size_t log_index = 0;  // of this request in requests()
   };
   service_answer serve_service(sim_request& req);
+  sim_response run_late(sim_request& req, std::size_t log_index);
   sim_response serve_admin(sim_request& req);
   void log(std::string_view line) const;
   std::size_t body_limit() const { return options_.body_limit; }
 
  private:
   sim_response admin_faults(sim_request& req);
+  sim_response dispatch(sim_request& req);
   std::string requests_json(const sim_request& req) const;
 
   const sim_pki& pki_;

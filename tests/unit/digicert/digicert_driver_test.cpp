@@ -339,6 +339,9 @@ TEST_SUITE("digicert flows") {
         // Newest first; the 2025 order is older than any job of ours may be.
         t::get("/order/certificate/4006",
                t::ok(fx::order_json("4006", "issued", "", "", "cbcs job job-5"))),
+        // Every young order is read: a second one with the tag would be reported.
+        t::get("/order/certificate/3999",
+               t::ok(fx::order_json("3999", "issued", "", "", "cbcs job job-50"))),
         t::get("/order/certificate/4006", t::ok(fx::order_json("4006", "issued"))),
         t::get("/certificate/5006/download/format/pem_all", t::ok(pki.leaf_for(csr.csr_pem, 6))),
     };

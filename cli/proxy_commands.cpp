@@ -1,6 +1,7 @@
 // cbcs proxy set | show | test: how every outbound connection leaves the
 // machine (direct, or a manual HTTP proxy with optional Basic credentials).
 
+#include <algorithm>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -163,9 +164,10 @@ int run_test(const po::variables_map& vm, const args_t&) {
   if (!target && identity) target = identity->scm_url;
   if (!target)
     throw usage_error("proxy test: no -target given and the connector is not registered");
-  auto endpoint = protocol::scm::parse_endpoint(*target);
-  if (!endpoint || (endpoint->scheme != "https" && endpoint->scheme != "wss"))
-    throw usage_error("proxy test: option -target: must be an https:// URL");
+  bool url_text = std::all_of(target->begin(), target->end(),
+                              [](unsigned char c) { return c > ' ' && c <= '~'; });
+  if (!url_text || !(target->starts_with("https://") || target->starts_with("http://")))
+    throw usage_error("proxy test: option -target: must be an https:// or http:// URL");
   auto cfg = ws.load_config();
   auto vault = ws.open_vault();
   auto proxy = load_proxy(cfg, *vault);
@@ -174,7 +176,8 @@ int run_test(const po::variables_map& vm, const args_t&) {
   // SCM is verified with the CA pinned at registration, as the session does.
   if (identity) {
     auto scm = protocol::scm::parse_endpoint(identity->scm_url);
-    if (scm && scm->host == endpoint->host && scm->port == endpoint->port)
+    auto endpoint = protocol::scm::parse_endpoint(*target);
+    if (scm && endpoint && scm->host == endpoint->host && scm->port == endpoint->port)
       tls.extra_roots_pem += identity->scm_ca_pem;
   }
   fmt::print("testing {} {}\n", *target,

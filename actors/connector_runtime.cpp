@@ -100,6 +100,8 @@ struct connector_runtime::impl {
       hs.proxy = this->options.proxy;
       hs.connect_timeout = settings.connect_timeout;
       hs.request_timeout = settings.request_timeout;
+      if (auto it = options.find("maxconnections"); it != options.end())
+        hs.max_connections = std::stoul(it->second);
       transport = std::make_shared<http_client>(io, std::move(hs));
     }
     backend_actor_config cfg{.name = name,

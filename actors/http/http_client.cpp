@@ -11,6 +11,8 @@
 #include <boost/beast/ssl.hpp>
 
 #include <charconv>
+#include <deque>
+#include <functional>
 #include <map>
 #include <optional>
 #include <thread>
@@ -193,7 +195,42 @@ struct http_client::impl : std::enable_shared_from_this<http_client::impl> {
     c->idle_since = std::chrono::steady_clock::now();
     c->lowest().expires_never();
     auto& list = idle[key];
-    if (list.size() < 64) list.push_back(std::move(c));
+    if (list.size() < settings.max_connections) list.push_back(std::move(c));
+  }
+
+  // The bound on connections per host (settings.max_connections): an
+  // exchange holds a slot from before it takes or dials a connection until
+  // it has given it back or dropped it; idle connections count too.
+  std::map<std::string, std::size_t> busy;                            // I/O thread only
+  std::map<std::string, std::deque<std::function<void()>>> waiting;  // I/O thread only
+
+  // A slot for one more exchange to key, or false (then `resume` runs once
+  // one comes free). A placement needs a fresh connection: it closes an
+  // idle one to make room.
+  bool take_slot(const std::string& key, bool fresh, std::function<void()> resume) {
+    auto& idle_list = idle[key];
+    auto& in_use = busy[key];
+    if (in_use + idle_list.size() >= std::max<std::size_t>(settings.max_connections, 1)) {
+      if (idle_list.empty() || !fresh) {
+        if (idle_list.empty()) {
+          waiting[key].push_back(std::move(resume));
+          return false;
+        }
+      } else {
+        idle_list.erase(idle_list.begin());  // the oldest: closed
+      }
+    }
+    ++in_use;
+    return true;
+  }
+
+  void release_slot(const std::string& key) {
+    if (auto it = busy.find(key); it != busy.end() && it->second > 0) --it->second;
+    auto w = waiting.find(key);
+    if (w == waiting.end() || w->second.empty()) return;
+    auto next = std::move(w->second.front());
+    w->second.pop_front();
+    net::post(runner->context(), std::move(next));  // not inside the caller's handler
   }
 };
 
@@ -212,7 +249,16 @@ class exchange : public std::enable_shared_from_this<exchange> {
         resolver_(client_->runner->context()),
         via_proxy_(client_->settings.proxy.enabled && !bypasses_proxy(url_.host)) {}
 
+  ~exchange() { release_slot(); }
+
   void run(bool allow_reuse = true) {
+    if (!has_slot_) {
+      auto self = shared_from_this();
+      if (!client_->take_slot(pool_key(), request_.placement || !allow_reuse,
+                              [self, allow_reuse] { self->run(allow_reuse); }))
+        return;  // runs again when a connection to this host comes free
+      has_slot_ = true;
+    }
     // A placement (a CA without idempotency keys) goes on a fresh connection:
     // a pooled one the server closed meanwhile would fail after the write,
     // and a placement is never written twice (its answer lost is a
@@ -256,7 +302,14 @@ class exchange : public std::enable_shared_from_this<exchange> {
       conn_->lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
       conn_.reset();
     }
+    release_slot();
     if (done_) std::exchange(done_, nullptr)(ca::http_response{}, {kind, std::move(message)});
+  }
+
+  void release_slot() {
+    if (!has_slot_) return;
+    has_slot_ = false;
+    client_->release_slot(pool_key());
   }
 
   // The server's verdict on our client certificate, naming it (never the key).
@@ -407,6 +460,8 @@ class exchange : public std::enable_shared_from_this<exchange> {
       out.headers.push_back({std::string(field.name_string()), std::string(field.value())});
     out.body = std::move(res.body());
     if (res.keep_alive()) client_->give_back(pool_key(), std::move(conn_));
+    conn_.reset();  // not kept alive: closed now, its slot free
+    release_slot();
     if (done_) std::exchange(done_, nullptr)(std::move(out), {});
   }
 
@@ -417,6 +472,7 @@ class exchange : public std::enable_shared_from_this<exchange> {
   tcp::resolver resolver_;
   bool via_proxy_;  // through the CONNECT proxy; fixed for the exchange
   std::unique_ptr<connection> conn_;
+  bool has_slot_ = false;  // counts against max_connections (take_slot)
   bool reused_ = false;
   beast::flat_buffer buffer_;
   http::request<http::string_body> req_;

@@ -39,7 +39,7 @@ const backend_type* find_backend_type(std::string_view name) {
 }
 
 std::span<const option_spec> common_options() {
-  static const std::array<option_spec, 6> options{{
+  static const std::array<option_spec, 7> options{{
       {.name = "endpoint",
        .value_name = "URL",
        .help = "override the service's base URL (simulators, private endpoints)",
@@ -59,6 +59,11 @@ std::span<const option_spec> common_options() {
       {.name = "maxinflight",
        .value_name = "N",
        .help = "jobs this backend works on at once (default: the type's, see below; else 256)",
+       .check = check_positive_count},
+      {.name = "maxconnections",
+       .value_name = "N",
+       .help = "connections to the CA open at once, whatever the jobs in flight; more "
+               "requests wait for one to come free (default 16)",
        .check = check_positive_count},
       {.name = "maxpending",
        .value_name = "AGE",

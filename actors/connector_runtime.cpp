@@ -193,7 +193,7 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
   m.options = std::move(options);
   m.trace = std::make_shared<tracer>(
       tracer_settings{.dir = m.options.data_dir / "trace",
-                      .name = m.options.trace_name,
+                      .name = std::string(m.options.trace_name),
                       .enabled = m.options.trace});
   m.journal = m.options.journal ? m.options.journal
                                 : std::make_shared<config::journal>(

@@ -8,6 +8,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "actors/backend_health.hpp"
 #include "actors/backend_settings.hpp"
@@ -42,7 +43,7 @@ struct runtime_options {
   bool trace = true;
   // The trace files' name (tracer_settings::name): the service's are
   // "trace", a CLI command's "trace-cli".
-  std::string trace_name = "trace";
+  std::string_view trace_name = "trace";  // a literal: it outlives the runtime
   std::chrono::milliseconds default_deadline{std::chrono::minutes(5)};
   backend_settings backend_defaults;
   // Set: every backend uses it (tests). Unset: each backend gets an HTTP

@@ -10,17 +10,15 @@ order up before CertCentral had made it, found nothing and ordered again.
 
 CBCS_CRASH_JOBS / CBCS_CRASH_KILLS make it longer (benchmarks/crash_digicert.py)."""
 
-import json
 import os
-import signal
-import subprocess
 import sys
 import time
 import unittest
 from collections import Counter
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import CBCS, TempDirTest, cbcs, openssl  # noqa: E402
+from crash_runs import final_run, killed_runs, write_enroll_jobs  # noqa: E402
+from harness import TempDirTest, cbcs  # noqa: E402
 from test_digicert_sim import DigiCertSim  # noqa: E402
 
 JOBS = int(os.environ.get("CBCS_CRASH_JOBS", "5"))
@@ -47,40 +45,16 @@ class CrashDigiCertTest(TempDirTest):
         sim.admin("POST", "/faults", {"method": "POST", "path_prefix": "/services/v2/order/certificate/",
                                       "latency_ms": LATENCY_MS, "late": True, "count": 100000})
         jobs = self.path("jobs.jsonl")
-        with open(jobs, "w") as fh:
-            for i in range(JOBS):
-                stem = f"j{i}"
-                openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                        "-nodes", "-keyout", f"{stem}.key", "-out", f"{stem}.csr",
-                        "-subj", f"/CN=crash{i}.example", "-addext",
-                        f"subjectAltName=DNS:crash{i}.example", cwd=self.tmp)
-                with open(self.path(f"{stem}.csr")) as c:
-                    fh.write(json.dumps({"id": f"dc-crash-{i:04d}", "operation": "enroll",
-                                         "backend": "dc", "csr": c.read()}) + "\n")
-        cmd = [CBCS, "jobs", "run", "-file", jobs, "--data-dir", data]
-        placements_at_kill = []
-        for k, after in enumerate(KILL_AFTER):
-            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            if k == 0:
-                # Killed the moment every placement has reached CertCentral,
-                # none of them made yet.
-                deadline = time.monotonic() + 10
-                while (time.monotonic() < deadline and
-                       len(sim.requests("POST", "/services/v2/order/certificate/")) < JOBS):
-                    time.sleep(0.02)
-            else:
-                time.sleep(after)
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            placements_at_kill.append(len(sim.requests("POST", "/services/v2/order/certificate/")))
-        final = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-        self.assertEqual(final.returncode, 0, final.stderr)
+        ids = write_enroll_jobs(self, jobs, "dc", "dc-crash", JOBS)
+
+        def placements_sent():
+            return len(sim.requests("POST", "/services/v2/order/certificate/"))
+        # Killed the moment every placement has reached CertCentral, none of them made yet.
+        placements_at_kill = killed_runs(jobs, data, KILL_AFTER,
+                                         lambda: placements_sent() >= JOBS, placements_sent)
+        code, errors, results = final_run(jobs, data)
+        self.assertEqual(code, 0, errors)
         time.sleep(LATENCY_MS / 1000 + 0.5)  # anything still being made is made
-        results = {}
-        for line in final.stdout.splitlines():
-            if line.strip():
-                r = json.loads(line)
-                results[r["id"]] = r["result"]
         orders = sim.orders()
         per_tag = Counter(o["comments"] for o in orders)
         placements = len(sim.requests("POST", "/services/v2/order/certificate/"))
@@ -88,8 +62,7 @@ class CrashDigiCertTest(TempDirTest):
               f"{placements_at_kill}, placements {placements}, orders {len(orders)}, "
               f"{time.monotonic() - started:.1f} s", file=sys.stderr)
         self.assertGreater(placements_at_kill[0], 0, "no placement was in flight at the first kill")
-        for i in range(JOBS):
-            job = f"dc-crash-{i:04d}"
+        for job in ids:
             self.assertEqual(per_tag[f"cbcs job {job}"], 1, f"{job}: {per_tag}")
             self.assertEqual(results[job]["outcome"], "issued", results[job])
             order = next(o for o in orders if o["comments"] == f"cbcs job {job}")

@@ -8,16 +8,14 @@ and every job reported issued with a serial of its own.
 
 CBCS_CRASH_JOBS / CBCS_CRASH_KILLS make it longer."""
 
-import json
 import os
-import signal
-import subprocess
 import sys
 import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import CBCS, TempDirTest, cbcs, openssl  # noqa: E402
+from crash_runs import final_run, killed_runs, write_enroll_jobs  # noqa: E402
+from harness import TempDirTest, cbcs  # noqa: E402
 from gcpcas_sim import SIM, GcpCasSim  # noqa: E402
 
 JOBS = int(os.environ.get("CBCS_CRASH_JOBS", "5"))
@@ -40,47 +38,21 @@ class CrashGcpCasTest(TempDirTest):
         sim.admin("POST", "/faults", {"method": "POST", "path_prefix": "/v1/projects/",
                                       "latency_ms": LATENCY_MS, "late": True, "count": 100000})
         jobs = self.path("jobs.jsonl")
-        with open(jobs, "w") as fh:
-            for i in range(JOBS):
-                stem = f"g{i}"
-                openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
-                        "-nodes", "-keyout", f"{stem}.key", "-out", f"{stem}.csr",
-                        "-subj", f"/CN=gcrash{i}.example", "-addext",
-                        f"subjectAltName=DNS:gcrash{i}.example", cwd=self.tmp)
-                with open(self.path(f"{stem}.csr")) as c:
-                    fh.write(json.dumps({"id": f"gcp-crash-{i:04d}", "operation": "enroll",
-                                         "backend": "gcp", "csr": c.read()}) + "\n")
-        cmd = [CBCS, "jobs", "run", "-file", jobs, "--data-dir", data]
-        creates_at_kill = []
-        for k, after in enumerate(KILL_AFTER):
-            proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            if k == 0:
-                # Killed once every create has reached the service, none made yet.
-                deadline = time.monotonic() + 10
-                while (time.monotonic() < deadline and
-                       len([q for q in sim.requests("/v1/projects/")
-                            if q.get("method") == "POST"]) < JOBS):
-                    time.sleep(0.02)
-            else:
-                time.sleep(after)
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            creates_at_kill.append(sim.stats()["certificates_created"])
-        final = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
-        self.assertEqual(final.returncode, 0, final.stderr)
+        ids = write_enroll_jobs(self, jobs, "gcp", "gcp-crash", JOBS)
+
+        def creates_sent():
+            return len([q for q in sim.requests("/v1/projects/") if q.get("method") == "POST"])
+        creates_at_kill = killed_runs(jobs, data, KILL_AFTER, lambda: creates_sent() >= JOBS,
+                                      lambda: sim.stats()["certificates_created"])
+        code, errors, results = final_run(jobs, data)
+        self.assertEqual(code, 0, errors)
         time.sleep(LATENCY_MS / 1000 + 0.5)  # anything still being made is made
-        results = {}
-        for line in final.stdout.splitlines():
-            if line.strip():
-                r = json.loads(line)
-                results[r["id"]] = r["result"]
         stats = sim.stats()
         print(f"{JOBS} jobs, kills after {KILL_AFTER} s, certificates made by then "
               f"{creates_at_kill}, made {stats['certificates_created']}, deduplicated "
               f"{stats['deduplicated']}, {time.monotonic() - started:.1f} s", file=sys.stderr)
         serials = set()
-        for i in range(JOBS):
-            job = f"gcp-crash-{i:04d}"
+        for job in ids:
             self.assertEqual(results[job]["outcome"], "issued", results[job])
             serials.add(int(results[job]["serial"], 16))
         self.assertEqual(len(serials), JOBS, "two jobs were reported with one serial")

@@ -678,8 +678,12 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
         job.retry_after =
             ca::parse_retry_after(response.header("Retry-After"), std::chrono::system_clock::now())
                 .value_or(milliseconds(0));
-        if (response.status == 429)
-          if (auto* limiter = limiter_of(st, job.rate_class)) limiter->drain(now, job.retry_after);
+        if (auto* limiter = limiter_of(st, job.rate_class)) {
+          if (response.status == 429)
+            limiter->drain(now, job.retry_after);
+          else
+            limiter->answered();
+        }
         step(self, id, &response);
       },
   };

@@ -41,6 +41,10 @@ milliseconds call_limiter::wait_time(clock::time_point now) {
   return out;
 }
 
+void call_limiter::answered() {
+  for (auto& b : buckets_) b.answered();
+}
+
 bool call_limiter::try_take(clock::time_point now) {
   if (wait_time(now) > milliseconds(0)) return false;
   for (auto& b : buckets_) b.try_take(now);

@@ -24,6 +24,8 @@ class call_limiter {
   // A 429 says the service's view is tighter than ours: no call for a while,
   // at least retry_after (the answer's Retry-After) when it says so.
   void drain(clock::time_point now, std::chrono::milliseconds retry_after = {});
+  // A call of the class was answered without a 429 (the rate recovers).
+  void answered();
 
  private:
   // At most `limit` calls in any `window`: the times of the last calls.

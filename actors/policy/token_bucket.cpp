@@ -6,7 +6,11 @@
 namespace cbcs::actors {
 
 token_bucket::token_bucket(double rate, double burst, clock::time_point now)
-    : rate_(rate > 0 ? rate : 1e9), burst_(std::max(burst, 1.0)), tokens_(burst_), last_(now) {}
+    : quota_(rate > 0 ? rate : 1e9),
+      rate_(quota_),
+      burst_(std::max(burst, 1.0)),
+      tokens_(burst_),
+      last_(now) {}
 
 void token_bucket::refill(clock::time_point now) {
   if (now <= last_) return;
@@ -32,6 +36,18 @@ std::chrono::milliseconds token_bucket::wait_time(clock::time_point now) {
 void token_bucket::drain(clock::time_point now) {
   refill(now);
   tokens_ = 0;
+  answered_in_a_row_ = 0;
+  if (slowed_ && now - slowed_at_ < std::chrono::seconds(1)) return;
+  slowed_ = true;
+  slowed_at_ = now;
+  rate_ = std::max(rate_ * 0.95, quota_ * 0.5);
+}
+
+void token_bucket::answered() {
+  if (rate_ >= quota_) return;
+  if (++answered_in_a_row_ < static_cast<int>(std::ceil(quota_ * 10.0))) return;
+  answered_in_a_row_ = 0;
+  rate_ = std::min(quota_, rate_ * 1.01);
 }
 
 }  // namespace cbcs::actors

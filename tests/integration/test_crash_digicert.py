@@ -8,7 +8,7 @@ every job reported with the serial of that order's certificate.
 Before the placement was journaled in doubt, the run after a kill looked the
 order up before CertCentral had made it, found nothing and ordered again.
 
-CBCS_CRASH_JOBS / CBCS_CRASH_KILLS make it longer (benchmarks/crash_digicert.py)."""
+CBCS_CRASH_JOBS / CBCS_CRASH_KILLS make it longer (benchmarks/crash_restart.py)."""
 
 import os
 import sys

@@ -61,12 +61,12 @@ TEST_SUITE("token_bucket") {
     CHECK_FALSE(b.try_take(t));  // never more than the burst
   }
 
-  TEST_CASE("a 429 drains the bucket") {
+  TEST_CASE("a 429 drains the bucket and slows it") {
     clock::time_point t{};
     token_bucket b(10.0, 10.0, t);
     b.drain(t);
     CHECK_FALSE(b.try_take(t));
-    CHECK(b.wait_time(t) == milliseconds(100));
+    CHECK(b.wait_time(t) == milliseconds(106));  // 9.5 tokens a second
   }
 }
 
@@ -132,5 +132,22 @@ TEST_SUITE("call_limiter") {
     REQUIRE(b.allow(t + milliseconds(100)));
     b.on_throttled();
     CHECK(b.current(t + milliseconds(101)) == circuit_breaker::state::closed);
+  }
+}
+
+TEST_SUITE("token_bucket") {
+  TEST_CASE("429s slow the rate down to half the quota; answers bring it back, never above") {
+    clock::time_point t{};
+    token_bucket b(10.0, 1.0, t);
+    b.drain(t);
+    CHECK(b.rate() == doctest::Approx(9.5));
+    b.drain(t + std::chrono::milliseconds(500));  // the same burst: one signal
+    CHECK(b.rate() == doctest::Approx(9.5));
+    for (int i = 1; i <= 100; ++i) b.drain(t + std::chrono::seconds(i));
+    CHECK(b.rate() == doctest::Approx(5.0));  // the floor
+    for (int i = 0; i < 100 * 100; ++i) b.answered();
+    CHECK(b.rate() > 5.0);
+    for (int i = 0; i < 100 * 1000; ++i) b.answered();
+    CHECK(b.rate() == doctest::Approx(10.0));  // the quota, not beyond
   }
 }

@@ -12,7 +12,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BUILD_DIR, CBCS, cbcs, openssl  # noqa: E402,F401
+from harness import BUILD_DIR, CBCS, TempDirTest, cbcs, openssl  # noqa: E402,F401
 from test_scm_link import Scm  # noqa: E402,F401
 from test_digicert_sim import DigiCertSim  # noqa: E402,F401
 
@@ -161,6 +161,24 @@ class Connector:
 
     def connected(self):
         return self.info()["status"] == "Connected"
+
+
+def scm_job(job_id, backend, csr, op="enroll", **extra):
+    """A job as SCM sends it (the simulator's POST /connectors/{id}/jobs)."""
+    return {"id": job_id, "operation": op, "backend": backend, "csr": csr, **extra}
+
+
+class LocalCaConnectorTest(TempDirTest):
+    """A connector registered with the SCM simulator into self.data, the local
+    CA as backend `local`, and a CSR for web.example (self.csr_path, self.csr)."""
+
+    def setUp(self):
+        super().setUp()
+        self.data = self.path("data")
+        self.conn = Connector(self, self.data)
+        r = cbcs("backend", "add", "-name", "local", "-type", "local", data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        self.csr_path, self.csr = make_csr(self.tmp, "web", "web.example")
 
 
 # --- key material and scanning

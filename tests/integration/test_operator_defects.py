@@ -24,27 +24,15 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import CBCS, TempDirTest, cbcs, require_or_skip  # noqa: E402
-from operator_env import (SIM, Connector, DigiCertSim, Service, jdump, log_files_text,  # noqa: E402
-                          make_csr, wait_until)
+from operator_env import (SIM, DigiCertSim, LocalCaConnectorTest, Service, jdump,  # noqa: E402
+                          log_files_text, scm_job, wait_until)
 
 
 # How long a finished job may take to appear in the support trace (written in batches).
 TRACE_SECONDS = 5
 
 
-def scm_job(job_id, backend, csr, op="enroll"):
-    return {"id": job_id, "operation": op, "backend": backend, "csr": csr}
-
-
-class RunningConnector(TempDirTest):
-    def setUp(self):
-        super().setUp()
-        self.data = self.path("data")
-        self.conn = Connector(self, self.data)
-        r = cbcs("backend", "add", "-name", "local", "-type", "local", data_dir=self.data)
-        self.assertEqual(r.code, 0, r)
-        self.csr_path, self.csr = make_csr(self.tmp, "web", "web.example")
-
+class RunningConnector(LocalCaConnectorTest):
     def start(self, **kw):
         svc = Service(self.data, self.path(f"run-{time.monotonic_ns()}.log"), **kw)
         self.addCleanup(svc.stop)

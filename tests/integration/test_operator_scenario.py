@@ -19,9 +19,10 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import TempDirTest, cbcs, require_or_skip  # noqa: E402
-from operator_env import (SIM, Connector, DigiCertSim, Service, jdump, journal_trouble,  # noqa: E402
-                          ledger_rows, log_files_text, make_csr, serial_of, wait_until)
+from harness import cbcs, require_or_skip  # noqa: E402
+from operator_env import (SIM, DigiCertSim, LocalCaConnectorTest, Service,  # noqa: E402
+                          jdump, journal_trouble, ledger_rows, log_files_text, make_csr, scm_job,
+                          serial_of, wait_until)
 
 TINYPROXY = shutil.which("tinyproxy")
 # How long a change of configuration may take to reach the running service
@@ -33,18 +34,9 @@ CLI_ROUNDS = 5
 MIN_STREAM = 90
 
 
-def scm_job(job_id, backend, csr, op="enroll", **extra):
-    return {"id": job_id, "operation": op, "backend": backend, "csr": csr, **extra}
-
-
-class OperatorScenario(TempDirTest):
+class OperatorScenario(LocalCaConnectorTest):
     def setUp(self):
         super().setUp()
-        self.data = self.path("data")
-        self.conn = Connector(self, self.data)
-        r = cbcs("backend", "add", "-name", "local", "-type", "local", data_dir=self.data)
-        self.assertEqual(r.code, 0, r)
-        self.csr_path, self.csr = make_csr(self.tmp, "web", "web.example")
         self.services = []
         self.dc = None
 

@@ -29,7 +29,7 @@ from operator_env import (SIM, DigiCertSim, LocalCaConnectorTest, Service, jdump
 
 
 # How long a finished job may take to appear in the support trace (written in batches).
-TRACE_SECONDS = 5
+TRACE_SECONDS = 15
 
 
 class RunningConnector(LocalCaConnectorTest):

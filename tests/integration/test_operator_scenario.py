@@ -27,7 +27,7 @@ from operator_env import (SIM, DigiCertSim, LocalCaConnectorTest, Service,  # no
 TINYPROXY = shutil.which("tinyproxy")
 # How long a change of configuration may take to reach the running service
 # (issue 22 item 2: "within a few seconds").
-PICKUP_SECONDS = 8
+PICKUP_SECONDS = 12
 # CLI enroll+renew+revoke rounds beside the service, and the least number of
 # SCM jobs streamed meanwhile.
 CLI_ROUNDS = 5
@@ -124,7 +124,7 @@ class OperatorScenario(LocalCaConnectorTest):
                     out[i] = (sorted(need - names), sorted(names))
             return out
         # The trace is written in batches: allow it a moment to reach the files.
-        wait_until(lambda: not lacking(), 5, step=0.5)
+        wait_until(lambda: not lacking(), 15, step=0.5)
         missing = lacking()
         trace_dir = os.path.join(self.data, "trace")
         self.assertEqual(missing, {}, f"{len(missing)} of {len(ids)} jobs have an incomplete trace "

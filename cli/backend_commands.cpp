@@ -1,6 +1,8 @@
 // cbcs backend add | list | show | remove: every option, check, help line and
 // mask comes from the backend type's declaration in protocol/ca/<type>/.
 
+#include <algorithm>
+#include <chrono>
 #include <iostream>
 #include <set>
 
@@ -12,6 +14,8 @@
 #include "cli/workspace.hpp"
 #include "config/atomic_file.hpp"
 #include "config/config_error.hpp"
+#include "config/connector_config.hpp"
+#include "config/data_dir.hpp"
 #include "protocol/ca/registry.hpp"
 #include "protocol/common/json_writer.hpp"
 
@@ -39,6 +43,21 @@ const ca::backend_type& type_from_args(const args_t& args) {
   return *type;
 }
 
+// The type's declared options (not the generated ones); `add` marks the
+// required ones, `set` changes any of them.
+void add_type_options(po::options_description& desc, const ca::backend_type& type,
+                      bool mark_required) {
+  for (const auto& opt : ca::all_options(type)) {
+    if (opt.generated) continue;
+    auto help = std::string(opt.help) + (opt.required && mark_required ? " (required)" : "");
+    if (opt.name == "ratelimit" || opt.name == "maxinflight")
+      help += fmt::format(" ({}: {})", type.name, ca::policy_summary(type));
+    desc.add_options()(std::string(opt.name).c_str(),
+                       po::value<std::string>()->value_name(std::string(opt.value_name)),
+                       help.c_str());
+  }
+}
+
 po::options_description add_options(const args_t& args) {
   po::options_description desc("Options");
   desc.add_options()                                                                     //
@@ -46,17 +65,8 @@ po::options_description add_options(const args_t& args) {
       ("type", po::value<std::string>()->value_name("TYPE"), ("one of " + known_types()).c_str());
   // With a known -type, its own options; help without one lists every type.
   auto type_name = peek_option(args, "type");
-  if (auto* type = type_name ? ca::find_backend_type(*type_name) : nullptr) {
-    for (const auto& opt : ca::all_options(*type)) {
-      if (opt.generated) continue;
-      auto help = std::string(opt.help) + (opt.required ? " (required)" : "");
-      if (opt.name == "ratelimit" || opt.name == "maxinflight")
-        help += fmt::format(" ({}: {})", type->name, ca::policy_summary(*type));
-      desc.add_options()(std::string(opt.name).c_str(),
-                         po::value<std::string>()->value_name(std::string(opt.value_name)),
-                         help.c_str());
-    }
-  }
+  if (auto* type = type_name ? ca::find_backend_type(*type_name) : nullptr)
+    add_type_options(desc, *type, true);
   add_common_options(desc);
   return desc;
 }
@@ -79,24 +89,26 @@ std::string add_extra_help() {
   return out;
 }
 
-std::string read_secret_from_stdin(std::string_view option) {
+std::string read_secret_from_stdin(std::string_view command, std::string_view option) {
   std::string line;
   if (!std::getline(std::cin, line))
     throw usage_error(
-        fmt::format("backend add: option -{}: '-' given but standard input is empty", option));
+        fmt::format("{}: option -{}: '-' given but standard input is empty", command, option));
   if (!line.empty() && line.back() == '\r') line.pop_back();
   return line;
 }
 
-// Gathers and checks every option value; nothing is written until all pass.
-ca::option_values collect_values(const ca::backend_type& type, const po::variables_map& vm) {
+// Reads and checks each option value given on the command line (a file's
+// content, a secret from standard input); nothing is written until all pass.
+ca::option_values given_values(const ca::backend_type& type, const po::variables_map& vm,
+                               std::string_view command, bool require) {
   ca::option_values values;
   for (const auto& opt : ca::all_options(type)) {
     if (opt.generated) continue;
     auto given = optional_string(vm, std::string(opt.name).c_str());
     if (!given) {
-      if (opt.required)
-        throw usage_error(fmt::format("backend add: missing required option -{} for type {}",
+      if (opt.required && require)
+        throw usage_error(fmt::format("{}: missing required option -{} for type {}", command,
                                       opt.name, type.name));
       continue;
     }
@@ -105,27 +117,39 @@ ca::option_values collect_values(const ca::backend_type& type, const po::variabl
       try {
         value = config::read_file(value, max_option_file_size);
       } catch (const config::config_error& e) {
-        throw operation_error(fmt::format("backend add: option -{}: {}", opt.name, e.what()));
+        throw operation_error(fmt::format("{}: option -{}: {}", command, opt.name, e.what()));
       }
       if (opt.check)
         if (auto problem = opt.check(value); !problem.empty())
           throw operation_error(
-              fmt::format("backend add: option -{}: file {} {}", opt.name, *given, problem));
+              fmt::format("{}: option -{}: file {} {}", command, opt.name, *given, problem));
     } else {
       if (opt.kind == ca::option_kind::secret && value == "-")
-        value = read_secret_from_stdin(opt.name);
+        value = read_secret_from_stdin(command, opt.name);
       if (opt.check)
         if (auto problem = opt.check(value); !problem.empty())
-          throw usage_error(fmt::format("backend add: option -{}: {}", opt.name, problem));
+          throw usage_error(fmt::format("{}: option -{}: {}", command, opt.name, problem));
     }
     values.emplace(std::string(opt.name), std::move(value));
   }
+  return values;
+}
+
+// The checks of the whole set (options that go together, a certificate and
+// its key), as `add` and `set` both make them.
+void check_together(const ca::backend_type& type, const ca::option_values& values,
+                    std::string_view command) {
   if (type.check_combination)
     if (auto problem = type.check_combination(values); !problem.empty())
-      throw usage_error(fmt::format("backend add: {} (type {})", problem, type.name));
+      throw usage_error(fmt::format("{}: {} (type {})", command, problem, type.name));
   if (type.check_all)
     if (auto problem = type.check_all(values); !problem.empty())
-      throw operation_error("backend add: " + problem);
+      throw operation_error(fmt::format("{}: {}", command, problem));
+}
+
+ca::option_values collect_values(const ca::backend_type& type, const po::variables_map& vm) {
+  auto values = given_values(type, vm, "backend add", true);
+  check_together(type, values, "backend add");
   return values;
 }
 
@@ -282,6 +306,121 @@ int run_show(const po::variables_map& vm, const args_t&) {
   return exit_ok;
 }
 
+// A set changes the options of the type the backend has: read it from the
+// configuration the command line names (nothing is created to find out).
+const ca::backend_type* configured_type(const args_t& args) {
+  auto name = peek_option(args, "name");
+  if (!name) return nullptr;
+  try {
+    config::data_dir dir(config::data_dir::resolve(peek_option(args, "data-dir")),
+                         config::data_dir::existing_only);
+    auto cfg = config::load_config(dir.config_file());
+    auto* def = cfg.find_backend(*name);
+    return def ? ca::find_backend_type(def->type) : nullptr;
+  } catch (const std::exception&) {
+    return nullptr;  // run_set says why, in one line
+  }
+}
+
+po::options_description set_options(const args_t& args) {
+  po::options_description desc("Options");
+  desc.add_options()("name", po::value<std::string>()->value_name("NAME"),
+                     "the backend to change (its type's options follow)");
+  if (auto* type = configured_type(args)) {
+    add_type_options(desc, *type, false);
+  } else {
+    // No such backend (or no -name): every type's options parse, so that
+    // run_set can say what is wrong in one line instead of "unrecognised".
+    std::set<std::string, std::less<>> seen;
+    for (auto* t : ca::backend_types())
+      for (const auto& opt : ca::all_options(*t))
+        if (!opt.generated && seen.emplace(opt.name).second)
+          desc.add_options()(std::string(opt.name).c_str(),
+                             po::value<std::string>()->value_name(std::string(opt.value_name)),
+                             std::string(opt.help).c_str());
+  }
+  add_common_options(desc);
+  return desc;
+}
+
+// Changes the options given, keeps the others; checked as `add` checks them,
+// the whole set together. A changed secret goes to a new vault record, so
+// that a running service sees the definition change and restarts the
+// backend's actors with it (their running jobs go on there).
+int run_set(const po::variables_map& vm, const args_t&) {
+  auto name = required_name(vm, "backend set");
+  workspace ws(vm, config::data_dir::existing_only);
+  const config::backend_definition* before = nullptr;
+  auto cfg = ws.load_config();
+  before = cfg.find_backend(name);
+  if (!before) throw operation_error(fmt::format("backend set: no backend named '{}'", name));
+  auto* type = ca::find_backend_type(before->type);
+  if (!type)
+    throw operation_error(
+        fmt::format("backend set: backend {} has type '{}', unknown to this cbcs", name, before->type));
+  auto given = given_values(*type, vm, "backend set", false);
+  if (given.empty())
+    throw usage_error(fmt::format(
+        "backend set: no option to change (cbcs backend set -name {} -h lists them)", name));
+
+  config::data_dir_lock lock(ws.dir());
+  cfg = ws.load_config();  // again, under the lock: another command may have changed it
+  auto it = std::find_if(cfg.backends.begin(), cfg.backends.end(),
+                         [&](const auto& b) { return b.name == name; });
+  if (it == cfg.backends.end())
+    throw operation_error(fmt::format("backend set: no backend named '{}'", name));
+  auto vault = ws.open_vault();
+  ca::option_values merged;
+  for (const auto& [k, v] : it->settings) merged.emplace(k, v);
+  for (const auto& [k, record] : it->sealed)
+    if (auto secret = vault->get(record)) merged.emplace(k, *secret);
+  for (const auto& [k, v] : given) merged.insert_or_assign(k, v);
+  check_together(*type, merged, "backend set");
+
+  auto changed = *it;
+  std::vector<std::string> new_records, old_records, names;
+  auto stamp = std::chrono::duration_cast<std::chrono::milliseconds>(
+                   std::chrono::system_clock::now().time_since_epoch())
+                   .count();
+  for (const auto& opt : ca::all_options(*type)) {
+    auto v = given.find(opt.name);
+    if (v == given.end()) continue;
+    std::string key(opt.name);
+    names.push_back("-" + key);
+    if (ca::is_sealed(opt.kind)) {
+      auto record = fmt::format("backend/{}/{}/{}", name, opt.name, stamp);
+      vault->put(record, v->second);
+      new_records.push_back(record);
+      if (auto old = changed.sealed.find(key); old != changed.sealed.end())
+        old_records.push_back(old->second);
+      changed.sealed.insert_or_assign(key, record);
+    } else {
+      changed.settings.insert_or_assign(key, v->second);
+    }
+    if (opt.summary) changed.summaries.insert_or_assign(key, opt.summary(v->second));
+  }
+  *it = changed;
+  // As add: the vault first, so the config never points at a missing record;
+  // the old records go once the config no longer names them.
+  if (!new_records.empty()) vault->save();
+  try {
+    ws.save_config(cfg);
+  } catch (...) {
+    for (const auto& r : new_records) vault->erase(r);
+    if (!new_records.empty()) vault->save();
+    throw;
+  }
+  if (!old_records.empty()) {
+    for (const auto& r : old_records) vault->erase(r);
+    vault->save();
+  }
+  std::string list;
+  for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
+  fmt::print("changed backend {} ({}): {}; a running service applies it within a few seconds\n",
+             name, type->name, list);
+  return exit_ok;
+}
+
 int run_remove(const po::variables_map& vm, const args_t&) {
   auto name = required_name(vm, "backend remove");
   workspace ws(vm);
@@ -316,6 +455,9 @@ std::vector<command> backend_commands() {
        list_options, run_list},
       {"backend show", "show one backend, secrets masked", "-name NAME [--json]",
        "cbcs backend show -name aws-prod", show_options, run_show},
+      {"backend set", "change some options of a backend, keeping the others",
+       "-name NAME [type options]", "cbcs backend set -name gcp-prod -pool pool-2", set_options,
+       run_set},
       {"backend remove", "remove a backend and its sealed secrets", "-name NAME",
        "cbcs backend remove -name aws-prod", name_options, run_remove},
   };

@@ -128,6 +128,39 @@ class BackendCliTest(TempDirTest):
         self.assertEqual(r.code, 0, r)
         self.assertOneLineError(cbcs("backend", "remove", "-name", "nope", data_dir=self.data), 1, "nope")
 
+    def test_set_changes_the_options_given_and_keeps_the_others(self):
+        r = self.add("-name", "dc", "-type", "digicert", "-apikey", "-", "-poll", "30s",
+                     stdin=SECRETS["digicert"] + "\n")
+        self.assertEqual(r.code, 0, r)
+
+        def config():
+            with open(os.path.join(self.data, "config.json")) as fh:
+                return next(b for b in json.load(fh)["backends"] if b["name"] == "dc")
+        before = config()
+        r = cbcs("backend", "set", "-name", "dc", "-maxinflight", "8", data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        self.assertIn("-maxinflight", r.out)
+        after = config()
+        self.assertEqual(after["settings"]["maxinflight"], "8")
+        self.assertEqual(after["settings"]["poll"], "30s")  # kept
+        self.assertEqual(after["sealed"], before["sealed"])  # the key untouched
+        # A new secret: a new vault record (a running service sees the change), the old one gone.
+        new_key = "DIGICERT-APIKEY-NEW-0123456789"
+        r = cbcs("backend", "set", "-name", "dc", "-apikey", "-", data_dir=self.data, stdin=new_key + "\n")
+        self.assertEqual(r.code, 0, r)
+        self.assertNotEqual(config()["sealed"]["apikey"], before["sealed"]["apikey"])
+        for path, content in tree_bytes(self.data):
+            self.assertNotIn(new_key.encode(), content, path)
+            self.assertNotIn(SECRETS["digicert"].encode(), content, path)
+        # Refused in one line, nothing written: a bad value, no option, no such backend.
+        snapshot = self.snapshot()
+        self.assertOneLineError(cbcs("backend", "set", "-name", "dc", "-maxinflight", "zero",
+                                     data_dir=self.data), 2, "-maxinflight")
+        self.assertOneLineError(cbcs("backend", "set", "-name", "dc", data_dir=self.data), 2, "no option")
+        self.assertOneLineError(cbcs("backend", "set", "-name", "nope", "-maxinflight", "3",
+                                     data_dir=self.data), 1, "nope")
+        self.assertEqual(self.snapshot(), snapshot)
+
     def test_secret_from_standard_input(self):
         r = self.add("-name", "dc", "-type", "digicert", "-apikey", "-", stdin=SECRETS["digicert"] + "\n")
         self.assertEqual(r.code, 0, r)

@@ -179,6 +179,14 @@ class OperatorScenario(LocalCaConnectorTest):
             self.assertEqual(job["refusal_reason"], "unknown_backend", jdump(job))
         else:
             self.assertEqual(job["result"]["outcome"], "failed", jdump(job))
+        # Changed in place (cbcs backend set): its actors restart with the new options.
+        r = cbcs("backend", "set", "-name", "dc", "-maxinflight", "4", data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        self.assertTrue(wait_until(lambda: "backend dc (digicert) changed" in svc.text(), PICKUP_SECONDS),
+                        f"`backend set` not picked up within {PICKUP_SECONDS} s: {svc.text()[-800:]}")
+        self.conn.submit([scm_job("after-set-1", "dc", self.csr)])
+        self.assertEqual(self.wait_results(["after-set-1"], 20)["after-set-1"]["outcome"]["outcome"],
+                         "issued")
         self.assertEqual(self.conn.info()["sessions"], sessions,
                          "the SCM session was re-opened: the changes must not need a restart")
         self.assertTrue(svc.alive())

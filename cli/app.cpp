@@ -1,5 +1,6 @@
 #include "cli/app.hpp"
 
+#include <algorithm>
 #include <iostream>
 
 #include <fmt/format.h>
@@ -75,6 +76,55 @@ const command* match(const std::vector<command>& commands, const args_t& words, 
   return best;
 }
 
+// The commands under a group word (`backend`, `proxy`, `service`, ...).
+std::vector<const command*> group_of(const std::vector<command>& commands, std::string_view word) {
+  std::vector<const command*> out;
+  for (const auto& c : commands)
+    if (c.path.size() > word.size() && c.path.starts_with(word) && c.path[word.size()] == ' ')
+      out.push_back(&c);
+  return out;
+}
+
+std::string group_help(std::string_view word, const std::vector<const command*>& group) {
+  std::string out = fmt::format("usage: cbcs {} SUBCOMMAND [options]\n\nsubcommands:\n", word);
+  for (const auto* c : group) out += fmt::format("  {:<18} {}\n", c->path, c->summary);
+  out += fmt::format("\n`cbcs help {} SUBCOMMAND` shows its options.\n", word);
+  return out;
+}
+
+// Levenshtein distance, for "did you mean".
+std::size_t distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// "unknown command 'stat' (did you mean 'status'? ...)": the nearest first word
+// of a command, when it is near (a typo, or a prefix).
+std::string unknown_command(const std::vector<command>& commands, std::string_view word) {
+  std::string best;
+  std::size_t best_distance = 3;
+  for (const auto& c : commands) {
+    auto first = c.path.substr(0, c.path.find(' '));
+    auto d = first.starts_with(word) && word.size() >= 3 ? 1 : distance(word, first);
+    if (d < best_distance) {
+      best_distance = d;
+      best = std::string(first);
+    }
+  }
+  return fmt::format("unknown command '{}' ({}see cbcs help)", word,
+                     best.empty() ? std::string() : "did you mean '" + best + "'? ");
+}
+
 std::string command_help(const command& c, const args_t& args) {
   std::string out = fmt::format("usage: cbcs {} {}\n\n{}\n\n", c.path, c.synopsis, c.summary);
   auto desc = c.options(args);
@@ -104,6 +154,11 @@ int print_help(const po::variables_map&, const args_t& args) {
   }
   std::size_t used = 0;
   auto* c = match(commands, args, used);
+  if ((!c || used != args.size()) && args.size() == 1)
+    if (auto group = group_of(commands, args[0]); !group.empty()) {
+      fmt::print("{}", group_help(args[0], group));
+      return exit_ok;
+    }
   if (!c || used != args.size())
     throw usage_error(fmt::format("no command '{}' (see cbcs help)", fmt::join(args, " ")));
   fmt::print("{}", command_help(*c, {}));
@@ -123,7 +178,16 @@ int dispatch(const args_t& words) {
   if (words[0] == "--version" || words[0] == "-version") return print_version({}, {});
   std::size_t used = 0;
   auto* c = match(commands, words, used);
-  if (!c) throw usage_error(fmt::format("unknown command '{}' (see cbcs help)", words[0]));
+  if (!c) {
+    // A group word alone, or with a subcommand it does not have: its subcommands.
+    if (auto group = group_of(commands, words[0]); !group.empty()) {
+      if (words.size() > 1 && !words[1].starts_with("-"))
+        fmt::print(stderr, "cbcs: {} has no subcommand '{}'\n\n", words[0], words[1]);
+      fmt::print(stderr, "{}", group_help(words[0], group));
+      return exit_usage;
+    }
+    throw usage_error(unknown_command(commands, words[0]));
+  }
   args_t rest(words.begin() + static_cast<std::ptrdiff_t>(used), words.end());
   if (c->path == "help") return print_help({}, rest);
   po::variables_map vm;

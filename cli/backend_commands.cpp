@@ -39,7 +39,7 @@ const ca::backend_type& type_from_args(const args_t& args) {
   auto* type = ca::find_backend_type(*name);
   if (!type)
     throw usage_error(
-        fmt::format("backend add: unknown backend type '{}' (known: {})", *name, known_types()));
+        fmt::format("unknown backend type '{}' (types: {})", *name, known_types()));
   return *type;
 }
 
@@ -65,8 +65,8 @@ po::options_description add_options(const args_t& args) {
       ("type", po::value<std::string>()->value_name("TYPE"), ("one of " + known_types()).c_str());
   // With a known -type, its own options; help without one lists every type.
   auto type_name = peek_option(args, "type");
-  if (auto* type = type_name ? ca::find_backend_type(*type_name) : nullptr)
-    add_type_options(desc, *type, true);
+  // An unknown type is said first, not as its options being unrecognised.
+  if (type_name) add_type_options(desc, type_from_args(args), true);
   add_common_options(desc);
   return desc;
 }

@@ -221,6 +221,27 @@ class BackendCliTest(TempDirTest):
                 self.assertTrue(r.err.startswith("cbcs: "), r)
                 self.assertEqual(self.snapshot(), before, "bad input changed the data directory")
 
+    def test_a_newcomers_slips_get_the_way_on(self):
+        # A near miss names the command meant.
+        self.assertOneLineError(cbcs("stat", data_dir=self.data), 2, "did you mean 'status'")
+        self.assertOneLineError(cbcs("enrol", data_dir=self.data), 2, "did you mean 'enroll'")
+        # A group word alone lists its subcommands (exit 2), and so does help (exit 0).
+        r = cbcs("backend", data_dir=self.data)
+        self.assertEqual(r.code, 2, r)
+        for sub in ("backend add", "backend set", "backend list", "backend remove"):
+            self.assertIn(sub, r.err)
+        r = cbcs("help", "proxy")
+        self.assertEqual(r.code, 0, r)
+        for sub in ("proxy set", "proxy show", "proxy test"):
+            self.assertIn(sub, r.out)
+        r = cbcs("backend", "frob", data_dir=self.data)
+        self.assertEqual(r.code, 2, r)
+        self.assertIn("no subcommand 'frob'", r.err)
+        # An unknown type is said before its options are found unknown.
+        self.assertOneLineError(cbcs("backend", "add", "-name", "x", "-type", "DigiCert", "-apikey", "k",
+                                     data_dir=self.data), 2, "unknown backend type 'DigiCert'", "digicert")
+        self.assertFalse(os.path.exists(self.data))
+
     def test_corrupt_config_is_named_and_kept(self):
         self.add("-name", "first", "-type", "local")
         config = os.path.join(self.data, "config.json")

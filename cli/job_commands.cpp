@@ -14,6 +14,7 @@
 #include "cli/runtime_session.hpp"
 #include "config/atomic_file.hpp"
 #include "config/config_error.hpp"
+#include "crypto/certificate_request.hpp"
 #include "crypto/serial_number.hpp"
 #include "protocol/ca/common/revocation_reason.hpp"
 #include "protocol/ca/job_codec.hpp"
@@ -95,10 +96,18 @@ po::options_description enroll_options(const args_t&) {
 ca::job certificate_job(const po::variables_map& vm, ca::operation op, std::string_view command) {
   auto j = base_job(vm, op, command);
   j.backend = required(vm, "backend", command);
-  j.csr_pem = read_input_file(required(vm, "csr", command), "csr");
+  auto csr_file = required(vm, "csr", command);
+  j.csr_pem = read_input_file(csr_file, "csr");
   if (auto v = optional_string(vm, "validity"))
     j.validity_seconds = parse_duration_seconds(*v, "validity");
   j.profile = optional_string(vm, "profile").value_or("");
+  // Last: a mistyped option is a usage error whatever the file holds.
+  try {
+    crypto::check_certificate_request(j.csr_pem);
+  } catch (const crypto::csr_error& e) {
+    // The file's name, never its content (it may be a key given by mistake).
+    throw operation_error(fmt::format("option -csr: {}: {}", csr_file, e.what()));
+  }
   return j;
 }
 

@@ -123,7 +123,20 @@ int run_trace_show(const po::variables_map& vm, const args_t&) {
                f.job ? " for job " + crypto::without_private_keys(*f.job) : "");
     return f.job ? exit_failed : exit_ok;
   }
-  auto t0 = events.front().mono_ns;
+  // Offsets from the first event shown (the job's first with -job), on the
+  // wall clock: mono_ns is per process, and the service's and the CLI's
+  // events mix in one timeline.
+  auto t0 = events.front().wall_ms;
+  auto offset_text = [&](const event& e) {
+    auto ms = e.wall_ms - t0;
+    return fmt::format("+{}.{:03}s", ms / 1000, ms % 1000);
+  };
+  std::size_t offset_width = 0, actor_width = 0, name_width = 0;
+  for (const auto& e : events) {
+    offset_width = std::max(offset_width, offset_text(e).size());
+    actor_width = std::max(actor_width, e.actor.size());
+    name_width = std::max(name_width, e.name.size());
+  }
   for (const auto& e : events) {
     std::string fields;
     if (!e.job.empty() && !f.job) fields += " job=" + e.job;
@@ -132,8 +145,8 @@ int run_trace_show(const po::variables_map& vm, const args_t&) {
     if (!e.outcome.empty()) fields += " outcome=" + e.outcome;
     if (e.latency_us >= 0) fields += fmt::format(" latency={:.3f}ms", e.latency_us / 1000.0);
     if (!e.detail.empty()) fields += " " + e.detail;
-    fmt::print("{} {:>+10.3f}ms  {:<20} {:<16}{}\n", wall_text(e.wall_ms), (e.mono_ns - t0) / 1e6,
-               e.actor, e.name, fields);
+    fmt::print("{} {:>{}}  {:<{}} {:<{}}{}\n", wall_text(e.wall_ms), offset_text(e), offset_width,
+               e.actor, actor_width, e.name, name_width, fields);
   }
   if (skipped) fmt::print(stderr, "({} damaged trace line(s) skipped)\n", skipped);
   return exit_ok;

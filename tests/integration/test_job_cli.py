@@ -111,14 +111,16 @@ class JobCliTest(TempDirTest):
     def test_bad_requests_fail_at_once_with_one_line(self):
         weak = self.csr("weak", algorithm="RSA", bits="1024")
         r = cbcs("enroll", "-backend", "local", "-csr", weak, "-id", "weak-1", data_dir=self.data)
-        self.assertOneLineError(r, 1, "invalid_request", "below 2048")
+        # Refused before any job exists: the line names the file, nothing is traced or retried.
+        self.assertOneLineError(r, 1, "option -csr", "weak.csr", "below 2048")
         timeline = cbcs("trace", "show", "-job", "weak-1", data_dir=self.data).out
         self.assertNotIn(" retry ", timeline)
+        self.assertNotIn("weak-1", timeline.replace("no trace events for job weak-1", ""))
         with open(self.path("garbage.csr"), "w") as fh:
             fh.write("-----BEGIN CERTIFICATE REQUEST-----\nnot base64\n-----END CERTIFICATE REQUEST-----\n")
         self.assertOneLineError(cbcs("enroll", "-backend", "local", "-csr", self.path("garbage.csr"),
-                                     data_dir=self.data), 1, "not a PEM certificate request")
-        self.assertOneLineError(cbcs("enroll", "-backend", "nope", "-csr", weak, data_dir=self.data),
+                                     data_dir=self.data), 1, "garbage.csr", "not a PEM certificate request")
+        self.assertOneLineError(cbcs("enroll", "-backend", "nope", "-csr", self.csr("fine"), data_dir=self.data),
                                 1, "no backend named 'nope'")
         self.assertOneLineError(cbcs("enroll", "-backend", "local", "-csr", self.path("missing.csr"),
                                      data_dir=self.data), 1, "-csr", "missing.csr")

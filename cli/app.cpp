@@ -129,7 +129,7 @@ std::string command_help(const command& c, const args_t& args) {
   std::string out = fmt::format("usage: cbcs {} {}\n\n{}\n\n", c.path, c.synopsis, c.summary);
   auto desc = c.options(args);
   out += describe_options(desc);
-  if (c.extra_help) out += "\n" + c.extra_help();
+  if (c.extra_help) out += "\n" + c.extra_help(args);
   out += fmt::format("\nexample:\n  {}\n", c.example);
   return out;
 }

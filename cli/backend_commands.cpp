@@ -71,10 +71,24 @@ po::options_description add_options(const args_t& args) {
   return desc;
 }
 
-std::string add_extra_help() {
-  std::string out = "backend types and their options:\n";
+// Whether a type can run jobs in this cbcs (entrust and msca are declared
+// before their drivers are written).
+bool has_driver(const ca::backend_type& type) { return type.make_driver != nullptr; }
+
+std::string add_extra_help(const args_t& args) {
+  // With -type T, T alone (its options are listed above already).
+  auto* only = peek_option(args, "type") ? &type_from_args(args) : nullptr;
+  std::string out = only ? "" : "backend types and their options:\n";
   for (auto* t : ca::backend_types()) {
-    out += fmt::format("\n  {} - {}\n", t->name, t->title);
+    if (only && t != only) continue;
+    if (only) {
+      out += fmt::format("{}: {}\n", t->name, t->title);
+      if (!has_driver(*t)) out += "  its driver is not built yet: its jobs fail, saying so\n";
+      out += fmt::format("  defaults: {}\n", ca::policy_summary(*t));
+      continue;
+    }
+    out += fmt::format("\n  {} - {}{}\n", t->name, t->title,
+                       has_driver(*t) ? "" : " (driver not built yet: its jobs fail)");
     for (const auto& opt : ca::all_options(*t))
       if (!opt.generated)
         out += fmt::format("    -{:<26} {}{}\n",
@@ -83,9 +97,8 @@ std::string add_extra_help() {
     out += fmt::format("    {:<27} {}\n", "defaults:", ca::policy_summary(*t));
   }
   out +=
-      "\nA secret given as '-' is read from standard input (one line per such option, in the\n"
-      "order listed above), so it stays out\n"
-      "of the shell history and the process list.\n";
+      "\nA secret given as '-' is read from standard input (one line per such option, in\n"
+      "the order listed above), so it stays out of the shell history and the process list.\n";
   return out;
 }
 
@@ -208,6 +221,11 @@ int run_add(const po::variables_map& vm, const args_t& args) {
   workspace ws(vm);
   store_backend(ws, *name, type, values);
   fmt::print("added backend {} ({})\n", *name, type.name);
+  if (!has_driver(type))
+    fmt::print(stderr,
+               "cbcs: note: the {} driver is not built yet in this cbcs: jobs for {} fail, "
+               "saying so, until a cbcs with it is installed\n",
+               type.name, *name);
   return exit_ok;
 }
 

@@ -19,7 +19,9 @@ struct command {
   // others (backend add -type T).
   po::options_description (*options)(const args_t& args);
   int (*run)(const po::variables_map& vm, const args_t& args);
-  std::string (*extra_help)() = nullptr;
+  // More help after the options; args as given (backend add -type T -h
+  // tells of T alone).
+  std::string (*extra_help)(const args_t& args) = nullptr;
 };
 
 // Each file of commands contributes its table.

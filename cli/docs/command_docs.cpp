@@ -78,7 +78,7 @@ std::string man_page(const std::vector<command>& commands, std::string_view vers
                          e(o.description));
     }
     if (c.extra_help) {
-      out += ".PP\n.nf\n" + e(c.extra_help()) + "\n.fi\n";
+      out += ".PP\n.nf\n" + e(c.extra_help({})) + "\n.fi\n";
     }
     out += fmt::format(".PP\nExample:\n.RS\n.B {}\n.RE\n", e(c.example));
   }

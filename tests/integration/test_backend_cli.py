@@ -241,6 +241,15 @@ class BackendCliTest(TempDirTest):
         self.assertOneLineError(cbcs("backend", "add", "-name", "x", "-type", "DigiCert", "-apikey", "k",
                                      data_dir=self.data), 2, "unknown backend type 'DigiCert'", "digicert")
         self.assertFalse(os.path.exists(self.data))
+        # A type's help tells of that type alone; the overview marks the types without a driver.
+        r = cbcs("backend", "add", "-type", "local", "-h")
+        self.assertEqual(r.code, 0, r)
+        self.assertNotIn("apikey", r.out)
+        self.assertNotIn("digicert -", r.out)
+        r = cbcs("help", "backend", "add")
+        self.assertIn("msca - Microsoft AD CS (driver not built yet", r.out)
+        r = cbcs("backend", "add", "-name", "ad", "-type", "msca", "-h")
+        self.assertIn("its driver is not built yet", r.out)
 
     def test_corrupt_config_is_named_and_kept(self):
         self.add("-name", "first", "-type", "local")

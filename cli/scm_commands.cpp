@@ -218,7 +218,8 @@ int run_register(const po::variables_map& vm, const args_t&) {
     token = scm::parse_installation_token(token_text);
     check_not_expired(token, std::chrono::system_clock::now());
   } catch (const scm::token_error& e) {
-    throw operation_error(fmt::format("option -token: {}", e.what()));
+    // A value failing its check: the command line is wrong (exit 2).
+    throw usage_error(fmt::format("register: option -token: {}", e.what()));
   }
   if (auto url = optional_string(vm, "scm")) {
     auto ep = scm::parse_endpoint(*url);

@@ -126,6 +126,8 @@ class FailedRegisterLeavesNothing(TempDirTest):
             data = self.path(f"data-{n}")
             r = cbcs("register", "-token", "-", data_dir=data, stdin=token + "\n")
             self.assertNotEqual(r.code, 0, r)
+            if token == "not-a-token":  # a value failing its check: the command line is wrong
+                self.assertOneLineError(r, 2, "option -token")
             left = sorted(os.listdir(data)) if os.path.isdir(data) else []
             self.assertEqual(left, [], f"register with a bad token ({token[:20]}...) failed with "
                                        f"{r.err.strip()!r} and left {left}")

@@ -39,6 +39,9 @@ struct option_spec {
   file_summary summary = nullptr;
   // Not given on the command line: made by the type's provision step.
   bool generated = false;
+  // About reaching a CA over the network (-endpoint, -cacert, ...): not
+  // offered for a type that reaches none (runtime_policy::remote).
+  bool remote_only = false;
 };
 
 // Two options whose sealed values form a TLS client certificate and its key,
@@ -66,6 +69,9 @@ struct runtime_policy {
   // (at most 8, or the type's "workers" option), and the driver must be safe
   // to call from several threads.
   bool computes = false;
+  // It reaches a CA over the network; false for the built-in local CA, whose
+  // help and `backend add` then leave out the options about that.
+  bool remote = true;
   tls_identity_options client_identity;
 };
 

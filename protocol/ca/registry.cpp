@@ -43,13 +43,15 @@ std::span<const option_spec> common_options() {
       {.name = "endpoint",
        .value_name = "URL",
        .help = "override the service's base URL (simulators, private endpoints)",
-       .check = check_https_url},
+       .check = check_https_url,
+       .remote_only = true},
       {.name = "cacert",
        .kind = option_kind::pem_file,
        .value_name = "FILE",
        .help = "PEM file of extra trusted root certificates for this backend",
        .check = check_pem_certificates,
-       .summary = summarize_certificates},
+       .summary = summarize_certificates,
+       .remote_only = true},
       {.name = "ratelimit",
        .value_name = "LIMITS",
        .help = "requests per call class: per second (issue=25,get=75), or windows that all "
@@ -64,18 +66,21 @@ std::span<const option_spec> common_options() {
        .value_name = "N",
        .help = "connections to the CA open at once, whatever the jobs in flight; more "
                "requests wait for one to come free (default 16)",
-       .check = check_positive_count},
+       .check = check_positive_count,
+       .remote_only = true},
       {.name = "maxpending",
        .value_name = "AGE",
        .help = "how long an order may wait at the CA (approval, queue, validation) before the "
                "job fails, e.g. 30d, 12h (default 30d; the order stays at the CA)",
-       .check = check_duration},
+       .check = check_duration,
+       .remote_only = true},
       {.name = "requesttimeout",
        .value_name = "TIME",
        .help = "how long one request to the CA may take before its answer is given up, e.g. "
                "30s (default 30s; connecting takes at most 10s more). A placement whose answer "
                "was lost is looked for once this has surely passed",
-       .check = check_duration},
+       .check = check_duration,
+       .remote_only = true},
   }};
   return options;
 }
@@ -91,8 +96,8 @@ std::string policy_summary(const backend_type& type) {
 
 std::vector<option_spec> all_options(const backend_type& type) {
   std::vector<option_spec> out = type.options;
-  auto common = common_options();
-  out.insert(out.end(), common.begin(), common.end());
+  for (const auto& opt : common_options())
+    if (type.policy.remote || !opt.remote_only) out.push_back(opt);
   return out;
 }
 

@@ -197,7 +197,8 @@ class BackendCliTest(TempDirTest):
             (("backend", "add", "-name", "bad/name", "-type", "local"), 2, ["-name"]),
             (("backend", "add", "-name", "x", "-type", "acmpca", "-accesskeyid", "AKIAIOSFODNN7EXAMPLE",
               "-secretaccesskey", "s", "-region", "eu west"), 2, ["-region"]),
-            (("backend", "add", "-name", "x", "-type", "local", "-endpoint", "ftp://x"), 2, ["-endpoint"]),
+            (("backend", "add", "-name", "x", "-type", "digicert", "-apikey", "k", "-endpoint", "ftp://x"), 2,
+             ["-endpoint"]),
             (("backend", "add", "-name", "first", "-type", "digicert", "-apikey", "k"), 1, ["'first' exists already"]),
             (("backend", "add", "-name", "x", "-type", "gcpcas", "-project", "p", "-location", "l",
               "-key", self.path("missing.json")), 1, ["-key", "missing.json"]),
@@ -209,7 +210,11 @@ class BackendCliTest(TempDirTest):
               "-cert", self.entrust_cert, "-key", self.other_key), 1, ["-key", "does not belong"]),
             (("backend", "add", "-name", "x", "-type", "entrust", "-username", "u", "-apikey", "k",
               "-cert", self.entrust_key, "-key", self.entrust_key), 1, ["-cert", "entrust.key"]),
-            (("backend", "add", "-name", "x", "-type", "local", "-cacert", self.gcp_json), 1, ["-cacert"]),
+            (("backend", "add", "-name", "x", "-type", "digicert", "-apikey", "k", "-cacert", self.gcp_json),
+             1, ["-cacert"]),
+            # The local CA reaches no CA: the options about that are not its own.
+            (("backend", "add", "-name", "x", "-type", "local", "-cacert", self.gcp_json), 2,
+             ["unrecognised option '-cacert'"]),
             (("backend", "show", "-name", "nope"), 1, ["no backend named 'nope'"]),
             (("backend", "show"), 2, ["-name"]),
         ]

@@ -71,9 +71,13 @@ TEST_SUITE("backend_types") {
       auto all = ca::all_options(*t);
       std::set<std::string> opts;
       for (const auto& o : all) CHECK_MESSAGE(opts.emplace(o.name).second, "duplicate " << o.name);
-      CHECK(opts.count("endpoint"));
-      CHECK(opts.count("cacert"));
+      CHECK(opts.count("maxinflight"));
+      // The options about reaching a CA only for a type that reaches one.
+      CHECK(opts.count("endpoint") == (t->policy.remote ? 1u : 0u));
+      CHECK(opts.count("cacert") == (t->policy.remote ? 1u : 0u));
+      CHECK(opts.count("maxconnections") == (t->policy.remote ? 1u : 0u));
     }
+    CHECK_FALSE(ca::find_backend_type("local")->policy.remote);
   }
 
   TEST_CASE("secrets are declared as secrets") {

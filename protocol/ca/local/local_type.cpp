@@ -53,7 +53,7 @@ const backend_type& type() {
           },
       .make_driver = make_driver,
       .provision = provision,
-      .policy = {.computes = true}};
+      .policy = {.computes = true, .remote = false}};
   return t;
 }
 

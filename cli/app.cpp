@@ -40,6 +40,7 @@ std::vector<command> all_commands() {
   };
   for (auto& c : backend_commands()) out.push_back(c);
   for (auto& c : job_commands()) out.push_back(c);
+  for (auto& c : journal_commands()) out.push_back(c);
   for (auto& c : trace_commands()) out.push_back(c);
   for (auto& c : proxy_commands()) out.push_back(c);
   for (auto& c : scm_commands()) out.push_back(c);

@@ -28,6 +28,7 @@ struct command {
 std::vector<command> backend_commands();
 std::vector<command> demo_commands();
 std::vector<command> job_commands();
+std::vector<command> journal_commands();
 std::vector<command> trace_commands();
 std::vector<command> proxy_commands();
 std::vector<command> scm_commands();

@@ -1,38 +1,26 @@
 #include "config/journal.hpp"
+#include "config/journal_schema.hpp"
 
 #include <sqlite3.h>
 
+#include <limits>
+#include <map>
 #include <optional>
+#include <set>
 
 #include <fmt/format.h>
 
 #include "config/config_error.hpp"
+#include "config/file_system.hpp"
 #include "protocol/ca/job_codec.hpp"
 #include "protocol/common/sqlite_file.hpp"
 
 namespace cbcs::config {
+using journal_sql::bind_text;
+using journal_sql::column_text;
+using journal_sql::schema;
+using journal_sql::schema_version;
 namespace {
-
-// Version 2. Rows are appended in arrival order (seq) and a result goes to a
-// table of its own, so a commit writes the tail pages and small index
-// entries. Version 1 kept whole jobs in a WITHOUT ROWID table keyed by the
-// random job id: every insert and every growing update rewrote a random
-// page of 2 KB rows (18 KB written per job at 5,000 jobs/s).
-constexpr int schema_version = 2;
-constexpr const char* schema = R"sql(
-CREATE TABLE IF NOT EXISTS job (
-  seq INTEGER PRIMARY KEY,
-  id TEXT NOT NULL UNIQUE,
-  request TEXT NOT NULL,
-  state INTEGER NOT NULL DEFAULT 0,
-  resume_token TEXT NOT NULL DEFAULT '',
-  acked_at INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS job_result (seq INTEGER PRIMARY KEY, result TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS job_open ON job(state) WHERE state = 0;
-CREATE INDEX IF NOT EXISTS job_unacked ON job(state) WHERE acked_at = 0 AND state = 1;
-CREATE INDEX IF NOT EXISTS job_acked ON job(acked_at) WHERE acked_at > 0;
-)sql";
 
 // A version 1 journal is copied over in the same transaction, without the
 // jobs SCM already holds the results of: version 1 never pruned, and a
@@ -224,21 +212,6 @@ void journal::set_busy_wait(std::chrono::milliseconds wait) {
 void journal::set_max_pages(std::size_t pages) {
   exec(fmt::format("PRAGMA max_page_count = {}", pages).c_str());
 }
-
-namespace {
-
-// Not "bind": with <functional> in sight, ADL would pick std::bind for a
-// temporary string and bind nothing.
-void bind_text(sqlite3_stmt* s, int i, const std::string& v) {
-  sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-}
-
-std::string column_text(sqlite3_stmt* s, int i) {
-  auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
-  return p ? std::string(p, static_cast<std::size_t>(sqlite3_column_bytes(s, i))) : std::string{};
-}
-
-}  // namespace
 
 journal_entry journal::read_entry(sqlite3_stmt* s) {
   journal_entry e;

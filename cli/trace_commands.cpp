@@ -181,6 +181,10 @@ int run_export(const po::variables_map& vm, const args_t&) {
     w.key("args").begin_object().member("name", actor).end_object().end_object();
   }
   auto us = [](std::int64_t ns) { return static_cast<double>(ns) / 1000.0; };
+  // Placed by wall time: mono_ns is per process, and the service's and the
+  // CLI commands' events mix. A slice's length is measured within its own
+  // process, by mono_ns.
+  auto at = [](const event& e) { return static_cast<double>(e.wall_ms) * 1000.0; };
   // One slice per HTTP attempt (http .. http_done) and per job on a backend
   // (started .. result); everything else is an instant.
   std::map<std::string, const event*> open;
@@ -202,7 +206,7 @@ int run_export(const po::variables_map& vm, const args_t&) {
           .member("cat", "http")
           .member("pid", 1)
           .member("tid", tracks[e.actor])
-          .member("ts", us(s->mono_ns))
+          .member("ts", at(*s))
           .member("dur", us(e.mono_ns - s->mono_ns));
       w.key("args")
           .begin_object()
@@ -221,7 +225,7 @@ int run_export(const po::variables_map& vm, const args_t&) {
           .member("cat", "job")
           .member("pid", 1)
           .member("tid", tracks[e.actor])
-          .member("ts", us(s->mono_ns))
+          .member("ts", at(*s))
           .member("dur", us(e.mono_ns - s->mono_ns));
       w.key("args").begin_object().member("outcome", e.outcome).member("detail", e.detail);
       w.end_object().end_object();
@@ -233,7 +237,7 @@ int run_export(const po::variables_map& vm, const args_t&) {
         .member("cat", "event")
         .member("pid", 1)
         .member("tid", tracks[e.actor])
-        .member("ts", us(e.mono_ns));
+        .member("ts", at(e));
     w.key("args")
         .begin_object()
         .member("job", e.job)

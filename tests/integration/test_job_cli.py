@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
@@ -33,6 +34,7 @@ class JobCliTest(TempDirTest):
         return out.strip().split("=")[1].lower()
 
     def test_enroll_renew_revoke_and_trace(self):
+        started_us = time.time() * 1e6
         csr = self.csr("web")
         out = self.path("web.pem")
         r = cbcs("enroll", "-backend", "local", "-csr", csr, "-out", out, "-validity", "10d",
@@ -107,6 +109,12 @@ class JobCliTest(TempDirTest):
         slices = [e for e in doc["traceEvents"] if e["ph"] == "X"]
         self.assertTrue(any(e["name"] == "job job-web-1" for e in slices))
         self.assertTrue(all(e["dur"] >= 0 for e in slices))
+        # Placed by wall time (each command is a process of its own: their
+        # monotonic clocks do not line up), within this test's run.
+        instants = [e["ts"] for e in doc["traceEvents"] if e["ph"] == "i"]
+        self.assertTrue(instants)
+        self.assertTrue(all(started_us - 1e6 <= ts <= time.time() * 1e6 + 1e6 for ts in instants),
+                        (started_us, min(instants), max(instants)))
 
     def test_bad_requests_fail_at_once_with_one_line(self):
         weak = self.csr("weak", algorithm="RSA", bits="1024")

@@ -72,11 +72,38 @@ class TempDirTest(unittest.TestCase):
 SKIP = 77  # ctest's SKIP_RETURN_CODE for these scripts: reported as skipped, never passed
 
 
-def free_port():
+def listening_socket():
+    """A loopback socket bound to a port the system chose, listening: for a
+    server in this process (no race between choosing a port and binding it)."""
     import socket
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen()
+    return s
+
+
+def refused_port():
+    """(socket, port): a port nothing listens on for as long as the socket,
+    bound and never listening, is kept (connecting is refused)."""
+    import socket
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    return s, s.getsockname()[1]
+
+
+def start_on_a_port(start, attempts=5):
+    """For a program that must be told its port (no port 0): start(port) with
+    a port the system just handed out, again with another if the program
+    could not have it (another process took it in between). start returns
+    true once the program listens, false when it failed to bind."""
+    import socket
+    for _ in range(attempts):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if start(port):
+            return port
+    raise RuntimeError(f"no free port could be had in {attempts} attempts")
 
 
 def wait_for_http(url, seconds=20):

@@ -5,16 +5,18 @@ import base64
 import datetime
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import time
 import unittest
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (TempDirTest, cbcs, free_port, openssl, require_or_skip,  # noqa: E402
+from harness import (TempDirTest, cbcs, openssl, require_or_skip,  # noqa: E402
                      wait_for_http)
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "sim"))
@@ -39,8 +41,6 @@ class Moto:
         """instance_role: also a role allowed acm-pca:* and a session of it
         (self.role_keys, as instance metadata serves them). Its three calls
         come after the user's four, unchecked as well."""
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
         # moto keeps no list of issued certificates that can be read back, and it
         # ignores IdempotencyToken: every IssueCertificate it receives creates
         # one. Its request recorder lets the test count those.
@@ -49,9 +49,20 @@ class Moto:
                    MOTO_ENABLE_RECORDING="True",
                    MOTO_RECORDER_FILEPATH=self.recording)
         self.log = tempfile.TemporaryFile()
-        self.proc = subprocess.Popen([MOTO, "-H", "127.0.0.1", "-p", str(self.port)], env=env,
+        # Port 0: the system chooses, werkzeug says which ("Running on http://127.0.0.1:PORT").
+        self.proc = subprocess.Popen([MOTO, "-H", "127.0.0.1", "-p", "0"], env=env,
                                      stdout=self.log, stderr=subprocess.STDOUT)
-        if not wait_for_http(self.url + "/moto-api/"):
+        self.port = None
+        deadline = time.time() + 20
+        while self.port is None and time.time() < deadline and self.proc.poll() is None:
+            self.log.seek(0)
+            found = re.search(rb"Running on http://127\.0\.0\.1:(\d+)", self.log.read())
+            if found:
+                self.port = int(found.group(1))
+            else:
+                time.sleep(0.05)
+        self.url = f"http://127.0.0.1:{self.port}"
+        if self.port is None or not wait_for_http(self.url + "/moto-api/"):
             self.stop()
             raise RuntimeError("moto_server did not start")
         anon = dict(endpoint_url=self.url, region_name="us-east-1", aws_access_key_id="setup",

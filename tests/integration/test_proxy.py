@@ -14,35 +14,52 @@ import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import (CBCS, TempDirTest, cbcs, free_port, openssl,  # noqa: E402
-                     require_or_skip)
+from harness import (CBCS, TempDirTest, cbcs, listening_socket, openssl,  # noqa: E402
+                     refused_port, require_or_skip, start_on_a_port)
 
 TINYPROXY = shutil.which("tinyproxy")
 USER, PASSWORD = "cbcs-proxy-user", "Pr0xy-pa55word-never-logged"
 
 
 class Tinyproxy:
-    def __init__(self, directory, port=None):
+    """tinyproxy must be told its port: the first start takes one the system
+    just handed out (another if tinyproxy could not bind it); a restart
+    keeps it."""
+
+    def __init__(self, directory):
         self.dir = directory
-        self.port = port or free_port()
+        self.port = None
         self.log = os.path.join(directory, "tinyproxy.log")
         self.conf = os.path.join(directory, "tinyproxy.conf")
-        with open(self.conf, "w") as fh:
-            fh.write(f'Port {self.port}\nListen 127.0.0.1\nTimeout 30\nLogFile "{self.log}"\n'
-                     f"LogLevel Connect\nMaxClients 100\nBasicAuth {USER} {PASSWORD}\n")
         self.proc = None
 
-    def start(self):
+    def _start_on(self, port):
+        with open(self.conf, "w") as fh:
+            fh.write(f'Port {port}\nListen 127.0.0.1\nTimeout 30\nLogFile "{self.log}"\n'
+                     f"LogLevel Connect\nMaxClients 100\nBasicAuth {USER} {PASSWORD}\n")
         self.proc = subprocess.Popen([TINYPROXY, "-d", "-c", self.conf], stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
         deadline = time.time() + 10
-        while time.time() < deadline:
+        while time.time() < deadline and self.proc.poll() is None:
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                if self.proc.poll() is None:  # ours, not another process's
+                    return True
             except OSError:
                 time.sleep(0.05)
-        raise RuntimeError("tinyproxy did not start")
+        self.stop()
+        return False
+
+    def start(self):
+        if self.port is None:
+            self.port = start_on_a_port(self._start_on)
+        else:
+            # The same port again (a restart): it was ours a moment ago.
+            deadline = time.time() + 10
+            while not self._start_on(self.port):
+                if time.time() > deadline:
+                    raise RuntimeError(f"tinyproxy could not listen on {self.port} again")
+                time.sleep(0.2)
 
     def stop(self):
         if self.proc:
@@ -57,12 +74,9 @@ class Tinyproxy:
             return sum(1 for line in fh if f"CONNECT 127.0.0.1:{port} " in line)
 
 
-def serve_garbage(port, stop):
-    """A 'proxy' that answers anything with bytes that are not HTTP."""
-    with socket.socket() as s:
-        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        s.bind(("127.0.0.1", port))
-        s.listen()
+def serve_garbage(s, stop):
+    """A 'proxy' on listening socket s that answers anything with bytes that are not HTTP."""
+    with s:
         s.settimeout(0.2)
         while not stop.is_set():
             try:
@@ -188,14 +202,17 @@ class ProxyTest(TempDirTest):
         self.assertIn("FAIL proxy CONNECT", r.out)
         self.assertIn("proxy authentication failed", r.out)
 
-        self.set_proxy(port=free_port())  # nothing listens there
-        r = cbcs("proxy", "test", "-target", self.moto.url + "/", data_dir=self.data)
+        held, port = refused_port()  # nothing listens there while it is held
+        with held:
+            self.set_proxy(port=port)
+            r = cbcs("proxy", "test", "-target", self.moto.url + "/", data_dir=self.data)
         self.assertEqual(r.code, 1, r)
         self.assertIn("FAIL TCP to proxy", r.out)
 
-        garbage_port = free_port()
+        garbage = listening_socket()
+        garbage_port = garbage.getsockname()[1]
         stop = threading.Event()
-        t = threading.Thread(target=serve_garbage, args=(garbage_port, stop), daemon=True)
+        t = threading.Thread(target=serve_garbage, args=(garbage, stop), daemon=True)
         t.start()
         self.addCleanup(stop.set)
         self.set_proxy(port=garbage_port)
@@ -210,15 +227,14 @@ class ProxyTest(TempDirTest):
         openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                 "-keyout", "srv.key", "-out", "srv.pem", "-days", "2", "-subj", "/CN=localhost",
                 "-addext", "subjectAltName=DNS:localhost", cwd=self.tmp)
-        port = free_port()
+        listener = listening_socket()
+        port = listener.getsockname()[1]
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(self.path("srv.pem"), self.path("srv.key"))
         stop = threading.Event()
 
         def serve():
-            with socket.socket() as s:
-                s.bind(("127.0.0.1", port))
-                s.listen()
+            with listener as s:
                 s.settimeout(0.2)
                 while not stop.is_set():
                     try:

@@ -13,6 +13,7 @@ failure names the part that broke."""
 import json
 import os
 import shutil
+import signal
 import sys
 import threading
 import time
@@ -384,6 +385,41 @@ class OperatorScenario(LocalCaConnectorTest):
         self.assertEqual(sorted(j for j, _ in ledger_rows(self.data, "local")), sorted(ids))
         self.assert_journal_committed()
         self.assert_trace_complete(ids)
+
+
+class KilledAndRestartedAtOnce(LocalCaConnectorTest):
+    """What was tried by hand: SCM streaming jobs, `cbcs run` SIGKILLed and
+    started again at once, the CLI beside it (a typo, an enroll, a second
+    run), then Ctrl-C: every job answered once, nothing lost."""
+
+    def test_sigkill_mid_stream_then_an_immediate_restart_loses_nothing(self):
+        first = Service(self.data, self.path("run-1.log"))
+        self.assertTrue(wait_until(self.conn.connected, 20), first.text()[-1500:])
+        ids = [f"kill-{i}" for i in range(60)]
+        self.conn.submit([scm_job(i, "local", self.csr) for i in ids])
+        wait_until(lambda: len(self.conn.results()) >= 10, 10, step=0.02)
+        first.proc.send_signal(signal.SIGKILL)
+        first.proc.wait()
+        second = Service(self.data, self.path("run-2.log"))
+        self.addCleanup(second.stop)
+        r = cbcs("enroll", "-backend", "local", "-csr", self.csr_path, "-validity", "oops", data_dir=self.data)
+        self.assertEqual(r.code, 2, r)
+        r = cbcs("enroll", "-backend", "local", "-csr", self.csr_path, "-id", "cli-beside", data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        r = cbcs("run", data_dir=self.data)
+        self.assertEqual(r.code, 1, r)
+        self.assertIn(f"pid {second.proc.pid}", r.err)
+        results = wait_until(lambda: (lambda got: got if set(ids) <= set(got) else None)(self.conn.results()), 40)
+        self.assertIsNotNone(results, f"jobs never answered after the restart: "
+                                      f"{sorted(set(ids) - set(self.conn.results()))}")
+        for i in ids:
+            self.assertEqual(results[i]["outcome"]["outcome"], "issued", jdump(results[i]))
+        # One certificate per job at the CA, the CLI's included.
+        rows = [job for job, _ in ledger_rows(self.data, "local")]
+        self.assertEqual(sorted(rows), sorted(ids + ["cli-beside"]))
+        second.proc.send_signal(signal.SIGINT)
+        self.assertEqual(second.proc.wait(timeout=20), 0, second.text()[-1500:])
+        self.assertEqual(journal_trouble(second.text()), [], second.text()[-1500:])
 
 
 if __name__ == "__main__":

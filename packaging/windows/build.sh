@@ -56,8 +56,16 @@ echo "windows: cross build $((SECONDS - t1)) s" >&2
 # pipes and hang it. A fresh prefix each time (recreated, ~700 MB, never cached).
 export WINEPREFIX=$PWD/$out/wineprefix WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
 t2=$SECONDS
-/usr/lib/wine/wineserver -k 2>/dev/null || true
-rm -rf "$WINEPREFIX"
-setsid /usr/lib/wine/wineserver -p </dev/null >/dev/null 2>&1 &
-/usr/lib/wine/wine64 wineboot -i </dev/null >/dev/null 2>&1
+# wineboot failed once here (exit 53) right after the server was started:
+# a failed first start is tried again from a clean prefix, twice at most.
+for attempt in 1 2 3; do
+  /usr/lib/wine/wineserver -k 2>/dev/null || true
+  rm -rf "$WINEPREFIX"
+  setsid /usr/lib/wine/wineserver -p </dev/null >/dev/null 2>&1 &
+  /usr/lib/wine/wine64 wineboot -i </dev/null >/dev/null 2>&1 && break
+  status=$?
+  echo "windows: wineboot failed (exit $status), attempt $attempt of 3" >&2
+  ((attempt < 3)) || exit "$status"
+  sleep 2
+done
 echo "windows: Wine prefix ready ($((SECONDS - t2)) s)" >&2

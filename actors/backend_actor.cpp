@@ -40,7 +40,7 @@ struct active_job {
   bool side_call = false;       // the request out is not to the CA (http_request::side_call)
   milliseconds retry_after{0};  // from the last response's Retry-After
   bool parked = false;          // waits for the half-open breaker's probe
-  bool awaiting = false;        // waits for another job's credential (await_credential)
+  bool awaiting = false;        // waits for another job's credential (await_fetch)
   bool await_traced = false;
   bool unsent = false;  // its last request was held back (rate limit, breaker)
   bool pending_at_ca = false;  // the CA holds it (approval, validation): cbcs status counts it
@@ -216,7 +216,7 @@ void schedule_wake(self_ptr self) {
   self->send(self, wake_atom::value, false);
 }
 
-void park_for_credential(self_ptr self, const std::string& id, const ca::await_credential& what) {
+void park_for_credential(self_ptr self, const std::string& id, const ca::await_fetch& what) {
   auto& st = self->state;
   auto& job = st.active.at(id);
   job.generation = st.next_generation++;  // no retry of its own meanwhile
@@ -501,7 +501,7 @@ void step(self_ptr self, const std::string& id, const ca::http_response* previou
   }
   if (auto* request = std::get_if<ca::http_request>(&next))
     return send_request(self, id, std::move(*request));
-  if (auto* wait = std::get_if<ca::await_credential>(&next))
+  if (auto* wait = std::get_if<ca::await_fetch>(&next))
     return park_for_credential(self, id, *wait);
   handle_outcome(self, id, std::move(std::get<ca::outcome>(next)));
 }

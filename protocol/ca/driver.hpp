@@ -123,20 +123,20 @@ struct step_context {
   std::chrono::milliseconds attempt_limit{0};
 };
 
-// The job waits for a credential that another job of the same backend is
-// fetching for all of them (single flight: 1,000 jobs that start together
+// The job waits for a value (a credential, an account's organization list)
+// that another job of the same backend is fetching for all of them (single flight: 1,000 jobs that start together
 // cause one fetch). The actor steps it again, next(nullptr), once a side call
 // of the backend was answered or another job finished, and at the latest
 // after a second; the session then signs with what was fetched, or fetches
-// itself when nobody does any more. `what` names the credential, for the trace.
-struct await_credential {
+// itself when nobody does any more. `what` names the value, for the trace.
+struct await_fetch {
   std::string what;
 };
 
-using step = std::variant<http_request, outcome, await_credential>;
+using step = std::variant<http_request, outcome, await_fetch>;
 
 // State of one job inside a driver. A driver's sessions may share state of
-// the backend (a credential cache, see await_credential): they all run on the
+// the backend (a shared_value, see await_fetch): they all run on the
 // backend's one actor, so never at once, unless runtime_policy::computes.
 // `resume` is an opaque token the driver
 // may set (e.g. a certificate ARN or an order id); the actor journals it so a

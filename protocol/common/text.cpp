@@ -60,4 +60,22 @@ bool iequals(std::string_view a, std::string_view b) {
          });
 }
 
+std::string url_encode(std::string_view text) {
+  static constexpr std::string_view hex = "0123456789ABCDEF";
+  auto unreserved = [](unsigned char c) {
+    return std::isalnum(c) != 0 || c == '-' || c == '.' || c == '_' || c == '~';
+  };
+  std::string out;
+  out.reserve(text.size() * 3);
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    if (unreserved(c)) {
+      out.push_back(ch);
+      continue;
+    }
+    out.append({'%', hex[c >> 4], hex[c & 15]});
+  }
+  return out;
+}
+
 }  // namespace cbcs::protocol

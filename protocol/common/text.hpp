@@ -24,4 +24,10 @@ std::string masked(std::string_view secret);
 
 bool iequals(std::string_view a, std::string_view b);
 
+// Text put into a URL's path segment or query value (RFC 3986 2.1, 2.3): the
+// unreserved characters A-Z a-z 0-9 - . _ ~ stay, every other byte is %XX in
+// upper case ("a b/c" -> "a%20b%2Fc"). One rule for every driver; the SigV4
+// signer keeps its own (crypto/ cannot use protocol/, and AWS fixes it there).
+std::string url_encode(std::string_view text);
+
 }  // namespace cbcs::protocol

@@ -139,7 +139,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         continue;
       }
       // One session alone never waits for another's credential.
-      fuzz::check(!std::holds_alternative<ca::await_credential>(step),
+      fuzz::check(!std::holds_alternative<ca::await_fetch>(step),
                   "a lone session awaits another session's credential");
       const auto& request = std::get<ca::http_request>(step);
       bool metadata = request.url.starts_with("http://127.0.0.1:8111/latest/");

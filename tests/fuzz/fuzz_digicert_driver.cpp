@@ -142,7 +142,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         previous = nullptr;
         continue;
       }
-      fuzz::check(!std::holds_alternative<ca::await_credential>(step),
+      fuzz::check(!std::holds_alternative<ca::await_fetch>(step),
                   "a lone session awaits another session's credential");
       const auto& request = std::get<ca::http_request>(step);
       fuzz::check(request.url.starts_with(base), "a request to somewhere else", request.url);

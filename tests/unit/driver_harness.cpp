@@ -38,7 +38,7 @@ drive_result drive(ca::job_session& session, std::span<const exchange> script, c
   for (int i = 0; i < max_steps; ++i) {
     auto step = session.next(previous, ctx);
     previous = nullptr;
-    if (std::holds_alternative<ca::await_credential>(step)) {
+    if (std::holds_alternative<ca::await_fetch>(step)) {
       ++result.awaits;
       continue;
     }

@@ -30,7 +30,7 @@ struct drive_result {
   protocol::ca::outcome outcome;                 // the final one
   std::vector<protocol::ca::http_request> sent;  // every request, in order
   std::vector<protocol::ca::outcome> interim;    // pending and retryable ones
-  int awaits = 0;                                // await_credential steps
+  int awaits = 0;                                // await_fetch steps
 };
 
 // Runs `session` until a final outcome (issued, done, or a failure that is

@@ -5,6 +5,7 @@
 #include "protocol/ca/common/http_status.hpp"
 #include "protocol/ca/common/retry_after.hpp"
 #include "protocol/ca/common/revocation_reason.hpp"
+#include "protocol/ca/common/settings_problems.hpp"
 #include "protocol/ca/entrust/revocation_reasons.hpp"
 #include "protocol/ca/gcpcas/revocation_reasons.hpp"
 #include "protocol/ca/msca/revocation_reasons.hpp"
@@ -245,5 +246,50 @@ TEST_SUITE("driver toolkit") {
     CHECK_FALSE(std::get<ca::outcome>(s.next(&bad, ctx)).retryable);
     CHECK(std::get<ca::outcome>(s.next(nullptr, ctx)).error == ca::error_class::internal);
     CHECK(s.answers == 1);
+  }
+}
+
+TEST_SUITE("driver toolkit") {
+  TEST_CASE("url_encode keeps RFC 3986's unreserved characters and encodes every other byte") {
+    CHECK(protocol::url_encode("AZaz09-._~") == "AZaz09-._~");
+    CHECK(protocol::url_encode("a b/c?d=e&f+g") == "a%20b%2Fc%3Fd%3De%26f%2Bg");
+    CHECK(protocol::url_encode("\xC3\xA9\x7F") == "%C3%A9%7F");  // UTF-8 by byte
+    CHECK(protocol::url_encode(std::string_view("\0", 1)) == "%00");
+    CHECK(protocol::url_encode("") == "");
+  }
+}
+
+TEST_SUITE("driver toolkit") {
+  TEST_CASE("settings problems: every bad setting named in one line, none when all are fine") {
+    ca::driver_config config{.name = "EU",
+                             .settings = {{"region", "mars"},
+                                          {"autoapprove", "yes"},
+                                          {"poll", "soon"},
+                                          {"renewal", "renew"}}};
+    ca::settings_problems problems(config);
+    CHECK(problems.choice("region", {"us", "eu"}) == "us");
+    CHECK(problems.choice("renewal", {"reissue", "renew"}) == "renew");
+    CHECK(problems.choice("revoke", {"certificate", "order", "none"}) == "certificate");
+    bool approve = false;
+    problems.flag("autoapprove", approve);
+    std::chrono::seconds poll{60};
+    problems.duration("poll", poll);
+    CHECK(poll == 60s);
+    CHECK(problems.required("project").empty());
+    problems.required("location");
+    problems.required_secret("apikey", "the API key");
+    CHECK(problems.message() ==
+          "backend 'EU': is missing the setting project, location; region must be us or eu; "
+          "autoapprove must be true or false; poll must be a duration such as 1m or 30s; the "
+          "API key (apikey) is not in the vault");
+
+    ca::driver_config fine{.name = "ok", .settings = {{"poll", "5m"}, {"skip", "true"}}};
+    ca::settings_problems none(fine);
+    bool skip = false;
+    none.flag("skip", skip);
+    none.duration("poll", poll);
+    CHECK(skip);
+    CHECK(poll == 300s);
+    CHECK(none.message().empty());
   }
 }

@@ -300,7 +300,7 @@ class session final : public http_session {
     const auto* keys = role_ ? role_->keys(now()) : &backend_->creds;
     if (!keys) {
       // Another session fetches them already: one fetch serves every job.
-      if (role_->fetching()) return await_credential{"the instance role's keys"};
+      if (role_->fetching()) return await_fetch{"the instance role's keys"};
       fetch_.emplace(*role_);
       return fetch_->start(now());
     }

@@ -73,7 +73,7 @@ outcome metadata_failure(const http_response& r, std::string_view what) {
 
 instance_role::instance_role(std::string endpoint)
     : endpoint_(std::move(endpoint)),
-      keys_(credential_timing{.refresh_before_expiry = refresh_before_expiry,
+      keys_(fetch_timing{.refresh_before_expiry = refresh_before_expiry,
                               .stop_before_expiry = stop_before_expiry,
                               .retry_failed_refresh = retry_failed_refresh,
                               .longest_refresh = longest_refresh,

@@ -20,7 +20,7 @@
 #include <vector>
 
 #include "crypto/sigv4.hpp"
-#include "protocol/ca/common/credential_cache.hpp"
+#include "protocol/ca/common/shared_value.hpp"
 #include "protocol/ca/driver.hpp"
 
 namespace cbcs::protocol::ca::acmpca {
@@ -29,7 +29,7 @@ using time_point = std::chrono::system_clock::time_point;
 
 inline constexpr std::string_view default_imds_endpoint = "http://169.254.169.254";
 
-// The role's keys, shared by the sessions of one driver (a credential_cache:
+// The role's keys, shared by the sessions of one driver (a shared_value:
 // single flight, refresh ahead of expiry, redaction). acmpca drivers run on
 // one worker, so no two threads touch it.
 class instance_role {
@@ -68,7 +68,7 @@ class instance_role {
   std::string token_;     // the metadata session token
   time_point token_refresh_at_{};
   std::string role_name_;
-  credential_cache<crypto::sigv4::credentials> keys_;
+  shared_value<crypto::sigv4::credentials> keys_;
 };
 
 // One fetch of the keys. A session starts one when instance_role::keys()
@@ -96,7 +96,7 @@ class role_fetch {
                                                               time_point now);
 
   instance_role& role_;
-  credential_cache<crypto::sigv4::credentials>::fetch_guard guard_;  // single flight
+  shared_value<crypto::sigv4::credentials>::fetch_guard guard_;  // single flight
   stage stage_ = stage::token;
   http_request last_;
   bool token_renewed_ = false;  // a 401 gets one fresh token, not a loop

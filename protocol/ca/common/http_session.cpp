@@ -27,7 +27,7 @@ step http_session::track(step s) {
   }
   // Waiting for another job's credential: next(nullptr) comes, and the
   // session asks again.
-  if (std::holds_alternative<await_credential>(s)) {
+  if (std::holds_alternative<await_fetch>(s)) {
     resend_ = true;
     return s;
   }

@@ -108,7 +108,7 @@ class ordering_session : public http_session {
   // of the certificate being renewed): called with nullptr first and when
   // its last step must be taken again (no answer, a retry, a credential
   // awaited), then with each answer to its requests. A request, an
-  // await_credential or an outcome; nullopt once the search may begin.
+  // await_fetch or an outcome; nullopt once the search may begin.
   virtual std::optional<step> prelude(const http_response* answer) {
     (void)answer;
     return std::nullopt;

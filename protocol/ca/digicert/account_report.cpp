@@ -112,7 +112,7 @@ class account_report final : public http_session {
   }
 
   std::shared_ptr<backend_state> backend_;
-  const backend_settings& settings_;
+  const certcentral_settings& settings_;
   std::string product_;
   std::vector<organization> orgs_;
   bool user_stage_ = false;

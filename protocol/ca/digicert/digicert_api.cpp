@@ -364,17 +364,6 @@ std::optional<std::string> digicert_serial(std::string_view serial_hex) {
   return serial->hex_upper();
 }
 
-std::string url_encode(std::string_view text) {
-  std::string out;
-  for (unsigned char c : text) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
-      out += char(c);
-    else
-      out += fmt::format("%{:02X}", c);
-  }
-  return out;
-}
-
 request_info parse_request(std::string_view body) {
   dom::parser parser;
   auto o = object_of(parse(parser, body, "request answer"), "request answer");

@@ -130,9 +130,6 @@ order_list parse_order_list(std::string_view body);
 // separators or leading zero bytes. nullopt when it is not hex.
 std::optional<std::string> digicert_serial(std::string_view serial_hex);
 
-// Percent-encoding of a query parameter's name or value.
-std::string url_encode(std::string_view text);
-
 // --- A request (approval, revocation): GET /request/{id}.
 struct request_info {
   std::string id;

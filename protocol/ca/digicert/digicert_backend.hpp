@@ -1,20 +1,20 @@
 #pragma once
 // What a DigiCert backend's sessions share: its settings and the account's
-// organizations, fetched by one session for all (single flight) and read
-// again every few minutes.
+// organizations (organization_list.hpp).
 
 #include <chrono>
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "protocol/ca/common/credential_cache.hpp"
 #include "protocol/ca/common/pending_order.hpp"
 #include "protocol/ca/digicert/digicert_api.hpp"
+#include "protocol/ca/digicert/organization_list.hpp"
 
 namespace cbcs::protocol::ca::digicert {
 
-struct backend_settings {
+// Named for the service: the actors have a backend_settings of their own.
+struct certcentral_settings {
   std::string name;
   std::string base_url;
   std::string api_key;
@@ -29,19 +29,17 @@ struct backend_settings {
   // A setting that makes every job fail (invalid_request), naming it.
   std::string problem;
 
-  static backend_settings from(const driver_config& config);
+  static certcentral_settings from(const driver_config& config);
 };
 
 struct backend_state {
-  backend_settings settings;
-  // Organizations change rarely: read again after five minutes, used for ten.
-  credential_cache<std::vector<organization>> organizations{
-      credential_timing{.refresh_before_expiry = std::chrono::minutes(5),
-                        .stop_before_expiry = std::chrono::seconds(0),
-                        .retry_failed_refresh = std::chrono::seconds(30)}};
-};
+  explicit backend_state(certcentral_settings s)
+      : settings(std::move(s)),
+        organizations(organization_source(settings.base_url, settings.api_key),
+                      organization_list_timing) {}
 
-// How long the organization list is kept.
-inline constexpr std::chrono::minutes organization_list_life{10};
+  certcentral_settings settings;
+  fetched_value<organization_list> organizations;
+};
 
 }  // namespace cbcs::protocol::ca::digicert

@@ -106,29 +106,10 @@ class order_session final : public ordering_session {
 
   // The organization check; nullopt once it passed.
   std::optional<step> organization_step(const http_response* answer) {
-    auto& cache = backend_->organizations;
-    // Our own fetch got no answer (found by fuzz_digicert_driver: the
-    // session awaited itself): ask again.
-    if (!answer && fetching_) return request("GET", "/organization");
-    if (answer) {
-      fetching_.reset();
-      if (!is_success(answer->status)) {
-        cache.postpone_refresh(now());
-        return error_outcome(*answer, "reading the organizations", settings_.api_key, now());
-      }
-      try {
-        cache.store(parse_organizations(answer->body), {}, now() + organization_list_life, now());
-      } catch (const std::exception& e) {
-        return outcome::failed(error_class::internal, one_line(e.what(), 256));
-      }
-    }
-    const auto* orgs = cache.get(now());
-    if (!orgs && cache.fetching() && cache.usable(now())) orgs = cache.held();
-    if (!orgs) {
-      if (cache.fetching()) return step{await_credential{"CertCentral's organization list"}};
-      fetching_.emplace(cache);
-      return request("GET", "/organization");
-    }
+    auto got = answer && organizations_.fetching() ? organizations_.on_answer(*answer, now())
+                                                   : organizations_.get(now());
+    if (auto* s = std::get_if<step>(&got)) return std::move(*s);
+    const auto* orgs = std::get<const organization_list*>(got);
     auto choice = choose_organization(*orgs, settings_.org_id, product_);
     if (!choice.chosen)
       return outcome::failed(choice.rejected ? error_class::rejected : error_class::invalid_request,
@@ -475,7 +456,7 @@ class order_session final : public ordering_session {
   }
 
   std::shared_ptr<backend_state> backend_;
-  const backend_settings& settings_;
+  const certcentral_settings& settings_;
   job job_;
   std::string product_;
   bool reissue_;
@@ -485,7 +466,7 @@ class order_session final : public ordering_session {
   std::string old_order_id_;
   std::int64_t org_id_ = 0;
   stage stage_ = stage::organization;
-  std::optional<credential_cache<std::vector<organization>>::fetch_guard> fetching_;
+  credential_use<organization_list> organizations_{backend_->organizations};
   std::deque<std::string> candidates_;
   std::vector<std::pair<std::string, std::string>> matches_;  // id, status: the job's tag
   std::int64_t offset_ = 0;

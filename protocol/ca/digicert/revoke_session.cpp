@@ -218,7 +218,7 @@ class revoke_session final : public http_session {
   }
 
   std::shared_ptr<backend_state> backend_;
-  const backend_settings& settings_;
+  const certcentral_settings& settings_;
   job job_;
   std::string reason_;
   std::string serial_;

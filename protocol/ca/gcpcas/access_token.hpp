@@ -14,7 +14,7 @@
 #include <variant>
 
 #include "crypto/openssl_types.hpp"
-#include "protocol/ca/common/credential_cache.hpp"
+#include "protocol/ca/common/shared_value.hpp"
 #include "protocol/ca/driver.hpp"
 #include "protocol/ca/gcpcas/service_account.hpp"
 
@@ -31,11 +31,11 @@ inline constexpr std::chrono::seconds clock_skew_allowance{60};
 inline constexpr std::chrono::seconds refusal_memory{60};
 
 // The token a backend's sessions share (single flight, refreshed ahead of
-// expiry; see credential_cache), and the last refusal.
+// expiry; see shared_value), and the last refusal.
 struct token_source {
   service_account account;
   crypto::pkey_ptr key;
-  credential_cache<std::string> cache;
+  shared_value<std::string> cache;
   std::string refusal;  // the auth failure message, "" when none
   time_point refused_at{};
 };

@@ -221,7 +221,7 @@ class session final : public http_session {
     const std::string* token = tokens.cache.get(now());
     if (!token) {
       // Another session fetches it already: one token request serves every job.
-      if (tokens.cache.fetching()) return await_credential{std::string(token_what)};
+      if (tokens.cache.fetching()) return await_fetch{std::string(token_what)};
       if (!tokens.refusal.empty() && now() - tokens.refused_at < refusal_memory)
         return outcome::failed(error_class::auth, tokens.refusal, "invalid_grant");
       guard_.emplace(tokens.cache);
@@ -702,7 +702,7 @@ class session final : public http_session {
   state state_ = state::pick_pool;
   call last_;
   bool fetching_ = false;
-  std::optional<credential_cache<std::string>::fetch_guard> guard_;
+  std::optional<shared_value<std::string>::fetch_guard> guard_;
   std::string used_token_;
   bool reauthenticated_ = false;
 

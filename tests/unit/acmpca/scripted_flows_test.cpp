@@ -84,7 +84,7 @@ TEST_SUITE("acmpca scripted flows") {
     auto token = first->next(nullptr, {sf::t0});
     REQUIRE(std::holds_alternative<ca::http_request>(token));
     // The second waits for it instead of fetching too.
-    CHECK(std::holds_alternative<ca::await_credential>(second->next(nullptr, {sf::t0})));
+    CHECK(std::holds_alternative<ca::await_fetch>(second->next(nullptr, {sf::t0})));
 
     const std::string keys =
         R"({"Code":"Success","Type":"AWS-HMAC","AccessKeyId":"ASIAIOSFODNN7EXAMPLE",)"

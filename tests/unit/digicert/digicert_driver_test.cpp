@@ -473,7 +473,7 @@ TEST_SUITE("digicert flows") {
     auto first = a->next(nullptr, t::ctx);
     REQUIRE(std::holds_alternative<ca::http_request>(first));
     CHECK(std::get<ca::http_request>(first).url == t::fx_base + "/organization");
-    CHECK(std::holds_alternative<ca::await_credential>(b->next(nullptr, t::ctx)));
+    CHECK(std::holds_alternative<ca::await_fetch>(b->next(nullptr, t::ctx)));
     auto answer = t::ok(fx::organizations_json());
     auto search_a = a->next(&answer, t::ctx);
     auto search_b = b->next(nullptr, t::ctx);

@@ -430,7 +430,7 @@ TEST_SUITE("gcpcas") {
       first.push_back(sessions.back()->next(nullptr, ctx));
       if (auto* r = std::get_if<ca::http_request>(&first.back()); r && r->url == token_uri)
         ++token_requests;
-      if (std::holds_alternative<ca::await_credential>(first.back())) ++awaits;
+      if (std::holds_alternative<ca::await_fetch>(first.back())) ++awaits;
     }
     CHECK(token_requests == 1);
     CHECK(awaits == 999);

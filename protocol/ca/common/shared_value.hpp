@@ -1,10 +1,11 @@
 #pragma once
-// A credential a backend's sessions share (instance-role keys, an OAuth
-// access token, a login cookie): fetched by one session for all (single
-// flight: while a fetch is under way the others await_credential, or sign
-// with the one held), fetched again ahead of its expiry, used until shortly
-// before it and after a failed refresh, and kept out of every message: its
-// secrets and those of the credentials it replaced are redacted.
+// A value a backend's sessions fetch once for all: a credential (instance-role
+// keys, an OAuth access token) or shared state of the account (DigiCert's
+// organization list). Fetched by one session for all (single flight: while a
+// fetch is under way the others await_fetch, or use the one held), fetched
+// again ahead of its expiry, used until shortly before it and after a failed
+// refresh, and kept out of every message: its secrets and those of the values
+// it replaced are redacted. Sessions use it through credential_source.hpp.
 //
 // Pure like the drivers: the session that fetches holds a fetch_guard and
 // stores what it got; times come from the caller. The sessions of a backend
@@ -21,7 +22,7 @@
 
 namespace cbcs::protocol::ca {
 
-struct credential_timing {
+struct fetch_timing {
   std::chrono::seconds refresh_before_expiry{15 * 60};
   std::chrono::seconds stop_before_expiry{60};
   std::chrono::seconds retry_failed_refresh{60};
@@ -29,30 +30,30 @@ struct credential_timing {
   std::size_t retired_secrets = 8;  // of replaced credentials, still redacted
 };
 
-template <class Credential>
-class credential_cache {
+template <class Value>
+class shared_value {
  public:
   using time_point = std::chrono::system_clock::time_point;
 
-  explicit credential_cache(credential_timing timing = {}) : timing_(timing) {}
+  explicit shared_value(fetch_timing timing = {}) : timing_(timing) {}
 
   // The credential to use at `now`, or nullptr when the caller must fetch
   // (none, or its refresh time has come and nobody fetches: while someone
   // does, the one held serves the others until it expires).
-  const Credential* get(time_point now) const {
+  const Value* get(time_point now) const {
     if (!usable(now)) return nullptr;
     if (now >= refresh_at_ && !fetching()) return nullptr;
     return &*value_;
   }
   // Held and still good to use at `now`, refresh due or not.
   bool usable(time_point now) const { return value_ && now < usable_until_; }
-  const Credential* held() const { return value_ ? &*value_ : nullptr; }
+  const Value* held() const { return value_ ? &*value_ : nullptr; }
   bool fetching() const { return fetches_ > 0; }
 
   // Held by the session that fetches, for as long as it does.
   class fetch_guard {
    public:
-    explicit fetch_guard(credential_cache& c) : cache_(&c) { ++cache_->fetches_; }
+    explicit fetch_guard(shared_value& c) : cache_(&c) { ++cache_->fetches_; }
     ~fetch_guard() {
       if (cache_) --cache_->fetches_;
     }
@@ -62,13 +63,13 @@ class credential_cache {
     fetch_guard& operator=(fetch_guard&&) = delete;
 
    private:
-    credential_cache* cache_;
+    shared_value* cache_;
   };
 
   // A fresh credential, valid until `expires`; `secrets` are the parts of it
   // that must never appear in a message. One that lives less than an hour
   // is fetched again half-way and used until three quarters of its life.
-  void store(Credential c, std::vector<std::string> secrets, time_point expires, time_point now) {
+  void store(Value c, std::vector<std::string> secrets, time_point expires, time_point now) {
     if (secrets != secrets_) retire();
     value_ = std::move(c);
     secrets_ = std::move(secrets);
@@ -102,8 +103,8 @@ class credential_cache {
   }
 
  private:
-  credential_timing timing_;
-  std::optional<Credential> value_;
+  fetch_timing timing_;
+  std::optional<Value> value_;
   std::vector<std::string> secrets_;
   std::vector<std::string> retired_;
   time_point refresh_at_{};

@@ -1,21 +1,21 @@
-// The credential cache every driver with a fetched credential shares.
+// The shared value every driver with a fetched credential or account state uses.
 
 #include <doctest/doctest.h>
 
-#include "protocol/ca/common/credential_cache.hpp"
+#include "protocol/ca/common/shared_value.hpp"
 
 using namespace cbcs;
 namespace ca = protocol::ca;
 using namespace std::chrono_literals;
 using sys = std::chrono::system_clock;
 
-TEST_SUITE("credential cache") {
+TEST_SUITE("shared value") {
   TEST_CASE("one fetch for all, refresh ahead of expiry, the held one while another fetches") {
-    ca::credential_cache<std::string> cache;
+    ca::shared_value<std::string> cache;
     auto t = sys::time_point(std::chrono::hours(24 * 20000));
     CHECK(cache.get(t) == nullptr);
     {
-      ca::credential_cache<std::string>::fetch_guard fetching(cache);
+      ca::shared_value<std::string>::fetch_guard fetching(cache);
       CHECK(cache.fetching());
       cache.store("token-A", {"secret-AAAA"}, t + 1h, t);
     }
@@ -26,14 +26,14 @@ TEST_SUITE("credential cache") {
     CHECK(cache.get(t + 44min));
     CHECK(cache.get(t + 45min) == nullptr);
     // While someone fetches, the others use the one held, until a minute before its end.
-    ca::credential_cache<std::string>::fetch_guard fetching(cache);
+    ca::shared_value<std::string>::fetch_guard fetching(cache);
     CHECK(cache.get(t + 50min));
     CHECK(cache.get(t + 59min) == nullptr);
     CHECK_FALSE(cache.usable(t + 59min));
   }
 
   TEST_CASE("a failed refresh postpones it; short-lived ones half-way; refused ones retired") {
-    ca::credential_cache<std::string> cache;
+    ca::shared_value<std::string> cache;
     auto t = sys::time_point(std::chrono::hours(24 * 20000));
     cache.store("A", {"secret-AAAA"}, t + 1h, t);
     cache.postpone_refresh(t + 45min);

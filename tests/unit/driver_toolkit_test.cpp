@@ -6,6 +6,7 @@
 #include "protocol/ca/common/retry_after.hpp"
 #include "protocol/ca/common/revocation_reason.hpp"
 #include "protocol/ca/common/settings_problems.hpp"
+#include "protocol/ca/common/vendor_error.hpp"
 #include "protocol/ca/entrust/revocation_reasons.hpp"
 #include "protocol/ca/gcpcas/revocation_reasons.hpp"
 #include "protocol/ca/msca/revocation_reasons.hpp"
@@ -291,5 +292,34 @@ TEST_SUITE("driver toolkit") {
     CHECK(skip);
     CHECK(poll == 300s);
     CHECK(none.message().empty());
+  }
+}
+
+TEST_SUITE("driver toolkit") {
+  TEST_CASE("one reader for every vendor's error code and message") {
+    ca::vendor_error_shape digicert{.at = {"errors", "error"}, .code = {"code"}, .message = {"message"}};
+    ca::vendor_error_shape google{.at = {"error"}, .code = {"status", "code"}, .message = {"message"}};
+    ca::vendor_error_shape aws{.at = {""}, .code = {"__type", "code"}, .message = {"message", "Message"}};
+    auto e = ca::read_vendor_error(
+        R"({"errors":[{"code":"invalid_dcv","message":"bad\nline"},{"code":"x"}]})", digicert);
+    CHECK(e.code == "invalid_dcv");
+    CHECK(e.message == "bad line");
+    e = ca::read_vendor_error(R"({"error":{"code":"a b","message":"m"}})", digicert);
+    CHECK(e.code.empty());  // not an identifier: never echoed
+    CHECK(e.message == "m");
+    CHECK(ca::read_vendor_error(R"({"errors":"plain text"})", digicert).message == "plain text");
+    e = ca::read_vendor_error(
+        R"({"error":{"code":403,"message":"denied","status":"PERMISSION_DENIED"}})", google);
+    CHECK(e.code == "PERMISSION_DENIED");
+    CHECK(ca::read_vendor_error(R"({"error":{"code":403}})", google).code == "403");
+    e = ca::read_vendor_error(R"({"__type":"com.amazonaws#ThrottlingException","Message":"slow"})",
+                              aws);
+    CHECK(e.code == "com.amazonaws#ThrottlingException");
+    CHECK(e.message == "slow");
+    for (auto body : {"", "<html>", "[1,2]", "null", R"({"errors":[]})", R"({"error":5})"}) {
+      CHECK(ca::read_vendor_error(body, digicert).empty());
+      CHECK(ca::read_vendor_error(body, google).empty());
+    }
+    CHECK(ca::read_vendor_error("[]", aws).empty());
   }
 }

@@ -11,6 +11,7 @@
 
 #include "crypto/serial_number.hpp"
 #include "protocol/ca/common/http_status.hpp"
+#include "protocol/ca/common/vendor_error.hpp"
 #include "protocol/common/text.hpp"
 
 namespace cbcs::protocol::ca::digicert {
@@ -102,33 +103,14 @@ http_request api_request(std::string method, std::string url, std::string_view a
 }
 
 api_error parse_error(std::string_view body) {
-  dom::parser parser;
-  dom::element doc;
-  if (parser.parse(body.data(), body.size()).get(doc)) return {};
-  dom::object root;
-  if (doc.get_object().get(root)) return {};
-  dom::element errors;
-  if (root["errors"].get(errors) && root["error"].get(errors)) return {};
-  dom::object first;
-  bool found = false;
-  dom::array list;
-  if (!errors.get_array().get(list)) {
-    for (auto e : list)
-      if (!e.get_object().get(first)) {
-        found = true;
-        break;
-      }
-  } else if (!errors.get_object().get(first)) {
-    found = true;
-  } else {
-    std::string_view s;
-    if (!errors.get_string().get(s)) return {.message = one_line(s, 256)};
-  }
-  if (!found) return {};
+  // dev.digicert.com "Errors": {"errors":[{"code":"...","message":"..."}]};
+  // some endpoints answer one object under "errors" or "error", or a string.
+  static const vendor_error_shape shape{
+      .at = {"errors", "error"}, .code = {"code"}, .message = {"message"}};
+  auto e = read_vendor_error(body, shape);
   api_error out;
-  std::string_view code;
-  if (!first["code"].get_string().get(code) && is_identifier(code)) out.code = std::string(code);
-  out.message = field_text(first, "message", 256);
+  if (is_identifier(e.code)) out.code = std::move(e.code);
+  out.message = one_line(e.message, 256);
   return out;
 }
 

@@ -1,7 +1,9 @@
 // The shared parts of HTTP drivers (protocol/ca/common, protocol/common/text).
 #include <doctest/doctest.h>
 
+#include "crypto/certificate_authority.hpp"
 #include "protocol/ca/common/http_session.hpp"
+#include "protocol/ca/common/option_checks.hpp"
 #include "protocol/ca/common/http_status.hpp"
 #include "protocol/ca/common/retry_after.hpp"
 #include "protocol/ca/common/revocation_reason.hpp"
@@ -321,5 +323,24 @@ TEST_SUITE("driver toolkit") {
       CHECK(ca::read_vendor_error(body, google).empty());
     }
     CHECK(ca::read_vendor_error("[]", aws).empty());
+  }
+}
+
+TEST_SUITE("driver toolkit") {
+  TEST_CASE("check_key_pair: a client certificate's key, or an error naming both options") {
+    auto now = sys::now();
+    auto a = crypto::create_root_ca("ecdsa-p256", "client A", now, std::chrono::hours(24));
+    auto b = crypto::create_root_ca("ecdsa-p256", "client B", now, std::chrono::hours(24));
+    ca::option_values same{{"cert", a.cert_pem}, {"key", a.key_pem}};
+    CHECK(ca::check_key_pair(same, "cert", "key").empty());
+    ca::option_values crossed{{"cert", a.cert_pem}, {"key", b.key_pem}};
+    CHECK(ca::check_key_pair(crossed, "cert", "key") ==
+          "option -key: the private key does not belong to the certificate given with -cert");
+    CHECK(ca::check_key_pair({{"agentcert", a.cert_pem}, {"agentkey", b.key_pem}}, "agentcert",
+                             "agentkey")
+              .starts_with("option -agentkey:"));
+    CHECK(ca::check_key_pair({{"cert", a.cert_pem}}, "cert", "key").empty());  // -key absent
+    auto message = ca::check_key_pair(crossed, "cert", "key");
+    CHECK(message.find("PRIVATE") == std::string::npos);  // never the key
   }
 }

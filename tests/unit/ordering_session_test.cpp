@@ -17,10 +17,12 @@ namespace ordering_session_test {
 // POST /orders -> "ID issued|approval|queue|weird"; GET /orders/ID -> the same.
 class toy_session final : public ca::ordering_session {
  public:
-  toy_session(std::string job_id, const std::string& token, ca::pending_policy p = {})
-      : ordering_session(token, p), job_id_(std::move(job_id)) {}
+  toy_session(std::string job_id, const std::string& token, ca::pending_policy p = {},
+              ca::lost_placement lost = ca::lost_placement::search)
+      : ordering_session(token, p, lost), job_id_(std::move(job_id)) {}
 
  private:
+  std::string where_to_look() const override { return "the toy CA's request list"; }
   ca::http_request search() override {
     return {.method = "GET", .url = "https://toy.test/orders?tag=" + job_id_};
   }
@@ -313,5 +315,60 @@ TEST_SUITE("ordering session") {
     c.settings["maxpending"] = "12h";
     CHECK(ca::pending_policy::from(c).max_age == std::chrono::hours(12));
     CHECK(ca::pending_policy::from({}).max_age == std::chrono::hours(720));
+  }
+}
+
+TEST_SUITE("ordering session") {
+  TEST_CASE("a CA with no search: placed at once, and a lost answer asks the operator") {
+    auto no_search = [](std::string id, std::string token = "") {
+      return os::toy_session(std::move(id), token, {}, ca::lost_placement::ask_operator);
+    };
+    auto placed = [](const test::drive_result& r) {
+      int n = 0;
+      for (const auto& q : r.sent) n += q.method == "POST";
+      return n;
+    };
+    auto s = no_search("job-20");
+    const test::exchange script[] = {
+        os::post("R5 queue"),
+        os::get("https://toy.test/orders/R5", "R5 issued"),
+    };
+    auto r = test::drive(s, script, {os::t0});
+    CHECK(r.outcome.what == ca::outcome::kind::issued);
+    CHECK(r.sent.size() == 2);  // no search
+
+    auto lost = no_search("job-21");
+    const test::exchange lost_script[] = {
+        {.method = "POST", .url = "https://toy.test/orders", .no_answer = true},
+    };
+    auto l = test::drive(lost, lost_script, {os::t0});
+    CHECK(l.outcome.what == ca::outcome::kind::failed);
+    CHECK(l.outcome.error == ca::error_class::internal);
+    CHECK_FALSE(l.outcome.retryable);
+    CHECK(l.outcome.backend_code == "placement_in_doubt");
+    CHECK(l.outcome.message.find("the toy CA's request list") != std::string::npos);
+    CHECK(placed(l) == 1);
+
+    // Resumed in doubt (a crash after the placement left): fails at once.
+    auto token = ca::encode(ca::placement_doubt{os::t0 - 5s, os::t0 + 40s});
+    auto resumed = no_search("job-22", token);
+    auto d = test::drive(resumed, std::span<const test::exchange>{}, {os::t0});
+    CHECK(d.outcome.backend_code == "placement_in_doubt");
+    CHECK(d.sent.empty());
+
+    // The CA answered that it made nothing: placed again.
+    auto busy = no_search("job-23");
+    const test::exchange busy_script[] = {
+        {.method = "POST", .url = "https://toy.test/orders", .answer = {503, {}, ""}},
+        os::post("R7 issued"),
+    };
+    auto b = test::drive(busy, busy_script, {os::t0});
+    CHECK(b.outcome.what == ca::outcome::kind::issued);
+    CHECK(placed(b) == 2);
+
+    // An order id it handed out earlier: polled.
+    auto known = no_search("job-24", ca::encode(ca::order_token{"R9", os::t0 - 1h}));
+    const test::exchange poll_script[] = {os::get("https://toy.test/orders/R9", "R9 issued")};
+    CHECK(test::drive(known, poll_script, {os::t0}).outcome.what == ca::outcome::kind::issued);
   }
 }

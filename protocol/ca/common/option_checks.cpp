@@ -1,5 +1,7 @@
 #include "protocol/ca/common/option_checks.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <cctype>
 
@@ -71,6 +73,23 @@ std::string check_private_key(std::string_view content) {
     // OpenSSL's reason could quote nothing secret, but keep key errors plain.
     return "is not an unencrypted PEM private key";
   }
+}
+
+std::string check_key_pair(const option_values& values, std::string_view cert_option,
+                           std::string_view key_option) {
+  auto cert = values.find(cert_option);
+  auto key = values.find(key_option);
+  if (cert == values.end() || key == values.end()) return {};
+  try {
+    auto certs = crypto::parse_certificates(cert->second);
+    auto pkey = crypto::parse_private_key(key->second);
+    if (!certs.empty() && crypto::key_matches_certificate(pkey.get(), certs.front().get()))
+      return {};
+  } catch (const std::exception&) {
+    return {};  // each option's own check has said what is wrong with it
+  }
+  return fmt::format("option -{}: the private key does not belong to the certificate given with -{}",
+                     key_option, cert_option);
 }
 
 std::string check_identifier(std::string_view value) {

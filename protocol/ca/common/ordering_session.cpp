@@ -16,8 +16,10 @@ std::string utc(std::chrono::system_clock::time_point t) {
 
 }  // namespace
 
-ordering_session::ordering_session(const std::string& resume_token, pending_policy policy)
+ordering_session::ordering_session(const std::string& resume_token, pending_policy policy,
+                                   lost_placement lost)
     : policy_(policy),
+      lost_(lost),
       order_(decode_order_token(resume_token)),
       doubt_(order_ ? std::nullopt : decode_placement_doubt(resume_token)) {}
 
@@ -38,6 +40,7 @@ step ordering_session::begin() {
 }
 
 step ordering_session::wait_out_doubt() {
+  if (lost_ == lost_placement::ask_operator) return lost_in_doubt();
   if (now() < doubt_->deadline) {
     phase_ = phase::doubt;
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(doubt_->deadline - now());
@@ -60,7 +63,18 @@ step ordering_session::run_prelude(const http_response* answer) {
   return start_search();
 }
 
+outcome ordering_session::lost_in_doubt() const {
+  return outcome::failed(
+      error_class::internal,
+      fmt::format("the answer to the placement sent at {} was lost and this CA cannot be searched: "
+                  "a request for this job may exist at the CA; look in {} before running the job "
+                  "again (the connector does not place it a second time on its own)",
+                  utc(doubt_->since), where_to_look()),
+      "placement_in_doubt");
+}
+
 step ordering_session::start_search() {
+  if (lost_ == lost_placement::ask_operator) return start_place();
   phase_ = phase::search;
   pages_ = 0;
   others_.clear();

@@ -50,6 +50,28 @@
 // it answered, or after the connection dropped) is not seen by the search;
 // the job places a second order, and the first is found by a later search
 // for the same tag (reported as above) or stays at the CA.
+//
+// A CA with no search (AD CS over WSTEP: no request can be found by a tag)
+// says so with lost_placement::ask_operator, and its session need not write
+// search() and read_search(). Then:
+//
+//   no resume token:   place at once (a job with no token never placed:
+//                      every placement is journaled in doubt before it leaves);
+//   an order id known: poll it, as above (the id the CA handed out earlier
+//                      is the only way back to a request it holds);
+//   a placement in doubt, resumed or its answer lost: the job fails
+//                      `internal`, not retryable, saying that an order may
+//                      exist at the CA, since when, and where to look
+//                      (where_to_look()); it is never placed a second time
+//                      blindly. The operator looks there and runs the job
+//                      again (a new placement) or collects the request.
+//   an answer saying the placement failed (a fault, 5xx): placed again, as
+//                      the CA said it made nothing.
+//
+// Cost of that choice: one job per lost answer needs a person instead of a
+// second certificate at the CA (the house rule: never issued twice); with
+// a search the connector resolves it alone, at the price of one search per
+// doubt (a read at the CA) and the wait until D.
 
 #include <optional>
 #include <vector>
@@ -95,12 +117,19 @@ inline constexpr std::chrono::milliseconds default_attempt_limit{40'000};
 // is older than this.
 inline constexpr std::chrono::milliseconds relookup_after{1'000};
 
+// How a lost answer to a placement is resolved, as the CA allows.
+enum class lost_placement : std::uint8_t {
+  search,        // look for the job's tag, then place only when nothing is found
+  ask_operator,  // the CA has no search: fail, naming where to look
+};
+
 class ordering_session : public http_session {
  public:
   std::string resume_token() const final;
 
  protected:
-  ordering_session(const std::string& resume_token, pending_policy policy);
+  ordering_session(const std::string& resume_token, pending_policy policy,
+                   lost_placement lost = lost_placement::search);
 
   // A failure found without asking the CA (a bad job), or nullopt.
   virtual std::optional<outcome> check() { return std::nullopt; }
@@ -113,9 +142,17 @@ class ordering_session : public http_session {
     (void)answer;
     return std::nullopt;
   }
-  // The search for an order tagged with the job id, and its answers.
-  virtual http_request search() = 0;
-  virtual search_result read_search(const http_response& answer) = 0;
+  // The search for an order tagged with the job id, and its answers; never
+  // called with lost_placement::ask_operator.
+  virtual http_request search() { return {}; }
+  virtual search_result read_search(const http_response& answer) {
+    (void)answer;
+    return {};
+  }
+  // lost_placement::ask_operator: where at the CA an operator finds the
+  // requests it holds ("the CA's Pending Requests and Issued Certificates
+  // (certsrv.msc)"), for the failure of a placement in doubt.
+  virtual std::string where_to_look() const { return "the CA's list of requests"; }
   virtual http_request place() = 0;
   virtual http_request poll(const std::string& order_id) = 0;
   // Answers to place(), poll() and collect().
@@ -147,8 +184,11 @@ class ordering_session : public http_session {
   // Pending until the doubt's deadline, then the prelude and the search.
   step wait_out_doubt();
   outcome with_others(outcome issued) const;
+  // A placement in doubt at a CA with no search.
+  outcome lost_in_doubt() const;
 
   pending_policy policy_;
+  lost_placement lost_;
   std::optional<order_token> order_;
   // A placement that may have left and whose answer is not known.
   std::optional<placement_doubt> doubt_;

@@ -1,24 +1,8 @@
 #include "protocol/ca/entrust/entrust_type.hpp"
 
-#include "crypto/pem.hpp"
 #include "protocol/ca/common/option_checks.hpp"
 
 namespace cbcs::protocol::ca::entrust {
-namespace {
-
-std::string check_pair(const option_values& values) {
-  auto cert = values.find("cert");
-  auto key = values.find("key");
-  if (cert == values.end() || key == values.end()) return {};
-  auto certs = crypto::parse_certificates(cert->second);
-  auto pkey = crypto::parse_private_key(key->second);
-  if (!crypto::key_matches_certificate(pkey.get(), certs.front().get()))
-    return "option -key: the private key does not belong to the certificate given with -cert";
-  return {};
-}
-
-}  // namespace
-
 const backend_type& type() {
   static const backend_type t{
       .name = "entrust",
@@ -53,7 +37,7 @@ const backend_type& type() {
                .check = check_private_key,
                .summary = summarize_private_key},
           },
-      .check_all = check_pair,
+      .check_all = [](const option_values& v) { return check_key_pair(v, "cert", "key"); },
       .policy = {.client_identity = {.certificate = "cert", .key = "key"}}};
   return t;
 }

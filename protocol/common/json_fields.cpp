@@ -1,8 +1,11 @@
 #include "protocol/common/json_fields.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include <fmt/format.h>
+
+#include "protocol/common/text.hpp"
 
 namespace cbcs::protocol {
 
@@ -107,6 +110,45 @@ std::optional<double> json_fields::maybe_number(std::string_view key) const {
   double v = 0;
   if (obj_[key].get(v)) return std::nullopt;
   return v;
+}
+
+std::optional<std::int64_t> json_fields::maybe_integer(std::string_view key) const {
+  if (empty_) return std::nullopt;
+  std::int64_t v = 0;
+  if (obj_[key].get_int64().get(v)) return std::nullopt;
+  return v;
+}
+
+std::optional<bool> json_fields::maybe_bool(std::string_view key) const {
+  if (empty_) return std::nullopt;
+  bool v = false;
+  if (obj_[key].get_bool().get(v)) return std::nullopt;
+  return v;
+}
+
+std::optional<dom::array> json_fields::maybe_array(std::string_view key) const {
+  if (empty_) return std::nullopt;
+  dom::array a;
+  if (obj_[key].get_array().get(a)) return std::nullopt;
+  return a;
+}
+
+std::string json_fields::line(std::string_view key, std::size_t max_bytes) const {
+  auto v = maybe_str(key);
+  return v ? one_line(*v, max_bytes) : std::string();
+}
+
+std::string json_fields::id(std::string_view key) const {
+  if (empty_) return {};
+  dom::element e;
+  if (obj_[key].get(e)) return {};
+  std::uint64_t u = 0;
+  if (!e.get_uint64().get(u)) return std::to_string(u);
+  std::string_view s;
+  if (!e.get_string().get(s) && !s.empty() && s.size() <= 32 &&
+      std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::string(s);
+  return {};
 }
 
 }  // namespace cbcs::protocol

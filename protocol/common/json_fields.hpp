@@ -55,6 +55,15 @@ class json_fields {
   std::optional<std::string> maybe_str(std::string_view key) const;
   std::optional<simdjson::dom::element> maybe_object(std::string_view key) const;
   std::optional<double> maybe_number(std::string_view key) const;
+  std::optional<std::int64_t> maybe_integer(std::string_view key) const;
+  std::optional<bool> maybe_bool(std::string_view key) const;
+  std::optional<simdjson::dom::array> maybe_array(std::string_view key) const;
+  // A string made one safe line of at most `max_bytes` (text.hpp one_line);
+  // "" when not there or not a string.
+  std::string line(std::string_view key, std::size_t max_bytes = 512) const;
+  // An id some services write as a number and others as a string of digits
+  // (DigiCert): its digits, at most 32; "" when not there or not that.
+  std::string id(std::string_view key) const;
 
   const std::string& context() const { return context_; }
 

@@ -12,6 +12,7 @@
 #include "crypto/serial_number.hpp"
 #include "protocol/ca/common/http_status.hpp"
 #include "protocol/ca/common/vendor_error.hpp"
+#include "protocol/common/json_fields.hpp"
 #include "protocol/common/text.hpp"
 
 namespace cbcs::protocol::ca::digicert {
@@ -22,49 +23,24 @@ namespace {
   throw std::runtime_error(fmt::format("the {} cannot be read: {}", what, why));
 }
 
-dom::element parse(dom::parser& parser, std::string_view body, std::string_view what) {
+// A whole answer, which must be an object: its fields; throws "the <what>
+// cannot be read: <why>" otherwise. The fields live as long as `parser`.
+json_fields answer_fields(dom::parser& parser, std::string_view body, std::string_view what) {
   dom::element doc;
   if (auto error = parser.parse(body.data(), body.size()).get(doc))
     unreadable(what, simdjson::error_message(error));
-  return doc;
+  if (!doc.is_object()) unreadable(what, "it is not a JSON object");
+  return json_fields(doc, std::string(what));
 }
 
-// An id as DigiCert writes it (a number) or as a string of digits.
-std::string id_of(dom::element e) {
-  std::int64_t n = 0;
-  if (!e.get_int64().get(n)) return n >= 0 ? std::to_string(n) : std::string();
-  std::uint64_t u = 0;
-  if (!e.get_uint64().get(u)) return std::to_string(u);
-  std::string_view s;
-  if (!e.get_string().get(s) && !s.empty() && s.size() <= 32 &&
-      std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; }))
-    return std::string(s);
-  return {};
-}
-
-std::string field_id(dom::object o, std::string_view key) {
-  dom::element e;
-  if (o[key].get(e)) return {};
-  return id_of(e);
-}
-
-// Text from the answer, made one safe line.
-std::string field_text(dom::object o, std::string_view key, std::size_t limit = 512) {
-  std::string_view s;
-  if (o[key].get_string().get(s)) return {};
-  return one_line(s, limit);
-}
-
-std::string field_raw(dom::object o, std::string_view key) {
-  std::string_view s;
-  if (o[key].get_string().get(s)) return {};
-  return std::string(s);
-}
-
-dom::object object_of(dom::element doc, std::string_view what) {
-  dom::object o;
-  if (doc.get_object().get(o)) unreadable(what, "it is not a JSON object");
-  return o;
+// The objects of an array field, skipping anything else in it.
+template <class F>
+void for_each_object(const json_fields& fields, std::string_view key, std::string_view what,
+                     F&& each) {
+  auto list = fields.maybe_array(key);
+  if (!list) return;
+  for (auto e : *list)
+    if (e.is_object()) each(json_fields(e, std::string(what)));
 }
 
 bool is_identifier(std::string_view s) {
@@ -142,33 +118,24 @@ outcome error_outcome(const http_response& answer, std::string_view what, std::s
 
 std::vector<organization> parse_organizations(std::string_view body) {
   dom::parser parser;
-  auto root = object_of(parse(parser, body, "organization list"), "organization list");
-  dom::array list;
-  if (root["organizations"].get_array().get(list))
+  auto root = answer_fields(parser, body, "organization list");
+  if (!root.maybe_array("organizations"))
     unreadable("organization list", "it has no \"organizations\" array");
   std::vector<organization> out;
-  for (auto e : list) {
-    dom::object o;
-    if (e.get_object().get(o)) continue;
+  for_each_object(root, "organizations", "organization", [&](const json_fields& o) {
+    auto id = o.id("id");
+    if (id.empty() || id.size() > 18) return;
     organization org;
-    auto id = field_id(o, "id");
-    if (id.empty() || id.size() > 18) continue;
     org.id = std::stoll(id);
-    org.name = field_text(o, "name", 128);
-    org.status = field_text(o, "status", 32);
-    bool active = false;
-    org.active = !o["is_active"].get_bool().get(active) ? active : org.status == "active";
-    dom::array validations;
-    if (!o["validations"].get_array().get(validations))
-      for (auto v : validations) {
-        dom::object vo;
-        if (v.get_object().get(vo)) continue;
-        org.validations.push_back({lower(field_text(vo, "type", 32)),
-                                   lower(field_text(vo, "status", 32)),
-                                   field_text(vo, "validated_until", 40)});
-      }
+    org.name = o.line("name", 128);
+    org.status = o.line("status", 32);
+    org.active = o.maybe_bool("is_active").value_or(org.status == "active");
+    for_each_object(o, "validations", "validation", [&](const json_fields& v) {
+      org.validations.push_back(
+          {lower(v.line("type", 32)), lower(v.line("status", 32)), v.line("validated_until", 40)});
+    });
     out.push_back(std::move(org));
-  }
+  });
   return out;
 }
 
@@ -267,40 +234,32 @@ status_meaning read_status(std::string_view status) {
 
 namespace {
 
-order_info read_order_object(dom::object o) {
+order_info read_order_object(const json_fields& o) {
   order_info out;
-  out.id = field_id(o, "id");
-  out.status = lower(field_text(o, "status", 64));
-  out.comments = field_text(o, "comments", 1024);
-  out.date_created = field_text(o, "date_created", 40);
-  out.certificate_id = field_id(o, "certificate_id");
-  dom::object cert;
-  if (!o["certificate"].get_object().get(cert)) {
-    if (auto id = field_id(cert, "id"); !id.empty()) out.certificate_id = id;
-    out.serial_number = field_text(cert, "serial_number", 128);
-    out.certificate_status = lower(field_text(cert, "status", 64));
-    out.csr = field_raw(cert, "csr");
+  out.id = o.id("id");
+  out.status = lower(o.line("status", 64));
+  out.comments = o.line("comments", 1024);
+  out.date_created = o.line("date_created", 40);
+  out.certificate_id = o.id("certificate_id");
+  if (auto c = o.maybe_object("certificate")) {
+    json_fields cert(*c, "certificate");
+    if (auto id = cert.id("id"); !id.empty()) out.certificate_id = id;
+    out.serial_number = cert.line("serial_number", 128);
+    out.certificate_status = lower(cert.line("status", 64));
+    out.csr = cert.maybe_str("csr").value_or("");
   }
-  dom::object org;
-  if (!o["organization"].get_object().get(org)) out.organization_id = field_id(org, "id");
-  dom::array requests;
-  if (!o["requests"].get_array().get(requests))
-    for (auto r : requests) {
-      dom::object ro;
-      if (r.get_object().get(ro)) continue;
-      request_ref ref{field_id(ro, "id"), lower(field_text(ro, "status", 64))};
-      if (!ref.id.empty()) out.requests.push_back(std::move(ref));
-    }
-  dom::array chain;
-  if (!o["certificate_chain"].get_array().get(chain))
-    for (auto c : chain) {
-      dom::object co;
-      if (c.get_object().get(co)) continue;
-      certificate_pem p{field_text(co, "subject_common_name", 256), field_raw(co, "pem")};
-      if (!p.pem.empty()) out.chain.push_back(std::move(p));
-    }
+  if (auto org = o.maybe_object("organization"))
+    out.organization_id = json_fields(*org, "organization").id("id");
+  for_each_object(o, "requests", "request", [&](const json_fields& r) {
+    request_ref ref{r.id("id"), lower(r.line("status", 64))};
+    if (!ref.id.empty()) out.requests.push_back(std::move(ref));
+  });
+  for_each_object(o, "certificate_chain", "chain certificate", [&](const json_fields& c) {
+    certificate_pem p{c.line("subject_common_name", 256), c.maybe_str("pem").value_or("")};
+    if (!p.pem.empty()) out.chain.push_back(std::move(p));
+  });
   for (auto key : {"reason", "note", "processor_comment", "status_reason"})
-    if (out.reason.empty()) out.reason = field_text(o, key, 256);
+    if (out.reason.empty()) out.reason = o.line(key, 256);
   return out;
 }
 
@@ -308,31 +267,28 @@ order_info read_order_object(dom::object o) {
 
 order_info parse_order(std::string_view body) {
   dom::parser parser;
-  auto o = object_of(parse(parser, body, "order answer"), "order answer");
-  auto out = read_order_object(o);
+  auto out = read_order_object(answer_fields(parser, body, "order answer"));
   if (out.id.empty()) unreadable("order answer", "it names no order id");
   return out;
 }
 
 order_list parse_order_list(std::string_view body) {
   dom::parser parser;
-  auto root = object_of(parse(parser, body, "order list"), "order list");
-  dom::array orders;
-  if (root["orders"].get_array().get(orders))
-    unreadable("order list", "it has no \"orders\" array");
+  auto root = answer_fields(parser, body, "order list");
+  if (!root.maybe_array("orders")) unreadable("order list", "it has no \"orders\" array");
   order_list out;
-  for (auto e : orders) {
-    dom::object o;
-    if (e.get_object().get(o)) continue;
+  for_each_object(root, "orders", "order", [&](const json_fields& o) {
     auto info = read_order_object(o);
     if (!info.id.empty()) out.orders.push_back(std::move(info));
-  }
-  dom::object page;
-  if (!root["page"].get_object().get(page)) {
-    std::int64_t n = 0;
-    if (!page["total"].get_int64().get(n)) out.total = std::max<std::int64_t>(n, 0);
-    if (!page["offset"].get_int64().get(n)) out.offset = std::max<std::int64_t>(n, 0);
-    if (!page["limit"].get_int64().get(n)) out.limit = std::max<std::int64_t>(n, 0);
+  });
+  if (auto p = root.maybe_object("page")) {
+    json_fields page(*p, "page");
+    auto count = [&](std::string_view key) {
+      return std::max<std::int64_t>(page.maybe_integer(key).value_or(0), 0);
+    };
+    out.total = count("total");
+    out.offset = count("offset");
+    out.limit = count("limit");
   }
   return out;
 }
@@ -348,26 +304,21 @@ std::optional<std::string> digicert_serial(std::string_view serial_hex) {
 
 request_info parse_request(std::string_view body) {
   dom::parser parser;
-  auto o = object_of(parse(parser, body, "request answer"), "request answer");
-  request_info out{field_id(o, "id"), lower(field_text(o, "status", 64)),
-                   field_text(o, "processor_comment", 256)};
+  auto o = answer_fields(parser, body, "request answer");
+  request_info out{o.id("id"), lower(o.line("status", 64)), o.line("processor_comment", 256)};
   if (out.status.empty()) unreadable("request answer", "it has no status");
   return out;
 }
 
 user_info parse_user(std::string_view body) {
   dom::parser parser;
-  auto o = object_of(parse(parser, body, "user answer"), "user answer");
+  auto o = answer_fields(parser, body, "user answer");
   user_info out;
-  out.username = field_text(o, "username", 128);
-  dom::array roles;
-  if (!o["access_roles"].get_array().get(roles))
-    for (auto r : roles) {
-      dom::object ro;
-      if (r.get_object().get(ro)) continue;
-      auto name = field_text(ro, "name", 64);
-      if (!name.empty()) out.roles.push_back(std::move(name));
-    }
+  out.username = o.line("username", 128);
+  for_each_object(o, "access_roles", "access role", [&](const json_fields& r) {
+    auto name = r.line("name", 64);
+    if (!name.empty()) out.roles.push_back(std::move(name));
+  });
   return out;
 }
 

@@ -1,5 +1,8 @@
 #!/usr/bin/env python3
-"""Writes the seed corpora in tests/fuzz/corpus/<name>/.
+"""Writes the seed corpora: corpus/<name>/ beside each fuzz_<name>.cpp
+(tests/fuzz/corpus/ for the shared parsers, tests/fuzz/<type>/corpus/ for a
+backend type's driver). A new type may keep its seeds to itself: this script
+need not know it.
 
 Every key here is a throw-away TEST key made on the spot with the openssl
 command; none belongs to anyone and none is used anywhere else. The vault
@@ -26,6 +29,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 CORPUS = HERE / "corpus"
 SEP = b"\xff"  # between the answers of an acmpca_driver input
+
+
+def corpora():
+    """target name -> corpus/<name>/ beside its fuzz_<name>.cpp, found as
+    tests/fuzz/CMakeLists.txt finds them."""
+    sources = [*HERE.glob("fuzz_*.cpp"), *HERE.glob("*/fuzz_*.cpp")]
+    return {s.stem.removeprefix("fuzz_"): s.parent / "corpus" / s.stem.removeprefix("fuzz_")
+            for s in sources}
 
 
 def openssl(*args, stdin=None):
@@ -67,7 +78,7 @@ class test_pki:
 def write(target, name, data):
     if isinstance(data, str):
         data = data.encode()
-    folder = CORPUS / target
+    folder = corpora()[target]
     folder.mkdir(parents=True, exist_ok=True)
     assert len(data) <= 8192, f"{target}/{name} is over 8 KiB"
     (folder / name).write_bytes(data)
@@ -269,7 +280,7 @@ def serial_number_seeds():
 def acmpca_seeds(cert_pem):
     """Scenario byte, then answers: status byte + body, joined by 0xff.
     Status bytes used: '0' 200, '6' 400, '9' 403, ';' 429, '<' 500, '?' no answer,
-    'K' 429 with the body as Retry-After and x-amzn-ErrorType."""
+    'K' 429 with the body as Retry-After and x-amzn-ErrorType, b'\\x80' held back."""
     ca = "arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/" \
          "11111111-2222-3333-4444-555555555555"
     describe = compact({"CertificateAuthority": {
@@ -286,6 +297,7 @@ def acmpca_seeds(cert_pem):
         write("acmpca_driver", name, data)
 
     seed("enroll_ok.bin", b"0", (b"0", describe), (b"0", issue), (b"0", get))
+    seed("enroll_held_back.bin", b"0", (b"0", describe), (b"\x80", ""), (b"0", issue), (b"0", get))
     seed("enroll_algorithm_given.bin", b"1", (b"0", issue), (b"6", in_progress), (b"0", get))
     seed("resume_pending_then_ok.bin", b"2", (b"6", in_progress), (b"?", ""), (b"0", get))
     seed("renew_ca_disabled.bin", b"3",
@@ -655,7 +667,8 @@ def service_texts_seeds():
 def gcpcas_driver_seeds():
     """Scenario byte, then answers (status byte + body, joined by 0xff).
     Status bytes: '0' 200, '6' 400, '8' 401, '9' 403, ';' 409, '<' 429,
-    '=' 503, '?' no answer, 'L' 429 with the body as Retry-After.
+    '=' 503, '?' no answer, 'L' 429 with the body as Retry-After, b'\\x80' held back
+    (ignored on the token call, a side call).
     The certificate is the certificates corpus' test certificate."""
     cert = (CORPUS / "certificates" / "ec_test_cert.pem").read_text()
     token = compact({"access_token": "ya29.FUZZTOKEN0123456789", "expires_in": 3599,
@@ -673,6 +686,8 @@ def gcpcas_driver_seeds():
         write("gcpcas_driver", name, data)
 
     seed("enroll_only_pool.bin", b"0", (b"0", token), (b"0", pools), (b"0", created))
+    seed("enroll_held_back.bin", b"0", (b"\x80", token), (b"\x80", ""), (b"0", pools),
+         (b"\x80", ""), (b"0", created))
     seed("enroll_two_pools.bin", b"0", (b"0", token), (b"0", compact({"caPools": [
         {"name": "projects/p/locations/l/caPools/a"}, {"name": "projects/p/locations/l/caPools/b"}],
         "nextPageToken": ""})))
@@ -795,14 +810,15 @@ def main():
         if unknown:
             sys.exit(f"make_corpus.py: only {', '.join(keyless)} can be written alone")
         for name in names:
-            shutil.rmtree(CORPUS / name, ignore_errors=True)
+            shutil.rmtree(corpora()[name], ignore_errors=True)
             keyless[name]()
         print(f"wrote {', '.join(names)}")
         return
     if shutil.which("openssl") is None:
         sys.exit("make_corpus.py needs the openssl command")
-    if CORPUS.exists():
-        shutil.rmtree(CORPUS)
+    folders = corpora().values()
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
     pki = test_pki()
     try:
         csr_pem = csr_seeds(pki)
@@ -820,8 +836,9 @@ def main():
             write_seeds()
     finally:
         pki.close()
-    total = sum(f.stat().st_size for f in CORPUS.rglob("*") if f.is_file())
-    count = sum(1 for f in CORPUS.rglob("*") if f.is_file())
+    files = [f for folder in folders for f in folder.rglob("*") if f.is_file()]
+    total = sum(f.stat().st_size for f in files)
+    count = len(files)
     print(f"{count} seed files, {total} bytes")
     assert total < 300 * 1024, "the corpus must stay under 300 KiB"
 

@@ -17,34 +17,10 @@
 #include <string_view>
 #include <vector>
 
-// tests/fuzz/CMakeLists.txt compiles fuzz_<name>.cpp with
-// -DLLVMFuzzerTestOneInput=cbcs_fuzz_<name>.
-#define CBCS_FUZZ_TARGETS(X) \
-  X(job_codec)               \
-  X(connector_config)        \
-  X(json_problem)            \
-  X(service_account)         \
-  X(certificates)            \
-  X(private_key)             \
-  X(csr)                     \
-  X(vault)                   \
-  X(base64)                  \
-  X(acmpca_driver)           \
-  X(digicert_driver)         \
-  X(gcpcas_driver)           \
-  X(scm_messages)            \
-  X(installation_token)      \
-  X(driver_toolkit)          \
-  X(msi_action_data)         \
-  X(serial_number)           \
-  CBCS_FUZZ_LINUX_TARGETS(X)
-
-// systemd's texts: Linux only (tests/fuzz/CMakeLists.txt).
-#ifdef _WIN32
-#define CBCS_FUZZ_LINUX_TARGETS(X)
-#else
-#define CBCS_FUZZ_LINUX_TARGETS(X) X(service_texts)
-#endif
+// tests/fuzz/CMakeLists.txt compiles each fuzz_<name>.cpp it finds with
+// -DLLVMFuzzerTestOneInput=cbcs_fuzz_<name>, and writes their list here:
+// CBCS_FUZZ_TARGETS(X) is X(name) for each.
+#include "fuzz_targets.inc"
 
 #define CBCS_DECLARE(name) extern "C" int cbcs_fuzz_##name(const std::uint8_t*, std::size_t);
 CBCS_FUZZ_TARGETS(CBCS_DECLARE)

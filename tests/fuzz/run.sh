@@ -8,10 +8,10 @@
 # Environment: SECONDS_PER_TARGET (60), BUILD_DIR (<repo>/build-fuzz),
 # BUILD_JOBS (1), FUZZ_ARGS (extra libFuzzer flags).
 #
-# New inputs the fuzzer finds go to BUILD_DIR/fuzz-corpus/<name>/ (the seeds in
-# tests/fuzz/corpus/ are only read). A crash, leak, timeout or out-of-memory
-# input lands in BUILD_DIR/fuzz-artifacts/<name>/ and is listed at the end;
-# the exit status is then 1. Reproduce one with
+# New inputs the fuzzer finds go to BUILD_DIR/fuzz-corpus/<name>/ (the seeds,
+# corpus/<name>/ beside each fuzz_<name>.cpp, are only read). A crash, leak,
+# timeout or out-of-memory input lands in BUILD_DIR/fuzz-artifacts/<name>/
+# and is listed at the end; the exit status is then 1. Reproduce one with
 #   BUILD_DIR/fuzz/fuzz_<name> FILE     or   cbcs_fuzz_replay <name> FILE
 set -euo pipefail
 
@@ -36,17 +36,24 @@ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_COMPILER=clang++-14 -DCBCS_FUZZ=ON >/dev/null
 ninja -C "$build" -j"$build_jobs" cbcs_fuzzers
 
+# Every fuzz_<name>.cpp, here or in a backend type's folder, as CMakeLists.txt finds them.
+declare -A seeds_of=()
+while IFS= read -r -d '' source; do
+  name=$(basename "$source" .cpp)
+  name=${name#fuzz_}
+  seeds_of[$name]=$(dirname "$source")/corpus/$name
+done < <(find "$here" -maxdepth 2 -name 'fuzz_*.cpp' -print0)
 if [ $# -gt 0 ]; then
   targets=("$@")
 else
-  mapfile -t targets < <(cd "$here/corpus" && ls -1)
+  mapfile -t targets < <(printf '%s\n' "${!seeds_of[@]}" | sort)
 fi
 
 # --- Fuzz, one target after the other, one process each (-jobs=1 -workers=1).
 found=()
 for name in "${targets[@]}"; do
   binary=$build/fuzz/fuzz_$name
-  seeds=$here/corpus/$name
+  seeds=${seeds_of[$name]:-$here/corpus/$name}
   [ -x "$binary" ] || { echo "run.sh: no fuzz target $name" >&2; exit 2; }
   [ -d "$seeds" ] || { echo "run.sh: no seed corpus $seeds" >&2; exit 2; }
   work=$build/fuzz-corpus/$name
@@ -85,7 +92,7 @@ if [ ${#found[@]} -gt 0 ]; then
   echo "run.sh: the fuzzers found ${#found[@]} input(s) that fail:"
   printf '  %s\n' "${found[@]}"
   echo "Keep each under tests/fuzz/crashes/<name>/ until its parser is fixed; then add it to"
-  echo "tests/fuzz/corpus/<name>/ so every test run replays it."
+  echo "its corpus/<name>/ (beside fuzz_<name>.cpp) so every test run replays it."
   exit 1
 fi
 echo "run.sh: no new failing input"

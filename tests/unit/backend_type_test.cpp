@@ -1,5 +1,6 @@
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -55,7 +56,43 @@ TEST_SUITE("backend_types") {
     std::set<std::string> names;
     for (auto* t : ca::backend_types()) names.emplace(t->name);
     CHECK(names == folders);
-    CHECK(names.size() == 6);
+  }
+
+  TEST_CASE("every type is declared soundly, whatever types there are") {
+    // Properties, not a count: a new type passes by being declared right.
+    std::set<std::string_view> names, titles;
+    for (auto* t : ca::backend_types()) {
+      CAPTURE(t->name);
+      CHECK(names.emplace(t->name).second);
+      CHECK(!t->name.empty());
+      CHECK(t->name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789") ==
+            std::string_view::npos);
+      CHECK(ca::find_backend_type(t->name) == t);
+      CHECK(!t->title.empty());
+      CHECK(titles.emplace(t->title).second);
+      for (const auto& o : t->options) {
+        CAPTURE(o.name);
+        CHECK(!o.name.empty());
+        CHECK(!o.help.empty());
+        // Given on the command line: checked; a sealed file: a summary to show.
+        CHECK((o.generated || o.check != nullptr));
+        if (ca::is_file(o.kind) && ca::is_sealed(o.kind)) CHECK((o.summary != nullptr));
+        CHECK_FALSE((o.generated && o.required));
+      }
+      // A TLS client identity names two of the type's own sealed options.
+      if (const auto& id = t->policy.client_identity; !id.empty()) {
+        for (auto name : {id.certificate, id.key}) {
+          auto it = std::find_if(t->options.begin(), t->options.end(),
+                                 [&](const ca::option_spec& o) { return o.name == name; });
+          REQUIRE(it != t->options.end());
+          CHECK(ca::is_sealed(it->kind));
+        }
+      }
+      // Generated options need the step that makes them.
+      bool generates = std::any_of(t->options.begin(), t->options.end(),
+                                   [](const ca::option_spec& o) { return o.generated; });
+      CHECK(generates == (t->provision != nullptr));
+    }
   }
 
   TEST_CASE("the registry declares the documented options") {

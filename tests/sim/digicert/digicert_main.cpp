@@ -1,12 +1,14 @@
 // cbcs-sim digicert: the simulated CertCentral (certcentral.hpp) on the
 // shared simulator base: the Services API v2 routes on the TLS port, its
-// admin routes beside the generic ones on the admin port.
+// admin routes beside the generic ones on the admin port. Registered as a
+// sub-command of cbcs-sim here (common/sim_command.hpp).
 
 #include <fmt/format.h>
 
 #include <chrono>
 #include <exception>
 
+#include "tests/sim/common/sim_command.hpp"
 #include "tests/sim/common/sim_server.hpp"
 #include "tests/sim/digicert/certcentral.hpp"
 
@@ -74,5 +76,10 @@ int run(int argc, char** argv) {
     return 1;
   }
 }
+
+namespace {
+const sim_command_registration registration{
+    {"digicert", "DigiCert CertCentral services API (orders, approvals, revocations)", run}};
+}  // namespace
 
 }  // namespace cbcs::sim::digicert

@@ -16,6 +16,7 @@
 #include "crypto/pem.hpp"
 #include "crypto/random.hpp"
 #include "crypto/serial_number.hpp"
+#include "tests/sim/common/sim_command.hpp"
 
 namespace cbcs::sim::gcpcas {
 
@@ -876,5 +877,11 @@ int run(int argc, char** argv) {
   }
   return 0;
 }
+
+// cbcs-sim gcpcas (common/sim_command.hpp).
+namespace {
+const sim_command_registration registration{
+    {"gcpcas", "Google Cloud CA Service (privateca v1, REST) and its OAuth token service", run}};
+}  // namespace
 
 }  // namespace cbcs::sim::gcpcas

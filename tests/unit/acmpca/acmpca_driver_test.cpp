@@ -734,7 +734,7 @@ TEST_SUITE("acmpca_driver") {
     CHECK(o.message.find("[redacted]") != std::string::npos);
   }
 
-  // The reproducers in tests/fuzz/corpus/acmpca_driver/ that fuzzing found.
+  // The reproducers in tests/fuzz/acmpca/corpus/acmpca_driver/ that fuzzing found.
   TEST_CASE("whatever bytes the service sends, messages and codes stay clean") {
     // The journal writes every outcome as JSON and must read it back.
     auto survives_journal = [](const ca::outcome& o) {

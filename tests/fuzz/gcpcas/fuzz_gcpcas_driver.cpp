@@ -1,30 +1,22 @@
 // The Google Cloud CA Service driver reading the token service's and CA
-// Service's answers. A fresh driver per input (its token cache must not carry
-// over) runs one session for up to max_steps steps; every answer comes from
-// the input. Whatever comes back, next() returns a request or an outcome and
-// never throws.
+// Service's answers, on the shared stepping loop (driver_stepping.hpp: the
+// answers, the status byte, held-back calls, the properties of every
+// outcome). A fresh driver per input (its token cache must not carry over)
+// runs one session for up to 24 steps.
 //
-// Input: one scenario byte (bits 0-2: the job), then answers separated by
-// 0xff, as for acmpca_driver: a status byte (bits 0-3 pick from `statuses`,
-// 15 = no answer; bit 6 also sends the body as Retry-After) and the body; the
-// last answer repeats while the session asks for more.
-//
-// Every outcome must survive the journal, and its message must be one line of
-// valid UTF-8 without the service account's private key or an access token
-// a token answer handed out (an answer echoing it must be redacted); a
-// backend code is an identifier of at most 128 characters.
+// Scenario byte: bits 0-2 the job. No message may hold the service account's
+// private key or an access token a token answer handed out (an answer
+// echoing it must be redacted).
 
-#include <algorithm>
 #include <array>
 #include <chrono>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include <simdjson.h>
 
 #include "crypto/certificate_authority.hpp"
-#include "driver_answers.hpp"
+#include "driver_stepping.hpp"
 #include "protocol/ca/gcpcas/gcpcas_driver.hpp"
 #include "protocol/common/json_writer.hpp"
 
@@ -34,7 +26,6 @@ using namespace cbcs;
 namespace ca = protocol::ca;
 using namespace std::chrono_literals;
 
-constexpr int max_steps = 24;
 constexpr std::string_view token_uri = "https://oauth.fuzz/token";
 constexpr std::array<int, 16> statuses = {200, 200, 200, 200, 201, 204, 400, 400,
                                           401, 403, 404, 409, 429, 503, 302, -1};
@@ -122,61 +113,33 @@ std::string handed_out(int status, std::string_view body) {
   return std::string(token);
 }
 
-void check_outcome(const ca::outcome& o, const std::vector<std::string>& tokens) {
-  static const std::string key_line = key_body_line();
-  fuzz::check_driver_outcome(o, {key_line, "PRIVATE KEY"});
-  for (const auto& t : tokens)
-    fuzz::check(o.message.find(t) == std::string::npos,
-                "an outcome message carries the access token", o.message);
-}
-
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
-  auto answers = fuzz::split_answers(fuzz::as_text(data + 1, size - 1));
-  const ca::step_context ctx{std::chrono::sys_days{std::chrono::year{2026} / 5 / 17} + 8h};
-  try {
+  fuzz::stepping_rules rules{
+      .statuses = statuses,
+      .now = std::chrono::sys_days{std::chrono::year{2026} / 5 / 17} + 8h,
+      .secrets = {key_body_line(), "PRIVATE KEY"},
+      .check_request =
+          [](const ca::http_request& request) {
+            bool token = request.url == token_uri;
+            fuzz::check(
+                token ? request.method == "POST" && request.side_call
+                      : (request.method == "GET" || request.method == "POST") &&
+                            request.url.starts_with("https://cas.fuzz/v1/projects/p/locations/l"),
+                "a malformed request", request.method + " " + request.url);
+          },
+  };
+  rules.on_answer = [&rules](const ca::http_request& request, const ca::http_response& answer) {
+    if (request.url != token_uri) return;
+    if (auto t = handed_out(answer.status, answer.body); !t.empty())
+      rules.secrets.push_back(std::move(t));
+  };
+  fuzz::expect_no_throw("gcpcas", [&] {
     auto driver = make_driver(data[0]);
     auto session = driver->start(make_job(data[0]), {});
-    const ca::http_response* previous = nullptr;
-    ca::http_response response;
-    std::size_t answered = 0;
-    std::vector<std::string> tokens;
-    for (int i = 0; i < max_steps; ++i) {
-      auto step = session->next(previous, ctx);
-      if (auto* o = std::get_if<ca::outcome>(&step)) {
-        check_outcome(*o, tokens);
-        bool open = o->what == ca::outcome::kind::pending ||
-                    (o->what == ca::outcome::kind::failed && o->retryable);
-        if (!open) break;
-        previous = nullptr;
-        continue;
-      }
-      fuzz::check(!std::holds_alternative<ca::await_fetch>(step),
-                  "a lone session awaits another session's credential");
-      const auto& request = std::get<ca::http_request>(step);
-      bool token = request.url == token_uri;
-      fuzz::check(token ? request.method == "POST" && request.side_call
-                        : (request.method == "GET" || request.method == "POST") &&
-                              request.url.starts_with("https://cas.fuzz/v1/projects/p/locations/l"),
-                  "a malformed request", request.method + " " + request.url);
-      const auto& a = answers[std::min(answered++, answers.size() - 1)];
-      int status = statuses[a.status_byte & 15];
-      if (status < 0) {
-        previous = nullptr;
-        continue;
-      }
-      if (token)
-        if (auto t = handed_out(status, a.body); !t.empty()) tokens.push_back(std::move(t));
-      response = ca::http_response{status, {}, std::string(a.body)};
-      if (a.status_byte & 0x40) response.headers.push_back({"Retry-After", std::string(a.body)});
-      previous = &response;
-    }
-  } catch (const std::exception& e) {
-    fuzz::fail("the gcpcas driver threw", e.what());
-  } catch (...) {
-    fuzz::fail("the gcpcas driver threw something that is not a std::exception");
-  }
+    fuzz::step_session(*session, fuzz::as_text(data + 1, size - 1), rules);
+  });
   return 0;
 }

@@ -1,0 +1,130 @@
+// The DigiCert driver reading CertCentral's answers, on the shared stepping
+// loop (driver_stepping.hpp: the answers, the status byte, held-back calls,
+// the properties of every outcome). A session runs for up to max_steps steps.
+//
+// Scenario byte: bits 0-2 the job; bit 3 -autoapprove; bit 4 -revoke order
+// and -renewal renew. No message may hold the API key; every request goes to
+// the endpoint with the key header.
+
+#include <array>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "crypto/certificate_authority.hpp"
+#include "crypto/pem.hpp"
+#include "driver_stepping.hpp"
+#include "protocol/ca/digicert/digicert_driver.hpp"
+
+namespace {
+
+using namespace cbcs;
+namespace ca = protocol::ca;
+using namespace std::chrono_literals;
+
+constexpr int max_steps = 32;
+constexpr std::string_view api_key = "FUZZKEY0123456789ABCDEFGHIJKLMNOPQRS";
+constexpr std::string_view base = "https://dc.fuzz/services/v2";
+constexpr std::array<int, 16> statuses = {200, 200, 200, 201, 201, 204, 400, 404,
+                                          401, 403, 409, 429, 500, 503, 302, -1};
+
+// A CSR and a certificate made once (the renewal needs one to name).
+struct material {
+  std::string csr_pem;
+  std::string cert_pem;
+};
+const material& fixed_material() {
+  static const material m = [] {
+    auto now = std::chrono::system_clock::now();
+    auto root = crypto::create_root_ca("ecdsa-p256", "web.example", now, 24h * 30);
+    auto key = crypto::generate_key("ecdsa-p256");
+    return material{crypto::create_csr(key.get(), "web.example", {"web.example"}), root.cert_pem};
+  }();
+  return m;
+}
+
+std::unique_ptr<ca::driver> make_driver(std::uint8_t selector) {
+  ca::driver_config c;
+  c.name = "dc";
+  c.settings = {{"endpoint", "https://dc.fuzz"}};
+  if (selector & 8) c.settings["autoapprove"] = "true";
+  if (selector & 16) {
+    c.settings["revoke"] = "order";
+    c.settings["renewal"] = "renew";
+  }
+  c.secrets = {{"apikey", std::string(api_key)}};
+  return ca::digicert::make_driver(c);
+}
+
+struct scenario {
+  ca::job job;
+  std::string resume_token;
+  bool cancel = false;
+};
+
+scenario make_scenario(std::uint8_t selector) {
+  scenario s;
+  s.job.id = "fuzz-job-1";
+  s.job.backend = "dc";
+  s.job.csr_pem = fixed_material().csr_pem;
+  switch (selector % 8) {
+    case 0:
+    default:
+      break;
+    case 1:  // resumed: polls its order
+      s.resume_token = "order:1715930000:4001";
+      break;
+    case 2:
+      s.job.op = ca::operation::renew;
+      s.job.cert_pem = fixed_material().cert_pem;
+      break;
+    case 3:
+      s.job.op = ca::operation::revoke;
+      s.job.serial_hex = "0a1b2c3d";
+      s.job.reason = "keyCompromise";
+      break;
+    case 4:  // a revocation resumed while its request awaits approval
+      s.job.op = ca::operation::revoke;
+      s.job.serial_hex = "0a1b2c3d";
+      s.resume_token = "order:1715930000:request-555";
+      break;
+    case 5:
+      s.job.op = ca::operation::test;
+      break;
+    case 6:
+      s.cancel = true;
+      s.resume_token = "order:1715930000:4001";
+      break;
+  }
+  return s;
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  auto s = make_scenario(data[0]);
+  fuzz::stepping_rules rules{
+      .statuses = statuses,
+      .max_steps = max_steps,
+      .secrets = {std::string(api_key)},
+      .check_request =
+          [](const ca::http_request& request) {
+            fuzz::check(request.url.starts_with(base), "a request to somewhere else", request.url);
+            fuzz::check(
+                request.method == "GET" || request.method == "POST" || request.method == "PUT",
+                "a malformed request", request.method);
+            bool keyed = false;
+            for (const auto& h : request.headers) keyed = keyed || h.name == "X-DC-DEVKEY";
+            fuzz::check(keyed, "a request without the key header", request.url);
+          },
+  };
+  fuzz::expect_no_throw("digicert", [&] {
+    auto driver = make_driver(data[0]);
+    auto session =
+        s.cancel ? dynamic_cast<ca::cancels_orders&>(*driver).cancel(s.job, s.resume_token, "fuzz")
+                 : driver->start(s.job, s.resume_token);
+    fuzz::step_session(*session, fuzz::as_text(data + 1, size - 1), rules);
+  });
+  return 0;
+}

@@ -8,7 +8,6 @@
 
 #include "crypto/jwt.hpp"
 #include "crypto/per_thread.hpp"
-#include "crypto/sigv4.hpp"
 #include "protocol/ca/common/http_status.hpp"
 #include "protocol/common/json_fields.hpp"
 #include "protocol/common/json_parser.hpp"
@@ -47,9 +46,8 @@ http_request token_request(const service_account& account, EVP_PKEY* key, time_p
   r.method = "POST";
   r.url = account.token_uri;
   r.headers = {{"Content-Type", "application/x-www-form-urlencoded"}};
-  r.body = "grant_type=" +
-           crypto::sigv4::uri_encode("urn:ietf:params:oauth:grant-type:jwt-bearer", true) +
-           "&assertion=" + crypto::sigv4::uri_encode(token_assertion(account, key, now), true);
+  r.body = "grant_type=" + url_encode("urn:ietf:params:oauth:grant-type:jwt-bearer") +
+           "&assertion=" + url_encode(token_assertion(account, key, now));
   r.rate_class = "token";
   r.side_call = true;
   return r;

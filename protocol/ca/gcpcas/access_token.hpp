@@ -5,16 +5,14 @@
 //   claims {iss: client_email, scope: cloud-platform, aud: token_uri, iat, exp: iat+3600}
 // POSTed as grant_type=urn:ietf:params:oauth:grant-type:jwt-bearer&assertion=JWT
 // to token_uri, answered {access_token, expires_in, token_type:"Bearer"} or
-// {error:"invalid_grant", error_description}. Pure: requests and answers.
+// {error:"invalid_grant", error_description}. Pure: requests and answers; the
+// backend's sessions share the token through service_account_token.hpp.
 
 #include <chrono>
-#include <memory>
-#include <optional>
 #include <string>
 #include <variant>
 
 #include "crypto/openssl_types.hpp"
-#include "protocol/ca/common/shared_value.hpp"
 #include "protocol/ca/driver.hpp"
 #include "protocol/ca/gcpcas/service_account.hpp"
 
@@ -27,18 +25,6 @@ inline constexpr std::string_view cloud_platform_scope =
 // iat this far in the past: a connector clock a little ahead of Google's
 // must not make the JWT "not yet valid" (invalid_grant).
 inline constexpr std::chrono::seconds clock_skew_allowance{60};
-// After invalid_grant, jobs fail at once for this long instead of asking again.
-inline constexpr std::chrono::seconds refusal_memory{60};
-
-// The token a backend's sessions share (single flight, refreshed ahead of
-// expiry; see shared_value), and the last refusal.
-struct token_source {
-  service_account account;
-  crypto::pkey_ptr key;
-  shared_value<std::string> cache;
-  std::string refusal;  // the auth failure message, "" when none
-  time_point refused_at{};
-};
 
 // The signed assertion at `now` (iat = now - clock_skew_allowance).
 std::string token_assertion(const service_account& account, EVP_PKEY* key, time_point now);

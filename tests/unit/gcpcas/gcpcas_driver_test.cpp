@@ -11,6 +11,7 @@
 #include "crypto/pem.hpp"
 #include "driver_harness.hpp"
 #include "protocol/ca/gcpcas/access_token.hpp"
+#include "protocol/ca/gcpcas/gcpcas_api.hpp"
 #include "protocol/ca/gcpcas/gcpcas_driver.hpp"
 #include "protocol/common/json_writer.hpp"
 #include "test_pki.hpp"

@@ -17,6 +17,9 @@ struct credentials {
   std::string access_key_id;
   std::string secret_access_key;
   std::optional<std::string> session_token;  // STS temporary credentials
+
+  // The same keys: AWS names a key pair by its id (credential_use's refusal).
+  bool operator==(const credentials& o) const { return access_key_id == o.access_key_id; }
 };
 
 struct request {

@@ -1,5 +1,6 @@
 #include "protocol/ca/acmpca/acmpca_type.hpp"
 
+#include "protocol/ca/acmpca/acmpca_api.hpp"
 #include "protocol/ca/acmpca/acmpca_driver.hpp"
 #include "protocol/ca/common/option_checks.hpp"
 

@@ -6,7 +6,7 @@
 
 #include "crypto/per_thread.hpp"
 #include "crypto/utc_time.hpp"
-#include "protocol/ca/acmpca/acmpca_driver.hpp"
+#include "protocol/ca/acmpca/acmpca_api.hpp"
 #include "protocol/common/json_parser.hpp"
 #include "protocol/common/text.hpp"
 
@@ -17,15 +17,6 @@ using namespace std::chrono_literals;
 
 constexpr std::string_view token_ttl_seconds = "21600";  // six hours, IMDSv2's maximum
 constexpr auto token_lifetime = 6h;
-// As the AWS SDKs do: new keys a quarter of an hour before the old ones
-// expire (AWS has them ready at least five minutes before); a failed
-// refresh leaves the old ones in use until a minute before they expire.
-constexpr auto refresh_before_expiry = 15min;
-constexpr auto stop_before_expiry = 1min;
-constexpr auto retry_failed_refresh = 1min;
-// Longer than any role session AWS hands out (at most 12 hours).
-constexpr auto longest_refresh = 12h;
-constexpr std::size_t retired_secrets = 8;
 constexpr std::string_view credentials_path = "/latest/meta-data/iam/security-credentials/";
 
 bool printable(std::string_view v, std::size_t max) {
@@ -69,50 +60,50 @@ outcome metadata_failure(const http_response& r, std::string_view what) {
                  std::string(what));
 }
 
-}  // namespace
+using credentials = crypto::sigv4::credentials;
 
-instance_role::instance_role(std::string endpoint)
-    : endpoint_(std::move(endpoint)),
-      keys_(fetch_timing{.refresh_before_expiry = refresh_before_expiry,
-                              .stop_before_expiry = stop_before_expiry,
-                              .retry_failed_refresh = retry_failed_refresh,
-                              .longest_refresh = longest_refresh,
-                              .retired_secrets = retired_secrets}) {
-  while (endpoint_.ends_with('/')) endpoint_.pop_back();
-}
+class instance_role_fetch final : public credential_source<credentials> {
+ public:
+  explicit instance_role_fetch(std::string endpoint) : endpoint_(std::move(endpoint)) {
+    while (endpoint_.ends_with('/')) endpoint_.pop_back();
+  }
 
-const crypto::sigv4::credentials* instance_role::keys(time_point now) const {
-  return keys_.get(now);
-}
+  std::string what() const override { return "the instance role's keys"; }
 
-bool instance_role::usable(time_point now) const { return keys_.usable(now); }
+  http_request start(time_point now) override {
+    token_renewed_ = false;
+    role_relisted_ = false;
+    if (token_.empty() || now >= token_refresh_at_) return token_request();
+    return credentials_request(role_name_.empty() ? stage::role_name : stage::keys);
+  }
 
-void instance_role::postpone_refresh(time_point now) { keys_.postpone_refresh(now); }
+  answer_step answer(const http_response& r, time_point now) override;
 
-void instance_role::invalidate(std::string_view access_key_id) {
-  if (auto* held = keys_.held(); held && held->access_key_id == access_key_id) keys_.retire();
-}
+  http_request again(time_point) override { return last_; }
 
-void instance_role::store(crypto::sigv4::credentials keys, time_point expires, time_point now) {
-  std::vector<std::string> secrets{keys.secret_access_key};
-  if (keys.session_token) secrets.push_back(*keys.session_token);
-  keys_.store(std::move(keys), std::move(secrets), expires, now);
-}
+  void redact(std::string& message) const override { protocol::redact(message, token_); }
 
-void instance_role::redact(std::string& message) const {
-  keys_.redact(message);
-  protocol::redact(message, token_);
-}
+ private:
+  enum class stage { token, role_name, keys };
+  http_request token_request();
+  http_request credentials_request(stage s);
+  answer_step on_keys(const http_response& r, time_point now);
 
-http_request role_fetch::start(time_point now) {
-  if (role_.token_.empty() || now >= role_.token_refresh_at_) return token_request();
-  return credentials_request(role_.role_name_.empty() ? stage::role_name : stage::keys);
-}
+  std::string endpoint_;  // without a trailing '/'
+  std::string token_;     // the metadata session token, kept between fetches
+  time_point token_refresh_at_{};
+  std::string role_name_;
+  // This fetch:
+  stage stage_ = stage::token;
+  http_request last_;
+  bool token_renewed_ = false;  // a 401 gets one fresh token, not a loop
+  bool role_relisted_ = false;  // a 404 for the keys gets one new listing
+};
 
-http_request role_fetch::token_request() {
+http_request instance_role_fetch::token_request() {
   stage_ = stage::token;
   last_ = {.method = "PUT",
-           .url = role_.endpoint_ + "/latest/api/token",
+           .url = endpoint_ + "/latest/api/token",
            .headers = {{"X-aws-ec2-metadata-token-ttl-seconds", std::string(token_ttl_seconds)}},
            .rate_class = "metadata",
            .side_call = true};
@@ -120,23 +111,23 @@ http_request role_fetch::token_request() {
 }
 
 // The role listing (stage::role_name) or the role's keys (stage::keys).
-http_request role_fetch::credentials_request(stage s) {
+http_request instance_role_fetch::credentials_request(stage s) {
   stage_ = s;
   last_ = {.method = "GET",
-           .url = role_.endpoint_ + std::string(credentials_path) +
-                  (s == stage::keys ? role_.role_name_ : std::string{}),
-           .headers = {{"X-aws-ec2-metadata-token", role_.token_}},
+           .url = endpoint_ + std::string(credentials_path) +
+                  (s == stage::keys ? role_name_ : std::string{}),
+           .headers = {{"X-aws-ec2-metadata-token", token_}},
            .rate_class = "metadata",
            .side_call = true};
   return last_;
 }
 
-std::variant<http_request, outcome, std::monostate> role_fetch::on_answer(const http_response& r,
-                                                                          time_point now) {
+instance_role_fetch::answer_step instance_role_fetch::answer(const http_response& r,
+                                                             time_point now) {
   // An expired metadata token: one fresh token, then the same step again.
   if (r.status == 401 && stage_ != stage::token && !token_renewed_) {
     token_renewed_ = true;
-    role_.token_.clear();
+    token_.clear();
     return token_request();
   }
   switch (stage_) {
@@ -146,9 +137,9 @@ std::variant<http_request, outcome, std::monostate> role_fetch::on_answer(const 
       if (!printable(token, 1024))
         return outcome::failed(error_class::internal,
                                "the instance metadata service sent an unreadable token");
-      role_.token_ = std::string(token);
-      role_.token_refresh_at_ = now + token_lifetime - 1min;
-      return credentials_request(role_.role_name_.empty() ? stage::role_name : stage::keys);
+      token_ = std::string(token);
+      token_refresh_at_ = now + token_lifetime - 1min;
+      return credentials_request(role_name_.empty() ? stage::role_name : stage::keys);
     }
     case stage::role_name: {
       if (r.status == 404)
@@ -161,7 +152,7 @@ std::variant<http_request, outcome, std::monostate> role_fetch::on_answer(const 
       if (!role_name(name))
         return outcome::failed(error_class::internal,
                                "the instance metadata service sent an unreadable role name");
-      role_.role_name_ = std::string(name);
+      role_name_ = std::string(name);
       return credentials_request(stage::keys);
     }
     case stage::keys:
@@ -170,12 +161,12 @@ std::variant<http_request, outcome, std::monostate> role_fetch::on_answer(const 
   return outcome::failed(error_class::internal, "instance metadata: unexpected state");
 }
 
-std::variant<http_request, outcome, std::monostate> role_fetch::on_keys(const http_response& r,
-                                                                        time_point now) {
-  const auto role = role_.role_name_;
+instance_role_fetch::answer_step instance_role_fetch::on_keys(const http_response& r,
+                                                              time_point now) {
+  const auto role = role_name_;
   if (r.status == 404) {
     // The instance's role changed, perhaps: list it once more.
-    role_.role_name_.clear();
+    role_name_.clear();
     if (!role_relisted_) {
       role_relisted_ = true;
       return credentials_request(stage::role_name);
@@ -217,11 +208,17 @@ std::variant<http_request, outcome, std::monostate> role_fetch::on_keys(const ht
   if (*expires <= now)
     return refused("the instance metadata keys of role " + role +
                    " have expired already: is this machine's clock right?");
-  role_.store({.access_key_id = std::string(id),
-               .secret_access_key = std::string(secret),
-               .session_token = std::string(token)},
-              *expires, now);
-  return std::monostate{};
+  return fetched<credentials>{.value = {.access_key_id = std::string(id),
+                                        .secret_access_key = std::string(secret),
+                                        .session_token = std::string(token)},
+                              .secrets = {std::string(secret), std::string(token)},
+                              .expires = *expires};
+}
+
+}  // namespace
+
+std::unique_ptr<credential_source<credentials>> instance_role_keys(std::string endpoint) {
+  return std::make_unique<instance_role_fetch>(std::move(endpoint));
 }
 
 std::optional<time_point> parse_utc_timestamp(std::string_view text) {

@@ -18,6 +18,7 @@
 // Pure like the drivers: requests and answers, times from the caller.
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -61,13 +62,26 @@ class credential_source {
   virtual void redact(std::string& message) const { (void)message; }
 };
 
+// What a refresh that fails, while the value held is still good, leaves in use.
+enum class failed_refresh : std::uint8_t {
+  // A busy answer: the value held; any other failure fails the session.
+  held_if_busy,
+  // Any failure and a lost answer: the value held, good minutes ago (AWS's
+  // instance-role keys; AWS refuses them itself once they are not).
+  held_always,
+};
+
 // The value of a backend and its source, shared by the backend's sessions.
 template <class Value>
 class fetched_value {
  public:
   fetched_value(std::unique_ptr<credential_source<Value>> source, fetch_timing timing = {},
-                std::chrono::seconds refusal_memory = std::chrono::seconds(0))
-      : source_(std::move(source)), cache_(timing), refusal_memory_(refusal_memory) {}
+                std::chrono::seconds refusal_memory = std::chrono::seconds(0),
+                failed_refresh on_failed_refresh = failed_refresh::held_if_busy)
+      : source_(std::move(source)),
+        cache_(timing),
+        refusal_memory_(refusal_memory),
+        on_failed_refresh_(on_failed_refresh) {}
 
   credential_source<Value>& source() { return *source_; }
   shared_value<Value>& cache() { return cache_; }
@@ -85,6 +99,7 @@ class fetched_value {
   std::unique_ptr<credential_source<Value>> source_;
   shared_value<Value> cache_;
   std::chrono::seconds refusal_memory_;
+  failed_refresh on_failed_refresh_;
   std::optional<outcome> refusal_;  // the last non-retryable fetch failure
   std::chrono::system_clock::time_point refused_at_{};
 };
@@ -101,8 +116,12 @@ class credential_use {
 
   // Before the session's own call at `now`.
   result get(time_point now) {
-    if (guard_) return step{shared_->source().again(now)};  // our fetch got no answer
     auto& cache = shared_->cache();
+    if (guard_) {  // our fetch got no answer
+      if (shared_->on_failed_refresh_ == failed_refresh::held_always && cache.usable(now))
+        return keep_held(now);
+      return step{shared_->source().again(now)};
+    }
     if (const Value* v = cache.get(now)) return used(v);
     // Another session fetches it already: one fetch serves every job.
     if (cache.fetching()) return step{await_fetch{shared_->source().what()}};
@@ -127,11 +146,9 @@ class credential_use {
       return used(cache.held());
     }
     auto& failure = std::get<outcome>(got);
-    // The service is busy: the value held is still good for a while.
-    if (failure.retryable && cache.usable(now)) {
-      cache.postpone_refresh(now);
-      return used(cache.held());
-    }
+    // The service is busy (held_always: or failed): the value held is still good for a while.
+    bool keep = failure.retryable || shared_->on_failed_refresh_ == failed_refresh::held_always;
+    if (keep && cache.usable(now)) return keep_held(now);
     if (failure.retryable)
       cache.postpone_refresh(now);
     else if (shared_->refusal_memory_.count() > 0) {
@@ -165,6 +182,13 @@ class credential_use {
   }
 
  private:
+  // A refresh failed: go on with the value held, fetch again a little later.
+  result keep_held(time_point now) {
+    guard_.reset();
+    shared_->cache().postpone_refresh(now);
+    return used(shared_->cache().held());
+  }
+
   result used(const Value* v) {
     used_ = *v;
     return v;

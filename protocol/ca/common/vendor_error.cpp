@@ -12,14 +12,14 @@ namespace cbcs::protocol::ca {
 namespace dom = simdjson::dom;
 namespace {
 
-bool is_code(std::string_view s) {
-  return !s.empty() && s.size() <= 128 &&
+bool is_code(std::string_view s, std::size_t limit) {
+  return !s.empty() && s.size() <= limit &&
          std::all_of(s.begin(), s.end(), [](char c) { return c > ' ' && c < 0x7f; });
 }
 
-std::string code_of(dom::element e) {
+std::string code_of(dom::element e, std::size_t limit) {
   std::string_view s;
-  if (!e.get_string().get(s)) return is_code(s) ? std::string(s) : std::string();
+  if (!e.get_string().get(s)) return is_code(s, limit) ? std::string(s) : std::string();
   std::int64_t n = 0;
   if (!e.get_int64().get(n)) return std::to_string(n);
   return {};
@@ -49,7 +49,7 @@ vendor_error read_vendor_error(std::string_view body, const vendor_error_shape& 
     } else if (!e.get_object().get(error)) {
       found = true;
     } else if (!e.get_string().get(text)) {
-      out.message = one_line(text, 400);
+      out.message = one_line(text, shape.message_limit);
       return out;
     }
     if (found) break;
@@ -57,12 +57,12 @@ vendor_error read_vendor_error(std::string_view body, const vendor_error_shape& 
   if (!found) return out;
   for (auto key : shape.code) {
     dom::element e;
-    if (!error[key].get(e) && !(out.code = code_of(e)).empty()) break;
+    if (!error[key].get(e) && !(out.code = code_of(e, shape.code_limit)).empty()) break;
   }
   for (auto key : shape.message) {
     std::string_view s;
     if (!error[key].get_string().get(s) && !s.empty()) {
-      out.message = one_line(s, 400);
+      out.message = one_line(s, shape.message_limit);
       break;
     }
   }

@@ -21,13 +21,18 @@ struct vendor_error_shape {
   std::vector<std::string_view> at;
   std::vector<std::string_view> code;     // keys tried in order
   std::vector<std::string_view> message;  // keys tried in order
+  // A longer code is dropped; a longer message cut. A vendor whose codes
+  // carry more than the code (AWS's namespace and URL) reads them whole.
+  std::size_t code_limit = 128;
+  std::size_t message_limit = 400;
 };
 
 struct vendor_error {
-  // A code of printable ASCII without spaces, at most 128 bytes (anything
-  // else is dropped: it ends up in messages and traces); a number as digits.
+  // A code of printable ASCII without spaces, at most code_limit bytes
+  // (anything else is dropped: it ends up in messages and traces); a number
+  // as digits.
   std::string code;
-  std::string message;  // one line, at most 400 bytes
+  std::string message;  // one line, at most message_limit bytes
   bool empty() const { return code.empty() && message.empty(); }
 };
 

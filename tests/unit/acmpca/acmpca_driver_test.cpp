@@ -8,6 +8,7 @@
 #include "crypto/base64.hpp"
 #include "crypto/pem.hpp"
 #include "crypto/sigv4.hpp"
+#include "protocol/ca/acmpca/acmpca_api.hpp"
 #include "protocol/ca/acmpca/acmpca_driver.hpp"
 #include "protocol/ca/acmpca/acmpca_type.hpp"
 #include "protocol/ca/job_codec.hpp"

@@ -140,4 +140,29 @@ TEST_SUITE("credential source") {
     CHECK(std::get<ca::outcome>(std::get<ca::step>(remembered)).error == ca::error_class::auth);
     CHECK(is<ca::http_request>(e.get(at + 61s)));
   }
+
+  TEST_CASE("held_always: a refresh refused or unanswered keeps the value held while it is good") {
+    ca::fetched_value<std::string> shared(std::make_unique<two_step_source>(), {}, 0s,
+                                          ca::failed_refresh::held_always);
+    ca::credential_use<std::string> a(shared);
+    a.get(t0);
+    a.on_answer(answer(200), t0);
+    a.on_answer(answer(200), t0);
+    auto at = t0 + 46min;  // refresh due
+    ca::credential_use<std::string> b(shared), c(shared);
+    REQUIRE(is<ca::http_request>(b.get(at)));
+    auto refused = b.on_answer(answer(403), at);
+    REQUIRE(std::holds_alternative<const std::string*>(refused));
+    CHECK(*std::get<const std::string*>(refused) == "value-1");
+    // A lost answer to the refresh: the held value too, not another request.
+    auto later = at + 2min;  // the postponed refresh is due again
+    REQUIRE(is<ca::http_request>(c.get(later)));
+    auto lost = c.get(later);
+    REQUIRE(std::holds_alternative<const std::string*>(lost));
+    // Past its use: the failure itself.
+    ca::credential_use<std::string> d(shared);
+    auto end = t0 + 60min;
+    REQUIRE(is<ca::http_request>(d.get(end)));
+    CHECK(is<ca::outcome>(d.on_answer(answer(403), end)));
+  }
 }

@@ -189,7 +189,7 @@ void arm_deadline_timer(self_ptr self, steady::time_point at) {
   if (at >= st.timer_at) return;
   st.timer_at = at;
   auto delay = std::chrono::duration_cast<milliseconds>(at - steady::now()) + milliseconds(1);
-  self->delayed_send(self, std::max(delay, milliseconds(1)), deadline_atom::value, std::string{},
+  self->delayed_send(self, std::max(delay, milliseconds(1)), deadline_atom::value,
                      ++st.timer_generation);
 }
 
@@ -616,7 +616,7 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
         if (it == self->state.active.end() || it->second.generation != generation) return;
         step(self, id, nullptr);
       },
-      [self](deadline_atom, const std::string&, std::uint64_t generation) {
+      [self](deadline_atom, std::uint64_t generation) {
         auto& st = self->state;
         if (generation != st.timer_generation) return;  // re-armed for earlier since
         st.timer_at = steady::time_point::max();

@@ -18,6 +18,7 @@
 #include "actors/backend_actor.hpp"
 #include "actors/job_router.hpp"
 #include "actors/supervisor.hpp"
+#include "config/data_dir.hpp"
 #include "config/journal.hpp"
 #include "config/vault.hpp"
 #include "protocol/ca/common/pending_order.hpp"
@@ -197,7 +198,7 @@ connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_
                       .enabled = m.options.trace});
   m.journal = m.options.journal ? m.options.journal
                                 : std::make_shared<config::journal>(
-                                      m.options.data_dir / "journal.db", m.options.durable_journal);
+                                      config::journal_file(m.options.data_dir), m.options.durable_journal);
   m.caf_config = std::make_unique<caf::actor_system_config>();
   // CAF 0.17 starts at least four workers; more than one per core only adds
   // wake-ups (the actors that block on disk run detached).
@@ -376,10 +377,6 @@ bool connector_runtime::probe(std::chrono::milliseconds timeout) {
   return probe_answered(timeout, [&](probe_reply reply) {
     caf::anon_send(impl_->router, probe_atom::value, std::move(reply));
   });
-}
-
-void connector_runtime::stall_router_for_test(std::chrono::milliseconds how_long) {
-  caf::anon_send(impl_->router, stall_atom::value, static_cast<std::int64_t>(how_long.count()));
 }
 
 std::string connector_runtime::escalation() const {

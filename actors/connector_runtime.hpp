@@ -36,7 +36,7 @@ struct runtime_options {
   config::connector_config config;
   const config::vault* vault = nullptr;  // unseals backend secrets at start
   bool durable_journal = true;           // synchronous=FULL
-  // Set: used instead of opening <data_dir>/journal.db (tests).
+  // Set: used instead of opening config::journal_file(data_dir) (tests).
   std::shared_ptr<config::journal> journal;
   // How long the journal keeps a job after SCM acknowledged its result.
   std::chrono::seconds journal_retention{config::min_journal_retention};
@@ -99,8 +99,6 @@ class connector_runtime {
   // True when the router answered a health probe within timeout (the
   // service watchdog). Messages queued before it are handled first.
   bool probe(std::chrono::milliseconds timeout);
-  // Test hook: the router blocks for this long, as a wedged one would.
-  void stall_router_for_test(std::chrono::milliseconds how_long);
 
   // For actors that join the job path from outside (the SCM session in
   // actors/scm): the actor system, the router as an untyped handle (cast it

@@ -548,7 +548,7 @@ int show_connector_status(const workspace& ws, bool json) {
   std::optional<actors::scm_policy::status_record> st;
   bool running = false;
   try {
-    auto file = ws.dir().root() / "scm_status.json";
+    auto file = ws.dir().scm_status_file();
     std::error_code ec;
     if (std::filesystem::exists(file, ec))
       st = actors::scm_policy::decode_status(config::read_file(file));

@@ -17,6 +17,7 @@
 
 #include "actors/connector_runtime.hpp"
 #include "actors/http/http_transport.hpp"
+#include "config/data_dir.hpp"
 #include "config/journal.hpp"
 #include "failing_disk.hpp"
 #include "test_pki.hpp"
@@ -392,7 +393,7 @@ TEST_SUITE("job_path") {
     auto first = runtime->run(j, milliseconds(200));
     CHECK(first.what == ca::outcome::kind::pending);
     // The router runs it again after the poll interval; the journal then holds the result.
-    config::journal journal(std::filesystem::path(dir.path()) / "journal.db", false);
+    config::journal journal(config::journal_file(dir.path()), false);
     bool finished = false;
     for (int i = 0; i < 100 && !finished; ++i) {
       std::this_thread::sleep_for(milliseconds(20));

@@ -42,7 +42,7 @@
 #include "config/journal.hpp"
 #include "config/config_error.hpp"
 #include "config/identity.hpp"
-#include "config/this_process.hpp"
+#include "config/os/this_process.hpp"
 #include "crypto/certificate_authority.hpp"
 #include "crypto/pem.hpp"
 #include "protocol/common/json_writer.hpp"

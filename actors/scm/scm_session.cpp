@@ -26,7 +26,7 @@
 #include "config/journal.hpp"
 #include "crypto/pem.hpp"
 #include "protocol/ca/job_checks.hpp"
-#include "config/this_process.hpp"
+#include "config/os/this_process.hpp"
 #include "crypto/certificate_authority.hpp"
 #include "crypto/pem.hpp"
 

@@ -16,6 +16,7 @@
 #include "config/connector_config.hpp"
 #include "config/journal.hpp"
 #include "protocol/ca/driver.hpp"
+#include "protocol/ca/transport.hpp"
 
 namespace cbcs::config {
 class vault;
@@ -28,7 +29,6 @@ class actor;
 
 namespace cbcs::actors {
 
-class http_transport;
 class tracer;
 
 struct runtime_options {
@@ -46,9 +46,10 @@ struct runtime_options {
   std::string_view trace_name = "trace";  // a literal: it outlives the runtime
   std::chrono::milliseconds default_deadline{std::chrono::minutes(5)};
   backend_settings backend_defaults;
-  // Set: every backend uses it (tests). Unset: each backend gets an HTTP
-  // client of its own (its -cacert roots) on one shared I/O thread.
-  std::shared_ptr<http_transport> transport;
+  // Set: every backend whose type brings no transport of its own uses it
+  // (tests). Unset: each such backend gets an HTTP client of its own (its
+  // -cacert roots) on one shared I/O thread.
+  std::shared_ptr<protocol::ca::transport> transport;
   proxy_settings proxy;
   // Backends whose driver is given directly (tests, benchmarks).
   std::map<std::string, std::shared_ptr<protocol::ca::driver>> extra_backends;

@@ -281,9 +281,10 @@ int run_register(const po::variables_map& vm, const args_t&) {
     http_req.headers.push_back({"Content-Type", "application/json"});
     http_req.headers.push_back({"Accept", "application/json"});
     http_req.body = scm::encode(req);
-    client.send(http_req, [&done](protocol::ca::http_response r, actors::transport_error err) {
-      done.set_value({std::move(r), std::move(err.message)});
-    });
+    client.send(http_req,
+                [&done](protocol::ca::http_response r, protocol::ca::transport_error err) {
+                  done.set_value({std::move(r), std::move(err.message)});
+                });
     if (fut.wait_for(registration_timeout + 15s) != std::future_status::ready)
       throw operation_error(fmt::format("no answer from SCM at {}", token.scm));
     std::tie(res, transport_error) = fut.get();

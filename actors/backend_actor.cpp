@@ -140,14 +140,14 @@ void report_health(self_ptr self, steady::time_point now) {
 // TLS, client-certificate and proxy-authentication failures are configuration
 // problems: retrying cannot help, and a loop of 407s may lock the proxy account.
 ca::outcome transport_outcome(std::uint8_t failure, std::string message) {
-  switch (static_cast<transport_failure>(failure)) {
-    case transport_failure::tls:
+  switch (static_cast<ca::transport_failure>(failure)) {
+    case ca::transport_failure::tls:
       return ca::outcome::failed(ca::error_class::tls, std::move(message));
-    case transport_failure::client_certificate_refused:
-    case transport_failure::proxy_auth:
+    case ca::transport_failure::client_certificate_refused:
+    case ca::transport_failure::proxy_auth:
       return ca::outcome::failed(ca::error_class::auth, std::move(message));
-    case transport_failure::none:
-    case transport_failure::network:
+    case ca::transport_failure::none:
+    case ca::transport_failure::network:
       break;
   }
   return ca::outcome::failed(ca::error_class::network, std::move(message));
@@ -189,7 +189,7 @@ void arm_deadline_timer(self_ptr self, steady::time_point at) {
   if (at >= st.timer_at) return;
   st.timer_at = at;
   auto delay = std::chrono::duration_cast<milliseconds>(at - steady::now()) + milliseconds(1);
-  self->delayed_send(self, std::max(delay, milliseconds(1)), deadline_atom::value, std::string{},
+  self->delayed_send(self, std::max(delay, milliseconds(1)), deadline_atom::value,
                      ++st.timer_generation);
 }
 
@@ -382,7 +382,7 @@ void send_request(self_ptr self, const std::string& id, ca::http_request request
   if (!st.config.transport)
     return finish(self, id,
                   ca::outcome::failed(ca::error_class::internal,
-                                      "this backend type needs HTTP, which is not available"));
+                                      "this backend has no transport for its requests"));
   auto now = steady::now();
   job.side_call = request.side_call;
   if (request.side_call) return transmit(self, id, request, now);
@@ -458,7 +458,7 @@ void transmit(self_ptr self, const std::string& id, const ca::http_request& requ
   auto generation = job.generation;
   // Runs on the transport's thread: only hand the answer back.
   st.config.transport->send(
-      request, [handle, id, generation](ca::http_response response, transport_error error) {
+      request, [handle, id, generation](ca::http_response response, ca::transport_error error) {
         send_from_io(handle, caf::make_message(
                                  http_done_atom::value, id, generation, std::move(response),
                                  static_cast<std::uint8_t>(error.kind), std::move(error.message)));
@@ -616,7 +616,7 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
         if (it == self->state.active.end() || it->second.generation != generation) return;
         step(self, id, nullptr);
       },
-      [self](deadline_atom, const std::string&, std::uint64_t generation) {
+      [self](deadline_atom, std::uint64_t generation) {
         auto& st = self->state;
         if (generation != st.timer_generation) return;  // re-armed for earlier since
         st.timer_at = steady::time_point::max();

@@ -7,9 +7,9 @@
 
 #include "actors/backend_health.hpp"
 #include "actors/backend_settings.hpp"
-#include "actors/http/http_transport.hpp"
 #include "actors/messages.hpp"
 #include "actors/trace/tracer.hpp"
+#include "protocol/ca/transport.hpp"
 
 namespace cbcs::actors {
 
@@ -17,7 +17,7 @@ struct backend_actor_config {
   std::string name;
   std::string type;
   std::shared_ptr<protocol::ca::driver> driver;
-  std::shared_ptr<http_transport> transport;  // may be null for drivers without HTTP
+  std::shared_ptr<protocol::ca::transport> transport;  // may be null for drivers without requests
   backend_settings settings;
   std::shared_ptr<tracer> trace;
   router_actor router;

@@ -18,6 +18,7 @@
 #include "actors/backend_actor.hpp"
 #include "actors/job_router.hpp"
 #include "actors/supervisor.hpp"
+#include "config/data_dir.hpp"
 #include "config/journal.hpp"
 #include "config/vault.hpp"
 #include "protocol/ca/common/pending_order.hpp"
@@ -62,6 +63,8 @@ std::uint32_t workers_of(const ca::backend_type* type, const config::string_map&
 }  // namespace
 
 struct connector_runtime::impl {
+  explicit impl(runtime_options o) : options(std::move(o)) {}
+
   runtime_options options;
   std::shared_ptr<io_runner> io;  // outlives the actors that use its clients
   std::shared_ptr<tracer> trace;
@@ -81,29 +84,137 @@ struct connector_runtime::impl {
   std::thread flusher;
   bool stopped = false;
 
-  // The supervised actors of one backend (one per worker).
-  std::vector<supervised_backend> children_for(const std::string& name, const ca::backend_type* type,
-                                               std::shared_ptr<ca::driver> driver,
-                                               const config::string_map& options,
-                                               tls_settings tls) {
-    auto settings = this->options.backend_defaults;
-    if (auto it = options.find("requesttimeout"); it != options.end())
-      if (auto t = ca::parse_duration(it->second)) {
-        settings.request_timeout = *t;
-        settings.connect_timeout = std::min<std::chrono::milliseconds>(settings.connect_timeout, *t);
-      }
-    auto transport = this->options.transport;
-    if (!transport) {
-      if (!io) io = make_io_runner();
-      http_client_settings hs;
-      hs.tls = std::move(tls);
-      hs.proxy = this->options.proxy;
-      hs.connect_timeout = settings.connect_timeout;
-      hs.request_timeout = settings.request_timeout;
-      if (auto it = options.find("maxconnections"); it != options.end())
-        hs.max_connections = std::stoul(it->second);
-      transport = std::make_shared<http_client>(io, std::move(hs));
+  // The constructor's steps, in their order.
+
+  void open_trace_and_journal() {
+    trace = std::make_shared<tracer>(tracer_settings{.dir = options.data_dir / "trace",
+                                                     .name = std::string(options.trace_name),
+                                                     .enabled = options.trace});
+    journal = options.journal
+                  ? options.journal
+                  : std::make_shared<config::journal>(config::journal_file(options.data_dir),
+                                                      options.durable_journal);
+  }
+
+  void start_actor_system() {
+    caf_config = std::make_unique<caf::actor_system_config>();
+    // CAF 0.17 starts at least four workers; more than one per core only adds
+    // wake-ups (the actors that block on disk run detached).
+    caf_config->set("scheduler.max-threads",
+                    options.threads > 0
+                        ? options.threads
+                        : std::size_t{std::max(2u, std::thread::hardware_concurrency())});
+    // The connector mostly waits on CAs: the sharing scheduler sleeps on a
+    // condition variable where work stealing keeps polling (measured: 12 % of a
+    // core while waiting on a slow CA).
+    caf_config->set("scheduler.policy", caf::atom("sharing"));
+    system = std::make_unique<caf::actor_system>(*caf_config);
+  }
+
+  void spawn_job_router() {
+    std::set<std::string> names;
+    for (const auto& def : options.config.backends) names.insert(def.name);
+    for (const auto& [name, _] : options.extra_backends) names.insert(name);
+    router = spawn_router(*system, {.journal = journal,
+                                    .trace = trace,
+                                    .backend_names = names,
+                                    .journal_retention = options.journal_retention,
+                                    .health = health});
+  }
+
+  // Where the runtime's own submissions (submit, run, cancel) get their results.
+  void spawn_result_sink() {
+    sink = system->spawn([this]() -> result_sink::behavior_type {
+      return {[this](result_atom, const job_result& r) { on_result(r); },
+              [](accepted_atom, const std::string&) {},
+              [](progress_atom, const std::string&, const ca::outcome&) {}};
+    });
+  }
+
+  // One actor per backend (per worker), configured or given, and their supervisor.
+  void spawn_supervised_backends() {
+    std::vector<supervised_backend> children;
+    for (const auto& def : options.config.backends) {
+      auto more = children_of(def, options.vault);
+      std::move(more.begin(), more.end(), std::back_inserter(children));
     }
+    for (auto& [name, driver] : options.extra_backends) {
+      auto settings = settings_of(nullptr, {});
+      auto transport = http_transport_of(settings, {}, {});
+      auto more = children_for(name, nullptr, driver, std::move(transport), settings, 1);
+      std::move(more.begin(), more.end(), std::back_inserter(children));
+    }
+    supervisor = spawn_supervisor(
+        *system, {.router = router,
+                  .children = std::move(children),
+                  .trace = trace,
+                  .escalate = [this](const supervised_backend& child, const std::string& reason) {
+                    std::lock_guard lock(mutex);
+                    escalation = fmt::format("backend {} given up: {}", child.name, reason);
+                    health->give_up(child.backend, fmt::format("given up: {}", reason));
+                  }});
+  }
+
+  // The trace is buffered; a SIGKILL should cost at most a moment of it
+  // (250 ms). While nothing is traced the flusher sleeps.
+  void start_trace_flusher() {
+    flusher = std::thread([this] {
+      while (trace->flush_when_recorded(std::chrono::milliseconds(250))) {
+      }
+    });
+  }
+
+  // One backend's parts.
+
+  // Its policy: its options (checked at backend add) over the test's
+  // defaults over its type's.
+  backend_settings settings_of(const ca::backend_type* type,
+                               const config::string_map& backend_options) const {
+    auto settings = options.backend_defaults;
+    auto option = [&](std::string_view name) -> const std::string* {
+      auto it = backend_options.find(name);
+      return it == backend_options.end() ? nullptr : &it->second;
+    };
+    if (auto* timeout = option("requesttimeout"))
+      if (auto t = ca::parse_duration(*timeout)) {
+        settings.request_timeout = *t;
+        settings.connect_timeout =
+            std::min<std::chrono::milliseconds>(settings.connect_timeout, *t);
+      }
+    if (auto* limits = option("ratelimit")) settings.rate_limits = ca::parse_rate_limits(*limits);
+    if (!settings.rate_limits && type)
+      settings.rate_limits =
+          type->policy.limits_for ? type->policy.limits_for(backend_options) : type->policy.limits;
+    if (auto* jobs = option("maxinflight")) settings.max_in_flight = std::stoul(*jobs);
+    if (settings.max_in_flight == 0)
+      settings.max_in_flight = type ? ca::max_in_flight_of(*type) : ca::default_max_in_flight;
+    return settings;
+  }
+
+  // What carries a backend's requests unless its type brings its own: the
+  // test's transport, else an HTTP client of its own on the shared I/O thread.
+  std::shared_ptr<ca::transport> http_transport_of(const backend_settings& settings,
+                                                   tls_settings tls,
+                                                   const config::string_map& backend_options) {
+    if (options.transport) return options.transport;
+    if (!io) io = make_io_runner();
+    http_client_settings hs;
+    hs.tls = std::move(tls);
+    hs.proxy = options.proxy;
+    hs.connect_timeout = settings.connect_timeout;
+    hs.request_timeout = settings.request_timeout;
+    if (auto it = backend_options.find("maxconnections"); it != backend_options.end())
+      hs.max_connections = std::stoul(it->second);
+    return std::make_shared<http_client>(io, std::move(hs));
+  }
+
+  // The supervised actors of one backend (one per worker).
+  std::vector<supervised_backend> children_for(const std::string& name,
+                                               const ca::backend_type* type,
+                                               std::shared_ptr<ca::driver> driver,
+                                               std::shared_ptr<ca::transport> transport,
+                                               const backend_settings& settings,
+                                               std::uint32_t workers) {
     backend_actor_config cfg{.name = name,
                              .type = type ? std::string(type->name) : "extra",
                              .driver = std::move(driver),
@@ -111,20 +222,9 @@ struct connector_runtime::impl {
                              .settings = settings,
                              .trace = trace,
                              .router = router,
+                             .worker_count = workers,
                              .health = health};
-    // The options (checked at backend add) over the test's defaults over the type's.
-    if (auto it = options.find("ratelimit"); it != options.end())
-      cfg.settings.rate_limits = ca::parse_rate_limits(it->second);
-    if (!cfg.settings.rate_limits && type)
-      cfg.settings.rate_limits =
-          type->policy.limits_for ? type->policy.limits_for(options) : type->policy.limits;
-    if (auto it = options.find("maxinflight"); it != options.end())
-      cfg.settings.max_in_flight = std::stoul(it->second);
-    if (cfg.settings.max_in_flight == 0)
-      cfg.settings.max_in_flight = type ? ca::max_in_flight_of(*type) : ca::default_max_in_flight;
     auto* sys = system.get();
-    std::uint32_t workers = workers_of(type, options);
-    cfg.worker_count = workers;
     std::vector<supervised_backend> out;
     for (std::uint32_t w = 0; w < workers; ++w) {
       cfg.worker = w;
@@ -134,42 +234,51 @@ struct connector_runtime::impl {
     return out;
   }
 
-  // A configured backend's actors, its driver built from its definition and
-  // the vault's secrets; it joins the health board. Throws (std::exception)
-  // naming the backend when a secret is missing or the driver refuses.
+  // A configured backend's actors, its driver (and its type's transport, if
+  // any) built from its definition and the vault's secrets; it joins the
+  // health board. Throws (std::exception) naming the backend when a secret
+  // is missing or the driver or transport refuses.
   std::vector<supervised_backend> children_of(const config::backend_definition& def,
                                               const config::vault* vault) {
     auto secret_of = [&](std::string_view option) {
       auto record = def.sealed.find(option);
-      auto secret = record != def.sealed.end() && vault ? vault->get(record->second)
-                                                        : std::nullopt;
+      auto secret = record != def.sealed.end() && vault ? vault->get(record->second) : std::nullopt;
       if (!secret)
         throw std::runtime_error(fmt::format(
             "backend {}: sealed option {} is missing from the vault", def.name, option));
       return *secret;
     };
     auto* type = ca::find_backend_type(def.type);
+    auto settings = settings_of(type, def.settings);
     std::shared_ptr<ca::driver> driver;
+    std::shared_ptr<ca::transport> transport;
     auto state = backend_health::health::healthy;
     std::string message;
     if (type && type->make_driver) {
-      ca::driver_config dc{.name = def.name, .data_dir = this->options.data_dir.string()};
+      ca::driver_config dc{.name = def.name, .data_dir = options.data_dir.string()};
       for (const auto& [k, v] : def.settings) dc.settings.emplace(k, v);
       for (const auto& [opt, record] : def.sealed) dc.secrets.emplace(opt, secret_of(opt));
       driver = std::shared_ptr<ca::driver>(type->make_driver(dc));
+      if (type->policy.make_transport)
+        transport = type->policy.make_transport(
+            dc, {.connect = settings.connect_timeout, .request = settings.request_timeout});
     } else {
       driver = std::make_shared<unsupported_driver>(def.type);
       state = backend_health::health::unhealthy;
       message = fmt::format("the {} driver is not built yet", def.type);
     }
-    tls_settings tls;
-    if (auto roots = def.settings.find("cacert"); roots != def.settings.end())
-      tls.extra_roots_pem = roots->second;
-    if (type && !type->policy.client_identity.empty()) {
-      tls.client_cert_pem = secret_of(type->policy.client_identity.certificate);
-      tls.client_key_pem = secret_of(type->policy.client_identity.key);
+    if (!transport) {
+      tls_settings tls;
+      if (auto roots = def.settings.find("cacert"); roots != def.settings.end())
+        tls.extra_roots_pem = roots->second;
+      if (type && !type->policy.client_identity.empty()) {
+        tls.client_cert_pem = secret_of(type->policy.client_identity.certificate);
+        tls.client_key_pem = secret_of(type->policy.client_identity.key);
+      }
+      transport = http_transport_of(settings, std::move(tls), def.settings);
     }
-    auto out = children_for(def.name, type, std::move(driver), def.settings, std::move(tls));
+    auto out = children_for(def.name, type, std::move(driver), std::move(transport), settings,
+                            workers_of(type, def.settings));
     health->add(def.name, def.type, state, std::move(message),
                 state != backend_health::health::healthy);
     return out;
@@ -188,71 +297,14 @@ struct connector_runtime::impl {
   }
 };
 
-connector_runtime::connector_runtime(runtime_options options) : impl_(std::make_unique<impl>()) {
-  auto& m = *impl_;
-  m.options = std::move(options);
-  m.trace = std::make_shared<tracer>(
-      tracer_settings{.dir = m.options.data_dir / "trace",
-                      .name = std::string(m.options.trace_name),
-                      .enabled = m.options.trace});
-  m.journal = m.options.journal ? m.options.journal
-                                : std::make_shared<config::journal>(
-                                      m.options.data_dir / "journal.db", m.options.durable_journal);
-  m.caf_config = std::make_unique<caf::actor_system_config>();
-  // CAF 0.17 starts at least four workers; more than one per core only adds
-  // wake-ups (the actors that block on disk run detached).
-  m.caf_config->set("scheduler.max-threads",
-                    m.options.threads > 0
-                        ? m.options.threads
-                        : std::size_t{std::max(2u, std::thread::hardware_concurrency())});
-  // The connector mostly waits on CAs: the sharing scheduler sleeps on a
-  // condition variable where work stealing keeps polling (measured: 12 % of a
-  // core while waiting on a slow CA).
-  m.caf_config->set("scheduler.policy", caf::atom("sharing"));
-  m.system = std::make_unique<caf::actor_system>(*m.caf_config);
-
-  std::set<std::string> names;
-  for (const auto& def : m.options.config.backends) names.insert(def.name);
-  for (const auto& [name, _] : m.options.extra_backends) names.insert(name);
-  m.router = spawn_router(*m.system, {.journal = m.journal,
-                                      .trace = m.trace,
-                                      .backend_names = names,
-                                      .journal_retention = m.options.journal_retention,
-                                      .health = m.health});
-  auto* raw = impl_.get();
-  m.sink = m.system->spawn([raw]() -> result_sink::behavior_type {
-    return {[raw](result_atom, const job_result& r) { raw->on_result(r); },
-            [](accepted_atom, const std::string&) {},
-            [](progress_atom, const std::string&, const ca::outcome&) {}};
-  });
-
-  // One supervised actor per backend, its driver built from config and vault.
-  std::vector<supervised_backend> children;
-  for (const auto& def : m.options.config.backends) {
-    auto more = m.children_of(def, m.options.vault);
-    std::move(more.begin(), more.end(), std::back_inserter(children));
-  }
-  for (auto& [name, driver] : m.options.extra_backends) {
-    auto more = m.children_for(name, nullptr, driver, {}, {});
-    std::move(more.begin(), more.end(), std::back_inserter(children));
-  }
-
-  m.supervisor = spawn_supervisor(
-      *m.system, {.router = m.router,
-                  .children = std::move(children),
-                  .trace = m.trace,
-                  .escalate = [raw](const supervised_backend& child, const std::string& reason) {
-                    std::lock_guard lock(raw->mutex);
-                    raw->escalation = fmt::format("backend {} given up: {}", child.name, reason);
-                    raw->health->give_up(child.backend, fmt::format("given up: {}", reason));
-                  }});
-
-  // The trace is buffered; a SIGKILL should cost at most a moment of it
-  // (250 ms). While nothing is traced the flusher sleeps.
-  m.flusher = std::thread([raw] {
-    while (raw->trace->flush_when_recorded(std::chrono::milliseconds(250))) {
-    }
-  });
+connector_runtime::connector_runtime(runtime_options options)
+    : impl_(std::make_unique<impl>(std::move(options))) {
+  impl_->open_trace_and_journal();
+  impl_->start_actor_system();
+  impl_->spawn_job_router();
+  impl_->spawn_result_sink();
+  impl_->spawn_supervised_backends();
+  impl_->start_trace_flusher();
 }
 
 connector_runtime::~connector_runtime() { stop(); }
@@ -334,9 +386,10 @@ std::vector<std::string> connector_runtime::reconfigure(const config::connector_
       if (before) {
         to_supervisor.stopped.push_back(def.name);
         to_router.replaced.push_back(def.name);
-        said.push_back(fmt::format("backend {} ({}) changed: its actors restart, its running "
-                                   "jobs go on there",
-                                   def.name, def.type));
+        said.push_back(
+            fmt::format("backend {} ({}) changed: its actors restart, its running "
+                        "jobs go on there",
+                        def.name, def.type));
       } else {
         to_router.added.push_back(def.name);
         said.push_back(fmt::format("backend {} ({}) added", def.name, def.type));
@@ -376,10 +429,6 @@ bool connector_runtime::probe(std::chrono::milliseconds timeout) {
   return probe_answered(timeout, [&](probe_reply reply) {
     caf::anon_send(impl_->router, probe_atom::value, std::move(reply));
   });
-}
-
-void connector_runtime::stall_router_for_test(std::chrono::milliseconds how_long) {
-  caf::anon_send(impl_->router, stall_atom::value, static_cast<std::int64_t>(how_long.count()));
 }
 
 std::string connector_runtime::escalation() const {

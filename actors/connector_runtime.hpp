@@ -16,6 +16,7 @@
 #include "config/connector_config.hpp"
 #include "config/journal.hpp"
 #include "protocol/ca/driver.hpp"
+#include "protocol/ca/transport.hpp"
 
 namespace cbcs::config {
 class vault;
@@ -28,7 +29,6 @@ class actor;
 
 namespace cbcs::actors {
 
-class http_transport;
 class tracer;
 
 struct runtime_options {
@@ -36,7 +36,7 @@ struct runtime_options {
   config::connector_config config;
   const config::vault* vault = nullptr;  // unseals backend secrets at start
   bool durable_journal = true;           // synchronous=FULL
-  // Set: used instead of opening <data_dir>/journal.db (tests).
+  // Set: used instead of opening config::journal_file(data_dir) (tests).
   std::shared_ptr<config::journal> journal;
   // How long the journal keeps a job after SCM acknowledged its result.
   std::chrono::seconds journal_retention{config::min_journal_retention};
@@ -46,9 +46,10 @@ struct runtime_options {
   std::string_view trace_name = "trace";  // a literal: it outlives the runtime
   std::chrono::milliseconds default_deadline{std::chrono::minutes(5)};
   backend_settings backend_defaults;
-  // Set: every backend uses it (tests). Unset: each backend gets an HTTP
-  // client of its own (its -cacert roots) on one shared I/O thread.
-  std::shared_ptr<http_transport> transport;
+  // Set: every backend whose type brings no transport of its own uses it
+  // (tests). Unset: each such backend gets an HTTP client of its own (its
+  // -cacert roots) on one shared I/O thread.
+  std::shared_ptr<protocol::ca::transport> transport;
   proxy_settings proxy;
   // Backends whose driver is given directly (tests, benchmarks).
   std::map<std::string, std::shared_ptr<protocol::ca::driver>> extra_backends;
@@ -99,8 +100,6 @@ class connector_runtime {
   // True when the router answered a health probe within timeout (the
   // service watchdog). Messages queued before it are handled first.
   bool probe(std::chrono::milliseconds timeout);
-  // Test hook: the router blocks for this long, as a wedged one would.
-  void stall_router_for_test(std::chrono::milliseconds how_long);
 
   // For actors that join the job path from outside (the SCM session in
   // actors/scm): the actor system, the router as an untyped handle (cast it

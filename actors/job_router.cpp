@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <iterator>
 #include <optional>
-#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -521,9 +520,6 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
       },
       [self](flush_atom) { flush(self); },
       [](probe_atom, const probe_reply& reply) { reply->set_value(); },
-      [](stall_atom, std::int64_t ms) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(ms));
-      },
       [self](backend_up_atom, const std::string& name, std::uint32_t worker, std::uint32_t workers,
              backend_actor& handle) {
         auto& st = self->state;

@@ -39,7 +39,6 @@ using unpark_atom = caf::atom_constant<caf::atom("unpark")>;
 using resume_atom = caf::atom_constant<caf::atom("resume")>;
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using probe_atom = caf::atom_constant<caf::atom("probe")>;
-using stall_atom = caf::atom_constant<caf::atom("stall")>;
 using reconfig_atom = caf::atom_constant<caf::atom("reconfig")>;
 using durable_atom = caf::atom_constant<caf::atom("durable")>;
 
@@ -105,7 +104,7 @@ using result_sink =
 using backend_actor = caf::typed_actor<
     caf::reacts_to<run_atom, job_ticket>,
     caf::reacts_to<retry_atom, std::string, std::uint64_t>,     // job id, generation
-    caf::reacts_to<deadline_atom, std::string, std::uint64_t>,  // "", timer generation
+    caf::reacts_to<deadline_atom, std::uint64_t>,               // timer generation
     caf::reacts_to<http_done_atom, std::string, std::uint64_t,  // job id, generation,
                    protocol::ca::http_response, std::uint8_t,   // response, transport_failure,
                    std::string>,                                // its message
@@ -131,9 +130,7 @@ using router_actor = caf::typed_actor<
     // name, worker index, workers of that backend, the worker's actor
     caf::reacts_to<backend_up_atom, std::string, std::uint32_t, std::uint32_t, backend_actor>,
     caf::reacts_to<replay_atom>, caf::reacts_to<probe_atom, probe_reply>,
-    caf::reacts_to<reconfig_atom, backend_names_change>,
-    // test hook: the router blocks this many milliseconds (a wedged router)
-    caf::reacts_to<stall_atom, std::int64_t>>;
+    caf::reacts_to<reconfig_atom, backend_names_change>>;
 
 }  // namespace cbcs::actors
 

@@ -21,10 +21,10 @@
 #include <fmt/format.h>
 
 #include "actors/connector_runtime.hpp"
-#include "actors/http/http_transport.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/random.hpp"
 #include "protocol/ca/local/local_driver.hpp"
+#include "protocol/ca/transport.hpp"
 
 namespace ca = cbcs::protocol::ca;
 using clock_type = std::chrono::steady_clock;
@@ -53,7 +53,7 @@ class bench_driver final : public ca::driver {
 };
 
 // Holds every request until release(): all jobs are then in flight together.
-class held_transport final : public cbcs::actors::http_transport {
+class held_transport final : public ca::transport {
  public:
   void send(const ca::http_request&, completion done) override {
     std::lock_guard lock(mu_);

@@ -96,17 +96,17 @@ int main(int argc, char** argv) {
     std::condition_variable cv;
     int started = 0, done = 0;
     std::function<void()> next = [&] {
-      client.send(request,
-                  [&](cbcs::protocol::ca::http_response r, cbcs::actors::transport_error error) {
-                    std::lock_guard lock(mu);
-                    ++done;
-                    failed += static_cast<bool>(error) || r.status != 200;
-                    if (started < count) {
-                      ++started;
-                      next();
-                    }
-                    if (done == count) cv.notify_all();
-                  });
+      client.send(request, [&](cbcs::protocol::ca::http_response r,
+                               cbcs::protocol::ca::transport_error error) {
+        std::lock_guard lock(mu);
+        ++done;
+        failed += static_cast<bool>(error) || r.status != 200;
+        if (started < count) {
+          ++started;
+          next();
+        }
+        if (done == count) cv.notify_all();
+      });
     };
     start = cpu_seconds();
     {

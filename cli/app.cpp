@@ -10,7 +10,7 @@
 #include "cli/errors.hpp"
 #include "cli/version.hpp"
 #include "config/config_error.hpp"
-#include "config/this_process.hpp"
+#include "config/os/this_process.hpp"
 #include "crypto/pem.hpp"
 
 namespace cbcs::cli {

@@ -8,7 +8,7 @@
 #include <utility>
 
 #include "cli/errors.hpp"
-#include "config/this_process.hpp"
+#include "config/os/this_process.hpp"
 
 namespace cbcs::cli {
 

@@ -9,9 +9,9 @@
 #include <fmt/format.h>
 
 #include "cli/errors.hpp"
-#include "config/windows_command_line.hpp"
-#include "config/windows_error.hpp"
-#include "config/windows_text.hpp"
+#include "config/os/windows_command_line.hpp"
+#include "config/os/windows_error.hpp"
+#include "config/os/windows_text.hpp"
 
 namespace cbcs::cli {
 namespace {

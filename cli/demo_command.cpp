@@ -52,7 +52,7 @@ class admin_api {
     auto future = done.get_future();
     ca::http_request req{.method = method, .url = base_ + path, .body = std::move(body)};
     req.headers.push_back({"Content-Type", "application/json"});
-    client_.send(req, [&done](ca::http_response r, actors::transport_error error) {
+    client_.send(req, [&done](ca::http_response r, ca::transport_error error) {
       done.set_value({std::move(r), std::move(error.message)});
     });
     auto [response, error] = future.get();

@@ -42,7 +42,7 @@
 #include "config/journal.hpp"
 #include "config/config_error.hpp"
 #include "config/identity.hpp"
-#include "config/this_process.hpp"
+#include "config/os/this_process.hpp"
 #include "crypto/certificate_authority.hpp"
 #include "crypto/pem.hpp"
 #include "protocol/common/json_writer.hpp"
@@ -281,9 +281,10 @@ int run_register(const po::variables_map& vm, const args_t&) {
     http_req.headers.push_back({"Content-Type", "application/json"});
     http_req.headers.push_back({"Accept", "application/json"});
     http_req.body = scm::encode(req);
-    client.send(http_req, [&done](protocol::ca::http_response r, actors::transport_error err) {
-      done.set_value({std::move(r), std::move(err.message)});
-    });
+    client.send(http_req,
+                [&done](protocol::ca::http_response r, protocol::ca::transport_error err) {
+                  done.set_value({std::move(r), std::move(err.message)});
+                });
     if (fut.wait_for(registration_timeout + 15s) != std::future_status::ready)
       throw operation_error(fmt::format("no answer from SCM at {}", token.scm));
     std::tie(res, transport_error) = fut.get();
@@ -548,7 +549,7 @@ int show_connector_status(const workspace& ws, bool json) {
   std::optional<actors::scm_policy::status_record> st;
   bool running = false;
   try {
-    auto file = ws.dir().root() / "scm_status.json";
+    auto file = ws.dir().scm_status_file();
     std::error_code ec;
     if (std::filesystem::exists(file, ec))
       st = actors::scm_policy::decode_status(config::read_file(file));

@@ -11,7 +11,7 @@
 #include "cli/errors.hpp"
 #include "cli/service/service_manager.hpp"
 #include "cli/workspace.hpp"
-#include "config/this_process.hpp"
+#include "config/os/this_process.hpp"
 
 namespace cbcs::cli {
 namespace {

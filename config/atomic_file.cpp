@@ -7,7 +7,7 @@
 #include <fmt/format.h>
 
 #include "config/config_error.hpp"
-#include "config/file_system.hpp"
+#include "config/os/file_system.hpp"
 #include "crypto/digest.hpp"
 #include "crypto/random.hpp"
 

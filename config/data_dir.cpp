@@ -11,8 +11,8 @@
 #include <fmt/format.h>
 
 #include "config/config_error.hpp"
-#include "config/file_system.hpp"
-#include "config/this_process.hpp"
+#include "config/os/file_system.hpp"
+#include "config/os/this_process.hpp"
 
 namespace cbcs::config {
 namespace fs = std::filesystem;

@@ -11,6 +11,16 @@ namespace cbcs::config {
 
 class exclusive_file_lock;
 
+// Files of a data directory by its root, for code given only the root (the
+// actors): the one place their names are written.
+inline std::filesystem::path journal_file(const std::filesystem::path& root) {
+  return root / "journal.db";
+}
+// Written by `cbcs run`, read by `cbcs status`.
+inline std::filesystem::path scm_status_file(const std::filesystem::path& root) {
+  return root / "scm_status.json";
+}
+
 class data_dir {
  public:
   // --data-dir, else $CBCS_DATA_DIR, else /var/lib/cbcs (%ProgramData%\CBCS on Windows).
@@ -30,7 +40,8 @@ class data_dir {
   std::filesystem::path config_file() const { return root_ / "config.json"; }
   std::filesystem::path vault_file() const { return root_ / "vault.bin"; }
   std::filesystem::path key_file() const { return root_ / "vault.key"; }
-  std::filesystem::path journal_file() const { return root_ / "journal.db"; }
+  std::filesystem::path journal_file() const { return config::journal_file(root_); }
+  std::filesystem::path scm_status_file() const { return config::scm_status_file(root_); }
   std::filesystem::path trace_dir() const { return root_ / "trace"; }
   std::filesystem::path service_lock_file() const { return root_ / "service.lock"; }
 

@@ -11,7 +11,7 @@
 #include <fmt/format.h>
 
 #include "config/config_error.hpp"
-#include "config/file_system.hpp"
+#include "config/os/file_system.hpp"
 #include "protocol/ca/job_codec.hpp"
 #include "protocol/common/sqlite_file.hpp"
 

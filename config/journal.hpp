@@ -1,8 +1,8 @@
 #pragma once
 // The job journal: every accepted job and every result, in SQLite (WAL), so
 // that nothing accepted is lost and nothing is executed twice across crashes.
-// Synchronous and single-threaded; the journal actor batches calls into
-// group commits.
+// Synchronous and single-threaded; the job router (actors/job_router.cpp)
+// batches its calls into group commits.
 
 #include <chrono>
 #include <filesystem>

@@ -10,8 +10,8 @@
 #include <fmt/format.h>
 
 #include "config/config_error.hpp"
-#include "config/file_system.hpp"
 #include "config/journal_schema.hpp"
+#include "config/os/file_system.hpp"
 #include "protocol/ca/job_codec.hpp"
 #include "protocol/common/sqlite_file.hpp"
 

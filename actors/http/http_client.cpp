@@ -241,7 +241,7 @@ namespace {
 class exchange : public std::enable_shared_from_this<exchange> {
  public:
   exchange(std::shared_ptr<http_client::impl> client, parsed_url url, ca::http_request request,
-           http_transport::completion done)
+           ca::transport::completion done)
       : client_(std::move(client)),
         url_(std::move(url)),
         request_(std::move(request)),
@@ -296,7 +296,7 @@ class exchange : public std::enable_shared_from_this<exchange> {
                       : fmt::format("{}:{}", url_.host, url_.port);
   }
 
-  void fail(std::string message, transport_failure kind = transport_failure::network) {
+  void fail(std::string message, ca::transport_failure kind = ca::transport_failure::network) {
     if (conn_) {
       beast::error_code ignored;
       conn_->lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
@@ -320,7 +320,7 @@ class exchange : public std::enable_shared_from_this<exchange> {
                            url_.host, url_.port, describe(ec))
              : fmt::format("{}:{} refused the client certificate {}: {}", url_.host, url_.port,
                            subject, describe(ec)),
-         transport_failure::client_certificate_refused);
+         ca::transport_failure::client_certificate_refused);
   }
 
   void on_resolve(beast::error_code ec, tcp::resolver::results_type results) {
@@ -367,7 +367,7 @@ class exchange : public std::enable_shared_from_this<exchange> {
     auto verdict = classify_connect_reply(status);
     if (verdict == connect_verdict::auth_failed)
       return fail(fmt::format("proxy authentication failed at {} ({})", peer(), status),
-                  transport_failure::proxy_auth);
+                  ca::transport_failure::proxy_auth);
     if (verdict == connect_verdict::refused)
       return fail(fmt::format("proxy: {} refused CONNECT to {}:{} with status {}", peer(),
                               url_.host, url_.port, status));
@@ -383,7 +383,7 @@ class exchange : public std::enable_shared_from_this<exchange> {
     conn_->plain.reset();
     // SNI, and a certificate that must name the host we asked for.
     if (!SSL_set_tlsext_host_name(conn_->secure->native_handle(), url_.host.c_str()))
-      return fail("tls: cannot set SNI", transport_failure::tls);
+      return fail("tls: cannot set SNI", ca::transport_failure::tls);
     conn_->secure->set_verify_callback(ssl::host_name_verification(url_.host));
     conn_->lowest().expires_after(client_->settings.connect_timeout);
     conn_->secure->async_handshake(
@@ -396,7 +396,7 @@ class exchange : public std::enable_shared_from_this<exchange> {
     if (ec)
       return fail(
           fmt::format("tls: handshake with {}:{} failed: {}", url_.host, url_.port, describe(ec)),
-          transport_failure::tls);
+          ca::transport_failure::tls);
     write_request();
   }
 
@@ -468,7 +468,7 @@ class exchange : public std::enable_shared_from_this<exchange> {
   std::shared_ptr<http_client::impl> client_;
   parsed_url url_;
   ca::http_request request_;
-  http_transport::completion done_;
+  ca::transport::completion done_;
   tcp::resolver resolver_;
   bool via_proxy_;  // through the CONNECT proxy; fixed for the exchange
   std::unique_ptr<connection> conn_;
@@ -506,7 +506,7 @@ http_client::~http_client() = default;
 void http_client::send(const ca::http_request& request, completion done) {
   parsed_url url;
   if (!parse_url(request.url, url)) {
-    done({}, {transport_failure::network, "bad URL: " + request.url});
+    done({}, {ca::transport_failure::network, "bad URL: " + request.url});
     return;
   }
   auto ex = std::make_shared<exchange>(impl_, std::move(url), request, std::move(done));

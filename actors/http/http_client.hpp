@@ -1,5 +1,6 @@
 #pragma once
-// The HTTP(S) client behind every backend: pooled keep-alive connections,
+// The HTTP(S) client, the transport of every backend whose type brings none
+// (runtime_policy::make_transport): pooled keep-alive connections,
 // TLS with SNI and host-name verification, optional mutual TLS, and HTTP
 // CONNECT tunnels through a proxy with Basic authentication. Beast and Asio
 // stay inside http_client.cpp; this header is cheap to include.
@@ -10,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-#include "actors/http/http_transport.hpp"
+#include "protocol/ca/transport.hpp"
 
 namespace boost::asio {
 class io_context;
@@ -65,7 +66,7 @@ void post_to(io_runner& runner, std::function<void()> fn);
 // The runner whose thread calls this, or null on any other thread.
 io_runner* current_io_runner();
 
-class http_client final : public http_transport {
+class http_client final : public protocol::ca::transport {
  public:
   http_client(std::shared_ptr<io_runner> runner, http_client_settings settings);
   ~http_client() override;

@@ -22,10 +22,11 @@
 #include "actors/scm/session_policy.hpp"
 #include "actors/scm/ws_client.hpp"
 #include "config/atomic_file.hpp"
+#include "config/data_dir.hpp"
 #include "config/journal.hpp"
 #include "crypto/pem.hpp"
 #include "protocol/ca/job_checks.hpp"
-#include "config/this_process.hpp"
+#include "config/os/this_process.hpp"
 #include "crypto/certificate_authority.hpp"
 #include "crypto/pem.hpp"
 
@@ -205,7 +206,7 @@ void write_status(self_ptr self) {
   if (st.options.health)
     for (const auto& [name, jobs] : st.options.health->pending()) r.pending_at_ca[name] = jobs;
   try {
-    config::write_file_atomic(st.options.data_dir / "scm_status.json", pol::encode_status(r));
+    config::write_file_atomic(config::scm_status_file(st.options.data_dir), pol::encode_status(r));
   } catch (const std::exception& e) {
     log(self, fmt::format("cannot write the status file: {}", e.what()));
   }
@@ -904,7 +905,7 @@ session_actor::behavior_type session(self_ptr self, scm_session_options options,
   st.router = std::move(router);
   st.io = std::move(io);
   st.stopped = std::move(stopped);
-  st.journal = std::make_shared<config::journal>(st.options.data_dir / "journal.db", false);
+  st.journal = std::make_shared<config::journal>(config::journal_file(st.options.data_dir), false);
   if (auto health = st.options.health) {
     // Told, not polled: a change wakes the session (weakly held: the board outlives it).
     caf::weak_actor_ptr weak{self->ctrl()};

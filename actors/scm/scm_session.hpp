@@ -25,7 +25,7 @@ namespace cbcs::actors {
 class connector_runtime;
 
 struct scm_session_options {
-  std::filesystem::path data_dir;  // journal.db (read), scm_status.json (written)
+  std::filesystem::path data_dir;  // its journal (read), its status file (written)
   std::string version;             // hello.version
   std::vector<protocol::scm::backend_info> backends;  // used when health is null
   // Unset: the runtime's. Health goes to SCM in hello and, when it changes,

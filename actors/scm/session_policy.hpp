@@ -75,7 +75,7 @@ const char* to_string(link_state s);
 // link was last lost (or the session started).
 std::string link_status_line(link_state s, std::int64_t offline_since_ms, std::string_view message);
 
-// <data dir>/scm_status.json: written by `cbcs run`, read by `cbcs status`.
+// config::scm_status_file: written by `cbcs run`, read by `cbcs status`.
 struct status_record {
   std::string state;  // to_string(link_state)
   std::string connector_id;

@@ -5,7 +5,7 @@
 
 #include <fmt/format.h>
 
-#include "config/this_process.hpp"
+#include "config/os/this_process.hpp"
 #include "protocol/common/json_writer.hpp"
 
 namespace cbcs::actors {

@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "config/file_system.hpp"
+#include "config/os/file_system.hpp"
 #include "protocol/ca/driver.hpp"
 
 namespace cbcs::actors {

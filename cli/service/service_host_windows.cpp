@@ -13,7 +13,7 @@
 
 #include "actors/trace/operator_log.hpp"
 #include "cli/service/service_manager.hpp"
-#include "config/windows_error.hpp"
+#include "config/os/windows_error.hpp"
 
 namespace cbcs::cli::service {
 namespace {
@@ -50,17 +50,17 @@ stop_latch& stop_requests() {
 
 // What the Service Control Manager hears. While starting or draining it gets
 // a checkpoint each second, so that a long replay or drain is not a hang.
-class scm_status : public service_notifier {
+class service_control_notifier : public service_notifier {
  public:
-  explicit scm_status(SERVICE_STATUS_HANDLE handle) : handle_(handle) {
+  explicit service_control_notifier(SERVICE_STATUS_HANDLE handle) : handle_(handle) {
     status_.dwServiceType = SERVICE_WIN32_OWN_PROCESS;
     report(SERVICE_START_PENDING, 60'000);
     ticker_ = std::thread([this] { tick(); });
   }
-  ~scm_status() override { end_ticker(); }
+  ~service_control_notifier() override { end_ticker(); }
 
   void ready() override { report(SERVICE_RUNNING, 0); }
-  void status(std::string_view) override {}  // SCM keeps no status text; the log has it
+  void status(std::string_view) override {}  // the manager keeps no status text; the log has it
   void alive() override {}
   void stopping() override {
     std::lock_guard lock(mutex_);
@@ -68,7 +68,7 @@ class scm_status : public service_notifier {
   }
   std::chrono::microseconds watchdog_interval() const override { return {}; }
 
-  // The last report: a non-zero code makes SCM's failure actions restart us.
+  // The last report: a non-zero code makes the manager's failure actions restart us.
   void stopped(int exit_code) {
     end_ticker();
     std::lock_guard lock(mutex_);
@@ -138,7 +138,7 @@ constexpr int drain_limit_seconds = 25;
 // ServiceMain's inputs and results: it runs on a thread the dispatcher makes.
 struct hosted {
   const connector_body* body = nullptr;
-  std::atomic<scm_status*> status{nullptr};
+  std::atomic<service_control_notifier*> status{nullptr};
   int exit_code = 0;
   std::exception_ptr failure;
   std::string setup_error;
@@ -167,7 +167,7 @@ DWORD WINAPI on_control(DWORD control, DWORD, void*, void*) {
       return ERROR_CALL_NOT_IMPLEMENTED;
   }
   stop_requests().ask(what);
-  // STOP_PENDING at once, as SCM expects; the drain then keeps it ticking.
+  // STOP_PENDING at once, as the Service Control Manager expects; the drain then keeps it ticking.
   if (auto* s = host().status.load()) s->stopping();
   return NO_ERROR;
 }
@@ -182,7 +182,7 @@ void WINAPI service_main(DWORD, LPWSTR*) {
     h.exit_code = 1;
     return;
   }
-  scm_status status(handle);
+  service_control_notifier status(handle);
   h.status = &status;
   // A drain that does not end in time ends with the process: what it held is
   // in the journal and runs again at the next start. Without this a stop

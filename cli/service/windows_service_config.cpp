@@ -1,6 +1,6 @@
 #include "cli/service/windows_service_config.hpp"
 
-#include "config/windows_error.hpp"
+#include "config/os/windows_error.hpp"
 
 namespace cbcs::cli::service {
 namespace {

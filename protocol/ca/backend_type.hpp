@@ -9,6 +9,7 @@
 
 #include "protocol/ca/common/rate_limits.hpp"
 #include "protocol/ca/driver.hpp"
+#include "protocol/ca/transport.hpp"
 
 namespace cbcs::protocol::ca {
 
@@ -73,6 +74,10 @@ struct runtime_policy {
   // help and `backend add` then leave out the options about that.
   bool remote = true;
   tls_identity_options client_identity;
+  // Carries the backend's requests to its CA when that is not HTTP (AD CS's
+  // DCOM on Windows); nullptr: the HTTP client, with the proxy, -cacert,
+  // -maxconnections and client_identity.
+  transport_factory make_transport = nullptr;
 };
 
 struct backend_type {

@@ -32,6 +32,8 @@ std::span<const backend_type* const> backend_types() { return registry(); }
 
 void add_backend_type(const backend_type& type) { registry().push_back(&type); }
 
+void remove_backend_type(const backend_type& type) { std::erase(registry(), &type); }
+
 const backend_type* find_backend_type(std::string_view name) {
   for (auto* t : backend_types())
     if (t->name == name) return t;

@@ -15,6 +15,8 @@ std::span<const backend_type* const> backend_types();
 // needs approval, say) before they run the CLI. Not thread-safe: call it
 // before anything reads the registry.
 void add_backend_type(const backend_type& type);
+// Takes back a type added so (a test's own, when it is done).
+void remove_backend_type(const backend_type& type);
 
 // nullptr when no type has that name.
 const backend_type* find_backend_type(std::string_view name);

@@ -10,7 +10,7 @@
 #include <thread>
 
 #include "actors/connector_runtime.hpp"
-#include "actors/http/http_transport.hpp"
+#include "protocol/ca/transport.hpp"
 #include "test_pki.hpp"
 
 using namespace cbcs;
@@ -57,7 +57,7 @@ class cancelling_ca final : public waiting_ca, public ca::cancels_orders {
   }
 };
 
-class counting_transport final : public actors::http_transport {
+class counting_transport final : public ca::transport {
  public:
   std::mutex mu;
   std::vector<std::string> calls;

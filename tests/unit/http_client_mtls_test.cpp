@@ -73,12 +73,12 @@ void write_file(const std::filesystem::path& p, const std::string& text) {
 
 struct answer {
   ca::http_response response;
-  actors::transport_error error;
+  ca::transport_error error;
 };
 
 answer get(actors::http_client& client, const std::string& url) {
   std::promise<answer> done;
-  client.send({.method = "GET", .url = url}, [&](ca::http_response r, actors::transport_error e) {
+  client.send({.method = "GET", .url = url}, [&](ca::http_response r, ca::transport_error e) {
     done.set_value({std::move(r), std::move(e)});
   });
   auto f = done.get_future();
@@ -173,14 +173,14 @@ TEST_SUITE("http_client mutual TLS") {
 
     actors::http_client wrong(runner, mtls::settings(server, &other));
     auto refused = mtls::get(wrong, server.url());
-    CHECK(refused.error.kind == actors::transport_failure::client_certificate_refused);
+    CHECK(refused.error.kind == ca::transport_failure::client_certificate_refused);
     CHECK(refused.error.message.find("refused the client certificate CN=some other client") !=
           std::string::npos);
     CHECK(refused.error.message.find("PRIVATE KEY") == std::string::npos);
 
     actors::http_client none(runner, mtls::settings(server, nullptr));
     auto missing = mtls::get(none, server.url());
-    CHECK(missing.error.kind == actors::transport_failure::client_certificate_refused);
+    CHECK(missing.error.kind == ca::transport_failure::client_certificate_refused);
     CHECK(missing.error.message.find("requires a client certificate and none is configured") !=
           std::string::npos);
   }

@@ -110,7 +110,7 @@ TEST_SUITE("http_client") {
         client.send(ca::http_request{.method = "GET",
                                      .url = "http://127.0.0.1:" + std::to_string(server->port) +
                                             "/" + std::to_string(i)},
-                    [&](ca::http_response r, actors::transport_error e) {
+                    [&](ca::http_response r, ca::transport_error e) {
                       std::lock_guard lock(mu);
                       if (r.status == 200 && e.message.empty()) ++answered;
                       cv.notify_all();

@@ -16,9 +16,10 @@
 #include <fmt/format.h>
 
 #include "actors/connector_runtime.hpp"
-#include "actors/http/http_transport.hpp"
+#include "config/data_dir.hpp"
 #include "config/journal.hpp"
 #include "failing_disk.hpp"
+#include "protocol/ca/transport.hpp"
 #include "test_pki.hpp"
 
 using namespace cbcs;
@@ -78,7 +79,7 @@ class scripted_driver final : public ca::driver {
 };
 
 // Answers from a script per job id (default 200); can hold requests back.
-class scripted_transport final : public actors::http_transport {
+class scripted_transport final : public ca::transport {
  public:
   std::mutex mu;
   // url -> statuses; a negative one is a transport failure of that kind
@@ -105,7 +106,7 @@ class scripted_transport final : public actors::http_transport {
       }
     }
     if (status < 0)
-      return done({}, {static_cast<actors::transport_failure>(-status), "scripted failure"});
+      return done({}, {static_cast<ca::transport_failure>(-status), "scripted failure"});
     ca::http_response r;
     r.status = status;
     if (status == 429) r.headers.push_back({"Retry-After", "0"});
@@ -205,15 +206,15 @@ TEST_SUITE("job_path") {
 
   TEST_CASE("transport failures: network retried; TLS, client certificate and proxy auth not") {
     job_path_fixture f;
-    auto code = [](actors::transport_failure k) { return -static_cast<int>(k); };
-    f.transport->script["https://ca.test/n1"] = {code(actors::transport_failure::network), 200};
+    auto code = [](ca::transport_failure k) { return -static_cast<int>(k); };
+    f.transport->script["https://ca.test/n1"] = {code(ca::transport_failure::network), 200};
     CHECK(f.run(f.job("n1")).what == ca::outcome::kind::issued);
     CHECK(f.transport->calls_for("n1") == 2);
     for (auto [id, kind, meaning] :
-         {std::tuple{"c1", actors::transport_failure::client_certificate_refused,
+         {std::tuple{"c1", ca::transport_failure::client_certificate_refused,
                      ca::error_class::auth},
-          std::tuple{"p1", actors::transport_failure::proxy_auth, ca::error_class::auth},
-          std::tuple{"t1", actors::transport_failure::tls, ca::error_class::tls}}) {
+          std::tuple{"p1", ca::transport_failure::proxy_auth, ca::error_class::auth},
+          std::tuple{"t1", ca::transport_failure::tls, ca::error_class::tls}}) {
       f.transport->script[std::string("https://ca.test/") + id] = {code(kind), 200};
       auto o = f.run(f.job(id));
       CHECK(o.what == ca::outcome::kind::failed);
@@ -392,7 +393,7 @@ TEST_SUITE("job_path") {
     auto first = runtime->run(j, milliseconds(200));
     CHECK(first.what == ca::outcome::kind::pending);
     // The router runs it again after the poll interval; the journal then holds the result.
-    config::journal journal(std::filesystem::path(dir.path()) / "journal.db", false);
+    config::journal journal(config::journal_file(dir.path()), false);
     bool finished = false;
     for (int i = 0; i < 100 && !finished; ++i) {
       std::this_thread::sleep_for(milliseconds(20));

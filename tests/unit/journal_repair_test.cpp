@@ -11,7 +11,7 @@
 #include "config/data_dir.hpp"
 #include "config/journal.hpp"
 #include "config/journal_repair.hpp"
-#include "config/this_process.hpp"
+#include "config/os/this_process.hpp"
 #include "protocol/ca/job_codec.hpp"
 #include "test_pki.hpp"
 

@@ -30,6 +30,7 @@
 #include "actors/connector_runtime.hpp"
 #include "actors/scm/scm_session.hpp"
 #include "actors/scm/session_policy.hpp"
+#include "config/data_dir.hpp"
 #include "protocol/scm/messages.hpp"
 #include "test_pki.hpp"
 
@@ -184,7 +185,7 @@ struct wake_connector {
   // message wakes it.
   bool wait_ready() {
     for (int i = 0; i < 200; ++i) {
-      std::ifstream in(std::filesystem::path(dir.path()) / "scm_status.json");
+      std::ifstream in(cbcs::config::scm_status_file(dir.path()));
       std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       if (auto s = cbcs::actors::scm_policy::decode_status(text); s && s->state == "ready") {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));  // its handler returns

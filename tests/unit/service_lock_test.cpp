@@ -5,7 +5,7 @@
 
 #include "config/config_error.hpp"
 #include "config/data_dir.hpp"
-#include "config/this_process.hpp"
+#include "config/os/this_process.hpp"
 #include "test_pki.hpp"
 
 using namespace cbcs;

@@ -32,7 +32,7 @@
 #include "action_data.hpp"
 #include "cli/service/service_manager.hpp"
 #include "cli/service/windows_service_config.hpp"
-#include "config/windows_text.hpp"
+#include "config/os/windows_text.hpp"
 #include "register_plan.hpp"
 
 namespace {
@@ -215,18 +215,18 @@ void log_output(MSIHANDLE install, const std::string& output,
 // The service CBCS opened with access, both handles closed on every path;
 // error (or missing, when it is not installed) says why svc is null.
 struct opened_service {
-  SC_HANDLE scm = nullptr;
+  SC_HANDLE manager = nullptr;
   SC_HANDLE svc = nullptr;
   bool missing = false;
   std::string error;
 
   explicit opened_service(DWORD access) {
-    scm = OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT);
-    if (!scm) {
+    manager = OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT);
+    if (!manager) {
       error = last_error_text("OpenSCManager");
       return;
     }
-    svc = OpenServiceW(scm, service_wide_name, access);
+    svc = OpenServiceW(manager, service_wide_name, access);
     if (!svc) {
       missing = GetLastError() == ERROR_SERVICE_DOES_NOT_EXIST;
       error = last_error_text("OpenService CBCS");
@@ -236,7 +236,7 @@ struct opened_service {
   opened_service& operator=(const opened_service&) = delete;
   ~opened_service() {
     if (svc) CloseServiceHandle(svc);
-    if (scm) CloseServiceHandle(scm);
+    if (manager) CloseServiceHandle(manager);
   }
 };
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "action_data.hpp"
-#include "config/windows_command_line.hpp"
+#include "config/os/windows_command_line.hpp"
 
 namespace cbcs::msi {
 

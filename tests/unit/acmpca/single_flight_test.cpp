@@ -9,8 +9,8 @@
 #include <thread>
 
 #include "actors/connector_runtime.hpp"
-#include "actors/http/http_transport.hpp"
 #include "protocol/ca/acmpca/acmpca_driver.hpp"
+#include "protocol/ca/transport.hpp"
 #include "test_pki.hpp"
 
 using namespace cbcs;
@@ -21,7 +21,7 @@ namespace single_flight_test {
 
 // Answers AWS at once and the metadata service 50 ms later, from a thread of
 // its own, so that every job has started while the keys are being fetched.
-class imds_and_aws final : public actors::http_transport {
+class imds_and_aws final : public ca::transport {
  public:
   std::atomic<int> token_puts{0}, role_listings{0}, key_fetches{0}, revokes{0};
 

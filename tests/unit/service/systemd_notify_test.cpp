@@ -1,5 +1,6 @@
 // systemd's notification protocol against a socket the test listens on, and
-// the health watchdog with a real runtime whose router a test hook blocks.
+// the health watchdog with a real runtime whose router waits on a journal
+// another connection holds locked.
 
 #include <doctest/doctest.h>
 
@@ -11,6 +12,8 @@
 #include <fmt/format.h>
 
 #include "actors/connector_runtime.hpp"
+#include "config/data_dir.hpp"
+#include "config/journal.hpp"
 #include "cli/service/health_watchdog.hpp"
 #include "cli/service/systemd_notify.hpp"
 #include "service/notify_socket.hpp"
@@ -78,6 +81,9 @@ TEST_SUITE("health_watchdog") {
     test::temp_dir dir;
     actors::connector_runtime runtime(
         {.data_dir = dir.path(), .durable_journal = false, .trace = false});
+    // Another process holding the journal's write lock (a CLI command, a
+    // backup): the router's next commit waits in SQLite until it is let go.
+    config::journal holder(config::journal_file(dir.path()), false);
     test::notify_listener listener;
     svc::systemd_notifier n(listener.name().c_str(), "400000", nullptr);  // 400 ms
     std::atomic<int> failures{0}, recoveries{0};
@@ -98,9 +104,19 @@ TEST_SUITE("health_watchdog") {
     }
     auto took = std::chrono::steady_clock::now() - start;
     CHECK(took >= 450ms);  // not a flood: four at 200 ms steps, the first at once
-    // Blocked for 1.5 s: no alive() during the block (a little slack for
-    // one sent just before the stall reached the router).
-    runtime.stall_router_for_test(1500ms);
+    // Blocked for 1.5 s: a job to commit while the lock is held. No alive()
+    // during the block (a little slack for one sent just before the router
+    // reached the commit).
+    holder.begin();
+    std::thread release([&holder] {
+      std::this_thread::sleep_for(1500ms);
+      holder.rollback();
+    });
+    runtime.submit({.id = "wedge-1",
+                    .op = protocol::ca::operation::revoke,
+                    .backend = "nowhere",
+                    .serial_hex = "01"},
+                   [](const std::string&, const protocol::ca::outcome&) {});
     auto blocked_at = std::chrono::steady_clock::now();
     while (auto d = listener.next(50ms)) {  // drain what was sent before the stall
     }
@@ -115,6 +131,7 @@ TEST_SUITE("health_watchdog") {
     // After the block it answers again and alive() resumes at its rhythm.
     CHECK(listener.next(2s) == "WATCHDOG=1");
     CHECK(recoveries.load() >= 1);
+    release.join();
     watchdog.stop();
     runtime.stop();
   }

@@ -1,4 +1,4 @@
-// The Windows definitions behind config/file_system.hpp, config/this_process.hpp,
+// The Windows definitions behind config/os/file_system.hpp, config/os/this_process.hpp,
 // the DPAPI key file and the service's command line (Windows build only).
 
 #include <doctest/doctest.h>
@@ -19,10 +19,10 @@
 #include "config/atomic_file.hpp"
 #include "config/config_error.hpp"
 #include "config/data_dir.hpp"
-#include "config/file_system.hpp"
 #include "config/key_provider.hpp"
-#include "config/this_process.hpp"
-#include "config/windows_error.hpp"
+#include "config/os/file_system.hpp"
+#include "config/os/this_process.hpp"
+#include "config/os/windows_error.hpp"
 #include "test_pki.hpp"
 
 using namespace cbcs;

@@ -1,4 +1,4 @@
-#include "cli/service/windows_scm_manager.hpp"
+#include "cli/service/service_control_manager.hpp"
 
 #include <windows.h>
 
@@ -10,7 +10,7 @@
 
 #include "actors/trace/event_log.hpp"
 #include "cli/service/windows_service_config.hpp"
-#include "config/windows_error.hpp"
+#include "config/os/windows_error.hpp"
 
 namespace cbcs::cli::service {
 namespace {
@@ -103,10 +103,10 @@ std::string exit_text(const SERVICE_STATUS_PROCESS& st) {
 }  // namespace
 
 std::unique_ptr<service_manager> make_service_manager() {
-  return std::make_unique<windows_scm_manager>();
+  return std::make_unique<service_control_manager>();
 }
 
-std::optional<std::string> windows_scm_manager::unavailable() const {
+std::optional<std::string> service_control_manager::unavailable() const {
   SC_HANDLE m = OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT);
   if (!m)
     return fmt::format("cannot reach the Service Control Manager: {}",
@@ -115,7 +115,7 @@ std::optional<std::string> windows_scm_manager::unavailable() const {
   return std::nullopt;
 }
 
-void windows_scm_manager::install(const install_options& options) {
+void service_control_manager::install(const install_options& options) {
   auto command = service_command_line(options.executable.wstring(), options.data_dir.wstring());
   auto m = open_manager(SC_MANAGER_CONNECT | SC_MANAGER_CREATE_SERVICE);
   sc_handle s{CreateServiceW(m.h, service_wide_name, L"CA Backend Connector Service",
@@ -142,7 +142,7 @@ void windows_scm_manager::install(const install_options& options) {
     throw service_error(fmt::format("the {} service is installed but {}", service_name, problem));
 }
 
-void windows_scm_manager::uninstall() {
+void service_control_manager::uninstall() {
   auto s = open_service(SERVICE_STOP | SERVICE_QUERY_STATUS | DELETE);
   if (!s) return;  // nothing to remove
   if (query(s->h).dwCurrentState != SERVICE_STOPPED) stop();
@@ -150,7 +150,7 @@ void windows_scm_manager::uninstall() {
   actors::unregister_event_source();
 }
 
-void windows_scm_manager::start() {
+void service_control_manager::start() {
   auto s = open_service(SERVICE_START | SERVICE_QUERY_STATUS);
   if (!s)
     throw service_error(
@@ -164,7 +164,7 @@ void windows_scm_manager::start() {
                     service_name, to_string(state_of(st)), exit_text(st)));
 }
 
-void windows_scm_manager::stop() {
+void service_control_manager::stop() {
   auto s = open_service(SERVICE_STOP | SERVICE_QUERY_STATUS);
   if (!s) throw service_error(fmt::format("the {} service is not installed", service_name));
   SERVICE_STATUS ignored{};
@@ -178,14 +178,14 @@ void windows_scm_manager::stop() {
                                     to_string(state_of(st))));
 }
 
-void windows_scm_manager::restart() {
+void service_control_manager::restart() {
   if (auto s = open_service(SERVICE_QUERY_STATUS);
       s && query(s->h).dwCurrentState != SERVICE_STOPPED)
     stop();
   start();
 }
 
-service_status windows_scm_manager::status() {
+service_status service_control_manager::status() {
   service_status out;
   out.definition = fmt::format("HKLM\\SYSTEM\\CurrentControlSet\\Services\\{}", service_name);
   auto s = open_service(SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG);

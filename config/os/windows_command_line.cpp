@@ -1,4 +1,4 @@
-#include "config/windows_command_line.hpp"
+#include "config/os/windows_command_line.hpp"
 
 #include <cstddef>
 

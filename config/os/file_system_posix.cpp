@@ -1,4 +1,4 @@
-#include "config/file_system.hpp"
+#include "config/os/file_system.hpp"
 
 #include <fcntl.h>
 #include <sys/file.h>

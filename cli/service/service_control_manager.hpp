@@ -8,7 +8,7 @@
 
 namespace cbcs::cli::service {
 
-class windows_scm_manager final : public service_manager {
+class service_control_manager final : public service_manager {
  public:
   std::string name() const override { return "the Service Control Manager"; }
   std::optional<std::string> unavailable() const override;

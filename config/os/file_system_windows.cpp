@@ -1,4 +1,4 @@
-#include "config/file_system.hpp"
+#include "config/os/file_system.hpp"
 
 // <windows.h> must come before the headers that use its types.
 // clang-format off
@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 
 #include "config/config_error.hpp"
-#include "config/windows_error.hpp"
+#include "config/os/windows_error.hpp"
 
 namespace cbcs::config {
 namespace fs = std::filesystem;

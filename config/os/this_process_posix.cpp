@@ -1,4 +1,4 @@
-#include "config/this_process.hpp"
+#include "config/os/this_process.hpp"
 
 #include <signal.h>
 #include <sys/stat.h>

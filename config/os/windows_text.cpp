@@ -1,4 +1,4 @@
-#include "config/windows_text.hpp"
+#include "config/os/windows_text.hpp"
 
 #include <windows.h>
 

@@ -1,10 +1,10 @@
-#include "config/windows_error.hpp"
+#include "config/os/windows_error.hpp"
 
 #include <windows.h>
 
 #include <fmt/format.h>
 
-#include "config/windows_text.hpp"
+#include "config/os/windows_text.hpp"
 
 namespace cbcs::config {
 

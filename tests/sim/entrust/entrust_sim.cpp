@@ -1,0 +1,267 @@
+// The simulated Entrust's shared parts: its issuing CA, the records of both
+// APIs, issuance, the error shapes, throttling and the admin routes. The
+// APIs themselves: ecs_api.cpp, cagw_api.cpp.
+
+#include "tests/sim/entrust/entrust_sim.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "crypto/certificate_authority.hpp"
+#include "crypto/certificate_request.hpp"
+#include "crypto/pem.hpp"
+#include "tests/sim/common/json_out.hpp"
+#include "tests/sim/common/sim_pki.hpp"
+#include "tests/sim/entrust/entrust_records.hpp"
+#include "tests/sim/entrust/entrust_util.hpp"
+
+namespace cbcs::sim::entrust {
+
+using namespace std::chrono_literals;
+namespace dom = simdjson::dom;
+
+std::string ecs_serial(std::string_view hex) {
+  std::string out;
+  for (char c : hex) {
+    if (c == ':' || c == ' ') continue;
+    if (out.empty() && c == '0') continue;  // no leading zeros [REF §3]
+    out += char(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return out.empty() ? "0" : out;
+}
+
+entrust_sim::entrust_sim(std::string username, std::string api_key)
+    : username_(std::move(username)), api_key_(std::move(api_key)) {
+  auto start = clock::now();
+  auto root = crypto::create_root_ca("ecdsa-p256", "Entrust Sim Root CA - G4", start - 1h, 24h * 3650);
+  root_pem_ = root.cert_pem;
+  root_key_ = crypto::parse_private_key(root.key_pem);
+  intermediate_key_ = crypto::generate_key("ecdsa-p256");
+  auto root_cert = std::move(crypto::parse_certificates(root_pem_).front());
+  auto csr = crypto::create_csr(intermediate_key_.get(), "Entrust Sim Certification Authority - L1K", {});
+  intermediate_pem_ = crypto::issue_certificate(
+      root_key_.get(), root_cert.get(), util::read_csr(csr).get(),
+      {.serial = {0x01}, .now = start - 1h, .validity = 24h * 3000});
+  intermediate_ = std::move(crypto::parse_certificates(intermediate_pem_).front());
+}
+
+entrust_sim::~entrust_sim() = default;
+
+void entrust_sim::reset() {
+  mode_ = approval_mode::issue;
+  offset_ = 0s;
+  orders_.clear();
+  gateway_.clear();
+  throttle_ecs_ = throttle_cagw_ = 0;
+  retry_after_ = "1";
+  counters_.clear();
+  next_tracking_ = 3000001;
+  next_enrollment_ = 1;
+}
+
+// {"status": N, "errors": [{"message": M}]} [REF §3; KF API/Error.cs].
+sim_response entrust_sim::ecs_error(int status, std::string_view message) {
+  json_array errors;
+  errors.raw(json_object{}.str("message", message).done());
+  return sim_response::json(status,
+                            json_object{}.num("status", status).raw("errors", errors.done()).done());
+}
+
+// {"type":"ErrorResponse","error":{code, message, target, details}} [REF §3;
+// VP error_response.go reads error.code and error.message].
+sim_response entrust_sim::cagw_error(int status, std::string_view code, std::string_view message) {
+  auto error =
+      json_object{}.str("code", code).str("message", message).str("target", "").raw("details", "[]");
+  return sim_response::json(
+      status, json_object{}.str("type", "ErrorResponse").raw("error", error.done()).done());
+}
+
+bool entrust_sim::throttled(bool cagw_api, sim_response& out) {
+  int& left = cagw_api ? throttle_cagw_ : throttle_ecs_;
+  if (left <= 0) return false;
+  --left;
+  ++counters_[cagw_api ? "cagw_throttled" : "ecs_throttled"];
+  if (cagw_api) {
+    // PKIaaS publishes 100 requests per 10 s, then 429 TooManyRequests [REF §3].
+    out = cagw_error(429, "TooManyRequests", "Rate limit exceeded: 100 requests per 10 seconds");
+  } else {
+    // 429 with Retry-After seconds and X-Rate-Limit-Limit [REF §3].
+    out = ecs_error(429, "Too many requests. Please retry later.");
+    out.headers.emplace_back("X-Rate-Limit-Limit", "100");
+  }
+  if (!retry_after_.empty()) out.headers.emplace_back("Retry-After", retry_after_);
+  return true;
+}
+
+void entrust_sim::issue(order& o, std::chrono::seconds validity) {
+  auto req = util::read_csr(o.csr);
+  if (!req) throw std::runtime_error("the stored CSR does not parse");
+  crypto::x509_req_ptr templ;
+  X509_REQ* use = req.get();
+  if (!o.sans.empty()) {
+    // subjectAltName[] replaces the CSR's [REF §3 "(replaces the CSR's)"].
+    std::string san;
+    for (auto& d : o.sans) san += (san.empty() ? "DNS:" : ",DNS:") + d;
+    auto cn = util::common_name(X509_REQ_get_subject_name(req.get()));
+    templ = template_request(X509_REQ_get0_pubkey(req.get()), cn.empty() ? o.sans.front() : cn,
+                             san.c_str());
+    use = templ.get();
+  }
+  order* previous = o.previous ? find(std::to_string(o.previous)) : nullptr;
+  // Whole seconds, as X.509 times are: a reissue's expiry then matches.
+  auto when = std::chrono::floor<std::chrono::seconds>(now());
+  // A reissue keeps the expiry of the certificate it replaces [REF §3].
+  if (o.kind == "reissue" && previous)
+    validity = std::max(std::chrono::duration_cast<std::chrono::seconds>(previous->expires - when),
+                        std::chrono::seconds(3600));
+  auto serial = fresh_serial();
+  // A zero first nibble, so the DER hex has a leading zero that ECS drops.
+  serial[0] = std::uint8_t((serial[0] & 0x0f) | 0x01);
+  o.pem = crypto::issue_certificate(intermediate_key_.get(), intermediate_.get(), use,
+                                    {.serial = serial, .now = when, .validity = validity});
+  auto cert = std::move(crypto::parse_certificates(o.pem).front());
+  o.serial = ecs_serial(crypto::serial_hex(cert.get()));
+  o.dn = crypto::subject_line(cert.get());
+  o.issued = when;
+  o.expires = crypto::not_after(cert.get());
+  o.status = "ACTIVE";
+  // The old certificate becomes RENEWED or REISSUED [REF §3; A's statuses].
+  if (previous) previous->status = o.kind == "reissue" ? "REISSUED" : "RENEWED";
+  ++counters_["ecs_issued"];
+}
+
+entrust_sim::order* entrust_sim::find(const std::string& tracking_id) {
+  if (tracking_id.empty() || tracking_id.size() > 18 ||
+      !std::all_of(tracking_id.begin(), tracking_id.end(), ::isdigit))
+    return nullptr;
+  auto it = orders_.find(std::stoll(tracking_id));
+  return it == orders_.end() ? nullptr : it->second.get();
+}
+
+entrust_sim::gateway_certificate* entrust_sim::find_gateway(const std::string& serial) {
+  auto it = gateway_.find(ecs_serial(serial));
+  return it == gateway_.end() ? nullptr : it->second.get();
+}
+
+// ---- admin ----
+
+std::string entrust_sim::admin_orders(const sim_request& r) const {
+  auto info = r.query_param("trackingInfo");
+  json_array list;
+  std::map<std::string, std::int64_t> by_info;
+  for (auto& [id, o] : orders_) {
+    ++by_info[o->tracking_info];
+    if (info && *info != o->tracking_info) continue;
+    list.raw(json_object{}
+                 .num("trackingId", id)
+                 .str("kind", o->kind)
+                 .num("previous", o->previous)
+                 .str("status", o->status)
+                 .str("trackingInfo", o->tracking_info)
+                 .str("serialNumber", o->serial)
+                 .str("issueDateTime", o->pem.empty() ? "" : util::rfc3339(o->issued))
+                 .str("expiresAfter", o->pem.empty() ? "" : util::rfc3339(o->expires))
+                 .str("crlReason", o->crl_reason)
+                 .str("declineReason", o->decline_reason)
+                 .done());
+  }
+  json_object counts;
+  for (auto& [k, n] : by_info) counts.num(k, n);
+  return json_object{}.raw("orders", list.done()).raw("by_tracking_info", counts.done()).done();
+}
+
+std::string entrust_sim::stats_json() const {
+  json_object o;
+  for (const char* k : {"ecs_orders", "ecs_issued", "ecs_queued", "ecs_declined", "ecs_approved",
+                        "ecs_renewals", "ecs_reissues", "ecs_revocations", "ecs_refused",
+                        "ecs_unauthorized", "ecs_throttled", "cagw_enrollments",
+                        "cagw_actions", "cagw_refused", "cagw_throttled"}) {
+    auto it = counters_.find(k);
+    o.num(k, it == counters_.end() ? 0 : it->second);
+  }
+  return o.done();
+}
+
+namespace admin_detail {
+const char* mode_word(approval_mode m) {
+  switch (m) {
+    case approval_mode::issue: return "issue";
+    case approval_mode::queue: return "queue";
+    case approval_mode::decline: return "decline";
+  }
+  return "issue";
+}
+sim_response bad(std::string_view message) {
+  return sim_response::json(400, json_object{}.str("error", message).done());
+}
+}  // namespace admin_detail
+
+sim_response entrust_sim::admin(sim_request& r, const std::string& operation) {
+  using namespace admin_detail;
+  dom::parser p;
+  dom::object body;
+  bool has_body = util::parse_object(p, r.body, body);
+  if (operation == "approval") {
+    if (r.method == "PUT" || r.method == "POST") {
+      auto m = has_body ? util::str_of(body, "mode") : "";
+      if (m == "issue") mode_ = approval_mode::issue;
+      else if (m == "queue") mode_ = approval_mode::queue;
+      else if (m == "decline") mode_ = approval_mode::decline;
+      else return bad("mode must be issue, queue or decline");
+    }
+    return sim_response::json(200, json_object{}.str("mode", mode_word(mode_)).done());
+  }
+  if (operation == "approve" || operation == "decline") {
+    auto* o = find(r.param("id"));
+    if (!o) return sim_response::json(404, R"({"error":"no such trackingId"})");
+    if (o->status != "PENDING") return bad("the order is " + o->status + ", not PENDING");
+    if (operation == "approve") {
+      issue(*o, o->validity);
+      ++counters_["ecs_approved"];
+    } else {
+      o->status = "DECLINED";
+      o->decline_reason = has_body ? util::str_of(body, "declineReason") : "";
+      if (o->decline_reason.empty()) o->decline_reason = "Declined by the approver";
+      ++counters_["ecs_declined"];
+    }
+    return sim_response::json(200, order_json(*o, true));
+  }
+  if (operation == "orders") return sim_response::json(200, admin_orders(r));
+  if (operation == "stats") return sim_response::json(200, stats_json());
+  if (operation == "clock") {
+    if (r.method == "POST") {
+      std::int64_t n = 0;
+      if (!has_body || body["advance_seconds"].get_int64().get(n))
+        return bad("advance_seconds must be a number");
+      offset_ += std::chrono::seconds(n);
+    }
+    return sim_response::json(200, json_object{}
+                                       .num("offset_seconds", offset_.count())
+                                       .str("now", util::rfc3339(now()))
+                                       .done());
+  }
+  if (operation == "throttle") {
+    std::int64_t count = 0;
+    auto api = has_body ? util::str_of(body, "api") : "";
+    if (!has_body || body["count"].get_int64().get(count) || count < 0)
+      return bad("count must be a number");
+    if (api != "ecs" && api != "cagw") return bad("api must be ecs or cagw");
+    (api == "ecs" ? throttle_ecs_ : throttle_cagw_) = int(count);
+    if (util::has(body, "retry_after")) retry_after_ = util::str_of(body, "retry_after");
+    return sim_response::json(200, json_object{}
+                                       .num("ecs", throttle_ecs_)
+                                       .num("cagw", throttle_cagw_)
+                                       .str("retry_after", retry_after_)
+                                       .done());
+  }
+  if (operation == "gateway") {
+    json_array list;
+    for (auto& [serial, c] : gateway_) list.raw(gateway_json(*c));
+    return sim_response::json(200, json_object{}.raw("certificates", list.done()).done());
+  }
+  return sim_response::json(404, R"({"error":"no such admin resource"})");
+}
+
+}  // namespace cbcs::sim::entrust

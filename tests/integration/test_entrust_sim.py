@@ -59,6 +59,7 @@ class EntrustSimTest(TempDirTest):
     def order(self, csr="a", info="job-1", expect=201, **extra):
         body = {"csr": self.csrs[csr], "certType": "STANDARD_SSL", "certLifetime": "P1Y",
                 "tracking": dict(TRACKING, trackingInfo=info), **extra}
+        body = {k: v for k, v in body.items() if v is not None}
         r = self.sim.ecs("POST", "/certificates", body)
         self.assertEqual(r.status_code, expect, r.text)
         return r.json()
@@ -159,6 +160,24 @@ class EntrustSimTest(TempDirTest):
         no_phone = {k: v for k, v in TRACKING.items() if k != "requesterPhone"}
         r = self.sim.ecs("POST", "/certificates", {"csr": self.csrs["a"], "tracking": no_phone})
         self.assert_ecs_error(r, 400, "requesterPhone")
+
+    def test_order_fields(self):
+        # validateOnly as Entrust's ansible module sends it (a string): 200, nothing ordered.
+        r = self.sim.ecs("POST", "/certificates", {"csr": self.csrs["a"], "validateOnly": "true",
+                                                   "tracking": TRACKING})
+        self.assertEqual(r.status_code, 200, r.text)
+        self.assertEqual(self.sim.admin("GET", "/admin/stats")["ecs_orders"], 0)
+        # A certExpiryDate with a time is read in US Eastern: 02:00Z is the day before.
+        placed = self.order(certLifetime=None, certExpiryDate="2027-06-10T02:00:00.00Z")
+        self.assertEqual(placed["expiresAfter"], "2027-06-09T00:00:00Z")
+        placed = self.order(certLifetime=None, certExpiryDate="2027-06-10")
+        self.assertEqual(placed["expiresAfter"], "2027-06-10T00:00:00Z")
+        # certLifetime wins over certExpiryDate; public TLS at most 398 days.
+        self.order(certLifetime="P2Y", expect=400)
+        self.order(certType="PRIVATE_SSL", certLifetime="P2Y")
+        self.order(ou=["a", "b"], expect=400)
+        self.order(eku="CODE", expect=400)
+        self.order(certType="NOPE_SSL", expect=400)
 
     def test_queue_approve_and_decline(self):
         self.assertEqual(self.sim.admin("PUT", "/admin/approval", {"mode": "queue"})["mode"], "queue")

@@ -1,10 +1,14 @@
 // The simulated ECS API v2 (base /enterprise/v2), from the public sources in
 // entrust_sim.hpp. Every call needs HTTP Basic username:apikey [REF §3:
-// "Auth: HTTP Basic `username:apikey` on every call"].
+// "Auth: HTTP Basic `username:apikey` on every call"]. Errors are read by
+// Entrust's own client as {"status", "errors": [{"message"}]} [A:
+// module_utils/ecs/api.py RestOperationException: error.get("status"),
+// err.get("message") for err in error.get("errors")].
 
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <tuple>
 
 #include "crypto/base64.hpp"
 #include "tests/sim/common/json_out.hpp"
@@ -19,12 +23,20 @@ namespace dom = simdjson::dom;
 
 namespace ecs_detail {
 
-// certType values listed by [KF Certificate.cs]: "STANDARD_SSL, ADVANTAGE_SSL,
-// UC_SSL, EV_SSL, WILDCARD_SSL, PRIVATE_SSL, SMIME_ENT" (and EV_MULTI_DOMAIN_SSL, CDS_* in [A]).
+// certType: the choices of Entrust's module [A cert_type]; [KF Certificate.cs]
+// lists "STANDARD_SSL, ADVANTAGE_SSL, UC_SSL, EV_SSL, WILDCARD_SSL, PRIVATE_SSL, SMIME_ENT".
 bool known_cert_type(std::string_view t) {
   for (const char* k : {"STANDARD_SSL", "ADVANTAGE_SSL", "UC_SSL", "EV_SSL", "WILDCARD_SSL",
-                        "PRIVATE_SSL", "PD_SSL", "EV_MULTI_DOMAIN_SSL", "CDS_ENT_LITE",
-                        "CDS_ENT_PRO", "SMIME_ENT"})
+                        "PRIVATE_SSL", "PD_SSL", "CODE_SIGNING", "EV_CODE_SIGNING",
+                        "CDS_INDIVIDUAL", "CDS_GROUP", "CDS_ENT_LITE", "CDS_ENT_PRO", "SMIME_ENT"})
+    if (t == k) return true;
+  return false;
+}
+
+// Publicly trusted TLS: at most 398 days since September 2020 (CA/Browser
+// Forum); the simulator's assumption for these types, not an Entrust text.
+bool public_tls(std::string_view t) {
+  for (const char* k : {"STANDARD_SSL", "ADVANTAGE_SSL", "UC_SSL", "EV_SSL", "WILDCARD_SSL"})
     if (t == k) return true;
   return false;
 }
@@ -38,15 +50,17 @@ std::string chain_json(const std::string& leaf, const std::string& intermediate,
 // The order fields a new order, a renewal and a reissue share [REF §3; KF
 // NewCertificateRequest.cs]. Returns an error message, "" when fine.
 std::string read_order_fields(dom::object body, bool is_new, bool is_reissue,
-                              entrust_sim::clock::time_point now, std::string& csr,
-                              std::string& cert_type, std::string& eku, std::string& signing_alg,
-                              std::string& org, std::vector<std::string>& ou,
-                              std::vector<std::string>& sans, std::chrono::seconds& validity,
+                              entrust_sim::clock::time_point now, entrust_sim::order& o,
                               dom::object& tracking, bool& has_tracking) {
+  // References to o's fields.
+  auto [csr, cert_type, eku, signing_alg, org, ou, sans, validity] =
+      std::tie(o.csr, o.cert_type, o.eku, o.signing_alg, o.org, o.ou, o.sans, o.validity);
   csr = util::str_of(body, "csr");
   if (csr.empty() && is_new) return "csr is required";
   if (!csr.empty() && !util::read_csr(csr)) return "csr is not a valid PKCS#10 certificate signing request";
-  if (util::has(body, "certType")) cert_type = util::str_of(body, "certType");
+  // "If a certificate is being reissued or renewed, this parameter is
+  // ignored, and the cert_type of the initial certificate is used." [A]
+  if (is_new && util::has(body, "certType")) cert_type = util::str_of(body, "certType");
   if (!known_cert_type(cert_type)) return fmt::format("certType {} is not valid", cert_type);
   if (util::has(body, "eku")) eku = util::str_of(body, "eku");
   if (eku != "SERVER_AUTH" && eku != "CLIENT_AUTH" && eku != "SERVER_AND_CLIENT_AUTH")
@@ -83,12 +97,15 @@ std::string read_order_fields(dom::object body, bool is_new, bool is_reissue,
     auto d = util::parse_duration(lifetime);
     if (!d) return fmt::format("certLifetime {} is not an ISO 8601 duration", lifetime);
     validity = *d;
+    o.expiry_date.reset();
   } else if (!expiry.empty()) {
-    auto t = util::parse_date(expiry);
+    auto t = util::parse_date(expiry, true);
     if (!t || *t <= now) return fmt::format("certExpiryDate {} is not a future date", expiry);
     validity = std::chrono::duration_cast<std::chrono::seconds>(*t - now);
+    o.expiry_date = *t;
   }
-  if (validity > 24h * 398) return "The certificate lifetime may not exceed 398 days";
+  if (public_tls(cert_type) && validity > 24h * 398)
+    return "The certificate lifetime may not exceed 398 days";
   has_tracking = !body["tracking"].get_object().get(tracking);
   return {};
 }
@@ -224,9 +241,7 @@ sim_response entrust_sim::place(sim_request& r) {
   o->org = "Example Inc";
   o->validity = 24h * 365;  // P1Y
   bool has_tracking = false;
-  auto problem = ecs_detail::read_order_fields(body, true, false, now(), o->csr, o->cert_type,
-                                               o->eku, o->signing_alg, o->org, o->ou, o->sans,
-                                               o->validity, tracking, has_tracking);
+  auto problem = ecs_detail::read_order_fields(body, true, false, now(), *o, tracking, has_tracking);
   if (problem.empty()) {
     // requester_name, requester_email and requester_phone are required for a
     // new certificate in Entrust's own module [A].
@@ -295,8 +310,9 @@ sim_response entrust_sim::renew_or_reissue(sim_request& r, order& old, bool rene
   if (old.status != "ACTIVE")
     return refuse(400, fmt::format("Certificate {} is {} and cannot be {}", old.tracking_id,
                                    old.status, renewal ? "renewed" : "reissued"));
-  // "Renewal is refused for certificates issued less than 30 days ago" [REF
-  // §3, from Entrust's own module A]; validateOnly is refused on renewals [KG].
+  // "the ECS API does not support the "renew" operation for certificates that
+  // are not at least 30 days old" [A, force]; validateOnly is refused on
+  // renewals [REF §3, KG]. Entrust's exact message is not public.
   if (renewal && now() - old.issued < 24h * 30)
     return refuse(400, fmt::format("Certificate {} cannot be renewed within 30 days of its "
                                    "issuance ({})",
@@ -311,11 +327,11 @@ sim_response entrust_sim::renew_or_reissue(sim_request& r, order& old, bool rene
   o->serial.clear();
   o->crl_reason.clear();
   o->decline_reason.clear();
+  o->expiry_date.reset();  // the renewal's own lifetime fields, or the old lifetime
   if (renewal && o->validity <= 0s) o->validity = 24h * 365;
   bool has_tracking = false;
-  auto problem = ecs_detail::read_order_fields(body, false, !renewal, now(), o->csr, o->cert_type,
-                                               o->eku, o->signing_alg, o->org, o->ou, o->sans,
-                                               o->validity, tracking, has_tracking);
+  auto problem =
+      ecs_detail::read_order_fields(body, false, !renewal, now(), *o, tracking, has_tracking);
   if (!problem.empty()) return refuse(400, problem);
   if (o->csr.empty()) o->csr = old.csr;  // "no CSR = the same public key" [REF §3]
   if (has_tracking) {

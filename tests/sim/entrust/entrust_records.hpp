@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,8 @@ struct entrust_sim::order {
   std::vector<std::string> ou, sans;
   std::string tracking_info, requester_name, requester_email, requester_phone;
   std::chrono::seconds validity{0};
+  // certExpiryDate: the expiry itself, whenever the order issues.
+  std::optional<clock::time_point> expiry_date;
   clock::time_point created, issued, expires;
   std::string pem, serial, dn;  // empty until issued
   std::string decline_reason, crl_reason, revocation_comment;

@@ -113,9 +113,14 @@ void entrust_sim::issue(order& o, std::chrono::seconds validity) {
   // Whole seconds, as X.509 times are: a reissue's expiry then matches.
   auto when = std::chrono::floor<std::chrono::seconds>(now());
   // A reissue keeps the expiry of the certificate it replaces [REF §3].
+  auto until = [&](clock::time_point end) {
+    return std::max(std::chrono::duration_cast<std::chrono::seconds>(end - when),
+                    std::chrono::seconds(3600));
+  };
   if (o.kind == "reissue" && previous)
-    validity = std::max(std::chrono::duration_cast<std::chrono::seconds>(previous->expires - when),
-                        std::chrono::seconds(3600));
+    validity = until(previous->expires);
+  else if (o.expiry_date)
+    validity = until(*o.expiry_date);
   auto serial = fresh_serial();
   // A zero first nibble, so the DER hex has a leading zero that ECS drops.
   serial[0] = std::uint8_t((serial[0] & 0x0f) | 0x01);

@@ -54,9 +54,11 @@ class entrust_sim {
 
   std::string root_pem() const { return root_pem_; }
 
- private:
+  // The records (entrust_records.hpp).
   struct order;
   struct gateway_certificate;
+
+ private:
 
   clock::time_point now() const { return clock::now() + offset_; }
   bool authorized(const sim_request& r) const;

@@ -31,8 +31,12 @@ inline std::string str_of(dom::object o, std::string_view key) {
   return std::string(s);
 }
 
+// true, or the string "true": Entrust's ansible module sends
+// validateOnly and ctLog as the strings 'true' / 'false' [A].
 inline bool bool_of(dom::object o, std::string_view key) {
   bool b = false;
+  std::string_view s;
+  if (!o[key].get_string().get(s)) return s == "true";
   return !o[key].get_bool().get(b) && b;
 }
 
@@ -51,15 +55,32 @@ inline std::string rfc3339(std::chrono::system_clock::time_point t) {
   return buf;
 }
 
-// "YYYY-MM-DD" (a time after it ignored) as midnight UTC.
-inline std::optional<std::chrono::system_clock::time_point> parse_date(std::string_view s) {
-  unsigned y = 0, m = 0, d = 0;
+// "YYYY-MM-DD" as midnight UTC. With a time ("...THH:MM:SS[.f](Z|+hh:mm)")
+// and eastern: the date that time falls on in US Eastern (UTC-5), as ECS
+// reads certExpiryDate: "If you choose to specify an expiry time with the
+// expiry date, the time will be adjusted to Eastern Standard Time (EST).
+// This could have the unintended effect of moving your expiry date to the
+// previous day." [A, cert_expiry].
+inline std::optional<std::chrono::system_clock::time_point> parse_date(std::string_view s,
+                                                                       bool eastern = false) {
+  using namespace std::chrono;
+  unsigned y = 0, m = 0, d = 0, hh = 0, mm = 0, ss = 0;
   if (s.size() < 10 || std::sscanf(std::string(s.substr(0, 10)).c_str(), "%4u-%2u-%2u", &y, &m, &d) != 3)
     return std::nullopt;
-  std::chrono::year_month_day ymd{std::chrono::year(int(y)), std::chrono::month(m),
-                                  std::chrono::day(d)};
+  year_month_day ymd{year(int(y)), month(m), day(d)};
   if (!ymd.ok()) return std::nullopt;
-  return std::chrono::sys_days(ymd);
+  sys_seconds t = sys_days(ymd);
+  if (!eastern || s.size() < 19 || (s[10] != 'T' && s[10] != 't')) return t;
+  if (std::sscanf(std::string(s.substr(11, 8)).c_str(), "%2u:%2u:%2u", &hh, &mm, &ss) != 3)
+    return std::nullopt;
+  t += hours(hh) + minutes(mm) + seconds(ss);
+  auto zone = s.find_first_of("+-Zz", 19);
+  if (zone != std::string_view::npos && s[zone] != 'Z' && s[zone] != 'z' && s.size() >= zone + 6) {
+    unsigned oh = 0, om = 0;
+    if (std::sscanf(std::string(s.substr(zone + 1, 5)).c_str(), "%2u:%2u", &oh, &om) == 2)
+      t += (s[zone] == '+' ? -1 : 1) * (hours(oh) + minutes(om));
+  }
+  return floor<days>(t - hours(5));
 }
 
 // An ISO 8601 duration (P1Y, P90D, P1Y6M, PT60M, P2W); years of 365 days,

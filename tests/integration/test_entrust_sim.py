@@ -301,6 +301,8 @@ class EntrustSimTest(TempDirTest):
     def test_ca_gateway(self):
         cas = self.sim.cagw("GET", "/v1/certificate-authorities").json()["caList"]
         self.assertEqual(cas[0]["id"], self.sim.ca_id)
+        ca_pem = ssl.DER_cert_to_PEM_cert(base64.b64decode(cas[0]["certificate"]["certificateData"]))
+        self.assertIn("BEGIN CERTIFICATE", ca_pem)
         base = f"/v1/certificate-authorities/{self.sim.ca_id}"
         profiles = self.sim.cagw("GET", base + "/profiles").json()
         self.assertEqual(profiles["type"], "ProfilesResponse")
@@ -321,6 +323,12 @@ class EntrustSimTest(TempDirTest):
             "subjectAltNames": [{"type": "dNSName", "value": "b.example.com"}]})
         self.assertEqual(r.status_code, 200, r.text)
         self.assertIn("BEGIN CERTIFICATE", r.json()["enrollment"]["body"])
+        second = r.json()["enrollment"]["serialNumber"]
+        r = self.sim.cagw("POST", f"{base}/certificates/00{second.upper()}/actions",
+                          {"action": {"type": "HoldAction", "comment": "wrapped"}})
+        self.assertEqual(r.status_code, 200, r.text)
+        got = self.sim.cagw("GET", f"{base}/certificates/{second}").json()
+        self.assertEqual(got["certificate"]["status"], "held")
         serial = enrollment["serialNumber"]
         got = self.sim.cagw("GET", f"{base}/certificates/{serial}").json()
         self.assertEqual(got["certificate"]["status"], "normal")
@@ -329,8 +337,9 @@ class EntrustSimTest(TempDirTest):
         self.assertEqual(r.status_code, 200, r.text)
         got = self.sim.cagw("GET", f"{base}/certificates/{serial}").json()
         self.assertEqual(got["certificate"]["status"], "revoked")
+        # Wrapped in "action", as Entrust's shell utility sends it.
         r = self.sim.cagw("POST", f"{base}/certificates/{serial}/actions",
-                          {"type": "RevokeAction", "reason": "keyCompromise"})
+                          {"action": {"type": "RevokeAction", "reason": "keyCompromise"}})
         self.assertEqual(r.status_code, 400)
         self.assertEqual(r.json()["type"], "ErrorResponse")
         self.assertIn("already revoked", r.json()["error"]["message"])
@@ -343,7 +352,7 @@ class EntrustSimTest(TempDirTest):
         self.assertEqual((r.status_code, r.json()["error"]["code"]), (429, "TooManyRequests"))
         self.assertEqual(r.headers["Retry-After"], "5")
         stats = self.sim.admin("GET", "/admin/stats")
-        self.assertEqual((stats["cagw_enrollments"], stats["cagw_actions"]), (2, 1))
+        self.assertEqual((stats["cagw_enrollments"], stats["cagw_actions"]), (2, 2))
         self.assertEqual(len(self.sim.admin("GET", "/admin/gateway")["certificates"]), 2)
 
 

@@ -46,7 +46,8 @@ bool known_reason(std::string_view r) {
   return false;
 }
 
-// The CN of "CN=a,O=b" (or "cn=a, o=b").
+// The CN of "CN=a,O=b" (or "cn=a, o=b"); [PU bulk_issue] sends
+// optionalCertificateRequestDetails.subjectDn "CN=$commonName".
 std::string cn_of_dn(std::string_view dn) {
   std::size_t i = 0;
   while (i < dn.size()) {
@@ -84,10 +85,21 @@ sim_response entrust_sim::cagw(sim_request& r, const std::string& operation) {
   using namespace cagw_detail;
   sim_response limited;
   if (throttled(true, limited)) return limited;
+  // The CA: {id, name, properties} [REF §3] and certificate.certificateData
+  // (base64 DER), which Entrust's shell utility reads from each caList entry
+  // [PU cagw-shell-util/main.sh get_caid_list: '.caList[$i]."certificate"."certificateData"'].
+  auto der = crypto::pem_block_der(intermediate_pem_, "CERTIFICATE");
+  auto ca_json = json_object{}
+                     .str("id", ca_id)
+                     .str("name", ca_name)
+                     .raw("properties", "{}")
+                     .raw("certificate", json_object{}
+                                             .str("certificateData", crypto::base64_encode(*der))
+                                             .done())
+                     .done();
   if (operation == "cas") {
-    // {caList[{id, name, properties}]} [REF §3]
     json_array list;
-    list.raw(json_object{}.str("id", ca_id).str("name", ca_name).raw("properties", "{}").done());
+    list.raw(ca_json);
     return sim_response::json(200, json_object{}
                                        .str("type", "CAListResponse")
                                        .raw("message", message("Success"))
@@ -100,11 +112,7 @@ sim_response entrust_sim::cagw(sim_request& r, const std::string& operation) {
     return sim_response::json(200, json_object{}
                                        .str("type", "CAInformationResponse")
                                        .raw("message", message("Success"))
-                                       .raw("certificateAuthority", json_object{}
-                                                                        .str("id", ca_id)
-                                                                        .str("name", ca_name)
-                                                                        .raw("properties", "{}")
-                                                                        .done())
+                                       .raw("certificateAuthority", ca_json)
                                        .done());
   if (operation == "profiles" || operation == "profile") {
     // {type: "ProfilesResponse", profiles[...]} [REF §3]
@@ -257,9 +265,13 @@ sim_response entrust_sim::gateway_action(sim_request& r, gateway_certificate& c)
     return cagw_error(400, "BadRequest", m);
   };
   dom::parser p;
-  dom::object body;
+  dom::object body, wrapped;
   if (!util::parse_object(p, r.body, body)) return refuse("The request body is not JSON");
-  // {type: "RevokeAction", reason, comment}; also HoldAction, UnholdAction [REF §3].
+  // {type: "RevokeAction", reason, comment}; also HoldAction, UnholdAction
+  // [REF §3]. Entrust's own shell utility wraps it: --data
+  // "{\"action\":{\"comment\":...,\"type\":...,\"reason\":...}}" [PU
+  // cagw-shell-util/main.sh revoke_sn]: both are accepted.
+  if (!body["action"].get_object().get(wrapped)) body = wrapped;
   auto type = util::str_of(body, "type");
   auto reason = util::str_of(body, "reason");
   if (c.status == "revoked")

@@ -8,6 +8,8 @@
 //        texts of Entrust's OpenAPI spec)
 //  [A]   Entrust's ansible module ecs_certificate (community.crypto < 3.0.0)
 //  [VP]  EntrustCorporation/cagw-vault-plugin (op_sign.go, error_response.go)
+//  [PU]  EntrustCorporation/pki-utilities cagw-shell-util/main.sh (Entrust's
+//        own curl calls of the CA Gateway)
 //
 // ECS (Entrust Certificate Services v2) under /enterprise/v2: HTTP Basic
 // username:apikey; orders issued at once (201), queued for approval (202)

@@ -38,12 +38,12 @@ class EntrustSim:
     def ecs(self, method, path, body=None, auth=None, **kw):
         """ECS (Basic auth with the simulator's credentials unless auth is given)."""
         return self.session.request(method, self.ecs_url + path, json=body,
-                                    auth=auth or (self.username, self.api_key), timeout=10,
-                                    **{**self.tls, **kw})
+                                    auth=auth or (self.username, self.api_key),
+                                    **{"timeout": 10, **self.tls, **kw})
 
     def cagw(self, method, path, body=None, **kw):
-        return self.session.request(method, self.cagw_url + path, json=body, timeout=10,
-                                    **{**self.tls, **kw})
+        return self.session.request(method, self.cagw_url + path, json=body,
+                                    **{"timeout": 10, **self.tls, **kw})
 
     def admin(self, method, path, body=None):
         data = json.dumps(body).encode() if body is not None else None

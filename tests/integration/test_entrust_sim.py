@@ -11,6 +11,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import time
 import unittest
 
 import requests
@@ -295,6 +296,24 @@ class EntrustSimTest(TempDirTest):
             r.json()
         with self.assertRaises(requests.exceptions.ConnectionError):
             self.sim.ecs("GET", "/clients")
+
+    def test_late_order_after_the_client_gave_up(self):
+        # A CA still creating an order when the client's wait ends: the order
+        # appears later, under the same tracking info (the driver's
+        # look-up-before-resubmitting case).
+        self.sim.admin("POST", "/faults", {"method": "POST", "path_prefix": "/enterprise/v2/certificates",
+                                           "latency_ms": 1500, "late": True})
+        with self.assertRaises(requests.exceptions.Timeout):
+            self.sim.ecs("POST", "/certificates", {"csr": self.csrs["a"], "tracking":
+                                                   dict(TRACKING, trackingInfo="late-1")}, timeout=0.3)
+        self.assertEqual(self.sim.admin("GET", "/admin/orders")["by_tracking_info"], {})
+        for _ in range(50):
+            if self.sim.admin("GET", "/admin/orders")["by_tracking_info"]:
+                break
+            time.sleep(0.1)
+        self.assertEqual(self.sim.admin("GET", "/admin/orders")["by_tracking_info"], {"late-1": 1})
+        found = self.sim.ecs("GET", "/certificates?trackingInfo=late-1").json()
+        self.assertEqual(found["summary"]["total"], 1)
 
     # ---- CA Gateway ----
 

@@ -37,12 +37,12 @@ std::string message(std::string_view text) {
   return json_object{}.str("code", "OK").str("message", text).done();
 }
 
-// RFC 5280 CRLReason names.
+// RFC 5280 CRLReason names (cACompromise, aACompromise in any case).
 bool known_reason(std::string_view r) {
-  for (const char* k : {"unspecified", "keyCompromise", "caCompromise", "affiliationChanged",
+  for (const char* k : {"unspecified", "keyCompromise", "cACompromise", "affiliationChanged",
                         "superseded", "cessationOfOperation", "privilegeWithdrawn",
                         "aACompromise"})
-    if (r == k) return true;
+    if (iequal(r, k)) return true;
   return false;
 }
 

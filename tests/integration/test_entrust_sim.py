@@ -296,6 +296,17 @@ class EntrustSimTest(TempDirTest):
             r.json()
         with self.assertRaises(requests.exceptions.ConnectionError):
             self.sim.ecs("GET", "/clients")
+        # Truncated bodies, in each API.
+        self.sim.admin("POST", "/admin/truncate", {"api": "ecs", "count": 1})
+        r = self.sim.ecs("GET", "/organizations")
+        self.assertEqual(r.status_code, 200)
+        with self.assertRaises(ValueError):
+            r.json()
+        self.assertEqual(self.sim.ecs("GET", "/organizations").json()["organizations"][0]["clientId"], 1)
+        self.sim.admin("POST", "/admin/truncate", {"api": "cagw", "count": 1})
+        with self.assertRaises(ValueError):
+            self.sim.cagw("GET", "/v1/certificate-authorities").json()
+        self.assertEqual(self.sim.admin("GET", "/admin/stats")["truncated"], 2)
 
     def test_late_order_after_the_client_gave_up(self):
         # A CA still creating an order when the client's wait ends: the order

@@ -146,7 +146,8 @@ int run(int argc, char** argv) {
     for (auto& [method, pattern, op, gateway] : api_routes)
       server.routes().add(method, pattern,
                           [&state, op = std::string(op), gateway = gateway](sim_request& r) {
-                            return gateway ? state.cagw(r, op) : state.ecs(r, op);
+                            return state.finish(gateway,
+                                                gateway ? state.cagw(r, op) : state.ecs(r, op));
                           });
     const std::tuple<const char*, const char*, const char*> admin_routes[] = {
         {"GET", "/admin/approval", "approval"},
@@ -159,6 +160,7 @@ int run(int argc, char** argv) {
         {"GET", "/admin/clock", "clock"},
         {"POST", "/admin/clock", "clock"},
         {"POST", "/admin/throttle", "throttle"},
+        {"POST", "/admin/truncate", "truncate"},
         {"GET", "/admin/gateway", "gateway"},
     };
     for (auto& [method, pattern, op] : admin_routes)

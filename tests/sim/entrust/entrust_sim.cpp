@@ -55,6 +55,7 @@ void entrust_sim::reset() {
   orders_.clear();
   gateway_.clear();
   throttle_ecs_ = throttle_cagw_ = 0;
+  truncate_ecs_ = truncate_cagw_ = 0;
   retry_after_ = "1";
   counters_.clear();
   next_tracking_ = 3000001;
@@ -93,6 +94,16 @@ bool entrust_sim::throttled(bool cagw_api, sim_response& out) {
   }
   if (!retry_after_.empty()) out.headers.emplace_back("Retry-After", retry_after_);
   return true;
+}
+
+sim_response entrust_sim::finish(bool cagw_api, sim_response out) {
+  int& left = cagw_api ? truncate_cagw_ : truncate_ecs_;
+  if (left > 0 && !out.body.empty()) {
+    --left;
+    ++counters_["truncated"];
+    out.body.resize(out.body.size() / 2);
+  }
+  return out;
 }
 
 void entrust_sim::issue(order& o, std::chrono::seconds validity) {
@@ -182,7 +193,7 @@ std::string entrust_sim::stats_json() const {
   for (const char* k : {"ecs_orders", "ecs_issued", "ecs_queued", "ecs_declined", "ecs_approved",
                         "ecs_renewals", "ecs_reissues", "ecs_revocations", "ecs_refused",
                         "ecs_unauthorized", "ecs_throttled", "cagw_enrollments",
-                        "cagw_actions", "cagw_refused", "cagw_throttled"}) {
+                        "cagw_actions", "cagw_refused", "cagw_throttled", "truncated"}) {
     auto it = counters_.find(k);
     o.num(k, it == counters_.end() ? 0 : it->second);
   }
@@ -260,6 +271,16 @@ sim_response entrust_sim::admin(sim_request& r, const std::string& operation) {
                                        .num("cagw", throttle_cagw_)
                                        .str("retry_after", retry_after_)
                                        .done());
+  }
+  if (operation == "truncate") {
+    std::int64_t count = 0;
+    auto api = has_body ? util::str_of(body, "api") : "";
+    if (!has_body || body["count"].get_int64().get(count) || count < 0)
+      return bad("count must be a number");
+    if (api != "ecs" && api != "cagw") return bad("api must be ecs or cagw");
+    (api == "ecs" ? truncate_ecs_ : truncate_cagw_) = int(count);
+    return sim_response::json(
+        200, json_object{}.num("ecs", truncate_ecs_).num("cagw", truncate_cagw_).done());
   }
   if (operation == "gateway") {
     json_array list;

@@ -46,6 +46,9 @@ class entrust_sim {
   sim_response ecs(sim_request& r, const std::string& operation);
   // CA Gateway, the path from /cagw on.
   sim_response cagw(sim_request& r, const std::string& operation);
+  // Every API answer passes here: POST /admin/truncate cuts the next ones'
+  // bodies short (well-formed HTTP, the JSON cut in half).
+  sim_response finish(bool cagw_api, sim_response out);
   // The simulator's own admin routes (/admin/...).
   sim_response admin(sim_request& r, const std::string& operation);
   void reset();
@@ -91,6 +94,7 @@ class entrust_sim {
   // Throttling set by the admin: the next N requests of an API answer 429.
   int throttle_ecs_ = 0, throttle_cagw_ = 0;
   std::string retry_after_ = "1";
+  int truncate_ecs_ = 0, truncate_cagw_ = 0;
   std::map<std::string, std::int64_t> counters_;
   // PKI
   crypto::pkey_ptr root_key_, intermediate_key_;

@@ -258,29 +258,20 @@ sim_response entrust_sim::admin(sim_request& r, const std::string& operation) {
                                        .str("now", util::rfc3339(now()))
                                        .done());
   }
-  if (operation == "throttle") {
+  if (operation == "throttle" || operation == "truncate") {
+    // {api: ecs | cagw, count[, retry_after]}: the next count answers of that API.
+    bool throttle = operation == "throttle";
     std::int64_t count = 0;
     auto api = has_body ? util::str_of(body, "api") : "";
     if (!has_body || body["count"].get_int64().get(count) || count < 0)
       return bad("count must be a number");
     if (api != "ecs" && api != "cagw") return bad("api must be ecs or cagw");
-    (api == "ecs" ? throttle_ecs_ : throttle_cagw_) = int(count);
-    if (util::has(body, "retry_after")) retry_after_ = util::str_of(body, "retry_after");
-    return sim_response::json(200, json_object{}
-                                       .num("ecs", throttle_ecs_)
-                                       .num("cagw", throttle_cagw_)
-                                       .str("retry_after", retry_after_)
-                                       .done());
-  }
-  if (operation == "truncate") {
-    std::int64_t count = 0;
-    auto api = has_body ? util::str_of(body, "api") : "";
-    if (!has_body || body["count"].get_int64().get(count) || count < 0)
-      return bad("count must be a number");
-    if (api != "ecs" && api != "cagw") return bad("api must be ecs or cagw");
-    (api == "ecs" ? truncate_ecs_ : truncate_cagw_) = int(count);
+    int& ecs = throttle ? throttle_ecs_ : truncate_ecs_;
+    int& cagw = throttle ? throttle_cagw_ : truncate_cagw_;
+    (api == "ecs" ? ecs : cagw) = int(count);
+    if (throttle && util::has(body, "retry_after")) retry_after_ = util::str_of(body, "retry_after");
     return sim_response::json(
-        200, json_object{}.num("ecs", truncate_ecs_).num("cagw", truncate_cagw_).done());
+        200, json_object{}.num("ecs", ecs).num("cagw", cagw).str("retry_after", retry_after_).done());
   }
   if (operation == "gateway") {
     json_array list;

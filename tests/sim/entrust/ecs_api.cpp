@@ -41,6 +41,21 @@ bool public_tls(std::string_view t) {
   return false;
 }
 
+// A list answer: {summary{timestamp, elapsed, offset, limit, total, sort}, KEY: items}
+// [KF Certificate.cs Summary; G apimodel.go Summary].
+std::string page(entrust_sim::clock::time_point now, std::int64_t offset, std::int64_t limit,
+                 std::int64_t total, std::string_view sort, std::string_view key,
+                 std::string_view items) {
+  auto summary = json_object{}
+                     .str("timestamp", util::rfc3339(now))
+                     .num("elapsed", 1)
+                     .num("offset", offset)
+                     .num("limit", limit)
+                     .num("total", total)
+                     .str("sort", sort);
+  return json_object{}.raw("summary", summary.done()).raw(key, items).done();
+}
+
 std::string chain_json(const std::string& leaf, const std::string& intermediate,
                        const std::string& root) {
   // chainCerts: "certificate, intermediates, roots" [REF §3].
@@ -191,19 +206,25 @@ sim_response entrust_sim::ecs(sim_request& r, const std::string& operation) {
     return sim_response::json(200, json_object{}.raw("clients", clients.done()).done());
   }
   if (operation == "domains") {
+    // {summary, domains[{clientId, domainName, evEligible, evExpiry, ovEligible,
+    // ovExpiry, verificationMethod (DNS, EMAIL, MANUAL, WEB_SERVER),
+    // verificationStatus}]} [G apimodel.go GetDomainsResponse, Domain].
     if (r.param("id") != "1") return ecs_error(404, "Client not found");
     json_array domains;
     for (auto [name, status] : {std::pair{"example.com", "APPROVED"},
                                 {"example.net", "EXPIRING"},
                                 {"example.org", "INITIAL_VERIFICATION"}})
       domains.raw(json_object{}
+                      .num("clientId", 1)
                       .str("domainName", name)
+                      .boolean("evEligible", false)
                       .str("verificationStatus", status)
                       .str("verificationMethod", "DNS")
                       .boolean("ovEligible", true)
                       .str("ovExpiry", util::rfc3339(now() + 24h * 300))
                       .done());
-    return sim_response::json(200, json_object{}.raw("domains", domains.done()).done());
+    return sim_response::json(
+        200, ecs_detail::page(now(), 0, 100, 3, "domainName", "domains", domains.done()));
   }
   if (operation == "inventories") {
     std::int64_t used = 0;
@@ -438,15 +459,9 @@ sim_response entrust_sim::list(sim_request& r) {
   json_array certs;
   for (std::size_t i = std::size_t(*offset); i < hits.size() && i < std::size_t(*offset + *limit); ++i)
     certs.raw(order_json(*hits[i], false));
-  auto summary = json_object{}
-                     .str("timestamp", util::rfc3339(now()))
-                     .num("elapsed", 1)
-                     .num("offset", *offset)
-                     .num("limit", *limit)
-                     .num("total", std::int64_t(hits.size()))
-                     .str("sort", "trackingId");
   return sim_response::json(
-      200, json_object{}.raw("summary", summary.done()).raw("certificates", certs.done()).done());
+      200, ecs_detail::page(now(), *offset, *limit, std::int64_t(hits.size()), "trackingId",
+                            "certificates", certs.done()));
 }
 
 }  // namespace cbcs::sim::entrust

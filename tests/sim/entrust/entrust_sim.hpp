@@ -7,6 +7,7 @@
 //  [KF]  Keyfactor/entrust-ecs-caplugin, API/*.cs (models carrying the field
 //        texts of Entrust's OpenAPI spec)
 //  [A]   Entrust's ansible module ecs_certificate (community.crypto < 3.0.0)
+//  [G]   EntrustCorporation/entrust, Entrust's Go ECS client (apimodel.go)
 //  [VP]  EntrustCorporation/cagw-vault-plugin (op_sign.go, error_response.go)
 //  [PU]  EntrustCorporation/pki-utilities cagw-shell-util/main.sh (Entrust's
 //        own curl calls of the CA Gateway)

@@ -136,6 +136,17 @@ class EntrustSimTest(TempDirTest):
         self.assertNotEqual(serial[0], "0")
         self.assertEqual(serial, cert_serial(placed["endEntityCert"]).lstrip("0"))
         self.assertEqual(len(placed["chainCerts"]), 3)
+        self.assertEqual(placed["chainCerts"][0], placed["endEntityCert"])
+        # A real chain: leaf, intermediate, the root in issuing_root_file.
+        with open(self.path("inter.pem"), "w") as fh:
+            fh.write(placed["chainCerts"][1])
+        with open(self.path("leaf.pem"), "w") as fh:
+            fh.write(placed["endEntityCert"])
+        with open(self.sim.issuing_root_file) as fh:
+            self.assertEqual(fh.read(), placed["chainCerts"][2])
+        subprocess.run(["openssl", "verify", "-CAfile", self.sim.issuing_root_file, "-untrusted",
+                        self.path("inter.pem"), self.path("leaf.pem")], check=True,
+                       capture_output=True)
         got = self.sim.ecs("GET", f"/certificates/{placed['trackingId']}").json()
         self.assertEqual(got["status"], "ACTIVE")
         self.assertEqual(got["tracking"]["trackingInfo"], "job-1")

@@ -5,6 +5,8 @@
 #include "tests/sim/entrust/entrust_sim.hpp"
 
 #include <fmt/format.h>
+#include <openssl/bn.h>
+#include <openssl/x509v3.h>
 
 #include <algorithm>
 #include <cctype>
@@ -32,19 +34,65 @@ std::string ecs_serial(std::string_view hex) {
   return out.empty() ? "0" : out;
 }
 
+namespace pki_detail {
+
+void add_extension(X509* cert, X509* issuer, int nid, const char* value) {
+  X509V3_CTX ctx;
+  X509V3_set_ctx_nodb(&ctx);
+  X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
+  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value);
+  if (!ext || !X509_add_ext(cert, ext, -1)) throw std::runtime_error("cannot add a CA extension");
+  X509_EXTENSION_free(ext);
+}
+
+// A CA certificate for key, signed by issuer / issuer_key, or self-signed
+// when issuer is null. crypto::create_root_ca makes roots with pathlen:0
+// (no intermediate below them), so the chain root -> intermediate -> leaf
+// is built here.
+crypto::x509_ptr make_ca(EVP_PKEY* key, const std::string& cn, X509* issuer, EVP_PKEY* issuer_key,
+                         const char* constraints, std::chrono::system_clock::time_point from,
+                         std::chrono::hours lifetime) {
+  crypto::x509_ptr cert{X509_new()};
+  X509_set_version(cert.get(), 2);
+  auto serial = fresh_serial();
+  BIGNUM* bn = BN_bin2bn(serial.data(), int(serial.size()), nullptr);
+  BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(cert.get()));
+  BN_free(bn);
+  ASN1_TIME_set(X509_getm_notBefore(cert.get()), std::chrono::system_clock::to_time_t(from));
+  ASN1_TIME_set(X509_getm_notAfter(cert.get()),
+                std::chrono::system_clock::to_time_t(from + lifetime));
+  X509_set_pubkey(cert.get(), key);
+  X509_NAME* subject = X509_get_subject_name(cert.get());
+  X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8,
+                             reinterpret_cast<const unsigned char*>(cn.c_str()), -1, -1, 0);
+  X509* signer = issuer ? issuer : cert.get();
+  X509_set_issuer_name(cert.get(), X509_get_subject_name(signer));
+  add_extension(cert.get(), signer, NID_basic_constraints, constraints);
+  add_extension(cert.get(), signer, NID_key_usage, "critical,keyCertSign,cRLSign");
+  add_extension(cert.get(), signer, NID_subject_key_identifier, "hash");
+  if (issuer) add_extension(cert.get(), signer, NID_authority_key_identifier, "keyid");
+  if (!X509_sign(cert.get(), issuer_key ? issuer_key : key, EVP_sha256()))
+    throw std::runtime_error("cannot sign a CA certificate");
+  return cert;
+}
+
+}  // namespace pki_detail
+
 entrust_sim::entrust_sim(std::string username, std::string api_key)
     : username_(std::move(username)), api_key_(std::move(api_key)) {
-  auto start = clock::now();
-  auto root = crypto::create_root_ca("ecdsa-p256", "Entrust Sim Root CA - G4", start - 1h, 24h * 3650);
-  root_pem_ = root.cert_pem;
-  root_key_ = crypto::parse_private_key(root.key_pem);
+  // Issued certificates chain to a root through an intermediate, as
+  // chainCerts "(certificate, intermediates, roots)" [REF §3] shows them.
+  auto start = clock::now() - 1h;
+  root_key_ = crypto::generate_key("ecdsa-p256");
+  auto root = pki_detail::make_ca(root_key_.get(), "Entrust Sim Root CA - G4", nullptr, nullptr,
+                                  "critical,CA:TRUE", start, 24h * 3650);
+  root_pem_ = crypto::certificate_to_pem(root.get());
   intermediate_key_ = crypto::generate_key("ecdsa-p256");
-  auto root_cert = std::move(crypto::parse_certificates(root_pem_).front());
-  auto csr = crypto::create_csr(intermediate_key_.get(), "Entrust Sim Certification Authority - L1K", {});
-  intermediate_pem_ = crypto::issue_certificate(
-      root_key_.get(), root_cert.get(), util::read_csr(csr).get(),
-      {.serial = {0x01}, .now = start - 1h, .validity = 24h * 3000});
-  intermediate_ = std::move(crypto::parse_certificates(intermediate_pem_).front());
+  intermediate_ = pki_detail::make_ca(intermediate_key_.get(),
+                                      "Entrust Sim Certification Authority - L1K", root.get(),
+                                      root_key_.get(), "critical,CA:TRUE,pathlen:0", start,
+                                      24h * 3000);
+  intermediate_pem_ = crypto::certificate_to_pem(intermediate_.get());
 }
 
 entrust_sim::~entrust_sim() = default;

@@ -435,6 +435,10 @@ void sim_server::run(const std::function<void(std::uint16_t, std::uint16_t)>& on
                   ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
   ctx.use_certificate_chain(asio::buffer(pki_.server_chain_pem()));
   ctx.use_private_key(asio::buffer(pki_.server_key_pem()), ssl::context::pem);
+  if (!options_.client_ca_pem.empty()) {
+    ctx.add_certificate_authority(asio::buffer(options_.client_ca_pem));
+    ctx.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+  }
 
   using tls_connection = connection<beast::ssl_stream<beast::tcp_stream>>;
   using plain_connection = connection<beast::tcp_stream>;

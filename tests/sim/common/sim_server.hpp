@@ -57,6 +57,9 @@ struct sim_server_options {
   std::uint16_t port = 0;        // 0: any free port
   std::uint16_t admin_port = 0;  // 0: any free port
   std::size_t body_limit = 4 * 1024 * 1024;
+  // Not empty: the TLS port demands a client certificate issued by one of
+  // these CAs (PEM); a handshake without one, or with another, is refused.
+  std::string client_ca_pem;
 };
 
 class sim_server {

@@ -78,7 +78,17 @@ struct connector_runtime::impl {
 
   std::mutex mutex;
   std::mutex reconfigure_mutex;
-  std::unordered_map<std::string, std::vector<result_callback>> callbacks;
+  // By submission number, not job id: two requests with one id (a conflict)
+  // each hear their own answer.
+  std::unordered_map<std::uint64_t, result_callback> callbacks;
+  std::uint64_t next_submission = 1;
+
+  std::uint64_t expect(result_callback done) {
+    std::lock_guard lock(mutex);
+    auto n = next_submission++;
+    callbacks.emplace(n, std::move(done));
+    return n;
+  }
   std::string escalation;
 
   std::thread flusher;
@@ -285,15 +295,15 @@ struct connector_runtime::impl {
   }
 
   void on_result(const job_result& r) {
-    std::vector<result_callback> to_call;
+    result_callback done;
     {
       std::lock_guard lock(mutex);
-      auto it = callbacks.find(r.job_id);
+      auto it = callbacks.find(r.submission);
       if (it == callbacks.end()) return;
-      to_call = std::move(it->second);
+      done = std::move(it->second);
       callbacks.erase(it);
     }
-    for (auto& cb : to_call) cb(r.job_id, r.outcome);
+    done(r.job_id, r.outcome);
   }
 };
 
@@ -313,14 +323,11 @@ void connector_runtime::submit(ca::job job, result_callback done,
                                std::chrono::milliseconds deadline, receipt ack) {
   auto& m = *impl_;
   if (deadline.count() <= 0) deadline = m.options.default_deadline;
-  {
-    std::lock_guard lock(m.mutex);
-    m.callbacks[job.id].push_back(std::move(done));
-  }
-  caf::anon_send(
-      m.router, submit_atom::value,
-      job_ticket{std::move(job), steady::now() + deadline, {}, ack == receipt::with_result},
-      m.sink);
+  auto submission = m.expect(std::move(done));
+  caf::anon_send(m.router, submit_atom::value,
+                 job_ticket{std::move(job), steady::now() + deadline, {},
+                            ack == receipt::with_result, submission},
+                 m.sink);
 }
 
 ca::outcome connector_runtime::run(ca::job job, std::chrono::milliseconds deadline, receipt ack) {
@@ -348,11 +355,8 @@ void connector_runtime::acknowledge(const std::string& job_id) {
 
 void connector_runtime::cancel(const std::string& job_id, const std::string& reason,
                                result_callback done) {
-  {
-    std::lock_guard lock(impl_->mutex);
-    impl_->callbacks[job_id].push_back(std::move(done));
-  }
-  caf::anon_send(impl_->router, cancel_atom::value, job_id, reason, impl_->sink);
+  auto submission = impl_->expect(std::move(done));
+  caf::anon_send(impl_->router, cancel_atom::value, job_id, reason, impl_->sink, submission);
 }
 
 std::vector<std::string> connector_runtime::reconfigure(const config::connector_config& changed,

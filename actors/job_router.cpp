@@ -23,12 +23,19 @@ namespace ca = protocol::ca;
 
 // What the router keeps of a running job: little, since 100,000 may be in
 // flight. The job itself is in the journal, where a re-dispatch reads it.
+// Who waits for a job's result, and the number of its request.
+struct waiter {
+  result_sink sink;
+  std::uint64_t submission = 0;
+  bool operator==(const waiter&) const = default;
+};
+
 struct flight {
   std::string backend;
   std::size_t request = 0;  // ca::request_digest: the same id must ask the same
   ca::operation op = ca::operation::enroll;
   steady::time_point deadline;
-  std::vector<result_sink> waiters;
+  std::vector<waiter> waiters;
   int crashes = 0;
   // Its result waits for a commit that failed: done, never to run again.
   bool result_held = false;
@@ -159,8 +166,11 @@ void redispatch(self_ptr self, const std::string& id, const flight& f) {
   dispatch(self, job_ticket{std::move(entry->job), f.deadline, std::move(entry->resume_token)});
 }
 
-void deliver(self_ptr self, const std::vector<result_sink>& to, const job_result& r) {
-  for (const auto& sink : to) self->send(sink, result_atom::value, r);
+void deliver(self_ptr self, const std::vector<waiter>& to, job_result r) {
+  for (const auto& w : to) {
+    r.submission = w.submission;
+    self->send(w.sink, result_atom::value, r);
+  }
 }
 
 void fail_unknown_backends(self_ptr self, const std::vector<job_ticket>& tickets) {
@@ -220,7 +230,8 @@ void journal_accepts(self_ptr self, config::journal& journal, batch& b) {
       trace(self, "conflict", id, ticket.job.backend, "failed:invalid_request", why);
       b.replies.emplace_back(
           sink, job_result{id, ticket.job.backend,
-                           ca::outcome::failed(ca::error_class::invalid_request, why)});
+                           ca::outcome::failed(ca::error_class::invalid_request, why),
+                           ticket.submission});
     };
     if (auto f = st.in_flight.find(id); f != st.in_flight.end()) {
       if (f->second.request != ca::request_digest(ticket.job)) {
@@ -228,7 +239,7 @@ void journal_accepts(self_ptr self, config::journal& journal, batch& b) {
         continue;
       }
       // The same id again while it runs: wait for the one run.
-      f->second.waiters.push_back(sink);
+      f->second.waiters.push_back({sink, ticket.submission});
       f->second.ack_with_result |= ticket.ack_with_result;
       b.accepted.emplace_back(sink, id);
       trace(self, "duplicate", id, ticket.job.backend, "in_flight");
@@ -243,7 +254,8 @@ void journal_accepts(self_ptr self, config::journal& journal, batch& b) {
       // A damaged record of this id: this job fails, the batch goes on.
       b.replies.emplace_back(sink,
                              job_result{id, ticket.job.backend,
-                                        ca::outcome::failed(ca::error_class::internal, e.what())});
+                                        ca::outcome::failed(ca::error_class::internal, e.what()),
+                                        ticket.submission});
       continue;
     }
     if (existing && !ca::same_request(existing->job, ticket.job)) {
@@ -256,7 +268,8 @@ void journal_accepts(self_ptr self, config::journal& journal, batch& b) {
         journal.acknowledge(id);
         b.acked_with_reply.push_back(id);
       }
-      b.replies.emplace_back(sink, job_result{id, existing->job.backend, *existing->result});
+      b.replies.emplace_back(
+          sink, job_result{id, existing->job.backend, *existing->result, ticket.submission});
       continue;
     }
     if (existing) {
@@ -272,7 +285,7 @@ void journal_accepts(self_ptr self, config::journal& journal, batch& b) {
     f.request = ca::request_digest(ticket.job);
     f.op = ticket.job.op;
     f.deadline = ticket.deadline;
-    f.waiters.push_back(sink);
+    f.waiters.push_back({sink, ticket.submission});
     f.ack_with_result = ticket.ack_with_result;
     b.accepted.emplace_back(sink, id);
     b.to_dispatch.push_back(std::move(ticket));
@@ -356,8 +369,7 @@ void on_committed(self_ptr self, batch& b) {
     auto f = st.in_flight.find(ticket.job.id);
     if (f == st.in_flight.end()) continue;
     trace(self, "accepted", ticket.job.id, ticket.job.backend, {}, "journaled late");
-    for (const auto& sink : f->second.waiters)
-      self->send(sink, accepted_atom::value, ticket.job.id);
+    for (const auto& w : f->second.waiters) self->send(w.sink, accepted_atom::value, ticket.job.id);
   }
 
   for (auto& t : b.tokens) {
@@ -445,7 +457,8 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
           trace(self, "refused", {}, {}, "failed:invalid_request", *refusal);
           self->send(sink, result_atom::value,
                      job_result{ticket.job.id, ticket.job.backend,
-                                ca::outcome::failed(ca::error_class::invalid_request, *refusal)});
+                                ca::outcome::failed(ca::error_class::invalid_request, *refusal),
+                                ticket.submission});
           return;
         }
         trace(self, "received", ticket.job.id, ticket.job.backend, {},
@@ -465,7 +478,7 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
         trace(self, "progress", id, {}, outcome_label(o), o.message);
         // Whoever waits hears that the job is pending at its CA.
         if (auto f = self->state.in_flight.find(id); f != self->state.in_flight.end())
-          for (const auto& sink : f->second.waiters) self->send(sink, progress_atom::value, id, o);
+          for (const auto& w : f->second.waiters) self->send(w.sink, progress_atom::value, id, o);
       },
       [self](resume_atom, std::string& id, std::string& token, std::uint64_t seq,
              backend_actor& reply_to) {
@@ -475,13 +488,15 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
         self->state.tokens.push_back({std::move(id), std::move(token), seq, std::move(reply_to)});
         schedule_flush(self);
       },
-      [self](cancel_atom, const std::string& id, const std::string& reason, result_sink& sink) {
+      [self](cancel_atom, const std::string& id, const std::string& reason, result_sink& sink,
+             std::uint64_t submission) {
         auto& st = self->state;
         auto f = st.in_flight.find(id);
         if (f != st.in_flight.end()) {
           // Whoever cancels hears the result too.
           auto& w = f->second.waiters;
-          if (std::find(w.begin(), w.end(), sink) == w.end()) w.push_back(sink);
+          if (std::find(w.begin(), w.end(), waiter{sink, submission}) == w.end())
+            w.push_back({sink, submission});
           if (f->second.cancel) return;  // asked already
           f->second.cancel = reason;
           trace(self, "cancel", id, f->second.backend, {}, reason);
@@ -506,7 +521,7 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
         f = st.in_flight
                 .emplace(id, flight{.backend = entry->job.backend,
                                     .deadline = steady::now() + std::chrono::minutes(10),
-                                    .waiters = {sink},
+                                    .waiters = {{sink, submission}},
                                     .cancel = reason})
                 .first;
         trace(self, "cancel", id, f->second.backend, {}, reason);

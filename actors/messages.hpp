@@ -72,6 +72,10 @@ struct job_ticket {
   // The submitter consumes the result itself (the CLI is its own SCM): the
   // commit that records the result acknowledges it too, with no ack to wait for.
   bool ack_with_result = false;
+  // The submitter's number for this request, carried back in its result: two
+  // requests with one id (a conflict) are told apart. 0: the submitter tells
+  // results apart by id alone (the SCM session).
+  std::uint64_t submission = 0;
 };
 
 // The configuration changed while the connector runs (cbcs backend add or
@@ -90,6 +94,7 @@ struct job_result {
   std::string job_id;
   std::string backend;
   protocol::ca::outcome outcome;
+  std::uint64_t submission = 0;  // job_ticket::submission of the request answered
 };
 
 // Whoever submitted a job and wants its result: the SCM session, the CLI.
@@ -125,7 +130,8 @@ using router_actor = caf::typed_actor<
     // seq) once the commit that holds it is done (a placement waits for it)
     caf::reacts_to<resume_atom, std::string, std::string, std::uint64_t, backend_actor>,
     // SCM cancels a job pending at its CA: id, reason, who hears its result
-    caf::reacts_to<cancel_atom, std::string, std::string, result_sink>,
+    // and under which submission number
+    caf::reacts_to<cancel_atom, std::string, std::string, result_sink, std::uint64_t>,
     caf::reacts_to<ack_atom, std::string>, caf::reacts_to<flush_atom>,
     // name, worker index, workers of that backend, the worker's actor
     caf::reacts_to<backend_up_atom, std::string, std::uint32_t, std::uint32_t, backend_actor>,

@@ -447,7 +447,7 @@ void on_cancel(self_ptr self, scm::cancel_msg& m) {
   auto cancel = [&] {
     trace(self, "cancel", m.job_id, {}, m.reason);
     self->send(st.router, cancel_atom::value, m.job_id, m.reason,
-               caf::actor_cast<result_sink>(self));
+               caf::actor_cast<result_sink>(self), std::uint64_t{0});
   };
   if (auto j = st.jobs.find(m.job_id); j != st.jobs.end())
     return j->second.pending ? cancel() : refuse("job is not pending at its CA");

@@ -58,6 +58,8 @@ struct active_job {
 
 struct backend_state {
   backend_actor_config config;
+  ca::keeps_records* records = nullptr;  // records_of()
+  bool records_checked = false;
   std::unordered_map<std::string, active_job> active;
   std::deque<job_ticket> waiting;
   std::map<std::string, call_limiter, std::less<>> limiters;  // by call class
@@ -153,6 +155,16 @@ ca::outcome transport_outcome(std::uint8_t failure, std::string message) {
   return ca::outcome::failed(ca::error_class::network, std::move(message));
 }
 
+// The driver's keeps_records ability (the local CA's ledger), or nullptr:
+// found once per actor, not per job.
+ca::keeps_records* records_of(backend_state& st) {
+  if (!st.records_checked) {
+    st.records = dynamic_cast<ca::keeps_records*>(st.config.driver.get());
+    st.records_checked = true;
+  }
+  return st.records;
+}
+
 void start_job(self_ptr self, job_ticket ticket);
 void step(self_ptr self, const std::string& id, const ca::http_response* previous);
 void transmit(self_ptr self, const std::string& id, const ca::http_request& request,
@@ -241,7 +253,7 @@ void flush_held(self_ptr self) {
   st.held.clear();
   std::string failure;
   try {
-    st.config.driver->make_durable();
+    records_of(st)->make_durable();
   } catch (const std::exception& e) {
     failure = fmt::format("could not record the result: {}", e.what());
   }
@@ -294,7 +306,7 @@ void finish(self_ptr self, const std::string& id, ca::outcome result) {
                                                                        : order_cancel::asked);
   if (result.what == ca::outcome::kind::issued && !result.message.empty())
     trace(self, "second_order", id, "issued", it->second.attempt, -1, result.message);
-  if (st.config.driver->defers_durability()) {
+  if (records_of(st)) {
     // Sent after make_durable(), which the flush message at the end of the
     // mailbox does once for everything that finished before it.
     if (st.held.empty()) self->send(self, flush_atom::value);
@@ -515,7 +527,7 @@ void start_job(self_ptr self, job_ticket ticket) {
   try {
     // A bad CSR fails at once, for every backend type, and is never retried.
     if ((ticket.job.op == ca::operation::enroll || ticket.job.op == ca::operation::renew) &&
-        !st.config.driver->checks_csr())
+        !records_of(st))
       crypto::check_certificate_request(ticket.job.csr_pem);
     job.session = st.config.driver->start(ticket.job, ticket.resume_token);
   } catch (const crypto::csr_error& e) {
@@ -695,7 +707,7 @@ backend_actor spawn_backend(caf::actor_system& system, backend_actor_config conf
   // A driver that commits records of its own blocks on the disk (fsync) and
   // computes: its actors get threads of their own, so that they never hold
   // the scheduler's few threads from the SCM session and the HTTP backends.
-  if (config.driver->defers_durability())
+  if (dynamic_cast<ca::keeps_records*>(config.driver.get()))
     return system.spawn<caf::detached>(behavior, std::move(config));
   return system.spawn(behavior, std::move(config));
 }

@@ -167,18 +167,6 @@ class driver {
   virtual ~driver() = default;
   // resume_token: what a previous run of the same job left (may be empty).
   virtual std::unique_ptr<job_session> start(const job& j, const std::string& resume_token) = 0;
-
-  // True when the driver parses and checks every CSR itself (the local CA
-  // signs from the parsed request), so the actor need not parse it first.
-  virtual bool checks_csr() const { return false; }
-
-  // Group commit for drivers that keep records of their own (the local CA's
-  // ledger). When this is true, an outcome a session returned may not be
-  // durable yet: the actor holds it until it has called make_durable(), which
-  // it does once for all outcomes that arrived in between. make_durable()
-  // throws when the records could not be saved; the held outcomes then fail.
-  virtual bool defers_durability() const { return false; }
-  virtual void make_durable() {}
 };
 
 // Optional ability of a driver: cancels a job's order at the CA (SCM cancels a
@@ -191,6 +179,20 @@ class cancels_orders {
   virtual ~cancels_orders() = default;
   virtual std::unique_ptr<job_session> cancel(const job& j, const std::string& resume_token,
                                               const std::string& reason) = 0;
+};
+
+// Optional ability of a driver that is the CA itself (the local CA): it
+// parses and checks every CSR itself (signing from the parsed request), so
+// the actor does not parse it first; and it keeps records of its own (the
+// ledger) by group commit: an outcome a session returned may not be durable
+// yet, so the actor holds it until it has called make_durable(), once for all
+// outcomes that arrived in between. make_durable() throws when the records
+// could not be saved; the held outcomes then fail. Its actors block on the
+// disk, so they get threads of their own.
+class keeps_records {
+ public:
+  virtual ~keeps_records() = default;
+  virtual void make_durable() = 0;
 };
 
 using driver_factory = std::unique_ptr<driver> (*)(const driver_config& config);

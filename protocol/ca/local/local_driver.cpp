@@ -30,7 +30,7 @@ using std::chrono::seconds;
 constexpr seconds default_validity = std::chrono::hours(24 * 30);
 constexpr seconds max_validity = std::chrono::hours(24 * 397);
 
-class local_ca final : public driver {
+class local_ca final : public driver, public keeps_records {
  public:
   explicit local_ca(const driver_config& config)
       : dir_(fs::path(config.data_dir) / "local-ca" / config.name), ledger_(dir_ / "ledger.db") {
@@ -46,10 +46,8 @@ class local_ca final : public driver {
   }
 
   std::unique_ptr<job_session> start(const job& j, const std::string&) override;
-  bool checks_csr() const override { return true; }
   // Certificates are recorded in one ledger transaction per batch: an outcome
   // leaves the actor only after make_durable() committed it.
-  bool defers_durability() const override { return true; }
   void make_durable() override {
     std::lock_guard lock(mutex_);
     // The transactions this thread's outcomes went into (each worker actor

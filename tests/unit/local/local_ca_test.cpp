@@ -78,14 +78,14 @@ TEST_SUITE("local_ca") {
     ca::local::local_ledger ledger(std::filesystem::path(f.dir.path()) /
                                    "local-ca/local/ledger.db");
     CHECK(ledger.issued_count() == 0);
-    f.driver->make_durable();
+    dynamic_cast<ca::keeps_records&>(*f.driver).make_durable();
     CHECK(ledger.issued_count() == 2);
   }
 
   TEST_CASE("certificates not made durable are gone with the process, never half-recorded") {
     local_fixture f;
     auto first = f.enroll("kept", test::make_csr("p256", "kept.example"));
-    f.driver->make_durable();
+    dynamic_cast<ca::keeps_records&>(*f.driver).make_durable();
     auto lost = f.enroll("lost", test::make_csr("p256", "lost.example"));
     REQUIRE(lost.what == ca::outcome::kind::issued);
     f.driver.reset();  // the process died before the outcome left the actor

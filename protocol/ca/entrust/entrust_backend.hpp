@@ -1,0 +1,47 @@
+#pragma once
+// What an Entrust backend's sessions share: its settings (for the dialect
+// it speaks, ECS or the CA Gateway) and the ECS client learnt once.
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "protocol/ca/common/pending_order.hpp"
+#include "protocol/ca/driver.hpp"
+
+namespace cbcs::protocol::ca::entrust {
+
+inline constexpr std::string_view gateway_base_url = "https://cagw.pkiaas.entrust.com/cagw";
+
+// Named for the service: the actors have a backend_settings of their own.
+struct entrust_settings {
+  std::string name;
+  bool gateway = false;  // -api cagw
+  std::string base_url;
+  // ECS
+  std::string username;
+  std::string api_key;
+  std::string cert_type = "STANDARD_SSL";
+  std::int64_t client_id = 0;  // 0: the account's only approved client
+  bool renew_by_reissue = false;
+  bool map_reasons = false;  // -revokereason map
+  // CA Gateway
+  std::string ca_id;
+  std::string profile_id;
+  pending_policy pending;
+  // A setting that makes every job fail (invalid_request), naming it.
+  std::string problem;
+
+  static entrust_settings from(const driver_config& config);
+};
+
+struct backend_state {
+  explicit backend_state(entrust_settings s) : settings(std::move(s)) {}
+
+  entrust_settings settings;
+  // The approved client found by GET /clients; the sessions all run on the
+  // backend's one actor (driver.hpp), so a plain value.
+  std::int64_t learnt_client_id = 0;
+};
+
+}  // namespace cbcs::protocol::ca::entrust

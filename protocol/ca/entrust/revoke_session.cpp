@@ -1,0 +1,154 @@
+#include "protocol/ca/entrust/revoke_session.hpp"
+
+#include <fmt/format.h>
+
+#include "protocol/ca/common/http_session.hpp"
+#include "protocol/ca/common/http_status.hpp"
+#include "protocol/ca/common/order_lookup.hpp"
+#include "protocol/ca/entrust/entrust_api.hpp"
+#include "protocol/ca/entrust/revocation_reasons.hpp"
+#include "protocol/common/json_writer.hpp"
+#include "protocol/common/text.hpp"
+
+namespace cbcs::protocol::ca::entrust {
+namespace {
+
+class revoke_session final : public http_session {
+ public:
+  revoke_session(std::shared_ptr<backend_state> backend, const job& j)
+      : backend_(std::move(backend)), settings_(backend_->settings), job_(j) {}
+
+ private:
+  enum class stage : std::uint8_t { lookup, revoke };
+
+  step begin() override {
+    if (!settings_.problem.empty())
+      return outcome::failed(error_class::invalid_request, settings_.problem);
+    if (auto reason = revocation_word(); !reason.empty())
+      return outcome::failed(error_class::invalid_request, reason);
+    auto serial = entrust_serial(job_.serial_hex);
+    if (!serial)
+      return outcome::failed(error_class::invalid_request,
+                             one_line(fmt::format("the job's serial '{}' is not hexadecimal",
+                                                  one_line(job_.serial_hex, 80))));
+    serial_ = *serial;
+    return lookup();
+  }
+
+  // Sets reason_ and comment_; "" or why the job's reason cannot go.
+  std::string revocation_word() {
+    auto given = job_.reason.empty() ? std::string("unspecified") : job_.reason;
+    comment_ = fmt::format("{}; reason {}", job_tag(job_.id), one_line(given, 64));
+    auto mapped = map_revocation_reason(job_.reason, revocation_reasons, "Entrust");
+    if (mapped.error.empty()) {
+      reason_ = mapped.word;
+      return {};
+    }
+    // -revokereason map: a known RFC 5280 reason Entrust lacks goes as
+    // unspecified, the original kept in the comment.
+    if (settings_.map_reasons && revocation_reason_code(job_.reason)) {
+      reason_ = "unspecified";
+      comment_ += " (sent as unspecified: Entrust accepts keyCompromise and unspecified only)";
+      return {};
+    }
+    bool known = revocation_reason_code(job_.reason).has_value();
+    return known ? mapped.error + " (-revokereason map sends it as unspecified)" : mapped.error;
+  }
+
+  step again() override {
+    // A revocation whose answer was lost: see whether it was made first.
+    if (stage_ == stage::revoke) return lookup();
+    return http_session::again();
+  }
+
+  step on_answer(const http_response& a) override {
+    return stage_ == stage::lookup ? on_lookup(a) : on_revoke(a);
+  }
+
+  step lookup() {
+    stage_ = stage::lookup;
+    return request("GET", fmt::format("/certificates?serialNumber={}", serial_));
+  }
+
+  step on_lookup(const http_response& a) {
+    if (!is_success(a.status)) return failure(a, "finding the certificate");
+    certificate_list list;
+    try {
+      list = parse_certificate_list(a.body);
+    } catch (const std::exception& e) {
+      return outcome::failed(error_class::internal, one_line(e.what(), 256));
+    }
+    const certificate_info* found = nullptr;
+    for (const auto& c : list.certificates)
+      if (c.tracking_id > 0 && (!found || c.tracking_id > found->tracking_id)) found = &c;
+    if (!found) {
+      if (list.certificates.empty())
+        return outcome::failed(error_class::invalid_request,
+                               fmt::format("Entrust has no certificate with serial {}", serial_));
+      return outcome::failed(error_class::rejected,
+                             fmt::format("the certificate with serial {} was not ordered through "
+                                         "the ECS API (trackingId 0); revoke it in the Enterprise "
+                                         "Portal",
+                                         serial_));
+    }
+    tracking_id_ = found->tracking_id;
+    if (found->status == "REVOKED") return done("REVOKED", true);
+    if (refused_) return refusal_;
+    stage_ = stage::revoke;
+    return request("POST", fmt::format("/certificates/{}/revocations", tracking_id_),
+                   revocation_body(reason_, comment_));
+  }
+
+  step on_revoke(const http_response& a) {
+    if (is_success(a.status)) return done("REVOKED", false);
+    auto failed = failure(a, "revoking the certificate");
+    // Refused: maybe revoked since (an earlier answer lost); look once.
+    if (!failed.retryable && a.status >= 400 && a.status < 500 && a.status != 401 &&
+        a.status != 403 && !refused_) {
+      refused_ = true;
+      refusal_ = failed;
+      return lookup();
+    }
+    return failed;
+  }
+
+  step done(std::string_view status, bool already) {
+    json_writer w;
+    w.begin_object()
+        .member("serial", serial_)
+        .member("tracking_id", tracking_id_)
+        .member("status", status)
+        .member("reason", reason_);
+    if (already) w.member("already", true);
+    w.end_object();
+    return outcome::done(w.str());
+  }
+
+  outcome failure(const http_response& a, std::string_view what) {
+    return error_outcome(a, what, settings_.username, settings_.api_key, now());
+  }
+
+  http_request request(std::string method, std::string_view path, std::string body = {}) {
+    return ecs_request(std::move(method), settings_.base_url + std::string(path),
+                       settings_.username, settings_.api_key, std::move(body));
+  }
+
+  std::shared_ptr<backend_state> backend_;
+  const entrust_settings& settings_;
+  job job_;
+  std::string reason_;
+  std::string comment_;
+  std::string serial_;
+  std::int64_t tracking_id_ = 0;
+  stage stage_ = stage::lookup;
+  bool refused_ = false;
+  outcome refusal_;
+};
+
+}  // namespace
+
+std::unique_ptr<job_session> start_revoke(std::shared_ptr<backend_state> backend, const job& j) {
+  return std::make_unique<revoke_session>(std::move(backend), j);
+}
+
+}  // namespace cbcs::protocol::ca::entrust

@@ -274,7 +274,8 @@ TEST_SUITE("entrust type") {
         combination({{"api", "cagw"}, {"caid", "x"}, {"cert", "c"}, {"key", "k"}, {"apikey", "s"}}),
         "does not go with -api cagw"));
     CHECK(test::contains(combination({{"api", "cagw"}, {"cert", "c"}, {"key", "k"}}), "-caid"));
-    REQUIRE(type->policy.limits_for != nullptr);
+    bool has_limits_for = type->policy.limits_for != nullptr;
+    REQUIRE(has_limits_for);
     CHECK(ca::format_rate_limits(type->policy.limits_for({{"api", "cagw"}})) == "default=100/10s");
     CHECK(type->policy.limits_for({}).empty());
   }

@@ -5,8 +5,10 @@
 
 #include <simdjson.h>
 
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "protocol/common/json_fields.hpp"
 
@@ -27,6 +29,22 @@ void for_each_object(const json_fields& fields, std::string_view key, std::strin
   if (!list) return;
   for (auto e : *list)
     if (e.is_object()) each(json_fields(e, std::string(what)));
+}
+
+// An answer that is an object with the array `key` of items: each object
+// in it read by `read` (returning std::optional<T>: nullopt skips it).
+// Throws as above, and when the array is missing.
+template <class T, class F>
+std::vector<T> read_object_list(std::string_view body, std::string_view what,
+                                std::string_view key, F&& read) {
+  simdjson::dom::parser parser;
+  auto root = answer_fields(parser, body, what);
+  if (!root.maybe_array(key)) unreadable(what, "it has no \"" + std::string(key) + "\" array");
+  std::vector<T> out;
+  for_each_object(root, key, what, [&](const json_fields& item) {
+    if (std::optional<T> value = read(item)) out.push_back(std::move(*value));
+  });
+  return out;
 }
 
 }  // namespace cbcs::protocol::ca

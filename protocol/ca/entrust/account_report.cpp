@@ -82,12 +82,11 @@ class account_report final : public http_session {
   }
 
   outcome failure(const http_response& a, std::string_view what) {
-    return error_outcome(a, what, settings_.username, settings_.api_key, now());
+    return ecs_failure(settings_, a, what, now());
   }
 
   http_request request(std::string_view path) {
-    return ecs_request("GET", settings_.base_url + std::string(path), settings_.username,
-                       settings_.api_key);
+    return ecs_call(settings_, "GET", path);
   }
 
   std::shared_ptr<backend_state> backend_;

@@ -33,16 +33,12 @@ std::string as_pem(std::string_view body) {
 
 std::vector<named_item> parse_named(std::string_view body, std::string_view what,
                                     std::string_view list_key) {
-  dom::parser parser;
-  auto root = answer_fields(parser, body, what);
-  if (!root.maybe_array(list_key))
-    unreadable(what, fmt::format("it has no \"{}\" array", list_key));
-  std::vector<named_item> out;
-  for_each_object(root, list_key, "item", [&](const json_fields& i) {
-    named_item item{i.line("id", 128), i.line("name", 256)};
-    if (!item.id.empty()) out.push_back(std::move(item));
-  });
-  return out;
+  return read_object_list<named_item>(
+      body, what, list_key, [](const json_fields& i) -> std::optional<named_item> {
+        named_item item{i.line("id", 128), i.line("name", 256)};
+        if (item.id.empty()) return std::nullopt;
+        return item;
+      });
 }
 
 }  // namespace

@@ -158,16 +158,13 @@ certificate_list parse_certificate_list(std::string_view body) {
 }
 
 std::vector<client_info> parse_clients(std::string_view body) {
-  dom::parser parser;
-  auto root = answer_fields(parser, body, "client list");
-  if (!root.maybe_array("clients")) unreadable("client list", "it has no \"clients\" array");
-  std::vector<client_info> out;
-  for_each_object(root, "clients", "client", [&](const json_fields& c) {
-    client_info info{std::max<std::int64_t>(c.maybe_integer("clientId").value_or(0), 0),
-                     c.line("clientName", 128), upper(c.line("verificationStatus", 64))};
-    if (info.id > 0) out.push_back(std::move(info));
-  });
-  return out;
+  return read_object_list<client_info>(
+      body, "client list", "clients", [](const json_fields& c) -> std::optional<client_info> {
+        client_info info{std::max<std::int64_t>(c.maybe_integer("clientId").value_or(0), 0),
+                         c.line("clientName", 128), upper(c.line("verificationStatus", 64))};
+        if (info.id <= 0) return std::nullopt;
+        return info;
+      });
 }
 
 client_choice choose_client(const std::vector<client_info>& clients, std::int64_t wanted) {
@@ -204,15 +201,12 @@ client_choice choose_client(const std::vector<client_info>& clients, std::int64_
 }
 
 std::vector<domain_info> parse_domains(std::string_view body) {
-  dom::parser parser;
-  auto root = answer_fields(parser, body, "domain list");
-  if (!root.maybe_array("domains")) unreadable("domain list", "it has no \"domains\" array");
-  std::vector<domain_info> out;
-  for_each_object(root, "domains", "domain", [&](const json_fields& d) {
-    domain_info info{lower(d.line("domainName", 256)), upper(d.line("verificationStatus", 64))};
-    if (!info.name.empty()) out.push_back(std::move(info));
-  });
-  return out;
+  return read_object_list<domain_info>(
+      body, "domain list", "domains", [](const json_fields& d) -> std::optional<domain_info> {
+        domain_info info{lower(d.line("domainName", 256)), upper(d.line("verificationStatus", 64))};
+        if (info.name.empty()) return std::nullopt;
+        return info;
+      });
 }
 
 std::string domain_problem(const std::vector<domain_info>& domains,
@@ -242,17 +236,14 @@ std::string domain_problem(const std::vector<domain_info>& domains,
 }
 
 std::vector<inventory_info> parse_inventories(std::string_view body) {
-  dom::parser parser;
-  auto root = answer_fields(parser, body, "inventory list");
-  std::vector<inventory_info> out;
-  for_each_object(root, "inventories", "inventory", [&](const json_fields& i) {
-    auto count = [&](std::string_view key) {
-      return std::max<std::int64_t>(i.maybe_integer(key).value_or(0), 0);
-    };
-    out.push_back({i.line("productType", 64), count("totalCount"), count("remainingCount"),
-                   count("usedCount")});
-  });
-  return out;
+  return read_object_list<inventory_info>(
+      body, "inventory list", "inventories", [](const json_fields& i) {
+        auto count = [&](std::string_view key) {
+          return std::max<std::int64_t>(i.maybe_integer(key).value_or(0), 0);
+        };
+        return std::optional<inventory_info>({i.line("productType", 64), count("totalCount"),
+                                              count("remainingCount"), count("usedCount")});
+      });
 }
 
 std::string expiry_date(std::chrono::system_clock::time_point now, std::int64_t validity_seconds) {

@@ -8,6 +8,7 @@
 
 #include "protocol/ca/common/pending_order.hpp"
 #include "protocol/ca/driver.hpp"
+#include "protocol/ca/entrust/entrust_api.hpp"
 
 namespace cbcs::protocol::ca::entrust {
 
@@ -43,5 +44,17 @@ struct backend_state {
   // backend's one actor (driver.hpp), so a plain value.
   std::int64_t learnt_client_id = 0;
 };
+
+// An ECS call of the backend: its base URL and Basic credentials.
+inline http_request ecs_call(const entrust_settings& s, std::string method, std::string_view path,
+                             std::string body = {}) {
+  return ecs_request(std::move(method), s.base_url + std::string(path), s.username, s.api_key,
+                     std::move(body));
+}
+// The failed outcome of an ECS error answer, the credentials masked.
+inline outcome ecs_failure(const entrust_settings& s, const http_response& answer,
+                           std::string_view what, std::chrono::system_clock::time_point now) {
+  return error_outcome(answer, what, s.username, s.api_key, now);
+}
 
 }  // namespace cbcs::protocol::ca::entrust

@@ -3,6 +3,7 @@
 #include "crypto/subject_names.hpp"
 #include "protocol/ca/common/certificate_chain.hpp"
 #include "protocol/ca/common/http_status.hpp"
+#include "protocol/ca/common/order_job_checks.hpp"
 #include "protocol/ca/common/order_lookup.hpp"
 #include "protocol/ca/common/ordering_session.hpp"
 #include "protocol/ca/entrust/ca_gateway_api.hpp"
@@ -14,7 +15,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::int64_t longest_validity_seconds = 100LL * 365 * 86400;
 constexpr std::chrono::seconds enrollment_poll{5};
 
 class gateway_order_session final : public ordering_session {
@@ -35,17 +35,7 @@ class gateway_order_session final : public ordering_session {
       return outcome::failed(error_class::invalid_request,
                              "no CA Gateway profile: give the backend -profile or the job a "
                              "profile");
-    if (job_.csr_pem.empty())
-      return outcome::failed(error_class::invalid_request, "the job has no CSR");
-    if (job_.validity_seconds < 0 || job_.validity_seconds > longest_validity_seconds)
-      return outcome::failed(error_class::invalid_request,
-                             "validity must be between 0 and 100 years");
-    try {
-      names_ = crypto::names_of_request(job_.csr_pem);
-    } catch (const std::exception& e) {
-      return outcome::failed(error_class::invalid_request, one_line(e.what(), 256));
-    }
-    return std::nullopt;
+    return check_order_job(job_, names_);
   }
 
   std::string where_to_look() const override {

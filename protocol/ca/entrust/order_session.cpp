@@ -9,6 +9,7 @@
 #include "crypto/utc_time.hpp"
 #include "protocol/ca/common/certificate_chain.hpp"
 #include "protocol/ca/common/http_status.hpp"
+#include "protocol/ca/common/order_job_checks.hpp"
 #include "protocol/ca/common/order_lookup.hpp"
 #include "protocol/ca/common/ordering_session.hpp"
 #include "protocol/ca/entrust/entrust_api.hpp"
@@ -19,7 +20,6 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr std::int64_t max_validity_seconds = 100LL * 365 * 86400;
 // Entrust refuses to renew a certificate issued less than 30 days ago
 // (ansible ecs_certificate: "renewal ... cannot be done within 30 days of
 // issuance"; ca-apis.md §3).
@@ -57,16 +57,7 @@ class order_session final : public ordering_session {
   std::optional<outcome> check() override {
     if (!settings_.problem.empty())
       return outcome::failed(error_class::invalid_request, settings_.problem);
-    if (job_.csr_pem.empty())
-      return outcome::failed(error_class::invalid_request, "the job has no CSR");
-    if (job_.validity_seconds < 0 || job_.validity_seconds > max_validity_seconds)
-      return outcome::failed(error_class::invalid_request,
-                             "validity must be between 0 and 100 years");
-    try {
-      names_ = crypto::names_of_request(job_.csr_pem);
-    } catch (const std::exception& e) {
-      return outcome::failed(error_class::invalid_request, one_line(e.what(), 256));
-    }
+    if (auto bad = check_order_job(job_, names_)) return bad;
     if (names_.common_name.empty() && names_.dns_names.empty())
       return outcome::failed(error_class::invalid_request,
                              "the CSR names no common name and no DNS name; Entrust needs one");
@@ -386,12 +377,11 @@ class order_session final : public ordering_session {
   // --- helpers
 
   outcome failure(const http_response& answer, std::string_view what) {
-    return error_outcome(answer, what, settings_.username, settings_.api_key, now());
+    return ecs_failure(settings_, answer, what, now());
   }
 
   http_request request(std::string method, std::string_view path, std::string body = {}) {
-    return ecs_request(std::move(method), settings_.base_url + std::string(path),
-                       settings_.username, settings_.api_key, std::move(body));
+    return ecs_call(settings_, std::move(method), path, std::move(body));
   }
 
   std::shared_ptr<backend_state> backend_;

@@ -125,12 +125,11 @@ class revoke_session final : public http_session {
   }
 
   outcome failure(const http_response& a, std::string_view what) {
-    return error_outcome(a, what, settings_.username, settings_.api_key, now());
+    return ecs_failure(settings_, a, what, now());
   }
 
   http_request request(std::string method, std::string_view path, std::string body = {}) {
-    return ecs_request(std::move(method), settings_.base_url + std::string(path),
-                       settings_.username, settings_.api_key, std::move(body));
+    return ecs_call(settings_, std::move(method), path, std::move(body));
   }
 
   std::shared_ptr<backend_state> backend_;

@@ -1,5 +1,6 @@
 #include "protocol/ca/common/order_job_checks.hpp"
 
+#include "crypto/pem.hpp"
 #include "protocol/common/text.hpp"
 
 namespace cbcs::protocol::ca {
@@ -19,6 +20,21 @@ std::optional<outcome> check_order_job(const job& j, crypto::requested_names& na
   } catch (const std::exception& e) {
     return outcome::failed(error_class::invalid_request, one_line(e.what(), 256));
   }
+  return std::nullopt;
+}
+
+std::optional<outcome> check_renewal_job(const job& j, std::string& serial_hex) {
+  if (j.cert_pem.empty())
+    return outcome::failed(error_class::invalid_request,
+                           "a renewal needs the certificate being renewed");
+  try {
+    serial_hex = crypto::certificate_serial_hex(j.cert_pem);
+  } catch (const std::exception&) {
+    serial_hex.clear();
+  }
+  if (serial_hex.empty())
+    return outcome::failed(error_class::invalid_request,
+                           "the certificate being renewed cannot be read");
   return std::nullopt;
 }
 

@@ -15,4 +15,8 @@ namespace cbcs::protocol::ca {
 // read from the CSR.
 std::optional<outcome> check_order_job(const job& j, crypto::requested_names& names);
 
+// A renew job: the certificate being renewed must be there and read; its
+// serial (cbcs's lower-case hex) in `serial_hex`, or the failure.
+std::optional<outcome> check_renewal_job(const job& j, std::string& serial_hex);
+
 }  // namespace cbcs::protocol::ca

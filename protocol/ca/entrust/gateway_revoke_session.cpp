@@ -1,10 +1,10 @@
 #include <fmt/format.h>
 
-#include "protocol/ca/common/http_session.hpp"
 #include "protocol/ca/common/http_status.hpp"
 #include "protocol/ca/common/order_lookup.hpp"
 #include "protocol/ca/entrust/ca_gateway_api.hpp"
 #include "protocol/ca/entrust/gateway_sessions.hpp"
+#include "protocol/ca/entrust/lookup_revoke_session.hpp"
 #include "protocol/ca/entrust/revocation_reasons.hpp"
 #include "protocol/common/json_writer.hpp"
 #include "protocol/common/text.hpp"
@@ -12,15 +12,13 @@
 namespace cbcs::protocol::ca::entrust {
 namespace {
 
-class gateway_revoke_session final : public http_session {
+class gateway_revoke_session final : public lookup_revoke_session {
  public:
   gateway_revoke_session(std::shared_ptr<backend_state> backend, const job& j)
       : backend_(std::move(backend)), settings_(backend_->settings), job_(j) {}
 
  private:
-  enum class stage : std::uint8_t { lookup, revoke };
-
-  step begin() override {
+  std::optional<outcome> prepare() override {
     if (!settings_.problem.empty())
       return outcome::failed(error_class::invalid_request, settings_.problem);
     auto reason = map_revocation_reason(job_.reason, gateway_revocation_reasons, "the CA Gateway");
@@ -32,57 +30,35 @@ class gateway_revoke_session final : public http_session {
                              one_line(fmt::format("the job's serial '{}' is not hexadecimal",
                                                   one_line(job_.serial_hex, 80))));
     serial_ = *serial;
-    return lookup();
+    return std::nullopt;
   }
 
-  step again() override {
-    if (stage_ == stage::revoke) return lookup();
-    return http_session::again();
-  }
+  http_request lookup_request() override { return gateway_request("GET", certificate_path()); }
 
-  step on_answer(const http_response& a) override {
-    return stage_ == stage::lookup ? on_lookup(a) : on_revoke(a);
-  }
-
-  step lookup() {
-    stage_ = stage::lookup;
-    return gateway_request("GET", certificate_path());
-  }
-
-  step on_lookup(const http_response& a) {
+  step read_lookup(const http_response& a) override {
     if (a.status == 404)
       return outcome::failed(
           error_class::invalid_request,
           fmt::format("CA {} at the CA Gateway has no certificate with serial {}", settings_.ca_id,
                       serial_));
-    if (!is_success(a.status)) return gateway_error_outcome(a, "finding the certificate", now());
+    if (!is_success(a.status)) return failure(a, "finding the certificate");
     gateway_certificate c;
     try {
       c = parse_gateway_certificate(a.body);
     } catch (const std::exception& e) {
       return outcome::failed(error_class::internal, one_line(e.what(), 256));
     }
-    if (c.status == "revoked") return done(true);
-    if (refused_) return refusal_;
-    stage_ = stage::revoke;
+    if (c.status == "revoked") return revoked(true);
     return gateway_request(
         "POST", certificate_path() + "/actions",
         revoke_action_body(reason_, fmt::format("{}; reason {}", job_tag(job_.id), reason_)));
   }
 
-  step on_revoke(const http_response& a) {
-    if (is_success(a.status)) return done(false);
-    auto failed = gateway_error_outcome(a, "revoking the certificate", now());
-    if (!failed.retryable && a.status >= 400 && a.status < 500 && a.status != 401 &&
-        a.status != 403 && !refused_) {
-      refused_ = true;
-      refusal_ = failed;
-      return lookup();
-    }
-    return failed;
+  outcome failure(const http_response& a, std::string_view what) override {
+    return gateway_error_outcome(a, what, now());
   }
 
-  step done(bool already) {
+  outcome revoked(bool already) override {
     json_writer w;
     w.begin_object()
         .member("serial", serial_)
@@ -104,9 +80,6 @@ class gateway_revoke_session final : public http_session {
   job job_;
   std::string reason_;
   std::string serial_;
-  stage stage_ = stage::lookup;
-  bool refused_ = false;
-  outcome refusal_;
 };
 
 }  // namespace

@@ -61,19 +61,10 @@ class order_session final : public ordering_session {
     if (names_.common_name.empty() && names_.dns_names.empty())
       return outcome::failed(error_class::invalid_request,
                              "the CSR names no common name and no DNS name; Entrust needs one");
-    if (renew_) {
-      if (job_.cert_pem.empty())
-        return outcome::failed(error_class::invalid_request,
-                               "a renewal needs the certificate being renewed");
-      try {
-        auto serial = entrust_serial(crypto::certificate_serial_hex(job_.cert_pem));
-        if (!serial) throw std::runtime_error("no serial");
-        old_serial_ = *serial;
-      } catch (const std::exception&) {
-        return outcome::failed(error_class::invalid_request,
-                               "the certificate being renewed cannot be read");
-      }
-    }
+    if (!renew_) return std::nullopt;
+    std::string serial;
+    if (auto bad = check_renewal_job(job_, serial)) return bad;
+    old_serial_ = entrust_serial(serial).value_or(serial);
     return std::nullopt;
   }
 

@@ -2,10 +2,10 @@
 
 #include <fmt/format.h>
 
-#include "protocol/ca/common/http_session.hpp"
 #include "protocol/ca/common/http_status.hpp"
 #include "protocol/ca/common/order_lookup.hpp"
 #include "protocol/ca/entrust/entrust_api.hpp"
+#include "protocol/ca/entrust/lookup_revoke_session.hpp"
 #include "protocol/ca/entrust/revocation_reasons.hpp"
 #include "protocol/common/json_writer.hpp"
 #include "protocol/common/text.hpp"
@@ -13,15 +13,13 @@
 namespace cbcs::protocol::ca::entrust {
 namespace {
 
-class revoke_session final : public http_session {
+class revoke_session final : public lookup_revoke_session {
  public:
   revoke_session(std::shared_ptr<backend_state> backend, const job& j)
       : backend_(std::move(backend)), settings_(backend_->settings), job_(j) {}
 
  private:
-  enum class stage : std::uint8_t { lookup, revoke };
-
-  step begin() override {
+  std::optional<outcome> prepare() override {
     if (!settings_.problem.empty())
       return outcome::failed(error_class::invalid_request, settings_.problem);
     if (auto reason = revocation_word(); !reason.empty())
@@ -32,7 +30,7 @@ class revoke_session final : public http_session {
                              one_line(fmt::format("the job's serial '{}' is not hexadecimal",
                                                   one_line(job_.serial_hex, 80))));
     serial_ = *serial;
-    return lookup();
+    return std::nullopt;
   }
 
   // Sets reason_ and comment_; "" or why the job's reason cannot go.
@@ -46,31 +44,20 @@ class revoke_session final : public http_session {
     }
     // -revokereason map: a known RFC 5280 reason Entrust lacks goes as
     // unspecified, the original kept in the comment.
-    if (settings_.map_reasons && revocation_reason_code(job_.reason)) {
+    bool known = revocation_reason_code(job_.reason).has_value();
+    if (settings_.map_reasons && known) {
       reason_ = "unspecified";
       comment_ += " (sent as unspecified: Entrust accepts keyCompromise and unspecified only)";
       return {};
     }
-    bool known = revocation_reason_code(job_.reason).has_value();
     return known ? mapped.error + " (-revokereason map sends it as unspecified)" : mapped.error;
   }
 
-  step again() override {
-    // A revocation whose answer was lost: see whether it was made first.
-    if (stage_ == stage::revoke) return lookup();
-    return http_session::again();
+  http_request lookup_request() override {
+    return ecs_call(settings_, "GET", fmt::format("/certificates?serialNumber={}", serial_));
   }
 
-  step on_answer(const http_response& a) override {
-    return stage_ == stage::lookup ? on_lookup(a) : on_revoke(a);
-  }
-
-  step lookup() {
-    stage_ = stage::lookup;
-    return request("GET", fmt::format("/certificates?serialNumber={}", serial_));
-  }
-
-  step on_lookup(const http_response& a) {
+  step read_lookup(const http_response& a) override {
     if (!is_success(a.status)) return failure(a, "finding the certificate");
     certificate_list list;
     try {
@@ -92,44 +79,25 @@ class revoke_session final : public http_session {
                                          serial_));
     }
     tracking_id_ = found->tracking_id;
-    if (found->status == "REVOKED") return done("REVOKED", true);
-    if (refused_) return refusal_;
-    stage_ = stage::revoke;
-    return request("POST", fmt::format("/certificates/{}/revocations", tracking_id_),
-                   revocation_body(reason_, comment_));
+    if (found->status == "REVOKED") return revoked(true);
+    return ecs_call(settings_, "POST", fmt::format("/certificates/{}/revocations", tracking_id_),
+                    revocation_body(reason_, comment_));
   }
 
-  step on_revoke(const http_response& a) {
-    if (is_success(a.status)) return done("REVOKED", false);
-    auto failed = failure(a, "revoking the certificate");
-    // Refused: maybe revoked since (an earlier answer lost); look once.
-    if (!failed.retryable && a.status >= 400 && a.status < 500 && a.status != 401 &&
-        a.status != 403 && !refused_) {
-      refused_ = true;
-      refusal_ = failed;
-      return lookup();
-    }
-    return failed;
+  outcome failure(const http_response& a, std::string_view what) override {
+    return ecs_failure(settings_, a, what, now());
   }
 
-  step done(std::string_view status, bool already) {
+  outcome revoked(bool already) override {
     json_writer w;
     w.begin_object()
         .member("serial", serial_)
         .member("tracking_id", tracking_id_)
-        .member("status", status)
+        .member("status", "REVOKED")
         .member("reason", reason_);
     if (already) w.member("already", true);
     w.end_object();
     return outcome::done(w.str());
-  }
-
-  outcome failure(const http_response& a, std::string_view what) {
-    return ecs_failure(settings_, a, what, now());
-  }
-
-  http_request request(std::string method, std::string_view path, std::string body = {}) {
-    return ecs_call(settings_, std::move(method), path, std::move(body));
   }
 
   std::shared_ptr<backend_state> backend_;
@@ -139,9 +107,6 @@ class revoke_session final : public http_session {
   std::string comment_;
   std::string serial_;
   std::int64_t tracking_id_ = 0;
-  stage stage_ = stage::lookup;
-  bool refused_ = false;
-  outcome refusal_;
 };
 
 }  // namespace

@@ -32,6 +32,14 @@ ca::job renew(const std::string& id, const std::string& csr, const std::string& 
           .cert_pem = old_cert};
 }
 
+// GET /certificates?serialNumber=A1B answered with one certificate.
+test::exchange by_serial(std::int64_t tracking_id, const std::string& status,
+                         const std::string& serial = "A1B", const std::string& issued = "") {
+  return fx::ecs_get("/certificates?serialNumber=" + serial,
+                     fx::ok(fx::list_json({{.tracking_id = tracking_id, .status = status,
+                                            .issued = issued}})));
+}
+
 ca::job revoke(std::string reason, std::string serial = "0a1b") {
   return {.id = "rv-1", .op = ca::operation::revoke, .backend = "en", .serial_hex = serial,
           .reason = std::move(reason)};
@@ -321,9 +329,7 @@ TEST_SUITE("entrust ecs flows") {
     auto s = d->start(t::renew("job-10", csr.csr_pem, old), "");
     const test::exchange script[] = {
         fx::ecs_get("/clients", fx::ok(fx::clients_json())),
-        fx::ecs_get("/certificates?serialNumber=1041",
-                    fx::ok(fx::list_json({{.tracking_id = 3001, .status = "ACTIVE",
-                                           .issued = "2026-09-01T10:00:00Z"}}))),
+        t::by_serial(3001, "ACTIVE", "1041", "2026-09-01T10:00:00Z"),
         fx::ecs_get(t::page0, fx::ok(t::empty_list)),
         fx::ecs_get("/certificates/3001",
                     fx::ok(fx::certificate_json({.tracking_id = 3001, .status = "ACTIVE"}))),
@@ -346,9 +352,7 @@ TEST_SUITE("entrust ecs flows") {
                       "");
     const test::exchange script[] = {
         fx::ecs_get("/clients", fx::ok(fx::clients_json())),
-        fx::ecs_get("/certificates?serialNumber=1041",
-                    fx::ok(fx::list_json({{.tracking_id = 3001, .status = "ACTIVE",
-                                           .issued = "2026-11-22T10:00:00Z"}}))),
+        t::by_serial(3001, "ACTIVE", "1041", "2026-11-22T10:00:00Z"),
     };
     auto r = test::drive(*s, script, t::ctx);
     CHECK(r.outcome.error == ca::error_class::invalid_request);
@@ -361,8 +365,7 @@ TEST_SUITE("entrust ecs flows") {
                                 pki.leaf_for(fx::make_csr("web.example").csr_pem, 0x41)),
                        "");
     const test::exchange refused[] = {
-        fx::ecs_get("/certificates?serialNumber=1041",
-                    fx::ok(fx::list_json({{.tracking_id = 3001, .status = "ACTIVE", .issued = ""}}))),
+        t::by_serial(3001, "ACTIVE", "1041", ""),
         fx::ecs_get(t::page0, fx::ok(t::empty_list)),
         fx::ecs_get("/certificates/3001",
                     fx::ok(fx::certificate_json({.tracking_id = 3001, .status = "ACTIVE"}))),
@@ -385,9 +388,7 @@ TEST_SUITE("entrust ecs flows") {
     const test::exchange script[] = {
         fx::ecs_get("/clients", fx::ok(fx::clients_json())),
         // Issued 10 days ago: a reissue may.
-        fx::ecs_get("/certificates?serialNumber=1041",
-                    fx::ok(fx::list_json({{.tracking_id = 3001, .status = "ACTIVE",
-                                           .issued = "2026-11-22T10:00:00Z"}}))),
+        t::by_serial(3001, "ACTIVE", "1041", "2026-11-22T10:00:00Z"),
         fx::ecs_get(t::page0, fx::ok(t::empty_list)),
         fx::ecs_get("/certificates/3001",
                     fx::ok(fx::certificate_json({.tracking_id = 3001, .status = "ACTIVE"}))),
@@ -410,9 +411,7 @@ TEST_SUITE("entrust ecs flows") {
                       "");
     const test::exchange script[] = {
         fx::ecs_get("/clients", fx::ok(fx::clients_json())),
-        fx::ecs_get("/certificates?serialNumber=1041",
-                    fx::ok(fx::list_json({{.tracking_id = 3001, .status = "ACTIVE",
-                                           .issued = "2026-01-01T10:00:00Z"}}))),
+        t::by_serial(3001, "ACTIVE", "1041", "2026-01-01T10:00:00Z"),
         fx::ecs_get(t::page0, fx::ok(t::empty_list)),
         fx::ecs_get("/certificates/3001",
                     fx::ok(fx::certificate_json({.tracking_id = 3001, .status = "RENEWED"}))),
@@ -437,8 +436,7 @@ TEST_SUITE("entrust ecs revoke and report") {
     auto d = fx::make_ecs_driver();
     auto s = d->start(t::revoke("keyCompromise"), "");
     const test::exchange script[] = {
-        fx::ecs_get("/certificates?serialNumber=A1B",
-                    fx::ok(fx::list_json({{.tracking_id = 77, .status = "ACTIVE"}}))),
+        t::by_serial(77, "ACTIVE"),
         fx::ecs_send("POST", "/certificates/77/revocations",
                      {R"("crlReason":"keyCompromise")", "cbcs job rv-1"}, fx::ok("{}")),
     };
@@ -459,8 +457,7 @@ TEST_SUITE("entrust ecs revoke and report") {
     auto m = fx::make_ecs_driver({{"revokereason", "map"}});
     auto s2 = m->start(t::revoke("superseded"), "");
     const test::exchange mapped[] = {
-        fx::ecs_get("/certificates?serialNumber=A1B",
-                    fx::ok(fx::list_json({{.tracking_id = 77, .status = "ACTIVE"}}))),
+        t::by_serial(77, "ACTIVE"),
         fx::ecs_send("POST", "/certificates/77/revocations",
                      {R"("crlReason":"unspecified")", "reason superseded"}, fx::ok("{}")),
     };
@@ -496,12 +493,10 @@ TEST_SUITE("entrust ecs revoke and report") {
 
     auto s4 = d->start(t::revoke("unspecified"), "");
     const test::exchange refused[] = {
-        fx::ecs_get("/certificates?serialNumber=A1B",
-                    fx::ok(fx::list_json({{.tracking_id = 77, .status = "ACTIVE"}}))),
+        t::by_serial(77, "ACTIVE"),
         fx::ecs_send("POST", "/certificates/77/revocations", {},
                      {400, {}, R"({"status":400,"errors":[{"message":"already revoked"}]})"}),
-        fx::ecs_get("/certificates?serialNumber=A1B",
-                    fx::ok(fx::list_json({{.tracking_id = 77, .status = "REVOKED"}}))),
+        t::by_serial(77, "REVOKED"),
     };
     r = test::drive(*s4, refused, t::ctx);
     CHECK(r.outcome.what == ca::outcome::kind::done);
@@ -511,11 +506,9 @@ TEST_SUITE("entrust ecs revoke and report") {
     auto d = fx::make_ecs_driver();
     auto s = d->start(t::revoke("keyCompromise"), "");
     const test::exchange script[] = {
-        fx::ecs_get("/certificates?serialNumber=A1B",
-                    fx::ok(fx::list_json({{.tracking_id = 77, .status = "ACTIVE"}}))),
+        t::by_serial(77, "ACTIVE"),
         {.method = "POST", .url = fx::ecs_base + "/certificates/77/revocations", .no_answer = true},
-        fx::ecs_get("/certificates?serialNumber=A1B",
-                    fx::ok(fx::list_json({{.tracking_id = 77, .status = "REVOKED"}}))),
+        t::by_serial(77, "REVOKED"),
     };
     auto r = test::drive(*s, script, t::ctx);
     CHECK(r.outcome.what == ca::outcome::kind::done);

@@ -35,8 +35,8 @@ void for_each_object(const json_fields& fields, std::string_view key, std::strin
 // in it read by `read` (returning std::optional<T>: nullopt skips it).
 // Throws as above, and when the array is missing.
 template <class T, class F>
-std::vector<T> read_object_list(std::string_view body, std::string_view what,
-                                std::string_view key, F&& read) {
+std::vector<T> read_object_list(std::string_view body, std::string_view what, std::string_view key,
+                                F&& read) {
   simdjson::dom::parser parser;
   auto root = answer_fields(parser, body, what);
   if (!root.maybe_array(key)) unreadable(what, "it has no \"" + std::string(key) + "\" array");

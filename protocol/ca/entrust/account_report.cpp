@@ -85,9 +85,7 @@ class account_report final : public http_session {
     return ecs_failure(settings_, a, what, now());
   }
 
-  http_request request(std::string_view path) {
-    return ecs_call(settings_, "GET", path);
-  }
+  http_request request(std::string_view path) { return ecs_call(settings_, "GET", path); }
 
   std::shared_ptr<backend_state> backend_;
   const entrust_settings& settings_;

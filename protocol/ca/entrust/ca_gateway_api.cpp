@@ -33,12 +33,12 @@ std::string as_pem(std::string_view body) {
 
 std::vector<named_item> parse_named(std::string_view body, std::string_view what,
                                     std::string_view list_key) {
-  return read_object_list<named_item>(
-      body, what, list_key, [](const json_fields& i) -> std::optional<named_item> {
-        named_item item{i.line("id", 128), i.line("name", 256)};
-        if (item.id.empty()) return std::nullopt;
-        return item;
-      });
+  return read_object_list<named_item>(body, what, list_key,
+                                      [](const json_fields& i) -> std::optional<named_item> {
+                                        named_item item{i.line("id", 128), i.line("name", 256)};
+                                        if (item.id.empty()) return std::nullopt;
+                                        return item;
+                                      });
 }
 
 }  // namespace
@@ -62,10 +62,10 @@ outcome gateway_error_outcome(const http_response& answer, std::string_view what
   auto e = parse_gateway_error(answer.body);
   std::string detail = e.message.empty() ? std::string() : fmt::format(": {}", e.message);
   if (answer.status == 401 || answer.status == 403)
-    return http_failure(answer,
-                        fmt::format("{} failed: the CA Gateway refused the client certificate{}",
-                                    what, detail),
-                        e.code, {}, now);
+    return http_failure(
+        answer,
+        fmt::format("{} failed: the CA Gateway refused the client certificate{}", what, detail),
+        e.code, {}, now);
   if (answer.status == 429 || e.code == "TooManyRequests")
     return http_failure_as(error_class::throttled, answer,
                            fmt::format("{}: the CA Gateway's request limit was reached", what),

@@ -63,8 +63,8 @@ http_request ecs_request(std::string method, std::string url, std::string_view u
                          std::string_view api_key, std::string body) {
   http_request r{.method = std::move(method), .url = std::move(url)};
   auto credentials = fmt::format("{}:{}", username, api_key);
-  r.headers.push_back({"Authorization", "Basic " + crypto::base64_encode(crypto::as_bytes(
-                                                       credentials))});
+  r.headers.push_back(
+      {"Authorization", "Basic " + crypto::base64_encode(crypto::as_bytes(credentials))});
   r.headers.push_back({"Accept", "application/json"});
   if (!body.empty()) r.headers.push_back({"Content-Type", "application/json"});
   r.body = std::move(body);
@@ -80,19 +80,20 @@ api_error parse_error(std::string_view body) {
   return {std::move(e.code), one_line(e.message, 256)};
 }
 
-outcome error_outcome(const http_response& answer, std::string_view what,
-                      std::string_view username, std::string_view api_key,
-                      std::chrono::system_clock::time_point now) {
+outcome error_outcome(const http_response& answer, std::string_view what, std::string_view username,
+                      std::string_view api_key, std::chrono::system_clock::time_point now) {
   auto e = parse_error(answer.body);
   std::string said = e.message;
   redact(said, api_key);
   std::string detail = said.empty() ? std::string() : fmt::format(": {}", said);
   auto who = fmt::format("user {} with the API key {}", one_line(username, 64), masked(api_key));
   if (answer.status == 401)
-    return http_failure(answer, fmt::format("{} failed: Entrust refused the {}{}", what, who, detail),
+    return http_failure(answer,
+                        fmt::format("{} failed: Entrust refused the {}{}", what, who, detail),
                         e.code, {}, now);
   if (answer.status == 403)
-    return http_failure(answer, fmt::format("{} failed: the {} may not do this{}", what, who, detail),
+    return http_failure(answer,
+                        fmt::format("{} failed: the {} may not do this{}", what, who, detail),
                         e.code, {}, now);
   if (answer.status == 429)
     return http_failure(answer, fmt::format("{}: Entrust's request limit was reached", what),
@@ -152,8 +153,8 @@ certificate_list parse_certificate_list(std::string_view body) {
   for_each_object(root, "certificates", "certificate",
                   [&](const json_fields& c) { out.certificates.push_back(read_certificate(c)); });
   if (auto s = root.maybe_object("summary"))
-    out.total = std::max<std::int64_t>(
-        json_fields(*s, "summary").maybe_integer("total").value_or(0), 0);
+    out.total =
+        std::max<std::int64_t>(json_fields(*s, "summary").maybe_integer("total").value_or(0), 0);
   return out;
 }
 
@@ -184,8 +185,8 @@ client_choice choose_client(const std::vector<client_info>& clients, std::int64_
     for (const auto& c : clients)
       if (c.id == wanted) {
         if (c.verification_status == "APPROVED") return {.chosen = c};
-        return {.error = one_line(fmt::format("client {} ({}) is not approved at Entrust: {}",
-                                              c.id, c.name, c.verification_status)),
+        return {.error = one_line(fmt::format("client {} ({}) is not approved at Entrust: {}", c.id,
+                                              c.name, c.verification_status)),
                 .rejected = true};
       }
     return {.error = fmt::format("Entrust has no client {} for this API user; it has: {}", wanted,
@@ -196,8 +197,9 @@ client_choice choose_client(const std::vector<client_info>& clients, std::int64_
     return {.error = fmt::format("no client of the account is approved at Entrust ({})",
                                  all.empty() ? std::string("it has none") : list(all)),
             .rejected = true};
-  return {.error = fmt::format("the account has {} approved clients ({}): choose one with -clientid",
-                               approved.size(), list(approved))};
+  return {.error =
+              fmt::format("the account has {} approved clients ({}): choose one with -clientid",
+                          approved.size(), list(approved))};
 }
 
 std::vector<domain_info> parse_domains(std::string_view body) {
@@ -226,8 +228,8 @@ std::string domain_problem(const std::vector<domain_info>& domains,
       if (!best) best = &d;
     }
     if (!best)
-      return one_line(fmt::format("the domain of {} is not registered for the client at Entrust",
-                                  wanted));
+      return one_line(
+          fmt::format("the domain of {} is not registered for the client at Entrust", wanted));
     if (best->verification_status != "APPROVED")
       return one_line(fmt::format("the domain {} (for {}) is not approved at Entrust: {}",
                                   best->name, wanted, best->verification_status));
@@ -311,7 +313,8 @@ std::optional<std::string> entrust_serial(std::string_view serial_hex) {
 }
 
 bool is_early_renewal_refusal(std::string_view message) {
-  return contains(message, "renew") && (contains(message, "30 days") || contains(message, "30-day"));
+  return contains(message, "renew") &&
+         (contains(message, "30 days") || contains(message, "30-day"));
 }
 
 }  // namespace cbcs::protocol::ca::entrust

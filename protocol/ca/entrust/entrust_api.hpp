@@ -40,9 +40,8 @@ api_error parse_error(std::string_view body);
 // honoured), other 4xx are final; a message naming an unapproved client or
 // domain is `rejected`. The error's status decides, never the body's words
 // alone (Keyfactor took any body containing "errors" for an error).
-outcome error_outcome(const http_response& answer, std::string_view what,
-                      std::string_view username, std::string_view api_key,
-                      std::chrono::system_clock::time_point now);
+outcome error_outcome(const http_response& answer, std::string_view what, std::string_view username,
+                      std::string_view api_key, std::chrono::system_clock::time_point now);
 
 // --- Statuses (ansible ecs_certificate's list): ACTIVE, APPROVED,
 // DEACTIVATED, DECLINED, EXPIRED, NA, PENDING, PENDING_QUORUM, READY,
@@ -64,8 +63,8 @@ struct certificate_info {
   std::string end_entity_cert;
   std::vector<std::string> chain_certs;
   std::string csr;
-  std::string tracking_info;     // tracking.trackingInfo
-  std::string issue_date_time;   // RFC 3339, when issued
+  std::string tracking_info;    // tracking.trackingInfo
+  std::string issue_date_time;  // RFC 3339, when issued
   std::string expires_after;
   std::string dn;
 };

@@ -46,7 +46,7 @@ entrust_settings entrust_settings::from(const driver_config& config) {
   settings_problems problems(config);
   s.gateway = problems.choice("api", {"ecs", "cagw"}) == "cagw";
   s.base_url = entrust::base_url(setting(config.settings, "endpoint"),
-                        s.gateway ? gateway_base_url : ecs_base_url);
+                                 s.gateway ? gateway_base_url : ecs_base_url);
   if (s.gateway) {
     s.ca_id = problems.required("caid");
     s.profile_id = setting(config.settings, "profile");

@@ -39,9 +39,10 @@ class gateway_order_session final : public ordering_session {
   }
 
   std::string where_to_look() const override {
-    return fmt::format("the certificates of CA {} at the CA Gateway (an enrollment with the "
-                       "property cbcs-job \"{}\")",
-                       settings_.ca_id, job_tag(job_.id));
+    return fmt::format(
+        "the certificates of CA {} at the CA Gateway (an enrollment with the "
+        "property cbcs-job \"{}\")",
+        settings_.ca_id, job_tag(job_.id));
   }
 
   http_request place() override {

@@ -26,8 +26,7 @@ class gateway_report final : public http_session {
     bool profiles = !authorities_.empty() || ca_found_;
     if (!is_success(a.status))
       return gateway_error_outcome(
-          a, profiles ? "reading the CA's profiles" : "reading the certificate authorities",
-          now());
+          a, profiles ? "reading the CA's profiles" : "reading the certificate authorities", now());
     try {
       if (!profiles) {
         authorities_ = parse_authorities(a.body);
@@ -49,7 +48,8 @@ class gateway_report final : public http_session {
     w.begin_object().member("api", "cagw").member("ca", settings_.ca_id);
     auto list = [&](std::string_view key, const std::vector<named_item>& items) {
       w.key(key).begin_array();
-      for (const auto& i : items) w.begin_object().member("id", i.id).member("name", i.name).end_object();
+      for (const auto& i : items)
+        w.begin_object().member("id", i.id).member("name", i.name).end_object();
       w.end_array();
     };
     list("certificate_authorities", authorities_);
@@ -58,9 +58,10 @@ class gateway_report final : public http_session {
     w.end_object();
     std::string problem;
     if (!ca_found_)
-      problem = fmt::format("the CA Gateway has no certificate authority {} for this client "
-                            "certificate",
-                            settings_.ca_id);
+      problem = fmt::format(
+          "the CA Gateway has no certificate authority {} for this client "
+          "certificate",
+          settings_.ca_id);
     else if (!profile_found)
       problem = fmt::format("CA {} has no profile {} at the CA Gateway", settings_.ca_id,
                             settings_.profile_id);

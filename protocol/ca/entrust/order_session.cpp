@@ -86,8 +86,7 @@ class order_session final : public ordering_session {
         auto choice = choose_client(clients, settings_.client_id);
         if (!choice.chosen)
           return outcome::failed(
-              choice.rejected ? error_class::rejected : error_class::invalid_request,
-              choice.error);
+              choice.rejected ? error_class::rejected : error_class::invalid_request, choice.error);
         client_id_ = backend_->learnt_client_id = choice.chosen->id;
       }
       stage_ = renew_ ? stage::old_certificate : stage::ready;
@@ -102,8 +101,7 @@ class order_session final : public ordering_session {
   }
 
   std::optional<step> read_old_certificate(const http_response& answer) {
-    if (!is_success(answer.status))
-      return failure(answer, "finding the certificate being renewed");
+    if (!is_success(answer.status)) return failure(answer, "finding the certificate being renewed");
     certificate_list list;
     try {
       list = parse_certificate_list(answer.body);
@@ -130,8 +128,8 @@ class order_session final : public ordering_session {
             fmt::format("Entrust refuses to renew a certificate within 30 days of its issuance "
                         "(serial {} was issued {}); use -renewal reissue, or renew after {}",
                         old_serial_, old->issue_date_time,
-                        crypto::format_utc_time(std::chrono::floor<std::chrono::seconds>(
-                            *issued + renewal_min_age))));
+                        crypto::format_utc_time(
+                            std::chrono::floor<std::chrono::seconds>(*issued + renewal_min_age))));
     }
     return std::nullopt;
   }
@@ -233,6 +231,12 @@ class order_session final : public ordering_session {
   }
 
   search_result read_old_state(const certificate_info& old) {
+    // A reissue may keep the trackingId: a certificate under it that is no
+    // longer the one being renewed is a reissue made already, adopted only
+    // through its key (pick_leaf, unusable_certificate), never made twice.
+    auto serial = entrust_serial(old.serial_number);
+    if (reissue_ && old.status == "ACTIVE" && serial && *serial != old_serial_)
+      return {.what = search_result::kind::found, .order_id = std::to_string(old.tracking_id)};
     if (old.status == "RENEWING" || old.status == "REISSUING" || old.status == "RENEWED" ||
         old.status == "REISSUED")
       return {.what = search_result::kind::failed,
@@ -262,11 +266,12 @@ class order_session final : public ordering_session {
 
   http_request place() override {
     placing_ = true;
-    if (!renew_) return request("POST", "/certificates", new_certificate_body(order_fields(), now()));
-    return request("POST",
-                   fmt::format("/certificates/{}/{}", old_tracking_id_,
-                               reissue_ ? "reissues" : "renewals"),
-                   renewal_body(order_fields(), reissue_, now()));
+    if (!renew_)
+      return request("POST", "/certificates", new_certificate_body(order_fields(), now()));
+    return request(
+        "POST",
+        fmt::format("/certificates/{}/{}", old_tracking_id_, reissue_ ? "reissues" : "renewals"),
+        renewal_body(order_fields(), reissue_, now()));
   }
 
   http_request poll(const std::string& order_id) override {
@@ -276,10 +281,10 @@ class order_session final : public ordering_session {
 
   order_state read_order(const http_response& answer) override {
     if (!is_success(answer.status)) {
-      auto what = placing_ ? (renew_ ? (reissue_ ? "reissuing the certificate"
-                                                 : "renewing the certificate")
-                                     : "placing the order")
-                           : "reading the order";
+      auto what =
+          placing_ ? (renew_ ? (reissue_ ? "reissuing the certificate" : "renewing the certificate")
+                             : "placing the order")
+                   : "reading the order";
       auto failed = failure(answer, what);
       if (placing_ && renew_ && !reissue_ && is_early_renewal_refusal(failed.message))
         failed = outcome::failed(
@@ -314,18 +319,18 @@ class order_session final : public ordering_session {
                          "Entrust says it is active but gave no certificate yet", issue_poll);
         return issued(id, info);
       case status_meaning::kind::pending:
-        return waiting(id, meaning.reason, fmt::format("request {}: {}", id, meaning.text),
-                       meaning.reason == pending_reason::needs_approval ? approval_poll
-                                                                        : issue_poll);
+        return waiting(
+            id, meaning.reason, fmt::format("request {}: {}", id, meaning.text),
+            meaning.reason == pending_reason::needs_approval ? approval_poll : issue_poll);
       case status_meaning::kind::failed:
       case status_meaning::kind::superseded:
         break;
     }
-    return {.order_id = id,
-            .result = outcome::failed(
-                error_class::rejected,
-                one_line(fmt::format("certificate {} at Entrust: {}", id, meaning.text)),
-                info.status)};
+    return {
+        .order_id = id,
+        .result = outcome::failed(
+            error_class::rejected,
+            one_line(fmt::format("certificate {} at Entrust: {}", id, meaning.text)), info.status)};
   }
 
   order_state issued(const std::string& id, const certificate_info& info) {
@@ -346,8 +351,8 @@ class order_session final : public ordering_session {
               .result = outcome::failed(
                   error_class::rejected,
                   one_line(fmt::format("certificate {}: not handed out: {}", id, why)))};
-    auto result = outcome::issued(std::move(c.leaf_pem), std::move(c.chain_pem),
-                                  std::move(c.serial_hex));
+    auto result =
+        outcome::issued(std::move(c.leaf_pem), std::move(c.chain_pem), std::move(c.serial_hex));
     if (reissue_)
       result.message = fmt::format(
           "reissued: the certificate with serial {} (trackingId {}) is now REISSUED at Entrust; "

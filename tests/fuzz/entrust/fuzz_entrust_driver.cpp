@@ -53,7 +53,9 @@ std::unique_ptr<ca::driver> make_driver(std::uint8_t selector) {
   ca::driver_config c;
   c.name = "en";
   if (selector & 8) {
-    c.settings = {{"api", "cagw"}, {"endpoint", std::string(gateway_base)}, {"caid", "CA1"},
+    c.settings = {{"api", "cagw"},
+                  {"endpoint", std::string(gateway_base)},
+                  {"caid", "CA1"},
                   {"profile", "prof"}};
   } else {
     c.settings = {{"endpoint", std::string(ecs_base)}, {"username", "fuzzuser"}};
@@ -121,8 +123,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           [gateway](const ca::http_request& request) {
             fuzz::check(request.url.starts_with(gateway ? gateway_base : ecs_base),
                         "a request to somewhere else", request.url);
-            fuzz::check(request.method == "GET" || request.method == "POST",
-                        "a malformed request", request.method);
+            fuzz::check(request.method == "GET" || request.method == "POST", "a malformed request",
+                        request.method);
             bool authorized = false;
             for (const auto& h : request.headers)
               authorized = authorized || h.name == "Authorization";

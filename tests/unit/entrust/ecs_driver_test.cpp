@@ -28,20 +28,23 @@ int posts(const test::drive_result& r) {
 }
 
 ca::job renew(const std::string& id, const std::string& csr, const std::string& old_cert) {
-  return {.id = id, .op = ca::operation::renew, .backend = "en", .csr_pem = csr,
-          .cert_pem = old_cert};
+  return {
+      .id = id, .op = ca::operation::renew, .backend = "en", .csr_pem = csr, .cert_pem = old_cert};
 }
 
 // GET /certificates?serialNumber=A1B answered with one certificate.
 test::exchange by_serial(std::int64_t tracking_id, const std::string& status,
                          const std::string& serial = "A1B", const std::string& issued = "") {
-  return fx::ecs_get("/certificates?serialNumber=" + serial,
-                     fx::ok(fx::list_json({{.tracking_id = tracking_id, .status = status,
-                                            .issued = issued}})));
+  return fx::ecs_get(
+      "/certificates?serialNumber=" + serial,
+      fx::ok(fx::list_json({{.tracking_id = tracking_id, .status = status, .issued = issued}})));
 }
 
 ca::job revoke(std::string reason, std::string serial = "0a1b") {
-  return {.id = "rv-1", .op = ca::operation::revoke, .backend = "en", .serial_hex = serial,
+  return {.id = "rv-1",
+          .op = ca::operation::revoke,
+          .backend = "en",
+          .serial_hex = serial,
           .reason = std::move(reason)};
 }
 
@@ -61,7 +64,8 @@ TEST_SUITE("entrust ecs wire") {
     }
     for (auto s : {"DECLINED", "REVOKED", "EXPIRED", "SUSPENDED", "DEACTIVATED"})
       CHECK_MESSAGE(en::read_status(s).what == k::failed, s);
-    for (auto s : {"RENEWED", "REISSUED"}) CHECK_MESSAGE(en::read_status(s).what == k::superseded, s);
+    for (auto s : {"RENEWED", "REISSUED"})
+      CHECK_MESSAGE(en::read_status(s).what == k::superseded, s);
     auto na = en::read_status("NA");
     CHECK(na.what == k::pending);
     CHECK(na.reason == ca::pending_reason::unknown);
@@ -201,9 +205,9 @@ TEST_SUITE("entrust ecs flows") {
       auto d = fx::make_ecs_driver();
       auto s = d->start(fx::enroll("job-3", fx::make_csr("web.example").csr_pem),
                         "order:1796209200:4003");
-      const test::exchange script[] = {fx::ecs_get(
-          "/certificates/4003",
-          fx::ok(fx::certificate_json({.tracking_id = 4003, .status = status})))};
+      const test::exchange script[] = {
+          fx::ecs_get("/certificates/4003",
+                      fx::ok(fx::certificate_json({.tracking_id = 4003, .status = status})))};
       auto r = test::drive(*s, script, t::ctx);
       CHECK_MESSAGE(r.outcome.error == ca::error_class::rejected, status);
       CHECK_MESSAGE(r.outcome.backend_code == status, status);
@@ -227,27 +231,30 @@ TEST_SUITE("entrust ecs flows") {
     auto csr = fx::make_csr("web.example");
     auto d = fx::make_ecs_driver();
     auto s = d->start(fx::enroll("job-5", csr.csr_pem), "");
-    auto listed = fx::list_json({{.tracking_id = 4006, .status = "ACTIVE"},
-                                 {.tracking_id = 3999, .status = "ACTIVE"},
-                                 {.tracking_id = 1000, .status = "ACTIVE",
-                                  .issued = "2025-01-01T10:00:00Z"},
-                                 {.tracking_id = 4100, .dn = "CN=other.example"},
-                                 {.tracking_id = 0}});
+    auto listed =
+        fx::list_json({{.tracking_id = 4006, .status = "ACTIVE"},
+                       {.tracking_id = 3999, .status = "ACTIVE"},
+                       {.tracking_id = 1000, .status = "ACTIVE", .issued = "2025-01-01T10:00:00Z"},
+                       {.tracking_id = 4100, .dn = "CN=other.example"},
+                       {.tracking_id = 0}});
     const test::exchange script[] = {
         fx::ecs_get("/clients", fx::ok(fx::clients_json())),
         fx::ecs_get(t::page0, fx::ok(t::empty_list)),
         {.method = "POST", .url = fx::ecs_base + "/certificates", .no_answer = true},
         fx::ecs_get(t::page0, fx::ok(listed)),
         // Too old, another name and trackingId 0 are passed over.
-        fx::ecs_get("/certificates/4006",
-                    fx::ok(fx::certificate_json({.tracking_id = 4006, .status = "PENDING",
-                                                 .tracking_info = "cbcs job job-5"}))),
-        fx::ecs_get("/certificates/3999",
-                    fx::ok(fx::certificate_json({.tracking_id = 3999, .status = "ACTIVE",
-                                                 .tracking_info = "cbcs job job-50"}))),
-        fx::ecs_get("/certificates/4006",
-                    fx::ok(fx::certificate_json({.tracking_id = 4006, .status = "ACTIVE",
-                                                 .end_entity_cert = pki.leaf_for(csr.csr_pem, 6)}))),
+        fx::ecs_get(
+            "/certificates/4006",
+            fx::ok(fx::certificate_json(
+                {.tracking_id = 4006, .status = "PENDING", .tracking_info = "cbcs job job-5"}))),
+        fx::ecs_get(
+            "/certificates/3999",
+            fx::ok(fx::certificate_json(
+                {.tracking_id = 3999, .status = "ACTIVE", .tracking_info = "cbcs job job-50"}))),
+        fx::ecs_get("/certificates/4006", fx::ok(fx::certificate_json(
+                                              {.tracking_id = 4006,
+                                               .status = "ACTIVE",
+                                               .end_entity_cert = pki.leaf_for(csr.csr_pem, 6)}))),
     };
     auto r = test::drive(*s, script, t::ctx);
     CHECK(r.outcome.what == ca::outcome::kind::issued);
@@ -286,8 +293,8 @@ TEST_SUITE("entrust ecs flows") {
                      {429, {{"Retry-After", "3"}}, R"({"status":429,"errors":[{"message":"x"}]})"}),
         fx::ecs_get(t::page0, fx::ok(t::empty_list)),
         fx::ecs_send("POST", "/certificates", {},
-                     fx::ok(fx::certificate_json(
-                                {.tracking_id = 4007, .end_entity_cert = pki.leaf_for(csr.csr_pem, 7)}),
+                     fx::ok(fx::certificate_json({.tracking_id = 4007,
+                                                  .end_entity_cert = pki.leaf_for(csr.csr_pem, 7)}),
                             201)),
     };
     auto r = test::drive(*s, script, t::ctx);
@@ -313,8 +320,10 @@ TEST_SUITE("entrust ecs flows") {
         fx::ecs_get("/clients", fx::ok(fx::clients_json())),
         fx::ecs_get(t::page0, fx::ok(t::empty_list)),
         fx::ecs_send("POST", "/certificates", {},
-                     {400, {}, R"({"status":400,"errors":[{"message":"Domain web.example is not )"
-                               R"(approved for client 7"}]})"}),
+                     {400,
+                      {},
+                      R"({"status":400,"errors":[{"message":"Domain web.example is not )"
+                      R"(approved for client 7"}]})"}),
     };
     r = test::drive(*s2, domain, t::ctx);
     CHECK(r.outcome.error == ca::error_class::rejected);
@@ -333,11 +342,12 @@ TEST_SUITE("entrust ecs flows") {
         fx::ecs_get(t::page0, fx::ok(t::empty_list)),
         fx::ecs_get("/certificates/3001",
                     fx::ok(fx::certificate_json({.tracking_id = 3001, .status = "ACTIVE"}))),
-        fx::ecs_send("POST", "/certificates/3001/renewals",
-                     {R"("certLifetime":"P1Y")", "cbcs job job-10", "BEGIN CERTIFICATE REQUEST"},
-                     fx::ok(fx::certificate_json(
-                                {.tracking_id = 4011, .end_entity_cert = pki.leaf_for(csr.csr_pem, 11)}),
-                            201)),
+        fx::ecs_send(
+            "POST", "/certificates/3001/renewals",
+            {R"("certLifetime":"P1Y")", "cbcs job job-10", "BEGIN CERTIFICATE REQUEST"},
+            fx::ok(fx::certificate_json(
+                       {.tracking_id = 4011, .end_entity_cert = pki.leaf_for(csr.csr_pem, 11)}),
+                   201)),
     };
     auto r = test::drive(*s, script, t::ctx);
     REQUIRE(r.outcome.what == ca::outcome::kind::issued);
@@ -370,8 +380,10 @@ TEST_SUITE("entrust ecs flows") {
         fx::ecs_get("/certificates/3001",
                     fx::ok(fx::certificate_json({.tracking_id = 3001, .status = "ACTIVE"}))),
         fx::ecs_send("POST", "/certificates/3001/renewals", {},
-                     {400, {}, R"({"status":400,"errors":[{"message":"Certificate cannot be )"
-                               R"(renewed within 30 days of issuance"}]})"}),
+                     {400,
+                      {},
+                      R"({"status":400,"errors":[{"message":"Certificate cannot be )"
+                      R"(renewed within 30 days of issuance"}]})"}),
     };
     r = test::drive(*s2, refused, t::ctx);
     CHECK(r.outcome.error == ca::error_class::invalid_request);
@@ -382,25 +394,50 @@ TEST_SUITE("entrust ecs flows") {
     fx::test_ca pki;
     auto csr = fx::make_csr("web.example");
     auto d = fx::make_ecs_driver({{"renewal", "reissue"}});
-    auto s = d->start(t::renew("job-12", csr.csr_pem,
-                               pki.leaf_for(fx::make_csr("web.example").csr_pem, 0x41)),
-                      "");
+    auto s = d->start(
+        t::renew("job-12", csr.csr_pem, pki.leaf_for(fx::make_csr("web.example").csr_pem, 0x41)),
+        "");
     const test::exchange script[] = {
         fx::ecs_get("/clients", fx::ok(fx::clients_json())),
         // Issued 10 days ago: a reissue may.
         t::by_serial(3001, "ACTIVE", "1041", "2026-11-22T10:00:00Z"),
         fx::ecs_get(t::page0, fx::ok(t::empty_list)),
         fx::ecs_get("/certificates/3001",
-                    fx::ok(fx::certificate_json({.tracking_id = 3001, .status = "ACTIVE"}))),
-        fx::ecs_send("POST", "/certificates/3001/reissues", {"cbcs job job-12"},
-                     fx::ok(fx::certificate_json(
-                                {.tracking_id = 3001, .end_entity_cert = pki.leaf_for(csr.csr_pem, 12)}),
-                            201)),
+                    fx::ok(fx::certificate_json(
+                        {.tracking_id = 3001, .status = "ACTIVE", .serial = "1041"}))),
+        fx::ecs_send(
+            "POST", "/certificates/3001/reissues", {"cbcs job job-12"},
+            fx::ok(fx::certificate_json(
+                       {.tracking_id = 3001, .end_entity_cert = pki.leaf_for(csr.csr_pem, 12)}),
+                   201)),
     };
     auto r = test::drive(*s, script, t::ctx);
     REQUIRE(r.outcome.what == ca::outcome::kind::issued);
     CHECK_FALSE(test::contains(r.sent.back().body, "certLifetime"));
     CHECK(test::contains(r.outcome.message, "REISSUED"));
+  }
+
+  TEST_CASE("a reissue whose answer was lost is found under the same trackingId, not redone") {
+    fx::test_ca pki;
+    auto csr = fx::make_csr("web.example");
+    auto d = fx::make_ecs_driver({{"renewal", "reissue"}});
+    auto s = d->start(
+        t::renew("job-12b", csr.csr_pem, pki.leaf_for(fx::make_csr("web.example").csr_pem, 0x41)),
+        "placing:1796212700000:1796212742000");
+    auto reissued = fx::certificate_json({.tracking_id = 3001,
+                                          .status = "ACTIVE",
+                                          .end_entity_cert = pki.leaf_for(csr.csr_pem, 13)});
+    const test::exchange script[] = {
+        fx::ecs_get("/clients", fx::ok(fx::clients_json())),
+        t::by_serial(3001, "ACTIVE", "1041", "2026-11-22T10:00:00Z"),
+        fx::ecs_get(t::page0, fx::ok(t::empty_list)),
+        // Its serial is no longer 1041 (list_json writes 1001): reissued already.
+        fx::ecs_get("/certificates/3001", fx::ok(reissued)),
+        fx::ecs_get("/certificates/3001", fx::ok(reissued)),
+    };
+    auto r = test::drive(*s, script, t::ctx);
+    REQUIRE(r.outcome.what == ca::outcome::kind::issued);
+    CHECK(t::posts(r) == 0);
   }
 
   TEST_CASE("a certificate renewed already is not renewed again blind") {
@@ -468,19 +505,20 @@ TEST_SUITE("entrust ecs revoke and report") {
     CHECK(test::drive(*s3, {}, t::ctx).outcome.error == ca::error_class::invalid_request);
   }
 
-  TEST_CASE("revoked already is done; trackingId 0 and unknown serials fail; a refusal looks once") {
+  TEST_CASE(
+      "revoked already is done; trackingId 0 and unknown serials fail; a refusal looks once") {
     auto d = fx::make_ecs_driver();
     auto s = d->start(t::revoke("unspecified"), "");
-    const test::exchange already[] = {fx::ecs_get(
-        "/certificates?serialNumber=A1B",
-        fx::ok(fx::list_json({{.tracking_id = 77, .status = "REVOKED"}})))};
+    const test::exchange already[] = {
+        fx::ecs_get("/certificates?serialNumber=A1B",
+                    fx::ok(fx::list_json({{.tracking_id = 77, .status = "REVOKED"}})))};
     auto r = test::drive(*s, already, t::ctx);
     CHECK(r.outcome.what == ca::outcome::kind::done);
     CHECK(test::contains(r.outcome.report_json, "\"already\": true"));
 
     auto s2 = d->start(t::revoke("unspecified"), "");
-    const test::exchange portal[] = {fx::ecs_get(
-        "/certificates?serialNumber=A1B", fx::ok(fx::list_json({{.tracking_id = 0}})))};
+    const test::exchange portal[] = {
+        fx::ecs_get("/certificates?serialNumber=A1B", fx::ok(fx::list_json({{.tracking_id = 0}})))};
     r = test::drive(*s2, portal, t::ctx);
     CHECK(r.outcome.error == ca::error_class::rejected);
     CHECK(test::contains(r.outcome.message, "Enterprise Portal"));

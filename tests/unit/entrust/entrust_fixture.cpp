@@ -87,7 +87,7 @@ void write_certificate(protocol::json_writer& w, const certificate_fields& c) {
     w.key("tracking").begin_object().member("trackingInfo", c.tracking_info).end_object();
   if (!c.issued.empty()) w.member("issueDateTime", c.issued);
   if (!c.dn.empty()) w.member("dn", c.dn);
-  w.member("serialNumber", "1001");
+  w.member("serialNumber", c.serial);
   w.end_object();
 }
 

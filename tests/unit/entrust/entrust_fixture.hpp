@@ -49,6 +49,7 @@ struct certificate_fields {
   std::string tracking_info;
   std::string issued = "2026-12-02T11:59:00Z";
   std::string dn = "CN=web.example";
+  std::string serial = "1001";
 };
 std::string certificate_json(const certificate_fields& c);
 // {summary{total}, certificates[...]}.

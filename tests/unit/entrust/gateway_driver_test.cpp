@@ -45,7 +45,10 @@ bool has_header(const ca::http_request& r, std::string_view name) {
 }
 
 ca::job revoke(std::string reason) {
-  return {.id = "rv-2", .op = ca::operation::revoke, .backend = "gw", .serial_hex = "0A1B",
+  return {.id = "rv-2",
+          .op = ca::operation::revoke,
+          .backend = "gw",
+          .serial_hex = "0A1B",
           .reason = std::move(reason)};
 }
 
@@ -54,7 +57,8 @@ ca::job revoke(std::string reason) {
 namespace g = gateway_driver_test;
 
 TEST_SUITE("entrust cagw") {
-  TEST_CASE("enroll: profile, PEM, the CSR's names, the validity and the job's tag; no credentials") {
+  TEST_CASE(
+      "enroll: profile, PEM, the CSR's names, the validity and the job's tag; no credentials") {
     fx::test_ca pki;
     auto csr = fx::make_csr("web.example", {"web.example", "api.web.example"});
     auto leaf = pki.leaf_for(csr.csr_pem, 1);
@@ -63,13 +67,12 @@ TEST_SUITE("entrust cagw") {
     j.validity_seconds = 86400 * 30;
     auto s = d->start(j, "");
     const test::exchange script[] = {
-        fx::gateway_call("POST", g::enrollments,
-                         {R"("profileId":"prof-tls")", R"("requiredFormat":{"format":"PEM"})",
-                          R"({"type":"dNSName","value":"api.web.example"})",
-                          R"("validityPeriod":"PT2592000S")",
-                          R"("properties":{"cbcs-job":"cbcs job job-20"})",
-                          "BEGIN CERTIFICATE REQUEST"},
-                         fx::ok(g::enrollment_json(leaf + pki.intermediate_pem))),
+        fx::gateway_call(
+            "POST", g::enrollments,
+            {R"("profileId":"prof-tls")", R"("requiredFormat":{"format":"PEM"})",
+             R"({"type":"dNSName","value":"api.web.example"})", R"("validityPeriod":"PT2592000S")",
+             R"("properties":{"cbcs-job":"cbcs job job-20"})", "BEGIN CERTIFICATE REQUEST"},
+            fx::ok(g::enrollment_json(leaf + pki.intermediate_pem))),
     };
     auto r = test::drive(*s, script, g::ctx);
     REQUIRE(r.outcome.what == ca::outcome::kind::issued);
@@ -124,7 +127,8 @@ TEST_SUITE("entrust cagw") {
     CHECK(s->resume_token().ends_with(":7f01"));
   }
 
-  TEST_CASE("a lost enrollment answer is never enrolled again: the job fails naming where to look") {
+  TEST_CASE(
+      "a lost enrollment answer is never enrolled again: the job fails naming where to look") {
     auto d = fx::make_gateway_driver();
     auto s = d->start(fx::enroll("job-23", fx::make_csr("web.example").csr_pem), "");
     const test::exchange script[] = {
@@ -145,7 +149,8 @@ TEST_SUITE("entrust cagw") {
     CHECK(r.sent.empty());
   }
 
-  TEST_CASE("ErrorResponse: 400 final with its message, TooManyRequests retried, 5xx placed again") {
+  TEST_CASE(
+      "ErrorResponse: 400 final with its message, TooManyRequests retried, 5xx placed again") {
     auto csr = fx::make_csr("web.example");
     auto d = fx::make_gateway_driver();
     auto s = d->start(fx::enroll("job-24", csr.csr_pem), "");
@@ -241,8 +246,8 @@ TEST_SUITE("entrust cagw") {
     CHECK(test::contains(r.outcome.report_json, "CA9"));
 
     auto s3 = d->start({.id = "t-7", .op = ca::operation::test, .backend = "gw"}, "");
-    const test::exchange denied[] = {fx::gateway_call(
-        "GET", "/v1/certificate-authorities", {}, {403, {}, g::error_json("Forbidden", "no")})};
+    const test::exchange denied[] = {fx::gateway_call("GET", "/v1/certificate-authorities", {},
+                                                      {403, {}, g::error_json("Forbidden", "no")})};
     r = test::drive(*s3, denied, g::ctx);
     CHECK(r.outcome.error == ca::error_class::auth);
     CHECK(test::contains(r.outcome.message, "client certificate"));

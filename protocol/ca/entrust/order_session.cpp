@@ -21,8 +21,8 @@ namespace {
 using namespace std::chrono_literals;
 
 // Entrust refuses to renew a certificate issued less than 30 days ago
-// (ansible ecs_certificate: "renewal ... cannot be done within 30 days of
-// issuance"; ca-apis.md §3).
+// (ca-apis.md §3 and field-lessons.md, from Entrust's own ansible module
+// ecs_certificate): told before the request, naming -renewal reissue.
 constexpr auto renewal_min_age = 24h * 30;
 // Certificates per page of the search (the list's limit is at most 1000).
 constexpr int search_page = 200;

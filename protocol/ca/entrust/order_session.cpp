@@ -337,8 +337,14 @@ class order_session final : public ordering_session {
     std::string bundle = info.end_entity_cert + "\n";
     for (const auto& c : info.chain_certs) bundle += c + "\n";
     auto picked = pick_leaf(bundle, job_.csr_pem);
-    if (!picked.certificate)
+    if (!picked.certificate) {
+      // A reissue keeps the trackingId: until it is out, the certificate
+      // there is the one being renewed, for another key.
+      if (reissue_)
+        return waiting(id, pending_reason::processing,
+                       fmt::format("the reissue is not out yet: {}", picked.error), issue_poll);
       return {.order_id = id, .result = outcome::failed(error_class::internal, picked.error)};
+    }
     auto& c = *picked.certificate;
     // A reissue to the same key: the certificate being renewed until the
     // new one is out.

@@ -440,6 +440,39 @@ TEST_SUITE("entrust ecs flows") {
     CHECK(t::posts(r) == 0);
   }
 
+  TEST_CASE("a reissue queued for approval: the old certificate under its trackingId waits") {
+    fx::test_ca pki;
+    auto csr = fx::make_csr("web.example");
+    auto old_csr = fx::make_csr("web.example").csr_pem;
+    auto d = fx::make_ecs_driver({{"renewal", "reissue"}});
+    auto s = d->start(t::renew("job-12c", csr.csr_pem, pki.leaf_for(old_csr, 0x41)), "");
+    const test::exchange script[] = {
+        fx::ecs_get("/clients", fx::ok(fx::clients_json())),
+        t::by_serial(3001, "ACTIVE", "1041", "2026-11-22T10:00:00Z"),
+        fx::ecs_get(t::page0, fx::ok(t::empty_list)),
+        fx::ecs_get("/certificates/3001",
+                    fx::ok(fx::certificate_json(
+                        {.tracking_id = 3001, .status = "ACTIVE", .serial = "1041"}))),
+        fx::ecs_send("POST", "/certificates/3001/reissues", {},
+                     fx::ok(R"({"trackingId":3001})", 202)),
+        fx::ecs_get("/certificates/3001",
+                    fx::ok(fx::certificate_json({.tracking_id = 3001,
+                                                 .status = "ACTIVE",
+                                                 .end_entity_cert = pki.leaf_for(old_csr, 0x41),
+                                                 .serial = "1041"}))),
+        fx::ecs_get("/certificates/3001",
+                    fx::ok(fx::certificate_json({.tracking_id = 3001,
+                                                 .status = "ACTIVE",
+                                                 .end_entity_cert = pki.leaf_for(csr.csr_pem, 14),
+                                                 .serial = "100E"}))),
+    };
+    auto r = test::drive(*s, script, t::ctx);
+    REQUIRE(r.outcome.what == ca::outcome::kind::issued);
+    REQUIRE(r.interim.size() == 2);
+    CHECK(r.interim[1].pending_reason == "processing");
+    CHECK(test::contains(r.interim[1].message, "not out yet"));
+  }
+
   TEST_CASE("a certificate renewed already is not renewed again blind") {
     fx::test_ca pki;
     auto d = fx::make_ecs_driver();

@@ -24,8 +24,10 @@ using namespace std::chrono_literals;
 // (ca-apis.md §3 and field-lessons.md, from Entrust's own ansible module
 // ecs_certificate): told before the request, naming -renewal reissue.
 constexpr auto renewal_min_age = 24h * 30;
-// Certificates per page of the search (the list's limit is at most 1000).
-constexpr int search_page = 200;
+// Certificates per page of the search: the list's largest page (limit at
+// most 1000; Keyfactor's GetAllCertificates reads pages of 1000). The list
+// has no documented filter by tracking info, so a search reads every page.
+constexpr int search_page = 1000;
 constexpr std::chrono::seconds approval_poll{60};
 constexpr std::chrono::seconds issue_poll{5};
 

@@ -18,7 +18,7 @@ namespace ecs_driver_test {
 
 const auto t0 = std::chrono::sys_days{std::chrono::year{2026} / 12 / 2} + 12h;
 const ca::step_context ctx{t0};
-const std::string page0 = "/certificates?limit=200&offset=0";
+const std::string page0 = "/certificates?limit=1000&offset=0";
 const std::string empty_list = fx::list_json({});
 
 int posts(const test::drive_result& r) {

@@ -76,7 +76,9 @@ std::vector<named_item> parse_authorities(std::string_view body);
 std::vector<named_item> parse_profiles(std::string_view body);
 
 // A serial in any hex form -> the gateway's path segment: lower-case hex,
-// two digits a byte. nullopt when it is not hex.
+// two digits a byte. An assumption to check against a live gateway: the
+// public clients only reuse the serialNumber an enrollment answered with
+// (a poll does the same). nullopt when it is not hex.
 std::optional<std::string> gateway_serial(std::string_view serial_hex);
 
 }  // namespace cbcs::protocol::ca::entrust

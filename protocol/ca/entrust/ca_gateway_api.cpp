@@ -9,6 +9,7 @@
 #include "crypto/serial_number.hpp"
 #include "protocol/ca/common/http_status.hpp"
 #include "protocol/ca/common/json_answer.hpp"
+#include "protocol/ca/common/option_checks.hpp"
 #include "protocol/ca/common/vendor_error.hpp"
 #include "protocol/common/json_writer.hpp"
 #include "protocol/common/text.hpp"
@@ -54,6 +55,7 @@ http_request gateway_request(std::string method, std::string url, std::string bo
 gateway_error parse_gateway_error(std::string_view body) {
   static const vendor_error_shape shape{.at = {"error"}, .code = {"code"}, .message = {"message"}};
   auto e = read_vendor_error(body, shape);
+  if (!check_identifier(e.code).empty()) e.code.clear();  // see entrust_api.cpp
   return {std::move(e.code), one_line(e.message, 256)};
 }
 

@@ -9,6 +9,7 @@
 #include "crypto/serial_number.hpp"
 #include "protocol/ca/common/http_status.hpp"
 #include "protocol/ca/common/json_answer.hpp"
+#include "protocol/ca/common/option_checks.hpp"
 #include "protocol/ca/common/vendor_error.hpp"
 #include "protocol/common/json_writer.hpp"
 #include "protocol/common/text.hpp"
@@ -77,6 +78,9 @@ api_error parse_error(std::string_view body) {
   static const vendor_error_shape shape{
       .at = {"errors", "error"}, .code = {"code"}, .message = {"message"}};
   auto e = read_vendor_error(body, shape);
+  // A code that is no identifier is dropped: it becomes the outcome's
+  // backend code, which the trace and SCM read as one.
+  if (!check_identifier(e.code).empty()) e.code.clear();
   return {std::move(e.code), one_line(e.message, 256)};
 }
 

@@ -178,6 +178,9 @@ TEST_SUITE("entrust cagw") {
     CHECK(r.interim[0].retry_after == 4s);
     CHECK(r.interim[1].error == ca::error_class::unavailable);
     CHECK(en::parse_gateway_error("garbage").message.empty());
+    // Found by the fuzzer: a code that is no identifier is dropped.
+    CHECK(en::parse_gateway_error(g::error_json("TooM!wyRequests", "x")).code.empty());
+    CHECK(en::parse_error(R"({"errors":[{"code":"a b","message":"x"}]})").code.empty());
   }
 
   TEST_CASE("revoke: its state first, then a RevokeAction with the reason; revoked already done") {

@@ -281,7 +281,10 @@ struct connector_runtime::impl {
       tls_settings tls;
       if (auto roots = def.settings.find("cacert"); roots != def.settings.end())
         tls.extra_roots_pem = roots->second;
-      if (type && !type->policy.client_identity.empty()) {
+      // Presented when this backend has one: the options may be optional
+      // (an Entrust ECS key made "Basic Auth only" has no certificate).
+      if (type && !type->policy.client_identity.empty() &&
+          def.sealed.count(type->policy.client_identity.certificate) != 0) {
         tls.client_cert_pem = secret_of(type->policy.client_identity.certificate);
         tls.client_key_pem = secret_of(type->policy.client_identity.key);
       }

@@ -11,7 +11,7 @@
 using namespace cbcs;
 namespace ca = protocol::ca;
 namespace en = protocol::ca::entrust;
-namespace fx = test::entrust;
+namespace efx = test::entrust;
 using namespace std::chrono_literals;
 
 namespace ecs_driver_test {
@@ -19,7 +19,7 @@ namespace ecs_driver_test {
 const auto t0 = std::chrono::sys_days{std::chrono::year{2026} / 12 / 2} + 12h;
 const ca::step_context ctx{t0};
 const std::string page0 = "/certificates?limit=1000&offset=0";
-const std::string empty_list = fx::list_json({});
+const std::string empty_list = efx::list_json({});
 
 int posts(const test::drive_result& r) {
   int n = 0;
@@ -35,9 +35,9 @@ ca::job renew(const std::string& id, const std::string& csr, const std::string& 
 // GET /certificates?serialNumber=A1B answered with one certificate.
 test::exchange by_serial(std::int64_t tracking_id, const std::string& status,
                          const std::string& serial = "A1B", const std::string& issued = "") {
-  return fx::ecs_get(
+  return efx::ecs_get(
       "/certificates?serialNumber=" + serial,
-      fx::ok(fx::list_json({{.tracking_id = tracking_id, .status = status, .issued = issued}})));
+      efx::ok(efx::list_json({{.tracking_id = tracking_id, .status = status, .issued = issued}})));
 }
 
 ca::job revoke(std::string reason, std::string serial = "0a1b") {
@@ -50,7 +50,7 @@ ca::job revoke(std::string reason, std::string serial = "0a1b") {
 
 }  // namespace ecs_driver_test
 
-namespace t = ecs_driver_test;
+namespace et = ecs_driver_test;
 
 TEST_SUITE("entrust ecs wire") {
   TEST_CASE("every documented status has a meaning; an unknown one is pending with its word") {
@@ -78,50 +78,50 @@ TEST_SUITE("entrust ecs wire") {
     CHECK(e.message == "CSR is invalid");
     CHECK(en::parse_error("<html>errors</html>").message.empty());
     ca::http_response denied{
-        401, {}, R"({"status":401,"errors":[{"message":"bad key )" + fx::api_key + R"("}]})"};
-    auto o = en::error_outcome(denied, "placing the order", fx::username, fx::api_key, t::t0);
+        401, {}, R"({"status":401,"errors":[{"message":"bad key )" + efx::api_key + R"("}]})"};
+    auto o = en::error_outcome(denied, "placing the order", efx::username, efx::api_key, et::t0);
     CHECK(o.error == ca::error_class::auth);
-    CHECK_FALSE(test::contains(o.message, fx::api_key));
+    CHECK_FALSE(test::contains(o.message, efx::api_key));
     CHECK(test::contains(o.message, "user apiuser"));
     ca::http_response busy{429, {{"Retry-After", "9"}}, R"({"status":429,"errors":[]})"};
-    o = en::error_outcome(busy, "x", fx::username, fx::api_key, t::t0);
+    o = en::error_outcome(busy, "x", efx::username, efx::api_key, et::t0);
     CHECK(o.error == ca::error_class::throttled);
     CHECK(o.retry_after == 9s);
-    o = en::error_outcome({503, {}, ""}, "x", fx::username, fx::api_key, t::t0);
+    o = en::error_outcome({503, {}, ""}, "x", efx::username, efx::api_key, et::t0);
     CHECK(o.retryable);
     o = en::error_outcome({400, {}, R"({"status":400,"errors":[{"message":"bad csr"}]})"}, "x",
-                          fx::username, fx::api_key, t::t0);
+                          efx::username, efx::api_key, et::t0);
     CHECK(o.error == ca::error_class::invalid_request);
     o = en::error_outcome(
         {400, {}, R"({"status":400,"errors":[{"message":"Domain web.example is not approved"}]})"},
-        "x", fx::username, fx::api_key, t::t0);
+        "x", efx::username, efx::api_key, et::t0);
     CHECK(o.error == ca::error_class::rejected);
     CHECK(test::contains(o.message, "web.example"));
   }
 
   TEST_CASE("clients: the only approved one; several need -clientid; a declined one is named") {
-    auto one = en::parse_clients(fx::clients_json());
+    auto one = en::parse_clients(efx::clients_json());
     REQUIRE(en::choose_client(one, 0).chosen);
-    auto two = en::parse_clients(fx::clients_json("APPROVED", true));
+    auto two = en::parse_clients(efx::clients_json("APPROVED", true));
     auto c = en::choose_client(two, 0);
     CHECK_FALSE(c.chosen);
     CHECK(test::contains(c.error, "-clientid"));
     CHECK(en::choose_client(two, 8).chosen->id == 8);
-    c = en::choose_client(en::parse_clients(fx::clients_json("DECLINED")), 7);
+    c = en::choose_client(en::parse_clients(efx::clients_json("DECLINED")), 7);
     CHECK(c.rejected);
     CHECK(test::contains(c.error, "client 7 (Example Inc) is not approved"));
     CHECK_THROWS(en::parse_clients(R"({"clients":3})"));
   }
 
   TEST_CASE("a validity is sent as a date alone (Entrust moves a time to US Eastern)") {
-    CHECK(en::expiry_date(t::t0, 86400 * 90) == "2027-03-02");
-    CHECK(en::expiry_date(t::t0 + 11h, 0) == "2026-12-02");
+    CHECK(en::expiry_date(et::t0, 86400 * 90) == "2027-03-02");
+    CHECK(en::expiry_date(et::t0 + 11h, 0) == "2026-12-02");
     en::order_request r{.csr_pem = "CSR", .cert_type = "STANDARD_SSL", .validity_seconds = 86400};
-    auto body = en::new_certificate_body(r, t::t0);
+    auto body = en::new_certificate_body(r, et::t0);
     CHECK(test::contains(body, R"("certExpiryDate":"2026-12-03")"));
     CHECK_FALSE(test::contains(body, "certLifetime"));
-    CHECK(test::contains(en::renewal_body(r, true, t::t0), R"("csr":"CSR")"));
-    CHECK_FALSE(test::contains(en::renewal_body(r, true, t::t0), "certExpiryDate"));
+    CHECK(test::contains(en::renewal_body(r, true, et::t0), R"("csr":"CSR")"));
+    CHECK_FALSE(test::contains(en::renewal_body(r, true, et::t0), "certExpiryDate"));
   }
 
   TEST_CASE("serials as Entrust writes them: upper case, no leading zeros") {
@@ -138,26 +138,26 @@ TEST_SUITE("entrust ecs wire") {
 
 TEST_SUITE("entrust ecs flows") {
   TEST_CASE("201: issued at once, the leaf picked by the CSR's key, Basic auth on every call") {
-    fx::test_ca pki;
-    auto csr = fx::make_csr("web.example", {"web.example", "www.web.example"});
+    efx::test_ca pki;
+    auto csr = efx::make_csr("web.example", {"web.example", "www.web.example"});
     auto leaf = pki.leaf_for(csr.csr_pem, 1);
-    auto d = fx::make_ecs_driver();
-    auto s = d->start(fx::enroll("job-1", csr.csr_pem), "");
+    auto d = efx::make_ecs_driver();
+    auto s = d->start(efx::enroll("job-1", csr.csr_pem), "");
     // The intermediate (same CN) as endEntityCert proves the key decides.
     const test::exchange script[] = {
-        fx::ecs_get("/clients", fx::ok(fx::clients_json())),
-        fx::ecs_get(t::page0, fx::ok(t::empty_list)),
-        fx::ecs_send("POST", "/certificates",
+        efx::ecs_get("/clients", efx::ok(efx::clients_json())),
+        efx::ecs_get(et::page0, efx::ok(et::empty_list)),
+        efx::ecs_send("POST", "/certificates",
                      {"BEGIN CERTIFICATE REQUEST", R"("certType":"STANDARD_SSL")",
                       R"("certLifetime":"P1Y")", R"("signingAlg":"SHA-2")", R"("clientId":7)",
                       R"("subjectAltName":["web.example","www.web.example"])",
                       R"("tracking":{"trackingInfo":"cbcs job job-1"})"},
-                     fx::ok(fx::certificate_json({.tracking_id = 4001,
+                     efx::ok(efx::certificate_json({.tracking_id = 4001,
                                                   .end_entity_cert = pki.intermediate_pem,
                                                   .chain = {leaf, pki.root_pem}}),
                             201)),
     };
-    auto r = test::drive(*s, script, t::ctx);
+    auto r = test::drive(*s, script, et::ctx);
     REQUIRE(r.outcome.what == ca::outcome::kind::issued);
     CHECK(r.outcome.certificate_pem == leaf);
     CHECK(r.outcome.chain_pem == pki.intermediate_pem + pki.root_pem);
@@ -166,29 +166,29 @@ TEST_SUITE("entrust ecs flows") {
   }
 
   TEST_CASE("202: queued for approval, polled through PENDING, PENDING_QUORUM, APPROVED") {
-    fx::test_ca pki;
-    auto csr = fx::make_csr("web.example");
-    auto d = fx::make_ecs_driver({{"certtype", "PRIVATE_SSL"}, {"clientid", "7"}});
-    auto j = fx::enroll("job-2", csr.csr_pem);
+    efx::test_ca pki;
+    auto csr = efx::make_csr("web.example");
+    auto d = efx::make_ecs_driver({{"certtype", "PRIVATE_SSL"}, {"clientid", "7"}});
+    auto j = efx::enroll("job-2", csr.csr_pem);
     j.profile = "ADVANTAGE_SSL";
     auto s = d->start(j, "");
     auto state = [&](const std::string& status, std::string cert = {}) {
-      return fx::ecs_get("/certificates/4002",
-                         fx::ok(fx::certificate_json(
+      return efx::ecs_get("/certificates/4002",
+                         efx::ok(efx::certificate_json(
                              {.tracking_id = 4002, .status = status, .end_entity_cert = cert})));
     };
     const test::exchange script[] = {
-        fx::ecs_get("/clients", fx::ok(fx::clients_json())),
-        fx::ecs_get(t::page0, fx::ok(t::empty_list)),
+        efx::ecs_get("/clients", efx::ok(efx::clients_json())),
+        efx::ecs_get(et::page0, efx::ok(et::empty_list)),
         // A job's profile overrides -certtype.
-        fx::ecs_send("POST", "/certificates", {R"("certType":"ADVANTAGE_SSL")"},
-                     fx::ok(R"({"trackingId":4002})", 202)),
+        efx::ecs_send("POST", "/certificates", {R"("certType":"ADVANTAGE_SSL")"},
+                     efx::ok(R"({"trackingId":4002})", 202)),
         state("PENDING"),
         state("PENDING_QUORUM"),
         state("APPROVED"),
         state("ACTIVE", pki.leaf_for(csr.csr_pem, 2)),
     };
-    auto r = test::drive(*s, script, t::ctx);
+    auto r = test::drive(*s, script, et::ctx);
     REQUIRE(r.outcome.what == ca::outcome::kind::issued);
     REQUIRE(r.interim.size() == 4);
     CHECK(r.interim[0].pending_reason == "needs_approval");
@@ -202,102 +202,102 @@ TEST_SUITE("entrust ecs flows") {
   TEST_CASE("final statuses fail with Entrust's word; unknown ones wait; garbage is internal") {
     for (std::string status :
          {"DECLINED", "REVOKED", "EXPIRED", "SUSPENDED", "DEACTIVATED", "RENEWED", "REISSUED"}) {
-      auto d = fx::make_ecs_driver();
-      auto s = d->start(fx::enroll("job-3", fx::make_csr("web.example").csr_pem),
+      auto d = efx::make_ecs_driver();
+      auto s = d->start(efx::enroll("job-3", efx::make_csr("web.example").csr_pem),
                         "order:1796209200:4003");
       const test::exchange script[] = {
-          fx::ecs_get("/certificates/4003",
-                      fx::ok(fx::certificate_json({.tracking_id = 4003, .status = status})))};
-      auto r = test::drive(*s, script, t::ctx);
+          efx::ecs_get("/certificates/4003",
+                      efx::ok(efx::certificate_json({.tracking_id = 4003, .status = status})))};
+      auto r = test::drive(*s, script, et::ctx);
       CHECK_MESSAGE(r.outcome.error == ca::error_class::rejected, status);
       CHECK_MESSAGE(r.outcome.backend_code == status, status);
     }
-    auto d = fx::make_ecs_driver();
+    auto d = efx::make_ecs_driver();
     auto s =
-        d->start(fx::enroll("job-3", fx::make_csr("web.example").csr_pem), "order:1796209200:4003");
+        d->start(efx::enroll("job-3", efx::make_csr("web.example").csr_pem), "order:1796209200:4003");
     const test::exchange script[] = {
-        fx::ecs_get("/certificates/4003",
-                    fx::ok(fx::certificate_json({.tracking_id = 4003, .status = "NA"}))),
-        fx::ecs_get("/certificates/4003", fx::ok(R"({"trackingId":)")),
+        efx::ecs_get("/certificates/4003",
+                    efx::ok(efx::certificate_json({.tracking_id = 4003, .status = "NA"}))),
+        efx::ecs_get("/certificates/4003", efx::ok(R"({"trackingId":)")),
     };
-    auto r = test::drive(*s, script, t::ctx);
+    auto r = test::drive(*s, script, et::ctx);
     REQUIRE(r.interim.size() == 1);
     CHECK(r.interim[0].pending_reason == "unknown");
     CHECK(r.outcome.error == ca::error_class::internal);
   }
 
   TEST_CASE("a lost placement is looked up by its tag and never placed twice") {
-    fx::test_ca pki;
-    auto csr = fx::make_csr("web.example");
-    auto d = fx::make_ecs_driver();
-    auto s = d->start(fx::enroll("job-5", csr.csr_pem), "");
+    efx::test_ca pki;
+    auto csr = efx::make_csr("web.example");
+    auto d = efx::make_ecs_driver();
+    auto s = d->start(efx::enroll("job-5", csr.csr_pem), "");
     auto listed =
-        fx::list_json({{.tracking_id = 4006, .status = "ACTIVE"},
+        efx::list_json({{.tracking_id = 4006, .status = "ACTIVE"},
                        {.tracking_id = 3999, .status = "ACTIVE"},
                        {.tracking_id = 1000, .status = "ACTIVE", .issued = "2025-01-01T10:00:00Z"},
                        {.tracking_id = 4100, .dn = "CN=other.example"},
                        {.tracking_id = 0}});
     const test::exchange script[] = {
-        fx::ecs_get("/clients", fx::ok(fx::clients_json())),
-        fx::ecs_get(t::page0, fx::ok(t::empty_list)),
-        {.method = "POST", .url = fx::ecs_base + "/certificates", .no_answer = true},
-        fx::ecs_get(t::page0, fx::ok(listed)),
+        efx::ecs_get("/clients", efx::ok(efx::clients_json())),
+        efx::ecs_get(et::page0, efx::ok(et::empty_list)),
+        {.method = "POST", .url = efx::ecs_base + "/certificates", .no_answer = true},
+        efx::ecs_get(et::page0, efx::ok(listed)),
         // Too old, another name and trackingId 0 are passed over.
-        fx::ecs_get(
+        efx::ecs_get(
             "/certificates/4006",
-            fx::ok(fx::certificate_json(
+            efx::ok(efx::certificate_json(
                 {.tracking_id = 4006, .status = "PENDING", .tracking_info = "cbcs job job-5"}))),
-        fx::ecs_get(
+        efx::ecs_get(
             "/certificates/3999",
-            fx::ok(fx::certificate_json(
+            efx::ok(efx::certificate_json(
                 {.tracking_id = 3999, .status = "ACTIVE", .tracking_info = "cbcs job job-50"}))),
-        fx::ecs_get("/certificates/4006", fx::ok(fx::certificate_json(
+        efx::ecs_get("/certificates/4006", efx::ok(efx::certificate_json(
                                               {.tracking_id = 4006,
                                                .status = "ACTIVE",
                                                .end_entity_cert = pki.leaf_for(csr.csr_pem, 6)}))),
     };
-    auto r = test::drive(*s, script, t::ctx);
+    auto r = test::drive(*s, script, et::ctx);
     CHECK(r.outcome.what == ca::outcome::kind::issued);
-    CHECK(t::posts(r) == 1);
+    CHECK(et::posts(r) == 1);
     REQUIRE_FALSE(r.interim.empty());
     CHECK(test::contains(r.interim[0].message, "may still be being made"));
   }
 
   TEST_CASE("the job's tag on another CSR is a conflict: neither adopted nor placed again") {
-    auto csr = fx::make_csr("web.example");
-    auto d = fx::make_ecs_driver();
-    auto s = d->start(fx::enroll("job-6", csr.csr_pem), "placing:1796212700000:1796212742000");
+    auto csr = efx::make_csr("web.example");
+    auto d = efx::make_ecs_driver();
+    auto s = d->start(efx::enroll("job-6", csr.csr_pem), "placing:1796212700000:1796212742000");
     const test::exchange script[] = {
-        fx::ecs_get("/clients", fx::ok(fx::clients_json())),
-        fx::ecs_get(t::page0, fx::ok(fx::list_json({{.tracking_id = 4010}}))),
-        fx::ecs_get("/certificates/4010",
-                    fx::ok(fx::certificate_json({.tracking_id = 4010,
-                                                 .csr = fx::make_csr("web.example").csr_pem,
+        efx::ecs_get("/clients", efx::ok(efx::clients_json())),
+        efx::ecs_get(et::page0, efx::ok(efx::list_json({{.tracking_id = 4010}}))),
+        efx::ecs_get("/certificates/4010",
+                    efx::ok(efx::certificate_json({.tracking_id = 4010,
+                                                 .csr = efx::make_csr("web.example").csr_pem,
                                                  .tracking_info = "cbcs job job-6"}))),
     };
-    auto r = test::drive(*s, script, t::ctx);
+    auto r = test::drive(*s, script, et::ctx);
     CHECK(r.outcome.error == ca::error_class::invalid_request);
     CHECK(test::contains(r.outcome.message, "another CSR"));
-    CHECK(t::posts(r) == 0);
+    CHECK(et::posts(r) == 0);
   }
 
   TEST_CASE("429 on placing: Retry-After honoured, looked up before placing again") {
-    fx::test_ca pki;
-    auto csr = fx::make_csr("web.example");
-    auto d = fx::make_ecs_driver();
-    auto s = d->start(fx::enroll("job-7", csr.csr_pem), "");
+    efx::test_ca pki;
+    auto csr = efx::make_csr("web.example");
+    auto d = efx::make_ecs_driver();
+    auto s = d->start(efx::enroll("job-7", csr.csr_pem), "");
     const test::exchange script[] = {
-        fx::ecs_get("/clients", fx::ok(fx::clients_json())),
-        fx::ecs_get(t::page0, fx::ok(t::empty_list)),
-        fx::ecs_send("POST", "/certificates", {},
+        efx::ecs_get("/clients", efx::ok(efx::clients_json())),
+        efx::ecs_get(et::page0, efx::ok(et::empty_list)),
+        efx::ecs_send("POST", "/certificates", {},
                      {429, {{"Retry-After", "3"}}, R"({"status":429,"errors":[{"message":"x"}]})"}),
-        fx::ecs_get(t::page0, fx::ok(t::empty_list)),
-        fx::ecs_send("POST", "/certificates", {},
-                     fx::ok(fx::certificate_json({.tracking_id = 4007,
+        efx::ecs_get(et::page0, efx::ok(et::empty_list)),
+        efx::ecs_send("POST", "/certificates", {},
+                     efx::ok(efx::certificate_json({.tracking_id = 4007,
                                                   .end_entity_cert = pki.leaf_for(csr.csr_pem, 7)}),
                             201)),
     };
-    auto r = test::drive(*s, script, t::ctx);
+    auto r = test::drive(*s, script, et::ctx);
     CHECK(r.outcome.what == ca::outcome::kind::issued);
     REQUIRE(r.interim.size() == 1);
     CHECK(r.interim[0].error == ca::error_class::throttled);
@@ -305,168 +305,168 @@ TEST_SUITE("entrust ecs flows") {
   }
 
   TEST_CASE("a client that is not approved, or a domain, is rejected naming it") {
-    auto csr = fx::make_csr("web.example");
-    auto d = fx::make_ecs_driver();
-    auto s = d->start(fx::enroll("job-8", csr.csr_pem), "");
+    auto csr = efx::make_csr("web.example");
+    auto d = efx::make_ecs_driver();
+    auto s = d->start(efx::enroll("job-8", csr.csr_pem), "");
     const test::exchange declined[] = {
-        fx::ecs_get("/clients", fx::ok(fx::clients_json("DECLINED"))),
+        efx::ecs_get("/clients", efx::ok(efx::clients_json("DECLINED"))),
     };
-    auto r = test::drive(*s, declined, t::ctx);
+    auto r = test::drive(*s, declined, et::ctx);
     CHECK(r.outcome.error == ca::error_class::rejected);
     CHECK(test::contains(r.outcome.message, "Example Inc"));
 
-    auto s2 = d->start(fx::enroll("job-9", csr.csr_pem), "");
+    auto s2 = d->start(efx::enroll("job-9", csr.csr_pem), "");
     const test::exchange domain[] = {
-        fx::ecs_get("/clients", fx::ok(fx::clients_json())),
-        fx::ecs_get(t::page0, fx::ok(t::empty_list)),
-        fx::ecs_send("POST", "/certificates", {},
+        efx::ecs_get("/clients", efx::ok(efx::clients_json())),
+        efx::ecs_get(et::page0, efx::ok(et::empty_list)),
+        efx::ecs_send("POST", "/certificates", {},
                      {400,
                       {},
                       R"({"status":400,"errors":[{"message":"Domain web.example is not )"
                       R"(approved for client 7"}]})"}),
     };
-    r = test::drive(*s2, domain, t::ctx);
+    r = test::drive(*s2, domain, et::ctx);
     CHECK(r.outcome.error == ca::error_class::rejected);
     CHECK(test::contains(r.outcome.message, "Domain web.example is not approved"));
   }
 
   TEST_CASE("renew: the old certificate by serial, POST .../renewals, a new certificate") {
-    fx::test_ca pki;
-    auto csr = fx::make_csr("web.example");
-    auto old = pki.leaf_for(fx::make_csr("web.example").csr_pem, 0x41);
-    auto d = fx::make_ecs_driver();
-    auto s = d->start(t::renew("job-10", csr.csr_pem, old), "");
+    efx::test_ca pki;
+    auto csr = efx::make_csr("web.example");
+    auto old = pki.leaf_for(efx::make_csr("web.example").csr_pem, 0x41);
+    auto d = efx::make_ecs_driver();
+    auto s = d->start(et::renew("job-10", csr.csr_pem, old), "");
     const test::exchange script[] = {
-        fx::ecs_get("/clients", fx::ok(fx::clients_json())),
-        t::by_serial(3001, "ACTIVE", "1041", "2026-09-01T10:00:00Z"),
-        fx::ecs_get(t::page0, fx::ok(t::empty_list)),
-        fx::ecs_get("/certificates/3001",
-                    fx::ok(fx::certificate_json({.tracking_id = 3001, .status = "ACTIVE"}))),
-        fx::ecs_send(
+        efx::ecs_get("/clients", efx::ok(efx::clients_json())),
+        et::by_serial(3001, "ACTIVE", "1041", "2026-09-01T10:00:00Z"),
+        efx::ecs_get(et::page0, efx::ok(et::empty_list)),
+        efx::ecs_get("/certificates/3001",
+                    efx::ok(efx::certificate_json({.tracking_id = 3001, .status = "ACTIVE"}))),
+        efx::ecs_send(
             "POST", "/certificates/3001/renewals",
             {R"("certLifetime":"P1Y")", "cbcs job job-10", "BEGIN CERTIFICATE REQUEST"},
-            fx::ok(fx::certificate_json(
+            efx::ok(efx::certificate_json(
                        {.tracking_id = 4011, .end_entity_cert = pki.leaf_for(csr.csr_pem, 11)}),
                    201)),
     };
-    auto r = test::drive(*s, script, t::ctx);
+    auto r = test::drive(*s, script, et::ctx);
     REQUIRE(r.outcome.what == ca::outcome::kind::issued);
     CHECK(r.outcome.serial_hex == "100b");
   }
 
   TEST_CASE("renew within 30 days of issuance is refused before any renewal, naming reissue") {
-    fx::test_ca pki;
-    auto d = fx::make_ecs_driver();
-    auto s = d->start(t::renew("job-11", fx::make_csr("web.example").csr_pem,
-                               pki.leaf_for(fx::make_csr("web.example").csr_pem, 0x41)),
+    efx::test_ca pki;
+    auto d = efx::make_ecs_driver();
+    auto s = d->start(et::renew("job-11", efx::make_csr("web.example").csr_pem,
+                               pki.leaf_for(efx::make_csr("web.example").csr_pem, 0x41)),
                       "");
     const test::exchange script[] = {
-        fx::ecs_get("/clients", fx::ok(fx::clients_json())),
-        t::by_serial(3001, "ACTIVE", "1041", "2026-11-22T10:00:00Z"),
+        efx::ecs_get("/clients", efx::ok(efx::clients_json())),
+        et::by_serial(3001, "ACTIVE", "1041", "2026-11-22T10:00:00Z"),
     };
-    auto r = test::drive(*s, script, t::ctx);
+    auto r = test::drive(*s, script, et::ctx);
     CHECK(r.outcome.error == ca::error_class::invalid_request);
     CHECK(test::contains(r.outcome.message, "within 30 days"));
     CHECK(test::contains(r.outcome.message, "-renewal reissue"));
-    CHECK(t::posts(r) == 0);
+    CHECK(et::posts(r) == 0);
 
     // Entrust's own refusal reads the same.
-    auto s2 = d->start(t::renew("job-11b", fx::make_csr("web.example").csr_pem,
-                                pki.leaf_for(fx::make_csr("web.example").csr_pem, 0x41)),
+    auto s2 = d->start(et::renew("job-11b", efx::make_csr("web.example").csr_pem,
+                                pki.leaf_for(efx::make_csr("web.example").csr_pem, 0x41)),
                        "");
     const test::exchange refused[] = {
-        t::by_serial(3001, "ACTIVE", "1041", ""),
-        fx::ecs_get(t::page0, fx::ok(t::empty_list)),
-        fx::ecs_get("/certificates/3001",
-                    fx::ok(fx::certificate_json({.tracking_id = 3001, .status = "ACTIVE"}))),
-        fx::ecs_send("POST", "/certificates/3001/renewals", {},
+        et::by_serial(3001, "ACTIVE", "1041", ""),
+        efx::ecs_get(et::page0, efx::ok(et::empty_list)),
+        efx::ecs_get("/certificates/3001",
+                    efx::ok(efx::certificate_json({.tracking_id = 3001, .status = "ACTIVE"}))),
+        efx::ecs_send("POST", "/certificates/3001/renewals", {},
                      {400,
                       {},
                       R"({"status":400,"errors":[{"message":"Certificate cannot be )"
                       R"(renewed within 30 days of issuance"}]})"}),
     };
-    r = test::drive(*s2, refused, t::ctx);
+    r = test::drive(*s2, refused, et::ctx);
     CHECK(r.outcome.error == ca::error_class::invalid_request);
     CHECK(test::contains(r.outcome.message, "-renewal reissue"));
   }
 
   TEST_CASE("-renewal reissue: POST .../reissues without lifetime; the old one becomes REISSUED") {
-    fx::test_ca pki;
-    auto csr = fx::make_csr("web.example");
-    auto d = fx::make_ecs_driver({{"renewal", "reissue"}});
+    efx::test_ca pki;
+    auto csr = efx::make_csr("web.example");
+    auto d = efx::make_ecs_driver({{"renewal", "reissue"}});
     auto s = d->start(
-        t::renew("job-12", csr.csr_pem, pki.leaf_for(fx::make_csr("web.example").csr_pem, 0x41)),
+        et::renew("job-12", csr.csr_pem, pki.leaf_for(efx::make_csr("web.example").csr_pem, 0x41)),
         "");
     const test::exchange script[] = {
-        fx::ecs_get("/clients", fx::ok(fx::clients_json())),
+        efx::ecs_get("/clients", efx::ok(efx::clients_json())),
         // Issued 10 days ago: a reissue may.
-        t::by_serial(3001, "ACTIVE", "1041", "2026-11-22T10:00:00Z"),
-        fx::ecs_get(t::page0, fx::ok(t::empty_list)),
-        fx::ecs_get("/certificates/3001",
-                    fx::ok(fx::certificate_json(
+        et::by_serial(3001, "ACTIVE", "1041", "2026-11-22T10:00:00Z"),
+        efx::ecs_get(et::page0, efx::ok(et::empty_list)),
+        efx::ecs_get("/certificates/3001",
+                    efx::ok(efx::certificate_json(
                         {.tracking_id = 3001, .status = "ACTIVE", .serial = "1041"}))),
-        fx::ecs_send(
+        efx::ecs_send(
             "POST", "/certificates/3001/reissues", {"cbcs job job-12"},
-            fx::ok(fx::certificate_json(
+            efx::ok(efx::certificate_json(
                        {.tracking_id = 3001, .end_entity_cert = pki.leaf_for(csr.csr_pem, 12)}),
                    201)),
     };
-    auto r = test::drive(*s, script, t::ctx);
+    auto r = test::drive(*s, script, et::ctx);
     REQUIRE(r.outcome.what == ca::outcome::kind::issued);
     CHECK_FALSE(test::contains(r.sent.back().body, "certLifetime"));
     CHECK(test::contains(r.outcome.message, "REISSUED"));
   }
 
   TEST_CASE("a reissue whose answer was lost is found under the same trackingId, not redone") {
-    fx::test_ca pki;
-    auto csr = fx::make_csr("web.example");
-    auto d = fx::make_ecs_driver({{"renewal", "reissue"}});
+    efx::test_ca pki;
+    auto csr = efx::make_csr("web.example");
+    auto d = efx::make_ecs_driver({{"renewal", "reissue"}});
     auto s = d->start(
-        t::renew("job-12b", csr.csr_pem, pki.leaf_for(fx::make_csr("web.example").csr_pem, 0x41)),
+        et::renew("job-12b", csr.csr_pem, pki.leaf_for(efx::make_csr("web.example").csr_pem, 0x41)),
         "placing:1796212700000:1796212742000");
-    auto reissued = fx::certificate_json({.tracking_id = 3001,
+    auto reissued = efx::certificate_json({.tracking_id = 3001,
                                           .status = "ACTIVE",
                                           .end_entity_cert = pki.leaf_for(csr.csr_pem, 13)});
     const test::exchange script[] = {
-        fx::ecs_get("/clients", fx::ok(fx::clients_json())),
-        t::by_serial(3001, "ACTIVE", "1041", "2026-11-22T10:00:00Z"),
-        fx::ecs_get(t::page0, fx::ok(t::empty_list)),
+        efx::ecs_get("/clients", efx::ok(efx::clients_json())),
+        et::by_serial(3001, "ACTIVE", "1041", "2026-11-22T10:00:00Z"),
+        efx::ecs_get(et::page0, efx::ok(et::empty_list)),
         // Its serial is no longer 1041 (list_json writes 1001): reissued already.
-        fx::ecs_get("/certificates/3001", fx::ok(reissued)),
-        fx::ecs_get("/certificates/3001", fx::ok(reissued)),
+        efx::ecs_get("/certificates/3001", efx::ok(reissued)),
+        efx::ecs_get("/certificates/3001", efx::ok(reissued)),
     };
-    auto r = test::drive(*s, script, t::ctx);
+    auto r = test::drive(*s, script, et::ctx);
     REQUIRE(r.outcome.what == ca::outcome::kind::issued);
-    CHECK(t::posts(r) == 0);
+    CHECK(et::posts(r) == 0);
   }
 
   TEST_CASE("a reissue queued for approval: the old certificate under its trackingId waits") {
-    fx::test_ca pki;
-    auto csr = fx::make_csr("web.example");
-    auto old_csr = fx::make_csr("web.example").csr_pem;
-    auto d = fx::make_ecs_driver({{"renewal", "reissue"}});
-    auto s = d->start(t::renew("job-12c", csr.csr_pem, pki.leaf_for(old_csr, 0x41)), "");
+    efx::test_ca pki;
+    auto csr = efx::make_csr("web.example");
+    auto old_csr = efx::make_csr("web.example").csr_pem;
+    auto d = efx::make_ecs_driver({{"renewal", "reissue"}});
+    auto s = d->start(et::renew("job-12c", csr.csr_pem, pki.leaf_for(old_csr, 0x41)), "");
     const test::exchange script[] = {
-        fx::ecs_get("/clients", fx::ok(fx::clients_json())),
-        t::by_serial(3001, "ACTIVE", "1041", "2026-11-22T10:00:00Z"),
-        fx::ecs_get(t::page0, fx::ok(t::empty_list)),
-        fx::ecs_get("/certificates/3001",
-                    fx::ok(fx::certificate_json(
+        efx::ecs_get("/clients", efx::ok(efx::clients_json())),
+        et::by_serial(3001, "ACTIVE", "1041", "2026-11-22T10:00:00Z"),
+        efx::ecs_get(et::page0, efx::ok(et::empty_list)),
+        efx::ecs_get("/certificates/3001",
+                    efx::ok(efx::certificate_json(
                         {.tracking_id = 3001, .status = "ACTIVE", .serial = "1041"}))),
-        fx::ecs_send("POST", "/certificates/3001/reissues", {},
-                     fx::ok(R"({"trackingId":3001})", 202)),
-        fx::ecs_get("/certificates/3001",
-                    fx::ok(fx::certificate_json({.tracking_id = 3001,
+        efx::ecs_send("POST", "/certificates/3001/reissues", {},
+                     efx::ok(R"({"trackingId":3001})", 202)),
+        efx::ecs_get("/certificates/3001",
+                    efx::ok(efx::certificate_json({.tracking_id = 3001,
                                                  .status = "ACTIVE",
                                                  .end_entity_cert = pki.leaf_for(old_csr, 0x41),
                                                  .serial = "1041"}))),
-        fx::ecs_get("/certificates/3001",
-                    fx::ok(fx::certificate_json({.tracking_id = 3001,
+        efx::ecs_get("/certificates/3001",
+                    efx::ok(efx::certificate_json({.tracking_id = 3001,
                                                  .status = "ACTIVE",
                                                  .end_entity_cert = pki.leaf_for(csr.csr_pem, 14),
                                                  .serial = "100E"}))),
     };
-    auto r = test::drive(*s, script, t::ctx);
+    auto r = test::drive(*s, script, et::ctx);
     REQUIRE(r.outcome.what == ca::outcome::kind::issued);
     REQUIRE(r.interim.size() == 2);
     CHECK(r.interim[1].pending_reason == "processing");
@@ -474,28 +474,28 @@ TEST_SUITE("entrust ecs flows") {
   }
 
   TEST_CASE("a certificate renewed already is not renewed again blind") {
-    fx::test_ca pki;
-    auto d = fx::make_ecs_driver();
-    auto s = d->start(t::renew("job-13", fx::make_csr("web.example").csr_pem,
-                               pki.leaf_for(fx::make_csr("web.example").csr_pem, 0x41)),
+    efx::test_ca pki;
+    auto d = efx::make_ecs_driver();
+    auto s = d->start(et::renew("job-13", efx::make_csr("web.example").csr_pem,
+                               pki.leaf_for(efx::make_csr("web.example").csr_pem, 0x41)),
                       "");
     const test::exchange script[] = {
-        fx::ecs_get("/clients", fx::ok(fx::clients_json())),
-        t::by_serial(3001, "ACTIVE", "1041", "2026-01-01T10:00:00Z"),
-        fx::ecs_get(t::page0, fx::ok(t::empty_list)),
-        fx::ecs_get("/certificates/3001",
-                    fx::ok(fx::certificate_json({.tracking_id = 3001, .status = "RENEWED"}))),
+        efx::ecs_get("/clients", efx::ok(efx::clients_json())),
+        et::by_serial(3001, "ACTIVE", "1041", "2026-01-01T10:00:00Z"),
+        efx::ecs_get(et::page0, efx::ok(et::empty_list)),
+        efx::ecs_get("/certificates/3001",
+                    efx::ok(efx::certificate_json({.tracking_id = 3001, .status = "RENEWED"}))),
     };
-    auto r = test::drive(*s, script, t::ctx);
+    auto r = test::drive(*s, script, et::ctx);
     CHECK(r.outcome.error == ca::error_class::rejected);
     CHECK(test::contains(r.outcome.message, "RENEWED"));
-    CHECK(t::posts(r) == 0);
+    CHECK(et::posts(r) == 0);
   }
 
   TEST_CASE("a bad setting fails every job and names it") {
-    auto d = fx::make_ecs_driver({{"renewal", "sometimes"}});
-    auto s = d->start(fx::enroll("job-14", fx::make_csr("web.example").csr_pem), "");
-    auto r = test::drive(*s, {}, t::ctx);
+    auto d = efx::make_ecs_driver({{"renewal", "sometimes"}});
+    auto s = d->start(efx::enroll("job-14", efx::make_csr("web.example").csr_pem), "");
+    auto r = test::drive(*s, {}, et::ctx);
     CHECK(r.outcome.error == ca::error_class::invalid_request);
     CHECK(test::contains(r.outcome.message, "renewal"));
   }
@@ -503,116 +503,116 @@ TEST_SUITE("entrust ecs flows") {
 
 TEST_SUITE("entrust ecs revoke and report") {
   TEST_CASE("found by serial, revoked with crlReason and the job's tag in the comment") {
-    auto d = fx::make_ecs_driver();
-    auto s = d->start(t::revoke("keyCompromise"), "");
+    auto d = efx::make_ecs_driver();
+    auto s = d->start(et::revoke("keyCompromise"), "");
     const test::exchange script[] = {
-        t::by_serial(77, "ACTIVE"),
-        fx::ecs_send("POST", "/certificates/77/revocations",
-                     {R"("crlReason":"keyCompromise")", "cbcs job rv-1"}, fx::ok("{}")),
+        et::by_serial(77, "ACTIVE"),
+        efx::ecs_send("POST", "/certificates/77/revocations",
+                     {R"("crlReason":"keyCompromise")", "cbcs job rv-1"}, efx::ok("{}")),
     };
-    auto r = test::drive(*s, script, t::ctx);
+    auto r = test::drive(*s, script, et::ctx);
     REQUIRE(r.outcome.what == ca::outcome::kind::done);
     CHECK(test::contains(r.outcome.report_json, "\"tracking_id\": 77"));
   }
 
   TEST_CASE("other reasons: refused before any request, or -revokereason map: unspecified") {
-    auto d = fx::make_ecs_driver();
-    auto s = d->start(t::revoke("superseded"), "");
-    auto r = test::drive(*s, {}, t::ctx);
+    auto d = efx::make_ecs_driver();
+    auto s = d->start(et::revoke("superseded"), "");
+    auto r = test::drive(*s, {}, et::ctx);
     CHECK(r.outcome.error == ca::error_class::invalid_request);
     CHECK(test::contains(r.outcome.message, "unspecified, keyCompromise"));
     CHECK(test::contains(r.outcome.message, "-revokereason map"));
     CHECK(r.sent.empty());
 
-    auto m = fx::make_ecs_driver({{"revokereason", "map"}});
-    auto s2 = m->start(t::revoke("superseded"), "");
+    auto m = efx::make_ecs_driver({{"revokereason", "map"}});
+    auto s2 = m->start(et::revoke("superseded"), "");
     const test::exchange mapped[] = {
-        t::by_serial(77, "ACTIVE"),
-        fx::ecs_send("POST", "/certificates/77/revocations",
-                     {R"("crlReason":"unspecified")", "reason superseded"}, fx::ok("{}")),
+        et::by_serial(77, "ACTIVE"),
+        efx::ecs_send("POST", "/certificates/77/revocations",
+                     {R"("crlReason":"unspecified")", "reason superseded"}, efx::ok("{}")),
     };
-    r = test::drive(*s2, mapped, t::ctx);
+    r = test::drive(*s2, mapped, et::ctx);
     CHECK(r.outcome.what == ca::outcome::kind::done);
     // An unknown name is refused in either mode.
-    auto s3 = m->start(t::revoke("becauseISaidSo"), "");
-    CHECK(test::drive(*s3, {}, t::ctx).outcome.error == ca::error_class::invalid_request);
+    auto s3 = m->start(et::revoke("becauseISaidSo"), "");
+    CHECK(test::drive(*s3, {}, et::ctx).outcome.error == ca::error_class::invalid_request);
   }
 
   TEST_CASE(
       "revoked already is done; trackingId 0 and unknown serials fail; a refusal looks once") {
-    auto d = fx::make_ecs_driver();
-    auto s = d->start(t::revoke("unspecified"), "");
+    auto d = efx::make_ecs_driver();
+    auto s = d->start(et::revoke("unspecified"), "");
     const test::exchange already[] = {
-        fx::ecs_get("/certificates?serialNumber=A1B",
-                    fx::ok(fx::list_json({{.tracking_id = 77, .status = "REVOKED"}})))};
-    auto r = test::drive(*s, already, t::ctx);
+        efx::ecs_get("/certificates?serialNumber=A1B",
+                    efx::ok(efx::list_json({{.tracking_id = 77, .status = "REVOKED"}})))};
+    auto r = test::drive(*s, already, et::ctx);
     CHECK(r.outcome.what == ca::outcome::kind::done);
     CHECK(test::contains(r.outcome.report_json, "\"already\": true"));
 
-    auto s2 = d->start(t::revoke("unspecified"), "");
+    auto s2 = d->start(et::revoke("unspecified"), "");
     const test::exchange portal[] = {
-        fx::ecs_get("/certificates?serialNumber=A1B", fx::ok(fx::list_json({{.tracking_id = 0}})))};
-    r = test::drive(*s2, portal, t::ctx);
+        efx::ecs_get("/certificates?serialNumber=A1B", efx::ok(efx::list_json({{.tracking_id = 0}})))};
+    r = test::drive(*s2, portal, et::ctx);
     CHECK(r.outcome.error == ca::error_class::rejected);
     CHECK(test::contains(r.outcome.message, "Enterprise Portal"));
 
-    auto s3 = d->start(t::revoke("unspecified"), "");
+    auto s3 = d->start(et::revoke("unspecified"), "");
     const test::exchange unknown[] = {
-        fx::ecs_get("/certificates?serialNumber=A1B", fx::ok(t::empty_list))};
-    r = test::drive(*s3, unknown, t::ctx);
+        efx::ecs_get("/certificates?serialNumber=A1B", efx::ok(et::empty_list))};
+    r = test::drive(*s3, unknown, et::ctx);
     CHECK(r.outcome.error == ca::error_class::invalid_request);
 
-    auto s4 = d->start(t::revoke("unspecified"), "");
+    auto s4 = d->start(et::revoke("unspecified"), "");
     const test::exchange refused[] = {
-        t::by_serial(77, "ACTIVE"),
-        fx::ecs_send("POST", "/certificates/77/revocations", {},
+        et::by_serial(77, "ACTIVE"),
+        efx::ecs_send("POST", "/certificates/77/revocations", {},
                      {400, {}, R"({"status":400,"errors":[{"message":"already revoked"}]})"}),
-        t::by_serial(77, "REVOKED"),
+        et::by_serial(77, "REVOKED"),
     };
-    r = test::drive(*s4, refused, t::ctx);
+    r = test::drive(*s4, refused, et::ctx);
     CHECK(r.outcome.what == ca::outcome::kind::done);
   }
 
   TEST_CASE("a lost revocation answer is looked up before asking again") {
-    auto d = fx::make_ecs_driver();
-    auto s = d->start(t::revoke("keyCompromise"), "");
+    auto d = efx::make_ecs_driver();
+    auto s = d->start(et::revoke("keyCompromise"), "");
     const test::exchange script[] = {
-        t::by_serial(77, "ACTIVE"),
-        {.method = "POST", .url = fx::ecs_base + "/certificates/77/revocations", .no_answer = true},
-        t::by_serial(77, "REVOKED"),
+        et::by_serial(77, "ACTIVE"),
+        {.method = "POST", .url = efx::ecs_base + "/certificates/77/revocations", .no_answer = true},
+        et::by_serial(77, "REVOKED"),
     };
-    auto r = test::drive(*s, script, t::ctx);
+    auto r = test::drive(*s, script, et::ctx);
     CHECK(r.outcome.what == ca::outcome::kind::done);
   }
 
   TEST_CASE("test: the clients and the inventories; no approved client fails with the report") {
-    auto d = fx::make_ecs_driver();
+    auto d = efx::make_ecs_driver();
     auto s = d->start({.id = "t-1", .op = ca::operation::test, .backend = "en"}, "");
     const test::exchange script[] = {
-        fx::ecs_get("/clients", fx::ok(fx::clients_json())),
-        fx::ecs_get("/inventories",
-                    fx::ok(R"({"inventories":[{"productType":"STANDARD_SSL","totalCount":10,)"
+        efx::ecs_get("/clients", efx::ok(efx::clients_json())),
+        efx::ecs_get("/inventories",
+                    efx::ok(R"({"inventories":[{"productType":"STANDARD_SSL","totalCount":10,)"
                            R"("remainingCount":7,"usedCount":3}]})")),
     };
-    auto r = test::drive(*s, script, t::ctx);
+    auto r = test::drive(*s, script, et::ctx);
     REQUIRE(r.outcome.what == ca::outcome::kind::done);
     CHECK(test::contains(r.outcome.report_json, "\"client\": 7"));
     CHECK(test::contains(r.outcome.report_json, "\"remaining\": 7"));
 
     auto s2 = d->start({.id = "t-2", .op = ca::operation::inventory, .backend = "en"}, "");
     const test::exchange none[] = {
-        fx::ecs_get("/clients", fx::ok(fx::clients_json("DECLINED"))),
-        fx::ecs_get("/inventories", fx::ok(R"({"inventories":[]})")),
+        efx::ecs_get("/clients", efx::ok(efx::clients_json("DECLINED"))),
+        efx::ecs_get("/inventories", efx::ok(R"({"inventories":[]})")),
     };
-    r = test::drive(*s2, none, t::ctx);
+    r = test::drive(*s2, none, et::ctx);
     CHECK(r.outcome.error == ca::error_class::rejected);
     CHECK(test::contains(r.outcome.report_json, "DECLINED"));
 
     auto s3 = d->start({.id = "t-3", .op = ca::operation::test, .backend = "en"}, "");
     const test::exchange denied[] = {
-        fx::ecs_get("/clients", {401, {}, R"({"status":401,"errors":[{"message":"no"}]})"})};
-    r = test::drive(*s3, denied, t::ctx);
+        efx::ecs_get("/clients", {401, {}, R"({"status":401,"errors":[{"message":"no"}]})"})};
+    r = test::drive(*s3, denied, et::ctx);
     CHECK(r.outcome.error == ca::error_class::auth);
-    CHECK_FALSE(test::contains(r.outcome.message, fx::api_key));
+    CHECK_FALSE(test::contains(r.outcome.message, efx::api_key));
   }
 }

@@ -15,7 +15,7 @@
 using namespace cbcs;
 namespace ca = protocol::ca;
 namespace en = protocol::ca::entrust;
-namespace fx = test::entrust;
+namespace gfx = test::entrust;
 using namespace std::chrono_literals;
 
 namespace gateway_driver_test {
@@ -59,20 +59,20 @@ namespace g = gateway_driver_test;
 TEST_SUITE("entrust cagw") {
   TEST_CASE(
       "enroll: profile, PEM, the CSR's names, the validity and the job's tag; no credentials") {
-    fx::test_ca pki;
-    auto csr = fx::make_csr("web.example", {"web.example", "api.web.example"});
+    gfx::test_ca pki;
+    auto csr = gfx::make_csr("web.example", {"web.example", "api.web.example"});
     auto leaf = pki.leaf_for(csr.csr_pem, 1);
-    auto d = fx::make_gateway_driver();
-    auto j = fx::enroll("job-20", csr.csr_pem);
+    auto d = gfx::make_gateway_driver();
+    auto j = gfx::enroll("job-20", csr.csr_pem);
     j.validity_seconds = 86400 * 30;
     auto s = d->start(j, "");
     const test::exchange script[] = {
-        fx::gateway_call(
+        gfx::gateway_call(
             "POST", g::enrollments,
             {R"("profileId":"prof-tls")", R"("requiredFormat":{"format":"PEM"})",
              R"({"type":"dNSName","value":"api.web.example"})", R"("validityPeriod":"PT2592000S")",
              R"("properties":{"cbcs-job":"cbcs job job-20"})", "BEGIN CERTIFICATE REQUEST"},
-            fx::ok(g::enrollment_json(leaf + pki.intermediate_pem))),
+            gfx::ok(g::enrollment_json(leaf + pki.intermediate_pem))),
     };
     auto r = test::drive(*s, script, g::ctx);
     REQUIRE(r.outcome.what == ca::outcome::kind::issued);
@@ -83,18 +83,18 @@ TEST_SUITE("entrust cagw") {
   }
 
   TEST_CASE("a body in base64 DER (format X509) is read too; a job's profile overrides") {
-    fx::test_ca pki;
-    auto csr = fx::make_csr("web.example");
+    gfx::test_ca pki;
+    auto csr = gfx::make_csr("web.example");
     auto leaf = pki.leaf_for(csr.csr_pem, 2);
     auto der = crypto::pem_block_der(leaf, "CERTIFICATE");
     REQUIRE(der);
-    auto d = fx::make_gateway_driver();
-    auto j = fx::enroll("job-21", csr.csr_pem);
+    auto d = gfx::make_gateway_driver();
+    auto j = gfx::enroll("job-21", csr.csr_pem);
     j.profile = "prof-other";
     auto s = d->start(j, "");
     const test::exchange script[] = {
-        fx::gateway_call("POST", g::enrollments, {R"("profileId":"prof-other")"},
-                         fx::ok(g::enrollment_json(crypto::base64_encode(*der)))),
+        gfx::gateway_call("POST", g::enrollments, {R"("profileId":"prof-other")"},
+                         gfx::ok(g::enrollment_json(crypto::base64_encode(*der)))),
     };
     auto r = test::drive(*s, script, g::ctx);
     REQUIRE(r.outcome.what == ca::outcome::kind::issued);
@@ -102,17 +102,17 @@ TEST_SUITE("entrust cagw") {
   }
 
   TEST_CASE("no body yet: the certificate is polled by its serial") {
-    fx::test_ca pki;
-    auto csr = fx::make_csr("web.example");
-    auto d = fx::make_gateway_driver();
-    auto s = d->start(fx::enroll("job-22", csr.csr_pem), "");
+    gfx::test_ca pki;
+    auto csr = gfx::make_csr("web.example");
+    auto d = gfx::make_gateway_driver();
+    auto s = d->start(gfx::enroll("job-22", csr.csr_pem), "");
     const test::exchange script[] = {
-        fx::gateway_call("POST", g::enrollments, {}, fx::ok(g::enrollment_json("", "7f01"))),
-        fx::gateway_call("GET", "/v1/certificate-authorities/CA1/certificates/7f01", {},
-                         fx::ok(R"({"certificate":{"serialNumber":"7f01","status":"pending"}})")),
-        fx::gateway_call(
+        gfx::gateway_call("POST", g::enrollments, {}, gfx::ok(g::enrollment_json("", "7f01"))),
+        gfx::gateway_call("GET", "/v1/certificate-authorities/CA1/certificates/7f01", {},
+                         gfx::ok(R"({"certificate":{"serialNumber":"7f01","status":"pending"}})")),
+        gfx::gateway_call(
             "GET", "/v1/certificate-authorities/CA1/certificates/7f01", {},
-            fx::ok(R"({"certificate":{"serialNumber":"7f01","status":"normal","body":")" +
+            gfx::ok(R"({"certificate":{"serialNumber":"7f01","status":"normal","body":")" +
                    [&] {
                      std::string pem = pki.leaf_for(csr.csr_pem, 3), out;
                      for (char c : pem) out += c == '\n' ? std::string("\\n") : std::string(1, c);
@@ -129,10 +129,10 @@ TEST_SUITE("entrust cagw") {
 
   TEST_CASE(
       "a lost enrollment answer is never enrolled again: the job fails naming where to look") {
-    auto d = fx::make_gateway_driver();
-    auto s = d->start(fx::enroll("job-23", fx::make_csr("web.example").csr_pem), "");
+    auto d = gfx::make_gateway_driver();
+    auto s = d->start(gfx::enroll("job-23", gfx::make_csr("web.example").csr_pem), "");
     const test::exchange script[] = {
-        {.method = "POST", .url = fx::gateway_base + g::enrollments, .no_answer = true},
+        {.method = "POST", .url = gfx::gateway_base + g::enrollments, .no_answer = true},
     };
     auto r = test::drive(*s, script, g::ctx);
     CHECK(r.outcome.error == ca::error_class::internal);
@@ -142,7 +142,7 @@ TEST_SUITE("entrust cagw") {
     CHECK(r.sent.size() == 1);
 
     // Resumed in doubt (a restart): the same, without a request.
-    auto s2 = d->start(fx::enroll("job-23", fx::make_csr("web.example").csr_pem),
+    auto s2 = d->start(gfx::enroll("job-23", gfx::make_csr("web.example").csr_pem),
                        "placing:1796212700000:1796212742000");
     r = test::drive(*s2, {}, g::ctx);
     CHECK(r.outcome.backend_code == "placement_in_doubt");
@@ -151,10 +151,10 @@ TEST_SUITE("entrust cagw") {
 
   TEST_CASE(
       "ErrorResponse: 400 final with its message, TooManyRequests retried, 5xx placed again") {
-    auto csr = fx::make_csr("web.example");
-    auto d = fx::make_gateway_driver();
-    auto s = d->start(fx::enroll("job-24", csr.csr_pem), "");
-    const test::exchange bad[] = {fx::gateway_call(
+    auto csr = gfx::make_csr("web.example");
+    auto d = gfx::make_gateway_driver();
+    auto s = d->start(gfx::enroll("job-24", csr.csr_pem), "");
+    const test::exchange bad[] = {gfx::gateway_call(
         "POST", g::enrollments, {},
         {400, {}, g::error_json("InvalidRequest", "profile prof-tls does not allow this")})};
     auto r = test::drive(*s, bad, g::ctx);
@@ -162,14 +162,14 @@ TEST_SUITE("entrust cagw") {
     CHECK(r.outcome.backend_code == "InvalidRequest");
     CHECK(test::contains(r.outcome.message, "does not allow this"));
 
-    fx::test_ca pki;
-    auto s2 = d->start(fx::enroll("job-25", csr.csr_pem), "");
+    gfx::test_ca pki;
+    auto s2 = d->start(gfx::enroll("job-25", csr.csr_pem), "");
     const test::exchange busy[] = {
-        fx::gateway_call("POST", g::enrollments, {},
+        gfx::gateway_call("POST", g::enrollments, {},
                          {429, {{"Retry-After", "4"}}, g::error_json("TooManyRequests", "slow")}),
-        fx::gateway_call("POST", g::enrollments, {}, {503, {}, "down"}),
-        fx::gateway_call("POST", g::enrollments, {},
-                         fx::ok(g::enrollment_json(pki.leaf_for(csr.csr_pem, 4)))),
+        gfx::gateway_call("POST", g::enrollments, {}, {503, {}, "down"}),
+        gfx::gateway_call("POST", g::enrollments, {},
+                         gfx::ok(g::enrollment_json(pki.leaf_for(csr.csr_pem, 4)))),
     };
     r = test::drive(*s2, busy, g::ctx);
     REQUIRE(r.outcome.what == ca::outcome::kind::issued);
@@ -184,29 +184,29 @@ TEST_SUITE("entrust cagw") {
   }
 
   TEST_CASE("revoke: its state first, then a RevokeAction with the reason; revoked already done") {
-    auto d = fx::make_gateway_driver();
+    auto d = gfx::make_gateway_driver();
     auto s = d->start(g::revoke("superseded"), "");
     const std::string path = "/v1/certificate-authorities/CA1/certificates/0a1b";
     const test::exchange script[] = {
-        fx::gateway_call("GET", path, {}, fx::ok(R"({"certificate":{"status":"normal"}})")),
-        fx::gateway_call("POST", path + "/actions",
+        gfx::gateway_call("GET", path, {}, gfx::ok(R"({"certificate":{"status":"normal"}})")),
+        gfx::gateway_call("POST", path + "/actions",
                          {R"("type":"RevokeAction")", R"("reason":"superseded")", "cbcs job rv-2"},
-                         fx::ok("{}")),
+                         gfx::ok("{}")),
     };
     auto r = test::drive(*s, script, g::ctx);
     REQUIRE(r.outcome.what == ca::outcome::kind::done);
 
     auto s2 = d->start(g::revoke("keyCompromise"), "");
     const test::exchange already[] = {
-        fx::gateway_call("GET", path, {}, fx::ok(R"({"certificate":{"status":"revoked"}})"))};
+        gfx::gateway_call("GET", path, {}, gfx::ok(R"({"certificate":{"status":"revoked"}})"))};
     r = test::drive(*s2, already, g::ctx);
     CHECK(test::contains(r.outcome.report_json, "\"already\": true"));
 
     auto s3 = d->start(g::revoke("keyCompromise"), "");
     const test::exchange lost[] = {
-        fx::gateway_call("GET", path, {}, fx::ok(R"({"certificate":{"status":"normal"}})")),
-        {.method = "POST", .url = fx::gateway_base + path + "/actions", .no_answer = true},
-        fx::gateway_call("GET", path, {}, fx::ok(R"({"certificate":{"status":"revoked"}})")),
+        gfx::gateway_call("GET", path, {}, gfx::ok(R"({"certificate":{"status":"normal"}})")),
+        {.method = "POST", .url = gfx::gateway_base + path + "/actions", .no_answer = true},
+        gfx::gateway_call("GET", path, {}, gfx::ok(R"({"certificate":{"status":"revoked"}})")),
     };
     r = test::drive(*s3, lost, g::ctx);
     CHECK(r.outcome.what == ca::outcome::kind::done);
@@ -218,20 +218,20 @@ TEST_SUITE("entrust cagw") {
 
     auto s5 = d->start(g::revoke("keyCompromise"), "");
     const test::exchange missing[] = {
-        fx::gateway_call("GET", path, {}, {404, {}, g::error_json("NotFound", "no such")})};
+        gfx::gateway_call("GET", path, {}, {404, {}, g::error_json("NotFound", "no such")})};
     r = test::drive(*s5, missing, g::ctx);
     CHECK(r.outcome.error == ca::error_class::invalid_request);
     CHECK(test::contains(r.outcome.message, "0a1b"));
   }
 
   TEST_CASE("test: the CA and its profiles; a missing CA or profile is named") {
-    auto d = fx::make_gateway_driver();
+    auto d = gfx::make_gateway_driver();
     auto s = d->start({.id = "t-5", .op = ca::operation::test, .backend = "gw"}, "");
     const test::exchange script[] = {
-        fx::gateway_call("GET", "/v1/certificate-authorities", {},
-                         fx::ok(R"({"caList":[{"id":"CA1","name":"Issuing CA"}]})")),
-        fx::gateway_call("GET", "/v1/certificate-authorities/CA1/profiles", {},
-                         fx::ok(R"({"type":"ProfilesResponse","profiles":[{"id":"prof-tls",)"
+        gfx::gateway_call("GET", "/v1/certificate-authorities", {},
+                         gfx::ok(R"({"caList":[{"id":"CA1","name":"Issuing CA"}]})")),
+        gfx::gateway_call("GET", "/v1/certificate-authorities/CA1/profiles", {},
+                         gfx::ok(R"({"type":"ProfilesResponse","profiles":[{"id":"prof-tls",)"
                                 R"("name":"TLS server"}]})")),
     };
     auto r = test::drive(*s, script, g::ctx);
@@ -240,8 +240,8 @@ TEST_SUITE("entrust cagw") {
 
     auto s2 = d->start({.id = "t-6", .op = ca::operation::test, .backend = "gw"}, "");
     const test::exchange other[] = {
-        fx::gateway_call("GET", "/v1/certificate-authorities", {},
-                         fx::ok(R"({"caList":[{"id":"CA9","name":"Other"}]})")),
+        gfx::gateway_call("GET", "/v1/certificate-authorities", {},
+                         gfx::ok(R"({"caList":[{"id":"CA9","name":"Other"}]})")),
     };
     r = test::drive(*s2, other, g::ctx);
     CHECK(r.outcome.error == ca::error_class::invalid_request);
@@ -249,7 +249,7 @@ TEST_SUITE("entrust cagw") {
     CHECK(test::contains(r.outcome.report_json, "CA9"));
 
     auto s3 = d->start({.id = "t-7", .op = ca::operation::test, .backend = "gw"}, "");
-    const test::exchange denied[] = {fx::gateway_call("GET", "/v1/certificate-authorities", {},
+    const test::exchange denied[] = {gfx::gateway_call("GET", "/v1/certificate-authorities", {},
                                                       {403, {}, g::error_json("Forbidden", "no")})};
     r = test::drive(*s3, denied, g::ctx);
     CHECK(r.outcome.error == ca::error_class::auth);
@@ -257,8 +257,8 @@ TEST_SUITE("entrust cagw") {
   }
 
   TEST_CASE("no profile anywhere fails before any request") {
-    auto d = fx::make_gateway_driver({{"profile", ""}});
-    auto s = d->start(fx::enroll("job-26", fx::make_csr("web.example").csr_pem), "");
+    auto d = gfx::make_gateway_driver({{"profile", ""}});
+    auto s = d->start(gfx::enroll("job-26", gfx::make_csr("web.example").csr_pem), "");
     auto r = test::drive(*s, {}, g::ctx);
     CHECK(r.outcome.error == ca::error_class::invalid_request);
     CHECK(test::contains(r.outcome.message, "-profile"));

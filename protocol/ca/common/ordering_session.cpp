@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+
 #include "crypto/utc_time.hpp"
 
 namespace cbcs::protocol::ca {
@@ -36,6 +38,7 @@ step ordering_session::begin() {
     doubt_seen_ = true;
     return wait_out_doubt();
   }
+  fresh_ = true;
   return run_prelude(nullptr);
 }
 
@@ -60,6 +63,7 @@ step ordering_session::run_prelude(const http_response* answer) {
     phase_ = phase::prelude;
     return *s;
   }
+  if (std::exchange(fresh_, false) && !search_when_fresh()) return start_place();
   return start_search();
 }
 

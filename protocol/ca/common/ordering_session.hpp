@@ -149,6 +149,14 @@ class ordering_session : public http_session {
     (void)answer;
     return {};
   }
+  // A job that never placed (no resume token: every placement is journaled
+  // in doubt before it leaves) searches first all the same when this is
+  // true: cheap insurance for a CA whose search filters by the tag
+  // (DigiCert: one page). A CA whose search reads every recent order (ECS
+  // has no filter by tag: pages of 1,000 per job) says false and places at
+  // once. Its cost: a job accepted by a connector older than the placement
+  // token, placed there and resumed after an upgrade, is not looked up.
+  virtual bool search_when_fresh() const { return true; }
   // lost_placement::ask_operator: where at the CA an operator finds the
   // requests it holds ("the CA's Pending Requests and Issued Certificates
   // (certsrv.msc)"), for the failure of a placement in doubt.
@@ -193,6 +201,7 @@ class ordering_session : public http_session {
   // A placement that may have left and whose answer is not known.
   std::optional<placement_doubt> doubt_;
   bool doubt_seen_ = false;  // this job had a placement in doubt (resumed or lost)
+  bool fresh_ = false;       // no resume token at the start, nothing placed yet
   bool placement_answered_ = false;
   time_point searched_at_{};
   std::vector<std::string> others_;  // second orders found for the job's tag

@@ -54,6 +54,13 @@ class order_session final : public ordering_session {
  private:
   enum class stage : std::uint8_t { client, old_certificate, ready };
 
+  // ECS's list has no filter by tracking info (Keyfactor's client pages
+  // through all of it): a new order that never placed goes straight to
+  // POST /certificates, and the search runs only for a placement in doubt.
+  // A renewal or reissue still looks first: its search reads the old
+  // trackingId (one request), which also tells a certificate renewed already.
+  bool search_when_fresh() const override { return renew_; }
+
   // --- before any request
 
   std::optional<outcome> check() override {

@@ -71,8 +71,8 @@ po::options_description add_options(const args_t& args) {
   return desc;
 }
 
-// Whether a type can run jobs in this cbcs (entrust and msca are declared
-// before their drivers are written).
+// Whether a type can run jobs in this cbcs (a type may be declared, its
+// options checked and sealed, before its driver is written: msca today).
 bool has_driver(const ca::backend_type& type) { return type.make_driver != nullptr; }
 
 std::string add_extra_help(const args_t& args) {

@@ -11,6 +11,7 @@
 
 #include "crypto/serial_number.hpp"
 #include "protocol/ca/common/http_status.hpp"
+#include "protocol/ca/common/json_answer.hpp"
 #include "protocol/ca/common/vendor_error.hpp"
 #include "protocol/common/json_fields.hpp"
 #include "protocol/common/text.hpp"
@@ -18,30 +19,6 @@
 namespace cbcs::protocol::ca::digicert {
 namespace dom = simdjson::dom;
 namespace {
-
-[[noreturn]] void unreadable(std::string_view what, std::string_view why) {
-  throw std::runtime_error(fmt::format("the {} cannot be read: {}", what, why));
-}
-
-// A whole answer, which must be an object: its fields; throws "the <what>
-// cannot be read: <why>" otherwise. The fields live as long as `parser`.
-json_fields answer_fields(dom::parser& parser, std::string_view body, std::string_view what) {
-  dom::element doc;
-  if (auto error = parser.parse(body.data(), body.size()).get(doc))
-    unreadable(what, simdjson::error_message(error));
-  if (!doc.is_object()) unreadable(what, "it is not a JSON object");
-  return json_fields(doc, std::string(what));
-}
-
-// The objects of an array field, skipping anything else in it.
-template <class F>
-void for_each_object(const json_fields& fields, std::string_view key, std::string_view what,
-                     F&& each) {
-  auto list = fields.maybe_array(key);
-  if (!list) return;
-  for (auto e : *list)
-    if (e.is_object()) each(json_fields(e, std::string(what)));
-}
 
 bool is_identifier(std::string_view s) {
   return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {

@@ -18,6 +18,22 @@ from entrust_sim import EntrustSim  # noqa: E402
 from harness import TempDirTest, cbcs, eventually, openssl  # noqa: E402
 
 ECS_CERTS = "/enterprise/v2/certificates"
+TRACKING = {"requesterName": "Test Person", "requesterEmail": "test@example.com",
+            "requesterPhone": "+1 555 0100"}
+
+# DEFECT (REQUESTER): every ECS order cbcs places (POST /certificates, and
+# renewals/reissues) is refused with 400 "tracking.requesterName is required":
+# entrust_api.cpp tracking() sends {"tracking": {"trackingInfo": ...}} only,
+# while ECS's NewCertificateRequest demands tracking.requesterName,
+# requesterEmail and requesterPhone (Entrust's ansible ecs_certificate:
+# requester_name/email/phone required; the simulator enforces it), and the
+# backend type has no option to give them. So no ECS enroll/renew through the
+# job path can succeed (a reissue is taken: the simulator does not ask for
+# the requester there); the cases that need an order are expectedFailure.
+# CBCS_SHOW_DEFECTS=1 runs them as plain tests, to see how they fail.
+SHOW_DEFECTS = os.environ.get("CBCS_SHOW_DEFECTS") == "1"
+REQUESTER = (lambda f: f) if SHOW_DEFECTS else unittest.expectedFailure
+DEFECT = REQUESTER
 
 
 class EntrustTest(TempDirTest):
@@ -105,6 +121,18 @@ class EntrustTest(TempDirTest):
             q.append(f"path_prefix={prefix}")
         return self.sim.admin("GET", "/requests" + ("?" + "&".join(q) if q else ""))
 
+    def place_direct(self, stem, info):
+        """An ECS order placed by another client (with the requester fields
+        Entrust demands): (serial hex, PEM). For the cases that need a
+        certificate at Entrust while cbcs cannot order one (REQUESTER below)."""
+        with open(self.csr(stem)) as fh:
+            body = {"csr": fh.read(), "certType": "STANDARD_SSL", "certLifetime": "P1Y",
+                    "tracking": dict(TRACKING, trackingInfo=info)}
+        r = self.sim.ecs("POST", "/certificates", body)
+        self.assertEqual(r.status_code, 201, r.text)
+        pem = r.json()["endEntityCert"]
+        return self.serial(pem), pem
+
     def pending_enroll(self, backend, stem, job):
         """An enroll that waits for approval: the CLI gives up after 3 s with
         the job pending; the simulator holds one PENDING order for it."""
@@ -119,6 +147,7 @@ class EntrustTest(TempDirTest):
 
     # --- ECS with a client certificate
 
+    @REQUESTER
     def test_ecs_issued_at_once_chain_verifies_to_the_issuing_root(self):
         r = self.add_ecs("ecs")
         self.assertEqual(r.code, 0, r)
@@ -137,6 +166,7 @@ class EntrustTest(TempDirTest):
         self.assertEqual(len(self.orders("ecs-1")), 1)
         self.assertEqual(self.stats()["ecs_orders"], 1)
 
+    @REQUESTER
     def test_ecs_queued_then_approved_at_entrust_is_collected(self):
         self.assertEqual(self.add_ecs("ecs").code, 0)
         self.sim.admin("PUT", "/admin/approval", {"mode": "queue"})
@@ -151,8 +181,9 @@ class EntrustTest(TempDirTest):
         self.assertEqual(mine[0]["status"], "ACTIVE")
         self.assertEqual(self.stats()["ecs_orders"], 1)
 
-    @unittest.expectedFailure
+    @DEFECT
     def test_ecs_declined_fails_with_entrusts_reason(self):
+        # DEFECT REQUESTER (above) first: the order is refused with 400.
         # DEFECT: a DECLINED order fails with "certificate N at Entrust: the
         # request was declined" only; the declineReason Entrust gives
         # (GET /certificates/{id}) is never read (entrust_api.cpp read_status,
@@ -168,39 +199,37 @@ class EntrustTest(TempDirTest):
         self.assertEqual(len(self.orders("ecs-d")), 1)
         self.assertIn("domain not ours", r.err, r)
 
-    def test_ecs_renew_within_30_days_is_refused_and_reissue_works(self):
+    def test_ecs_renew_within_30_days_is_refused_with_the_reissue_hint(self):
         self.assertEqual(self.add_ecs("ecs").code, 0)
-        r = self.enroll("ecs", "r", "ecs-r1")
-        self.assertEqual(r.code, 0, r)
-        old = self.save("r", r.out)
-        old_serial = self.serial(r.out)
+        serial, pem = self.place_direct("r", "cbcs job seed-r")
+        old = self.save("r", pem)
         r = cbcs("renew", "-backend", "ecs", "-cert", old, "-csr", self.csr("r2"), "-id", "ecs-r2",
                  data_dir=self.data)
         self.assertNotEqual(r.code, 0, r)
         self.assertIn("30 days", r.err, r)
         self.assertIn("-renewal reissue", r.err, r)
         self.assertEqual(self.stats()["ecs_renewals"], 0)
-        self.assertEqual([x for x in self.requests_seen("POST") if "/renewals" in x["path"]], [])
+        self.assertEqual([x for x in self.requests_seen("POST") if "/renewals" in x["target"]], [])
+        self.assertEqual(self.orders("seed-r")[0]["status"], "ACTIVE")
 
+    def test_ecs_reissue_works(self):
         self.assertEqual(self.add_ecs("ecsre", "-renewal", "reissue").code, 0)
-        r = cbcs("renew", "-backend", "ecsre", "-cert", old, "-csr", self.csr("r3"), "-id", "ecs-r3",
-                 data_dir=self.data)
+        old_serial, pem = self.place_direct("re", "cbcs job seed-re")
+        old = self.save("re", pem)
+        r = cbcs("renew", "-backend", "ecsre", "-cert", old, "-csr", self.csr("re2"),
+                 "-id", "ecs-re2", data_dir=self.data)
         self.assertEqual(r.code, 0, r)
-        self.assert_leaf_for(r.out, "r3")
+        self.assert_leaf_for(r.out, "re2")
         self.assertNotEqual(int(self.serial(r.out), 16), int(old_serial, 16))
         kinds = Counter(o["kind"] for o in self.orders())
         self.assertEqual(kinds, Counter({"new": 1, "reissue": 1}), self.orders())
-        first = self.orders("ecs-r1")[0]
-        self.assertEqual(first["status"], "REISSUED", first)
+        self.assertEqual(self.orders("seed-re")[0]["status"], "REISSUED", self.orders())
 
     def test_ecs_revoke_reasons(self):
         self.assertEqual(self.add_ecs("ecs").code, 0)
         self.assertEqual(self.add_ecs("ecsmap", "-revokereason", "map").code, 0)
-        serials = {}
-        for stem in ("k", "s"):
-            r = self.enroll("ecs", stem, f"ecs-{stem}")
-            self.assertEqual(r.code, 0, r)
-            serials[stem] = self.serial(r.out)
+        # Certificates placed by another client: cbcs cannot order (REQUESTER).
+        serials = {stem: self.place_direct(stem, f"cbcs job ecs-{stem}")[0] for stem in ("k", "s")}
 
         r = cbcs("revoke", "-backend", "ecs", "-serial", serials["k"], "-reason", "keyCompromise",
                  "-id", "ecs-rv1", data_dir=self.data)
@@ -237,9 +266,50 @@ class EntrustTest(TempDirTest):
         self.assertGreater(self.stats()["ecs_unauthorized"], 0)
         self.assertEqual(self.orders(), [])
 
-    def test_ecs_429s_slow_it_without_losing_a_job(self):
+    def test_ecs_429s_slow_revokes_without_losing_a_job(self):
         self.assertEqual(self.add_ecs("ecs").code, 0)
-        self.sim.admin("POST", "/admin/throttle", {"api": "ecs", "count": 6, "retry_after": 1})
+        serials = [self.place_direct(f"t{i}", f"cbcs job seed-t{i}")[0] for i in range(4)]
+        jobs = self.path("revokes.jsonl")
+        ids = [f"thr-rv-{i}" for i in range(4)]
+        with open(jobs, "w") as fh:
+            for job, serial in zip(ids, serials):
+                fh.write(json.dumps({"id": job, "operation": "revoke", "backend": "ecs",
+                                     "serial": serial, "reason": "keyCompromise"}) + "\n")
+        self.sim.admin("POST", "/admin/throttle", {"api": "ecs", "count": 6, "retry_after": "1"})
+        started = time.monotonic()
+        code, errors, results = final_run(jobs, self.data)
+        elapsed = time.monotonic() - started
+        self.assertEqual(code, 0, errors)
+        self.assertEqual(sorted(results), sorted(ids))
+        for job in ids:
+            self.assertEqual(results[job]["outcome"], "done", results[job])
+        for i in range(4):
+            o = self.orders(f"seed-t{i}")[0]
+            self.assertEqual((o["status"], o["crlReason"]), ("REVOKED", "keyCompromise"), o)
+        stats = self.stats()
+        self.assertEqual(stats["ecs_throttled"], 6, stats)
+        self.assertEqual(stats["ecs_revocations"], 4, stats)
+        self.assertGreaterEqual(elapsed, 1.0, "Retry-After was not honoured")
+        self.assert_retry_after_kept(1.0)
+
+    def assert_retry_after_kept(self, seconds):
+        """After each 429, the same request came again no sooner than Retry-After."""
+        by_target = {}
+        for x in self.requests_seen():
+            by_target.setdefault((x["method"], x["target"]), []).append(x)
+        throttled = 0
+        for seen in by_target.values():
+            for a, b in zip(seen, seen[1:]):
+                if a["status"] == 429:
+                    throttled += 1
+                    self.assertGreaterEqual(b["time_ms"] - a["time_ms"], seconds * 1000 - 50,
+                                            (a, b))
+        self.assertGreater(throttled, 0)
+
+    @REQUESTER
+    def test_ecs_429s_slow_enrolls_without_losing_a_job(self):
+        self.assertEqual(self.add_ecs("ecs").code, 0)
+        self.sim.admin("POST", "/admin/throttle", {"api": "ecs", "count": 6, "retry_after": "1"})
         jobs = self.path("jobs.jsonl")
         ids = write_enroll_jobs(self, jobs, "ecs", "thr", 4)
         started = time.monotonic()
@@ -268,6 +338,7 @@ class EntrustTest(TempDirTest):
         self.assertEqual(self.orders(), [])
         print(f"other-CA client certificate: failed after {elapsed:.1f} s", file=sys.stderr)
 
+    @REQUESTER
     def test_ecs_sigkill_while_placing_orders_one_order_per_job(self):
         # Entrust takes 1.5 s to make each order (the order exists only when
         # the answer leaves); `cbcs jobs run` is killed while its placements
@@ -279,7 +350,7 @@ class EntrustTest(TempDirTest):
         ids = write_enroll_jobs(self, jobs, "ecs", "kill", 4)
 
         def placements():
-            return len([x for x in self.requests_seen("POST", ECS_CERTS) if x["path"] == ECS_CERTS])
+            return len([x for x in self.requests_seen("POST", ECS_CERTS) if x["target"] == ECS_CERTS])
         at_kill = killed_runs(jobs, self.data, [1.0, 7.0, 1.0], lambda: placements() >= len(ids),
                               placements)
         code, errors, results = final_run(jobs, self.data)

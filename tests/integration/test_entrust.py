@@ -4,6 +4,7 @@ simulator (`build/cbcs-sim entrust`, tests/sim/entrust): ECS API v2 with a
 client certificate and the CA Gateway. Counted at the simulator's admin API
 (/admin/orders by trackingInfo, /admin/stats, /requests)."""
 
+import base64
 import json
 import os
 import subprocess
@@ -172,7 +173,8 @@ class EntrustTest(TempDirTest):
         self.sim.admin("PUT", "/admin/approval", {"mode": "queue"})
         order = self.pending_enroll("ecs", "q", "ecs-q")
         self.sim.admin("POST", f"/admin/orders/{order['trackingId']}/approve")
-        r = self.enroll("ecs", "q", "ecs-q", "-timeout", "60s")
+        # (An order awaiting approval is looked at every 60 s.)
+        r = self.enroll("ecs", "q", "ecs-q", "-timeout", "90s", timeout=120)
         self.assertEqual(r.code, 0, r)
         self.assert_leaf_for(r.out, "q")
         self.assert_chain_verifies(r.out)
@@ -332,8 +334,17 @@ class EntrustTest(TempDirTest):
         r = self.enroll("ecs", "o", "ecs-o", "-timeout", "60s")
         elapsed = time.monotonic() - started
         self.assertNotEqual(r.code, 0, r)
-        self.assertIn("client certificate", r.err, r)
+        subject = subprocess.run(["openssl", "x509", "-noout", "-subject", "-nameopt", "RFC2253",
+                                  "-in", self.sim.other_client_cert], capture_output=True, text=True,
+                                 check=True).stdout.strip().split("=", 1)[1]
+        self.assertIn("refused the client certificate", r.err, r)
+        self.assertIn(subject, r.err, r)
+        # Within a few seconds, well under the job's 60 s, after one attempt.
         self.assertLess(elapsed, 10, f"{elapsed:.1f} s: {r}")
+        trace = cbcs("trace", "show", "-job", "ecs-o", data_dir=self.data).out
+        attempts = [line for line in trace.splitlines() if " http " in line]
+        self.assertEqual(len(attempts), 1, trace)
+        self.assertIn("outcome=failed:auth", trace)
         self.assertEqual(self.requests_seen(), [])  # nothing got past the handshake
         self.assertEqual(self.orders(), [])
         print(f"other-CA client certificate: failed after {elapsed:.1f} s", file=sys.stderr)
@@ -368,8 +379,9 @@ class EntrustTest(TempDirTest):
 
     def test_backend_add_with_a_key_not_the_certificates_is_one_clear_line(self):
         r = self.add_ecs("ecs", client_key=self.sim.other_client_key)
-        self.assertOneLineError(r, r.code if r.code != 0 else 1, "-key")
         self.assertNotEqual(r.code, 0, r)
+        self.assertOneLineError(r, r.code, "option -key", "does not belong to the certificate")
+        self.assertEqual(r.out, "")
         r = cbcs("backend", "list", data_dir=self.data)
         self.assertNotIn("ecs", r.out)
 
@@ -381,6 +393,15 @@ class EntrustTest(TempDirTest):
         r = self.enroll("gw", "g", "gw-1")
         self.assertEqual(r.code, 0, r)
         self.assert_leaf_for(r.out, "g")
+        # The Gateway's enrollment answer is the leaf alone; it verifies to the
+        # issuing root through the CA's own certificate (GET /{caId}).
+        self.assertEqual(r.out.count("BEGIN CERTIFICATE"), 1, r.out)
+        ca = self.sim.cagw("GET", "/v1/certificate-authorities/ca-sim-1")
+        self.assertEqual(ca.status_code, 200, ca.text)
+        der = base64.b64decode(ca.json()["certificateAuthority"]["certificate"]["certificateData"])
+        ca_pem = subprocess.run(["openssl", "x509", "-inform", "DER"], input=der,
+                                capture_output=True, check=True).stdout.decode()
+        self.assert_chain_verifies(r.out + ca_pem)
         serial = self.serial(r.out)
         certs = self.sim.admin("GET", "/admin/gateway")["certificates"]
         self.assertEqual(len(certs), 1, certs)

@@ -281,7 +281,7 @@ class EntrustTest(TempDirTest):
         started = time.monotonic()
         code, errors, results = final_run(jobs, self.data)
         elapsed = time.monotonic() - started
-        self.assertEqual(code, 0, errors)
+        self.assertEqual(code, 0, f"{errors} {results}")
         self.assertEqual(sorted(results), sorted(ids))
         for job in ids:
             self.assertEqual(results[job]["outcome"], "done", results[job])
@@ -317,7 +317,7 @@ class EntrustTest(TempDirTest):
         started = time.monotonic()
         code, errors, results = final_run(jobs, self.data)
         elapsed = time.monotonic() - started
-        self.assertEqual(code, 0, errors)
+        self.assertEqual(code, 0, f"{errors} {results}")
         self.assertEqual(sorted(results), sorted(ids))
         for job in ids:
             self.assertEqual(results[job]["outcome"], "issued", results[job])
@@ -365,7 +365,7 @@ class EntrustTest(TempDirTest):
         at_kill = killed_runs(jobs, self.data, [1.0, 7.0, 1.0], lambda: placements() >= len(ids),
                               placements)
         code, errors, results = final_run(jobs, self.data)
-        self.assertEqual(code, 0, errors)
+        self.assertEqual(code, 0, f"{errors} {results}")
         self.assertGreater(at_kill[0], 0, "no placement was in flight at the first kill")
         # Anything still being made is made: every job's order is there.
         self.assertTrue(eventually(lambda: all(self.orders(j) for j in ids), 10))

@@ -4,9 +4,9 @@ simulator (`build/cbcs-sim entrust`, tests/sim/entrust): ECS API v2 with a
 client certificate and the CA Gateway. Counted at the simulator's admin API
 (/admin/orders by trackingInfo, /admin/stats, /requests).
 
-Recorded defects (expectedFailure, see REQUESTER and DEFECT below): ECS
-orders placed by cbcs lack the requester fields Entrust demands, so no ECS
-enroll succeeds; a declined order's reason is not reported. The ECS cases
+Defects this test found (see REQUESTER and DEFECT below), now fixed: ECS
+orders lacked the requester fields Entrust demands; a declined order's
+reason was not reported. The ECS cases
 that need a certificate at Entrust for revoke / renew / 429s get it from an
 order placed directly at the simulator."""
 
@@ -37,9 +37,15 @@ TRACKING = {"requesterName": "Test Person", "requesterEmail": "test@example.com"
 # backend type has no option to give them. So no ECS enroll/renew through the
 # job path can succeed (a reissue is taken: the simulator does not ask for
 # the requester there); the cases that need an order are expectedFailure.
-# CBCS_SHOW_DEFECTS=1 runs them as plain tests, to see how they fail.
-SHOW_DEFECTS = os.environ.get("CBCS_SHOW_DEFECTS") == "1"
-REQUESTER = (lambda f: f) if SHOW_DEFECTS else unittest.expectedFailure
+
+# Fixed since: the backend type has -requestername (default -username),
+# -requesteremail and -requesterphone, sent in tracking on every order and
+# renewal; an order without email and phone fails naming the options. A
+# declined order's message carries Entrust's declineReason.
+def REQUESTER(f):
+    return f
+
+
 DEFECT = REQUESTER
 
 
@@ -64,6 +70,9 @@ class EntrustTest(TempDirTest):
         r = cbcs("backend", "add", "-name", name, "-type", "entrust", "-api", "ecs",
                  "-endpoint", self.sim.ecs_url, "-cacert", self.sim.ca_file,
                  "-username", self.sim.username, "-apikey", "-",
+                 "-requestername", TRACKING["requesterName"],
+                 "-requesteremail", TRACKING["requesterEmail"],
+                 "-requesterphone", TRACKING["requesterPhone"],
                  "-cert", cert or self.sim.client_cert, "-key", client_key or self.sim.client_key,
                  *extra, data_dir=self.data, stdin=(key or self.sim.api_key) + "\n")
         return r

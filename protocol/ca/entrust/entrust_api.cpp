@@ -49,6 +49,7 @@ certificate_info read_certificate(const json_fields& o) {
   out.issue_date_time = o.line("issueDateTime", 40);
   out.expires_after = o.line("expiresAfter", 40);
   out.dn = o.line("dn", 1024);
+  out.decline_reason = o.line("declineReason", 256);
   return out;
 }
 
@@ -269,7 +270,13 @@ void lifetime(json_writer& w, const order_request& r, std::chrono::system_clock:
 }
 
 void tracking(json_writer& w, const order_request& r) {
-  w.key("tracking").begin_object().member("trackingInfo", r.tracking_info).end_object();
+  w.key("tracking").begin_object().member("trackingInfo", r.tracking_info);
+  for (auto [key, value] : {std::pair<std::string_view, const std::string*>{"requesterName",
+                                                                           &r.requester_name},
+                            {"requesterEmail", &r.requester_email},
+                            {"requesterPhone", &r.requester_phone}})
+    if (!value->empty()) w.member(key, *value);
+  w.end_object();
 }
 
 }  // namespace

@@ -67,6 +67,7 @@ struct certificate_info {
   std::string issue_date_time;  // RFC 3339, when issued
   std::string expires_after;
   std::string dn;
+  std::string decline_reason;  // DECLINED: the approver's reason (declineReason)
 };
 // Throws std::runtime_error with a one-line reason when unreadable.
 certificate_info parse_certificate(std::string_view body);
@@ -123,6 +124,10 @@ struct order_request {
   std::int64_t client_id = 0;
   std::vector<std::string> dns_names;
   std::string tracking_info;
+  // tracking.requesterName/Email/Phone; left out when empty
+  std::string requester_name;
+  std::string requester_email;
+  std::string requester_phone;
 };
 // POST /certificates. A validity becomes certExpiryDate as a date alone:
 // Entrust moves a date with a time to US Eastern, which may give the day

@@ -26,6 +26,10 @@ struct entrust_settings {
   std::int64_t client_id = 0;  // 0: the account's only approved client
   bool renew_by_reissue = false;
   bool map_reasons = false;  // -revokereason map
+  // tracking.requesterName/Email/Phone of every order (name: -username by default)
+  std::string requester_name;
+  std::string requester_email;
+  std::string requester_phone;
   // CA Gateway
   std::string ca_id;
   std::string profile_id;

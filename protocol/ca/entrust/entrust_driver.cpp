@@ -61,6 +61,10 @@ entrust_settings entrust_settings::from(const driver_config& config) {
     }
     s.renew_by_reissue = problems.choice("renewal", {"renew", "reissue"}) == "reissue";
     s.map_reasons = problems.choice("revokereason", {"strict", "map"}) == "map";
+    s.requester_name = setting(config.settings, "requestername");
+    if (s.requester_name.empty()) s.requester_name = s.username;
+    s.requester_email = setting(config.settings, "requesteremail");
+    s.requester_phone = setting(config.settings, "requesterphone");
   }
   s.pending = pending_policy::from(config);
   s.problem = problems.message();

@@ -27,7 +27,8 @@ bool is_gateway(const option_values& values) {
 std::string check_combination(const option_values& values) {
   auto given = [&](std::string_view name) { return values.find(name) != values.end(); };
   if (is_gateway(values)) {
-    for (std::string_view key : {"username", "apikey", "certtype", "clientid"})
+    for (std::string_view key : {"username", "apikey", "certtype", "clientid", "requestername",
+                                 "requesteremail", "requesterphone"})
       if (given(key))
         return "option -" + std::string(key) +
                " does not go with -api cagw (the CA Gateway takes the client certificate only)";
@@ -40,6 +41,14 @@ std::string check_combination(const option_values& values) {
   for (std::string_view key : {"username", "apikey"})
     if (!given(key)) return "missing required option -" + std::string(key) + " (with -api ecs)";
   if (given("cert") != given("key")) return "options -cert and -key go together";
+  return {};
+}
+
+// A requester's name, email or phone: one printable line (names have spaces).
+std::string check_requester_text(std::string_view value) {
+  if (value.empty() || value.size() > 128) return "must be 1 to 128 characters";
+  for (unsigned char c : value)
+    if (c < 0x20 || c == 0x7f) return "must be one line of printable text";
   return {};
 }
 
@@ -104,6 +113,24 @@ const backend_type& type() {
                .value_name = "ID",
                .help = "ECS client to order for (default: the account's only approved one)",
                .check = check_positive_count},
+              // Entrust requires the requester on every new order and renewal
+              // (tracking.requesterName/Email/Phone: required in Entrust's
+              // ansible module ecs_certificate, and in Keyfactor's ECS plugin's
+              // Tracking model); not asked at backend add, so that the
+              // documented command line stays valid, but an order fails naming
+              // them until they are set (cbcs backend set).
+              {.name = "requestername",
+               .value_name = "NAME",
+               .help = "ECS: the requester's name sent with each order (default: -username)",
+               .check = check_requester_text},
+              {.name = "requesteremail",
+               .value_name = "EMAIL",
+               .help = "ECS: the requester's email sent with each order (Entrust requires it)",
+               .check = check_requester_text},
+              {.name = "requesterphone",
+               .value_name = "PHONE",
+               .help = "ECS: the requester's phone sent with each order (Entrust requires it)",
+               .check = check_requester_text},
               {.name = "renewal",
                .value_name = "renew|reissue",
                .help = "ECS: renew (the default; refused by Entrust within 30 days of issuance) "

@@ -70,6 +70,13 @@ class order_session final : public ordering_session {
     if (names_.common_name.empty() && names_.dns_names.empty())
       return outcome::failed(error_class::invalid_request,
                              "the CSR names no common name and no DNS name; Entrust needs one");
+    // A reissue keeps the order's tracking; a new order and a renewal need it.
+    if (!reissue_ && (settings_.requester_email.empty() || settings_.requester_phone.empty()))
+      return outcome::failed(
+          error_class::invalid_request,
+          fmt::format("Entrust needs the requester's email and phone on every order: set them "
+                      "with cbcs backend set -name {} -requesteremail EMAIL -requesterphone PHONE",
+                      settings_.name));
     if (!renew_) return std::nullopt;
     std::string serial;
     if (auto bad = check_renewal_job(job_, serial)) return bad;
@@ -270,6 +277,9 @@ class order_session final : public ordering_session {
     r.dns_names = names_.dns_names;
     if (r.dns_names.empty()) r.dns_names.push_back(names_.common_name);
     r.tracking_info = job_tag(job_.id);
+    r.requester_name = settings_.requester_name;
+    r.requester_email = settings_.requester_email;
+    r.requester_phone = settings_.requester_phone;
     return r;
   }
 
@@ -339,7 +349,10 @@ class order_session final : public ordering_session {
         .order_id = id,
         .result = outcome::failed(
             error_class::rejected,
-            one_line(fmt::format("certificate {} at Entrust: {}", id, meaning.text)), info.status)};
+            one_line(fmt::format("certificate {} at Entrust: {}{}", id, meaning.text,
+                                 info.decline_reason.empty() ? std::string()
+                                                             : ": " + info.decline_reason)),
+            info.status)};
   }
 
   order_state issued(const std::string& id, const certificate_info& info) {

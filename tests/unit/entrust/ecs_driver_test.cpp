@@ -150,7 +150,8 @@ TEST_SUITE("entrust ecs flows") {
                      {"BEGIN CERTIFICATE REQUEST", R"("certType":"STANDARD_SSL")",
                       R"("certLifetime":"P1Y")", R"("signingAlg":"SHA-2")", R"("clientId":7)",
                       R"("subjectAltName":["web.example","www.web.example"])",
-                      R"("tracking":{"trackingInfo":"cbcs job job-1"})"},
+                      R"("tracking":{"trackingInfo":"cbcs job job-1","requesterName":"apiuser",)",
+                      R"("requesterEmail":"pki@web.example","requesterPhone":"+1 555 0100"})"},
                      efx::ok(efx::certificate_json({.tracking_id = 4001,
                                                   .end_entity_cert = pki.intermediate_pem,
                                                   .chain = {leaf, pki.root_pem}}),
@@ -611,5 +612,16 @@ TEST_SUITE("entrust ecs revoke and report") {
     r = test::drive(*s3, denied, et::ctx);
     CHECK(r.outcome.error == ca::error_class::auth);
     CHECK_FALSE(test::contains(r.outcome.message, efx::api_key));
+  }
+}
+
+TEST_SUITE("entrust ecs driver") {
+  TEST_CASE("an order without the requester's email and phone fails before any request") {
+    auto d = efx::make_ecs_driver({{"requesteremail", ""}});
+    auto s = d->start(efx::enroll("job-rq", efx::make_csr("web.example").csr_pem), "");
+    auto r = test::drive(*s, {}, et::ctx);
+    CHECK(r.outcome.error == ca::error_class::invalid_request);
+    CHECK(test::contains(r.outcome.message, "cbcs backend set -name en -requesteremail"));
+    CHECK(r.sent.empty());
   }
 }

@@ -11,6 +11,8 @@ namespace ca = protocol::ca;
 std::unique_ptr<ca::driver> make_ecs_driver(settings_map settings) {
   settings.emplace("endpoint", ecs_base);
   settings.emplace("username", username);
+  settings.emplace("requesteremail", "pki@web.example");
+  settings.emplace("requesterphone", "+1 555 0100");
   return ca::entrust::make_driver(
       {.name = "en", .settings = std::move(settings), .secrets = {{"apikey", api_key}}});
 }

@@ -213,11 +213,15 @@ class OperatorScenario(LocalCaConnectorTest):
         self.assertEqual(r.code, 0, r)
         # Jobs go on while the change is picked up; each must be issued, and
         # within PICKUP_SECONDS one must cross the proxy.
+        # A job whose placement was on the wire when the proxy change
+        # restarted the backend's actors resumes "in doubt" and looks for its
+        # order only after the attempt's deadline (connect 10 s + request
+        # 30 s + 2 s, design §5): seen in CI, so each job gets 60 s.
         ids, deadline = [], time.monotonic() + PICKUP_SECONDS
         while time.monotonic() < deadline and proxy.connects_to(dc_port) == 0:
             ids.append(f"via-proxy-{len(ids)}")
             self.conn.submit([scm_job(ids[-1], "dc", self.csr)])
-            self.wait_results([ids[-1]], 20)
+            self.wait_results([ids[-1]], 60)
             time.sleep(0.5)
         self.assertGreater(proxy.connects_to(dc_port), 0,
                            f"`cbcs proxy set` while cbcs run runs: {len(ids)} jobs to DigiCert in "

@@ -63,6 +63,24 @@ class EntrustTest(TempDirTest):
         self.sim.admin("POST", "/reset")
         self.sim.admin("PUT", "/admin/approval", {"mode": "issue"})
         self.data = self.path("data")
+        self.addCleanup(self.assert_no_secret_in_data_dir)
+
+    def assert_no_secret_in_data_dir(self):
+        """After every case: neither the API key nor any line of the client
+        keys' PEM bodies in any file of the data directory (config, journal,
+        trace, logs, status; the vault is sealed)."""
+        secrets = [self.sim.api_key.encode()]
+        for key_file in (self.sim.client_key, self.sim.other_client_key):
+            with open(key_file) as fh:
+                secrets += [line.strip().encode() for line in fh
+                            if len(line.strip()) >= 40 and "-----" not in line]
+        for root, _, files in os.walk(self.data):
+            for name in files:
+                with open(os.path.join(root, name), "rb") as fh:
+                    content = fh.read()
+                for secret in secrets:
+                    self.assertNotIn(secret, content,
+                                     f"a secret of the Entrust backend in {os.path.join(root, name)}")
 
     # --- helpers
 

@@ -188,6 +188,8 @@ class SecretScan(TempDirTest):
             "acmpca": ["sessiontoken", "ca_arn", "fips", "credentials"],
             "digicert": ["region", "orgid", "product", "skipapproval", "autoapprove", "renewal", "revoke",
                          "poll"],
+            "entrust": ["api", "caid", "profile", "certtype", "clientid", "renewal", "revokereason",
+                        "requestername", "requesteremail", "requesterphone"],
             "gcpcas": ["pool", "ca", "template", "tier"],
             "local": ["key-algorithm", "ca-name", "workers"],
         }

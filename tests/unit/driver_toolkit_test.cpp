@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "crypto/certificate_authority.hpp"
+#include "protocol/ca/common/client_certificate.hpp"
 #include "protocol/ca/common/http_session.hpp"
 #include "protocol/ca/common/option_checks.hpp"
 #include "protocol/ca/common/http_status.hpp"
@@ -15,6 +16,7 @@
 #include "protocol/common/json_fields.hpp"
 #include "protocol/common/text.hpp"
 #include "protocol/common/xml.hpp"
+#include "test_pki.hpp"
 
 using namespace cbcs;
 namespace ca = protocol::ca;
@@ -342,5 +344,32 @@ TEST_SUITE("driver toolkit") {
     CHECK(ca::check_key_pair({{"cert", a.cert_pem}}, "cert", "key").empty());  // -key absent
     auto message = ca::check_key_pair(crossed, "cert", "key");
     CHECK(message.find("PRIVATE") == std::string::npos);  // never the key
+  }
+}
+
+TEST_SUITE("driver toolkit") {
+  TEST_CASE("a client certificate's expiry: reported, and warned 30 days ahead with the fix") {
+    auto now = sys::now();
+    auto soon = crypto::create_root_ca("ecdsa-p256", "client soon", now - 24h, 24h * 11);
+    auto later = crypto::create_root_ca("ecdsa-p256", "client later", now - 24h, 24h * 101);
+    auto s = ca::read_client_certificate(soon.cert_pem, "EntrustCA", "cert", "key", now);
+    REQUIRE(s);
+    CHECK(s->days_left == 9);
+    CHECK(test::contains(s->warning, "cbcs backend set -name EntrustCA -cert FILE -key FILE"));
+    CHECK(test::contains(s->warning, "client soon"));
+    auto l = ca::read_client_certificate(later.cert_pem, "EntrustCA", "cert", "key", now);
+    REQUIRE(l);
+    CHECK(l->days_left == 99);
+    CHECK(l->warning.empty());
+    auto gone = ca::read_client_certificate(soon.cert_pem, "E", "cert", "key", now + 24h * 20);
+    REQUIRE(gone);
+    CHECK(test::contains(gone->warning, "expired on"));
+    CHECK_FALSE(ca::read_client_certificate("not a certificate", "E", "cert", "key", now));
+    protocol::json_writer w(false);
+    w.begin_object();
+    ca::write_client_certificate(w, *s);
+    w.end_object();
+    CHECK(test::contains(w.str(), R"("client_certificate":{"subject":)"));
+    CHECK(test::contains(w.str(), R"("warning":)"));
   }
 }

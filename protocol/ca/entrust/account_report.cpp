@@ -5,6 +5,7 @@
 #include "protocol/ca/common/http_session.hpp"
 #include "protocol/ca/common/http_status.hpp"
 #include "protocol/ca/entrust/entrust_api.hpp"
+#include "protocol/ca/common/client_certificate.hpp"
 #include "protocol/common/json_writer.hpp"
 #include "protocol/common/text.hpp"
 
@@ -62,6 +63,9 @@ class account_report final : public http_session {
       w.member("client", choice.chosen->id);
     else
       w.member("client_problem", choice.error);
+    if (auto c = read_client_certificate(settings_.client_cert_pem, settings_.name, "cert", "key",
+                                         now()))
+      write_client_certificate(w, *c);
     w.key("inventories").begin_array();
     for (const auto& i : inventories)
       w.begin_object()

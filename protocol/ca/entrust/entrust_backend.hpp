@@ -34,6 +34,7 @@ struct entrust_settings {
   std::string ca_id;
   std::string profile_id;
   pending_policy pending;
+  std::string client_cert_pem;  // the sealed -cert, for backend test's expiry check
   // A setting that makes every job fail (invalid_request), naming it.
   std::string problem;
 

@@ -67,6 +67,7 @@ entrust_settings entrust_settings::from(const driver_config& config) {
     s.requester_phone = setting(config.settings, "requesterphone");
   }
   s.pending = pending_policy::from(config);
+  s.client_cert_pem = setting(config.secrets, "cert");
   s.problem = problems.message();
   return s;
 }

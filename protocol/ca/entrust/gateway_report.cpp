@@ -4,6 +4,7 @@
 #include "protocol/ca/common/http_status.hpp"
 #include "protocol/ca/entrust/ca_gateway_api.hpp"
 #include "protocol/ca/entrust/gateway_sessions.hpp"
+#include "protocol/ca/common/client_certificate.hpp"
 #include "protocol/common/json_writer.hpp"
 #include "protocol/common/text.hpp"
 
@@ -54,6 +55,9 @@ class gateway_report final : public http_session {
     };
     list("certificate_authorities", authorities_);
     list("profiles", profiles);
+    if (auto c = read_client_certificate(settings_.client_cert_pem, settings_.name, "cert", "key",
+                                         now()))
+      write_client_certificate(w, *c);
     if (!settings_.profile_id.empty()) w.member("profile", settings_.profile_id);
     w.end_object();
     std::string problem;

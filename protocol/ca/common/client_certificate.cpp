@@ -1,0 +1,44 @@
+#include "protocol/ca/common/client_certificate.hpp"
+
+#include <fmt/format.h>
+
+#include "crypto/certificate_authority.hpp"
+#include "crypto/pem.hpp"
+#include "crypto/utc_time.hpp"
+
+namespace cbcs::protocol::ca {
+
+std::optional<client_certificate_state> read_client_certificate(
+    std::string_view pem, std::string_view backend, std::string_view cert_option,
+    std::string_view key_option, std::chrono::system_clock::time_point now) {
+  try {
+    auto certs = crypto::parse_certificates(pem);
+    if (certs.empty()) return std::nullopt;
+    auto end = crypto::not_after(certs.front().get());
+    client_certificate_state s;
+    s.subject = crypto::subject_line(certs.front().get());
+    s.not_after = crypto::format_utc_time(std::chrono::floor<std::chrono::seconds>(end));
+    s.days_left = std::chrono::floor<std::chrono::hours>(end - now).count() / 24;
+    if (end - now <= client_certificate_warning)
+      s.warning = fmt::format(
+          "the client certificate ({}) {} {}: replace it with cbcs backend set -name {} -{} FILE "
+          "-{} FILE",
+          s.subject, end <= now ? "expired on" : "expires on", s.not_after, backend, cert_option,
+          key_option);
+    return s;
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+}
+
+void write_client_certificate(json_writer& w, const client_certificate_state& c) {
+  w.key("client_certificate")
+      .begin_object()
+      .member("subject", c.subject)
+      .member("not_after", c.not_after)
+      .member("days_left", c.days_left);
+  if (!c.warning.empty()) w.member("warning", c.warning);
+  w.end_object();
+}
+
+}  // namespace cbcs::protocol::ca

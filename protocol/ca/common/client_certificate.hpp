@@ -1,0 +1,32 @@
+#pragma once
+// The client certificate a backend presents (Entrust's mutual TLS, AD CS's
+// enrollment agent) as `backend test` reports it: whose it is, when it
+// expires, and, 30 days before, a warning with the command that replaces it.
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "protocol/common/json_writer.hpp"
+
+namespace cbcs::protocol::ca {
+
+inline constexpr std::chrono::hours client_certificate_warning{24 * 30};
+
+struct client_certificate_state {
+  std::string subject;
+  std::string not_after;  // UTC, "2027-01-31T12:00:00Z"
+  std::int64_t days_left = 0;
+  std::string warning;  // "" until 30 days before it expires
+};
+
+// nullopt when `pem` holds no readable certificate (the first is the client's).
+std::optional<client_certificate_state> read_client_certificate(
+    std::string_view pem, std::string_view backend, std::string_view cert_option,
+    std::string_view key_option, std::chrono::system_clock::time_point now);
+
+// Adds "client_certificate": {subject, not_after, days_left[, warning]}.
+void write_client_certificate(json_writer& w, const client_certificate_state& c);
+
+}  // namespace cbcs::protocol::ca

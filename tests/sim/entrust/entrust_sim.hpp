@@ -3,7 +3,7 @@
 // client certificate, without the network (entrust_main.cpp puts it on
 // sim_server). Written from the public documentation and Entrust's public
 // clients, not from our driver; each rule cites its source:
-//  [REF] /work/shared/reference/ca-apis.md §3 and field-lessons.md (Entrust)
+//  [REF] ../shared/reference/ca-apis.md (the steering repository beside this one) §3 and field-lessons.md (Entrust)
 //  [KF]  Keyfactor/entrust-ecs-caplugin, API/*.cs (models carrying the field
 //        texts of Entrust's OpenAPI spec)
 //  [A]   Entrust's ansible module ecs_certificate (community.crypto < 3.0.0)

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <iostream>
+#include <map>
 #include <set>
 
 #include <fmt/format.h>
@@ -16,6 +17,7 @@
 #include "config/config_error.hpp"
 #include "config/connector_config.hpp"
 #include "config/data_dir.hpp"
+#include "protocol/ca/option_files.hpp"
 #include "protocol/ca/registry.hpp"
 #include "protocol/common/json_writer.hpp"
 
@@ -116,6 +118,7 @@ std::string read_secret_from_stdin(std::string_view command, std::string_view op
 ca::option_values given_values(const ca::backend_type& type, const po::variables_map& vm,
                                std::string_view command, bool require) {
   ca::option_values values;
+  std::map<std::string, std::string, std::less<>> paths;  // file options: the path given
   for (const auto& opt : ca::all_options(type)) {
     if (opt.generated) continue;
     auto given = optional_string(vm, std::string(opt.name).c_str());
@@ -132,10 +135,14 @@ ca::option_values given_values(const ca::backend_type& type, const po::variables
       } catch (const config::config_error& e) {
         throw operation_error(fmt::format("{}: option -{}: {}", command, opt.name, e.what()));
       }
-      if (opt.check)
-        if (auto problem = opt.check(value); !problem.empty())
-          throw operation_error(
-              fmt::format("{}: option -{}: file {} {}", command, opt.name, *given, problem));
+      paths.emplace(std::string(opt.name), *given);
+    } else if (opt.kind == ca::option_kind::input_secret) {
+      // A password on the command line shows in the process list and the history.
+      if (value != "-")
+        throw usage_error(fmt::format(
+            "{}: option -{}: give '-' and type the password on standard input", command,
+            opt.name));
+      value = read_secret_from_stdin(command, opt.name);
     } else {
       if (opt.kind == ca::option_kind::secret && value == "-")
         value = read_secret_from_stdin(command, opt.name);
@@ -144,6 +151,18 @@ ca::option_values given_values(const ca::backend_type& type, const po::variables
           throw usage_error(fmt::format("{}: option -{}: {}", command, opt.name, problem));
     }
     values.emplace(std::string(opt.name), std::move(value));
+  }
+  // Files in the forms administrators have them, read into the kept form
+  // and checked (a PKCS#12 fills -cert and -key).
+  if (auto problem = ca::read_option_files(type, values)) {
+    auto path = paths.find(problem->option);
+    // -cert and -key filled from -pkcs12 have no path of their own.
+    if (path == paths.end() && paths.count("pkcs12")) path = paths.find("pkcs12");
+    throw operation_error(
+        path == paths.end()
+            ? fmt::format("{}: option -{}: {}", command, problem->option, problem->text)
+            : fmt::format("{}: option -{}: file {} {}", command, problem->option, path->second,
+                          problem->text));
   }
   return values;
 }
@@ -180,7 +199,7 @@ void store_backend(const workspace& ws, const std::string& name, const ca::backe
   std::vector<std::string> added_records;
   for (const auto& opt : ca::all_options(type)) {
     auto it = values.find(opt.name);
-    if (it == values.end()) continue;
+    if (it == values.end() || !ca::is_kept(opt.kind)) continue;
     std::string key(opt.name);
     if (ca::is_sealed(opt.kind)) {
       auto record = fmt::format("backend/{}/{}", name, opt.name);
@@ -402,7 +421,7 @@ int run_set(const po::variables_map& vm, const args_t&) {
                    .count();
   for (const auto& opt : ca::all_options(*type)) {
     auto v = given.find(opt.name);
-    if (v == given.end()) continue;
+    if (v == given.end() || !ca::is_kept(opt.kind)) continue;
     std::string key(opt.name);
     names.push_back("-" + key);
     if (ca::is_sealed(opt.kind)) {

@@ -70,6 +70,15 @@ std::string backend_types_table(std::span<const ca::backend_type* const> types) 
   }
   auto common = ca::common_options();
   out += fmt::format("| every type | | {} | — | | | |\n", option_list(common));
+  std::string with_identity;
+  for (const auto* t : types)
+    if (!t->policy.client_identity.empty())
+      with_identity += fmt::format("{}`{}`", with_identity.empty() ? "" : ", ", t->name);
+  if (!with_identity.empty())
+    out += fmt::format(
+        "| every type with a client certificate ({}) | | {}; read at `backend add` and `set`, "
+        "never kept | — | | | |\n",
+        with_identity, option_list(ca::identity_input_options()));
   std::string remote_only;
   for (const auto& o : common)
     if (o.remote_only)

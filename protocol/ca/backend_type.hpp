@@ -18,6 +18,18 @@ enum class option_kind {
   secret,       // sealed in the vault, never shown
   secret_file,  // a file: read, checked, its content sealed in the vault
   pem_file,     // a file of PEM certificates: read, checked, kept in config.json
+  // Used while reading the others at add and set (a key file's password, a
+  // PKCS#12 file that holds the client certificate and key), never kept.
+  input_secret,  // '-': one line from standard input
+  input_file,    // a file, read
+};
+
+// How a file option's content is read before its check: as is, or from the
+// forms administrators have into the form that is kept (option_files.hpp).
+enum class file_form {
+  as_is,
+  certificates,  // PEM, DER or PKCS#7 -> PEM certificates
+  private_key,   // PKCS#8 (-keypassword for an encrypted one), PKCS#1, SEC1, PEM or DER -> PKCS#8 PEM
 };
 
 // Option name -> value (for file options: the file's content).
@@ -36,8 +48,9 @@ struct option_spec {
   bool required = false;
   std::string_view value_name = "VALUE";
   std::string_view help;
-  value_check check = nullptr;
+  value_check check = nullptr;  // for a file: after its form is read
   file_summary summary = nullptr;
+  file_form form = file_form::as_is;
   // Not given on the command line: made by the type's provision step.
   bool generated = false;
   // About reaching a CA over the network (-endpoint, -cacert, ...): not
@@ -96,7 +109,11 @@ struct backend_type {
 };
 
 inline bool is_file(option_kind k) {
-  return k == option_kind::secret_file || k == option_kind::pem_file;
+  return k == option_kind::secret_file || k == option_kind::pem_file ||
+         k == option_kind::input_file;
+}
+inline bool is_kept(option_kind k) {
+  return k != option_kind::input_secret && k != option_kind::input_file;
 }
 inline bool is_sealed(option_kind k) {
   return k == option_kind::secret || k == option_kind::secret_file;

@@ -50,9 +50,10 @@ std::span<const option_spec> common_options() {
       {.name = "cacert",
        .kind = option_kind::pem_file,
        .value_name = "FILE",
-       .help = "PEM file of extra trusted root certificates for this backend",
+       .help = "file of extra trusted root certificates for this backend (PEM, DER or PKCS#7)",
        .check = check_pem_certificates,
        .summary = summarize_certificates,
+       .form = file_form::certificates,
        .remote_only = true},
       {.name = "ratelimit",
        .value_name = "LIMITS",
@@ -96,10 +97,32 @@ std::string policy_summary(const backend_type& type) {
                      max_in_flight_of(type));
 }
 
+std::span<const option_spec> identity_input_options() {
+  static const std::array<option_spec, 3> options{{
+      {.name = "keypassword",
+       .kind = option_kind::input_secret,
+       .value_name = "-",
+       .help = "the password of an encrypted -key file, read from standard input; used once "
+               "to open the key, never kept"},
+      {.name = "pkcs12",
+       .kind = option_kind::input_file,
+       .value_name = "FILE",
+       .help = "a PKCS#12 file (.p12, .pfx) with the client certificate, its chain and key, in "
+               "place of -cert and -key (read and sealed; the file may be deleted afterwards)"},
+      {.name = "pkcs12password",
+       .kind = option_kind::input_secret,
+       .value_name = "-",
+       .help = "the PKCS#12 file's password, read from standard input; never kept"},
+  }};
+  return options;
+}
+
 std::vector<option_spec> all_options(const backend_type& type) {
   std::vector<option_spec> out = type.options;
   for (const auto& opt : common_options())
     if (type.policy.remote || !opt.remote_only) out.push_back(opt);
+  if (!type.policy.client_identity.empty())
+    out.insert(out.end(), identity_input_options().begin(), identity_input_options().end());
   return out;
 }
 

@@ -31,7 +31,12 @@ std::size_t max_in_flight_of(const backend_type& type);
 // ("-ratelimit issue=25,... -maxinflight 16"), for help.
 std::string policy_summary(const backend_type& type);
 
-// The type's own options followed by the common ones.
+// Read at add and set for a type with a client identity (-keypassword,
+// -pkcs12, -pkcs12password), never kept: option_files.hpp.
+std::span<const option_spec> identity_input_options();
+
+// The type's own options followed by the common ones (and the identity's
+// input options).
 std::vector<option_spec> all_options(const backend_type& type);
 
 }  // namespace cbcs::protocol::ca

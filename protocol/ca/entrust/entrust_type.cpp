@@ -32,8 +32,11 @@ std::string check_combination(const option_values& values) {
       if (given(key))
         return "option -" + std::string(key) +
                " does not go with -api cagw (the CA Gateway takes the client certificate only)";
-    for (std::string_view key : {"caid", "cert", "key"})
-      if (!given(key)) return "missing required option -" + std::string(key) + " (with -api cagw)";
+    if (!given("caid")) return "missing required option -caid (with -api cagw)";
+    for (std::string_view key : {"cert", "key"})
+      if (!given(key))
+        return "missing required option -" + std::string(key) +
+               " (with -api cagw; or -pkcs12 FILE for both)";
     return {};
   }
   for (std::string_view key : {"caid", "profile"})
@@ -84,18 +87,22 @@ const backend_type& type() {
               {.name = "cert",
                .kind = option_kind::secret_file,
                .value_name = "FILE",
-               .help = "PEM client certificate for mutual TLS (read and sealed; the file may be "
-                       "deleted afterwards); required with -api cagw, and with ECS keys made "
-                       "for certificate authentication",
+               .help = "client certificate for mutual TLS, PEM or DER (.cer), with or without "
+                       "its chain, or a .p7b (read and sealed; the file may be deleted "
+                       "afterwards); required with -api cagw, and with ECS keys made for "
+                       "certificate authentication",
                .check = check_pem_certificates,
-               .summary = summarize_certificates},
+               .summary = summarize_certificates,
+               .form = file_form::certificates},
               {.name = "key",
                .kind = option_kind::secret_file,
                .value_name = "FILE",
-               .help = "PEM private key of that certificate (read, checked against -cert "
-                       "and sealed; the file may be deleted afterwards)",
+               .help = "its private key: PKCS#8 (.pkcs8), PKCS#1 or SEC1, PEM or DER; an "
+                       "encrypted PKCS#8 with -keypassword - (read, checked against -cert and "
+                       "sealed; the file may be deleted afterwards)",
                .check = check_private_key,
-               .summary = summarize_private_key},
+               .summary = summarize_private_key,
+               .form = file_form::private_key},
               {.name = "caid",
                .value_name = "ID",
                .help = "CA Gateway: the certificate authority's id (required with -api cagw)",

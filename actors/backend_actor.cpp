@@ -16,6 +16,7 @@
 #include "actors/http/io_delivery.hpp"
 #include "actors/policy/call_limiter.hpp"
 #include "crypto/certificate_authority.hpp"
+#include "protocol/ca/common/client_certificate.hpp"
 #include "protocol/ca/common/retry_after.hpp"
 #include "protocol/scm/messages.hpp"
 
@@ -77,6 +78,9 @@ struct backend_state {
   // a job succeeds again).
   std::optional<std::pair<backend_health::health, std::string>> reported;
   std::string auth_refused;
+  // The client certificate near its end (degraded) or past it (unhealthy):
+  // looked at when the actor starts and every few hours.
+  std::optional<std::pair<backend_health::health, std::string>> certificate_notice;
   std::size_t pending_at_ca = 0;  // active jobs the CA holds
   // Jobs waiting for the half-open breaker's probe to come back: woken by the
   // next response. One slow fallback timer covers a probe whose answer never
@@ -130,13 +134,38 @@ void report_health(self_ptr self, steady::time_point now) {
   if (!st.config.health) return;
   using health = backend_health::health;
   std::pair<health, std::string> now_is{health::healthy, ""};
+  auto notice = st.certificate_notice;
   if (!st.auth_refused.empty())
     now_is = {health::unhealthy, "the CA refuses the credentials: " + st.auth_refused};
+  else if (notice && notice->first == health::unhealthy)
+    now_is = *notice;
   else if (st.breaker->current(now) == circuit_breaker::state::open)
     now_is = {health::degraded, "circuit breaker open: the backend keeps failing"};
+  else if (notice)
+    now_is = *notice;
   if (st.reported == now_is) return;
   st.reported = now_is;
   st.config.health->set(st.config.name, now_is.first, now_is.second, st.config.worker);
+}
+
+// How often a running backend looks at its client certificate's expiry:
+// the 30-day warning needs no precision finer than this.
+constexpr std::chrono::hours certificate_check_interval{6};
+
+void check_client_certificate(self_ptr self) {
+  auto& st = self->state;
+  const auto& presented = st.config.client_certificate;
+  if (!presented || st.config.worker != 0) return;  // one worker speaks for it
+  auto now = std::chrono::system_clock::now();
+  auto c = protocol::ca::read_client_certificate(presented->pem, st.config.name,
+                                                 presented->cert_option, presented->key_option, now);
+  st.certificate_notice.reset();
+  if (c && !c->warning.empty())
+    st.certificate_notice = {
+        c->expired ? backend_health::health::unhealthy : backend_health::health::degraded,
+        c->warning};
+  report_health(self, steady::now());
+  self->delayed_send(self, certificate_check_interval, cert_check_atom::value);
 }
 
 // TLS, client-certificate and proxy-authentication failures are configuration
@@ -609,6 +638,7 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
     st.config.health->set(st.config.name, backend_health::health::healthy, "", st.config.worker);
     st.reported = {{backend_health::health::healthy, ""}};
   }
+  check_client_certificate(self);
   return {
       [self](run_atom, job_ticket& ticket) {
         auto& st = self->state;
@@ -619,6 +649,7 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
         }
         start_job(self, std::move(ticket));
       },
+      [self](cert_check_atom) { check_client_certificate(self); },
       [self](unpark_atom, bool from_timer) {
         if (from_timer) self->state.park_timer_armed = false;
         wake_parked(self);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 
 #include <caf/fwd.hpp>
 #include <string>
@@ -24,6 +25,14 @@ struct backend_actor_config {
   // Which of the backend's actors this is (drivers that compute run several).
   std::uint32_t worker = 0, worker_count = 1;
   std::shared_ptr<backend_health> health;  // may be null (tests)
+  // The client certificate it presents (mutual TLS), when it has one, and
+  // the options that replace it: its health warns from 30 days before the
+  // certificate expires and is unhealthy once it has.
+  struct presented_certificate {
+    std::string pem;
+    std::string cert_option, key_option;
+  };
+  std::optional<presented_certificate> client_certificate;
 };
 
 // Spawns the actor of one backend. It owns the driver's I/O, time and policy:

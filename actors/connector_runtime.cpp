@@ -224,7 +224,9 @@ struct connector_runtime::impl {
                                                std::shared_ptr<ca::driver> driver,
                                                std::shared_ptr<ca::transport> transport,
                                                const backend_settings& settings,
-                                               std::uint32_t workers) {
+                                               std::uint32_t workers,
+                                               std::optional<backend_actor_config::presented_certificate>
+                                                   presented = std::nullopt) {
     backend_actor_config cfg{.name = name,
                              .type = type ? std::string(type->name) : "extra",
                              .driver = std::move(driver),
@@ -233,7 +235,8 @@ struct connector_runtime::impl {
                              .trace = trace,
                              .router = router,
                              .worker_count = workers,
-                             .health = health};
+                             .health = health,
+                             .client_certificate = std::move(presented)};
     auto* sys = system.get();
     std::vector<supervised_backend> out;
     for (std::uint32_t w = 0; w < workers; ++w) {
@@ -262,6 +265,7 @@ struct connector_runtime::impl {
     auto settings = settings_of(type, def.settings);
     std::shared_ptr<ca::driver> driver;
     std::shared_ptr<ca::transport> transport;
+    std::optional<backend_actor_config::presented_certificate> presented;
     auto state = backend_health::health::healthy;
     std::string message;
     if (type && type->make_driver) {
@@ -287,11 +291,13 @@ struct connector_runtime::impl {
           def.sealed.count(type->policy.client_identity.certificate) != 0) {
         tls.client_cert_pem = secret_of(type->policy.client_identity.certificate);
         tls.client_key_pem = secret_of(type->policy.client_identity.key);
+        presented = {tls.client_cert_pem, std::string(type->policy.client_identity.certificate),
+                     std::string(type->policy.client_identity.key)};
       }
       transport = http_transport_of(settings, std::move(tls), def.settings);
     }
     auto out = children_for(def.name, type, std::move(driver), std::move(transport), settings,
-                            workers_of(type, def.settings));
+                            workers_of(type, def.settings), std::move(presented));
     health->add(def.name, def.type, state, std::move(message),
                 state != backend_health::health::healthy);
     return out;

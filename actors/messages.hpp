@@ -41,6 +41,7 @@ using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
 using probe_atom = caf::atom_constant<caf::atom("probe")>;
 using reconfig_atom = caf::atom_constant<caf::atom("reconfig")>;
 using durable_atom = caf::atom_constant<caf::atom("durable")>;
+using cert_check_atom = caf::atom_constant<caf::atom("certcheck")>;
 
 // A health probe (the service watchdog's): the actor that handles it sets the
 // promise; whoever sent it waits on the future with a timeout.
@@ -120,7 +121,8 @@ using backend_actor = caf::typed_actor<
     caf::reacts_to<cancel_atom, std::string, std::string>,  // SCM cancels: job id, reason
     // The router committed the job's resume token number `seq` (a placement
     // in doubt waits for it): job id, seq
-    caf::reacts_to<durable_atom, std::string, std::uint64_t>>;
+    caf::reacts_to<durable_atom, std::string, std::uint64_t>,
+    caf::reacts_to<cert_check_atom>>;  // look at the client certificate's expiry again
 
 // Journals jobs and fans them out to backend actors.
 using router_actor = caf::typed_actor<

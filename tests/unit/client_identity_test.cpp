@@ -8,9 +8,11 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <thread>
 
 #include "actors/connector_runtime.hpp"
 #include "config/vault.hpp"
+#include "crypto/certificate_authority.hpp"
 #include "crypto/random.hpp"
 #include "protocol/ca/transport.hpp"
 #include "test_pki.hpp"
@@ -53,5 +55,63 @@ TEST_SUITE("client identity") {
     runtime.stop();
     CHECK(transport->calls >= 1);  // it reached the CA's transport
     CHECK(outcome.message.find("missing from the vault") == std::string::npos);
+  }
+
+  // The board SCM and `cbcs status` read: 30 days before the client
+  // certificate expires it says degraded with the command that replaces it;
+  // once it has expired, unhealthy. Nothing needs to be sent for that.
+  TEST_CASE("the backend's health warns of its client certificate's end, with the fix") {
+    struct expected {
+      std::chrono::hours age, lifetime;
+      protocol::scm::health state;
+      const char* words;
+    };
+    for (auto e : {expected{24h, 24h * 11, protocol::scm::health::degraded, "expires on"},
+                   expected{48h, 24h, protocol::scm::health::unhealthy, "expired on"},
+                   expected{24h, 24h * 200, protocol::scm::health::healthy, ""}}) {
+      CAPTURE(e.words);
+      test::temp_dir dir;
+      auto client = crypto::create_root_ca("ecdsa-p256", "client of ecs",
+                                           std::chrono::system_clock::now() - e.age, e.lifetime);
+      config::vault vault(std::filesystem::path(dir.path()) / "vault.bin",
+                          crypto::random_bytes(32));
+      vault.put("backend.ecs.apikey", "sim-entrust-api-key-0001");
+      vault.put("backend.ecs.cert", client.cert_pem);
+      vault.put("backend.ecs.key", client.key_pem);
+      actors::runtime_options o{.data_dir = dir.path(), .durable_journal = false, .trace = false};
+      o.vault = &vault;
+      o.transport = std::make_shared<refusing_transport>();
+      o.config.backends.push_back({.name = "ecs",
+                                   .type = "entrust",
+                                   .settings = {{"api", "ecs"}, {"username", "u"}},
+                                   .sealed = {{"apikey", "backend.ecs.apikey"},
+                                              {"cert", "backend.ecs.cert"},
+                                              {"key", "backend.ecs.key"}}});
+      actors::connector_runtime runtime(std::move(o));
+      auto board = runtime.health();
+      auto entry = [&] {
+        for (const auto& b : board->snapshot())
+          if (b.name == "ecs") return b;
+        return protocol::scm::backend_info{};
+      };
+      if (e.state != protocol::scm::health::healthy) {
+        auto deadline = std::chrono::steady_clock::now() + 10s;
+        while (entry().state != e.state && std::chrono::steady_clock::now() < deadline)
+          std::this_thread::sleep_for(10ms);
+      } else {
+        // Healthy stays healthy: the actor has looked once it answers a job.
+        (void)runtime.run({.id = "probe", .op = ca::operation::revoke, .backend = "ecs",
+                           .serial_hex = "0a", .reason = "keyCompromise"},
+                          5s);
+      }
+      auto b = entry();
+      CHECK(b.state == e.state);
+      CHECK(test::contains(b.message, e.words));
+      if (e.state != protocol::scm::health::healthy) {
+        CHECK(test::contains(b.message, "cbcs backend set -name ecs -cert FILE -key FILE"));
+        CHECK(test::contains(b.message, "client of ecs"));
+      }
+      runtime.stop();
+    }
   }
 }

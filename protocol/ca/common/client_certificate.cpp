@@ -19,6 +19,7 @@ std::optional<client_certificate_state> read_client_certificate(
     s.subject = crypto::subject_line(certs.front().get());
     s.not_after = crypto::format_utc_time(std::chrono::floor<std::chrono::seconds>(end));
     s.days_left = std::chrono::floor<std::chrono::hours>(end - now).count() / 24;
+    s.expired = end <= now;
     if (end - now <= client_certificate_warning)
       s.warning = fmt::format(
           "the client certificate ({}) {} {}: replace it with cbcs backend set -name {} -{} FILE "

@@ -18,6 +18,7 @@ struct client_certificate_state {
   std::string subject;
   std::string not_after;  // UTC, "2027-01-31T12:00:00Z"
   std::int64_t days_left = 0;
+  bool expired = false;
   std::string warning;  // "" until 30 days before it expires
 };
 

@@ -189,12 +189,15 @@ class SecretScan(TempDirTest):
             "digicert": ["region", "orgid", "product", "skipapproval", "autoapprove", "renewal", "revoke",
                          "poll"],
             "entrust": ["api", "caid", "profile", "certtype", "clientid", "renewal", "revokereason",
-                        "requestername", "requesteremail", "requesterphone"],
+                        "requestername", "requesteremail", "requesterphone", "keypassword", "pkcs12",
+                        "pkcs12password"],
+            "msca": ["transport", "ces", "cep", "auth", "username", "password", "cert", "key",
+                     "template", "requester", "keypassword", "pkcs12", "pkcs12password"],
             "gcpcas": ["pool", "ca", "template", "tier"],
             "local": ["key-algorithm", "ca-name", "workers"],
         }
         common = ["endpoint", "cacert", "ratelimit", "maxinflight", "maxpending"]
-        files = {"cacert", "cert", "key"}
+        files = {"cacert", "cert", "key", "pkcs12"}
         for t, opts in base.items():
             for opt in list(opts) + extra.get(t, []) + common:
                 if t == "entrust" and opt == "key":

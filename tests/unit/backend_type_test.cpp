@@ -196,6 +196,39 @@ TEST_SUITE("backend_types") {
               .find("needs -credentials instance") != std::string::npos);
   }
 
+  TEST_CASE("msca: each -auth has its own credentials; the seed's line needs none") {
+    const auto& type = *ca::find_backend_type("msca");
+    REQUIRE((type.check_combination != nullptr));
+    auto problem = [&](ca::option_values v) {
+      v.emplace("server", "ca01");
+      v.emplace("ca", "Corp CA");
+      return type.check_combination(v);
+    };
+    CHECK(problem({}).empty());  // kerberos: the machine's own account
+    CHECK(problem({{"auth", "username"}, {"username", "CORP\\svc"}, {"password", "p w"}}).empty());
+    CHECK(problem({{"auth", "username"}}).find("-username") != std::string::npos);
+    CHECK(problem({{"auth", "certificate"}, {"cert", "c"}, {"key", "k"}}).empty());
+    CHECK(problem({{"auth", "certificate"}}).find("-pkcs12") != std::string::npos);
+    CHECK(problem({{"username", "CORP\\svc"}}).find("needs -auth username") != std::string::npos);
+    CHECK(problem({{"cert", "c"}, {"key", "k"}}).find("needs -auth certificate") !=
+          std::string::npos);
+    auto value_problem = [](std::string_view opt, std::string_view value) {
+      return option("msca", opt).check(value);
+    };
+    CHECK(value_problem("username", "CORP\\svc").empty());
+    CHECK(value_problem("username", "svc@corp.example").empty());
+    CHECK_FALSE(value_problem("username", "svc").empty());
+    CHECK_FALSE(value_problem("template", "Web Server").empty());  // a display name
+    CHECK(value_problem("template", "WebServer").empty());
+#ifndef _WIN32
+    CHECK(problem({{"transport", "dcom"}}).find("Windows only") != std::string::npos);
+#else
+    CHECK(problem({{"transport", "dcom"}}).empty());
+    CHECK(problem({{"transport", "dcom"}, {"auth", "username"}}).find("does not go with") !=
+          std::string::npos);
+#endif
+  }
+
   TEST_CASE("an error text never repeats the secret it checked") {
     std::string secret = "s3cr3t with spaces";
     for (auto* t : ca::backend_types())

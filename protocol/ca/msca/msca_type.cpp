@@ -24,6 +24,83 @@ std::string check_host_name(std::string_view v) {
   return ok ? std::string{} : "must be a host name or IP address";
 }
 
+std::string check_transport(std::string_view v) {
+  return v == "ces" || v == "dcom" ? "" : "must be ces or dcom";
+}
+std::string check_auth(std::string_view v) {
+  return v == "certificate" || v == "username" || v == "kerberos"
+             ? ""
+             : "must be certificate, username or kerberos";
+}
+
+// "DOMAIN\user" or "user@domain": one line of printable text.
+std::string check_account(std::string_view v) {
+  if (v.empty() || v.size() > 256) return "must be 1 to 256 characters";
+  bool ok = std::all_of(v.begin(), v.end(), [](unsigned char c) { return c >= 0x20 && c != 0x7f; });
+  if (!ok) return "must be one line of printable text";
+  return v.find('\\') != std::string_view::npos || v.find('@') != std::string_view::npos
+             ? ""
+             : "must be DOMAIN\\user or user@domain";
+}
+
+// AD passwords may hold spaces and any Unicode; not control characters.
+std::string check_password(std::string_view v) {
+  if (v.empty() || v.size() > 256) return "must be 1 to 256 characters";
+  bool ok = std::all_of(v.begin(), v.end(), [](unsigned char c) { return c >= 0x20 && c != 0x7f; });
+  return ok ? "" : "must hold no control characters";
+}
+
+// A template's common name (no spaces in AD's cn), as CEP lists it.
+std::string check_template(std::string_view v) {
+  if (v.empty() || v.size() > 64) return "must be 1 to 64 characters";
+  bool ok = std::all_of(v.begin(), v.end(), [](unsigned char c) {
+    return std::isalnum(c) || c == '-' || c == '_' || c == '.';
+  });
+  return ok ? "" : "must be a template's name (letters, digits, '-', '_', '.'), not its display name";
+}
+
+std::string auth_of(const option_values& values) {
+  auto it = values.find("auth");
+  return it == values.end() ? "kerberos" : it->second;
+}
+
+// What each -auth needs, and what it refuses ([REF §5]: CES and CEP are
+// published once per authentication: _CES_Certificate, _CES_UsernamePassword,
+// _CES_Kerberos). DCOM runs as the service's own identity: no -auth.
+std::string check_combination(const option_values& values) {
+  auto given = [&](std::string_view name) { return values.find(name) != values.end(); };
+  auto transport = values.find("transport");
+  bool dcom = transport != values.end() && transport->second == "dcom";
+  if (dcom) {
+#ifndef _WIN32
+    return "-transport dcom runs on Windows only: use -transport ces (the default) here";
+#endif
+    for (std::string_view key : {"ces", "cep", "auth", "username", "password", "cert", "key"})
+      if (given(key))
+        return "option -" + std::string(key) +
+               " does not go with -transport dcom (it runs as the service's own identity)";
+    return {};
+  }
+  auto auth = auth_of(values);
+  if (auth == "username") {
+    for (std::string_view key : {"username", "password"})
+      if (!given(key)) return "missing required option -" + std::string(key) + " (with -auth username)";
+  } else {
+    for (std::string_view key : {"username", "password"})
+      if (given(key)) return "option -" + std::string(key) + " needs -auth username";
+  }
+  if (auth == "certificate") {
+    for (std::string_view key : {"cert", "key"})
+      if (!given(key))
+        return "missing required option -" + std::string(key) +
+               " (with -auth certificate; or -pkcs12 FILE for both)";
+  } else {
+    for (std::string_view key : {"cert", "key"})
+      if (given(key)) return "option -" + std::string(key) + " needs -auth certificate";
+  }
+  return {};
+}
+
 }  // namespace
 
 const backend_type& type() {
@@ -41,7 +118,65 @@ const backend_type& type() {
            .value_name = "NAME",
            .help = "the CA's common name, as in the config string HOST\\CA Name",
            .check = check_ca_name},
-      }};
+          {.name = "transport",
+           .value_name = "ces|dcom",
+           .help = "ces (the default: the enrollment web services over HTTPS, from any OS) or "
+                   "dcom (Windows: ICertRequest and ICertAdmin as the service's own identity)",
+           .check = check_transport},
+          {.name = "ces",
+           .value_name = "URL",
+           .help = "the enrollment web service (default "
+                   "https://SERVER/CA_CES_<Auth>/service.svc/CES for -auth)",
+           .check = check_https_url},
+          {.name = "cep",
+           .value_name = "URL",
+           .help = "the enrollment policy web service (default "
+                   "https://SERVER/ADPolicyProvider_CEP_<Auth>/service.svc/CEP)",
+           .check = check_https_url},
+          {.name = "auth",
+           .value_name = "certificate|username|kerberos",
+           .help = "how CES and CEP know the connector: a client certificate (-cert, -key), "
+                   "a user name and password (-username, -password), or kerberos (the default: "
+                   "the machine's own account)",
+           .check = check_auth},
+          {.name = "cert",
+           .kind = option_kind::secret_file,
+           .value_name = "FILE",
+           .help = "-auth certificate: the client certificate, PEM or DER (.cer), with or "
+                   "without its chain, or a .p7b (read and sealed)",
+           .check = check_pem_certificates,
+           .summary = summarize_certificates,
+           .form = file_form::certificates},
+          {.name = "key",
+           .kind = option_kind::secret_file,
+           .value_name = "FILE",
+           .help = "its private key: PKCS#8, PKCS#1 or SEC1, PEM or DER; an encrypted PKCS#8 "
+                   "with -keypassword - (read, checked against -cert and sealed)",
+           .check = check_private_key,
+           .summary = summarize_private_key,
+           .form = file_form::private_key},
+          {.name = "username",
+           .value_name = "DOMAIN\\USER",
+           .help = "-auth username: the account CES and CEP know",
+           .check = check_account},
+          {.name = "password",
+           .kind = option_kind::secret,
+           .value_name = "-",
+           .help = "-auth username: its password ('-' reads it from standard input; sealed)",
+           .check = check_password},
+          {.name = "template",
+           .value_name = "NAME",
+           .help = "the template for jobs whose profile names none, by its name (not its "
+                   "display name), e.g. WebServer",
+           .check = check_template},
+          {.name = "requester",
+           .value_name = "DOMAIN\\USER",
+           .help = "the requester named in requests on behalf when a job names none",
+           .check = check_account},
+      },
+      .check_combination = check_combination,
+      .check_all = [](const option_values& v) { return check_key_pair(v, "cert", "key"); },
+      .policy = {.client_identity = {.certificate = "cert", .key = "key"}}};
   return t;
 }
 

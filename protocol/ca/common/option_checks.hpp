@@ -34,4 +34,34 @@ std::string check_key_pair(const option_values& values, std::string_view cert_op
 std::string summarize_certificates(std::string_view content);
 std::string summarize_private_key(std::string_view content);
 
+// The -cert and -key of a type that presents a client certificate (its
+// runtime_policy::client_identity), declared once: every file form an
+// administrator has (option_files.hpp), sealed; `help` (a literal) says
+// when the type needs them.
+inline option_spec client_certificate_option(std::string_view help) {
+  return {.name = "cert",
+          .kind = option_kind::secret_file,
+          .value_name = "FILE",
+          .help = help,
+          .check = check_pem_certificates,
+          .summary = summarize_certificates,
+          .form = file_form::certificates};
+}
+inline option_spec client_key_option(std::string_view help) {
+  return {.name = "key",
+          .kind = option_kind::secret_file,
+          .value_name = "FILE",
+          .help = help,
+          .check = check_private_key,
+          .summary = summarize_private_key,
+          .form = file_form::private_key};
+}
+// Help texts that say what the two files may be.
+#define CBCS_CLIENT_CERTIFICATE_FORMS                                                       \
+  "PEM or DER (.cer), with or without its chain, or a .p7b (read and sealed; the file may " \
+  "be deleted afterwards)"
+#define CBCS_CLIENT_KEY_FORMS                                                              \
+  "PKCS#8 (.pkcs8), PKCS#1 or SEC1, PEM or DER; an encrypted PKCS#8 with -keypassword - " \
+  "(read, checked against -cert and sealed; the file may be deleted afterwards)"
+
 }  // namespace cbcs::protocol::ca

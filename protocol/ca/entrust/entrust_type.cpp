@@ -84,25 +84,11 @@ const backend_type& type() {
                .value_name = "KEY",
                .help = "API key of that user (sealed in the vault; required with -api ecs)",
                .check = check_token_text},
-              {.name = "cert",
-               .kind = option_kind::secret_file,
-               .value_name = "FILE",
-               .help = "client certificate for mutual TLS, PEM or DER (.cer), with or without "
-                       "its chain, or a .p7b (read and sealed; the file may be deleted "
-                       "afterwards); required with -api cagw, and with ECS keys made for "
-                       "certificate authentication",
-               .check = check_pem_certificates,
-               .summary = summarize_certificates,
-               .form = file_form::certificates},
-              {.name = "key",
-               .kind = option_kind::secret_file,
-               .value_name = "FILE",
-               .help = "its private key: PKCS#8 (.pkcs8), PKCS#1 or SEC1, PEM or DER; an "
-                       "encrypted PKCS#8 with -keypassword - (read, checked against -cert and "
-                       "sealed; the file may be deleted afterwards)",
-               .check = check_private_key,
-               .summary = summarize_private_key,
-               .form = file_form::private_key},
+              client_certificate_option(
+                  "client certificate for mutual TLS, " CBCS_CLIENT_CERTIFICATE_FORMS
+                  "; required with -api cagw, and with ECS keys made for certificate "
+                  "authentication"),
+              client_key_option("its private key: " CBCS_CLIENT_KEY_FORMS),
               {.name = "caid",
                .value_name = "ID",
                .help = "CA Gateway: the certificate authority's id (required with -api cagw)",

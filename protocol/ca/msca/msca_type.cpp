@@ -139,22 +139,9 @@ const backend_type& type() {
                    "a user name and password (-username, -password), or kerberos (the default: "
                    "the machine's own account)",
            .check = check_auth},
-          {.name = "cert",
-           .kind = option_kind::secret_file,
-           .value_name = "FILE",
-           .help = "-auth certificate: the client certificate, PEM or DER (.cer), with or "
-                   "without its chain, or a .p7b (read and sealed)",
-           .check = check_pem_certificates,
-           .summary = summarize_certificates,
-           .form = file_form::certificates},
-          {.name = "key",
-           .kind = option_kind::secret_file,
-           .value_name = "FILE",
-           .help = "its private key: PKCS#8, PKCS#1 or SEC1, PEM or DER; an encrypted PKCS#8 "
-                   "with -keypassword - (read, checked against -cert and sealed)",
-           .check = check_private_key,
-           .summary = summarize_private_key,
-           .form = file_form::private_key},
+          client_certificate_option("-auth certificate: the client certificate, "
+                                    CBCS_CLIENT_CERTIFICATE_FORMS),
+          client_key_option("its private key: " CBCS_CLIENT_KEY_FORMS),
           {.name = "username",
            .value_name = "DOMAIN\\USER",
            .help = "-auth username: the account CES and CEP know",

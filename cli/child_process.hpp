@@ -26,8 +26,12 @@ class child_process {
   std::string read_all();   // the rest of its output, until it closes it
   void signal(int sig);
   int wait();  // exit status (128 + signal when killed)
+  // Not yet exited (reaps it when it has: wait() then gives its status).
+  bool running();
+  pid_t pid() const { return pid_; }  // -1 once reaped
 
  private:
+  int exit_status_ = -1;
   pid_t pid_ = -1;
   void* process_ = nullptr;  // Windows: the process HANDLE
   int out_fd_ = -1;

@@ -55,13 +55,30 @@ void child_process::signal(int sig) {
   if (pid_ > 0) ::kill(pid_, sig);
 }
 
+namespace {
+int status_of(int status) {
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+}  // namespace
+
 int child_process::wait() {
-  if (pid_ <= 0) return -1;
+  if (pid_ <= 0) return exit_status_;
   int status = 0;
   while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
   }
   pid_ = -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  exit_status_ = status_of(status);
+  return exit_status_;
+}
+
+bool child_process::running() {
+  if (pid_ <= 0) return false;
+  int status = 0;
+  pid_t r = ::waitpid(pid_, &status, WNOHANG);
+  if (r == 0) return true;
+  if (r == pid_) exit_status_ = status_of(status);
+  pid_ = -1;
+  return false;
 }
 
 }  // namespace cbcs::cli

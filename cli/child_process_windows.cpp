@@ -88,7 +88,7 @@ void child_process::signal(int sig) {
 }
 
 int child_process::wait() {
-  if (!process_) return -1;
+  if (!process_) return exit_status_;
   auto h = static_cast<HANDLE>(process_);
   WaitForSingleObject(h, INFINITE);
   DWORD code = 0;
@@ -96,7 +96,15 @@ int child_process::wait() {
   CloseHandle(h);
   process_ = nullptr;
   pid_ = -1;
-  return static_cast<int>(code);
+  exit_status_ = static_cast<int>(code);
+  return exit_status_;
+}
+
+bool child_process::running() {
+  if (!process_) return false;
+  if (WaitForSingleObject(static_cast<HANDLE>(process_), 0) == WAIT_TIMEOUT) return true;
+  wait();
+  return false;
 }
 
 }  // namespace cbcs::cli

@@ -9,9 +9,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <future>
 #include <thread>
 
@@ -37,19 +39,55 @@ int free_port() {
   return ntohs(a.sin_port);
 }
 
-bool accepting(int port) {
-  for (int i = 0; i < 100; ++i) {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(static_cast<std::uint16_t>(port));
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    ::close(fd);
-    if (ok) return true;
+// The inode of the socket listening on 127.0.0.1:port (/proc/net/tcp), 0: none.
+std::string listening_inode(int port) {
+  std::ifstream tcp("/proc/net/tcp");
+  std::string line;
+  char local[32];
+  std::snprintf(local, sizeof local, "0100007F:%04X", port);
+  std::getline(tcp, line);  // the header
+  while (std::getline(tcp, line)) {
+    std::istringstream in(line);
+    std::string slot, local_address, remote, state, queues, timer, retransmits, uid, timeout, inode;
+    in >> slot >> local_address >> remote >> state >> queues >> timer >> retransmits >> uid >>
+        timeout >> inode;
+    if (local_address == local && state == "0A") return inode;  // 0A: LISTEN
+  }
+  return {};
+}
+
+// Whether `child` itself listens on `port`: the listening socket is one of
+// its file descriptors, so a port another process took in between does not
+// count, and a child that could not bind it (it exits) is said at once.
+bool accepting(int port, cli::child_process& child) {
+  for (int i = 0; i < 200 && child.running(); ++i) {
+    auto inode = listening_inode(port);
+    if (!inode.empty()) {
+      auto wanted = "socket:[" + inode + "]";
+      std::error_code ec;
+      auto fds = std::filesystem::path("/proc") / std::to_string(child.pid()) / "fd";
+      for (const auto& fd : std::filesystem::directory_iterator(fds, ec)) {
+        auto target = std::filesystem::read_symlink(fd.path(), ec);
+        if (!ec && target.string() == wanted) return true;
+      }
+    }
     std::this_thread::sleep_for(50ms);
   }
   return false;
+}
+
+// openssl s_server and tinyproxy must be told their port: one the system
+// just handed out, and another when the child could not bind it (another
+// process took it in between), up to five times.
+template <class Start>
+std::unique_ptr<cli::child_process> start_on_a_port(int& port, Start start) {
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    port = free_port();
+    auto child = start(port);
+    if (accepting(port, *child)) return child;
+  }
+  FAIL("the child never listened on a port of its own");
+  return nullptr;
 }
 
 // child_process execs a path: find the program on PATH.
@@ -91,7 +129,7 @@ answer get(actors::http_client& client, const std::string& url) {
 struct tls_server {
   test::temp_dir dir;
   test::key_and_cert server = test::make_self_signed("p256", "localhost");
-  int port = free_port();
+  int port = 0;
   std::unique_ptr<cli::child_process> proc;
 
   explicit tls_server(const std::string& client_ca) {
@@ -99,13 +137,15 @@ struct tls_server {
     write_file(d / "server.pem", server.cert_pem);
     write_file(d / "server.key", server.key_pem);
     write_file(d / "clients.pem", client_ca);
-    proc = std::make_unique<cli::child_process>(
-        std::vector<std::string>{on_path("openssl"), "s_server", "-quiet", "-accept",
-                                 "127.0.0.1:" + std::to_string(port), "-cert",
-                                 (d / "server.pem").string(), "-key", (d / "server.key").string(),
-                                 "-CAfile", (d / "clients.pem").string(), "-Verify", "1", "-verify_return_error", "-www"},
-        false, (d / "s_server.log").string());
-    REQUIRE(accepting(port));
+    proc = start_on_a_port(port, [&](int p) {
+      return std::make_unique<cli::child_process>(
+          std::vector<std::string>{on_path("openssl"), "s_server", "-quiet", "-accept",
+                                   "127.0.0.1:" + std::to_string(p), "-cert",
+                                   (d / "server.pem").string(), "-key", (d / "server.key").string(),
+                                   "-CAfile", (d / "clients.pem").string(), "-Verify", "1",
+                                   "-verify_return_error", "-www"},
+          false, (d / "s_server.log").string());
+    });
   }
   ~tls_server() { proc->signal(SIGTERM); }
   std::string url() const { return "https://localhost:" + std::to_string(port) + "/"; }
@@ -113,15 +153,16 @@ struct tls_server {
 
 struct proxy {
   test::temp_dir dir;
-  int port = free_port();
+  int port = 0;
   std::unique_ptr<cli::child_process> proc;
   proxy() {
     auto conf = std::filesystem::path(dir.path()) / "tinyproxy.conf";
-    write_file(conf, "Port " + std::to_string(port) + "\nListen 127.0.0.1\nTimeout 30\n");
-    proc = std::make_unique<cli::child_process>(
-        std::vector<std::string>{on_path("tinyproxy"), "-d", "-c", conf.string()}, false,
-        (std::filesystem::path(dir.path()) / "tinyproxy.log").string());
-    REQUIRE(accepting(port));
+    proc = start_on_a_port(port, [&](int p) {
+      write_file(conf, "Port " + std::to_string(p) + "\nListen 127.0.0.1\nTimeout 30\n");
+      return std::make_unique<cli::child_process>(
+          std::vector<std::string>{on_path("tinyproxy"), "-d", "-c", conf.string()}, false,
+          (std::filesystem::path(dir.path()) / "tinyproxy.log").string());
+    });
   }
   ~proxy() { proc->signal(SIGTERM); }
 };

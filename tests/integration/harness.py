@@ -91,6 +91,34 @@ def refused_port():
     return s, s.getsockname()[1]
 
 
+def listens_on(pid, port):
+    """True when the socket listening on 127.0.0.1:port is one of pid's file
+    descriptors (/proc/net/tcp and /proc/PID/fd): a connection that reaches
+    another process, which took the port in between, does not count."""
+    local = "0100007F:%04X" % port
+    inode = None
+    with open("/proc/net/tcp") as fh:
+        next(fh)
+        for line in fh:
+            fields = line.split()
+            if fields[1] == local and fields[3] == "0A":  # 0A: LISTEN
+                inode = fields[9]
+    if inode is None:
+        return False
+    fd_dir = f"/proc/{pid}/fd"
+    try:
+        names = os.listdir(fd_dir)
+    except OSError:
+        return False
+    for name in names:
+        try:
+            if os.readlink(os.path.join(fd_dir, name)) == f"socket:[{inode}]":
+                return True
+        except OSError:
+            pass
+    return False
+
+
 def start_on_a_port(start, attempts=5):
     """For a program that must be told its port (no port 0): start(port) with
     a port the system just handed out, again with another if the program

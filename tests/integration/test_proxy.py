@@ -15,7 +15,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (CBCS, TempDirTest, cbcs, listening_socket, openssl,  # noqa: E402
-                     refused_port, require_or_skip, start_on_a_port)
+                     listens_on, refused_port, require_or_skip, start_on_a_port)
 
 TINYPROXY = shutil.which("tinyproxy")
 USER, PASSWORD = "cbcs-proxy-user", "Pr0xy-pa55word-never-logged"
@@ -41,12 +41,9 @@ class Tinyproxy:
                                      stderr=subprocess.DEVNULL)
         deadline = time.time() + 10
         while time.time() < deadline and self.proc.poll() is None:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                if self.proc.poll() is None:  # ours, not another process's
-                    return True
-            except OSError:
-                time.sleep(0.05)
+            if listens_on(self.proc.pid, port):  # ours, not another process's
+                return True
+            time.sleep(0.05)
         self.stop()
         return False
 

@@ -11,6 +11,7 @@
 
 #include "crypto/certificate_authority.hpp"
 #include "crypto/pem.hpp"
+#include "tests/sim/common/sim_clients.hpp"
 #include "tests/sim/common/sim_command.hpp"
 #include "tests/sim/common/sim_server.hpp"
 #include "tests/sim/entrust/entrust_sim.hpp"
@@ -21,67 +22,6 @@ namespace main_detail {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-const auto public_perms = fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
-                          fs::perms::others_read;
-
-struct client_files {
-  std::string ca_pem;  // what the TLS port trusts for client certificates
-  fs::path ca_file, ca_key_file, cert_file, key_file, other_ca_file, other_cert_file,
-      other_key_file;
-};
-
-// A CA kept across restarts (DIR/<stem>.pem, .key), made when absent.
-std::pair<crypto::pkey_ptr, crypto::x509_ptr> load_or_create_ca(const fs::path& cert_file,
-                                                                const fs::path& key_file,
-                                                                std::string_view name) {
-  auto now = std::chrono::system_clock::now();
-  if (!fs::exists(cert_file) || !fs::exists(key_file)) {
-    auto ca = crypto::create_root_ca("ecdsa-p256", name, now - 1h, 24h * 365 * 5);
-    write_file(key_file, ca.key_pem);
-    write_file(cert_file, ca.cert_pem, public_perms);
-  }
-  auto key = crypto::parse_private_key(read_file(key_file));
-  auto cert = std::move(crypto::parse_certificates(read_file(cert_file)).front());
-  if (!crypto::key_matches_certificate(key.get(), cert.get()))
-    throw std::runtime_error(key_file.string() + " does not match " + cert_file.string());
-  return {std::move(key), std::move(cert)};
-}
-
-// A client certificate (serverAuth + clientAuth) for CN, made afresh.
-void write_client(EVP_PKEY* ca_key, X509* ca_cert, std::string_view cn, const fs::path& cert_file,
-                  const fs::path& key_file) {
-  auto key = crypto::generate_key("ecdsa-p256");
-  auto req = template_request(key.get(), cn, nullptr);
-  auto pem = crypto::issue_certificate(
-      ca_key, ca_cert, req.get(),
-      {fresh_serial(), std::chrono::system_clock::now() - 1h, std::chrono::hours(24 * 365)});
-  write_file(key_file, crypto::private_key_to_pem(key.get()));
-  write_file(cert_file, pem, public_perms);
-}
-
-// The client CA and a client certificate it issued (the API key's
-// certificate, [REF §3]: "Basic Auth + Certificate Auth"), and a client
-// certificate from another CA, for tests that must be refused.
-client_files make_client_files(const std::string& dir) {
-  client_files f;
-  fs::path d(dir);
-  f.ca_file = d / "client-ca.pem";
-  f.ca_key_file = d / "client-ca.key";
-  f.cert_file = d / "client.pem";
-  f.key_file = d / "client.key";
-  f.other_ca_file = d / "other-ca.pem";
-  f.other_cert_file = d / "other-client.pem";
-  f.other_key_file = d / "other-client.key";
-  auto [ca_key, ca_cert] = load_or_create_ca(f.ca_file, f.ca_key_file, "cbcs-sim Entrust client CA");
-  write_client(ca_key.get(), ca_cert.get(), "cbcs-sim entrust client", f.cert_file, f.key_file);
-  auto [other_key, other_cert] =
-      load_or_create_ca(f.other_ca_file, d / "other-ca.key", "cbcs-sim some other CA");
-  write_client(other_key.get(), other_cert.get(), "cbcs-sim entrust client", f.other_cert_file,
-               f.other_key_file);
-  f.ca_pem = read_file(f.ca_file);
-  return f;
-}
 
 }  // namespace main_detail
 
@@ -105,7 +45,7 @@ int run(int argc, char** argv) {
     auto username = args.get("username", "sim-entrust-user");
     auto api_key = args.get("api-key", "sim-entrust-api-key-0001");
     sim_pki pki(dir, "entrust", "cbcs-sim Entrust TLS CA");
-    auto clients = make_client_files(dir);
+    auto clients = make_client_files(dir, "cbcs-sim Entrust client CA", "cbcs-sim entrust client");
     entrust_sim state(username, api_key);
     auto root_file = std::filesystem::path(dir) / "issuing-root.pem";
     write_file(root_file, state.root_pem(), public_perms);

@@ -2,10 +2,13 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstdint>
+#include <utility>
 
 #include <fmt/format.h>
 
+#include "crypto/base64.hpp"
 #include "protocol/common/soap.hpp"
 #include "protocol/common/text.hpp"
 #include "protocol/common/xml_writer.hpp"
@@ -257,6 +260,49 @@ std::optional<std::string> element_text(pugi::xml_node element) {
   for (auto n : element.children())
     if (n.type() == pugi::node_pcdata || n.type() == pugi::node_cdata) text += n.value();
   return text;
+}
+
+std::optional<std::string> read_trimmed(pugi::xml_node element) {
+  auto text = element_text(element);
+  if (!text) return std::nullopt;
+  auto first = text->find_first_not_of(" \t\r\n");
+  if (first == std::string::npos) return std::string();
+  return text->substr(first, text->find_last_not_of(" \t\r\n") - first + 1);
+}
+
+std::optional<bool> read_boolean(pugi::xml_node element, std::string_view what) {
+  auto text = read_trimmed(element);
+  if (!text) return std::nullopt;
+  // Section 3.2.2: true, false, 1 or 0.
+  if (*text == "true" || *text == "1") return true;
+  if (*text == "false" || *text == "0") return false;
+  throw soap_error(fmt::format("the answer's {} is not a boolean", what));
+}
+
+std::optional<std::int64_t> read_integer(pugi::xml_node element, std::int64_t min, std::int64_t max,
+                                         std::string_view what) {
+  auto text = read_trimmed(element);
+  if (!text) return std::nullopt;
+  // Section 3.3.13: an optional sign, then digits.
+  std::string_view digits = *text;
+  if (digits.starts_with('+')) digits.remove_prefix(1);
+  std::int64_t value = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size() || value < min ||
+      value > max)
+    throw soap_error(fmt::format("the answer's {} is not an integer in range", what));
+  return value;
+}
+
+crypto::bytes read_base64(pugi::xml_node element, std::string_view what) {
+  auto text = element_text(element);
+  if (!text) return {};
+  std::string compact;
+  for (char c : *text)
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') compact += c;
+  auto decoded = crypto::base64_decode(compact);
+  if (!decoded) throw soap_error(fmt::format("the answer's {} is not base64", what));
+  return std::move(*decoded);
 }
 
 std::optional<qname> resolve_qname(pugi::xml_node element, std::string_view text) {

@@ -7,6 +7,7 @@
 // namespaces on the elements themselves, other servers use prefixes.
 
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -15,6 +16,8 @@
 #include <vector>
 
 #include <pugixml.hpp>
+
+#include "crypto/bytes.hpp"
 
 namespace cbcs::protocol::soap {
 
@@ -73,6 +76,17 @@ bool is_nil(pugi::xml_node element);
 // The element's text (its character data children, not its descendants');
 // nullopt for an empty node or a nil element.
 std::optional<std::string> element_text(pugi::xml_node element);
+// Typed values of simple-content elements (XML Schema Part 2 section 3.2):
+// nullopt (or empty) when the element is absent or nil, soap_error naming
+// `what` (never the value) when the text is not of the type. White space
+// around the value is allowed; base64 may be wrapped anywhere (the [MS-WSTEP]
+// examples wrap at 64 columns, with &#xD; line ends).
+std::optional<std::string> read_trimmed(pugi::xml_node element);
+std::optional<bool> read_boolean(pugi::xml_node element, std::string_view what);
+std::optional<std::int64_t> read_integer(pugi::xml_node element, std::int64_t min, std::int64_t max,
+                                         std::string_view what);
+crypto::bytes read_base64(pugi::xml_node element, std::string_view what);
+
 // A QName-valued text ("s:Receiver") resolved in the element's scope;
 // nullopt when the prefix is not declared or the text is not a QName.
 std::optional<qname> resolve_qname(pugi::xml_node element, std::string_view text);

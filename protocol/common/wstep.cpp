@@ -1,9 +1,7 @@
 #include "protocol/common/wstep.hpp"
 
-#include <charconv>
 #include <cstdint>
 #include <stdexcept>
-#include <utility>
 
 #include <fmt/format.h>
 
@@ -25,37 +23,12 @@ xml_element request_security_token(std::string_view request_type) {
   return rst;
 }
 
-std::string without_whitespace(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text)
-    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') out += c;
-  return out;
-}
-
-// Base64 in answers may be wrapped, with &#xD; line ends ([MS-WSTEP]'s
-// examples wrap at 64 columns).
-crypto::bytes base64_token(pugi::xml_node token, std::string_view what) {
-  auto text = soap::element_text(token);
-  if (!text) return {};
-  auto decoded = crypto::base64_decode(without_whitespace(*text));
-  if (!decoded) throw soap_error(fmt::format("the answer's {} is not base64", what));
-  return std::move(*decoded);
-}
-
-std::string_view trimmed(std::string_view text) {
-  auto first = text.find_first_not_of(" \t\r\n");
-  if (first == std::string_view::npos) return {};
-  return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
-}
-
 std::string request_id_of(pugi::xml_node parent) {
-  auto text = soap::element_text(soap::child_element(parent, ns_enrollment, "RequestID"));
-  if (!text) return {};
-  auto id = std::string(trimmed(*text));
-  if (id.empty()) return {};
-  if (!valid_request_id(id)) throw soap_error("the answer's RequestID is not a request identifier");
-  return id;
+  auto id = soap::read_trimmed(soap::child_element(parent, ns_enrollment, "RequestID"));
+  if (!id || id->empty()) return {};
+  if (!valid_request_id(*id))
+    throw soap_error("the answer's RequestID is not a request identifier");
+  return *id;
 }
 
 }  // namespace
@@ -115,13 +88,13 @@ std::optional<token_response> read_token_response(const soap::soap_document& doc
                    .value_or(""),
                512);
   auto full = soap::child_element(rstr, soap::ns_wsse, "BinarySecurityToken");
-  out.full_response = base64_token(full, "BinarySecurityToken");
+  out.full_response = soap::read_base64(full, "BinarySecurityToken");
   out.full_response_value_type =
       one_line(soap::attribute_value(full, "", "ValueType").value_or(""), 256);
   auto requested = soap::child_element(rstr, ns_wst, "RequestedSecurityToken");
   out.issued_certificate =
-      base64_token(soap::child_element(requested, soap::ns_wsse, "BinarySecurityToken"),
-                   "RequestedSecurityToken");
+      soap::read_base64(soap::child_element(requested, soap::ns_wsse, "BinarySecurityToken"),
+                        "RequestedSecurityToken");
   auto reference =
       soap::child_element(soap::child_element(requested, soap::ns_wsse, "SecurityTokenReference"),
                           soap::ns_wsse, "Reference");
@@ -134,32 +107,17 @@ std::optional<fault_detail> read_fault_detail(const soap::fault& f) {
   auto detail = soap::child_element(f.detail, ns_enrollment, "CertificateEnrollmentWSDetail");
   if (!detail) return std::nullopt;
   fault_detail out;
-  out.binary_response = without_whitespace(
-      soap::element_text(soap::child_element(detail, ns_enrollment, "BinaryResponse"))
-          .value_or(""));
-  if (auto code = soap::element_text(soap::child_element(detail, ns_enrollment, "ErrorCode"))) {
-    auto text = std::string(trimmed(*code));
-    // xs:int is signed 32-bit; some writers give the HRESULT unsigned, so
-    // both readings of the 32 bits are taken.
-    std::int64_t value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
-        value < INT32_MIN || value > UINT32_MAX)
-      throw soap_error("the fault's ErrorCode is not an integer");
-    out.error_code = static_cast<std::int32_t>(static_cast<std::uint32_t>(value));
-  }
-  if (auto invalid =
-          soap::element_text(soap::child_element(detail, ns_enrollment, "InvalidRequest"))) {
-    // XML Schema Part 2 section 3.2.2: xs:boolean is true, false, 1 or 0.
-    auto text = trimmed(*invalid);
-    if (text == "true" || text == "1") {
-      out.invalid_request = true;
-    } else if (text == "false" || text == "0") {
-      out.invalid_request = false;
-    } else {
-      throw soap_error("the fault's InvalidRequest is not a boolean");
-    }
-  }
+  // BinaryResponse is an xs:string in the schema: kept as text, white space removed.
+  for (char c : soap::element_text(soap::child_element(detail, ns_enrollment, "BinaryResponse"))
+                    .value_or(""))
+    if (c != ' ' && c != '\t' && c != '\r' && c != '\n') out.binary_response += c;
+  // xs:int is signed 32-bit; some writers give the HRESULT unsigned, so both
+  // readings of the 32 bits are taken.
+  if (auto code = soap::read_integer(soap::child_element(detail, ns_enrollment, "ErrorCode"),
+                                     INT32_MIN, UINT32_MAX, "ErrorCode"))
+    out.error_code = static_cast<std::int32_t>(static_cast<std::uint32_t>(*code));
+  out.invalid_request = soap::read_boolean(
+      soap::child_element(detail, ns_enrollment, "InvalidRequest"), "InvalidRequest");
   out.request_id = request_id_of(detail);
   return out;
 }

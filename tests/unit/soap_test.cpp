@@ -17,12 +17,14 @@
 #include "protocol/common/soap_reader.hpp"
 #include "protocol/common/text.hpp"
 #include "protocol/common/wstep.hpp"
+#include "protocol/common/xcep.hpp"
 #include "protocol/common/xml_writer.hpp"
 
 namespace soap_test {
 
 namespace soapns = cbcs::protocol::soap;
 namespace wstepns = cbcs::protocol::wstep;
+namespace xcepns = cbcs::protocol::xcep;
 using cbcs::protocol::xml_element;
 
 std::string vector_text(const std::string& name) {
@@ -77,6 +79,79 @@ AA==</w:BinaryResponse>
   </env:Fault>
  </env:Body>
 </env:Envelope>)";
+
+// A GetPoliciesResponse made after the [MS-XCEP] schema (3.1.4.1.2.2 and the
+// types it names): two templates, one needing an RA signature, two CAs.
+constexpr std::string_view policies_answer =
+    R"(<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"
+ xmlns:a="http://www.w3.org/2005/08/addressing"><s:Header>
+ <a:Action s:mustUnderstand="1">http://schemas.microsoft.com/windows/pki/2009/01/enrollmentpolicy/IPolicy/GetPoliciesResponse</a:Action>
+ </s:Header><s:Body xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
+ <GetPoliciesResponse xmlns="http://schemas.microsoft.com/windows/pki/2009/01/enrollmentpolicy">
+  <response>
+   <policyID>{5A4A2C4B-0000-4000-8000-000000000001}</policyID>
+   <policyFriendlyName>Active Directory Enrollment Policy</policyFriendlyName>
+   <nextUpdateHours>8</nextUpdateHours>
+   <policiesNotChanged xsi:nil="true"/>
+   <policies>
+    <policy>
+     <policyOIDReference>3</policyOIDReference>
+     <cAs><cAReference>0</cAReference></cAs>
+     <attributes>
+      <commonName>MachineEnrollmentAgent</commonName>
+      <policySchema>1</policySchema>
+      <permission><enroll>true</enroll><autoEnroll>false</autoEnroll></permission>
+      <privateKeyAttributes><minimalKeyLength>2048</minimalKeyLength></privateKeyAttributes>
+      <rARequirements xsi:nil="true"/>
+     </attributes>
+    </policy>
+    <policy>
+     <policyOIDReference>4</policyOIDReference>
+     <cAs><cAReference>0</cAReference><cAReference>1</cAReference></cAs>
+     <attributes>
+      <commonName>OnBehalfUser</commonName>
+      <policySchema>2</policySchema>
+      <permission><enroll>0</enroll><autoEnroll>1</autoEnroll></permission>
+      <privateKeyAttributes><minimalKeyLength>3072</minimalKeyLength></privateKeyAttributes>
+      <rARequirements><rASignatures>1</rASignatures><rAEKUs><oIDReference>5</oIDReference></rAEKUs>
+       <rAPolicies xsi:nil="true"/></rARequirements>
+     </attributes>
+    </policy>
+   </policies>
+  </response>
+  <cAs>
+   <cA>
+    <uris>
+     <cAURI><clientAuthentication>4</clientAuthentication>
+      <uri>https://ca.example.test/Example-CA_CES_UsernamePassword/service.svc/CES</uri>
+      <priority>1</priority><renewalOnly>false</renewalOnly></cAURI>
+     <cAURI><clientAuthentication>8</clientAuthentication>
+      <uri>https://ca.example.test/Example-CA_CES_Certificate/service.svc/CES</uri>
+      <priority xsi:nil="true"/><renewalOnly>true</renewalOnly></cAURI>
+    </uris>
+    <certificate>MIIB&#xD;
+AA==</certificate>
+    <enrollPermission>true</enrollPermission>
+    <cAReferenceID>0</cAReferenceID>
+   </cA>
+   <cA>
+    <uris><cAURI><clientAuthentication>2</clientAuthentication>
+     <uri>https://other.example.test/Other_CES_Kerberos/service.svc/CES</uri></cAURI></uris>
+    <certificate>MAA=</certificate>
+    <enrollPermission>false</enrollPermission>
+    <cAReferenceID>1</cAReferenceID>
+   </cA>
+  </cAs>
+  <oIDs>
+   <oID><value>1.3.6.1.4.1.311.21.8.1.2.3</value><group>9</group><oIDReferenceID>3</oIDReferenceID>
+    <defaultName>Enrollment Agent (Computer)</defaultName></oID>
+   <oID><value>1.3.6.1.4.1.311.21.8.1.2.4</value><group>9</group><oIDReferenceID>4</oIDReferenceID>
+    <defaultName>On Behalf User</defaultName></oID>
+   <oID><value>1.3.6.1.4.1.311.20.2.1</value><group>7</group><oIDReferenceID>5</oIDReferenceID>
+    <defaultName>Certificate Request Agent</defaultName></oID>
+  </oIDs>
+ </GetPoliciesResponse>
+</s:Body></s:Envelope>)";
 
 TEST_SUITE("soap") {
   TEST_CASE(
@@ -479,6 +554,79 @@ AA==</o:BinarySecurityToken>
     for (int i = 0; i < 40; ++i) fine += "</d>";
     soapns::soap_document ok(envelope_around(fine));
     CHECK(soapns::find_element(ok.body(), "", "d"));
+  }
+  TEST_CASE("soap: [MS-XCEP] GetPolicies asks for everything") {
+    soapns::envelope headers{
+        .action = std::string(xcepns::action_get_policies),
+        .message_id = "urn:uuid:00000000-0000-4000-8000-000000000000",
+        .to = "https://ca.example.test/ADPolicyProvider_CEP_UsernamePassword/service.svc/CEP"};
+    auto text = soapns::write_envelope(headers, xcepns::build_get_policies());
+    CHECK(text.find(
+              "<GetPolicies "
+              "xmlns=\"http://schemas.microsoft.com/windows/pki/2009/01/enrollmentpolicy\">"
+              "<client><lastUpdate xsi:nil=\"true\"/><preferredLanguage xsi:nil=\"true\"/></client>"
+              "<requestFilter xsi:nil=\"true\"/></GetPolicies>") != std::string::npos);
+    soapns::soap_document doc(text);
+    auto get = soapns::child_element(doc.body(), xcepns::ns_policy, "GetPolicies");
+    auto client = soapns::child_element(get, xcepns::ns_policy, "client");
+    CHECK(soapns::is_nil(soapns::child_element(client, xcepns::ns_policy, "lastUpdate")));
+    CHECK(soapns::is_nil(soapns::child_element(get, xcepns::ns_policy, "requestFilter")));
+  }
+
+  TEST_CASE("soap: [MS-XCEP] GetPoliciesResponse: templates by cn and OID, CAs by URI") {
+    soapns::soap_document doc(policies_answer);
+    CHECK_FALSE(wstepns::read_token_response(doc));
+    auto p = xcepns::read_get_policies_response(doc);
+    REQUIRE(p);
+    CHECK(p->policy_id == "{5A4A2C4B-0000-4000-8000-000000000001}");
+    CHECK(p->friendly_name == "Active Directory Enrollment Policy");
+    CHECK_FALSE(p->not_changed);
+    REQUIRE(p->templates.size() == 2);
+    auto agent = p->find_template("MachineEnrollmentAgent");
+    REQUIRE(agent);
+    CHECK(agent->oid == "1.3.6.1.4.1.311.21.8.1.2.3");
+    CHECK(agent->oid_default_name == "Enrollment Agent (Computer)");
+    CHECK(agent->enroll);
+    CHECK_FALSE(agent->auto_enroll);
+    CHECK(agent->ra_signatures == 0);  // nil rARequirements
+    CHECK(agent->minimal_key_length == 2048);
+    CHECK(agent->ca_references == std::vector<std::int32_t>{0});
+    auto user = p->find_template("OnBehalfUser");
+    REQUIRE(user);
+    CHECK_FALSE(user->enroll);
+    CHECK(user->auto_enroll);
+    CHECK(user->ra_signatures == 1);
+    CHECK(user->ca_references == std::vector<std::int32_t>{0, 1});
+    CHECK_FALSE(p->find_template("WebServer"));
+    REQUIRE(p->cas.size() == 2);
+    auto ca = p->find_ca(0);
+    REQUIRE(ca);
+    CHECK(ca->enroll_permission);
+    CHECK(ca->certificate == cbcs::crypto::bytes{0x30, 0x82, 0x01, 0x00});
+    REQUIRE(ca->uris.size() == 2);
+    CHECK(ca->uris[0].authentication ==
+          static_cast<std::uint32_t>(xcepns::client_authentication::username_password));
+    CHECK(ca->uris[0].uri ==
+          "https://ca.example.test/Example-CA_CES_UsernamePassword/service.svc/CES");
+    CHECK(ca->uris[0].priority == 1u);
+    CHECK_FALSE(ca->uris[0].renewal_only);
+    CHECK(ca->uris[1].authentication == 8);
+    CHECK_FALSE(ca->uris[1].priority);
+    CHECK(ca->uris[1].renewal_only);
+    CHECK_FALSE(p->find_ca(1)->enroll_permission);
+    CHECK_FALSE(p->find_ca(7));
+
+    for (auto [from, to] : {std::pair{"<commonName>OnBehalfUser", "<commonName>"},
+                            {"<policyOIDReference>4", "<policyOIDReference>44"},
+                            {"<enroll>0", "<enroll>no"},
+                            {"<minimalKeyLength>3072", "<minimalKeyLength>-1"},
+                            {"<cAReferenceID>1", "<cAReferenceID>x"},
+                            {"<certificate>MAA=", "<certificate>M@A="}}) {
+      std::string bad(policies_answer);
+      bad.replace(bad.find(from), std::string_view(from).size(), to);
+      soapns::soap_document bad_doc(bad);
+      CHECK_THROWS_AS(xcepns::read_get_policies_response(bad_doc), soapns::soap_error);
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-// protocol::soap's reader and protocol::wstep's answers, on untrusted bytes
+// protocol::soap's reader, protocol::wstep's and protocol::xcep's answers, on untrusted bytes
 // (a CES or CEP answer, or whatever stands in its place). soap_document
 // throws soap_error or gives an envelope; every typed reader then gives a
 // value or soap_error, never anything else. Messages and read texts are one
@@ -13,10 +13,12 @@
 #include "protocol/common/soap_reader.hpp"
 #include "protocol/common/text.hpp"
 #include "protocol/common/wstep.hpp"
+#include "protocol/common/xcep.hpp"
 
 using namespace cbcs;
 namespace soap = protocol::soap;
 namespace wstep = protocol::wstep;
+namespace xcep = protocol::xcep;
 
 namespace {
 
@@ -73,6 +75,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         check_line(r->token_reference, 256, "the token reference is not one line");
         fuzz::check(r->request_id.empty() || wstep::valid_request_id(r->request_id),
                     "an invalid RequestID was read", r->request_id);
+      }
+    });
+    reading("read_get_policies_response threw something else", [&] {
+      if (auto p = xcep::read_get_policies_response(doc)) {
+        for (const auto& t : p->templates) {
+          fuzz::check(!t.common_name.empty(), "a template without a common name was read");
+          check_line(t.common_name, 256, "a template's common name is not one line");
+          check_line(t.oid, 256, "a template's OID is not one line");
+        }
+        for (const auto& ca : p->cas)
+          for (const auto& u : ca.uris) check_line(u.uri, 2048, "a CA URI is not one line");
       }
     });
   });

@@ -4,7 +4,9 @@
 #include <cctype>
 #include <charconv>
 #include <cstdint>
+#include <map>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -98,48 +100,88 @@ bool well_formed_qname(std::string_view name) {
          name.find(':', colon + 1) == std::string_view::npos;
 }
 
-// Depth, and namespace well-formedness of every element and attribute name,
-// walked once after parsing.
-class envelope_checker : public pugi::xml_tree_walker {
+// Depth, counts, and namespace well-formedness of every element and attribute
+// name, in one walk after parsing. Its own walk (not pugixml's traverse) so
+// that the prefixes in scope are kept as it enters and leaves elements: each
+// lookup is then a map search, not a climb through the ancestors' attributes.
+class tree_checker {
  public:
-  std::string problem;
-
-  bool for_each(pugi::xml_node& node) override {
-    if (depth() >= soap_document::max_depth) {
-      problem = fmt::format("the answer nests deeper than {} levels", soap_document::max_depth);
-      return false;
-    }
-    if (node.type() != pugi::node_element) return true;
-    std::string_view name = node.name();
-    if (!well_formed_qname(name) || !lookup_prefix(node, prefix_of(name))) {
-      problem = "the answer uses an undeclared namespace prefix or a malformed name";
-      return false;
-    }
-    // XML 1.0 section 3.1, WFC "Unique Att Spec" (pugixml does not check it).
-    names_.clear();
-    for (auto a : node.attributes()) names_.push_back(a.name());
-    std::sort(names_.begin(), names_.end());
-    if (std::adjacent_find(names_.begin(), names_.end()) != names_.end()) {
-      problem = "the answer repeats an attribute";
-      return false;
-    }
-    for (auto a : node.attributes()) {
-      std::string_view an = a.name();
-      if (!well_formed_qname(an)) {
-        problem = "the answer has a malformed attribute name";
-        return false;
+  // An empty string when the tree is fine, else the problem, one line.
+  std::string check(pugi::xml_node root) {
+    int depth = 0;
+    for (auto node = root.first_child(); node;) {
+      if (node.type() == pugi::node_element) {
+        if (auto problem = enter(node); !problem.empty()) return problem;
+        if (node.first_child()) {
+          if (++depth >= soap_document::max_depth)
+            return fmt::format("the answer nests deeper than {} levels", soap_document::max_depth);
+          node = node.first_child();
+          continue;
+        }
+        leave();
       }
-      auto p = prefix_of(an);
-      if (!p.empty() && p != "xmlns" && !lookup_prefix(node, p)) {
-        problem = "the answer uses an undeclared namespace prefix";
-        return false;
+      while (!node.next_sibling()) {
+        node = node.parent();
+        if (node == root) return {};
+        leave();
+        --depth;
       }
+      node = node.next_sibling();
     }
-    return true;
+    return {};
   }
 
  private:
+  std::string enter(pugi::xml_node node) {
+    if (++elements_ > soap_document::max_elements)
+      return fmt::format("the answer has more than {} elements", soap_document::max_elements);
+    names_.clear();
+    for (auto a = node.first_attribute(); a; a = a.next_attribute()) {
+      if (names_.size() == soap_document::max_attributes)
+        return fmt::format("the answer has an element with more than {} attributes",
+                           soap_document::max_attributes);
+      names_.push_back(a.name());
+    }
+    // XML 1.0 section 3.1, WFC "Unique Att Spec" (pugixml does not check it).
+    std::sort(names_.begin(), names_.end());
+    if (std::adjacent_find(names_.begin(), names_.end()) != names_.end())
+      return "the answer repeats an attribute";
+    // Declarations first: they are in scope for the element's own names.
+    frames_.emplace_back();
+    for (auto a : node.attributes()) {
+      std::string_view name = a.name();
+      if (!well_formed_qname(name)) return "the answer has a malformed attribute name";
+      if (prefix_of(name) != "xmlns") continue;
+      // XML Namespaces 1.0 section 3: a prefix cannot be bound to "".
+      if (std::string_view(a.value()).empty()) return "the answer undeclares a namespace prefix";
+      ++in_scope_[local_of(name)];
+      frames_.back().push_back(local_of(name));
+    }
+    if (!well_formed_qname(node.name()) || !declared(prefix_of(node.name())) ||
+        prefix_of(node.name()) == "xmlns")
+      return "the answer uses an undeclared namespace prefix or a malformed name";
+    for (auto a : node.attributes()) {
+      auto prefix = prefix_of(a.name());
+      if (prefix != "xmlns" && !declared(prefix))
+        return "the answer uses an undeclared namespace prefix";
+    }
+    return {};
+  }
+
+  void leave() {
+    for (auto prefix : frames_.back())
+      if (auto it = in_scope_.find(prefix); --it->second == 0) in_scope_.erase(it);
+    frames_.pop_back();
+  }
+
+  bool declared(std::string_view prefix) const {
+    return prefix.empty() || prefix == "xml" || in_scope_.contains(prefix);
+  }
+
+  std::size_t elements_ = 0;
   std::vector<std::string_view> names_;
+  std::map<std::string_view, unsigned, std::less<>> in_scope_;
+  std::vector<std::vector<std::string_view>> frames_;
 };
 
 bool whitespace_only(std::string_view s) {
@@ -181,9 +223,7 @@ soap_document::soap_document(std::string_view xml) : doc_(std::make_unique<pugi:
       throw soap_error("the answer has text outside its root element");
   }
   if (roots != 1) throw soap_error("the answer does not have exactly one root element");
-  envelope_checker checker;
-  doc_->traverse(checker);
-  if (!checker.problem.empty()) throw soap_error(checker.problem);
+  if (auto problem = tree_checker().check(*doc_); !problem.empty()) throw soap_error(problem);
 
   envelope_ = doc_->document_element();
   if (is_element(envelope_, ns_envelope_11, "Envelope"))

@@ -41,6 +41,11 @@ class soap_document {
   // a long chain; real answers are tens of kilobytes.
   static constexpr std::size_t max_bytes = 4 * 1024 * 1024;
   static constexpr int max_depth = 48;
+  // Namespace lookups walk an element's ancestors and their attributes: these
+  // two bound that work (a real answer has a few thousand elements with a
+  // handful of attributes each).
+  static constexpr std::size_t max_elements = 100'000;
+  static constexpr std::size_t max_attributes = 32;
 
   // Parses and checks the envelope (SOAP 1.2 Part 1 section 5: Envelope in
   // the 2003/05 namespace, at most one Header, then exactly one Body, and no

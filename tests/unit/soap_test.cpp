@@ -554,6 +554,21 @@ AA==</o:BinarySecurityToken>
     for (int i = 0; i < 40; ++i) fine += "</d>";
     soapns::soap_document ok(envelope_around(fine));
     CHECK(soapns::find_element(ok.body(), "", "d"));
+    // Element and attribute counts bound the namespace lookups.
+    std::string many;
+    for (std::size_t i = 0; i <= soapns::soap_document::max_elements; ++i) many += "<m/>";
+    CHECK(refusal(envelope_around(many)).find("more than 100000 elements") != std::string::npos);
+    std::string wide = "<w";
+    for (std::size_t i = 0; i <= soapns::soap_document::max_attributes; ++i)
+      wide += " a" + std::to_string(i) + "=\"\"";
+    CHECK(refusal(envelope_around(wide + "/>")).find("attributes") != std::string::npos);
+    // Namespaces 1.0: no prefix bound to "", no element in the xmlns prefix.
+    refusal(envelope_around("<x xmlns:p=\"\"/>"));
+    refusal(envelope_around("<xmlns:x xmlns:x=\"urn:x\"/>"));
+    // A prefix is in scope below its declaration only.
+    refusal(envelope_around("<a xmlns:p=\"urn:p\"/><p:b/>"));
+    soapns::soap_document scoped(envelope_around("<a xmlns:p=\"urn:p\"><p:b/></a>"));
+    CHECK(soapns::find_element(scoped.body(), "urn:p", "b"));
   }
   TEST_CASE("soap: [MS-XCEP] GetPolicies asks for everything") {
     soapns::envelope headers{

@@ -22,6 +22,10 @@ inline constexpr std::string_view ns_xsi = "http://www.w3.org/2001/XMLSchema-ins
 inline constexpr std::string_view ns_xsd = "http://www.w3.org/2001/XMLSchema";
 inline constexpr std::string_view ns_xml = "http://www.w3.org/XML/1998/namespace";
 
+// SOAP 1.2 Part 2 section 7 and RFC 3902: the HTTP Content-Type of a SOAP 1.2
+// message; the envelope is UTF-8.
+inline constexpr std::string_view content_type = "application/soap+xml; charset=utf-8";
+
 // WS-Addressing 1.0 Core section 2.1: the anonymous endpoint, "reply on the
 // HTTP response".
 inline constexpr std::string_view anonymous_address =

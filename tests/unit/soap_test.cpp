@@ -12,7 +12,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "crypto/base64.hpp"
+#include "crypto/bytes.hpp"
 #include "protocol/common/soap.hpp"
 #include "protocol/common/soap_reader.hpp"
 #include "protocol/common/text.hpp"
@@ -170,20 +170,25 @@ TEST_SUITE("soap") {
           vector_text("key_exchange_token_client_request.xml"));
   }
 
-  TEST_CASE(
-      "soap: [MS-WSTEP] 4: the standard certificate request, built from its CMS, byte for byte") {
-    auto expected = vector_text("standard_certificate_client_request.xml");
-    // The CMS the example carries, read back with our reader.
-    soapns::soap_document example(expected);
-    auto token = soapns::find_element(example.body(), soapns::ns_wsse, "BinarySecurityToken");
-    auto cms = cbcs::crypto::base64_decode(without(*soapns::element_text(token), '\n'));
-    REQUIRE(cms);
-    auto body = wstepns::build_issue_request(
-        {.request = *cms, .value_type = wstepns::value_type_secext_pkcs7});
-    soapns::envelope headers{.action = std::string(wstepns::action_request),
-                             .message_id = "urn:uuid:b5d1a601-5091-4a7d-b34b-5204c18b5919"};
-    // The example wraps its base64 at 64 columns; we send it unwrapped.
-    CHECK(soapns::write_envelope(headers, body) == without(expected, '\n'));
+  TEST_CASE("soap: [MS-WSTEP] 4: the certificate and renewal requests, byte for byte") {
+    for (auto [file, message_id] :
+         {std::pair{"standard_certificate_client_request.xml",
+                    "urn:uuid:b5d1a601-5091-4a7d-b34b-5204c18b5919"},
+          {"renewal_client_request.xml", "urn:uuid:b0a9b388-2581-451d-8c03-270d4ffe2928"}}) {
+      CAPTURE(file);
+      auto expected = vector_text(file);
+      // The CMS the example carries, read back with our reader.
+      soapns::soap_document example(expected);
+      auto token = soapns::find_element(example.body(), soapns::ns_wsse, "BinarySecurityToken");
+      auto cms = soapns::read_base64(token, "example");
+      REQUIRE(cms.size() > 500);
+      auto body = wstepns::build_issue_request(
+          {.request = cms, .value_type = wstepns::value_type_secext_pkcs7});
+      soapns::envelope headers{.action = std::string(wstepns::action_request),
+                               .message_id = message_id};
+      // The examples wrap their base64 at 64 columns; we send it unwrapped.
+      CHECK(soapns::write_envelope(headers, body) == without(expected, '\n'));
+    }
   }
 
   TEST_CASE("soap: [MS-WSTEP] 4: the retrieve-pending request (QueryTokenStatus, RequestID 65)") {
@@ -195,25 +200,30 @@ TEST_SUITE("soap") {
     CHECK_THROWS_AS(wstepns::build_query_token_status("6 5"), std::invalid_argument);
   }
 
-  TEST_CASE("soap: [MS-WSTEP] 4: the standard certificate response is read") {
-    soapns::soap_document doc(vector_text("standard_certificate_server_response.xml"));
-    CHECK_FALSE(soapns::read_fault(doc));
-    auto r = wstepns::read_token_response(doc);
-    REQUIRE(r);
-    CHECK(r->token_type == wstepns::token_type_x509v3);
-    CHECK(r->disposition_message == "Issued");
-    CHECK(r->request_id == "61");
-    CHECK(r->full_response_value_type == wstepns::value_type_secext_pkcs7);
-    CHECK(r->token_reference.empty());
-    // DER SEQUENCEs: the CMC response, and the certificate, which the
-    // response's chain carries too.
-    REQUIRE(r->full_response.size() > 4000);
-    REQUIRE(r->issued_certificate.size() > 1000);
-    CHECK(r->full_response[0] == 0x30);
-    CHECK(r->issued_certificate[0] == 0x30);
-    CHECK(std::search(r->full_response.begin(), r->full_response.end(),
-                      r->issued_certificate.begin(),
-                      r->issued_certificate.end()) != r->full_response.end());
+  TEST_CASE("soap: [MS-WSTEP] 4: the certificate and renewal responses are read") {
+    for (auto [file, request_id] : {std::pair{"standard_certificate_server_response.xml", "61"},
+                                    {"renewal_server_response.xml", "63"}}) {
+      CAPTURE(file);
+      soapns::soap_document doc(vector_text(file));
+      CHECK_FALSE(soapns::read_fault(doc));
+      CHECK_FALSE(xcepns::read_get_policies_response(doc));
+      auto r = wstepns::read_token_response(doc);
+      REQUIRE(r);
+      CHECK(r->token_type == wstepns::token_type_x509v3);
+      CHECK(r->disposition_message == "Issued");
+      CHECK(r->request_id == request_id);
+      CHECK(r->full_response_value_type == wstepns::value_type_secext_pkcs7);
+      CHECK(r->token_reference.empty());
+      // DER SEQUENCEs: the CMC response, and the certificate, which the
+      // response's chain carries too.
+      REQUIRE(r->full_response.size() > 2000);
+      REQUIRE(r->issued_certificate.size() > 1000);
+      CHECK(r->full_response[0] == 0x30);
+      CHECK(r->issued_certificate[0] == 0x30);
+      CHECK(std::search(r->full_response.begin(), r->full_response.end(),
+                        r->issued_certificate.begin(),
+                        r->issued_certificate.end()) != r->full_response.end());
+    }
   }
 
   TEST_CASE("soap: [MS-WSTEP] 4: the fault example is read (Receiver, InternalServiceFault)") {

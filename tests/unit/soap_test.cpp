@@ -171,10 +171,12 @@ TEST_SUITE("soap") {
   }
 
   TEST_CASE("soap: [MS-WSTEP] 4: the certificate and renewal requests, byte for byte") {
-    for (auto [file, message_id] :
+    for (const auto& [file_name, message_id] :
          {std::pair{"standard_certificate_client_request.xml",
                     "urn:uuid:b5d1a601-5091-4a7d-b34b-5204c18b5919"},
           {"renewal_client_request.xml", "urn:uuid:b0a9b388-2581-451d-8c03-270d4ffe2928"}}) {
+      // A copy for CAPTURE: clang's lambdas cannot capture structured bindings.
+      std::string file = file_name;
       CAPTURE(file);
       auto expected = vector_text(file);
       // The CMS the example carries, read back with our reader.
@@ -201,8 +203,10 @@ TEST_SUITE("soap") {
   }
 
   TEST_CASE("soap: [MS-WSTEP] 4: the certificate and renewal responses are read") {
-    for (auto [file, request_id] : {std::pair{"standard_certificate_server_response.xml", "61"},
-                                    {"renewal_server_response.xml", "63"}}) {
+    for (const auto& [file_name, request_id] :
+         {std::pair{"standard_certificate_server_response.xml", "61"},
+          {"renewal_server_response.xml", "63"}}) {
+      std::string file = file_name;
       CAPTURE(file);
       soapns::soap_document doc(vector_text(file));
       CHECK_FALSE(soapns::read_fault(doc));

@@ -1,7 +1,8 @@
 #pragma once
-// XML from outside (AWS's query-protocol error bodies, later AD CS's SOAP),
-// read with a real parser (pugixml): no entity expansion from a DTD, and
-// malformed input is refused rather than searched for tags.
+// XML from outside (AWS's query-protocol error bodies), read with a real
+// parser (pugixml): no entity expansion from a DTD, and malformed input is
+// refused rather than searched for tags. AD CS's SOAP answers have their own,
+// namespace-aware reader: soap_reader.hpp.
 
 #include <optional>
 #include <string>

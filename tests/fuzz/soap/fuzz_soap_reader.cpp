@@ -1,4 +1,4 @@
-// protocol::soap's reader, protocol::wstep's and protocol::xcep's answers, on untrusted bytes
+// protocol::soap's reader, protocol::ca::msca::wstep's and xcep's answers, on untrusted bytes
 // (a CES or CEP answer, or whatever stands in its place). soap_document
 // throws soap_error or gives an envelope; every typed reader then gives a
 // value or soap_error, never anything else. Messages and read texts are one
@@ -12,13 +12,14 @@
 #include "protocol/common/soap.hpp"
 #include "protocol/common/soap_reader.hpp"
 #include "protocol/common/text.hpp"
-#include "protocol/common/wstep.hpp"
-#include "protocol/common/xcep.hpp"
+#include "protocol/ca/msca/hresult.hpp"
+#include "protocol/ca/msca/wstep.hpp"
+#include "protocol/ca/msca/xcep.hpp"
 
 using namespace cbcs;
 namespace soap = protocol::soap;
-namespace wstep = protocol::wstep;
-namespace xcep = protocol::xcep;
+namespace wstep = protocol::ca::msca::wstep;
+namespace xcep = protocol::ca::msca::xcep;
 
 namespace {
 
@@ -51,7 +52,8 @@ void check_fault(const soap::fault& f) {
       fuzz::check(d->request_id.empty() || wstep::valid_request_id(d->request_id),
                   "an invalid RequestID was read", d->request_id);
       if (d->error_code)
-        check_line(wstep::describe_hresult(*d->error_code), 80, "describe_hresult");
+        check_line(protocol::ca::msca::describe_hresult(static_cast<std::uint32_t>(*d->error_code)), 240,
+                   "describe_hresult");
     }
   });
 }

@@ -1,4 +1,4 @@
-#include "protocol/common/wstep.hpp"
+#include "protocol/ca/msca/wstep.hpp"
 
 #include <cstdint>
 #include <stdexcept>
@@ -9,7 +9,7 @@
 #include "protocol/common/soap.hpp"
 #include "protocol/common/text.hpp"
 
-namespace cbcs::protocol::wstep {
+namespace cbcs::protocol::ca::msca::wstep {
 namespace {
 
 using soap::soap_error;
@@ -122,28 +122,4 @@ std::optional<fault_detail> read_fault_detail(const soap::fault& f) {
   return out;
 }
 
-std::string describe_hresult(std::int32_t code) {
-  // The enrollment HRESULTs ../shared/reference/ca-apis.md section 5 lists,
-  // and the first of certsrv's (winerror.h).
-  static constexpr std::pair<std::uint32_t, std::string_view> names[] = {
-      {0x80094001, "CERTSRV_E_BAD_REQUESTSUBJECT"},
-      {0x80094002, "CERTSRV_E_NO_REQUEST"},
-      {0x80094003, "CERTSRV_E_BAD_REQUESTSTATUS"},
-      {0x80094004, "CERTSRV_E_PROPERTY_EMPTY"},
-      {0x80094005, "CERTSRV_E_INVALID_CA_CERTIFICATE"},
-      {0x80094006, "CERTSRV_E_SERVER_SUSPENDED"},
-      {0x80094007, "CERTSRV_E_ENCODING_LENGTH"},
-      {0x80094012, "CERTSRV_E_TEMPLATE_DENIED"},
-      {0x80094014, "CERTSRV_E_ADMIN_DENIED_REQUEST"},
-      {0x80094800, "CERTSRV_E_UNSUPPORTED_CERT_TYPE"},
-      {0x80094809, "CERTSRV_E_SIGNATURE_POLICY_REQUIRED"},
-      {0x8009480B, "CERTSRV_E_SIGNATURE_REJECTED"},
-      {0x80094811, "CERTSRV_E_KEY_LENGTH"},
-  };
-  auto bits = static_cast<std::uint32_t>(code);
-  for (auto [value, name] : names)
-    if (value == bits) return fmt::format("{} (0x{:08X})", name, bits);
-  return fmt::format("0x{:08X}", bits);
-}
-
-}  // namespace cbcs::protocol::wstep
+}  // namespace cbcs::protocol::ca::msca::wstep

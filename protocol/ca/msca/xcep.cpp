@@ -1,11 +1,11 @@
-#include "protocol/common/xcep.hpp"
+#include "protocol/ca/msca/xcep.hpp"
 
 #include <cstdint>
 #include <map>
 
 #include "protocol/common/text.hpp"
 
-namespace cbcs::protocol::xcep {
+namespace cbcs::protocol::ca::msca::xcep {
 namespace {
 
 using soap::soap_error;
@@ -130,4 +130,4 @@ std::optional<policies> read_get_policies_response(const soap::soap_document& do
   return out;
 }
 
-}  // namespace cbcs::protocol::xcep
+}  // namespace cbcs::protocol::ca::msca::xcep

@@ -15,7 +15,7 @@
 #include "protocol/common/soap_reader.hpp"
 #include "protocol/common/xml_writer.hpp"
 
-namespace cbcs::protocol::xcep {
+namespace cbcs::protocol::ca::msca::xcep {
 
 inline constexpr std::string_view ns_policy =
     "http://schemas.microsoft.com/windows/pki/2009/01/enrollmentpolicy";
@@ -80,4 +80,4 @@ xml_element build_get_policies();
 // hold, a number or boolean out of its type, a certificate that is not base64.
 std::optional<policies> read_get_policies_response(const soap::soap_document& doc);
 
-}  // namespace cbcs::protocol::xcep
+}  // namespace cbcs::protocol::ca::msca::xcep

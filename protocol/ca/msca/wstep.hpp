@@ -15,7 +15,7 @@
 #include "protocol/common/soap_reader.hpp"
 #include "protocol/common/xml_writer.hpp"
 
-namespace cbcs::protocol::wstep {
+namespace cbcs::protocol::ca::msca::wstep {
 
 inline constexpr std::string_view ns_wst = "http://docs.oasis-open.org/ws-sx/ws-trust/200512";
 inline constexpr std::string_view ns_enrollment =
@@ -114,8 +114,6 @@ struct fault_detail {
 // InvalidRequest that is not an xs:boolean.
 std::optional<fault_detail> read_fault_detail(const soap::fault& f);
 
-// "CERTSRV_E_TEMPLATE_DENIED (0x80094012)" for the codes AD CS answers
-// enrollment with, else "0x80070005": the message names the HRESULT.
-std::string describe_hresult(std::int32_t code);
+// The HRESULT's name and meaning: protocol/ca/msca/hresult.hpp.
 
-}  // namespace cbcs::protocol::wstep
+}  // namespace cbcs::protocol::ca::msca::wstep

@@ -7,12 +7,10 @@ import os
 import shutil
 import subprocess
 import tempfile
-import urllib.error
-import urllib.request
 
 import requests
 
-from harness import BUILD_DIR
+from harness import BUILD_DIR, admin_call
 
 SIM = os.path.join(BUILD_DIR, "cbcs-sim")
 
@@ -46,15 +44,7 @@ class EntrustSim:
                                     **{"timeout": 10, **self.tls, **kw})
 
     def admin(self, method, path, body=None):
-        data = json.dumps(body).encode() if body is not None else None
-        req = urllib.request.Request(self.admin_url + path, data=data, method=method,
-                                     headers={"Content-Type": "application/json"})
-        try:
-            with urllib.request.urlopen(req, timeout=10) as r:
-                text = r.read()
-                return json.loads(text) if text else None
-        except urllib.error.HTTPError as e:
-            raise AssertionError(f"admin {method} {path}: {e.code} {e.read()!r}") from e
+        return admin_call(self.admin_url, method, path, body)
 
     def stop(self):
         self.session.close()

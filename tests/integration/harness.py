@@ -163,3 +163,20 @@ def eventually(predicate, seconds=30, step=0.1):
             return True
         time.sleep(step)
     return False
+
+
+def admin_call(admin_url, method, path, body=None):
+    """A simulator's admin API (plain HTTP, JSON): the answer's JSON, or
+    None for an empty one; an HTTP error fails the test with its body."""
+    import json
+    import urllib.error
+    import urllib.request
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(admin_url + path, data=data, method=method,
+                                 headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=10) as r:
+            text = r.read()
+            return json.loads(text) if text else None
+    except urllib.error.HTTPError as e:
+        raise AssertionError(f"admin {method} {path}: {e.code} {e.read()!r}") from e

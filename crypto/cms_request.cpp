@@ -72,9 +72,12 @@ bytes bmp_content(std::string_view utf8) {
 }
 
 // A BMPString's content (UCS-2, big-endian) as UTF-8; nullopt when it is not
-// UCS-2 (odd length, or a surrogate code unit).
+// UCS-2 (odd length, or a surrogate code unit). Trailing U+0000 are dropped:
+// writers that copy a C wide string keep its terminator (impacket's
+// checkNullString, which Certipy uses, adds one), Microsoft's example has none.
 std::optional<std::string> bmp_to_utf8(const unsigned char* p, long n) {
   if (n % 2 != 0) return std::nullopt;
+  while (n >= 2 && p[n - 2] == 0 && p[n - 1] == 0) n -= 2;
   std::string out;
   for (long i = 0; i < n; i += 2) {
     unsigned c = (static_cast<unsigned>(p[i]) << 8) | p[i + 1];

@@ -273,6 +273,63 @@ TEST_SUITE("cms_request") {
     }
   }
 
+  TEST_CASE("cms: name-value pairs read in both forms, terminators dropped, damage refused") {
+    agent_pki pki("p256");
+    auto csr = csr_der("p256", "user.example");
+    // A CMS signed here with the attribute value given as raw DER.
+    auto signed_with = [&](const crypto::bytes& value, bool add = true) {
+      crypto::bio_ptr in{BIO_new_mem_buf(csr.data(), static_cast<int>(csr.size()))};
+      CMS_ContentInfo* cms = CMS_sign(nullptr, nullptr, nullptr, nullptr, CMS_PARTIAL | CMS_BINARY);
+      REQUIRE(cms);
+      auto* si = CMS_add1_signer(cms, pki.agent.get(), pki.agent_key.get(), EVP_sha256(),
+                                 CMS_PARTIAL | CMS_BINARY);
+      REQUIRE(si);
+      ASN1_OBJECT* oid = OBJ_txt2obj(crypto::enrollment_name_value_pair_oid, 1);
+      if (add)
+        REQUIRE(CMS_signed_add1_attr_by_OBJ(si, oid, V_ASN1_SEQUENCE, value.data(),
+                                            static_cast<int>(value.size())) == 1);
+      ASN1_OBJECT_free(oid);
+      REQUIRE(CMS_final(cms, in.get(), nullptr, CMS_BINARY) == 1);
+      unsigned char* der = nullptr;
+      int len = i2d_CMS_ContentInfo(cms, &der);
+      CMS_ContentInfo_free(cms);
+      crypto::openssl_bytes_ptr owned{der};
+      return crypto::bytes(der, der + len);
+    };
+    auto bmp = [](const std::string& ascii) {
+      crypto::bytes ucs2;
+      for (char c : ascii) ucs2.insert(ucs2.end(), {0, static_cast<std::uint8_t>(c)});
+      return tlv(0x1e, ucs2);
+    };
+    // NUL-terminated strings, as impacket-based clients (Certipy) write them.
+    auto with_nul = sequence(
+        {bmp(std::string("requestername") + '\0'), bmp(std::string("CONTOSO\\jdoe") + '\0')});
+    CHECK(crypto::signed_name_value_pairs(signed_with(with_nul)) ==
+          std::vector<crypto::name_value_pair>{{"requestername", "CONTOSO\\jdoe"}});
+    // SEQUENCE OF pairs in one value, the form [MS-WCCE] 2.2.2.7.10 prints.
+    auto list = sequence({sequence({bmp("requestername"), bmp("CONTOSO\\jdoe")}),
+                          sequence({bmp("CertificateTemplate"), bmp("User")})});
+    CHECK(crypto::signed_name_value_pairs(signed_with(list)) ==
+          std::vector<crypto::name_value_pair>{{"requestername", "CONTOSO\\jdoe"},
+                                               {"CertificateTemplate", "User"}});
+    auto refused = [&](const crypto::bytes& value) {
+      try {
+        crypto::signed_name_value_pairs(signed_with(value));
+      } catch (const crypto::cms_error& e) {
+        return std::string(e.what());
+      }
+      return std::string("accepted");
+    };
+    CHECK(test::contains(refused(sequence({bmp("requestername")})), "malformed"));
+    CHECK(test::contains(refused(sequence({bmp("a"), utf8("b")})), "malformed"));
+    CHECK(test::contains(refused(sequence({bmp("a"), tlv(0x1e, {0x00})})), "malformed"));
+    CHECK(test::contains(refused(sequence({bmp("a"), tlv(0x1e, {0xd8, 0x00})})), "malformed"));
+    CHECK(test::contains(refused(sequence({})), "empty"));
+    // No attribute at all: no pairs; not a CMS: refused.
+    CHECK(crypto::signed_name_value_pairs(signed_with({}, false)).empty());
+    CHECK_THROWS_AS(crypto::signed_name_value_pairs(crypto::bytes{0x30, 0x00}), crypto::cms_error);
+  }
+
   TEST_CASE("cms: what cannot be signed is refused with one line") {
     agent_pki pki("p256");
     auto csr = csr_der("p256", "user.example");

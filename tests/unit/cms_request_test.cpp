@@ -170,25 +170,31 @@ crypto::bytes pki_response(std::initializer_list<crypto::bytes> controls) {
   return sequence({tlv(0x30, cat(controls)), sequence({}), sequence({})});
 }
 
+// Finishes a partial CMS over content and returns its DER; frees cms.
+crypto::bytes finish(CMS_ContentInfo* cms, const crypto::bytes& content) {
+  crypto::bio_ptr in{BIO_new_mem_buf(content.data(), static_cast<int>(content.size()))};
+  bool signed_ok = CMS_final(cms, in.get(), nullptr, CMS_BINARY) == 1;
+  unsigned char* der = nullptr;
+  int len = signed_ok ? i2d_CMS_ContentInfo(cms, &der) : 0;
+  CMS_ContentInfo_free(cms);
+  crypto::openssl_bytes_ptr owned{der};
+  REQUIRE(len > 0);
+  return crypto::bytes(der, der + len);
+}
+
 // A SignedData over content with eContentType id-cct-PKIResponse, signed by
 // the CA and carrying certs, as AD CS answers through CES.
 crypto::bytes cmc_answer(agent_pki& pki, const crypto::bytes& content,
                          const std::vector<X509*>& certs) {
   STACK_OF(X509)* stack = sk_X509_new_null();
   for (X509* c : certs) sk_X509_push(stack, c);
-  crypto::bio_ptr in{BIO_new_mem_buf(content.data(), static_cast<int>(content.size()))};
   CMS_ContentInfo* cms = CMS_sign(pki.issuing.get(), pki.issuing_key.get(), stack, nullptr,
                                   CMS_BINARY | CMS_PARTIAL | CMS_NOCERTS);
   sk_X509_free(stack);
   REQUIRE(cms);
   ASN1_OBJECT* type = OBJ_nid2obj(NID_id_cct_PKIResponse);
   REQUIRE(CMS_set1_eContentType(cms, type) == 1);
-  REQUIRE(CMS_final(cms, in.get(), nullptr, CMS_BINARY) == 1);
-  unsigned char* der = nullptr;
-  int len = i2d_CMS_ContentInfo(cms, &der);
-  CMS_ContentInfo_free(cms);
-  crypto::openssl_bytes_ptr owned{der};
-  return crypto::bytes(der, der + len);
+  return finish(cms, content);
 }
 
 // Issues a certificate for the CSR's key under the issuing CA.
@@ -278,7 +284,6 @@ TEST_SUITE("cms_request") {
     auto csr = csr_der("p256", "user.example");
     // A CMS signed here with the attribute value given as raw DER.
     auto signed_with = [&](const crypto::bytes& value, bool add = true) {
-      crypto::bio_ptr in{BIO_new_mem_buf(csr.data(), static_cast<int>(csr.size()))};
       CMS_ContentInfo* cms = CMS_sign(nullptr, nullptr, nullptr, nullptr, CMS_PARTIAL | CMS_BINARY);
       REQUIRE(cms);
       auto* si = CMS_add1_signer(cms, pki.agent.get(), pki.agent_key.get(), EVP_sha256(),
@@ -289,12 +294,7 @@ TEST_SUITE("cms_request") {
         REQUIRE(CMS_signed_add1_attr_by_OBJ(si, oid, V_ASN1_SEQUENCE, value.data(),
                                             static_cast<int>(value.size())) == 1);
       ASN1_OBJECT_free(oid);
-      REQUIRE(CMS_final(cms, in.get(), nullptr, CMS_BINARY) == 1);
-      unsigned char* der = nullptr;
-      int len = i2d_CMS_ContentInfo(cms, &der);
-      CMS_ContentInfo_free(cms);
-      crypto::openssl_bytes_ptr owned{der};
-      return crypto::bytes(der, der + len);
+      return finish(cms, csr);
     };
     auto bmp = [](const std::string& ascii) {
       crypto::bytes ucs2;

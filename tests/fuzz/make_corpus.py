@@ -795,6 +795,75 @@ def msi_action_data_seeds():
         write("msi_action_data", name, data)
 
 
+def cms_response_seeds(pki):
+    """AD CS answers: certs-only PKCS #7 (openssl crl2pkcs7) and CMC Full PKI
+    Responses (RFC 5272 PKIResponse, eContentType id-cct-PKIResponse) signed by
+    a test CA; a CMS-signed PKCS #10 as an agent sends it; damaged ones."""
+    d = pki.dir
+    root_key, ca_key, leaf_key = pki.ec_key("cms_root"), pki.ec_key("cms_ca"), pki.ec_key("cms_leaf")
+    (d / "root.pem").write_bytes(pki.self_signed(root_key, "/CN=Test Root"))
+    ext = d / "ca.ext"
+    ext.write_text("basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\n")
+    for name, key, issuer, issuer_key, extra in (
+            ("ca", ca_key, "root", root_key, ["-extfile", str(ext)]),
+            ("leaf", leaf_key, "ca", ca_key, [])):
+        (d / f"{name}.csr").write_bytes(pki.csr(key, f"/CN=cms {name}"))
+        openssl("x509", "-req", "-in", str(d / f"{name}.csr"), "-CA", str(d / f"{issuer}.pem"),
+                "-CAkey", str(issuer_key), "-set_serial", "7", "-days", "365", "-sha256",
+                *extra, "-out", str(d / f"{name}.pem"))
+    chain = d / "chain.pem"
+    chain.write_bytes(b"".join((d / f"{n}.pem").read_bytes() for n in ("root", "leaf", "ca")))
+    certs_only = openssl("crl2pkcs7", "-nocrl", "-certfile", str(chain), "-outform", "DER")
+    write("cms_response", "certs_only_chain.p7b", certs_only)
+    write("cms_response", "certs_only_leaf.p7b", openssl(
+        "crl2pkcs7", "-nocrl", "-certfile", str(d / "leaf.pem"), "-outform", "DER"))
+    b64 = base64.b64encode(certs_only).decode()
+    write("cms_response", "certs_only_base64_crlf.txt",
+          "\r\n".join(b64[i:i + 64] for i in range(0, len(b64), 64)))
+
+    def tlv(tag, content):
+        n = len(content)
+        size = bytes([n]) if n < 0x80 else bytes([0x81, n]) if n < 0x100 else bytes([0x82, n >> 8, n & 0xff])
+        return bytes([tag]) + size + content
+
+    def seq(*parts):
+        return tlv(0x30, b"".join(parts))
+
+    def integer(v):
+        return tlv(0x02, bytes([v]))
+
+    status_v1 = tlv(0x06, bytes.fromhex("2b06010505070701"))
+    status_v2 = tlv(0x06, bytes.fromhex("2b06010505070719"))
+
+    def response(oid, status):
+        return seq(seq(seq(integer(1), oid, tlv(0x31, status))), seq(), seq())
+
+    def cmc(name, content, *certfile):
+        # The signer's certificate goes in by itself: -certfile must not repeat it.
+        path = d / f"{name}.der"
+        path.write_bytes(content)
+        write("cms_response", f"{name}.p7b", openssl(
+            "cms", "-sign", "-binary", "-nodetach", "-nosmimecap", "-econtent_type",
+            "1.3.6.1.5.5.7.12.3", "-in", str(path), "-signer", str(d / "ca.pem"), "-inkey",
+            str(ca_key), *certfile, "-outform", "DER"))
+
+    others = d / "others.pem"
+    others.write_bytes((d / "root.pem").read_bytes() + (d / "leaf.pem").read_bytes())
+    cmc("cmc_success", response(status_v1, seq(integer(0), seq(integer(1)))),
+        "-certfile", str(others))
+    cmc("cmc_pending", response(status_v1, seq(
+        integer(3), seq(integer(1)), tlv(0x0c, b"Taken Under Submission"),
+        seq(tlv(0x04, bytes([0, 0, 0, 42])), tlv(0x18, b"20260101000000Z")))))
+    cmc("cmc_failed_v2", response(status_v2, seq(
+        integer(2), seq(integer(1)), tlv(0x0c, b"Denied by Policy Module"), integer(2))))
+    write("cms_response", "bad_truncated.p7b", certs_only[: len(certs_only) // 2])
+    write("cms_response", "bad_trailing.p7b", certs_only + b"\0")
+    (d / "leaf.csr.der").write_bytes(openssl("req", "-in", str(d / "leaf.csr"), "-outform", "DER"))
+    write("cms_response", "request_signed.p7b", openssl(
+        "cms", "-sign", "-binary", "-nodetach", "-nosmimecap", "-in", str(d / "leaf.csr.der"),
+        "-signer", str(d / "ca.pem"), "-inkey", str(ca_key), "-outform", "DER"))
+
+
 def main():
     keyless = {"msi_action_data": msi_action_data_seeds,
                "scm_messages": scm_messages_seeds,
@@ -832,6 +901,7 @@ def main():
         base64_seeds()
         acmpca_seeds(cert_pem)
         acmpca_role_seeds()
+        cms_response_seeds(pki)
         for write_seeds in keyless.values():
             write_seeds()
     finally:

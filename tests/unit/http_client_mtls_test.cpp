@@ -92,17 +92,9 @@ std::unique_ptr<cli::child_process> start_on_a_port(int& port, Start start) {
 
 // child_process execs a path: find the program on PATH.
 std::string on_path(const std::string& name) {
-  std::string path = std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin";
-  std::size_t start = 0;
-  while (start <= path.size()) {
-    auto end = path.find(':', start);
-    if (end == std::string::npos) end = path.size();
-    auto candidate = std::filesystem::path(path.substr(start, end - start)) / name;
-    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-    start = end + 1;
-  }
-  FAIL("not found on PATH: " << name);
-  return {};
+  auto found = test::on_path(name);
+  if (found.empty()) FAIL("not found on PATH: " << name);
+  return found;
 }
 
 void write_file(const std::filesystem::path& p, const std::string& text) {

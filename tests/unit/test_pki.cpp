@@ -6,6 +6,10 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#ifndef _WIN32
+#include <unistd.h>
+#endif
+
 #include <cstdlib>
 #include <filesystem>
 #include <stdexcept>
@@ -72,6 +76,21 @@ std::string make_csr(const std::string& kind, const std::string& common_name,
       key.get(), common_name,
       dns_san.empty() ? std::vector<std::string>{} : std::vector<std::string>{dns_san});
 }
+
+#ifndef _WIN32
+std::string on_path(const std::string& name) {
+  std::string path = std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin";
+  std::size_t start = 0;
+  while (start <= path.size()) {
+    auto end = path.find(':', start);
+    if (end == std::string::npos) end = path.size();
+    auto candidate = std::filesystem::path(path.substr(start, end - start)) / name;
+    if (::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+    start = end + 1;
+  }
+  return {};
+}
+#endif
 
 temp_dir::temp_dir() {
   auto p = std::filesystem::temp_directory_path() /

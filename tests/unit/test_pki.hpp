@@ -22,6 +22,11 @@ key_and_cert make_self_signed(const std::string& kind, const std::string& common
 std::string make_csr(const std::string& kind, const std::string& common_name,
                      const std::string& dns_san = {});
 
+#ifndef _WIN32
+// The program's path on PATH (child_process execs a path), or empty.
+std::string on_path(const std::string& name);
+#endif
+
 // A fresh directory under the system temp dir, removed on destruction.
 class temp_dir {
  public:

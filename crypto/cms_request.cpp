@@ -1,5 +1,7 @@
 #include "crypto/cms_request.hpp"
 
+#include "crypto/certificate_authority.hpp"
+
 #include <openssl/asn1.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
@@ -14,6 +16,7 @@
 #include <string>
 
 #include "crypto/base64.hpp"
+#include "crypto/certificate_authority.hpp"
 #include "crypto/openssl_error.hpp"
 #include "crypto/pem.hpp"
 
@@ -24,9 +27,6 @@ using cms_ptr =
     std::unique_ptr<CMS_ContentInfo, openssl_deleter<CMS_ContentInfo, CMS_ContentInfo_free>>;
 using object_ptr = std::unique_ptr<ASN1_OBJECT, openssl_deleter<ASN1_OBJECT, ASN1_OBJECT_free>>;
 using string_ptr = std::unique_ptr<ASN1_STRING, openssl_deleter<ASN1_STRING, ASN1_STRING_free>>;
-inline void free_x509_stack(STACK_OF(X509) * s) { sk_X509_pop_free(s, X509_free); }
-using x509_stack_ptr =
-    std::unique_ptr<STACK_OF(X509), openssl_deleter<STACK_OF(X509), free_x509_stack>>;
 
 // Requests this large are not PKCS #10s SCM sends (an RSA 8192 one is ~2 kB).
 constexpr std::size_t max_pkcs10_bytes = 64 * 1024;
@@ -389,13 +389,6 @@ std::vector<X509*> chain_order(STACK_OF(X509) * certs, EVP_PKEY* leaf_key, bool 
   return out;
 }
 
-std::string to_pem(X509* cert) {
-  unsigned char* der = nullptr;
-  int len = i2d_X509(cert, &der);
-  if (len <= 0) fail("a certificate in the CA's answer cannot be encoded");
-  openssl_bytes_ptr owned{der};
-  return der_to_pem("CERTIFICATE", byte_view{der, static_cast<std::size_t>(len)});
-}
 
 void check_agent_key(EVP_PKEY* key) {
   int id = EVP_PKEY_get_base_id(key);
@@ -571,7 +564,7 @@ ca_response read_ca_response(byte_view der, EVP_PKEY* leaf_key) {
       !out.cmc || out.status == cmc_status::success || out.status == cmc_status::absent;
   if (count > 0)
     for (X509* cert : chain_order(certs.get(), leaf_key, need_leaf))
-      out.certificates.push_back(to_pem(cert));
+      out.certificates.push_back(certificate_to_pem(cert));
   else if (leaf_key && out.status == cmc_status::success)
     fail("the CA's answer reports success but holds no certificate");
   ERR_clear_error();

@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "crypto/certificate_authority.hpp"
 #include "crypto/pem.hpp"
 
 namespace cbcs::crypto {
@@ -19,9 +20,6 @@ using pkcs7_ptr = std::unique_ptr<PKCS7, openssl_deleter<PKCS7, PKCS7_free>>;
 using pkcs12_ptr = std::unique_ptr<PKCS12, openssl_deleter<PKCS12, PKCS12_free>>;
 using decoder_ptr =
     std::unique_ptr<OSSL_DECODER_CTX, openssl_deleter<OSSL_DECODER_CTX, OSSL_DECODER_CTX_free>>;
-inline void free_x509_stack(STACK_OF(X509) * s) { sk_X509_pop_free(s, X509_free); }
-using x509_stack_ptr =
-    std::unique_ptr<STACK_OF(X509), openssl_deleter<STACK_OF(X509), free_x509_stack>>;
 
 [[noreturn]] void fail(credential_file_error::reason why, const std::string& text) {
   // OpenSSL's queue would add its own words to ours; ours say what to do.
@@ -33,27 +31,11 @@ bool looks_like_pem(std::string_view content) {
   return content.find("-----BEGIN ") != std::string_view::npos;
 }
 
-std::string to_pem(X509* cert) {
-  bio_ptr bio{BIO_new(BIO_s_mem())};
-  if (!bio || PEM_write_bio_X509(bio.get(), cert) != 1) throw crypto_error("cannot write PEM");
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(len));
-}
 
-std::string to_pem(EVP_PKEY* key) {
-  bio_ptr bio{BIO_new(BIO_s_secmem())};
-  // PKCS#8 unencrypted: the vault seals it.
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key, nullptr, nullptr, 0, nullptr, nullptr) != 1)
-    throw crypto_error("cannot write the private key as PEM");
-  char* data = nullptr;
-  long len = BIO_get_mem_data(bio.get(), &data);
-  return std::string(data, static_cast<std::size_t>(len));
-}
 
 std::string certificates_of(STACK_OF(X509) * certs) {
   std::string out;
-  for (int i = 0; certs && i < sk_X509_num(certs); ++i) out += to_pem(sk_X509_value(certs, i));
+  for (int i = 0; certs && i < sk_X509_num(certs); ++i) out += certificate_to_pem(sk_X509_value(certs, i));
   return out;
 }
 
@@ -103,7 +85,7 @@ std::string certificates_as_pem(std::string_view content) {
       if (auto certs = pkcs7_certificates(content)) return *certs;
     try {
       std::string out;
-      for (const auto& cert : parse_certificates(content)) out += to_pem(cert.get());
+      for (const auto& cert : parse_certificates(content)) out += certificate_to_pem(cert.get());
       return out;
     } catch (const crypto_error&) {
       fail(reason::unreadable, "holds no readable certificate (PEM, DER or PKCS#7)");
@@ -119,7 +101,7 @@ std::string certificates_as_pem(std::string_view content) {
       out.clear();
       break;
     }
-    out += to_pem(cert.get());
+    out += certificate_to_pem(cert.get());
   }
   if (!out.empty()) return out;
   ERR_clear_error();
@@ -192,7 +174,7 @@ std::string private_key_as_pem(std::string_view content,
     key = decode_key(input, state);
   if (key) {
     ERR_clear_error();
-    return to_pem(key.get());
+    return private_key_to_pem(key.get());
   }
   if (state.asked && !password) fail(reason::needs_password, "holds an encrypted private key");
   if (state.asked) {
@@ -245,8 +227,8 @@ pkcs12_contents read_pkcs12(std::string_view content, std::string_view password)
   if (!key) fail(reason::unreadable, "holds no private key");
   if (!cert) fail(reason::unreadable, "holds no certificate for its private key");
   ERR_clear_error();
-  return {.certificates_pem = to_pem(cert.get()) + certificates_of(ca.get()),
-          .key_pem = to_pem(key.get())};
+  return {.certificates_pem = certificate_to_pem(cert.get()) + certificates_of(ca.get()),
+          .key_pem = private_key_to_pem(key.get())};
 }
 
 std::string key_certificate_first(std::string_view certificates_pem, std::string_view key_pem) {
@@ -256,9 +238,9 @@ std::string key_certificate_first(std::string_view certificates_pem, std::string
     for (std::size_t i = 0; i < certs.size(); ++i) {
       if (!key_matches_certificate(key.get(), certs[i].get())) continue;
       if (i == 0) break;
-      std::string out = to_pem(certs[i].get());
+      std::string out = certificate_to_pem(certs[i].get());
       for (std::size_t j = 0; j < certs.size(); ++j)
-        if (j != i) out += to_pem(certs[j].get());
+        if (j != i) out += certificate_to_pem(certs[j].get());
       return out;
     }
   } catch (const crypto_error&) {

@@ -30,6 +30,11 @@ inline void free_openssl_bytes(unsigned char* p) { OPENSSL_free(p); }
 using openssl_bytes_ptr =
     std::unique_ptr<unsigned char, openssl_deleter<unsigned char, free_openssl_bytes>>;
 
+// A stack of certificates with the certificates in it.
+inline void free_x509_stack(STACK_OF(X509) * s) { sk_X509_pop_free(s, X509_free); }
+using x509_stack_ptr =
+    std::unique_ptr<STACK_OF(X509), openssl_deleter<STACK_OF(X509), free_x509_stack>>;
+
 // A stack of extensions with the extensions in it.
 inline void free_extension_stack(STACK_OF(X509_EXTENSION) * s) {
   sk_X509_EXTENSION_pop_free(s, X509_EXTENSION_free);

@@ -1,0 +1,202 @@
+#include "protocol/ca/msca/ces_api.hpp"
+
+#include <fmt/format.h>
+
+#include "crypto/certificate_authority.hpp"
+#include "crypto/cms_request.hpp"
+#include "crypto/pem.hpp"
+#include "protocol/ca/common/http_status.hpp"
+#include "protocol/ca/msca/hresult.hpp"
+#include "protocol/ca/msca/wstep.hpp"
+#include "protocol/common/soap.hpp"
+#include "protocol/common/soap_reader.hpp"
+
+namespace cbcs::protocol::ca::msca {
+namespace {
+
+http_request soap_call(const msca_settings& s, const std::string& url, std::string_view action,
+                       const xml_element& body, std::string rate_class) {
+  soap::envelope headers{.action = std::string(action),
+                         .message_id = soap::new_message_id(),
+                         .to = url};
+  // [REF §5]: the UsernamePassword endpoints take a WS-Security
+  // UsernameToken (PasswordText) in the SOAP header, over TLS.
+  if (s.auth == "username") headers.security = soap::username_token{s.username, s.password};
+  return {.method = "POST",
+          .url = url,
+          .headers = {{"Content-Type", std::string(soap::content_type)}},
+          .body = soap::write_envelope(headers, body),
+          .rate_class = std::move(rate_class)};
+}
+
+// A fault that is not the CA's refusal of a request: WCF's security faults
+// mean the credentials (InvalidSecurity, FailedAuthentication).
+bool security_fault(const soap::fault& f) {
+  auto is = [](const soap::qname& q) {
+    return q.local == "InvalidSecurity" || q.local == "FailedAuthentication" ||
+           q.local == "InvalidSecurityToken" || q.local == "FailedCheck";
+  };
+  if (is(f.code)) return true;
+  for (const auto& q : f.subcodes)
+    if (is(q)) return true;
+  return false;
+}
+
+outcome http_failure(const http_response& answer, std::string_view service) {
+  if (answer.status == 401 || answer.status == 403)
+    return outcome::failed(error_class::auth,
+                           fmt::format("{} refused the connector's credentials (HTTP {})", service,
+                                       answer.status));
+  if (answer.status == 404)
+    return outcome::failed(error_class::invalid_request,
+                           fmt::format("{} is not at this URL (HTTP 404): check -ces/-cep, or "
+                                       "-server, -ca and -auth they are derived from",
+                                       service));
+  auto o = outcome::failed(is_server_error(answer.status) ? error_class::unavailable
+                                                          : error_class::internal,
+                           fmt::format("{} answered HTTP {} without a SOAP message", service,
+                                       answer.status));
+  o.retryable = is_server_error(answer.status);
+  return o;
+}
+
+outcome unreadable(std::string_view service, std::string_view why) {
+  return outcome::failed(error_class::internal,
+                         fmt::format("{} answered something that cannot be read: {}", service, why));
+}
+
+}  // namespace
+
+http_request ces_issue(const msca_settings& s, crypto::byte_view request,
+                       std::string_view value_type, std::string_view template_name) {
+  auto r = soap_call(s, s.ces_url, wstep::action_request,
+                     wstep::build_issue_request({.request = request,
+                                                 .value_type = value_type,
+                                                 .certificate_template = template_name}),
+                     "issue");
+  r.placement = true;
+  return r;
+}
+
+http_request ces_query(const msca_settings& s, std::string_view request_id) {
+  return soap_call(s, s.ces_url, wstep::action_request, wstep::build_query_token_status(request_id),
+                   "get");
+}
+
+http_request cep_get_policies(const msca_settings& s) {
+  return soap_call(s, s.cep_url, xcep::action_get_policies, xcep::build_get_policies(), "get");
+}
+
+ces_answer read_ces_answer(const http_response& answer, crypto::byte_view csr_der,
+                           const msca_settings& s) {
+  ces_answer out;
+  auto content_type = answer.header("Content-Type");
+  bool soap_body = content_type.find("xml") != std::string::npos || answer.body.starts_with("<");
+  if (!soap_body || answer.body.empty()) {
+    out.failure = http_failure(answer, "CES");
+    return out;
+  }
+  try {
+    soap::soap_document doc(answer.body);
+    if (auto f = soap::read_fault(doc)) {
+      auto detail = wstep::read_fault_detail(*f);
+      if (!detail || !detail->error_code) {
+        if (security_fault(*f) || answer.status == 401 || answer.status == 403) {
+          out.failure = outcome::failed(
+              error_class::auth,
+              fmt::format("CES refused the connector's credentials ({}): check -auth and its "
+                          "-username/-password or client certificate (cbcs backend set -name {})",
+                          soap::describe(*f, 200), s.name));
+          return out;
+        }
+        out.failure = outcome::failed(error_class::unavailable,
+                                      "CES failed: " + soap::describe(*f, 300));
+        out.failure.retryable = is_server_error(answer.status);
+        return out;
+      }
+      // [WSTEP]: the CA's refusal, its HRESULT in ErrorCode; the request
+      // took an id at the CA ([REF §5]: failed and denied ones too).
+      out.what = ces_answer::kind::refused;
+      out.request_id = detail->request_id;
+      out.hresult = static_cast<std::uint32_t>(*detail->error_code);
+      auto cls = class_of_hresult(out.hresult);
+      out.failure = outcome::failed(
+          cls,
+          fmt::format("AD CS refused the request{}: {} ({})",
+                      out.request_id.empty() ? "" : " " + out.request_id,
+                      describe_hresult(out.hresult), soap::describe(*f, 200)),
+          fmt::format("0x{:08X}", out.hresult));
+      out.failure.retryable = cls == error_class::unavailable;
+      return out;
+    }
+    if (!is_success(answer.status)) {
+      out.failure = http_failure(answer, "CES");
+      return out;
+    }
+    auto response = wstep::read_token_response(doc);
+    if (!response) {
+      out.failure = unreadable("CES", "no RequestSecurityTokenResponse");
+      return out;
+    }
+    out.request_id = response->request_id;
+    out.disposition = response->disposition_message;
+    if (response->issued_certificate.empty()) {
+      // Taken Under Submission: a CA manager must act; the answer refers
+      // to the request instead of carrying a certificate ([REF §5]).
+      if (out.request_id.empty()) {
+        out.failure = unreadable("CES", "a pending answer without a RequestID");
+        return out;
+      }
+      out.what = ces_answer::kind::pending;
+      return out;
+    }
+    out.certificate_pem = crypto::der_to_pem("CERTIFICATE", response->issued_certificate);
+    out.serial_hex = crypto::certificate_serial_hex(out.certificate_pem);
+    if (!response->full_response.empty()) {
+      auto chain = csr_der.empty()
+                       ? crypto::read_ca_response(response->full_response)
+                       : crypto::read_ca_response_for_csr(response->full_response, csr_der);
+      for (const auto& pem : chain.certificates)
+        if (pem != out.certificate_pem) out.chain_pem += pem;
+    }
+    out.what = ces_answer::kind::issued;
+    return out;
+  } catch (const std::exception& e) {
+    out.failure = unreadable("CES", e.what());
+    return out;
+  }
+}
+
+cep_answer read_cep_answer(const http_response& answer, const msca_settings& s) {
+  cep_answer out;
+  if (answer.body.empty() || !answer.body.starts_with("<")) {
+    out.failure = http_failure(answer, "CEP");
+    return out;
+  }
+  try {
+    soap::soap_document doc(answer.body);
+    if (auto f = soap::read_fault(doc)) {
+      bool credentials = security_fault(*f) || answer.status == 401 || answer.status == 403;
+      out.failure = outcome::failed(
+          credentials ? error_class::auth : error_class::unavailable,
+          credentials ? fmt::format("CEP refused the connector's credentials ({}): check -auth "
+                                    "and its credentials (cbcs backend set -name {})",
+                                    soap::describe(*f, 200), s.name)
+                      : "CEP failed: " + soap::describe(*f, 300));
+      out.failure.retryable = !credentials && is_server_error(answer.status);
+      return out;
+    }
+    if (!is_success(answer.status)) {
+      out.failure = http_failure(answer, "CEP");
+      return out;
+    }
+    out.policies = xcep::read_get_policies_response(doc);
+    if (!out.policies) out.failure = unreadable("CEP", "no GetPoliciesResponse");
+    return out;
+  } catch (const std::exception& e) {
+    out.failure = unreadable("CEP", e.what());
+    return out;
+  }
+}
+
+}  // namespace cbcs::protocol::ca::msca

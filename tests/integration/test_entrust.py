@@ -290,6 +290,27 @@ class EntrustTest(TempDirTest):
         self.assertEqual((o["status"], o["crlReason"]), ("REVOKED", "unspecified"), o)
         self.assertEqual(self.stats()["ecs_revocations"], 2)
 
+    def test_ecs_backend_test_reports_each_clients_domains_and_which_can_be_ordered(self):
+        self.assertEqual(self.add_ecs("ecs").code, 0)
+        r = cbcs("backend", "test", "-name", "ecs", data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        report = json.loads(r.out)
+        self.assertEqual(report["client"], 1, report)
+        [client] = report["clients"]
+        domains = {d["name"]: d for d in client["domains"]}
+        # The simulator's client 1 (GET /clients/1/domains): in force and
+        # OV eligible, or not.
+        self.assertEqual({n: (d["verification_status"], d["orderable"]) for n, d in domains.items()},
+                         {"example.com": ("APPROVED", True), "example.net": ("EXPIRING", True),
+                          "example.org": ("INITIAL_VERIFICATION", False),
+                          "example.info": ("EXPIRED", False)}, report)
+        self.assertIn("ov_expiry", domains["example.com"])
+        self.assertEqual(len(self.requests_seen("GET", "/enterprise/v2/clients/1/domains")), 1)
+        # The same in words, beside the JSON.
+        self.assertIn("client 1 (Example Inc): orders for example.com, example.net; not for "
+                      "example.org (INITIAL_VERIFICATION), example.info (EXPIRED)", r.err)
+        self.assertNotIn(self.sim.api_key, r.out + r.err)
+
     def test_ecs_wrong_api_key_is_an_auth_failure(self):
         wrong = "not-the-key-but-long-enough"
         self.assertEqual(self.add_ecs("ecs", key=wrong).code, 0)

@@ -207,17 +207,62 @@ client_choice choose_client(const std::vector<client_info>& clients, std::int64_
                           approved.size(), list(approved))};
 }
 
+namespace {
+
+std::optional<domain_info> read_domain(const json_fields& d) {
+  domain_info info{.name = lower(d.line("domainName", 256)),
+                   .verification_status = upper(d.line("verificationStatus", 64)),
+                   .ov_eligible = d.maybe_bool("ovEligible"),
+                   .ev_eligible = d.maybe_bool("evEligible"),
+                   .verification_method = upper(d.line("verificationMethod", 32)),
+                   .ov_expiry = d.line("ovExpiry", 40),
+                   .ev_expiry = d.line("evExpiry", 40)};
+  if (info.name.empty()) return std::nullopt;
+  return info;
+}
+
+}  // namespace
+
+domain_list parse_domain_list(std::string_view body) {
+  dom::parser parser;
+  auto root = answer_fields(parser, body, "domain list");
+  if (!root.maybe_array("domains")) unreadable("domain list", "it has no \"domains\" array");
+  domain_list out;
+  for_each_object(root, "domains", "domain", [&](const json_fields& d) {
+    if (auto info = read_domain(d)) out.domains.push_back(std::move(*info));
+  });
+  std::int64_t total = 0;
+  if (auto s = root.maybe_object("summary"))
+    total = json_fields(*s, "summary").maybe_integer("total").value_or(0);
+  out.total = std::max<std::int64_t>(total, std::int64_t(out.domains.size()));
+  return out;
+}
+
 std::vector<domain_info> parse_domains(std::string_view body) {
-  return read_object_list<domain_info>(
-      body, "domain list", "domains", [](const json_fields& d) -> std::optional<domain_info> {
-        domain_info info{lower(d.line("domainName", 256)), upper(d.line("verificationStatus", 64))};
-        if (info.name.empty()) return std::nullopt;
-        return info;
-      });
+  return parse_domain_list(body).domains;
+}
+
+bool is_ev_type(std::string_view cert_type) { return cert_type.starts_with("EV_"); }
+
+namespace {
+
+bool verification_in_force(std::string_view status) {
+  return status == "APPROVED" || status == "RE_VERIFICATION" || status == "EXPIRING";
+}
+
+}  // namespace
+
+bool domain_orderable(const domain_info& d, bool ev) {
+  // ecs_domain returns ov_days_remaining "when domain_status is APPROVED,
+  // RE_VERIFICATION or EXPIRING" (the verification still in force); EXPIRED,
+  // DECLINED, CANCELLED and INITIAL_VERIFICATION have none [A ecs_domain RETURN].
+  if (!verification_in_force(d.verification_status)) return false;
+  auto eligible = ev ? d.ev_eligible : d.ov_eligible;
+  return eligible.value_or(true);
 }
 
 std::string domain_problem(const std::vector<domain_info>& domains,
-                           const std::vector<std::string>& names) {
+                           const std::vector<std::string>& names, bool ev) {
   for (const auto& wanted : names) {
     auto name = lower(wanted);
     if (name.starts_with("*.")) name.erase(0, 2);
@@ -226,7 +271,7 @@ std::string domain_problem(const std::vector<domain_info>& domains,
       bool covers = name == d.name || (name.size() > d.name.size() && name.ends_with(d.name) &&
                                        name[name.size() - d.name.size() - 1] == '.');
       if (!covers) continue;
-      if (d.verification_status == "APPROVED") {
+      if (domain_orderable(d, ev)) {
         best = &d;
         break;
       }
@@ -235,9 +280,12 @@ std::string domain_problem(const std::vector<domain_info>& domains,
     if (!best)
       return one_line(
           fmt::format("the domain of {} is not registered for the client at Entrust", wanted));
-    if (best->verification_status != "APPROVED")
-      return one_line(fmt::format("the domain {} (for {}) is not approved at Entrust: {}",
-                                  best->name, wanted, best->verification_status));
+    if (!domain_orderable(*best, ev))
+      return one_line(fmt::format("the domain {} (for {}) cannot be ordered at Entrust: {}{}",
+                                  best->name, wanted, best->verification_status,
+                                  verification_in_force(best->verification_status)
+                                      ? (ev ? ", not EV eligible" : ", not OV eligible")
+                                      : ""));
   }
   return {};
 }
@@ -271,10 +319,10 @@ void lifetime(json_writer& w, const order_request& r, std::chrono::system_clock:
 
 void tracking(json_writer& w, const order_request& r) {
   w.key("tracking").begin_object().member("trackingInfo", r.tracking_info);
-  for (auto [key, value] : {std::pair<std::string_view, const std::string*>{"requesterName",
-                                                                           &r.requester_name},
-                            {"requesterEmail", &r.requester_email},
-                            {"requesterPhone", &r.requester_phone}})
+  for (auto [key, value] :
+       {std::pair<std::string_view, const std::string*>{"requesterName", &r.requester_name},
+        {"requesterEmail", &r.requester_email},
+        {"requesterPhone", &r.requester_phone}})
     if (!value->empty()) w.member(key, *value);
   w.end_object();
 }

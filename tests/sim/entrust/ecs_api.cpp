@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
+#include <optional>
 #include <tuple>
 
 #include "crypto/base64.hpp"
@@ -209,22 +211,32 @@ sim_response entrust_sim::ecs(sim_request& r, const std::string& operation) {
     // {summary, domains[{clientId, domainName, evEligible, evExpiry, ovEligible,
     // ovExpiry, verificationMethod (DNS, EMAIL, MANUAL, WEB_SERVER),
     // verificationStatus}]} [G apimodel.go GetDomainsResponse, Domain].
+    // Eligibility and its expiry are there "when domain_status is APPROVED,
+    // RE_VERIFICATION or EXPIRING" (ov_days_remaining), eligibility alone
+    // also for EXPIRED [A ecs_domain RETURN]; a domain still in its first
+    // verification has neither.
     if (r.param("id") != "1") return ecs_error(404, "Client not found");
+    struct domain {
+      const char* name;
+      const char* status;
+      std::optional<bool> ov_eligible;
+      std::chrono::hours ov_left;
+    };
+    const domain list[] = {{"example.com", "APPROVED", true, 24h * 300},
+                           {"example.net", "EXPIRING", true, 24h * 20},
+                           {"example.org", "INITIAL_VERIFICATION", std::nullopt, 0h},
+                           {"example.info", "EXPIRED", false, -24h * 3}};
     json_array domains;
-    for (auto [name, status] : {std::pair{"example.com", "APPROVED"},
-                                {"example.net", "EXPIRING"},
-                                {"example.org", "INITIAL_VERIFICATION"}})
-      domains.raw(json_object{}
-                      .num("clientId", 1)
-                      .str("domainName", name)
-                      .boolean("evEligible", false)
-                      .str("verificationStatus", status)
-                      .str("verificationMethod", "DNS")
-                      .boolean("ovEligible", true)
-                      .str("ovExpiry", util::rfc3339(now() + 24h * 300))
-                      .done());
-    return sim_response::json(
-        200, ecs_detail::page(now(), 0, 100, 3, "domainName", "domains", domains.done()));
+    for (const auto& d : list) {
+      json_object j;
+      j.num("clientId", 1).str("domainName", d.name);
+      if (d.ov_eligible) j.boolean("evEligible", false).boolean("ovEligible", *d.ov_eligible);
+      if (d.ov_eligible && *d.ov_eligible) j.str("ovExpiry", util::rfc3339(now() + d.ov_left));
+      j.str("verificationStatus", d.status).str("verificationMethod", "DNS");
+      domains.raw(j.done());
+    }
+    return sim_response::json(200, ecs_detail::page(now(), 0, 100, std::int64_t(std::size(list)), "domainName",
+                                                    "domains", domains.done()));
   }
   if (operation == "inventories") {
     std::int64_t used = 0;

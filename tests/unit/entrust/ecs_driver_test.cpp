@@ -588,6 +588,7 @@ TEST_SUITE("entrust ecs revoke and report") {
     auto s = d->start({.id = "t-1", .op = ca::operation::test, .backend = "en"}, "");
     const test::exchange script[] = {
         efx::ecs_get("/clients", efx::ok(efx::clients_json())),
+        efx::ecs_get("/clients/7/domains", efx::ok(R"({"domains":[]})")),
         efx::ecs_get("/inventories",
                     efx::ok(R"({"inventories":[{"productType":"STANDARD_SSL","totalCount":10,)"
                            R"("remainingCount":7,"usedCount":3}]})")),
@@ -600,6 +601,7 @@ TEST_SUITE("entrust ecs revoke and report") {
     auto s2 = d->start({.id = "t-2", .op = ca::operation::inventory, .backend = "en"}, "");
     const test::exchange none[] = {
         efx::ecs_get("/clients", efx::ok(efx::clients_json("DECLINED"))),
+        efx::ecs_get("/clients/7/domains", efx::ok(R"({"domains":[]})")),
         efx::ecs_get("/inventories", efx::ok(R"({"inventories":[]})")),
     };
     r = test::drive(*s2, none, et::ctx);
@@ -611,6 +613,81 @@ TEST_SUITE("entrust ecs revoke and report") {
         efx::ecs_get("/clients", {401, {}, R"({"status":401,"errors":[{"message":"no"}]})"})};
     r = test::drive(*s3, denied, et::ctx);
     CHECK(r.outcome.error == ca::error_class::auth);
+    CHECK_FALSE(test::contains(r.outcome.message, efx::api_key));
+  }
+}
+
+TEST_SUITE("entrust ecs domains") {
+  TEST_CASE("which domains an order may name: in force and eligible for the kind of type") {
+    en::domain_info d{.name = "example.com", .verification_status = "APPROVED"};
+    CHECK(en::domain_orderable(d, false));
+    for (auto s : {"RE_VERIFICATION", "EXPIRING"}) {
+      d.verification_status = s;
+      CHECK_MESSAGE(en::domain_orderable(d, false), s);
+    }
+    for (auto s : {"INITIAL_VERIFICATION", "EXPIRED", "DECLINED", "CANCELLED", "NEW_WORD"}) {
+      d.verification_status = s;
+      CHECK_FALSE_MESSAGE(en::domain_orderable(d, false), s);
+    }
+    d = {.name = "example.com", .verification_status = "APPROVED", .ov_eligible = true,
+         .ev_eligible = false};
+    CHECK(en::domain_orderable(d, false));
+    CHECK_FALSE(en::domain_orderable(d, true));
+    CHECK(en::is_ev_type("EV_SSL"));
+    CHECK_FALSE(en::is_ev_type("STANDARD_SSL"));
+    CHECK(test::contains(en::domain_problem({d}, {"www.example.com"}, true), "not EV eligible"));
+    CHECK(en::domain_problem({{"example.com", "EXPIRING"}}, {"example.com"}).empty());
+
+    auto list = en::parse_domain_list(
+        R"({"summary":{"total":250},"domains":[{"clientId":1,"domainName":"Example.COM",)"
+        R"("verificationStatus":"approved","verificationMethod":"DNS","ovEligible":true,)"
+        R"("ovExpiry":"2027-06-01T00:00:00Z","evEligible":false},{"domainName":""},7]})");
+    REQUIRE(list.domains.size() == 1);
+    CHECK(list.total == 250);
+    CHECK(list.domains[0].name == "example.com");
+    CHECK(list.domains[0].verification_status == "APPROVED");
+    CHECK(list.domains[0].ov_eligible == true);
+    CHECK(list.domains[0].ev_eligible == false);
+    CHECK(list.domains[0].ov_expiry == "2027-06-01T00:00:00Z");
+    CHECK_THROWS(en::parse_domain_list(R"({"summary":{}})"));
+  }
+
+  TEST_CASE("test: every client's domains, which can be ordered, in the report and in words") {
+    auto d = efx::make_ecs_driver({{"clientid", "8"}});
+    auto s = d->start({.id = "t-d", .op = ca::operation::test, .backend = "en"}, "");
+    const std::string seven =
+        R"({"summary":{"total":3},"domains":[)"
+        R"({"domainName":"web.example","verificationStatus":"APPROVED","ovEligible":true,)"
+        R"("ovExpiry":"2027-06-01T00:00:00Z","verificationMethod":"DNS"},)"
+        R"({"domainName":"old.example","verificationStatus":"EXPIRED","ovEligible":false},)"
+        R"({"domainName":"new.example","verificationStatus":"INITIAL_VERIFICATION"}]})";
+    const test::exchange script[] = {
+        efx::ecs_get("/clients", efx::ok(efx::clients_json("APPROVED", true))),
+        efx::ecs_get("/clients/7/domains", efx::ok(seven)),
+        // Busy: the same call after Retry-After, not a finding.
+        efx::ecs_get("/clients/8/domains",
+                    {429, {{"Retry-After", "2"}}, R"({"status":429,"errors":[]})"}),
+        efx::ecs_get("/clients/8/domains",
+                    {403, {}, R"({"status":403,"errors":[{"message":"no domain access"}]})"}),
+        efx::ecs_get("/inventories", efx::ok(R"({"inventories":[]})")),
+    };
+    auto r = test::drive(*s, script, et::ctx);
+    REQUIRE(r.outcome.what == ca::outcome::kind::done);
+    REQUIRE(r.interim.size() == 1);
+    CHECK(r.interim[0].retry_after == 2s);
+    const auto& j = r.outcome.report_json;
+    CHECK(test::contains(j, "\"name\": \"web.example\""));
+    CHECK(test::contains(j, "\"ov_expiry\": \"2027-06-01T00:00:00Z\""));
+    CHECK(test::contains(j, "\"verification_status\": \"INITIAL_VERIFICATION\""));
+    CHECK(test::contains(j, "\"orderable\": true"));
+    CHECK(test::contains(j, "\"orderable\": false"));
+    CHECK(test::contains(j, "\"domains_problem\""));
+    CHECK(test::contains(j, "\"client\": 8"));
+    CHECK_FALSE(test::contains(j, efx::api_key));
+    CHECK(r.outcome.message.starts_with(
+        "client 7 (Example Inc): orders for web.example; not for old.example (EXPIRED), "
+        "new.example (INITIAL_VERIFICATION); client 8 (Example GmbH): domains unknown: "));
+    CHECK(test::contains(r.outcome.message, "no domain access"));
     CHECK_FALSE(test::contains(r.outcome.message, efx::api_key));
   }
 }

@@ -692,6 +692,78 @@ TEST_SUITE("entrust ecs domains") {
   }
 }
 
+TEST_SUITE("entrust ecs cancel") {
+  TEST_CASE("cancel of an order waiting for approval declines it: PATCH {operation: DECLINE}") {
+    auto d = efx::make_ecs_driver();
+    auto* canceller = dynamic_cast<ca::cancels_orders*>(d.get());
+    REQUIRE(canceller);
+    const std::string token = "order:1796209200:41";
+    auto s = canceller->cancel(efx::enroll("job-c1", ""), token, "not needed");
+    const test::exchange declined[] = {
+        efx::ecs_send("PATCH", "/certificates/41",
+                     {R"("operation":"DECLINE")", R"("declineReason":"not needed")"},
+                     {429, {{"Retry-After", "4"}}, R"({"status":429,"errors":[]})"}),
+        efx::ecs_send("PATCH", "/certificates/41", {R"("operation":"DECLINE")"}, efx::ok("{}")),
+    };
+    auto r = test::drive(*s, declined, et::ctx);
+    REQUIRE(r.outcome.what == ca::outcome::kind::done);
+    CHECK(r.outcome.report_json == R"({"declined":"41"})");
+    REQUIRE(r.interim.size() == 1);
+    CHECK(r.interim[0].retry_after == 4s);
+
+    // Refused: DECLINED already (an earlier cancel's answer lost) is done.
+    const std::string refused =
+        R"({"status":400,"errors":[{"message":"Certificate 41 is DECLINED, not PENDING"}]})";
+    s = canceller->cancel(efx::enroll("job-c1", ""), token, "");
+    const test::exchange again[] = {
+        efx::ecs_send("PATCH", "/certificates/41", {"cancelled by SCM through cbcs"},
+                     {400, {}, refused}),
+        efx::ecs_get("/certificates/41",
+                    efx::ok(efx::certificate_json({.tracking_id = 41, .status = "DECLINED"}))),
+    };
+    r = test::drive(*s, again, et::ctx);
+    REQUIRE(r.outcome.what == ca::outcome::kind::done);
+    CHECK(test::contains(r.outcome.report_json, R"("already":true)"));
+
+    // Issued meanwhile: the refusal, naming the status.
+    s = canceller->cancel(efx::enroll("job-c1", ""), token, "x");
+    const test::exchange issued[] = {
+        efx::ecs_send("PATCH", "/certificates/41", {}, {400, {}, refused}),
+        efx::ecs_get("/certificates/41",
+                    efx::ok(efx::certificate_json({.tracking_id = 41, .status = "ACTIVE"}))),
+    };
+    r = test::drive(*s, issued, et::ctx);
+    CHECK(r.outcome.what == ca::outcome::kind::failed);
+    CHECK(test::contains(r.outcome.message, "the order is ACTIVE at Entrust"));
+
+    // Not allowed to approve: Entrust's refusal, the key masked, no second call.
+    s = canceller->cancel(efx::enroll("job-c1", ""), token, "x");
+    const test::exchange forbidden[] = {efx::ecs_send(
+        "PATCH", "/certificates/41", {},
+        {403, {}, R"({"status":403,"errors":[{"message":"not an approver"}]})"})};
+    r = test::drive(*s, forbidden, et::ctx);
+    CHECK(r.outcome.error == ca::error_class::auth);
+    CHECK(test::contains(r.outcome.message, "not an approver"));
+    CHECK_FALSE(test::contains(r.outcome.message, efx::api_key));
+  }
+
+  TEST_CASE("cancel without a trackingId, or at the CA Gateway, asks nothing") {
+    auto d = efx::make_ecs_driver();
+    for (const std::string token : {"placing:1796209200000:1796209242000", "order:1796209200:x"}) {
+      auto s = dynamic_cast<ca::cancels_orders&>(*d).cancel(efx::enroll("job-c2", ""), token, "");
+      auto r = test::drive(*s, {}, et::ctx);
+      CHECK(r.outcome.error == ca::error_class::invalid_request);
+      CHECK(test::contains(r.outcome.message, "trackingId unknown"));
+    }
+    auto g = efx::make_gateway_driver();
+    auto s = dynamic_cast<ca::cancels_orders&>(*g).cancel(efx::enroll("job-c3", ""),
+                                                          "order:1796209200:41", "");
+    auto r = test::drive(*s, {}, et::ctx);
+    CHECK(r.outcome.error == ca::error_class::invalid_request);
+    CHECK(test::contains(r.outcome.message, "CA Gateway"));
+  }
+}
+
 TEST_SUITE("entrust ecs driver") {
   TEST_CASE("an order without the requester's email and phone fails before any request") {
     auto d = efx::make_ecs_driver({{"requesteremail", ""}});

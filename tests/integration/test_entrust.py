@@ -311,6 +311,34 @@ class EntrustTest(TempDirTest):
                       "example.org (INITIAL_VERIFICATION), example.info (EXPIRED)", r.err)
         self.assertNotIn(self.sim.api_key, r.out + r.err)
 
+    def test_ecs_enroll_through_an_authenticating_proxy_presents_the_client_certificate(self):
+        """Mutual TLS inside the CONNECT tunnel: tinyproxy with Basic auth in
+        front of the simulator, whose TLS port refuses any handshake without
+        a client certificate of its CA; the order arrives, and the proxy's
+        log shows the CONNECT to the simulator's port."""
+        from test_proxy import PASSWORD, TINYPROXY, USER, Tinyproxy
+        if not TINYPROXY:
+            self.skipTest("tinyproxy is not installed")
+        proxy = Tinyproxy(self.tmp)
+        proxy.start()
+        self.addCleanup(proxy.stop)
+        self.assertEqual(self.add_ecs("ecs").code, 0)
+        r = cbcs("proxy", "set", "-type", "manual", "-addr", "127.0.0.1", "-port", str(proxy.port),
+                 "-user", USER, "-password", "-", data_dir=self.data, stdin=PASSWORD + "\n")
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual(proxy.connects_to(self.sim.port), 0)
+        r = self.enroll("ecs", "px", "ecs-px", "-timeout", "60s")
+        self.assertEqual(r.code, 0, r)
+        self.assert_leaf_for(r.out, "px")
+        self.assert_chain_verifies(r.out)
+        self.assertEqual(len(self.orders("ecs-px")), 1)
+        self.assertGreater(proxy.connects_to(self.sim.port), 0,
+                           "the proxy's log shows no CONNECT to the simulator")
+        self.assertTrue(self.requests_seen("POST", ECS_CERTS), "the order never reached ECS")
+        with open(proxy.log) as fh:
+            log = fh.read()
+        self.assertNotIn(PASSWORD, r.out + r.err + log)
+
     def test_ecs_wrong_api_key_is_an_auth_failure(self):
         wrong = "not-the-key-but-long-enough"
         self.assertEqual(self.add_ecs("ecs", key=wrong).code, 0)

@@ -373,12 +373,19 @@ class EntrustSimTest(TempDirTest):
         serial = enrollment["serialNumber"]
         got = self.sim.cagw("GET", f"{base}/certificates/{serial}").json()
         self.assertEqual(got["certificate"]["status"], "normal")
+        # The action bare (not in "action", as no public client sends it): refused.
         r = self.sim.cagw("POST", f"{base}/certificates/{serial}/actions",
                           {"type": "RevokeAction", "reason": "keyCompromise", "comment": "test"})
+        self.assertEqual(r.status_code, 400, r.text)
+        self.assertIn('"action"', r.json()["error"]["message"])
+        # Upper case without leading zeros, as Entrust's ansible module sends it.
+        r = self.sim.cagw("POST", f"{base}/certificates/{serial.upper().lstrip('0')}/actions",
+                          {"action": {"type": "RevokeAction", "reason": "keyCompromise",
+                                      "comment": "test"}})
         self.assertEqual(r.status_code, 200, r.text)
+        self.assertEqual(r.json()["action"]["status"], "COMPLETED")
         got = self.sim.cagw("GET", f"{base}/certificates/{serial}").json()
         self.assertEqual(got["certificate"]["status"], "revoked")
-        # Wrapped in "action", as Entrust's shell utility sends it.
         r = self.sim.cagw("POST", f"{base}/certificates/{serial}/actions",
                           {"action": {"type": "RevokeAction", "reason": "keyCompromise"}})
         self.assertEqual(r.status_code, 400)

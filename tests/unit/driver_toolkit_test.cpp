@@ -2,6 +2,7 @@
 #include <doctest/doctest.h>
 
 #include "crypto/certificate_authority.hpp"
+#include "protocol/ca/common/api_key_errors.hpp"
 #include "protocol/ca/common/client_certificate.hpp"
 #include "protocol/ca/common/http_session.hpp"
 #include "protocol/ca/common/option_checks.hpp"
@@ -371,5 +372,34 @@ TEST_SUITE("driver toolkit") {
     w.end_object();
     CHECK(test::contains(w.str(), R"("client_certificate":{"subject":)"));
     CHECK(test::contains(w.str(), R"("warning":)"));
+  }
+}
+
+TEST_SUITE("driver toolkit") {
+  TEST_CASE("API key services: one wording, the key redacted and masked, 429 and 5xx retried") {
+    const std::string key = "KEY-0123456789abcdefWXYZ";
+    const ca::api_key_service svc{.name = "Vendor",
+                                  .who = "API key " + protocol::masked(key),
+                                  .api_key = key,
+                                  .rate_code = "slow_down"};
+    const auto now = sys::time_point(std::chrono::seconds(1'800'000'000));
+    auto o = ca::api_key_error_outcome({401, {}, ""}, "placing", "", "bad key " + key, svc, now);
+    CHECK(o.error == ca::error_class::auth);
+    CHECK(o.message.starts_with("placing failed: Vendor refused the API key "));
+    CHECK_FALSE(test::contains(o.message, key));
+    CHECK(test::contains(o.message, "bad key [redacted]"));
+    o = ca::api_key_error_outcome({403, {}, ""}, "placing", "", "", svc, now);
+    CHECK(test::contains(o.message, "may not do this"));
+    o = ca::api_key_error_outcome({429, {{"Retry-After", "7"}}, ""}, "x", "", "", svc, now);
+    CHECK(o.error == ca::error_class::throttled);
+    CHECK(o.backend_code == "slow_down");
+    CHECK(o.retry_after == 7s);
+    o = ca::api_key_error_outcome({503, {}, ""}, "x", "busy_code", "down", svc, now);
+    CHECK(o.retryable);
+    CHECK(o.backend_code == "busy_code");
+    CHECK(test::contains(o.message, "Vendor is unavailable: down"));
+    o = ca::api_key_error_outcome({400, {}, ""}, "x", "", "", svc, now);
+    CHECK(o.error == ca::error_class::invalid_request);
+    CHECK(ca::said_detail("", key).empty());
   }
 }

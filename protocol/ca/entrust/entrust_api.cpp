@@ -7,6 +7,7 @@
 
 #include "crypto/base64.hpp"
 #include "crypto/serial_number.hpp"
+#include "protocol/ca/common/api_key_errors.hpp"
 #include "protocol/ca/common/http_status.hpp"
 #include "protocol/ca/common/json_answer.hpp"
 #include "protocol/ca/common/option_checks.hpp"
@@ -88,30 +89,21 @@ api_error parse_error(std::string_view body) {
 outcome error_outcome(const http_response& answer, std::string_view what, std::string_view username,
                       std::string_view api_key, std::chrono::system_clock::time_point now) {
   auto e = parse_error(answer.body);
-  std::string said = e.message;
-  redact(said, api_key);
-  std::string detail = said.empty() ? std::string() : fmt::format(": {}", said);
-  auto who = fmt::format("user {} with the API key {}", one_line(username, 64), masked(api_key));
-  if (answer.status == 401)
-    return http_failure(answer,
-                        fmt::format("{} failed: Entrust refused the {}{}", what, who, detail),
-                        e.code, {}, now);
-  if (answer.status == 403)
-    return http_failure(answer,
-                        fmt::format("{} failed: the {} may not do this{}", what, who, detail),
-                        e.code, {}, now);
-  if (answer.status == 429)
-    return http_failure(answer, fmt::format("{}: Entrust's request limit was reached", what),
-                        e.code.empty() ? "rate_limited" : e.code, {}, now);
-  if (answer.status >= 500)
-    return http_failure(answer, fmt::format("{}: Entrust is unavailable{}", what, detail), e.code,
-                        {}, now);
+  auto failed = api_key_error_outcome(
+      answer, what, e.code, e.message,
+      {.name = "Entrust",
+       .who = fmt::format("user {} with the API key {}", one_line(username, 64), masked(api_key)),
+       .api_key = api_key,
+       .rate_code = "rate_limited"},
+      now);
   // A client or domain that is not approved: the CA says no, not our request.
-  if (answer.status >= 400 && (contains(said, "client") || contains(said, "domain")) &&
-      (contains(said, "approv") || contains(said, "verif")))
+  auto detail = said_detail(e.message, api_key);
+  if (failed.error == error_class::invalid_request &&
+      (contains(detail, "client") || contains(detail, "domain")) &&
+      (contains(detail, "approv") || contains(detail, "verif")))
     return http_failure_as(error_class::rejected, answer,
                            fmt::format("{} refused by Entrust{}", what, detail), e.code, now);
-  return http_failure(answer, fmt::format("{} failed{}", what, detail), e.code, {}, now);
+  return failed;
 }
 
 status_meaning read_status(std::string_view status) {

@@ -194,6 +194,41 @@ inline void make_revoke(scenario& s, std::string reason) {
   s.job.reason = std::move(reason);
 }
 
+// The resume token of the order every target's CA holds for the job.
+inline constexpr std::string_view waiting_order = "order:1715930000:4001";
+
+// SCM cancels the job while its order waits at the CA.
+inline void make_cancel(scenario& s) {
+  s.cancel = true;
+  s.resume_token = waiting_order;
+}
+
+// The picks every CA that takes orders shares (DigiCert, Entrust): 1 the
+// job resumed, polling its order; 2 a renewal; 3 a revoke for
+// keyCompromise; 5 backend test; any other an enroll, for the target's own.
+inline scenario ordering_scenario(std::string backend, std::uint8_t pick) {
+  const auto& m = web_example_material();
+  auto s = enroll_scenario(std::move(backend), m.csr_pem);
+  switch (pick) {
+    case 1:
+      s.resume_token = waiting_order;
+      break;
+    case 2:
+      s.job.op = protocol::ca::operation::renew;
+      s.job.cert_pem = m.cert_pem;
+      break;
+    case 3:
+      make_revoke(s, "keyCompromise");
+      break;
+    case 5:
+      s.job.op = protocol::ca::operation::test;
+      break;
+    default:
+      break;
+  }
+  return s;
+}
+
 // The session the actor would run for `s`.
 inline std::unique_ptr<protocol::ca::job_session> start_scenario(protocol::ca::driver& driver,
                                                                  const scenario& s) {

@@ -40,33 +40,13 @@ std::unique_ptr<ca::driver> make_driver(std::uint8_t selector) {
 }
 
 fuzz::scenario make_scenario(std::uint8_t selector) {
-  const auto& m = fuzz::web_example_material();
-  auto s = fuzz::enroll_scenario("dc", m.csr_pem);
-  switch (selector % 8) {
-    case 0:
-    default:
-      break;
-    case 1:  // resumed: polls its order
-      s.resume_token = "order:1715930000:4001";
-      break;
-    case 2:
-      s.job.op = ca::operation::renew;
-      s.job.cert_pem = m.cert_pem;
-      break;
-    case 3:
-      fuzz::make_revoke(s, "keyCompromise");
-      break;
-    case 4:  // a revocation resumed while its request awaits approval
-      fuzz::make_revoke(s, "");
-      s.resume_token = "order:1715930000:request-555";
-      break;
-    case 5:
-      s.job.op = ca::operation::test;
-      break;
-    case 6:
-      s.cancel = true;
-      s.resume_token = "order:1715930000:4001";
-      break;
+  std::uint8_t pick = selector % 8;
+  auto s = fuzz::ordering_scenario("dc", pick);
+  if (pick == 4) {  // a revocation resumed while its request awaits approval
+    fuzz::make_revoke(s, "");
+    s.resume_token = "order:1715930000:request-555";
+  } else if (pick == 6) {  // SCM cancels the job: its order canceled
+    fuzz::make_cancel(s);
   }
   return s;
 }

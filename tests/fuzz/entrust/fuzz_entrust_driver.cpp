@@ -54,35 +54,14 @@ std::unique_ptr<ca::driver> make_driver(std::uint8_t selector) {
 }
 
 fuzz::scenario make_scenario(std::uint8_t selector) {
-  const auto& m = fuzz::web_example_material();
-  auto s = fuzz::enroll_scenario("en", m.csr_pem);
-  switch (selector % 8) {
-    case 0:
-    default:
-      break;
-    case 1:  // resumed: polls its order
-      s.resume_token = "order:1715930000:4001";
-      break;
-    case 2:
-      s.job.op = ca::operation::renew;
-      s.job.cert_pem = m.cert_pem;
-      break;
-    case 3:
-      fuzz::make_revoke(s, "keyCompromise");
-      break;
-    case 4:
-      fuzz::make_revoke(s, "superseded");
-      break;
-    case 5:
-      s.job.op = ca::operation::test;
-      break;
-    case 6:  // resumed in doubt, its deadline passed
-      s.resume_token = "placing:1715900000000:1715900042000";
-      break;
-    case 7:  // SCM cancels the job waiting for approval: its order declined
-      s.cancel = true;
-      s.resume_token = "order:1715930000:4001";
-      break;
+  std::uint8_t pick = selector % 8;
+  auto s = fuzz::ordering_scenario("en", pick);
+  if (pick == 4) {
+    fuzz::make_revoke(s, "superseded");
+  } else if (pick == 6) {  // resumed in doubt, its deadline passed
+    s.resume_token = "placing:1715900000000:1715900042000";
+  } else if (pick == 7) {  // SCM cancels the job waiting for approval: its order declined
+    fuzz::make_cancel(s);
   }
   return s;
 }

@@ -339,6 +339,60 @@ class EntrustTest(TempDirTest):
             log = fh.read()
         self.assertNotIn(PASSWORD, r.out + r.err + log)
 
+    def test_scm_cancel_of_a_job_waiting_for_approval_declines_its_ecs_order(self):
+        """SCM cancels an enroll whose order waits for an approver at ECS:
+        cbcs declines it there (PATCH /certificates/{trackingId} {operation:
+        DECLINE, declineReason}) and the job's result says so."""
+        import signal
+        from test_scm_link import Scm
+        from harness import CBCS
+        scm = Scm(self.path("scm"))
+        self.addCleanup(scm.stop)
+        created = scm.call("POST", "/connectors", {"name": "entrust", "comments": "cancel"})
+        cid = created["id"]
+        r = cbcs("register", "-token", "-", data_dir=self.data, stdin=created["token"] + "\n")
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual(self.add_ecs("ecs").code, 0)
+        self.sim.admin("PUT", "/admin/approval", {"mode": "queue"})
+        runner = subprocess.Popen([CBCS, "run", "--data-dir", self.data],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def stop():
+            if runner.poll() is None:
+                runner.send_signal(signal.SIGTERM)
+                try:
+                    runner.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    runner.kill()
+                    runner.wait()
+        self.addCleanup(stop)
+        self.assertTrue(eventually(lambda: scm.connector(cid)["status"] == "Connected", 30))
+        with open(self.csr("sc")) as fh:
+            csr = fh.read()
+        scm.call("POST", f"/connectors/{cid}/jobs",
+                 [{"id": "ecs-cancel", "operation": "enroll", "backend": "ecs", "csr": csr}])
+
+        def job():
+            return scm.call("GET", f"/connectors/{cid}/jobs/ecs-cancel")
+        self.assertTrue(eventually(lambda: job()["pending_reports"] >= 1, 30), job())
+        [order] = self.orders("ecs-cancel")
+        self.assertEqual(order["status"], "PENDING", order)
+        scm.call("POST", f"/connectors/{cid}/jobs/ecs-cancel/cancel", "requester withdrew")
+
+        def results():
+            return {r["job_id"]: r for r in scm.call("GET", f"/connectors/{cid}/results")}
+        self.assertTrue(eventually(lambda: "ecs-cancel" in results(), 30), job())
+        outcome = results()["ecs-cancel"]["outcome"]
+        self.assertEqual(outcome["outcome"], "failed", outcome)
+        self.assertEqual(outcome["message"], "cancelled by SCM: requester withdrew; the order was "
+                         "cancelled at the CA", outcome)
+        [order] = self.orders("ecs-cancel")
+        self.assertEqual((order["status"], order["declineReason"]),
+                         ("DECLINED", "requester withdrew"), order)
+        patches = self.requests_seen("PATCH", ECS_CERTS)
+        self.assertEqual(len(patches), 1, patches)
+        self.assertIsNone(runner.poll(), "the connector died")
+
     def test_ecs_wrong_api_key_is_an_auth_failure(self):
         wrong = "not-the-key-but-long-enough"
         self.assertEqual(self.add_ecs("ecs", key=wrong).code, 0)

@@ -81,9 +81,7 @@ outcome error_outcome(const http_response& answer, std::string_view what, std::s
 
 std::vector<organization> parse_organizations(std::string_view body) {
   dom::parser parser;
-  auto root = answer_fields(parser, body, "organization list");
-  if (!root.maybe_array("organizations"))
-    unreadable("organization list", "it has no \"organizations\" array");
+  auto root = list_answer(parser, body, "organization list", "organizations");
   std::vector<organization> out;
   for_each_object(root, "organizations", "organization", [&](const json_fields& o) {
     auto id = o.id("id");
@@ -237,8 +235,7 @@ order_info parse_order(std::string_view body) {
 
 order_list parse_order_list(std::string_view body) {
   dom::parser parser;
-  auto root = answer_fields(parser, body, "order list");
-  if (!root.maybe_array("orders")) unreadable("order list", "it has no \"orders\" array");
+  auto root = list_answer(parser, body, "order list", "orders");
   order_list out;
   for_each_object(root, "orders", "order", [&](const json_fields& o) {
     auto info = read_order_object(o);

@@ -35,6 +35,13 @@ bool contains(std::string_view text, std::string_view word) {
   return lower(text).find(word) != std::string::npos;
 }
 
+// A list answer's summary.total [KF Certificate.cs Summary]; 0 when absent.
+std::int64_t summary_total(const json_fields& root) {
+  auto s = root.maybe_object("summary");
+  if (!s) return 0;
+  return std::max<std::int64_t>(json_fields(*s, "summary").maybe_integer("total").value_or(0), 0);
+}
+
 certificate_info read_certificate(const json_fields& o) {
   certificate_info out;
   out.tracking_id = std::max<std::int64_t>(o.maybe_integer("trackingId").value_or(0), 0);
@@ -143,15 +150,11 @@ certificate_info parse_certificate(std::string_view body) {
 
 certificate_list parse_certificate_list(std::string_view body) {
   dom::parser parser;
-  auto root = answer_fields(parser, body, "certificate list");
-  if (!root.maybe_array("certificates"))
-    unreadable("certificate list", "it has no \"certificates\" array");
+  auto root = list_answer(parser, body, "certificate list", "certificates");
   certificate_list out;
   for_each_object(root, "certificates", "certificate",
                   [&](const json_fields& c) { out.certificates.push_back(read_certificate(c)); });
-  if (auto s = root.maybe_object("summary"))
-    out.total =
-        std::max<std::int64_t>(json_fields(*s, "summary").maybe_integer("total").value_or(0), 0);
+  out.total = summary_total(root);
   return out;
 }
 
@@ -217,16 +220,12 @@ std::optional<domain_info> read_domain(const json_fields& d) {
 
 domain_list parse_domain_list(std::string_view body) {
   dom::parser parser;
-  auto root = answer_fields(parser, body, "domain list");
-  if (!root.maybe_array("domains")) unreadable("domain list", "it has no \"domains\" array");
+  auto root = list_answer(parser, body, "domain list", "domains");
   domain_list out;
   for_each_object(root, "domains", "domain", [&](const json_fields& d) {
     if (auto info = read_domain(d)) out.domains.push_back(std::move(*info));
   });
-  std::int64_t total = 0;
-  if (auto s = root.maybe_object("summary"))
-    total = json_fields(*s, "summary").maybe_integer("total").value_or(0);
-  out.total = std::max<std::int64_t>(total, std::int64_t(out.domains.size()));
+  out.total = std::max<std::int64_t>(summary_total(root), std::int64_t(out.domains.size()));
   return out;
 }
 

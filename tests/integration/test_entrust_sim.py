@@ -125,6 +125,20 @@ class EntrustSimTest(TempDirTest):
             self.assertEqual(r.status_code, 200, r.text)
             self.assertTrue(r.json()[key], r.text)
 
+    def test_client_domains_page_and_filter(self):
+        r = self.sim.ecs("GET", "/clients/1/domains?offset=1&limit=2")
+        self.assertEqual(r.status_code, 200, r.text)
+        page = r.json()
+        self.assertEqual((page["summary"]["offset"], page["summary"]["limit"],
+                          page["summary"]["total"]), (1, 2, 4))
+        self.assertEqual([d["domainName"] for d in page["domains"]], ["example.net", "example.org"])
+        # First verification: no eligibility yet (ecs_domain's RETURN).
+        self.assertNotIn("ovEligible", page["domains"][1])
+        r = self.sim.ecs("GET", "/clients/1/domains?verificationStatus=APPROVED")
+        self.assertEqual([d["domainName"] for d in r.json()["domains"]], ["example.com"])
+        self.assert_ecs_error(self.sim.ecs("GET", "/clients/1/domains?limit=0"), 400, "limit")
+        self.assert_ecs_error(self.sim.ecs("GET", "/clients/2/domains"), 404, "Client")
+
     # ---- ECS ----
 
     def test_issue_get_and_list(self):

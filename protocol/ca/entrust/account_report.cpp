@@ -12,8 +12,11 @@
 namespace cbcs::protocol::ca::entrust {
 namespace {
 
-// An account with more clients is reported with the first ones' domains.
+// An account with more clients is reported with the first ones' domains,
+// a client with more domains with its first ones (the report says so).
 constexpr std::size_t max_clients_with_domains = 20;
+constexpr int domains_page = 100;
+constexpr int max_domain_pages = 10;
 
 struct client_domains {
   domain_list list;
@@ -54,20 +57,30 @@ class account_report final : public http_session {
     return outcome::failed(error_class::internal, "driver error: unknown report stage");
   }
 
-  // GET /clients/{clientId}/domains [REF §3; G domains.go, the paths under
-  // /clients/{clientId}/domains], one client after the other.
+  // GET /clients/{clientId}/domains?offset=&limit= [REF §3; Keyfactor's
+  // entrust-cagateway GetDomainsByClientRequest: Resource =
+  // "clients/{clientId}/domains?offset={offset}&limit={limit}"], page by
+  // page, one client after the other.
   step next_domains() {
     if (domains_.size() < std::min(clients_.size(), max_clients_with_domains))
-      return request(fmt::format("/clients/{}/domains", clients_[domains_.size()].id));
+      return request(fmt::format("/clients/{}/domains?offset={}&limit={}",
+                                 clients_[domains_.size()].id, reading_.list.domains.size(),
+                                 domains_page));
     stage_ = stage::inventories;
     return request("/inventories");
   }
 
   step on_domains(const http_response& a) {
-    client_domains d;
+    auto& d = reading_;
+    bool more = false;
     if (is_success(a.status)) {
       try {
-        d.list = parse_domain_list(a.body);
+        auto page = parse_domain_list(a.body);
+        for (auto& one : page.domains) d.list.domains.push_back(std::move(one));
+        d.list.total = std::max(page.total, std::int64_t(d.list.domains.size()));
+        ++pages_;
+        more = !page.domains.empty() && std::int64_t(d.list.domains.size()) < d.list.total &&
+               pages_ < max_domain_pages;
       } catch (const std::exception& e) {
         d.problem = one_line(e.what(), 256);
       }
@@ -78,7 +91,11 @@ class account_report final : public http_session {
       if (failed.retryable) return failed;
       d.problem = failed.message;
     }
-    domains_.push_back(std::move(d));
+    if (!more) {
+      domains_.push_back(std::move(d));
+      reading_ = {};
+      pages_ = 0;
+    }
     return next_domains();
   }
 
@@ -183,6 +200,8 @@ class account_report final : public http_session {
   stage stage_ = stage::clients;
   std::vector<client_info> clients_;
   std::vector<client_domains> domains_;  // clients_[i]'s at i
+  client_domains reading_;               // the next client's, page by page
+  int pages_ = 0;
 };
 
 }  // namespace

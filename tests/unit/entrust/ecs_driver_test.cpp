@@ -588,7 +588,7 @@ TEST_SUITE("entrust ecs revoke and report") {
     auto s = d->start({.id = "t-1", .op = ca::operation::test, .backend = "en"}, "");
     const test::exchange script[] = {
         efx::ecs_get("/clients", efx::ok(efx::clients_json())),
-        efx::ecs_get("/clients/7/domains", efx::ok(R"({"domains":[]})")),
+        efx::ecs_get("/clients/7/domains?offset=0&limit=100", efx::ok(R"({"domains":[]})")),
         efx::ecs_get("/inventories",
                     efx::ok(R"({"inventories":[{"productType":"STANDARD_SSL","totalCount":10,)"
                            R"("remainingCount":7,"usedCount":3}]})")),
@@ -601,7 +601,7 @@ TEST_SUITE("entrust ecs revoke and report") {
     auto s2 = d->start({.id = "t-2", .op = ca::operation::inventory, .backend = "en"}, "");
     const test::exchange none[] = {
         efx::ecs_get("/clients", efx::ok(efx::clients_json("DECLINED"))),
-        efx::ecs_get("/clients/7/domains", efx::ok(R"({"domains":[]})")),
+        efx::ecs_get("/clients/7/domains?offset=0&limit=100", efx::ok(R"({"domains":[]})")),
         efx::ecs_get("/inventories", efx::ok(R"({"inventories":[]})")),
     };
     r = test::drive(*s2, none, et::ctx);
@@ -652,6 +652,27 @@ TEST_SUITE("entrust ecs domains") {
     CHECK_THROWS(en::parse_domain_list(R"({"summary":{}})"));
   }
 
+  TEST_CASE("test: a client's domains are read page by page until the summary's total") {
+    auto d = efx::make_ecs_driver();
+    auto s = d->start({.id = "t-p", .op = ca::operation::test, .backend = "en"}, "");
+    const test::exchange script[] = {
+        efx::ecs_get("/clients", efx::ok(efx::clients_json())),
+        efx::ecs_get("/clients/7/domains?offset=0&limit=100",
+                    efx::ok(R"({"summary":{"total":3},"domains":[)"
+                           R"({"domainName":"a.example","verificationStatus":"APPROVED"},)"
+                           R"({"domainName":"b.example","verificationStatus":"APPROVED"}]})")),
+        efx::ecs_get("/clients/7/domains?offset=2&limit=100",
+                    efx::ok(R"({"summary":{"total":3},"domains":[)"
+                           R"({"domainName":"c.example","verificationStatus":"DECLINED"}]})")),
+        efx::ecs_get("/inventories", efx::ok(R"({"inventories":[]})")),
+    };
+    auto r = test::drive(*s, script, et::ctx);
+    REQUIRE(r.outcome.what == ca::outcome::kind::done);
+    CHECK(r.outcome.message ==
+          "client 7 (Example Inc): orders for a.example, b.example; not for c.example (DECLINED)");
+    CHECK_FALSE(test::contains(r.outcome.report_json, "domains_total"));
+  }
+
   TEST_CASE("test: every client's domains, which can be ordered, in the report and in words") {
     auto d = efx::make_ecs_driver({{"clientid", "8"}});
     auto s = d->start({.id = "t-d", .op = ca::operation::test, .backend = "en"}, "");
@@ -663,11 +684,11 @@ TEST_SUITE("entrust ecs domains") {
         R"({"domainName":"new.example","verificationStatus":"INITIAL_VERIFICATION"}]})";
     const test::exchange script[] = {
         efx::ecs_get("/clients", efx::ok(efx::clients_json("APPROVED", true))),
-        efx::ecs_get("/clients/7/domains", efx::ok(seven)),
+        efx::ecs_get("/clients/7/domains?offset=0&limit=100", efx::ok(seven)),
         // Busy: the same call after Retry-After, not a finding.
-        efx::ecs_get("/clients/8/domains",
+        efx::ecs_get("/clients/8/domains?offset=0&limit=100",
                     {429, {{"Retry-After", "2"}}, R"({"status":429,"errors":[]})"}),
-        efx::ecs_get("/clients/8/domains",
+        efx::ecs_get("/clients/8/domains?offset=0&limit=100",
                     {403, {}, R"({"status":403,"errors":[{"message":"no domain access"}]})"}),
         efx::ecs_get("/inventories", efx::ok(R"({"inventories":[]})")),
     };

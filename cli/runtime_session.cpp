@@ -89,6 +89,8 @@ int report_outcome(const protocol::ca::job& job, const protocol::ca::outcome& o,
     }
     case ca::outcome::kind::done:
       fmt::print("{}\n", o.report_json.empty() ? "{}" : o.report_json);
+      // The report's findings in words, beside the JSON that scripts read.
+      if (!o.message.empty()) fmt::print(stderr, "{}\n", o.message);
       return exit_ok;
     case ca::outcome::kind::pending:
       fmt::print(

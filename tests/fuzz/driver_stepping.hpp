@@ -25,6 +25,7 @@
 #include <chrono>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -32,6 +33,8 @@
 
 #include <simdjson.h>
 
+#include "crypto/certificate_authority.hpp"
+#include "crypto/pem.hpp"
 #include "fuzz_check.hpp"
 #include "protocol/ca/driver.hpp"
 #include "protocol/ca/job_codec.hpp"
@@ -146,6 +149,93 @@ inline void step_session(protocol::ca::job_session& session, std::string_view an
     if (rules.on_answer) rules.on_answer(request, response);
     previous = &response;
   }
+}
+
+// --- The job a target's scenario byte picks, set up alike in every target.
+
+// The job, where an earlier run left it, and whether SCM cancels it (the
+// driver's cancels_orders session runs in place of the job's).
+struct scenario {
+  protocol::ca::job job;
+  std::string resume_token;
+  bool cancel = false;
+};
+
+// An enroll of the one job id every target uses.
+inline scenario enroll_scenario(std::string backend, std::string csr_pem) {
+  scenario s;
+  s.job.id = "fuzz-job-1";
+  s.job.backend = std::move(backend);
+  s.job.csr_pem = std::move(csr_pem);
+  return s;
+}
+
+// Made once: a CSR for web.example and a certificate (a renewal names one).
+struct test_material {
+  std::string csr_pem;
+  std::string cert_pem;
+};
+inline const test_material& web_example_material() {
+  static const test_material m = [] {
+    using namespace std::chrono_literals;
+    auto now = std::chrono::system_clock::now();
+    auto root = crypto::create_root_ca("ecdsa-p256", "web.example", now, 24h * 30);
+    auto key = crypto::generate_key("ecdsa-p256");
+    return test_material{crypto::create_csr(key.get(), "web.example", {"web.example"}),
+                         root.cert_pem};
+  }();
+  return m;
+}
+
+// The job made a revoke of the targets' one serial.
+inline void make_revoke(scenario& s, std::string reason) {
+  s.job.op = protocol::ca::operation::revoke;
+  s.job.serial_hex = "0a1b2c3d";
+  s.job.reason = std::move(reason);
+}
+
+// The resume token of the order every target's CA holds for the job.
+inline constexpr std::string_view waiting_order = "order:1715930000:4001";
+
+// SCM cancels the job while its order waits at the CA.
+inline void make_cancel(scenario& s) {
+  s.cancel = true;
+  s.resume_token = waiting_order;
+}
+
+// The picks every CA that takes orders shares (DigiCert, Entrust): 1 the
+// job resumed, polling its order; 2 a renewal; 3 a revoke for
+// keyCompromise; 5 backend test; any other an enroll, for the target's own.
+inline scenario ordering_scenario(std::string backend, std::uint8_t pick) {
+  const auto& m = web_example_material();
+  auto s = enroll_scenario(std::move(backend), m.csr_pem);
+  switch (pick) {
+    case 1:
+      s.resume_token = waiting_order;
+      break;
+    case 2:
+      s.job.op = protocol::ca::operation::renew;
+      s.job.cert_pem = m.cert_pem;
+      break;
+    case 3:
+      make_revoke(s, "keyCompromise");
+      break;
+    case 5:
+      s.job.op = protocol::ca::operation::test;
+      break;
+    default:
+      break;
+  }
+  return s;
+}
+
+// The session the actor would run for `s`.
+inline std::unique_ptr<protocol::ca::job_session> start_scenario(protocol::ca::driver& driver,
+                                                                 const scenario& s) {
+  if (!s.cancel) return driver.start(s.job, s.resume_token);
+  auto* canceller = dynamic_cast<protocol::ca::cancels_orders*>(&driver);
+  check(canceller != nullptr, "a cancel scenario for a driver that cannot cancel orders");
+  return canceller->cancel(s.job, s.resume_token, "fuzz");
 }
 
 // Runs `body` (making the driver and stepping its session): a driver that

@@ -290,6 +290,109 @@ class EntrustTest(TempDirTest):
         self.assertEqual((o["status"], o["crlReason"]), ("REVOKED", "unspecified"), o)
         self.assertEqual(self.stats()["ecs_revocations"], 2)
 
+    def test_ecs_backend_test_reports_each_clients_domains_and_which_can_be_ordered(self):
+        self.assertEqual(self.add_ecs("ecs").code, 0)
+        r = cbcs("backend", "test", "-name", "ecs", data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        report = json.loads(r.out)
+        self.assertEqual(report["client"], 1, report)
+        [client] = report["clients"]
+        domains = {d["name"]: d for d in client["domains"]}
+        # The simulator's client 1 (GET /clients/1/domains): in force and
+        # OV eligible, or not.
+        self.assertEqual({n: (d["verification_status"], d["orderable"]) for n, d in domains.items()},
+                         {"example.com": ("APPROVED", True), "example.net": ("EXPIRING", True),
+                          "example.org": ("INITIAL_VERIFICATION", False),
+                          "example.info": ("EXPIRED", False)}, report)
+        self.assertIn("ov_expiry", domains["example.com"])
+        self.assertEqual(len(self.requests_seen("GET", "/enterprise/v2/clients/1/domains")), 1)
+        # The same in words, beside the JSON.
+        self.assertIn("client 1 (Example Inc): orders for example.com, example.net; not for "
+                      "example.org (INITIAL_VERIFICATION), example.info (EXPIRED)", r.err)
+        self.assertNotIn(self.sim.api_key, r.out + r.err)
+
+    def test_ecs_enroll_through_an_authenticating_proxy_presents_the_client_certificate(self):
+        """Mutual TLS inside the CONNECT tunnel: tinyproxy with Basic auth in
+        front of the simulator, whose TLS port refuses any handshake without
+        a client certificate of its CA; the order arrives, and the proxy's
+        log shows the CONNECT to the simulator's port."""
+        from test_proxy import PASSWORD, TINYPROXY, USER, Tinyproxy
+        if not TINYPROXY:
+            self.skipTest("tinyproxy is not installed")
+        proxy = Tinyproxy(self.tmp)
+        proxy.start()
+        self.addCleanup(proxy.stop)
+        self.assertEqual(self.add_ecs("ecs").code, 0)
+        r = cbcs("proxy", "set", "-type", "manual", "-addr", "127.0.0.1", "-port", str(proxy.port),
+                 "-user", USER, "-password", "-", data_dir=self.data, stdin=PASSWORD + "\n")
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual(proxy.connects_to(self.sim.port), 0)
+        r = self.enroll("ecs", "px", "ecs-px", "-timeout", "60s")
+        self.assertEqual(r.code, 0, r)
+        self.assert_leaf_for(r.out, "px")
+        self.assert_chain_verifies(r.out)
+        self.assertEqual(len(self.orders("ecs-px")), 1)
+        self.assertGreater(proxy.connects_to(self.sim.port), 0,
+                           "the proxy's log shows no CONNECT to the simulator")
+        self.assertTrue(self.requests_seen("POST", ECS_CERTS), "the order never reached ECS")
+        with open(proxy.log) as fh:
+            log = fh.read()
+        self.assertNotIn(PASSWORD, r.out + r.err + log)
+
+    def test_scm_cancel_of_a_job_waiting_for_approval_declines_its_ecs_order(self):
+        """SCM cancels an enroll whose order waits for an approver at ECS:
+        cbcs declines it there (PATCH /certificates/{trackingId} {operation:
+        DECLINE, declineReason}) and the job's result says so."""
+        import signal
+        from test_scm_link import Scm
+        from harness import CBCS
+        scm = Scm(self.path("scm"))
+        self.addCleanup(scm.stop)
+        created = scm.call("POST", "/connectors", {"name": "entrust", "comments": "cancel"})
+        cid = created["id"]
+        r = cbcs("register", "-token", "-", data_dir=self.data, stdin=created["token"] + "\n")
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual(self.add_ecs("ecs").code, 0)
+        self.sim.admin("PUT", "/admin/approval", {"mode": "queue"})
+        runner = subprocess.Popen([CBCS, "run", "--data-dir", self.data],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def stop():
+            if runner.poll() is None:
+                runner.send_signal(signal.SIGTERM)
+                try:
+                    runner.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    runner.kill()
+                    runner.wait()
+        self.addCleanup(stop)
+        self.assertTrue(eventually(lambda: scm.connector(cid)["status"] == "Connected", 30))
+        with open(self.csr("sc")) as fh:
+            csr = fh.read()
+        scm.call("POST", f"/connectors/{cid}/jobs",
+                 [{"id": "ecs-cancel", "operation": "enroll", "backend": "ecs", "csr": csr}])
+
+        def job():
+            return scm.call("GET", f"/connectors/{cid}/jobs/ecs-cancel")
+        self.assertTrue(eventually(lambda: job()["pending_reports"] >= 1, 30), job())
+        [order] = self.orders("ecs-cancel")
+        self.assertEqual(order["status"], "PENDING", order)
+        scm.call("POST", f"/connectors/{cid}/jobs/ecs-cancel/cancel", "requester withdrew")
+
+        def results():
+            return {r["job_id"]: r for r in scm.call("GET", f"/connectors/{cid}/results")}
+        self.assertTrue(eventually(lambda: "ecs-cancel" in results(), 30), job())
+        outcome = results()["ecs-cancel"]["outcome"]
+        self.assertEqual(outcome["outcome"], "failed", outcome)
+        self.assertEqual(outcome["message"], "cancelled by SCM: requester withdrew; the order was "
+                         "cancelled at the CA", outcome)
+        [order] = self.orders("ecs-cancel")
+        self.assertEqual((order["status"], order["declineReason"]),
+                         ("DECLINED", "requester withdrew"), order)
+        patches = self.requests_seen("PATCH", ECS_CERTS)
+        self.assertEqual(len(patches), 1, patches)
+        self.assertIsNone(runner.poll(), "the connector died")
+
     def test_ecs_wrong_api_key_is_an_auth_failure(self):
         wrong = "not-the-key-but-long-enough"
         self.assertEqual(self.add_ecs("ecs", key=wrong).code, 0)

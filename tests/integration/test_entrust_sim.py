@@ -125,6 +125,20 @@ class EntrustSimTest(TempDirTest):
             self.assertEqual(r.status_code, 200, r.text)
             self.assertTrue(r.json()[key], r.text)
 
+    def test_client_domains_page_and_filter(self):
+        r = self.sim.ecs("GET", "/clients/1/domains?offset=1&limit=2")
+        self.assertEqual(r.status_code, 200, r.text)
+        page = r.json()
+        self.assertEqual((page["summary"]["offset"], page["summary"]["limit"],
+                          page["summary"]["total"]), (1, 2, 4))
+        self.assertEqual([d["domainName"] for d in page["domains"]], ["example.net", "example.org"])
+        # First verification: no eligibility yet (ecs_domain's RETURN).
+        self.assertNotIn("ovEligible", page["domains"][1])
+        r = self.sim.ecs("GET", "/clients/1/domains?verificationStatus=APPROVED")
+        self.assertEqual([d["domainName"] for d in r.json()["domains"]], ["example.com"])
+        self.assert_ecs_error(self.sim.ecs("GET", "/clients/1/domains?limit=0"), 400, "limit")
+        self.assert_ecs_error(self.sim.ecs("GET", "/clients/2/domains"), 404, "Client")
+
     # ---- ECS ----
 
     def test_issue_get_and_list(self):
@@ -373,12 +387,19 @@ class EntrustSimTest(TempDirTest):
         serial = enrollment["serialNumber"]
         got = self.sim.cagw("GET", f"{base}/certificates/{serial}").json()
         self.assertEqual(got["certificate"]["status"], "normal")
+        # The action bare (not in "action", as no public client sends it): refused.
         r = self.sim.cagw("POST", f"{base}/certificates/{serial}/actions",
                           {"type": "RevokeAction", "reason": "keyCompromise", "comment": "test"})
+        self.assertEqual(r.status_code, 400, r.text)
+        self.assertIn('"action"', r.json()["error"]["message"])
+        # Upper case without leading zeros, as Entrust's ansible module sends it.
+        r = self.sim.cagw("POST", f"{base}/certificates/{serial.upper().lstrip('0')}/actions",
+                          {"action": {"type": "RevokeAction", "reason": "keyCompromise",
+                                      "comment": "test"}})
         self.assertEqual(r.status_code, 200, r.text)
+        self.assertEqual(r.json()["action"]["status"], "COMPLETED")
         got = self.sim.cagw("GET", f"{base}/certificates/{serial}").json()
         self.assertEqual(got["certificate"]["status"], "revoked")
-        # Wrapped in "action", as Entrust's shell utility sends it.
         r = self.sim.cagw("POST", f"{base}/certificates/{serial}/actions",
                           {"action": {"type": "RevokeAction", "reason": "keyCompromise"}})
         self.assertEqual(r.status_code, 400)

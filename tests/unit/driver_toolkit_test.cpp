@@ -2,9 +2,11 @@
 #include <doctest/doctest.h>
 
 #include "crypto/certificate_authority.hpp"
+#include "protocol/ca/common/api_key_errors.hpp"
 #include "protocol/ca/common/client_certificate.hpp"
 #include "protocol/ca/common/http_session.hpp"
 #include "protocol/ca/common/option_checks.hpp"
+#include "protocol/ca/common/ordering_session.hpp"
 #include "protocol/ca/common/http_status.hpp"
 #include "protocol/ca/common/retry_after.hpp"
 #include "protocol/ca/common/revocation_reason.hpp"
@@ -371,5 +373,61 @@ TEST_SUITE("driver toolkit") {
     w.end_object();
     CHECK(test::contains(w.str(), R"("client_certificate":{"subject":)"));
     CHECK(test::contains(w.str(), R"("warning":)"));
+  }
+}
+
+TEST_SUITE("driver toolkit") {
+  TEST_CASE("API key services: one wording, the key redacted and masked, 429 and 5xx retried") {
+    const std::string key = "KEY-0123456789abcdefWXYZ";
+    const ca::api_key_service svc{.name = "Vendor",
+                                  .who = "API key " + protocol::masked(key),
+                                  .api_key = key,
+                                  .rate_code = "slow_down"};
+    const auto now = sys::time_point(std::chrono::seconds(1'800'000'000));
+    auto o = ca::api_key_error_outcome({401, {}, ""}, "placing", "", "bad key " + key, svc, now);
+    CHECK(o.error == ca::error_class::auth);
+    CHECK(o.message.starts_with("placing failed: Vendor refused the API key "));
+    CHECK_FALSE(test::contains(o.message, key));
+    CHECK(test::contains(o.message, "bad key [redacted]"));
+    o = ca::api_key_error_outcome({403, {}, ""}, "placing", "", "", svc, now);
+    CHECK(test::contains(o.message, "may not do this"));
+    o = ca::api_key_error_outcome({429, {{"Retry-After", "7"}}, ""}, "x", "", "", svc, now);
+    CHECK(o.error == ca::error_class::throttled);
+    CHECK(o.backend_code == "slow_down");
+    CHECK(o.retry_after == 7s);
+    o = ca::api_key_error_outcome({503, {}, ""}, "x", "busy_code", "down", svc, now);
+    CHECK(o.retryable);
+    CHECK(o.backend_code == "busy_code");
+    CHECK(test::contains(o.message, "Vendor is unavailable: down"));
+    o = ca::api_key_error_outcome({400, {}, ""}, "x", "", "", svc, now);
+    CHECK(o.error == ca::error_class::invalid_request);
+    CHECK(ca::said_detail("", key).empty());
+  }
+}
+
+TEST_SUITE("driver toolkit") {
+  TEST_CASE("tagged orders: the first issued kept, else the oldest; the tag on another CSR stops") {
+    const std::string csr = "-----BEGIN CERTIFICATE REQUEST-----\nAAAA\n-----END CERTIFICATE REQUEST-----\n";
+    const std::string other = "-----BEGIN CERTIFICATE REQUEST-----\nBBBB\n-----END CERTIFICATE REQUEST-----\n";
+    // Newest first (DigiCert's list): 3 pending, 2 issued, 1 pending.
+    ca::tagged_orders newest(true);
+    CHECK(newest.result().what == ca::search_result::kind::none);
+    for (auto [id, issued] : {std::pair{"3", false}, {"2", true}, {"1", false}})
+      CHECK_FALSE(newest.add("cbcs job j-1", csr, id, issued, "j-1", csr, "order"));
+    CHECK_FALSE(newest.add("cbcs job j-10", csr, "9", true, "j-1", csr, "order"));  // not ours
+    auto r = newest.result();
+    CHECK(r.what == ca::search_result::kind::found);
+    CHECK(r.order_id == "2");
+    CHECK(r.others == std::vector<std::string>{"1", "3"});
+    // Oldest first (Entrust), none issued: the oldest.
+    ca::tagged_orders oldest(false);
+    CHECK_FALSE(oldest.add("cbcs job j-2", "", "5", false, "j-2", csr, "c"));
+    CHECK_FALSE(oldest.add("cbcs job j-2", "", "6", false, "j-2", csr, "c"));
+    CHECK(oldest.result().order_id == "5");
+    auto stop = oldest.add("cbcs job j-2", other, "7", true, "j-2", csr, "certificate 7 at X");
+    REQUIRE(stop);
+    CHECK(stop->what == ca::search_result::kind::failed);
+    CHECK(test::contains(stop->failure.message,
+                         "certificate 7 at X carries this job's tag (cbcs job j-2) but another CSR"));
   }
 }

@@ -19,4 +19,11 @@ json_fields answer_fields(simdjson::dom::parser& parser, std::string_view body,
   return json_fields(doc, std::string(what));
 }
 
+json_fields list_answer(simdjson::dom::parser& parser, std::string_view body, std::string_view what,
+                        std::string_view key) {
+  auto root = answer_fields(parser, body, what);
+  if (!root.maybe_array(key)) unreadable(what, fmt::format("it has no \"{}\" array", key));
+  return root;
+}
+
 }  // namespace cbcs::protocol::ca

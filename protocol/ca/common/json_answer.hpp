@@ -21,6 +21,11 @@ namespace cbcs::protocol::ca {
 json_fields answer_fields(simdjson::dom::parser& parser, std::string_view body,
                           std::string_view what);
 
+// The fields of `body`, which must be an object with the array `key` (a
+// list answer: its items, and perhaps a summary beside them).
+json_fields list_answer(simdjson::dom::parser& parser, std::string_view body, std::string_view what,
+                        std::string_view key);
+
 // Each object of the array field `key`, skipping anything else in it.
 template <class F>
 void for_each_object(const json_fields& fields, std::string_view key, std::string_view what,
@@ -38,8 +43,7 @@ template <class T, class F>
 std::vector<T> read_object_list(std::string_view body, std::string_view what, std::string_view key,
                                 F&& read) {
   simdjson::dom::parser parser;
-  auto root = answer_fields(parser, body, what);
-  if (!root.maybe_array(key)) unreadable(what, "it has no \"" + std::string(key) + "\" array");
+  auto root = list_answer(parser, body, what, key);
   std::vector<T> out;
   for_each_object(root, key, what, [&](const json_fields& item) {
     if (std::optional<T> value = read(item)) out.push_back(std::move(*value));

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "crypto/utc_time.hpp"
+#include "protocol/ca/common/order_lookup.hpp"
 
 namespace cbcs::protocol::ca {
 namespace {
@@ -89,8 +90,8 @@ step ordering_session::start_search() {
 step ordering_session::start_place() {
   phase_ = phase::place;
   placement_answered_ = false;
-  auto limit = attempt_limit() > std::chrono::milliseconds(0) ? attempt_limit()
-                                                              : default_attempt_limit;
+  auto limit =
+      attempt_limit() > std::chrono::milliseconds(0) ? attempt_limit() : default_attempt_limit;
   // In doubt from now: journaled (durably, by the actor) before it leaves.
   doubt_ = placement_doubt{now(), now() + limit + doubt_margin};
   auto request = place();
@@ -201,6 +202,47 @@ step ordering_session::on_order(const http_response& answer) {
   }
   // A retryable failure of place() comes back through again(): search first.
   return state.result;
+}
+
+std::optional<search_result> tagged_orders::add(std::string_view tag_text, std::string_view csr_pem,
+                                                const std::string& order_id, bool issued,
+                                                std::string_view job_id,
+                                                std::string_view job_csr_pem,
+                                                std::string_view where) {
+  switch (match_lookup({tag_text, csr_pem}, job_id, job_csr_pem)) {
+    case lookup_match::ours:
+      // Every order with the job's tag is read: two of them mean a second
+      // placement, which is reported, never kept silently.
+      found_.emplace_back(order_id, issued);
+      break;
+    case lookup_match::conflict:
+      return search_result{
+          .what = search_result::kind::failed,
+          .failure = outcome::failed(
+              error_class::invalid_request,
+              fmt::format("{} carries this job's tag ({}) but another CSR; it is not placed again",
+                          where, job_tag(job_id)))};
+    case lookup_match::not_ours:
+      break;
+  }
+  return std::nullopt;
+}
+
+search_result tagged_orders::result() const {
+  if (found_.empty()) return {};
+  std::vector<std::size_t> by_age(found_.size());
+  for (std::size_t i = 0; i < found_.size(); ++i)
+    by_age[i] = newest_first_ ? found_.size() - 1 - i : i;
+  auto keep = by_age.front();
+  for (auto i : by_age)
+    if (found_[i].second) {
+      keep = i;
+      break;
+    }
+  search_result out{.what = search_result::kind::found, .order_id = found_[keep].first};
+  for (auto i : by_age)
+    if (i != keep) out.others.push_back(found_[i].first);
+  return out;
 }
 
 }  // namespace cbcs::protocol::ca

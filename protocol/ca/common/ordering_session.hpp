@@ -102,8 +102,35 @@ struct search_result {
   // found: further orders with the job's tag (a second placement): reported
   // in the issued outcome, never used
   std::vector<std::string> others;
-  http_request next;     // more: the next page
-  outcome failure;       // failed
+  http_request next;  // more: the next page
+  outcome failure;    // failed
+};
+
+// The job's orders a search reads one by one (design.md §5), for the CAs
+// whose search lists candidates to read (DigiCert, Entrust ECS): each is
+// matched by the job's tag (match_lookup, order_lookup.hpp); the tag on
+// another CSR stops the search, neither adopted nor placed again; at the end
+// the first issued one is kept, else the oldest, and the others are
+// reported (search_result::others), oldest first.
+class tagged_orders {
+ public:
+  // `newest_first`: the order the search meets the candidates in.
+  explicit tagged_orders(bool newest_first) : newest_first_(newest_first) {}
+
+  // A candidate read: nullopt to read on, or the failed search. `where`
+  // names it for that failure: "order 12 at CertCentral".
+  std::optional<search_result> add(std::string_view tag_text, std::string_view csr_pem,
+                                   const std::string& order_id, bool issued,
+                                   std::string_view job_id, std::string_view job_csr_pem,
+                                   std::string_view where);
+  bool empty() const { return found_.empty(); }
+  void clear() { found_.clear(); }
+  // found, or none when no candidate was the job's.
+  search_result result() const;
+
+ private:
+  bool newest_first_;
+  std::vector<std::pair<std::string, bool>> found_;  // order id, issued
 };
 
 // Added to the attempt limit for a placement's deadline in doubt: the

@@ -10,6 +10,7 @@
 #include <stdexcept>
 
 #include "crypto/serial_number.hpp"
+#include "protocol/ca/common/api_key_errors.hpp"
 #include "protocol/ca/common/http_status.hpp"
 #include "protocol/ca/common/json_answer.hpp"
 #include "protocol/ca/common/vendor_error.hpp"
@@ -70,34 +71,17 @@ api_error parse_error(std::string_view body) {
 outcome error_outcome(const http_response& answer, std::string_view what, std::string_view api_key,
                       std::chrono::system_clock::time_point now) {
   auto e = parse_error(answer.body);
-  std::string said = e.message;
-  redact(said, api_key);  // a service may echo what it was sent
-  std::string detail = said.empty() ? std::string() : fmt::format(": {}", said);
-  std::string code = e.code;
-  if (answer.status == 401)
-    return http_failure(answer,
-                        fmt::format("{} failed: CertCentral refused the API key {}{}", what,
-                                    masked(api_key), detail),
-                        code, {}, now);
-  if (answer.status == 403)
-    return http_failure(
-        answer,
-        fmt::format("{} failed: the API key {} may not do this{}", what, masked(api_key), detail),
-        code, {}, now);
-  if (answer.status == 429)
-    return http_failure(answer, fmt::format("{}: CertCentral's request limit was reached", what),
-                        code.empty() ? "request_limit_exceeded" : code, {}, now);
-  if (answer.status >= 500)
-    return http_failure(answer, fmt::format("{}: CertCentral is unavailable{}", what, detail), code,
-                        {}, now);
-  return http_failure(answer, fmt::format("{} failed{}", what, detail), code, {}, now);
+  return api_key_error_outcome(answer, what, e.code, e.message,
+                               {.name = "CertCentral",
+                                .who = fmt::format("API key {}", masked(api_key)),
+                                .api_key = api_key,
+                                .rate_code = "request_limit_exceeded"},
+                               now);
 }
 
 std::vector<organization> parse_organizations(std::string_view body) {
   dom::parser parser;
-  auto root = answer_fields(parser, body, "organization list");
-  if (!root.maybe_array("organizations"))
-    unreadable("organization list", "it has no \"organizations\" array");
+  auto root = list_answer(parser, body, "organization list", "organizations");
   std::vector<organization> out;
   for_each_object(root, "organizations", "organization", [&](const json_fields& o) {
     auto id = o.id("id");
@@ -251,8 +235,7 @@ order_info parse_order(std::string_view body) {
 
 order_list parse_order_list(std::string_view body) {
   dom::parser parser;
-  auto root = answer_fields(parser, body, "order list");
-  if (!root.maybe_array("orders")) unreadable("order list", "it has no \"orders\" array");
+  auto root = list_answer(parser, body, "order list", "orders");
   order_list out;
   for_each_object(root, "orders", "order", [&](const json_fields& o) {
     auto info = read_order_object(o);

@@ -122,7 +122,7 @@ class order_session final : public ordering_session {
 
   http_request search() override {
     candidates_.clear();
-    matches_.clear();
+    tagged_.clear();
     offset_ = 0;
     if (reissue_) return request("GET", fmt::format("/order/certificate/{}", old_order_id_));
     return list_page();
@@ -153,22 +153,10 @@ class order_session final : public ordering_session {
       if (reading_candidate_) {
         reading_candidate_ = false;
         auto info = parse_order(answer.body);
-        switch (match_lookup({info.comments, info.csr}, job_.id, job_.csr_pem)) {
-          case lookup_match::ours:
-            // Every order with the job's tag is read: two of them mean a
-            // second placement, which is reported, never kept silently.
-            matches_.push_back({info.id, info.status});
-            break;
-          case lookup_match::conflict:
-            return {.what = search_result::kind::failed,
-                    .failure = outcome::failed(
-                        error_class::invalid_request,
-                        fmt::format("order {} at CertCentral carries this job's tag ({}) but "
-                                    "another CSR; it is not placed again",
-                                    info.id, job_tag(job_.id)))};
-          case lookup_match::not_ours:
-            break;
-        }
+        if (auto stop =
+                tagged_.add(info.comments, info.csr, info.id, info.status == "issued", job_.id,
+                            job_.csr_pem, fmt::format("order {} at CertCentral", info.id)))
+          return *stop;
         return next_candidate();
       }
       auto page = parse_order_list(answer.body);
@@ -199,18 +187,8 @@ class order_session final : public ordering_session {
               .next = request("GET", fmt::format("/order/certificate/{}", id))};
     }
     if (more_pages_) return {.what = search_result::kind::more, .next = list_page()};
-    if (matches_.empty()) return {};
     // Newest first: the first (oldest) issued one is kept, else the oldest.
-    auto keep = matches_.size() - 1;
-    for (auto i = matches_.size(); i-- > 0;)
-      if (matches_[i].second == "issued") {
-        keep = i;
-        break;
-      }
-    search_result found{.what = search_result::kind::found, .order_id = matches_[keep].first};
-    for (std::size_t i = matches_.size(); i-- > 0;)
-      if (i != keep) found.others.push_back(matches_[i].first);
-    return found;
+    return tagged_.result();
   }
 
   // --- place
@@ -468,7 +446,7 @@ class order_session final : public ordering_session {
   stage stage_ = stage::organization;
   credential_use<organization_list> organizations_{backend_->organizations};
   std::deque<std::string> candidates_;
-  std::vector<std::pair<std::string, std::string>> matches_;  // id, status: the job's tag
+  tagged_orders tagged_{true};  // the job's tag; the list is newest first
   std::int64_t offset_ = 0;
   bool more_pages_ = false;
   bool reading_candidate_ = false;

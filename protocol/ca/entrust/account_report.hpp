@@ -1,8 +1,10 @@
 #pragma once
 // `backend test` and inventory at ECS: the clients with their verification
-// status and the one the backend orders for, then the inventories (what the
-// account may still order). GET /clients, GET /inventories; a JSON report.
-// A failed report (no usable client) carries the report too.
+// status and the one the backend orders for, each client's domains and which
+// of them an order may name, then the inventories (what the account may still
+// order). GET /clients, GET /clients/{id}/domains, GET /inventories; a JSON
+// report, and the domains in a line for people (the outcome's message). A
+// failed report (no usable client) carries the report too.
 
 #include <memory>
 

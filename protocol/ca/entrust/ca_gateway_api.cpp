@@ -6,11 +6,11 @@
 
 #include "crypto/base64.hpp"
 #include "crypto/pem.hpp"
-#include "crypto/serial_number.hpp"
 #include "protocol/ca/common/http_status.hpp"
 #include "protocol/ca/common/json_answer.hpp"
 #include "protocol/ca/common/option_checks.hpp"
 #include "protocol/ca/common/vendor_error.hpp"
+#include "protocol/ca/entrust/entrust_api.hpp"
 #include "protocol/common/json_writer.hpp"
 #include "protocol/common/text.hpp"
 
@@ -118,19 +118,41 @@ gateway_certificate parse_gateway_certificate(std::string_view body) {
   auto inner = root.maybe_object("certificate");
   json_fields f = inner ? json_fields(*inner, "certificate") : root;
   gateway_certificate out{f.line("serialNumber", 128), ascii_lower(f.line("status", 64)), {}};
-  if (auto pem = f.maybe_str("body"); pem && !pem->empty()) out.certificate_pem = as_pem(*pem);
-  if (out.status.empty()) unreadable("certificate answer", "it has no status");
+  for (auto key : {"certificateData", "body"})
+    if (auto data = f.maybe_str(key); data && !data->empty()) {
+      out.certificate_pem = as_pem(*data);
+      if (out.certificate_pem.empty())
+        unreadable("certificate answer", fmt::format("its {} is neither PEM nor base64", key));
+      break;
+    }
   return out;
+}
+
+bool gateway_status_unusable(std::string_view status) {
+  return status == "revoked" || status == "held" || status == "expired" || status == "suspended";
 }
 
 std::string revoke_action_body(std::string_view reason, std::string_view comment) {
   json_writer w(false);
   w.begin_object()
+      .key("action")
+      .begin_object()
       .member("type", "RevokeAction")
       .member("reason", reason)
       .member("comment", comment)
+      .end_object()
       .end_object();
   return w.str();
+}
+
+std::string parse_action_status(std::string_view body) {
+  dom::parser parser;
+  auto root = answer_fields(parser, body, "action answer");
+  auto action = root.maybe_object("action");
+  if (!action) return {};
+  auto status = json_fields(*action, "action").line("status", 32);
+  for (auto& c : status) c = char(std::toupper(static_cast<unsigned char>(c)));
+  return status;
 }
 
 std::vector<named_item> parse_authorities(std::string_view body) {
@@ -142,9 +164,7 @@ std::vector<named_item> parse_profiles(std::string_view body) {
 }
 
 std::optional<std::string> gateway_serial(std::string_view serial_hex) {
-  auto serial = crypto::serial_number::parse(serial_hex);
-  if (!serial) return std::nullopt;
-  return serial->hex();
+  return entrust_serial(serial_hex);
 }
 
 }  // namespace cbcs::protocol::ca::entrust

@@ -7,6 +7,7 @@
 
 #include "crypto/base64.hpp"
 #include "crypto/serial_number.hpp"
+#include "protocol/ca/common/api_key_errors.hpp"
 #include "protocol/ca/common/http_status.hpp"
 #include "protocol/ca/common/json_answer.hpp"
 #include "protocol/ca/common/option_checks.hpp"
@@ -32,6 +33,13 @@ std::string lower(std::string_view s) {
 
 bool contains(std::string_view text, std::string_view word) {
   return lower(text).find(word) != std::string::npos;
+}
+
+// A list answer's summary.total [KF Certificate.cs Summary]; 0 when absent.
+std::int64_t summary_total(const json_fields& root) {
+  auto s = root.maybe_object("summary");
+  if (!s) return 0;
+  return std::max<std::int64_t>(json_fields(*s, "summary").maybe_integer("total").value_or(0), 0);
 }
 
 certificate_info read_certificate(const json_fields& o) {
@@ -88,30 +96,21 @@ api_error parse_error(std::string_view body) {
 outcome error_outcome(const http_response& answer, std::string_view what, std::string_view username,
                       std::string_view api_key, std::chrono::system_clock::time_point now) {
   auto e = parse_error(answer.body);
-  std::string said = e.message;
-  redact(said, api_key);
-  std::string detail = said.empty() ? std::string() : fmt::format(": {}", said);
-  auto who = fmt::format("user {} with the API key {}", one_line(username, 64), masked(api_key));
-  if (answer.status == 401)
-    return http_failure(answer,
-                        fmt::format("{} failed: Entrust refused the {}{}", what, who, detail),
-                        e.code, {}, now);
-  if (answer.status == 403)
-    return http_failure(answer,
-                        fmt::format("{} failed: the {} may not do this{}", what, who, detail),
-                        e.code, {}, now);
-  if (answer.status == 429)
-    return http_failure(answer, fmt::format("{}: Entrust's request limit was reached", what),
-                        e.code.empty() ? "rate_limited" : e.code, {}, now);
-  if (answer.status >= 500)
-    return http_failure(answer, fmt::format("{}: Entrust is unavailable{}", what, detail), e.code,
-                        {}, now);
+  auto failed = api_key_error_outcome(
+      answer, what, e.code, e.message,
+      {.name = "Entrust",
+       .who = fmt::format("user {} with the API key {}", one_line(username, 64), masked(api_key)),
+       .api_key = api_key,
+       .rate_code = "rate_limited"},
+      now);
   // A client or domain that is not approved: the CA says no, not our request.
-  if (answer.status >= 400 && (contains(said, "client") || contains(said, "domain")) &&
-      (contains(said, "approv") || contains(said, "verif")))
+  auto detail = said_detail(e.message, api_key);
+  if (failed.error == error_class::invalid_request &&
+      (contains(detail, "client") || contains(detail, "domain")) &&
+      (contains(detail, "approv") || contains(detail, "verif")))
     return http_failure_as(error_class::rejected, answer,
                            fmt::format("{} refused by Entrust{}", what, detail), e.code, now);
-  return http_failure(answer, fmt::format("{} failed{}", what, detail), e.code, {}, now);
+  return failed;
 }
 
 status_meaning read_status(std::string_view status) {
@@ -151,15 +150,11 @@ certificate_info parse_certificate(std::string_view body) {
 
 certificate_list parse_certificate_list(std::string_view body) {
   dom::parser parser;
-  auto root = answer_fields(parser, body, "certificate list");
-  if (!root.maybe_array("certificates"))
-    unreadable("certificate list", "it has no \"certificates\" array");
+  auto root = list_answer(parser, body, "certificate list", "certificates");
   certificate_list out;
   for_each_object(root, "certificates", "certificate",
                   [&](const json_fields& c) { out.certificates.push_back(read_certificate(c)); });
-  if (auto s = root.maybe_object("summary"))
-    out.total =
-        std::max<std::int64_t>(json_fields(*s, "summary").maybe_integer("total").value_or(0), 0);
+  out.total = summary_total(root);
   return out;
 }
 
@@ -207,17 +202,58 @@ client_choice choose_client(const std::vector<client_info>& clients, std::int64_
                           approved.size(), list(approved))};
 }
 
+namespace {
+
+std::optional<domain_info> read_domain(const json_fields& d) {
+  domain_info info{.name = lower(d.line("domainName", 256)),
+                   .verification_status = upper(d.line("verificationStatus", 64)),
+                   .ov_eligible = d.maybe_bool("ovEligible"),
+                   .ev_eligible = d.maybe_bool("evEligible"),
+                   .verification_method = upper(d.line("verificationMethod", 32)),
+                   .ov_expiry = d.line("ovExpiry", 40),
+                   .ev_expiry = d.line("evExpiry", 40)};
+  if (info.name.empty()) return std::nullopt;
+  return info;
+}
+
+}  // namespace
+
+domain_list parse_domain_list(std::string_view body) {
+  dom::parser parser;
+  auto root = list_answer(parser, body, "domain list", "domains");
+  domain_list out;
+  for_each_object(root, "domains", "domain", [&](const json_fields& d) {
+    if (auto info = read_domain(d)) out.domains.push_back(std::move(*info));
+  });
+  out.total = std::max<std::int64_t>(summary_total(root), std::int64_t(out.domains.size()));
+  return out;
+}
+
 std::vector<domain_info> parse_domains(std::string_view body) {
-  return read_object_list<domain_info>(
-      body, "domain list", "domains", [](const json_fields& d) -> std::optional<domain_info> {
-        domain_info info{lower(d.line("domainName", 256)), upper(d.line("verificationStatus", 64))};
-        if (info.name.empty()) return std::nullopt;
-        return info;
-      });
+  return parse_domain_list(body).domains;
+}
+
+bool is_ev_type(std::string_view cert_type) { return cert_type.starts_with("EV_"); }
+
+namespace {
+
+bool verification_in_force(std::string_view status) {
+  return status == "APPROVED" || status == "RE_VERIFICATION" || status == "EXPIRING";
+}
+
+}  // namespace
+
+bool domain_orderable(const domain_info& d, bool ev) {
+  // ecs_domain returns ov_days_remaining "when domain_status is APPROVED,
+  // RE_VERIFICATION or EXPIRING" (the verification still in force); EXPIRED,
+  // DECLINED, CANCELLED and INITIAL_VERIFICATION have none [A ecs_domain RETURN].
+  if (!verification_in_force(d.verification_status)) return false;
+  auto eligible = ev ? d.ev_eligible : d.ov_eligible;
+  return eligible.value_or(true);
 }
 
 std::string domain_problem(const std::vector<domain_info>& domains,
-                           const std::vector<std::string>& names) {
+                           const std::vector<std::string>& names, bool ev) {
   for (const auto& wanted : names) {
     auto name = lower(wanted);
     if (name.starts_with("*.")) name.erase(0, 2);
@@ -226,7 +262,7 @@ std::string domain_problem(const std::vector<domain_info>& domains,
       bool covers = name == d.name || (name.size() > d.name.size() && name.ends_with(d.name) &&
                                        name[name.size() - d.name.size() - 1] == '.');
       if (!covers) continue;
-      if (d.verification_status == "APPROVED") {
+      if (domain_orderable(d, ev)) {
         best = &d;
         break;
       }
@@ -235,9 +271,12 @@ std::string domain_problem(const std::vector<domain_info>& domains,
     if (!best)
       return one_line(
           fmt::format("the domain of {} is not registered for the client at Entrust", wanted));
-    if (best->verification_status != "APPROVED")
-      return one_line(fmt::format("the domain {} (for {}) is not approved at Entrust: {}",
-                                  best->name, wanted, best->verification_status));
+    if (!domain_orderable(*best, ev))
+      return one_line(fmt::format("the domain {} (for {}) cannot be ordered at Entrust: {}{}",
+                                  best->name, wanted, best->verification_status,
+                                  verification_in_force(best->verification_status)
+                                      ? (ev ? ", not EV eligible" : ", not OV eligible")
+                                      : ""));
   }
   return {};
 }
@@ -271,10 +310,10 @@ void lifetime(json_writer& w, const order_request& r, std::chrono::system_clock:
 
 void tracking(json_writer& w, const order_request& r) {
   w.key("tracking").begin_object().member("trackingInfo", r.tracking_info);
-  for (auto [key, value] : {std::pair<std::string_view, const std::string*>{"requesterName",
-                                                                           &r.requester_name},
-                            {"requesterEmail", &r.requester_email},
-                            {"requesterPhone", &r.requester_phone}})
+  for (auto [key, value] :
+       {std::pair<std::string_view, const std::string*>{"requesterName", &r.requester_name},
+        {"requesterEmail", &r.requester_email},
+        {"requesterPhone", &r.requester_phone}})
     if (!value->empty()) w.member(key, *value);
   w.end_object();
 }

@@ -97,16 +97,39 @@ struct client_choice {
 };
 client_choice choose_client(const std::vector<client_info>& clients, std::int64_t wanted);
 
-// --- Domains: GET /clients/{id}/domains {domains[{domainName, verificationStatus}]}.
+// --- Domains: GET /clients/{id}/domains {summary{total}, domains[{domainName,
+// verificationStatus, verificationMethod, ovEligible, ovExpiry, evEligible,
+// evExpiry}]} [G apimodel.go GetDomainsResponse, Domain].
 struct domain_info {
   std::string name;
-  std::string verification_status;
+  std::string verification_status;  // APPROVED, DECLINED, CANCELLED, INITIAL_VERIFICATION, ...
+  // "Whether this domain can be used for OV (EV) certificates" [G Domain];
+  // nullopt when the answer leaves it out.
+  std::optional<bool> ov_eligible = {};
+  std::optional<bool> ev_eligible = {};
+  std::string verification_method = {};  // DNS, EMAIL, MANUAL, WEB_SERVER
+  std::string ov_expiry = {};            // RFC 3339, as Entrust wrote it
+  std::string ev_expiry = {};
 };
+struct domain_list {
+  std::vector<domain_info> domains;
+  std::int64_t total = 0;  // summary.total: more than listed when cut short
+};
+domain_list parse_domain_list(std::string_view body);
 std::vector<domain_info> parse_domains(std::string_view body);
-// "" when every name is covered by an APPROVED domain (the name itself or a
+
+// EV certificate types order against a domain's EV eligibility.
+bool is_ev_type(std::string_view cert_type);
+// Whether an order may name the domain now: a verification in force
+// (APPROVED, or RE_VERIFICATION / EXPIRING, for which Entrust's ecs_domain
+// still reports days of eligibility left) and, when the answer says, eligible
+// for the kind of certificate.
+bool domain_orderable(const domain_info& d, bool ev);
+
+// "" when every name is covered by an orderable domain (the name itself or a
 // parent of it); else which name is not, and the state of its domain.
 std::string domain_problem(const std::vector<domain_info>& domains,
-                           const std::vector<std::string>& names);
+                           const std::vector<std::string>& names, bool ev = false);
 
 // --- Inventories: GET /inventories {inventories[{productType, remainingCount, ...}]}.
 struct inventory_info {

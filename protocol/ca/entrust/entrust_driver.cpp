@@ -4,6 +4,7 @@
 
 #include "protocol/ca/common/settings_problems.hpp"
 #include "protocol/ca/entrust/account_report.hpp"
+#include "protocol/ca/entrust/cancel_session.hpp"
 #include "protocol/ca/entrust/entrust_api.hpp"
 #include "protocol/ca/entrust/entrust_backend.hpp"
 #include "protocol/ca/entrust/gateway_sessions.hpp"
@@ -13,7 +14,7 @@
 namespace cbcs::protocol::ca::entrust {
 namespace {
 
-class entrust_driver final : public driver {
+class entrust_driver final : public driver, public cancels_orders {
  public:
   explicit entrust_driver(const driver_config& config)
       : backend_(std::make_shared<backend_state>(entrust_settings::from(config))) {}
@@ -32,6 +33,12 @@ class entrust_driver final : public driver {
         break;
     }
     return gateway ? start_gateway_report(backend_) : start_account_report(backend_);
+  }
+
+  // ECS: the waiting order declined (cancel_session.hpp).
+  std::unique_ptr<job_session> cancel(const job&, const std::string& resume_token,
+                                      const std::string& reason) override {
+    return start_cancel(backend_, resume_token, reason);
   }
 
  private:

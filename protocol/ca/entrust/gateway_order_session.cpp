@@ -82,7 +82,7 @@ class gateway_order_session final : public ordering_session {
     } catch (const std::exception& ex) {
       return {.result = outcome::failed(error_class::internal, one_line(ex.what(), 256))};
     }
-    if (status == "revoked" || status == "held")
+    if (gateway_status_unusable(status))
       return {.order_id = serial,
               .result = outcome::failed(
                   error_class::rejected,

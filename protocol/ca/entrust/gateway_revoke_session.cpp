@@ -58,6 +58,21 @@ class gateway_revoke_session final : public lookup_revoke_session {
     return gateway_error_outcome(a, what, now());
   }
 
+  // {action{status: REJECTED}} with a 2xx: refused (Keyfactor's Revoke()
+  // throws on it; ACCEPTED and COMPLETED are revoked).
+  std::optional<outcome> refused_in(const http_response& a) override {
+    std::string status;
+    try {
+      status = parse_action_status(a.body);
+    } catch (const std::exception&) {
+      return std::nullopt;  // no JSON: the 2xx speaks
+    }
+    if (status != "REJECTED") return std::nullopt;
+    return outcome::failed(
+        error_class::rejected,
+        fmt::format("the CA Gateway rejected the RevokeAction for serial {}", serial_), "REJECTED");
+  }
+
   outcome revoked(bool already) override {
     json_writer w;
     w.begin_object()

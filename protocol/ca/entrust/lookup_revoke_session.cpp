@@ -28,10 +28,15 @@ step lookup_revoke_session::on_answer(const http_response& answer) {
     stage_ = stage::revoke;
     return next;
   }
-  if (is_success(answer.status)) return revoked(false);
-  auto failed = failure(answer, "revoking the certificate");
-  if (!failed.retryable && answer.status >= 400 && answer.status < 500 && answer.status != 401 &&
-      answer.status != 403 && !refusal_) {
+  std::optional<outcome> refused;
+  if (is_success(answer.status)) {
+    refused = refused_in(answer);
+    if (!refused) return revoked(false);
+  }
+  auto failed = refused ? *refused : failure(answer, "revoking the certificate");
+  bool is_refusal = refused || (!failed.retryable && answer.status >= 400 && answer.status < 500 &&
+                                answer.status != 401 && answer.status != 403);
+  if (is_refusal && !refusal_) {
     refusal_ = failed;
     return lookup();
   }

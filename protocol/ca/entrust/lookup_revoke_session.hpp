@@ -3,7 +3,7 @@
 // revoke it unless it is revoked already, and never ask twice blind:
 //
 //   lookup -> revoked already: done | the revocation request
-//   revoke -> success: done
+//   revoke -> success: done (unless the answer itself refuses, below)
 //          -> its answer lost: looked up again first
 //          -> refused (4xx, not auth): looked up once more (an earlier
 //             revocation whose answer was lost makes Entrust refuse), then
@@ -31,6 +31,12 @@ class lookup_revoke_session : public http_session {
   virtual outcome failure(const http_response& answer, std::string_view what) = 0;
   // The report once revoked; `already` when it was before this job asked.
   virtual outcome revoked(bool already) = 0;
+  // A successful answer to the revocation that refuses it all the same (the
+  // CA Gateway's action status REJECTED): the refusal, handled as a 4xx.
+  virtual std::optional<outcome> refused_in(const http_response& answer) {
+    (void)answer;
+    return std::nullopt;
+  }
 
  private:
   enum class stage : std::uint8_t { lookup, revoke };

@@ -154,7 +154,7 @@ class order_session final : public ordering_session {
 
   http_request search() override {
     candidates_.clear();
-    matches_.clear();
+    tagged_.clear();
     offset_ = 0;
     old_checked_ = false;
     return list_page();
@@ -176,20 +176,11 @@ class order_session final : public ordering_session {
       if (reading_candidate_) {
         reading_candidate_ = false;
         auto info = parse_certificate(answer.body);
-        switch (match_lookup({info.tracking_info, info.csr}, job_.id, job_.csr_pem)) {
-          case lookup_match::ours:
-            matches_.push_back({std::to_string(info.tracking_id), info.status});
-            break;
-          case lookup_match::conflict:
-            return {.what = search_result::kind::failed,
-                    .failure = outcome::failed(
-                        error_class::invalid_request,
-                        fmt::format("certificate {} at Entrust carries this job's tag ({}) but "
-                                    "another CSR; it is not placed again",
-                                    info.tracking_id, job_tag(job_.id)))};
-          case lookup_match::not_ours:
-            break;
-        }
+        auto id = std::to_string(info.tracking_id);
+        if (auto stop =
+                tagged_.add(info.tracking_info, info.csr, id, info.status == "ACTIVE", job_.id,
+                            job_.csr_pem, fmt::format("certificate {} at Entrust", id)))
+          return *stop;
         return next_candidate();
       }
       auto page = parse_certificate_list(answer.body);
@@ -224,7 +215,7 @@ class order_session final : public ordering_session {
               .next = request("GET", fmt::format("/certificates/{}", id))};
     }
     if (more_pages_) return {.what = search_result::kind::more, .next = list_page()};
-    if (matches_.empty() && renew_ && !old_checked_) {
+    if (tagged_.empty() && renew_ && !old_checked_) {
       // A renewal whose tag Entrust did not keep is seen on the old
       // certificate: never renewed a second time blind.
       old_checked_ = true;
@@ -232,18 +223,8 @@ class order_session final : public ordering_session {
       return {.what = search_result::kind::more,
               .next = request("GET", fmt::format("/certificates/{}", old_tracking_id_))};
     }
-    if (matches_.empty()) return {};
     // The first ACTIVE one is kept, else the oldest (lowest trackingId).
-    std::size_t keep = 0;
-    for (std::size_t i = 0; i < matches_.size(); ++i)
-      if (matches_[i].second == "ACTIVE") {
-        keep = i;
-        break;
-      }
-    search_result found{.what = search_result::kind::found, .order_id = matches_[keep].first};
-    for (std::size_t i = 0; i < matches_.size(); ++i)
-      if (i != keep) found.others.push_back(matches_[i].first);
-    return found;
+    return tagged_.result();
   }
 
   search_result read_old_state(const certificate_info& old) {
@@ -345,14 +326,13 @@ class order_session final : public ordering_session {
       case status_meaning::kind::superseded:
         break;
     }
-    return {
-        .order_id = id,
-        .result = outcome::failed(
-            error_class::rejected,
-            one_line(fmt::format("certificate {} at Entrust: {}{}", id, meaning.text,
-                                 info.decline_reason.empty() ? std::string()
-                                                             : ": " + info.decline_reason)),
-            info.status)};
+    return {.order_id = id,
+            .result = outcome::failed(
+                error_class::rejected,
+                one_line(fmt::format(
+                    "certificate {} at Entrust: {}{}", id, meaning.text,
+                    info.decline_reason.empty() ? std::string() : ": " + info.decline_reason)),
+                info.status)};
   }
 
   order_state issued(const std::string& id, const certificate_info& info) {
@@ -419,7 +399,7 @@ class order_session final : public ordering_session {
   std::int64_t client_id_ = 0;
   stage stage_ = stage::client;
   std::deque<std::int64_t> candidates_;
-  std::vector<std::pair<std::string, std::string>> matches_;  // trackingId, status
+  tagged_orders tagged_{false};  // the job's tag; candidates in trackingId order
   std::int64_t offset_ = 0;
   bool more_pages_ = false;
   bool reading_candidate_ = false;

@@ -53,17 +53,9 @@ std::unique_ptr<ca::driver> instance_role_driver() {
   return ca::acmpca::make_driver(c);
 }
 
-struct scenario {
-  ca::job job;
-  std::string resume_token;
-};
-
-scenario make_scenario(std::uint8_t selector) {
-  scenario s;
-  s.job.id = "fuzz-job-1";
-  s.job.backend = "aws";
-  s.job.csr_pem =
-      "-----BEGIN CERTIFICATE REQUEST-----\nMIIBFUZZ\n-----END CERTIFICATE REQUEST-----\n";
+fuzz::scenario make_scenario(std::uint8_t selector) {
+  auto s = fuzz::enroll_scenario(
+      "aws", "-----BEGIN CERTIFICATE REQUEST-----\nMIIBFUZZ\n-----END CERTIFICATE REQUEST-----\n");
   s.job.validity_seconds = 90000;
   switch (selector % 8) {
     case 0:  // enroll: DescribeCertificateAuthority, IssueCertificate, GetCertificate
@@ -80,9 +72,7 @@ scenario make_scenario(std::uint8_t selector) {
       s.job.profile = "arn:aws:acm-pca:::template/EndEntityCertificate/V1";
       break;
     case 4:
-      s.job.op = ca::operation::revoke;
-      s.job.serial_hex = "0a1b2c3d";
-      s.job.reason = "keyCompromise";
+      fuzz::make_revoke(s, "keyCompromise");
       break;
     case 5:
       s.job.op = ca::operation::inventory;

@@ -11,8 +11,6 @@
 #include <memory>
 #include <string>
 
-#include "crypto/certificate_authority.hpp"
-#include "crypto/pem.hpp"
 #include "driver_stepping.hpp"
 #include "protocol/ca/digicert/digicert_driver.hpp"
 
@@ -28,21 +26,6 @@ constexpr std::string_view base = "https://dc.fuzz/services/v2";
 constexpr std::array<int, 16> statuses = {200, 200, 200, 201, 201, 204, 400, 404,
                                           401, 403, 409, 429, 500, 503, 302, -1};
 
-// A CSR and a certificate made once (the renewal needs one to name).
-struct material {
-  std::string csr_pem;
-  std::string cert_pem;
-};
-const material& fixed_material() {
-  static const material m = [] {
-    auto now = std::chrono::system_clock::now();
-    auto root = crypto::create_root_ca("ecdsa-p256", "web.example", now, 24h * 30);
-    auto key = crypto::generate_key("ecdsa-p256");
-    return material{crypto::create_csr(key.get(), "web.example", {"web.example"}), root.cert_pem};
-  }();
-  return m;
-}
-
 std::unique_ptr<ca::driver> make_driver(std::uint8_t selector) {
   ca::driver_config c;
   c.name = "dc";
@@ -56,45 +39,14 @@ std::unique_ptr<ca::driver> make_driver(std::uint8_t selector) {
   return ca::digicert::make_driver(c);
 }
 
-struct scenario {
-  ca::job job;
-  std::string resume_token;
-  bool cancel = false;
-};
-
-scenario make_scenario(std::uint8_t selector) {
-  scenario s;
-  s.job.id = "fuzz-job-1";
-  s.job.backend = "dc";
-  s.job.csr_pem = fixed_material().csr_pem;
-  switch (selector % 8) {
-    case 0:
-    default:
-      break;
-    case 1:  // resumed: polls its order
-      s.resume_token = "order:1715930000:4001";
-      break;
-    case 2:
-      s.job.op = ca::operation::renew;
-      s.job.cert_pem = fixed_material().cert_pem;
-      break;
-    case 3:
-      s.job.op = ca::operation::revoke;
-      s.job.serial_hex = "0a1b2c3d";
-      s.job.reason = "keyCompromise";
-      break;
-    case 4:  // a revocation resumed while its request awaits approval
-      s.job.op = ca::operation::revoke;
-      s.job.serial_hex = "0a1b2c3d";
-      s.resume_token = "order:1715930000:request-555";
-      break;
-    case 5:
-      s.job.op = ca::operation::test;
-      break;
-    case 6:
-      s.cancel = true;
-      s.resume_token = "order:1715930000:4001";
-      break;
+fuzz::scenario make_scenario(std::uint8_t selector) {
+  std::uint8_t pick = selector % 8;
+  auto s = fuzz::ordering_scenario("dc", pick);
+  if (pick == 4) {  // a revocation resumed while its request awaits approval
+    fuzz::make_revoke(s, "");
+    s.resume_token = "order:1715930000:request-555";
+  } else if (pick == 6) {  // SCM cancels the job: its order canceled
+    fuzz::make_cancel(s);
   }
   return s;
 }
@@ -121,9 +73,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   };
   fuzz::expect_no_throw("digicert", [&] {
     auto driver = make_driver(data[0]);
-    auto session =
-        s.cancel ? dynamic_cast<ca::cancels_orders&>(*driver).cancel(s.job, s.resume_token, "fuzz")
-                 : driver->start(s.job, s.resume_token);
+    auto session = fuzz::start_scenario(*driver, s);
     fuzz::step_session(*session, fuzz::as_text(data + 1, size - 1), rules);
   });
   return 0;

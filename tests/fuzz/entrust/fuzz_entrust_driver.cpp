@@ -2,10 +2,11 @@
 // shared stepping loop (driver_stepping.hpp: the answers, the status byte,
 // held-back calls, the properties of every outcome).
 //
-// Scenario byte: bits 0-2 the job; bit 3 -api cagw; bit 4 -renewal reissue
-// and -revokereason map. No message may hold the API key or the Basic
-// credential; every ECS request carries Basic auth, no CA Gateway request
-// carries credentials, and every request goes to the endpoint.
+// Scenario byte: bits 0-2 the job (7: SCM cancels it); bit 3 -api cagw;
+// bit 4 -renewal reissue and -revokereason map. No message may hold the API
+// key or the Basic credential; every ECS request carries Basic auth, no CA
+// Gateway request carries credentials, and every request goes to the
+// endpoint.
 
 #include <array>
 #include <chrono>
@@ -13,8 +14,6 @@
 #include <string>
 
 #include "crypto/base64.hpp"
-#include "crypto/certificate_authority.hpp"
-#include "crypto/pem.hpp"
 #include "driver_stepping.hpp"
 #include "protocol/ca/entrust/entrust_driver.hpp"
 
@@ -30,20 +29,6 @@ constexpr std::string_view ecs_base = "https://ecs.fuzz/enterprise/v2";
 constexpr std::string_view gateway_base = "https://cagw.fuzz/cagw";
 constexpr std::array<int, 16> statuses = {200, 200, 201, 202, 201, 204, 400, 404,
                                           401, 403, 409, 429, 500, 503, 302, -1};
-
-struct material {
-  std::string csr_pem;
-  std::string cert_pem;
-};
-const material& fixed_material() {
-  static const material m = [] {
-    auto now = std::chrono::system_clock::now();
-    auto root = crypto::create_root_ca("ecdsa-p256", "web.example", now, 24h * 30);
-    auto key = crypto::generate_key("ecdsa-p256");
-    return material{crypto::create_csr(key.get(), "web.example", {"web.example"}), root.cert_pem};
-  }();
-  return m;
-}
 
 std::string basic_credential() {
   return crypto::base64_encode(crypto::as_bytes("fuzzuser:" + std::string(api_key)));
@@ -68,43 +53,15 @@ std::unique_ptr<ca::driver> make_driver(std::uint8_t selector) {
   return ca::entrust::make_driver(c);
 }
 
-struct scenario {
-  ca::job job;
-  std::string resume_token;
-};
-
-scenario make_scenario(std::uint8_t selector) {
-  scenario s;
-  s.job.id = "fuzz-job-1";
-  s.job.backend = "en";
-  s.job.csr_pem = fixed_material().csr_pem;
-  switch (selector % 8) {
-    case 0:
-    default:
-      break;
-    case 1:  // resumed: polls its order
-      s.resume_token = "order:1715930000:4001";
-      break;
-    case 2:
-      s.job.op = ca::operation::renew;
-      s.job.cert_pem = fixed_material().cert_pem;
-      break;
-    case 3:
-      s.job.op = ca::operation::revoke;
-      s.job.serial_hex = "0a1b2c3d";
-      s.job.reason = "keyCompromise";
-      break;
-    case 4:
-      s.job.op = ca::operation::revoke;
-      s.job.serial_hex = "0a1b2c3d";
-      s.job.reason = "superseded";
-      break;
-    case 5:
-      s.job.op = ca::operation::test;
-      break;
-    case 6:  // resumed in doubt, its deadline passed
-      s.resume_token = "placing:1715900000000:1715900042000";
-      break;
+fuzz::scenario make_scenario(std::uint8_t selector) {
+  std::uint8_t pick = selector % 8;
+  auto s = fuzz::ordering_scenario("en", pick);
+  if (pick == 4) {
+    fuzz::make_revoke(s, "superseded");
+  } else if (pick == 6) {  // resumed in doubt, its deadline passed
+    s.resume_token = "placing:1715900000000:1715900042000";
+  } else if (pick == 7) {  // SCM cancels the job waiting for approval: its order declined
+    fuzz::make_cancel(s);
   }
   return s;
 }
@@ -123,8 +80,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           [gateway](const ca::http_request& request) {
             fuzz::check(request.url.starts_with(gateway ? gateway_base : ecs_base),
                         "a request to somewhere else", request.url);
-            fuzz::check(request.method == "GET" || request.method == "POST", "a malformed request",
-                        request.method);
+            fuzz::check(request.method == "GET" || request.method == "POST" ||
+                            (request.method == "PATCH" && !gateway),
+                        "a malformed request", request.method);
             bool authorized = false;
             for (const auto& h : request.headers)
               authorized = authorized || h.name == "Authorization";
@@ -136,7 +94,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   };
   fuzz::expect_no_throw("entrust", [&] {
     auto driver = make_driver(data[0]);
-    auto session = driver->start(s.job, s.resume_token);
+    auto session = fuzz::start_scenario(*driver, s);
     fuzz::step_session(*session, fuzz::as_text(data + 1, size - 1), rules);
   });
   return 0;

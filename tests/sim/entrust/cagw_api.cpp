@@ -267,11 +267,17 @@ sim_response entrust_sim::gateway_action(sim_request& r, gateway_certificate& c)
   dom::parser p;
   dom::object body, wrapped;
   if (!util::parse_object(p, r.body, body)) return refuse("The request body is not JSON");
-  // {type: "RevokeAction", reason, comment}; also HoldAction, UnholdAction
-  // [REF §3]. Entrust's own shell utility wraps it: --data
-  // "{\"action\":{\"comment\":...,\"type\":...,\"reason\":...}}" [PU
-  // cagw-shell-util/main.sh revoke_sn]: both are accepted.
-  if (!body["action"].get_object().get(wrapped)) body = wrapped;
+  // {"action": {type: "RevokeAction", reason, comment}}; also HoldAction,
+  // UnholdAction [REF §3]. Every public client wraps the action in "action":
+  // Entrust's ansible cagw_certificate (update_action: body['action'] =
+  // action) [AN], Entrust's shell utilities (--data
+  // "{\"action\":{\"comment\":...,\"type\":...,\"reason\":...}}") [PU
+  // cagw-shell-util/main.sh revoke_sn, bulk-revoke-shell/script.sh], and
+  // Keyfactor's RevokeRequest ([JsonProperty("action")]) [KC]; none sends it
+  // bare, so a bare one is refused.
+  if (body["action"].get_object().get(wrapped))
+    return refuse("the body must hold the action in \"action\": {\"action\": {\"type\": ...}}");
+  body = wrapped;
   auto type = util::str_of(body, "type");
   auto reason = util::str_of(body, "reason");
   if (c.status == "revoked")

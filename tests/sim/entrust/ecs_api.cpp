@@ -8,6 +8,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
+#include <optional>
 #include <tuple>
 
 #include "crypto/base64.hpp"
@@ -209,22 +211,52 @@ sim_response entrust_sim::ecs(sim_request& r, const std::string& operation) {
     // {summary, domains[{clientId, domainName, evEligible, evExpiry, ovEligible,
     // ovExpiry, verificationMethod (DNS, EMAIL, MANUAL, WEB_SERVER),
     // verificationStatus}]} [G apimodel.go GetDomainsResponse, Domain].
+    // Eligibility and its expiry are there "when domain_status is APPROVED,
+    // RE_VERIFICATION or EXPIRING" (ov_days_remaining), eligibility alone
+    // also for EXPIRED [A ecs_domain RETURN]; a domain still in its first
+    // verification has neither.
     if (r.param("id") != "1") return ecs_error(404, "Client not found");
+    struct domain {
+      const char* name;
+      const char* status;
+      std::optional<bool> ov_eligible;
+      std::chrono::hours ov_left;
+    };
+    const domain list[] = {{"example.com", "APPROVED", true, 24h * 300},
+                           {"example.net", "EXPIRING", true, 24h * 20},
+                           {"example.org", "INITIAL_VERIFICATION", std::nullopt, 0h},
+                           {"example.info", "EXPIRED", false, -24h * 3}};
+    // ?offset=&limit= and verificationStatus= [Keyfactor/entrust-cagateway
+    // APIProxy/Domain.cs GetDomainsByClientRequest: "clients/{clientId}/
+    // domains?offset=..&limit=.." and "verificationStatus=APPROVED"]; limit
+    // 1..1000 as the certificate list's (no source gives the domains' bound).
+    std::int64_t offset = 0, limit = 100;
+    for (auto [name, value, low] : {std::tuple{"offset", &offset, 0}, {"limit", &limit, 1}}) {
+      auto v = r.query_param(name);
+      if (!v) continue;
+      if (v->empty() || v->size() > 9 || !std::all_of(v->begin(), v->end(), ::isdigit) ||
+          std::stoll(*v) < low || (value == &limit && std::stoll(*v) > 1000))
+        return ecs_error(400, fmt::format("{} must be a number{}", name,
+                                          value == &limit ? " from 1 to 1000" : ""));
+      *value = std::stoll(*v);
+    }
+    auto wanted_status = r.query_param("verificationStatus");
+    std::vector<const domain*> hits;
+    for (const auto& d : list)
+      if (!wanted_status || *wanted_status == d.status) hits.push_back(&d);
     json_array domains;
-    for (auto [name, status] : {std::pair{"example.com", "APPROVED"},
-                                {"example.net", "EXPIRING"},
-                                {"example.org", "INITIAL_VERIFICATION"}})
-      domains.raw(json_object{}
-                      .num("clientId", 1)
-                      .str("domainName", name)
-                      .boolean("evEligible", false)
-                      .str("verificationStatus", status)
-                      .str("verificationMethod", "DNS")
-                      .boolean("ovEligible", true)
-                      .str("ovExpiry", util::rfc3339(now() + 24h * 300))
-                      .done());
-    return sim_response::json(
-        200, ecs_detail::page(now(), 0, 100, 3, "domainName", "domains", domains.done()));
+    for (std::size_t i = std::size_t(offset); i < hits.size() && i < std::size_t(offset + limit);
+         ++i) {
+      const auto& d = *hits[i];
+      json_object j;
+      j.num("clientId", 1).str("domainName", d.name);
+      if (d.ov_eligible) j.boolean("evEligible", false).boolean("ovEligible", *d.ov_eligible);
+      if (d.ov_eligible && *d.ov_eligible) j.str("ovExpiry", util::rfc3339(now() + d.ov_left));
+      j.str("verificationStatus", d.status).str("verificationMethod", "DNS");
+      domains.raw(j.done());
+    }
+    return sim_response::json(200, ecs_detail::page(now(), offset, limit, std::int64_t(hits.size()),
+                                                    "domainName", "domains", domains.done()));
   }
   if (operation == "inventories") {
     std::int64_t used = 0;

@@ -204,6 +204,11 @@ entrust_sim::order* entrust_sim::find(const std::string& tracking_id) {
   return it == orders_.end() ? nullptr : it->second.get();
 }
 
+// The serial in a CA Gateway path is read as a number: Entrust's own
+// clients send it upper case without leading zeros ("{0:X}".format(
+// cert.serial_number), [AN] cagw_certificate.py check()), lower case
+// ("serial_no: 5b9ba13d", its examples) and zero-padded
+// ("0000000091ca4b4b136a86b718ae01a5403ce62b", [PU] main.sh revoke_sn).
 entrust_sim::gateway_certificate* entrust_sim::find_gateway(const std::string& serial) {
   auto it = gateway_.find(ecs_serial(serial));
   return it == gateway_.end() ? nullptr : it->second.get();

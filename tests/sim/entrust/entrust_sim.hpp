@@ -11,6 +11,10 @@
 //  [VP]  EntrustCorporation/cagw-vault-plugin (op_sign.go, error_response.go)
 //  [PU]  EntrustCorporation/pki-utilities cagw-shell-util/main.sh (Entrust's
 //        own curl calls of the CA Gateway)
+//  [AN]  EntrustCorporation/entrust-ansible-collection, Entrust's ansible
+//        module cagw_certificate (plugins/modules/cagw_certificate.py)
+//  [KC]  Keyfactor/entrust-cagateway-cagateway (src/EntrustCAProxy, its
+//        test resources)
 //
 // ECS (Entrust Certificate Services v2) under /enterprise/v2: HTTP Basic
 // username:apikey; orders issued at once (201), queued for approval (202)

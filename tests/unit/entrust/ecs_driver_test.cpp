@@ -588,6 +588,7 @@ TEST_SUITE("entrust ecs revoke and report") {
     auto s = d->start({.id = "t-1", .op = ca::operation::test, .backend = "en"}, "");
     const test::exchange script[] = {
         efx::ecs_get("/clients", efx::ok(efx::clients_json())),
+        efx::ecs_get("/clients/7/domains?offset=0&limit=100", efx::ok(R"({"domains":[]})")),
         efx::ecs_get("/inventories",
                     efx::ok(R"({"inventories":[{"productType":"STANDARD_SSL","totalCount":10,)"
                            R"("remainingCount":7,"usedCount":3}]})")),
@@ -600,6 +601,7 @@ TEST_SUITE("entrust ecs revoke and report") {
     auto s2 = d->start({.id = "t-2", .op = ca::operation::inventory, .backend = "en"}, "");
     const test::exchange none[] = {
         efx::ecs_get("/clients", efx::ok(efx::clients_json("DECLINED"))),
+        efx::ecs_get("/clients/7/domains?offset=0&limit=100", efx::ok(R"({"domains":[]})")),
         efx::ecs_get("/inventories", efx::ok(R"({"inventories":[]})")),
     };
     r = test::drive(*s2, none, et::ctx);
@@ -612,6 +614,174 @@ TEST_SUITE("entrust ecs revoke and report") {
     r = test::drive(*s3, denied, et::ctx);
     CHECK(r.outcome.error == ca::error_class::auth);
     CHECK_FALSE(test::contains(r.outcome.message, efx::api_key));
+  }
+}
+
+TEST_SUITE("entrust ecs domains") {
+  TEST_CASE("which domains an order may name: in force and eligible for the kind of type") {
+    en::domain_info d{.name = "example.com", .verification_status = "APPROVED"};
+    CHECK(en::domain_orderable(d, false));
+    for (auto s : {"RE_VERIFICATION", "EXPIRING"}) {
+      d.verification_status = s;
+      CHECK_MESSAGE(en::domain_orderable(d, false), s);
+    }
+    for (auto s : {"INITIAL_VERIFICATION", "EXPIRED", "DECLINED", "CANCELLED", "NEW_WORD"}) {
+      d.verification_status = s;
+      CHECK_FALSE_MESSAGE(en::domain_orderable(d, false), s);
+    }
+    d = {.name = "example.com", .verification_status = "APPROVED", .ov_eligible = true,
+         .ev_eligible = false};
+    CHECK(en::domain_orderable(d, false));
+    CHECK_FALSE(en::domain_orderable(d, true));
+    CHECK(en::is_ev_type("EV_SSL"));
+    CHECK_FALSE(en::is_ev_type("STANDARD_SSL"));
+    CHECK(test::contains(en::domain_problem({d}, {"www.example.com"}, true), "not EV eligible"));
+    CHECK(en::domain_problem({{"example.com", "EXPIRING"}}, {"example.com"}).empty());
+
+    auto list = en::parse_domain_list(
+        R"({"summary":{"total":250},"domains":[{"clientId":1,"domainName":"Example.COM",)"
+        R"("verificationStatus":"approved","verificationMethod":"DNS","ovEligible":true,)"
+        R"("ovExpiry":"2027-06-01T00:00:00Z","evEligible":false},{"domainName":""},7]})");
+    REQUIRE(list.domains.size() == 1);
+    CHECK(list.total == 250);
+    CHECK(list.domains[0].name == "example.com");
+    CHECK(list.domains[0].verification_status == "APPROVED");
+    CHECK(list.domains[0].ov_eligible == true);
+    CHECK(list.domains[0].ev_eligible == false);
+    CHECK(list.domains[0].ov_expiry == "2027-06-01T00:00:00Z");
+    CHECK_THROWS(en::parse_domain_list(R"({"summary":{}})"));
+  }
+
+  TEST_CASE("test: a client's domains are read page by page until the summary's total") {
+    auto d = efx::make_ecs_driver();
+    auto s = d->start({.id = "t-p", .op = ca::operation::test, .backend = "en"}, "");
+    const test::exchange script[] = {
+        efx::ecs_get("/clients", efx::ok(efx::clients_json())),
+        efx::ecs_get("/clients/7/domains?offset=0&limit=100",
+                    efx::ok(R"({"summary":{"total":3},"domains":[)"
+                           R"({"domainName":"a.example","verificationStatus":"APPROVED"},)"
+                           R"({"domainName":"b.example","verificationStatus":"APPROVED"}]})")),
+        efx::ecs_get("/clients/7/domains?offset=2&limit=100",
+                    efx::ok(R"({"summary":{"total":3},"domains":[)"
+                           R"({"domainName":"c.example","verificationStatus":"DECLINED"}]})")),
+        efx::ecs_get("/inventories", efx::ok(R"({"inventories":[]})")),
+    };
+    auto r = test::drive(*s, script, et::ctx);
+    REQUIRE(r.outcome.what == ca::outcome::kind::done);
+    CHECK(r.outcome.message ==
+          "client 7 (Example Inc): orders for a.example, b.example; not for c.example (DECLINED)");
+    CHECK_FALSE(test::contains(r.outcome.report_json, "domains_total"));
+  }
+
+  TEST_CASE("test: every client's domains, which can be ordered, in the report and in words") {
+    auto d = efx::make_ecs_driver({{"clientid", "8"}});
+    auto s = d->start({.id = "t-d", .op = ca::operation::test, .backend = "en"}, "");
+    const std::string seven =
+        R"({"summary":{"total":3},"domains":[)"
+        R"({"domainName":"web.example","verificationStatus":"APPROVED","ovEligible":true,)"
+        R"("ovExpiry":"2027-06-01T00:00:00Z","verificationMethod":"DNS"},)"
+        R"({"domainName":"old.example","verificationStatus":"EXPIRED","ovEligible":false},)"
+        R"({"domainName":"new.example","verificationStatus":"INITIAL_VERIFICATION"}]})";
+    const test::exchange script[] = {
+        efx::ecs_get("/clients", efx::ok(efx::clients_json("APPROVED", true))),
+        efx::ecs_get("/clients/7/domains?offset=0&limit=100", efx::ok(seven)),
+        // Busy: the same call after Retry-After, not a finding.
+        efx::ecs_get("/clients/8/domains?offset=0&limit=100",
+                    {429, {{"Retry-After", "2"}}, R"({"status":429,"errors":[]})"}),
+        efx::ecs_get("/clients/8/domains?offset=0&limit=100",
+                    {403, {}, R"({"status":403,"errors":[{"message":"no domain access"}]})"}),
+        efx::ecs_get("/inventories", efx::ok(R"({"inventories":[]})")),
+    };
+    auto r = test::drive(*s, script, et::ctx);
+    REQUIRE(r.outcome.what == ca::outcome::kind::done);
+    REQUIRE(r.interim.size() == 1);
+    CHECK(r.interim[0].retry_after == 2s);
+    const auto& j = r.outcome.report_json;
+    CHECK(test::contains(j, "\"name\": \"web.example\""));
+    CHECK(test::contains(j, "\"ov_expiry\": \"2027-06-01T00:00:00Z\""));
+    CHECK(test::contains(j, "\"verification_status\": \"INITIAL_VERIFICATION\""));
+    CHECK(test::contains(j, "\"orderable\": true"));
+    CHECK(test::contains(j, "\"orderable\": false"));
+    CHECK(test::contains(j, "\"domains_problem\""));
+    CHECK(test::contains(j, "\"client\": 8"));
+    CHECK_FALSE(test::contains(j, efx::api_key));
+    CHECK(r.outcome.message.starts_with(
+        "client 7 (Example Inc): orders for web.example; not for old.example (EXPIRED), "
+        "new.example (INITIAL_VERIFICATION); client 8 (Example GmbH): domains unknown: "));
+    CHECK(test::contains(r.outcome.message, "no domain access"));
+    CHECK_FALSE(test::contains(r.outcome.message, efx::api_key));
+  }
+}
+
+TEST_SUITE("entrust ecs cancel") {
+  TEST_CASE("cancel of an order waiting for approval declines it: PATCH {operation: DECLINE}") {
+    auto d = efx::make_ecs_driver();
+    auto* canceller = dynamic_cast<ca::cancels_orders*>(d.get());
+    REQUIRE(canceller);
+    const std::string token = "order:1796209200:41";
+    auto s = canceller->cancel(efx::enroll("job-c1", ""), token, "not needed");
+    const test::exchange declined[] = {
+        efx::ecs_send("PATCH", "/certificates/41",
+                     {R"("operation":"DECLINE")", R"("declineReason":"not needed")"},
+                     {429, {{"Retry-After", "4"}}, R"({"status":429,"errors":[]})"}),
+        efx::ecs_send("PATCH", "/certificates/41", {R"("operation":"DECLINE")"}, efx::ok("{}")),
+    };
+    auto r = test::drive(*s, declined, et::ctx);
+    REQUIRE(r.outcome.what == ca::outcome::kind::done);
+    CHECK(r.outcome.report_json == R"({"declined":"41"})");
+    REQUIRE(r.interim.size() == 1);
+    CHECK(r.interim[0].retry_after == 4s);
+
+    // Refused: DECLINED already (an earlier cancel's answer lost) is done.
+    const std::string refused =
+        R"({"status":400,"errors":[{"message":"Certificate 41 is DECLINED, not PENDING"}]})";
+    s = canceller->cancel(efx::enroll("job-c1", ""), token, "");
+    const test::exchange again[] = {
+        efx::ecs_send("PATCH", "/certificates/41", {"cancelled by SCM through cbcs"},
+                     {400, {}, refused}),
+        efx::ecs_get("/certificates/41",
+                    efx::ok(efx::certificate_json({.tracking_id = 41, .status = "DECLINED"}))),
+    };
+    r = test::drive(*s, again, et::ctx);
+    REQUIRE(r.outcome.what == ca::outcome::kind::done);
+    CHECK(test::contains(r.outcome.report_json, R"("already":true)"));
+
+    // Issued meanwhile: the refusal, naming the status.
+    s = canceller->cancel(efx::enroll("job-c1", ""), token, "x");
+    const test::exchange issued[] = {
+        efx::ecs_send("PATCH", "/certificates/41", {}, {400, {}, refused}),
+        efx::ecs_get("/certificates/41",
+                    efx::ok(efx::certificate_json({.tracking_id = 41, .status = "ACTIVE"}))),
+    };
+    r = test::drive(*s, issued, et::ctx);
+    CHECK(r.outcome.what == ca::outcome::kind::failed);
+    CHECK(test::contains(r.outcome.message, "the order is ACTIVE at Entrust"));
+
+    // Not allowed to approve: Entrust's refusal, the key masked, no second call.
+    s = canceller->cancel(efx::enroll("job-c1", ""), token, "x");
+    const test::exchange forbidden[] = {efx::ecs_send(
+        "PATCH", "/certificates/41", {},
+        {403, {}, R"({"status":403,"errors":[{"message":"not an approver"}]})"})};
+    r = test::drive(*s, forbidden, et::ctx);
+    CHECK(r.outcome.error == ca::error_class::auth);
+    CHECK(test::contains(r.outcome.message, "not an approver"));
+    CHECK_FALSE(test::contains(r.outcome.message, efx::api_key));
+  }
+
+  TEST_CASE("cancel without a trackingId, or at the CA Gateway, asks nothing") {
+    auto d = efx::make_ecs_driver();
+    for (const std::string token : {"placing:1796209200000:1796209242000", "order:1796209200:x"}) {
+      auto s = dynamic_cast<ca::cancels_orders&>(*d).cancel(efx::enroll("job-c2", ""), token, "");
+      auto r = test::drive(*s, {}, et::ctx);
+      CHECK(r.outcome.error == ca::error_class::invalid_request);
+      CHECK(test::contains(r.outcome.message, "trackingId unknown"));
+    }
+    auto g = efx::make_gateway_driver();
+    auto s = dynamic_cast<ca::cancels_orders&>(*g).cancel(efx::enroll("job-c3", ""),
+                                                          "order:1796209200:41", "");
+    auto r = test::drive(*s, {}, et::ctx);
+    CHECK(r.outcome.error == ca::error_class::invalid_request);
+    CHECK(test::contains(r.outcome.message, "CA Gateway"));
   }
 }
 

@@ -101,6 +101,36 @@ TEST_SUITE("entrust cagw") {
     CHECK(r.outcome.certificate_pem == leaf);
   }
 
+  TEST_CASE("polled: certificateData is the certificate; expired or suspended is of no use") {
+    gfx::test_ca pki;
+    auto csr = gfx::make_csr("web.example");
+    auto der = crypto::pem_block_der(pki.leaf_for(csr.csr_pem, 4), "CERTIFICATE");
+    REQUIRE(der);
+    const std::string cert_path = "/v1/certificate-authorities/CA1/certificates/7f02";
+    auto d = gfx::make_gateway_driver();
+    auto s = d->start(gfx::enroll("job-23", csr.csr_pem), "");
+    const test::exchange script[] = {
+        gfx::gateway_call("POST", g::enrollments, {}, gfx::ok(g::enrollment_json("", "7f02"))),
+        gfx::gateway_call("GET", cert_path, {},
+                         gfx::ok(R"({"type":"CertificateResponse","certificate":{)"
+                                R"("serialNumber":"7f02","status":"normal","certificateData":")" +
+                                crypto::base64_encode(*der) + R"("}})")),
+    };
+    auto r = test::drive(*s, script, g::ctx);
+    CHECK(r.outcome.what == ca::outcome::kind::issued);
+
+    for (std::string status : {"EXPIRED", "suspended"}) {
+      auto s2 = d->start(gfx::enroll("job-24", csr.csr_pem), "");
+      const test::exchange gone[] = {
+          gfx::gateway_call("POST", g::enrollments, {}, gfx::ok(g::enrollment_json("", "7f02"))),
+          gfx::gateway_call("GET", cert_path, {},
+                           gfx::ok(R"({"certificate":{"status":")" + status + R"("}})")),
+      };
+      r = test::drive(*s2, gone, g::ctx);
+      CHECK_MESSAGE(r.outcome.error == ca::error_class::rejected, status);
+    }
+  }
+
   TEST_CASE("no body yet: the certificate is polled by its serial") {
     gfx::test_ca pki;
     auto csr = gfx::make_csr("web.example");
@@ -186,12 +216,14 @@ TEST_SUITE("entrust cagw") {
   TEST_CASE("revoke: its state first, then a RevokeAction with the reason; revoked already done") {
     auto d = gfx::make_gateway_driver();
     auto s = d->start(g::revoke("superseded"), "");
-    const std::string path = "/v1/certificate-authorities/CA1/certificates/0a1b";
+    // The serial as Entrust's ansible cagw_certificate sends it: "{0:X}".
+    const std::string path = "/v1/certificate-authorities/CA1/certificates/A1B";
     const test::exchange script[] = {
         gfx::gateway_call("GET", path, {}, gfx::ok(R"({"certificate":{"status":"normal"}})")),
         gfx::gateway_call("POST", path + "/actions",
-                         {R"("type":"RevokeAction")", R"("reason":"superseded")", "cbcs job rv-2"},
-                         gfx::ok("{}")),
+                         {R"({"action":{"type":"RevokeAction")", R"("reason":"superseded")",
+                          "cbcs job rv-2"},
+                         gfx::ok(R"({"type":"ActionResponse","action":{"status":"COMPLETED"}})")),
     };
     auto r = test::drive(*s, script, g::ctx);
     REQUIRE(r.outcome.what == ca::outcome::kind::done);
@@ -221,7 +253,61 @@ TEST_SUITE("entrust cagw") {
         gfx::gateway_call("GET", path, {}, {404, {}, g::error_json("NotFound", "no such")})};
     r = test::drive(*s5, missing, g::ctx);
     CHECK(r.outcome.error == ca::error_class::invalid_request);
-    CHECK(test::contains(r.outcome.message, "0a1b"));
+    CHECK(test::contains(r.outcome.message, "A1B"));
+  }
+
+  TEST_CASE("revoke: an action REJECTED in a 200 is a refusal; a certificate without status") {
+    auto d = gfx::make_gateway_driver();
+    const std::string path = "/v1/certificate-authorities/CA1/certificates/A1B";
+    const std::string rejected = R"({"type":"ActionResponse","action":{"status":"REJECTED"}})";
+    auto s = d->start(g::revoke("keyCompromise"), "");
+    const test::exchange script[] = {
+        gfx::gateway_call("GET", path, {}, gfx::ok(R"({"certificate":{"status":"normal"}})")),
+        gfx::gateway_call("POST", path + "/actions", {}, gfx::ok(rejected)),
+        // Looked up once more: revoked by an earlier ask after all would be done.
+        gfx::gateway_call("GET", path, {}, gfx::ok(R"({"certificate":{"status":"normal"}})")),
+    };
+    auto r = test::drive(*s, script, g::ctx);
+    CHECK(r.outcome.error == ca::error_class::rejected);
+    CHECK(r.outcome.backend_code == "REJECTED");
+    CHECK(test::contains(r.outcome.message, "A1B"));
+
+    // ECS behind the gateway answers without a status (cagw_certificate.py):
+    // not revoked as far as we know, so asked; ACCEPTED is done.
+    s = d->start(g::revoke("keyCompromise"), "");
+    const test::exchange no_status[] = {
+        gfx::gateway_call("GET", path, {}, gfx::ok(R"({"certificate":{"serialNumber":"a1b"}})")),
+        gfx::gateway_call("POST", path + "/actions", {},
+                         gfx::ok(R"({"action":{"status":"ACCEPTED"}})", 202)),
+    };
+    r = test::drive(*s, no_status, g::ctx);
+    CHECK(r.outcome.what == ca::outcome::kind::done);
+  }
+
+  TEST_CASE("the gateway's words: serials, certificateData, the statuses of no use") {
+    CHECK(en::gateway_serial("00:0a:1b") == "A1B");
+    CHECK(en::gateway_serial("5b9ba13d") == "5B9BA13D");
+    CHECK_FALSE(en::gateway_serial("xyz"));
+    gfx::test_ca pki;
+    auto csr = gfx::make_csr("web.example");
+    auto pem = pki.leaf_for(csr.csr_pem, 3);
+    auto der = crypto::pem_block_der(pem, "CERTIFICATE");
+    REQUIRE(der);
+    auto c = en::parse_gateway_certificate(
+        R"({"type":"CertificateResponse","certificate":{"status":"Revoked","serialNumber":"5912bd91",)"
+        R"("certificateData":")" +
+        crypto::base64_encode(*der) + R"("}})");
+    CHECK(c.status == "revoked");
+    CHECK(c.certificate_pem.find("BEGIN CERTIFICATE") != std::string::npos);
+    CHECK(en::parse_gateway_certificate(R"({"certificate":{}})").status.empty());
+    CHECK_THROWS(en::parse_gateway_certificate(R"({"certificate":{"certificateData":"%%"}})"));
+    for (auto s : {"revoked", "held", "expired", "suspended"})
+      CHECK_MESSAGE(en::gateway_status_unusable(s), s);
+    for (auto s : {"normal", "accepted", ""}) CHECK_FALSE_MESSAGE(en::gateway_status_unusable(s), s);
+    CHECK(en::revoke_action_body("keyCompromise", "c") ==
+          R"({"action":{"type":"RevokeAction","reason":"keyCompromise","comment":"c"}})");
+    CHECK(en::parse_action_status(R"({"action":{"status":"rejected"}})") == "REJECTED");
+    CHECK(en::parse_action_status("{}").empty());
   }
 
   TEST_CASE("test: the CA and its profiles; a missing CA or profile is named") {

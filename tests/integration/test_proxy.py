@@ -21,19 +21,6 @@ TINYPROXY = shutil.which("tinyproxy")
 USER, PASSWORD = "cbcs-proxy-user", "Pr0xy-pa55word-never-logged"
 
 
-def listens_on(pid, port):
-    """True when process pid holds a socket listening on 127.0.0.1:port
-    (Linux /proc): the port is that process's, not another's that took it."""
-    try:
-        inodes = {os.readlink(f"/proc/{pid}/fd/{fd}")[8:-1] for fd in os.listdir(f"/proc/{pid}/fd")
-                  if os.readlink(f"/proc/{pid}/fd/{fd}").startswith("socket:[")}
-        with open(f"/proc/{pid}/net/tcp") as fh:
-            rows = [line.split() for line in fh.readlines()[1:]]
-    except OSError:
-        return False
-    return any(r[1] == f"0100007F:{port:04X}" and r[3] == "0A" and r[9] in inodes for r in rows)
-
-
 class Tinyproxy:
     """tinyproxy must be told its port (it refuses Port 0): the first start
     takes one the system just handed out, and counts as started only once

@@ -273,6 +273,12 @@ struct connector_runtime::impl {
       for (const auto& [k, v] : def.settings) dc.settings.emplace(k, v);
       for (const auto& [opt, record] : def.sealed) dc.secrets.emplace(opt, secret_of(opt));
       driver = std::shared_ptr<ca::driver>(type->make_driver(dc));
+      // Settings no job can succeed with: unhealthy from the start, saying why.
+      if (auto* checked = dynamic_cast<ca::checks_settings*>(driver.get()))
+        if (auto problem = checked->settings_problem(); !problem.empty()) {
+          state = backend_health::health::unhealthy;
+          message = std::move(problem);
+        }
       if (type->policy.make_transport)
         transport = type->policy.make_transport(
             dc, {.connect = settings.connect_timeout, .request = settings.request_timeout});

@@ -39,6 +39,7 @@ std::vector<command> all_commands() {
       {"version", "print the version", "", "cbcs version", no_options, print_version},
   };
   for (auto& c : backend_commands()) out.push_back(c);
+  for (auto& c : agent_commands()) out.push_back(c);
   for (auto& c : job_commands()) out.push_back(c);
   for (auto& c : journal_commands()) out.push_back(c);
   for (auto& c : trace_commands()) out.push_back(c);

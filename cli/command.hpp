@@ -26,6 +26,7 @@ struct command {
 
 // Each file of commands contributes its table.
 std::vector<command> backend_commands();
+std::vector<command> agent_commands();
 std::vector<command> demo_commands();
 std::vector<command> job_commands();
 std::vector<command> journal_commands();

@@ -39,8 +39,9 @@ std::string sealed_list(const ca::backend_type& type) {
   std::string out;
   for (const auto& o : type.options) {
     if (!ca::is_sealed(o.kind)) continue;
-    out += fmt::format("{}`-{}`{}", out.empty() ? "" : ", ", o.name,
-                       o.generated ? " (made at `backend add`)" : "");
+    auto made = type.generated_by.empty() ? std::string(" (made at `backend add`)")
+                                          : fmt::format(" (made by `{}`)", type.generated_by);
+    out += fmt::format("{}`-{}`{}", out.empty() ? "" : ", ", o.name, o.generated ? made : "");
   }
   return out.empty() ? "—" : out;
 }

@@ -105,6 +105,9 @@ struct backend_type {
   // Makes the generated options (e.g. the local CA's key and certificate) from
   // the given ones at `backend add` time.
   option_values (*provision)(const option_values& given) = nullptr;
+  // Or the command that makes them later (AD CS's agent certificate: "cbcs
+  // backend msca enroll-agent-cert"), named where they are missing.
+  std::string_view generated_by;
   runtime_policy policy;
 };
 

@@ -195,6 +195,16 @@ class keeps_records {
   virtual void make_durable() = 0;
 };
 
+// Optional ability of a driver: a problem with the backend's settings that
+// fails every job before any request (an authentication this build lacks, a
+// sealed credential that cannot be read). The backend shows unhealthy with
+// it from the start, not at its first job; "" when the settings are fine.
+class checks_settings {
+ public:
+  virtual ~checks_settings() = default;
+  virtual std::string settings_problem() const = 0;
+};
+
 using driver_factory = std::unique_ptr<driver> (*)(const driver_config& config);
 
 }  // namespace cbcs::protocol::ca

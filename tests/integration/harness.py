@@ -180,3 +180,26 @@ def admin_call(admin_url, method, path, body=None):
             return json.loads(text) if text else None
     except urllib.error.HTTPError as e:
         raise AssertionError(f"admin {method} {path}: {e.code} {e.read()!r}") from e
+
+
+def key_lines(*key_files):
+    """The base64 lines of PEM key files (those that exist), as bytes: what
+    a leaked key would show of itself anywhere."""
+    out = []
+    for key in key_files:
+        if os.path.exists(key):
+            with open(key) as fh:
+                out += [line.strip().encode() for line in fh
+                        if len(line.strip()) >= 40 and "-----" not in line]
+    return out
+
+
+def assert_no_secret_in_files(test, directory, secrets):
+    """No secret (bytes) in any file under directory (config, journal,
+    trace, logs, status; the vault is sealed)."""
+    for root, _, files in os.walk(directory):
+        for name in files:
+            with open(os.path.join(root, name), "rb") as fh:
+                content = fh.read()
+            for secret in secrets:
+                test.assertNotIn(secret, content, f"a secret in {os.path.join(root, name)}")

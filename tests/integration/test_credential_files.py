@@ -14,7 +14,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from entrust_sim import EntrustSim  # noqa: E402
-from harness import TempDirTest, cbcs, openssl  # noqa: E402
+from harness import TempDirTest, assert_no_secret_in_files, cbcs, key_lines, openssl  # noqa: E402
 
 PASSWORD = "Pw-for-the-key-8c1f2e"
 
@@ -68,18 +68,8 @@ class CredentialFilesTest(TempDirTest):
     def assert_no_secret_left(self):
         """The password and every base64 line of the keys: in no file of the
         data directory and in no output."""
-        secrets = [PASSWORD.encode()]
-        for key in (self.sim.client_key, self.path("rsa.key")):
-            if os.path.exists(key):
-                with open(key) as fh:
-                    secrets += [line.strip().encode() for line in fh
-                                if len(line.strip()) >= 40 and "-----" not in line]
-        for root, _, files in os.walk(self.data):
-            for name in files:
-                with open(os.path.join(root, name), "rb") as fh:
-                    content = fh.read()
-                for secret in secrets:
-                    self.assertNotIn(secret, content, os.path.join(root, name))
+        secrets = [PASSWORD.encode()] + key_lines(self.sim.client_key, self.path("rsa.key"))
+        assert_no_secret_in_files(self, self.data, secrets)
         for out in self.outputs:
             for secret in secrets:
                 self.assertNotIn(secret.decode(), out)

@@ -22,7 +22,7 @@ from collections import Counter
 sys.path.insert(0, os.path.dirname(__file__))
 from crash_runs import final_run, killed_runs, write_enroll_jobs  # noqa: E402
 from entrust_sim import EntrustSim  # noqa: E402
-from harness import TempDirTest, cbcs, eventually, openssl  # noqa: E402
+from harness import TempDirTest, assert_no_secret_in_files, cbcs, eventually, key_lines, openssl  # noqa: E402
 
 ECS_CERTS = "/enterprise/v2/certificates"
 TRACKING = {"requesterName": "Test Person", "requesterEmail": "test@example.com",
@@ -69,18 +69,9 @@ class EntrustTest(TempDirTest):
         """After every case: neither the API key nor any line of the client
         keys' PEM bodies in any file of the data directory (config, journal,
         trace, logs, status; the vault is sealed)."""
-        secrets = [self.sim.api_key.encode()]
-        for key_file in (self.sim.client_key, self.sim.other_client_key):
-            with open(key_file) as fh:
-                secrets += [line.strip().encode() for line in fh
-                            if len(line.strip()) >= 40 and "-----" not in line]
-        for root, _, files in os.walk(self.data):
-            for name in files:
-                with open(os.path.join(root, name), "rb") as fh:
-                    content = fh.read()
-                for secret in secrets:
-                    self.assertNotIn(secret, content,
-                                     f"a secret of the Entrust backend in {os.path.join(root, name)}")
+        secrets = [self.sim.api_key.encode()] + key_lines(self.sim.client_key,
+                                                          self.sim.other_client_key)
+        assert_no_secret_in_files(self, self.data, secrets)
 
     # --- helpers
 

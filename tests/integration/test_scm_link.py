@@ -108,7 +108,8 @@ class ScmLinkTest(TempDirTest):
         again = cbcs("register", "-token", "-", "-force", data_dir=self.data, stdin=self.token + "\n")
         self.assertOneLineError(again, 1, "already used")
         cbcs("backend", "add", "-name", "local", "-type", "local", data_dir=self.data)
-        # A type whose driver this version lacks: SCM must hear it is unhealthy.
+        # A backend no job can succeed with (AD CS with -auth kerberos, which
+        # this version lacks): SCM must hear it is unhealthy.
         r = cbcs("backend", "add", "-name", "dc", "-type", "msca", "-server", "ca.example",
                  "-ca", "Example CA", data_dir=self.data)
         self.assertEqual(r.code, 0, r)

@@ -88,10 +88,10 @@ TEST_SUITE("backend_types") {
           CHECK(ca::is_sealed(it->kind));
         }
       }
-      // Generated options need the step that makes them.
+      // Generated options need the step or the command that makes them.
       bool generates = std::any_of(t->options.begin(), t->options.end(),
                                    [](const ca::option_spec& o) { return o.generated; });
-      CHECK(generates == (t->provision != nullptr));
+      CHECK(generates == (t->provision != nullptr || !t->generated_by.empty()));
     }
   }
 

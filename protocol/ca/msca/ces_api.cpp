@@ -42,23 +42,17 @@ bool security_fault(const soap::fault& f) {
   return false;
 }
 
-outcome http_failure(const http_response& answer, std::string_view service) {
-  if (answer.status == 401 || answer.status == 403)
-    return outcome::failed(error_class::auth,
-                           fmt::format("{} refused the connector's credentials (HTTP {})", service,
-                                       answer.status));
+// An answer without a SOAP message: the HTTP status says it all (401/403
+// the credentials, 5xx retried, 429 with its Retry-After).
+outcome non_soap_failure(const http_response& answer, std::string_view service) {
   if (answer.status == 404)
-    return outcome::failed(error_class::invalid_request,
-                           fmt::format("{} is not at this URL (HTTP 404): check -ces/-cep, or "
-                                       "-server, -ca and -auth they are derived from",
-                                       service));
-  auto o = outcome::failed(is_server_error(answer.status) ? error_class::unavailable
-                                                          : error_class::internal,
-                           fmt::format("{} answered HTTP {} without a SOAP message", service,
-                                       answer.status));
-  o.retryable = is_server_error(answer.status);
-  return o;
+    return http_failure(answer, fmt::format("{} is not at this URL: check -ces/-cep, or -server, "
+                                            "-ca and -auth they are derived from",
+                                            service));
+  return http_failure(answer, fmt::format("{} answered without a SOAP message", service));
 }
+
+bool server_error(int status) { return status >= 500 && status < 600; }
 
 outcome unreadable(std::string_view service, std::string_view why) {
   return outcome::failed(error_class::internal,
@@ -93,7 +87,7 @@ ces_answer read_ces_answer(const http_response& answer, crypto::byte_view csr_de
   auto content_type = answer.header("Content-Type");
   bool soap_body = content_type.find("xml") != std::string::npos || answer.body.starts_with("<");
   if (!soap_body || answer.body.empty()) {
-    out.failure = http_failure(answer, "CES");
+    out.failure = non_soap_failure(answer, "CES");
     return out;
   }
   try {
@@ -111,7 +105,7 @@ ces_answer read_ces_answer(const http_response& answer, crypto::byte_view csr_de
         }
         out.failure = outcome::failed(error_class::unavailable,
                                       "CES failed: " + soap::describe(*f, 300));
-        out.failure.retryable = is_server_error(answer.status);
+        out.failure.retryable = server_error(answer.status);
         return out;
       }
       // [WSTEP]: the CA's refusal, its HRESULT in ErrorCode; the request
@@ -130,7 +124,7 @@ ces_answer read_ces_answer(const http_response& answer, crypto::byte_view csr_de
       return out;
     }
     if (!is_success(answer.status)) {
-      out.failure = http_failure(answer, "CES");
+      out.failure = non_soap_failure(answer, "CES");
       return out;
     }
     auto response = wstep::read_token_response(doc);
@@ -170,7 +164,7 @@ ces_answer read_ces_answer(const http_response& answer, crypto::byte_view csr_de
 cep_answer read_cep_answer(const http_response& answer, const msca_settings& s) {
   cep_answer out;
   if (answer.body.empty() || !answer.body.starts_with("<")) {
-    out.failure = http_failure(answer, "CEP");
+    out.failure = non_soap_failure(answer, "CEP");
     return out;
   }
   try {
@@ -183,11 +177,11 @@ cep_answer read_cep_answer(const http_response& answer, const msca_settings& s) 
                                     "and its credentials (cbcs backend set -name {})",
                                     soap::describe(*f, 200), s.name)
                       : "CEP failed: " + soap::describe(*f, 300));
-      out.failure.retryable = !credentials && is_server_error(answer.status);
+      out.failure.retryable = !credentials && server_error(answer.status);
       return out;
     }
     if (!is_success(answer.status)) {
-      out.failure = http_failure(answer, "CEP");
+      out.failure = non_soap_failure(answer, "CEP");
       return out;
     }
     out.policies = xcep::read_get_policies_response(doc);

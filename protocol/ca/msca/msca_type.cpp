@@ -4,6 +4,8 @@
 #include <cctype>
 
 #include "protocol/ca/common/option_checks.hpp"
+#include "protocol/ca/msca/msca_backend.hpp"
+#include "protocol/ca/msca/msca_driver.hpp"
 
 namespace cbcs::protocol::ca::msca {
 namespace {
@@ -160,9 +162,23 @@ const backend_type& type() {
            .value_name = "DOMAIN\\USER",
            .help = "the requester named in requests on behalf when a job names none",
            .check = check_account},
+          // Made by `cbcs backend msca enroll-agent-cert`: the agent's key
+          // (generated on this machine) and the certificate the CA issued.
+          {.name = agent_key_option,
+           .kind = option_kind::secret,
+           .help = "the enrollment agent's private key",
+           .summary = summarize_private_key,
+           .generated = true},
+          {.name = agent_cert_option,
+           .kind = option_kind::secret,
+           .help = "the enrollment agent's certificate",
+           .summary = summarize_certificates,
+           .generated = true},
       },
       .check_combination = check_combination,
       .check_all = [](const option_values& v) { return check_key_pair(v, "cert", "key"); },
+      .make_driver = make_driver,
+      .generated_by = "cbcs backend msca enroll-agent-cert",
       .policy = {.client_identity = {.certificate = "cert", .key = "key"}}};
   return t;
 }

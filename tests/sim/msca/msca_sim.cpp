@@ -335,10 +335,20 @@ sim_response msca_sim::fault(std::uint32_t hresult, const std::string& reason,
       enrollment_ns, static_cast<std::int32_t>(hresult), sender ? "true" : "false",
       request_id ? fmt::format("<RequestID>{}</RequestID>", request_id)
                  : "<RequestID xsi:nil=\"true\"/>");
+  // WCF's subcodes: a security failure is wsse:InvalidSecurity, an unknown
+  // action wsa:ActionNotSupported (WS-Security 1.0 §12, WS-Addressing
+  // SOAP binding §6.4.1.3); a CA refusal has none here.
+  std::string subcode;
+  if (reason.find("(InvalidSecurity)") != std::string::npos)
+    subcode = fmt::format("<s:Subcode><s:Value xmlns:a=\"{}\">a:InvalidSecurity</s:Value></s:Subcode>",
+                          secext);
+  else if (reason.find("(ActionNotSupported)") != std::string::npos)
+    subcode = fmt::format(
+        "<s:Subcode><s:Value xmlns:a=\"{}\">a:ActionNotSupported</s:Value></s:Subcode>", wsa);
   auto body = fmt::format(
-      "<s:Fault><s:Code><s:Value>{}</s:Value></s:Code><s:Reason><s:Text "
+      "<s:Fault><s:Code><s:Value>{}</s:Value>{}</s:Code><s:Reason><s:Text "
       "xml:lang=\"en-US\">{}</s:Text></s:Reason>{}</s:Fault>",
-      sender ? "s:Sender" : "s:Receiver", escape(reason), hresult ? detail : "");
+      sender ? "s:Sender" : "s:Receiver", subcode, escape(reason), hresult ? detail : "");
   return soap(500, envelope_text("http://www.w3.org/2005/08/addressing/soap/fault", relates_to, body));
 }
 
@@ -805,7 +815,10 @@ sim_response msca_sim::admin(sim_request& r, const std::string& operation) {
     }
     // {"mode":"issue|pending|deny","enroll":bool,"ra_signatures":N} as text
     // fields: the admin API is ours, kept simple.
-    auto has = [&](std::string_view word) { return r.body.find(word) != std::string::npos; };
+    std::string compact;
+    for (char c : r.body)
+      if (!std::isspace(static_cast<unsigned char>(c))) compact += c;
+    auto has = [&](std::string_view word) { return compact.find(word) != std::string::npos; };
     if (has("\"mode\":\"issue\"")) t->mode = template_mode::issue;
     if (has("\"mode\":\"pending\"")) t->mode = template_mode::pending;
     if (has("\"mode\":\"deny\"")) t->mode = template_mode::deny;

@@ -1,0 +1,110 @@
+#include "protocol/ca/msca/msca_driver.hpp"
+
+#include <fmt/format.h>
+
+#include "crypto/pem.hpp"
+#include "protocol/ca/common/settings_problems.hpp"
+#include "protocol/ca/msca/endpoints.hpp"
+#include "protocol/ca/msca/msca_backend.hpp"
+#include "protocol/ca/msca/msca_sessions.hpp"
+
+namespace cbcs::protocol::ca::msca {
+namespace {
+
+// What cannot be done over CES, said before any request: revocation exists
+// only through ICertAdmin (DCOM) or MS-CSRA [REF §5]. Never pretended.
+class refusing_session final : public job_session {
+ public:
+  explicit refusing_session(outcome o) : outcome_(std::move(o)) {}
+  step next(const http_response*, const step_context&) override { return outcome_; }
+
+ private:
+  outcome outcome_;
+};
+
+class msca_driver final : public driver, public checks_settings {
+ public:
+  explicit msca_driver(const driver_config& config)
+      : backend_(std::make_shared<backend_state>(msca_settings::from(config))) {}
+
+  std::string settings_problem() const override { return backend_->settings.problem; }
+
+  std::unique_ptr<job_session> start(const job& j, const std::string& resume_token) override {
+    switch (j.op) {
+      case operation::enroll:
+      case operation::renew:
+        return start_request(backend_, j, resume_token);
+      case operation::revoke:
+        return std::make_unique<refusing_session>(outcome::failed(
+            error_class::not_implemented,
+            fmt::format("backend {} reaches AD CS through its enrollment web service (CES), "
+                        "which cannot revoke: revoke in the CA's console (certsrv.msc), or use "
+                        "-transport dcom on Windows",
+                        backend_->settings.name)));
+      case operation::inventory:
+        return std::make_unique<refusing_session>(outcome::failed(
+            error_class::not_implemented, "CES cannot list a CA's certificates"));
+      case operation::test:
+        break;
+    }
+    return start_report(backend_);
+  }
+
+ private:
+  std::shared_ptr<backend_state> backend_;
+};
+
+}  // namespace
+
+msca_settings msca_settings::from(const driver_config& config) {
+  msca_settings s;
+  s.name = config.name;
+  settings_problems problems(config);
+  s.server = problems.required("server");
+  s.ca = problems.required("ca");
+  if (problems.choice("transport", {"ces", "dcom"}) == "dcom")
+    problems.add("-transport dcom is not built in this cbcs yet: use -transport ces");
+  s.auth = problems.choice("auth", {"kerberos", "certificate", "username"});
+  if (s.auth == "kerberos")
+    problems.add(fmt::format(
+        "-auth kerberos (the default) is not built in this cbcs yet: give backend {} -auth "
+        "certificate -cert FILE -key FILE, or -auth username -username DOMAIN\\user -password - "
+        "(cbcs backend set)",
+        config.name));
+  s.ces_url = setting(config.settings, "ces");
+  if (s.ces_url.empty()) s.ces_url = default_ces_url(s.server, s.ca, s.auth);
+  s.cep_url = setting(config.settings, "cep");
+  if (s.cep_url.empty()) s.cep_url = default_cep_url(s.server, s.auth);
+  if (s.auth == "username") {
+    s.username = problems.required("username");
+    s.password = problems.required_secret("password", "the password");
+  }
+  s.template_name = setting(config.settings, "template");
+  s.requester = setting(config.settings, "requester");
+  s.agent_cert_pem = setting(config.secrets, agent_cert_option);
+  s.agent_key_pem = setting(config.secrets, agent_key_option);
+  s.pending = pending_policy::from(config);
+  s.problem = problems.message();
+  return s;
+}
+
+backend_state::backend_state(msca_settings s) : settings(std::move(s)) {
+  if (settings.agent_cert_pem.empty() || settings.agent_key_pem.empty()) return;
+  try {
+    agent_cert = std::move(crypto::parse_certificates(settings.agent_cert_pem).front());
+    agent_key = crypto::parse_private_key(settings.agent_key_pem);
+    agent_subject = crypto::subject_line(agent_cert.get());
+  } catch (const std::exception& e) {
+    agent_cert.reset();
+    agent_key.reset();
+    settings.problem = fmt::format("the sealed enrollment agent certificate cannot be read ({}): "
+                                   "run cbcs backend msca enroll-agent-cert -name {} again",
+                                   e.what(), settings.name);
+  }
+}
+
+std::unique_ptr<driver> make_driver(const driver_config& config) {
+  return std::make_unique<msca_driver>(config);
+}
+
+}  // namespace cbcs::protocol::ca::msca

@@ -1,0 +1,122 @@
+#include <fmt/format.h>
+
+#include "crypto/cms_request.hpp"
+#include "crypto/pem.hpp"
+#include "protocol/ca/common/order_job_checks.hpp"
+#include "protocol/ca/common/ordering_session.hpp"
+#include "protocol/ca/msca/ces_api.hpp"
+#include "protocol/ca/msca/msca_sessions.hpp"
+#include "protocol/ca/msca/wstep.hpp"
+
+namespace cbcs::protocol::ca::msca {
+namespace {
+
+class request_session final : public ordering_session {
+ public:
+  request_session(std::shared_ptr<backend_state> backend, const job& j,
+                  const std::string& resume_token)
+      : ordering_session(resume_token, backend->settings.pending, lost_placement::ask_operator),
+        backend_(std::move(backend)),
+        settings_(backend_->settings),
+        job_(j),
+        agent_request_(setting(j.params, "agent") == "1"),
+        template_(!j.profile.empty()      ? j.profile
+                  : agent_request_        ? std::string(default_agent_template)
+                                          : settings_.template_name),
+        requester_(!setting(j.params, "requester").empty() ? setting(j.params, "requester")
+                                                           : settings_.requester) {}
+
+ private:
+  std::optional<outcome> check() override {
+    if (!settings_.problem.empty())
+      return outcome::failed(error_class::invalid_request, settings_.problem);
+    if (template_.empty())
+      return outcome::failed(error_class::invalid_request,
+                             fmt::format("no template: give backend {} -template NAME (cbcs "
+                                         "backend set) or the job a profile",
+                                         settings_.name));
+    if (auto bad = check_order_job(job_, names_)) return bad;
+    auto der = crypto::openssl_pem_der(job_.csr_pem, "CERTIFICATE REQUEST");
+    if (!der) return outcome::failed(error_class::invalid_request, "the CSR cannot be read");
+    csr_der_ = std::move(*der);
+    if (agent_request_) return std::nullopt;
+    if (!backend_->agent_key || !backend_->agent_cert)
+      return outcome::failed(
+          error_class::invalid_request,
+          fmt::format("backend {} has no enrollment agent certificate: run cbcs backend msca "
+                      "enroll-agent-cert -name {} first",
+                      settings_.name, settings_.name));
+    if (requester_.empty())
+      return outcome::failed(
+          error_class::invalid_request,
+          fmt::format("no requester for the request on behalf: give backend {} -requester "
+                      "DOMAIN\\user (cbcs backend set) or the job a requester param",
+                      settings_.name));
+    return std::nullopt;
+  }
+
+  std::string where_to_look() const override {
+    return fmt::format(
+        "the CA's Pending Requests and Issued Certificates on {} (certsrv.msc, CA {}), requests "
+        "from {} for template {}",
+        settings_.server, settings_.ca,
+        agent_request_ ? "this machine" : backend_->agent_subject, template_);
+  }
+
+  http_request place() override {
+    polling_ = false;
+    if (agent_request_)
+      return ces_issue(settings_, csr_der_, wstep::value_type_pkcs10, template_);
+    // [WCCE] 3.1.1.4.3.3.2: the request on behalf, signed by the agent.
+    auto cms = crypto::sign_on_behalf_request({.pkcs10_der = csr_der_,
+                                               .agent_key = backend_->agent_key.get(),
+                                               .agent_cert = backend_->agent_cert.get(),
+                                               .requester_name = requester_});
+    return ces_issue(settings_, cms, wstep::value_type_pkcs7, template_);
+  }
+
+  http_request poll(const std::string& request_id) override {
+    polling_ = true;
+    return ces_query(settings_, request_id);
+  }
+
+  order_state read_order(const http_response& answer) override {
+    auto a = read_ces_answer(answer, csr_der_, settings_);
+    switch (a.what) {
+      case ces_answer::kind::issued:
+        return {.what = order_state::kind::issued,
+                .order_id = a.request_id,
+                .result = outcome::issued(a.certificate_pem, a.chain_pem, a.serial_hex)};
+      case ces_answer::kind::pending:
+        return {.what = order_state::kind::pending,
+                .order_id = a.request_id,
+                .reason = pending_reason::needs_approval,
+                .message = fmt::format("request {} is taken under submission at {}: a CA manager "
+                                       "must issue it (certsrv.msc, Pending Requests)",
+                                       a.request_id, settings_.ca)};
+      case ces_answer::kind::refused:
+      case ces_answer::kind::failed:
+        break;
+    }
+    return {.what = order_state::kind::failed, .order_id = a.request_id, .result = a.failure};
+  }
+
+  std::shared_ptr<backend_state> backend_;
+  const msca_settings& settings_;
+  job job_;
+  bool agent_request_;
+  std::string template_;
+  std::string requester_;
+  crypto::requested_names names_;
+  crypto::bytes csr_der_;
+  bool polling_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<job_session> start_request(std::shared_ptr<backend_state> backend, const job& j,
+                                           const std::string& resume_token) {
+  return std::make_unique<request_session>(std::move(backend), j, resume_token);
+}
+
+}  // namespace cbcs::protocol::ca::msca

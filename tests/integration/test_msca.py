@@ -1,0 +1,206 @@
+"""The AD CS driver over CES/CEP through the connector's job path (cbcs
+backend msca enroll-agent-cert, enroll, backend test, revoke) against the
+AD CS simulator (`build/cbcs-sim msca`, tests/sim/msca), which checks the
+CMS signature, the agent's EKU and records the requester."""
+
+import os
+import re
+import subprocess
+import sys
+import unittest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from harness import TempDirTest, assert_no_secret_in_files, cbcs, key_lines, openssl  # noqa: E402
+from msca_sim import MscaSim  # noqa: E402
+
+
+class MscaTest(TempDirTest):
+    @classmethod
+    def setUpClass(cls):
+        cls.sim = MscaSim()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sim.stop()
+
+    def setUp(self):
+        super().setUp()
+        self.sim.admin("POST", "/reset")
+        self.data = self.path("data")
+        self.addCleanup(self.assert_no_secret_in_data_dir)
+
+    def assert_no_secret_in_data_dir(self):
+        """The client key and any private key (the agent's is sealed): in no
+        file of the data directory."""
+        assert_no_secret_in_files(self, self.data, key_lines(self.sim.client_key) + [
+            b"BEGIN PRIVATE KEY", b"BEGIN RSA PRIVATE KEY"])
+
+    def add(self, name="ad", *extra):
+        r = cbcs("backend", "add", "-name", name, "-type", "msca", "-server", "127.0.0.1",
+                 "-ca", self.sim.ca_name, "-ces", self.sim.ces_url, "-cep", self.sim.cep_url,
+                 "-cacert", self.sim.ca_file, "-auth", "certificate", "-cert", self.sim.client_cert,
+                 "-key", self.sim.client_key, "-template", "WebServer", "-requester", "CORP\\jdoe",
+                 *extra, data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+
+    def agent(self, name="ad"):
+        r = cbcs("backend", "msca", "enroll-agent-cert", "-name", name, "-ca", self.sim.ca_name,
+                 data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        return r
+
+    def csr(self, stem):
+        cn = f"{stem}.example.com"
+        openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", f"{stem}.key", "-out", f"{stem}.csr", "-subj", f"/CN={cn}",
+                "-addext", f"subjectAltName=DNS:{cn}", cwd=self.tmp)
+        return self.path(f"{stem}.csr")
+
+    def enroll(self, stem, job, *extra, backend="ad"):
+        return cbcs("enroll", "-backend", backend, "-csr", self.csr(stem), "-id", job, *extra,
+                    data_dir=self.data)
+
+    def requests(self):
+        return self.sim.admin("GET", "/admin/requests")["requests"]
+
+    # ---
+
+    def test_agent_certificate_then_enroll_on_behalf(self):
+        self.add()
+        r = self.agent()
+        self.assertIn("CN=cbcs-host.corp.example", r.out)
+        shown = cbcs("backend", "show", "-name", "ad", data_dir=self.data)
+        self.assertRegex(shown.out, r"agentcert:\s+\*+ \(sealed\), .*CN=cbcs-host.corp.example")
+        first = self.requests()[-1]
+        self.assertEqual(first["template"], "MachineEnrollmentAgent")
+        self.assertEqual(first["signer"], "")  # the agent's own request is a plain PKCS#10
+        r = self.enroll("web", "job-1")
+        self.assertEqual(r.code, 0, r)
+        text = subprocess.run(["openssl", "x509", "-noout", "-subject"], input=r.out.encode(),
+                              capture_output=True, check=True).stdout.decode()
+        self.assertIn("web.example.com", text)
+        last = self.requests()[-1]
+        self.assertEqual(last["state"], "issued")
+        self.assertEqual(last["requester"], "CORP\\jdoe")
+        self.assertEqual(last["signer"], "CN=cbcs-host.corp.example")
+        self.assertEqual(last["template"], "WebServer")
+        # The chain: the leaf verifies through the CA of the CMC response.
+        with open(self.path("issued.pem"), "w") as fh:
+            fh.write(r.out)
+        subprocess.run(["openssl", "verify", "-CAfile", self.sim.issuing_ca_file,
+                        self.path("issued.pem")], check=True, capture_output=True)
+
+    def test_backend_test_says_what_it_found(self):
+        self.add()
+        r = cbcs("backend", "test", "-name", "ad", data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        self.assertIn("agent certificate: fail: none yet: run cbcs backend msca enroll-agent-cert",
+                      r.err)
+        self.agent()
+        r = cbcs("backend", "test", "-name", "ad", data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        self.assertIn("CEP: ok", r.err)
+        self.assertIn("CA: ok", r.err)
+        self.assertIn("template WebServer", r.err)
+        self.assertRegex(r.err, r"agent certificate: ok: CN=cbcs-host.corp.example until")
+
+    def test_enroll_without_an_agent_says_how_to_get_one(self):
+        self.add()
+        r = self.enroll("web", "job-noagent")
+        self.assertNotEqual(r.code, 0)
+        self.assertIn("enroll-agent-cert -name ad", r.err)
+        self.assertEqual(self.requests(), [])
+
+    def test_pending_then_approved_is_collected_with_the_same_id(self):
+        self.add()
+        self.agent()
+        r = self.enroll("held", "job-held", "-profile", "WebServerApproval", "-timeout", "5s")
+        self.assertIn("taken under submission", r.out)
+        held = [q for q in self.requests() if q["state"] == "pending"]
+        self.assertEqual(len(held), 1)
+        self.sim.admin("POST", f"/admin/requests/{held[0]['id']}/approve")
+        r = cbcs("enroll", "-backend", "ad", "-csr", self.path("held.csr"), "-id", "job-held",
+                 "-profile", "WebServerApproval", data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        self.assertIn("BEGIN CERTIFICATE", r.out)
+        # One request for the job at the CA: the second run polled it.
+        self.assertEqual(len([q for q in self.requests() if q["template"] == "WebServerApproval"]), 1)
+
+    def test_denied_names_the_hresult(self):
+        self.add()
+        self.agent()
+        r = self.enroll("no", "job-denied", "-profile", "WebServerDenied")
+        self.assertNotEqual(r.code, 0)
+        self.assertIn("CERTSRV_E_TEMPLATE_DENIED (0x80094012)", r.err)
+        self.assertEqual(len(r.err.strip().splitlines()), 1, r.err)
+
+    def test_revoke_over_ces_is_refused_before_any_request(self):
+        self.add()
+        before = len(self.sim.admin("GET", "/requests"))
+        r = cbcs("revoke", "-backend", "ad", "-serial", "0a1b", "-reason", "keyCompromise",
+                 data_dir=self.data)
+        self.assertNotEqual(r.code, 0)
+        self.assertIn("cannot revoke", r.err)
+        self.assertIn("-transport dcom", r.err)
+        self.assertEqual(len(self.sim.admin("GET", "/requests")), before)
+
+    def test_pending_agent_request_is_retrieved(self):
+        self.add()
+        self.sim.admin("PUT", "/admin/templates/MachineEnrollmentAgent", {"mode": "pending"})
+        r = cbcs("backend", "msca", "enroll-agent-cert", "-name", "ad", "-timeout", "3s",
+                 data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        self.assertIn("-retrieve", r.out)
+        self.assertIn("taken under submission", r.out)
+        held = [q for q in self.requests() if q["state"] == "pending"]
+        self.sim.admin("POST", f"/admin/requests/{held[0]['id']}/approve")
+        r = cbcs("backend", "msca", "enroll-agent-cert", "-name", "ad", "-retrieve",
+                 data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        self.assertIn("CN=cbcs-host.corp.example", r.out)
+        self.assertEqual(len(self.requests()), 1)
+
+    def test_client_certificate_from_another_ca_is_an_auth_failure(self):
+        r = cbcs("backend", "add", "-name", "bad", "-type", "msca", "-server", "127.0.0.1",
+                 "-ca", self.sim.ca_name, "-ces", self.sim.ces_url, "-cep", self.sim.cep_url,
+                 "-cacert", self.sim.ca_file, "-auth", "certificate",
+                 "-cert", self.sim.other_client_cert, "-key", self.sim.other_client_key,
+                 data_dir=self.data)
+        self.assertEqual(r.code, 0, r)
+        r = cbcs("backend", "test", "-name", "bad", data_dir=self.data)
+        self.assertNotEqual(r.code, 0)
+        self.assertIn("(auth", r.err)
+
+
+class MscaUsernameTest(TempDirTest):
+    @classmethod
+    def setUpClass(cls):
+        cls.sim = MscaSim("--auth", "username")
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.sim.stop()
+
+    def add(self, name, password):
+        return cbcs("backend", "add", "-name", name, "-type", "msca", "-server", "127.0.0.1",
+                    "-ca", self.sim.ca_name, "-ces", self.sim.ces_url, "-cep", self.sim.cep_url,
+                    "-cacert", self.sim.ca_file, "-auth", "username", "-username", self.sim.username,
+                    "-password", "-", "-template", "WebServer",
+                    data_dir=self.path("data"), stdin=password + "\n")
+
+    def test_username_authentication_and_a_wrong_password(self):
+        self.assertEqual(self.add("good", self.sim.password).code, 0)
+        r = cbcs("backend", "msca", "enroll-agent-cert", "-name", "good", data_dir=self.path("data"))
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual(self.add("bad", "not-the-password").code, 0)
+        r = cbcs("backend", "test", "-name", "bad", data_dir=self.path("data"))
+        self.assertNotEqual(r.code, 0)
+        self.assertIn("(auth", r.err)
+        self.assertIn("credentials", r.err)
+        self.assertNotIn("not-the-password", r.out + r.err)
+        assert_no_secret_in_files(self, self.path("data"),
+                                  [self.sim.password.encode(), b"not-the-password"])
+
+
+if __name__ == "__main__":
+    unittest.main()

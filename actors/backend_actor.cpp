@@ -157,8 +157,8 @@ void check_client_certificate(self_ptr self) {
   const auto& presented = st.config.client_certificate;
   if (!presented || st.config.worker != 0) return;  // one worker speaks for it
   auto now = std::chrono::system_clock::now();
-  auto c = protocol::ca::read_client_certificate(presented->pem, st.config.name,
-                                                 presented->cert_option, presented->key_option, now);
+  auto c = protocol::ca::read_watched_certificate(presented->pem, presented->what, presented->fix,
+                                                  now);
   st.certificate_notice.reset();
   if (c && !c->warning.empty())
     st.certificate_notice = {

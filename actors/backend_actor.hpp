@@ -25,14 +25,16 @@ struct backend_actor_config {
   // Which of the backend's actors this is (drivers that compute run several).
   std::uint32_t worker = 0, worker_count = 1;
   std::shared_ptr<backend_health> health;  // may be null (tests)
-  // The client certificate it presents (mutual TLS), when it has one, and
-  // the options that replace it: its health warns from 30 days before the
-  // certificate expires and is unhealthy once it has.
-  struct presented_certificate {
+  // A certificate it depends on (the client certificate it presents, AD
+  // CS's enrollment agent), what it is and the command that replaces it:
+  // its health warns from 30 days before the certificate expires and is
+  // unhealthy once it has.
+  struct watched_certificate {
     std::string pem;
-    std::string cert_option, key_option;
+    std::string what;
+    std::string fix;
   };
-  std::optional<presented_certificate> client_certificate;
+  std::optional<watched_certificate> client_certificate;
 };
 
 // Spawns the actor of one backend. It owns the driver's I/O, time and policy:

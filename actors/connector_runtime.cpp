@@ -225,7 +225,7 @@ struct connector_runtime::impl {
                                                std::shared_ptr<ca::transport> transport,
                                                const backend_settings& settings,
                                                std::uint32_t workers,
-                                               std::optional<backend_actor_config::presented_certificate>
+                                               std::optional<backend_actor_config::watched_certificate>
                                                    presented = std::nullopt) {
     backend_actor_config cfg{.name = name,
                              .type = type ? std::string(type->name) : "extra",
@@ -265,7 +265,7 @@ struct connector_runtime::impl {
     auto settings = settings_of(type, def.settings);
     std::shared_ptr<ca::driver> driver;
     std::shared_ptr<ca::transport> transport;
-    std::optional<backend_actor_config::presented_certificate> presented;
+    std::optional<backend_actor_config::watched_certificate> presented;
     auto state = backend_health::health::healthy;
     std::string message;
     if (type && type->make_driver) {
@@ -297,11 +297,19 @@ struct connector_runtime::impl {
           def.sealed.count(type->policy.client_identity.certificate) != 0) {
         tls.client_cert_pem = secret_of(type->policy.client_identity.certificate);
         tls.client_key_pem = secret_of(type->policy.client_identity.key);
-        presented = {tls.client_cert_pem, std::string(type->policy.client_identity.certificate),
-                     std::string(type->policy.client_identity.key)};
+        presented = backend_actor_config::watched_certificate{
+            tls.client_cert_pem, "the client certificate",
+            fmt::format("replace it with cbcs backend set -name {} -{} FILE -{} FILE", def.name,
+                        type->policy.client_identity.certificate,
+                        type->policy.client_identity.key)};
       }
       transport = http_transport_of(settings, std::move(tls), def.settings);
     }
+    // A certificate the type depends on beyond TLS (AD CS's agent).
+    if (type && !type->policy.watched.empty() && def.sealed.count(type->policy.watched.option))
+      presented = backend_actor_config::watched_certificate{
+          secret_of(type->policy.watched.option), std::string(type->policy.watched.what),
+          "renew it with " + fmt::format(fmt::runtime(type->policy.watched.renew_command), def.name)};
     auto out = children_for(def.name, type, std::move(driver), std::move(transport), settings,
                             workers_of(type, def.settings), std::move(presented));
     health->add(def.name, def.type, state, std::move(message),

@@ -66,6 +66,17 @@ struct tls_identity_options {
   bool empty() const { return certificate.empty(); }
 };
 
+// A sealed certificate, beyond the client identity, whose end the backend's
+// health warns of 30 days ahead (AD CS's enrollment agent): the option that
+// holds it, what it is, and the command that renews it (a format string:
+// "{}" is the backend's name).
+struct watched_certificate {
+  std::string_view option;
+  std::string_view what;
+  std::string_view renew_command;
+  bool empty() const { return option.empty(); }
+};
+
 // Jobs a backend works on at once when neither its type nor its options say.
 inline constexpr std::size_t default_max_in_flight = 256;
 
@@ -87,6 +98,7 @@ struct runtime_policy {
   // help and `backend add` then leave out the options about that.
   bool remote = true;
   tls_identity_options client_identity;
+  watched_certificate watched;
   // Carries the backend's requests to its CA when that is not HTTP (AD CS's
   // DCOM on Windows); nullptr: the HTTP client, with the proxy, -cacert,
   // -maxconnections and client_identity.

@@ -114,4 +114,44 @@ TEST_SUITE("client identity") {
       runtime.stop();
     }
   }
+
+  // AD CS's enrollment agent certificate is watched the same way, and the
+  // warning names the command that renews it.
+  TEST_CASE("the backend's health warns of its agent certificate's end, naming the renewal") {
+    test::temp_dir dir;
+    auto agent = crypto::create_root_ca("ecdsa-p256", "agent of ad",
+                                        std::chrono::system_clock::now() - 24h, 24h * 11);
+    config::vault vault(std::filesystem::path(dir.path()) / "vault.bin", crypto::random_bytes(32));
+    vault.put("backend.ad.password", "p");
+    vault.put("backend.ad.agentcert", agent.cert_pem);
+    vault.put("backend.ad.agentkey", agent.key_pem);
+    actors::runtime_options o{.data_dir = dir.path(), .durable_journal = false, .trace = false};
+    o.vault = &vault;
+    o.transport = std::make_shared<refusing_transport>();
+    o.config.backends.push_back({.name = "ad",
+                                 .type = "msca",
+                                 .settings = {{"server", "ca01"},
+                                              {"ca", "Corp CA"},
+                                              {"auth", "username"},
+                                              {"username", "CORP\\svc"}},
+                                 .sealed = {{"password", "backend.ad.password"},
+                                            {"agentcert", "backend.ad.agentcert"},
+                                            {"agentkey", "backend.ad.agentkey"}}});
+    actors::connector_runtime runtime(std::move(o));
+    auto board = runtime.health();
+    auto entry = [&] {
+      for (const auto& b : board->snapshot())
+        if (b.name == "ad") return b;
+      return protocol::scm::backend_info{};
+    };
+    auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (entry().state != protocol::scm::health::degraded &&
+           std::chrono::steady_clock::now() < deadline)
+      std::this_thread::sleep_for(10ms);
+    auto b = entry();
+    CHECK(b.state == protocol::scm::health::degraded);
+    CHECK(test::contains(b.message, "the enrollment agent certificate (CN=agent of ad) expires on"));
+    CHECK(test::contains(b.message, "renew it with cbcs backend msca enroll-agent-cert -name ad"));
+    runtime.stop();
+  }
 }

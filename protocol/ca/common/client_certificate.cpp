@@ -8,9 +8,9 @@
 
 namespace cbcs::protocol::ca {
 
-std::optional<client_certificate_state> read_client_certificate(
-    std::string_view pem, std::string_view backend, std::string_view cert_option,
-    std::string_view key_option, std::chrono::system_clock::time_point now) {
+std::optional<client_certificate_state> read_watched_certificate(
+    std::string_view pem, std::string_view what, std::string_view fix,
+    std::chrono::system_clock::time_point now) {
   try {
     auto certs = crypto::parse_certificates(pem);
     if (certs.empty()) return std::nullopt;
@@ -21,15 +21,22 @@ std::optional<client_certificate_state> read_client_certificate(
     s.days_left = std::chrono::floor<std::chrono::hours>(end - now).count() / 24;
     s.expired = end <= now;
     if (end - now <= client_certificate_warning)
-      s.warning = fmt::format(
-          "the client certificate ({}) {} {}: replace it with cbcs backend set -name {} -{} FILE "
-          "-{} FILE",
-          s.subject, end <= now ? "expired on" : "expires on", s.not_after, backend, cert_option,
-          key_option);
+      s.warning = fmt::format("{} ({}) {} {}: {}", what, s.subject,
+                              end <= now ? "expired on" : "expires on", s.not_after, fix);
     return s;
   } catch (const std::exception&) {
     return std::nullopt;
   }
+}
+
+std::optional<client_certificate_state> read_client_certificate(
+    std::string_view pem, std::string_view backend, std::string_view cert_option,
+    std::string_view key_option, std::chrono::system_clock::time_point now) {
+  return read_watched_certificate(
+      pem, "the client certificate",
+      fmt::format("replace it with cbcs backend set -name {} -{} FILE -{} FILE", backend,
+                  cert_option, key_option),
+      now);
 }
 
 void write_client_certificate(json_writer& w, const client_certificate_state& c) {

@@ -27,6 +27,13 @@ std::optional<client_certificate_state> read_client_certificate(
     std::string_view pem, std::string_view backend, std::string_view cert_option,
     std::string_view key_option, std::chrono::system_clock::time_point now);
 
+// The same for any certificate a backend depends on (AD CS's enrollment
+// agent): `what` names it ("the enrollment agent certificate"), `fix` is
+// the command that replaces it.
+std::optional<client_certificate_state> read_watched_certificate(
+    std::string_view pem, std::string_view what, std::string_view fix,
+    std::chrono::system_clock::time_point now);
+
 // Adds "client_certificate": {subject, not_after, days_left[, warning]}.
 void write_client_certificate(json_writer& w, const client_certificate_state& c);
 

@@ -179,7 +179,10 @@ const backend_type& type() {
       .check_all = [](const option_values& v) { return check_key_pair(v, "cert", "key"); },
       .make_driver = make_driver,
       .generated_by = "cbcs backend msca enroll-agent-cert",
-      .policy = {.client_identity = {.certificate = "cert", .key = "key"}}};
+      .policy = {.client_identity = {.certificate = "cert", .key = "key"},
+                 .watched = {.option = agent_cert_option,
+                             .what = "the enrollment agent certificate",
+                             .renew_command = "cbcs backend msca enroll-agent-cert -name {}"}}};
   return t;
 }
 

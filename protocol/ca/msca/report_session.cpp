@@ -2,7 +2,7 @@
 
 #include "crypto/certificate_authority.hpp"
 #include "crypto/pem.hpp"
-#include "crypto/utc_time.hpp"
+#include "protocol/ca/common/client_certificate.hpp"
 #include "protocol/ca/common/http_session.hpp"
 #include "protocol/ca/msca/ces_api.hpp"
 #include "protocol/ca/msca/msca_sessions.hpp"
@@ -93,22 +93,16 @@ class report_session final : public http_session {
       lines.push_back({"agent certificate", "fail",
                        fmt::format("none yet: run cbcs backend msca enroll-agent-cert -name {}",
                                    settings_.name)});
-    } else {
-      auto end = crypto::not_after(backend_->agent_cert.get());
-      auto days = std::chrono::floor<std::chrono::hours>(end - now()).count() / 24;
-      auto until = crypto::format_utc_time(std::chrono::floor<std::chrono::seconds>(end));
-      std::string renew = fmt::format("renew it with cbcs backend msca enroll-agent-cert -name {}",
-                                      settings_.name);
-      if (end <= now())
-        lines.push_back({"agent certificate", "fail",
-                         fmt::format("{} expired on {}: {}", backend_->agent_subject, until, renew)});
-      else if (days <= 30)
-        lines.push_back({"agent certificate", "warn",
-                         fmt::format("{} expires on {} ({} days): {}", backend_->agent_subject,
-                                     until, days, renew)});
-      else
-        lines.push_back({"agent certificate", "ok",
-                         fmt::format("{} until {} ({} days)", backend_->agent_subject, until, days)});
+    } else if (auto c = read_watched_certificate(
+                   settings_.agent_cert_pem, "the enrollment agent certificate",
+                   fmt::format("renew it with cbcs backend msca enroll-agent-cert -name {}",
+                               settings_.name),
+                   now())) {
+      lines.push_back({"agent certificate",
+                       c->expired ? "fail" : c->warning.empty() ? "ok" : "warn",
+                       c->warning.empty() ? fmt::format("{} until {} ({} days)", c->subject,
+                                                        c->not_after, c->days_left)
+                                          : c->warning});
     }
     json_writer w;
     w.begin_object()

@@ -10,7 +10,9 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import TempDirTest, assert_no_secret_in_files, cbcs, key_lines, openssl  # noqa: E402
+from crash_runs import final_run, killed_runs, write_enroll_jobs  # noqa: E402
+from harness import (TempDirTest, assert_no_secret_in_files, cbcs, eventually,  # noqa: E402
+                     key_lines, openssl)
 from msca_sim import MscaSim  # noqa: E402
 
 
@@ -35,11 +37,11 @@ class MscaTest(TempDirTest):
         assert_no_secret_in_files(self, self.data, key_lines(self.sim.client_key) + [
             b"BEGIN PRIVATE KEY", b"BEGIN RSA PRIVATE KEY"])
 
-    def add(self, name="ad", *extra):
+    def add(self, name="ad", *extra, template="WebServer"):
         r = cbcs("backend", "add", "-name", name, "-type", "msca", "-server", "127.0.0.1",
                  "-ca", self.sim.ca_name, "-ces", self.sim.ces_url, "-cep", self.sim.cep_url,
                  "-cacert", self.sim.ca_file, "-auth", "certificate", "-cert", self.sim.client_cert,
-                 "-key", self.sim.client_key, "-template", "WebServer", "-requester", "CORP\\jdoe",
+                 "-key", self.sim.client_key, "-template", template, "-requester", "CORP\\jdoe",
                  *extra, data_dir=self.data)
         self.assertEqual(r.code, 0, r)
 
@@ -170,6 +172,62 @@ class MscaTest(TempDirTest):
         r = cbcs("backend", "test", "-name", "bad", data_dir=self.data)
         self.assertNotEqual(r.code, 0)
         self.assertIn("(auth", r.err)
+
+
+class MscaCrashTest(MscaTest):
+    """SIGKILL and a restart: a request the CA holds is polled by its id, and
+    a request whose answer was lost is never sent a second time."""
+
+    test_agent_certificate_then_enroll_on_behalf = None
+    test_backend_test_says_what_it_found = None
+    test_enroll_without_an_agent_says_how_to_get_one = None
+    test_pending_then_approved_is_collected_with_the_same_id = None
+    test_denied_names_the_hresult = None
+    test_revoke_over_ces_is_refused_before_any_request = None
+    test_pending_agent_request_is_retrieved = None
+    test_client_certificate_from_another_ca_is_an_auth_failure = None
+
+    def test_sigkill_while_pending_polls_the_same_request(self):
+        self.add(template="WebServerApproval")
+        self.agent()
+        jobs = self.path("jobs.jsonl")
+        ids = write_enroll_jobs(self, jobs, "ad", "held", 3)
+
+        def held():
+            return len([q for q in self.requests() if q["state"] == "pending"])
+        at_kill = killed_runs(jobs, self.data, [0], lambda: held() >= len(ids), held)
+        self.assertEqual(at_kill, [len(ids)])
+        for q in self.requests():
+            if q["state"] == "pending":
+                self.sim.admin("POST", f"/admin/requests/{q['id']}/approve")
+        code, errors, results = final_run(jobs, self.data)
+        self.assertEqual(code, 0, f"{errors} {results}")
+        for job in ids:
+            self.assertEqual(results[job]["outcome"], "issued", results[job])
+        # One request per job at the CA: the restart asked for each by its id.
+        self.assertEqual(len([q for q in self.requests() if q["template"] == "WebServerApproval"]),
+                         len(ids))
+
+    def test_sigkill_with_the_answer_lost_never_requests_twice(self):
+        self.add("ad", "-requesttimeout", "2s")
+        self.agent()
+        ces_path = "/" + self.sim.ces_url.split("/", 3)[3]
+        self.sim.admin("POST", "/faults", {"method": "POST", "path_prefix": ces_path,
+                                           "latency_ms": 1500, "late": True, "count": 100000})
+        jobs = self.path("jobs.jsonl")
+        ids = write_enroll_jobs(self, jobs, "ad", "lost", 3)
+
+        def placed():
+            return len([q for q in self.requests() if q["template"] == "WebServer"])
+        at_kill = killed_runs(jobs, self.data, [0], lambda: len(self.sim.admin("GET", "/requests"))
+                              >= len(ids) + 1, placed)
+        self.assertTrue(eventually(lambda: placed() == len(ids), 10), self.requests())
+        code, errors, results = final_run(jobs, self.data)
+        self.assertNotEqual(code, 0, f"{errors} {results}")
+        for job in ids:
+            self.assertEqual(results[job]["outcome"], "failed", results[job])
+            self.assertIn("certsrv.msc", results[job]["message"])
+        self.assertEqual(placed(), len(ids), f"a request sent twice: {self.requests()} {at_kill}")
 
 
 class MscaUsernameTest(TempDirTest):

@@ -249,7 +249,7 @@ class DigiCertTest(TempDirTest):
         self.add_backend("dc")
         self.sim.admin("POST", "/admin/policy", {"product": "ssl_plus", "mode": "approve"})
         csr = self.csr("p")
-        r = cbcs("enroll", "-backend", "dc", "-csr", csr, "-id", "dc-p", "-timeout", "3s",
+        r = cbcs("enroll", "-backend", "dc", "-csr", csr, "-id", "dc-p", "-timeout", "8s",
                  data_dir=self.data)
         self.assertNotEqual(r.code, 0, r)
         self.assertIn("pending", r.out)

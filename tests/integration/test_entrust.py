@@ -161,7 +161,7 @@ class EntrustTest(TempDirTest):
     def pending_enroll(self, backend, stem, job):
         """An enroll that waits for approval: the CLI gives up after 3 s with
         the job pending; the simulator holds one PENDING order for it."""
-        r = self.enroll(backend, stem, job, "-timeout", "3s")
+        r = self.enroll(backend, stem, job, "-timeout", "8s")
         self.assertNotEqual(r.code, 0, r)
         self.assertIn("pending", r.out + r.err, r)
         self.assertIn("approval", r.out + r.err, r)

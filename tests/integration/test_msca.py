@@ -116,7 +116,7 @@ class MscaTest(TempDirTest):
     def test_pending_then_approved_is_collected_with_the_same_id(self):
         self.add()
         self.agent()
-        r = self.enroll("held", "job-held", "-profile", "WebServerApproval", "-timeout", "5s")
+        r = self.enroll("held", "job-held", "-profile", "WebServerApproval", "-timeout", "8s")
         self.assertIn("taken under submission", r.out)
         held = [q for q in self.requests() if q["state"] == "pending"]
         self.assertEqual(len(held), 1)
@@ -149,7 +149,7 @@ class MscaTest(TempDirTest):
     def test_pending_agent_request_is_retrieved(self):
         self.add()
         self.sim.admin("PUT", "/admin/templates/MachineEnrollmentAgent", {"mode": "pending"})
-        r = cbcs("backend", "msca", "enroll-agent-cert", "-name", "ad", "-timeout", "3s",
+        r = cbcs("backend", "msca", "enroll-agent-cert", "-name", "ad", "-timeout", "8s",
                  data_dir=self.data)
         self.assertEqual(r.code, 0, r)
         self.assertIn("-retrieve", r.out)

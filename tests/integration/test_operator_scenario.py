@@ -328,7 +328,7 @@ class OperatorScenario(LocalCaConnectorTest):
         # the CLI, then the service, then a CLI enroll on the local CA, then
         # jobs from SCM.
         cli_csr, _ = make_csr(self.tmp, "cli-dc", "cli-dc.example")
-        r = cbcs("enroll", "-backend", "dc", "-csr", cli_csr, "-id", "cli-dc-pending", "-timeout", "3s",
+        r = cbcs("enroll", "-backend", "dc", "-csr", cli_csr, "-id", "cli-dc-pending", "-timeout", "8s",
                  data_dir=self.data, timeout=30)
         self.assertNotEqual(r.code, 0, f"expected the CLI's DigiCert enroll to stay pending: {r}")
         self.assertIn("pending", r.out + r.err, r)

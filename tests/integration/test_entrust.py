@@ -159,7 +159,7 @@ class EntrustTest(TempDirTest):
         return self.serial(pem), pem
 
     def pending_enroll(self, backend, stem, job):
-        """An enroll that waits for approval: the CLI gives up after 3 s with
+        """An enroll that waits for approval: the CLI gives up after 8 s with
         the job pending; the simulator holds one PENDING order for it."""
         r = self.enroll(backend, stem, job, "-timeout", "8s")
         self.assertNotEqual(r.code, 0, r)

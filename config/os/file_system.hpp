@@ -40,8 +40,11 @@ class exclusive_file_lock {
  private:
   std::filesystem::path file_;
   bool owns_ = false;
-  void* handle_ = nullptr;  // a HANDLE on Windows
-  int fd_ = -1;             // a descriptor on POSIX
+#ifdef _WIN32
+  void* handle_ = nullptr;  // a HANDLE
+#else
+  int fd_ = -1;  // a descriptor
+#endif
 };
 
 // Marks a file as written by a live process for as long as it exists, so

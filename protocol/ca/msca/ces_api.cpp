@@ -54,6 +54,16 @@ outcome non_soap_failure(const http_response& answer, std::string_view service) 
 
 bool server_error(int status) { return status >= 500 && status < 600; }
 
+// A SOAP message, as its Content-Type says (application/soap+xml; an
+// answer without one is judged by its first byte): not an IIS or proxy
+// error page (text/html).
+bool soap_answer(const http_response& answer) {
+  if (answer.body.empty()) return false;
+  auto type = answer.header("Content-Type");
+  if (!type.empty()) return type.find("xml") != std::string::npos;
+  return answer.body.starts_with("<");
+}
+
 outcome unreadable(std::string_view service, std::string_view why) {
   return outcome::failed(error_class::internal,
                          fmt::format("{} answered something that cannot be read: {}", service, why));
@@ -81,12 +91,9 @@ http_request cep_get_policies(const msca_settings& s) {
   return soap_call(s, s.cep_url, xcep::action_get_policies, xcep::build_get_policies(), "get");
 }
 
-ces_answer read_ces_answer(const http_response& answer, crypto::byte_view csr_der,
-                           const msca_settings& s) {
+ces_answer read_ces_answer(const http_response& answer, const msca_settings& s) {
   ces_answer out;
-  auto content_type = answer.header("Content-Type");
-  bool soap_body = content_type.find("xml") != std::string::npos || answer.body.starts_with("<");
-  if (!soap_body || answer.body.empty()) {
+  if (!soap_answer(answer)) {
     out.failure = non_soap_failure(answer, "CES");
     return out;
   }
@@ -146,24 +153,30 @@ ces_answer read_ces_answer(const http_response& answer, crypto::byte_view csr_de
     }
     out.certificate_pem = crypto::der_to_pem("CERTIFICATE", response->issued_certificate);
     out.serial_hex = crypto::certificate_serial_hex(out.certificate_pem);
+    // The chain from the CMC response; the leaf is the RequestedSecurityToken's
+    // (a CMC that lacks it or cannot be read leaves the chain empty rather
+    // than failing a certificate the CA issued).
     if (!response->full_response.empty()) {
-      auto chain = csr_der.empty()
-                       ? crypto::read_ca_response(response->full_response)
-                       : crypto::read_ca_response_for_csr(response->full_response, csr_der);
-      for (const auto& pem : chain.certificates)
-        if (pem != out.certificate_pem) out.chain_pem += pem;
+      try {
+        auto chain = crypto::read_ca_response(response->full_response);
+        for (const auto& pem : chain.certificates)
+          if (pem != out.certificate_pem) out.chain_pem += pem;
+      } catch (const crypto::cms_error&) {
+      }
     }
     out.what = ces_answer::kind::issued;
     return out;
   } catch (const std::exception& e) {
-    out.failure = unreadable("CES", e.what());
+    // An error page that only looks like XML: the status says what it is.
+    out.failure = is_success(answer.status) ? unreadable("CES", e.what())
+                                            : non_soap_failure(answer, "CES");
     return out;
   }
 }
 
 cep_answer read_cep_answer(const http_response& answer, const msca_settings& s) {
   cep_answer out;
-  if (answer.body.empty() || !answer.body.starts_with("<")) {
+  if (!soap_answer(answer)) {
     out.failure = non_soap_failure(answer, "CEP");
     return out;
   }
@@ -188,7 +201,8 @@ cep_answer read_cep_answer(const http_response& answer, const msca_settings& s) 
     if (!out.policies) out.failure = unreadable("CEP", "no GetPoliciesResponse");
     return out;
   } catch (const std::exception& e) {
-    out.failure = unreadable("CEP", e.what());
+    out.failure = is_success(answer.status) ? unreadable("CEP", e.what())
+                                            : non_soap_failure(answer, "CEP");
     return out;
   }
 }

@@ -39,10 +39,8 @@ struct ces_answer {
   outcome failure;  // refused or failed: what the job reports
 };
 
-// The answer to ces_issue or ces_query. csr_der: the request's PKCS#10, to
-// find the leaf among the CMC's certificates (may be empty).
-ces_answer read_ces_answer(const http_response& answer, crypto::byte_view csr_der,
-                           const msca_settings& s);
+// The answer to ces_issue or ces_query.
+ces_answer read_ces_answer(const http_response& answer, const msca_settings& s);
 
 // CEP's answer, or the job's failure.
 struct cep_answer {

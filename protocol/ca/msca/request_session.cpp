@@ -81,7 +81,7 @@ class request_session final : public ordering_session {
   }
 
   order_state read_order(const http_response& answer) override {
-    auto a = read_ces_answer(answer, csr_der_, settings_);
+    auto a = read_ces_answer(answer, settings_);
     switch (a.what) {
       case ces_answer::kind::issued:
         return {.what = order_state::kind::issued,

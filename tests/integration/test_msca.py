@@ -5,14 +5,16 @@ CMS signature, the agent's EKU and records the requester."""
 
 import os
 import re
+import signal
 import subprocess
 import sys
+import time
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from crash_runs import final_run, killed_runs, write_enroll_jobs  # noqa: E402
-from harness import (TempDirTest, assert_no_secret_in_files, cbcs, eventually,  # noqa: E402
-                     key_lines, openssl)
+from harness import (BUILD_DIR, TempDirTest, assert_no_secret_in_files, cbcs,  # noqa: E402
+                     eventually, key_lines, openssl)
 from msca_sim import MscaSim  # noqa: E402
 
 
@@ -228,6 +230,71 @@ class MscaCrashTest(MscaTest):
             self.assertEqual(results[job]["outcome"], "failed", results[job])
             self.assertIn("certsrv.msc", results[job]["message"])
         self.assertEqual(placed(), len(ids), f"a request sent twice: {self.requests()} {at_kill}")
+
+
+class MscaFromScmTest(TempDirTest):
+    """A job from SCM waits for a CA manager in AD CS, is issued there, and
+    its certificate reaches SCM."""
+
+    def test_pending_issued_by_a_ca_manager_reaches_scm(self):
+        from test_scm_link import Scm
+        sim = MscaSim()
+        self.addCleanup(sim.stop)
+        scm = Scm(self.path("scm"))
+        self.addCleanup(scm.stop)
+        data = self.path("data")
+        created = scm.call("POST", "/connectors", {"name": "ad", "comments": "msca"})
+        cid = created["id"]
+        r = cbcs("register", "-token", "-", data_dir=data, stdin=created["token"] + "\n")
+        self.assertEqual(r.code, 0, r)
+        r = cbcs("backend", "add", "-name", "ad", "-type", "msca", "-server", "127.0.0.1",
+                 "-ca", sim.ca_name, "-ces", sim.ces_url, "-cep", sim.cep_url,
+                 "-cacert", sim.ca_file, "-auth", "certificate", "-cert", sim.client_cert,
+                 "-key", sim.client_key, "-template", "WebServerApproval",
+                 "-requester", "CORP\\jdoe", data_dir=data)
+        self.assertEqual(r.code, 0, r)
+        r = cbcs("backend", "msca", "enroll-agent-cert", "-name", "ad", data_dir=data)
+        self.assertEqual(r.code, 0, r)
+        runner = subprocess.Popen([os.path.join(BUILD_DIR, "cbcs"), "run", "--data-dir", data],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+        def stop():
+            runner.send_signal(signal.SIGTERM)
+            try:
+                runner.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                runner.kill()
+                runner.wait()
+        self.addCleanup(stop)
+        openssl("req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                "-keyout", "j.key", "-out", "j.csr", "-subj", "/CN=scm.example", cwd=self.tmp)
+        with open(self.path("j.csr")) as fh:
+            csr = fh.read()
+
+        def wait_for(predicate, what, seconds=40):
+            deadline = time.time() + seconds
+            while time.time() < deadline:
+                value = predicate()
+                if value:
+                    return value
+                time.sleep(0.2)
+            self.fail(f"timed out waiting for {what}")
+
+        wait_for(lambda: scm.connector(cid)["status"] == "Connected", "Connected")
+        scm.call("POST", f"/connectors/{cid}/jobs",
+                 {"id": "scm-ad-1", "operation": "enroll", "backend": "ad", "csr": csr})
+        job = wait_for(lambda: (lambda j: j if j.get("pending_reason") else None)(
+            scm.call("GET", f"/connectors/{cid}/jobs/scm-ad-1")), "pending at SCM")
+        self.assertEqual(job["pending_reason"], "needs_approval")
+        held = wait_for(lambda: [q for q in sim.admin("GET", "/admin/requests")["requests"]
+                                 if q["state"] == "pending"], "the held request")
+        sim.admin("POST", f"/admin/requests/{held[0]['id']}/approve")
+        result = wait_for(lambda: {r["job_id"]: r for r in
+                                   scm.call("GET", f"/connectors/{cid}/results")}.get("scm-ad-1"),
+                          "the result at SCM")
+        self.assertEqual(result["outcome"]["outcome"], "issued", result)
+        self.assertEqual(len([q for q in sim.admin("GET", "/admin/requests")["requests"]
+                              if q["template"] == "WebServerApproval"]), 1)
 
 
 class MscaUsernameTest(TempDirTest):

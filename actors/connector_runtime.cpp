@@ -293,16 +293,25 @@ struct connector_runtime::impl {
         tls.extra_roots_pem = roots->second;
       // Presented when this backend has one: the options may be optional
       // (an Entrust ECS key made "Basic Auth only" has no certificate).
-      if (type && !type->policy.client_identity.empty() &&
-          def.sealed.count(type->policy.client_identity.certificate) != 0) {
-        tls.client_cert_pem = secret_of(type->policy.client_identity.certificate);
-        tls.client_key_pem = secret_of(type->policy.client_identity.key);
+      const auto* id = type ? &type->policy.client_identity : nullptr;
+      auto* chooses = dynamic_cast<ca::presents_client_certificate*>(driver.get());
+      if (chooses) {
+        // The driver's settings decide (AD CS: -auth agent presents the agent's).
+        if (auto pair = chooses->client_certificate()) {
+          tls.client_cert_pem = std::move(pair->certificate_pem);
+          tls.client_key_pem = std::move(pair->key_pem);
+        }
+      } else if (id && !id->empty() && def.sealed.count(id->certificate) != 0) {
+        tls.client_cert_pem = secret_of(id->certificate);
+        tls.client_key_pem = secret_of(id->key);
+      }
+      if (!tls.client_cert_pem.empty() && id && !id->empty() &&
+          def.sealed.count(id->certificate) != 0 &&
+          tls.client_cert_pem == secret_of(id->certificate))
         presented = backend_actor_config::watched_certificate{
             tls.client_cert_pem, "the client certificate",
             fmt::format("replace it with cbcs backend set -name {} -{} FILE -{} FILE", def.name,
-                        type->policy.client_identity.certificate,
-                        type->policy.client_identity.key)};
-      }
+                        id->certificate, id->key)};
       transport = http_transport_of(settings, std::move(tls), def.settings);
     }
     // A certificate the type depends on beyond TLS (AD CS's agent).

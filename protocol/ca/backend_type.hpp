@@ -63,6 +63,7 @@ struct option_spec {
 struct tls_identity_options {
   std::string_view certificate;  // a sealed PEM certificate (chain) option
   std::string_view key;          // a sealed PEM private key option
+
   bool empty() const { return certificate.empty(); }
 };
 

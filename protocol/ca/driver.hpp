@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <variant>
@@ -203,6 +204,20 @@ class checks_settings {
  public:
   virtual ~checks_settings() = default;
   virtual std::string settings_problem() const = 0;
+};
+
+// Optional ability of a driver whose settings decide which certificate the
+// backend presents in TLS (AD CS: -cert with -auth certificate, its
+// enrollment agent certificate with -auth agent, none otherwise), in place
+// of runtime_policy::client_identity's options.
+struct client_certificate_pair {
+  std::string certificate_pem;  // the leaf first
+  std::string key_pem;
+};
+class presents_client_certificate {
+ public:
+  virtual ~presents_client_certificate() = default;
+  virtual std::optional<client_certificate_pair> client_certificate() const = 0;
 };
 
 using driver_factory = std::unique_ptr<driver> (*)(const driver_config& config);

@@ -7,7 +7,7 @@
 namespace cbcs::protocol::ca::msca {
 
 std::string_view url_auth_word(std::string_view auth) {
-  if (auth == "certificate") return "Certificate";
+  if (auth == "certificate" || auth == "agent") return "Certificate";
   if (auth == "username") return "UsernamePassword";
   return "Kerberos";
 }

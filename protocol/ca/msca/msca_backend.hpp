@@ -29,6 +29,7 @@ struct msca_settings {
   std::string template_name;       // -template: a job's default
   std::string requester;           // -requester: a job's default
   std::string agent_cert_pem, agent_key_pem;
+  std::string client_cert_pem, client_key_pem;  // -cert, -key (-auth certificate)
   pending_policy pending;
   // A setting that makes every job fail (invalid_request), naming it.
   std::string problem;

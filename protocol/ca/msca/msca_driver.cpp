@@ -22,12 +22,26 @@ class refusing_session final : public job_session {
   outcome outcome_;
 };
 
-class msca_driver final : public driver, public checks_settings {
+class msca_driver final : public driver, public checks_settings, public presents_client_certificate {
  public:
   explicit msca_driver(const driver_config& config)
       : backend_(std::make_shared<backend_state>(msca_settings::from(config))) {}
 
   std::string settings_problem() const override { return backend_->settings.problem; }
+
+  // -auth certificate: -cert; -auth agent: the agent certificate itself
+  // (its template must add Client Authentication); otherwise none.
+  std::optional<client_certificate_pair> client_certificate() const override {
+    const auto& s = backend_->settings;
+    if (s.auth == "certificate" && !s.client_cert_pem.empty())
+      return client_certificate_pair{s.client_cert_pem, s.client_key_pem};
+    if (s.auth == "agent" && !s.agent_cert_pem.empty())
+      return client_certificate_pair{s.agent_cert_pem, s.agent_key_pem};
+    // -auth agent before the agent exists: the bootstrap certificate.
+    if (s.auth == "agent" && !s.client_cert_pem.empty())
+      return client_certificate_pair{s.client_cert_pem, s.client_key_pem};
+    return std::nullopt;
+  }
 
   std::unique_ptr<job_session> start(const job& j, const std::string& resume_token) override {
     switch (j.op) {
@@ -64,7 +78,7 @@ msca_settings msca_settings::from(const driver_config& config) {
   s.ca = problems.required("ca");
   if (problems.choice("transport", {"ces", "dcom"}) == "dcom")
     problems.add("-transport dcom is not built in this cbcs yet: use -transport ces");
-  s.auth = problems.choice("auth", {"kerberos", "certificate", "username"});
+  s.auth = problems.choice("auth", {"kerberos", "certificate", "username", "agent"});
   if (s.auth == "kerberos")
     problems.add(fmt::format(
         "-auth kerberos (the default) is not built in this cbcs yet: give backend {} -auth "
@@ -79,6 +93,13 @@ msca_settings msca_settings::from(const driver_config& config) {
     s.username = problems.required("username");
     s.password = problems.required_secret("password", "the password");
   }
+  if (s.auth == "agent" && setting(config.secrets, agent_cert_option).empty() &&
+      setting(config.secrets, "cert").empty())
+    problems.add(fmt::format("-auth agent needs the enrollment agent certificate, or -cert and "
+                             "-key to enroll it with (cbcs backend set -name {})",
+                             config.name));
+  s.client_cert_pem = setting(config.secrets, "cert");
+  s.client_key_pem = setting(config.secrets, "key");
   s.template_name = setting(config.settings, "template");
   s.requester = setting(config.settings, "requester");
   s.agent_cert_pem = setting(config.secrets, agent_cert_option);

@@ -30,9 +30,9 @@ std::string check_transport(std::string_view v) {
   return v == "ces" || v == "dcom" ? "" : "must be ces or dcom";
 }
 std::string check_auth(std::string_view v) {
-  return v == "certificate" || v == "username" || v == "kerberos"
+  return v == "certificate" || v == "username" || v == "kerberos" || v == "agent"
              ? ""
-             : "must be certificate, username or kerberos";
+             : "must be certificate, username, agent or kerberos";
 }
 
 // "DOMAIN\user" or "user@domain": one line of printable text.
@@ -84,6 +84,17 @@ std::string check_combination(const option_values& values) {
     return {};
   }
   auto auth = auth_of(values);
+  // The agent certificate itself as the client certificate; until it
+  // exists, -cert and -key (a bootstrap certificate) enroll it. Credentials
+  // of an -auth used before may stay sealed (backend set cannot unset
+  // them); they are not used.
+  if (auth == "agent") {
+    if (!given(agent_cert_option) && !(given("cert") && given("key")))
+      return "-auth agent presents the enrollment agent certificate, which this backend does "
+             "not have yet: give -cert and -key to enroll it with (cbcs backend msca "
+             "enroll-agent-cert)";
+    return {};
+  }
   if (auth == "username") {
     for (std::string_view key : {"username", "password"})
       if (!given(key)) return "missing required option -" + std::string(key) + " (with -auth username)";
@@ -136,10 +147,11 @@ const backend_type& type() {
                    "https://SERVER/ADPolicyProvider_CEP_<Auth>/service.svc/CEP)",
            .check = check_https_url},
           {.name = "auth",
-           .value_name = "certificate|username|kerberos",
+           .value_name = "certificate|username|agent|kerberos",
            .help = "how CES and CEP know the connector: a client certificate (-cert, -key), "
-                   "a user name and password (-username, -password), or kerberos (the default: "
-                   "the machine's own account)",
+                   "a user name and password (-username, -password), the enrollment agent "
+                   "certificate itself (agent: once enrolled, if its template adds Client "
+                   "Authentication), or kerberos (the default: the machine's own account)",
            .check = check_auth},
           client_certificate_option("-auth certificate: the client certificate, "
                                     CBCS_CLIENT_CERTIFICATE_FORMS),

@@ -31,7 +31,8 @@ int run(int argc, char** argv) {
                  "  --auth certificate (the default) both need a client certificate from\n"
                  "  DIR/client-ca.pem (DIR/client.pem + client.key; DIR/other-client.pem is\n"
                  "  from another CA), with username a WS-Security UsernameToken.\n"
-                 "  Templates: MachineEnrollmentAgent (the agent's), WebServer (one agent\n"
+                 "  Templates: MachineEnrollmentAgent (the agent's; EnrollmentAgentClientAuth\n"
+                 "  adds Client Authentication), WebServer (one agent\n"
                  "  signature), WebServerApproval (held for a manager), WebServerDenied,\n"
                  "  PlainWebServer (no signature needed).\n"
                  "  Prints one JSON line: url, admin_url, ca_file, ces_url, cep_url, ca_name,\n"
@@ -56,7 +57,10 @@ int run(int argc, char** argv) {
     sim_server server(pki, {.name = "msca",
                             .port = std::uint16_t(args.number("port", 0, 0, 65535)),
                             .admin_port = std::uint16_t(args.number("admin-port", 0, 0, 65535)),
-                            .client_ca_pem = auth == "certificate" ? clients.ca_pem : ""});
+                            // Its own CA too: an agent certificate with Client
+                            // Authentication opens the port (-auth agent).
+                            .client_ca_pem =
+                                auth == "certificate" ? clients.ca_pem + state.ca_pem() : ""});
     server.on_reset([&] { state.reset(); });
     server.routes().add("POST", state.ces_path(), [&state](sim_request& r) { return state.ces(r); });
     server.routes().add("POST", state.cep_path(), [&state](sim_request& r) { return state.cep(r); });

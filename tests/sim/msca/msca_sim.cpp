@@ -275,6 +275,10 @@ void msca_sim::reset() {
   // OIDs in the form AD gives templates (1.3.6.1.4.1.311.21.8.<forest>.<n>).
   templates_ = {
       {.name = "MachineEnrollmentAgent", .oid = "1.3.6.1.4.1.311.21.8.7.1", .agent = true},
+      {.name = "EnrollmentAgentClientAuth",
+       .oid = "1.3.6.1.4.1.311.21.8.7.6",
+       .agent = true,
+       .client_auth = true},
       {.name = "WebServer", .oid = "1.3.6.1.4.1.311.21.8.7.2", .ra_signatures = 1},
       {.name = "WebServerApproval",
        .oid = "1.3.6.1.4.1.311.21.8.7.3",
@@ -386,7 +390,8 @@ std::string msca_sim::issue_certificate(request_record& rec, const sim_template&
   };
   add(NID_basic_constraints, "critical,CA:FALSE");
   add(NID_key_usage, "critical,digitalSignature");
-  add(NID_ext_key_usage, t.agent ? agent_eku : "serverAuth,clientAuth");
+  std::string agent_usage = std::string(agent_eku) + (t.client_auth ? ",clientAuth" : "");
+  add(NID_ext_key_usage, t.agent ? agent_usage.c_str() : "serverAuth,clientAuth");
   // The request's subjectAltName, as the WebServer template takes it.
   if (!t.agent)
     if (auto* exts = X509_REQ_get_extensions(csr)) {

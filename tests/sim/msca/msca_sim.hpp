@@ -16,7 +16,9 @@
 //
 // The CA: a root made at start. Templates (admin PUT /admin/templates/NAME):
 // MachineEnrollmentAgent issues the Certificate Request Agent EKU (its
-// subject from the machine's name, the CSR's ignored: [REF §5]); WebServer
+// subject from the machine's name, the CSR's ignored: [REF §5]);
+// EnrollmentAgentClientAuth, a duplicate that adds Client Authentication (its
+// certificate then opens this simulator's TLS port too); WebServer
 // needs one agent signature; others by the admin. Each issues at once,
 // holds for a CA manager (Taken Under Submission) or denies. One thread.
 
@@ -37,6 +39,7 @@ struct sim_template {
   std::string name;
   std::string oid;
   bool agent = false;  // issues the Certificate Request Agent EKU
+  bool client_auth = false;  // and Client Authentication (a duplicate template that adds it)
   int ra_signatures = 0;  // agent signatures a request needs [WCCE]
   template_mode mode = template_mode::issue;
   bool enroll = true;  // the caller's Enroll permission

@@ -407,21 +407,20 @@ std::string msca_sim::issue_certificate(request_record& rec, const sim_template&
   return crypto::certificate_to_pem(cert.get());
 }
 
-sim_response msca_sim::ces(sim_request& r) {
-  ++counters_["ces_requests"];
-  envelope e;
+// Reads the envelope both services take, as WCF checks it: a body it
+// cannot read is 400; SOAP 1.1, another action or bad credentials a fault.
+std::optional<sim_response> msca_sim::open(sim_request& r, envelope& e, std::string_view action) {
   auto parsed = e.doc.load_buffer(r.body.data(), r.body.size(),
                                   pugi::parse_default & ~pugi::parse_doctype);
   auto root = e.doc.document_element();
-  if (!parsed || !root || local_name(root.name()) != "Envelope")
-    return soap(400, "");  // WCF answers a body it cannot read with 400
+  if (!parsed || !root || local_name(root.name()) != "Envelope") return soap(400, "");
   if (namespace_of(root) != soap12)
     return fault(0, "SOAP 1.2 is required (VersionMismatch)", 0, "", true);
   e.header = child(root, soap12, "Header");
   e.body = child(root, soap12, "Body");
   e.action = text_of(child(e.header, wsa, "Action"));
   e.message_id = text_of(child(e.header, wsa, "MessageID"));
-  if (e.action != rst_action)
+  if (e.action != action)
     return fault(0, "The message with Action '" + e.action + "' cannot be processed (ActionNotSupported)",
                  0, e.message_id, true);
   if (!authenticated(e)) {
@@ -429,6 +428,13 @@ sim_response msca_sim::ces(sim_request& r) {
     return fault(0, "An error occurred when verifying security for the message (InvalidSecurity)", 0,
                  e.message_id, true);
   }
+  return std::nullopt;
+}
+
+sim_response msca_sim::ces(sim_request& r) {
+  ++counters_["ces_requests"];
+  envelope e;
+  if (auto refused = open(r, e, rst_action)) return *refused;
   auto rst = child(e.body, wst, "RequestSecurityToken");
   if (!rst) return fault(bad_request, "no RequestSecurityToken", 0, e.message_id, true);
   auto type = text_of(child(rst, wst, "RequestType"));
@@ -655,24 +661,7 @@ sim_response msca_sim::answer(const request_record& rec, const std::string& rela
 sim_response msca_sim::cep(sim_request& r) {
   ++counters_["cep_requests"];
   envelope e;
-  auto parsed = e.doc.load_buffer(r.body.data(), r.body.size(),
-                                  pugi::parse_default & ~pugi::parse_doctype);
-  auto root = e.doc.document_element();
-  if (!parsed || !root || local_name(root.name()) != "Envelope") return soap(400, "");
-  if (namespace_of(root) != soap12)
-    return fault(0, "SOAP 1.2 is required (VersionMismatch)", 0, "", true);
-  e.header = child(root, soap12, "Header");
-  e.body = child(root, soap12, "Body");
-  e.action = text_of(child(e.header, wsa, "Action"));
-  e.message_id = text_of(child(e.header, wsa, "MessageID"));
-  if (e.action != get_policies_action)
-    return fault(0, "The message with Action '" + e.action + "' cannot be processed (ActionNotSupported)",
-                 0, e.message_id, true);
-  if (!authenticated(e)) {
-    ++counters_["auth_refused"];
-    return fault(0, "An error occurred when verifying security for the message (InvalidSecurity)", 0,
-                 e.message_id, true);
-  }
+  if (auto refused = open(r, e, get_policies_action)) return *refused;
   if (!child(e.body, policy_ns, "GetPolicies"))
     return fault(0, "no GetPolicies in the body", 0, e.message_id, true);
   return soap(200, envelope_text(std::string(get_policies_action) + "Response", e.message_id,

@@ -25,6 +25,8 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -78,6 +80,9 @@ class msca_sim {
  private:
   // A parsed SOAP request's parts the services look at.
   struct envelope;
+  // The envelope read and checked (SOAP 1.2, the action, the credentials):
+  // nullopt, or the answer that refuses it.
+  std::optional<sim_response> open(sim_request& r, envelope& e, std::string_view action);
   sim_response issue(const envelope& e);
   sim_response query(const envelope& e);
   sim_response answer(const request_record& r, const std::string& relates_to);

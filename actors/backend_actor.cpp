@@ -7,9 +7,9 @@
 #include <deque>
 #include <map>
 #include <optional>
-#include <utility>
 #include <random>
 #include <unordered_map>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -43,7 +43,7 @@ struct active_job {
   bool parked = false;          // waits for the half-open breaker's probe
   bool awaiting = false;        // waits for another job's credential (await_fetch)
   bool await_traced = false;
-  bool unsent = false;  // its last request was held back (rate limit, breaker)
+  bool unsent = false;         // its last request was held back (rate limit, breaker)
   bool pending_at_ca = false;  // the CA holds it (approval, validation): cbcs status counts it
   // Resume tokens sent to the router, and the latest of them it has
   // committed: a placement (http_request::placement) leaves only when its
@@ -157,8 +157,8 @@ void check_client_certificate(self_ptr self) {
   const auto& presented = st.config.client_certificate;
   if (!presented || st.config.worker != 0) return;  // one worker speaks for it
   auto now = std::chrono::system_clock::now();
-  auto c = protocol::ca::read_watched_certificate(presented->pem, presented->what, presented->fix,
-                                                  now);
+  auto c =
+      protocol::ca::read_watched_certificate(presented->pem, presented->what, presented->fix, now);
   st.certificate_notice.reset();
   if (c && !c->warning.empty())
     st.certificate_notice = {
@@ -168,8 +168,9 @@ void check_client_certificate(self_ptr self) {
   self->delayed_send(self, certificate_check_interval, cert_check_atom::value);
 }
 
-// TLS, client-certificate and proxy-authentication failures are configuration
-// problems: retrying cannot help, and a loop of 407s may lock the proxy account.
+// TLS, client-certificate and proxy-authentication failures, and a proxy's
+// lasting refusal, are configuration problems: retrying cannot help, and a
+// loop of 407s may lock the proxy account.
 ca::outcome transport_outcome(std::uint8_t failure, std::string message) {
   switch (static_cast<ca::transport_failure>(failure)) {
     case ca::transport_failure::tls:
@@ -177,6 +178,11 @@ ca::outcome transport_outcome(std::uint8_t failure, std::string message) {
     case ca::transport_failure::client_certificate_refused:
     case ca::transport_failure::proxy_auth:
       return ca::outcome::failed(ca::error_class::auth, std::move(message));
+    case ca::transport_failure::proxy_refused: {
+      auto o = ca::outcome::failed(ca::error_class::network, std::move(message));
+      o.retryable = false;
+      return o;
+    }
     case ca::transport_failure::none:
     case ca::transport_failure::network:
       break;
@@ -402,8 +408,13 @@ void handle_outcome(self_ptr self, const std::string& id, ca::outcome result) {
         // with the CA, and a later job (same id) picks it up by its resume token.
         return finish(self, id, std::move(result));
       }
-      trace(self, "pending", id, "pending", job.polls, -1,
-            fmt::format("poll in {} ms", delay.count()));
+      // The reason word and the CA's words: what an operator waiting at the
+      // console sees (cli/progress).
+      trace(self, "pending", id, result.pending_reason.empty() ? "pending" : result.pending_reason,
+            job.polls, -1,
+            result.message.empty()
+                ? fmt::format("poll in {} ms", delay.count())
+                : fmt::format("poll in {} ms: {}", delay.count(), result.message));
       if (!job.pending_at_ca) {
         job.pending_at_ca = true;
         if (st.config.health)
@@ -514,10 +525,10 @@ void step(self_ptr self, const std::string& id, const ca::http_response* previou
   try {
     bool unsent = std::exchange(it->second.unsent, false);
     next = it->second.session->next(
-        previous, {.now = std::chrono::system_clock::now(),
-                   .unsent = unsent,
-                   .attempt_limit = st.config.settings.connect_timeout +
-                                    st.config.settings.request_timeout});
+        previous,
+        {.now = std::chrono::system_clock::now(),
+         .unsent = unsent,
+         .attempt_limit = st.config.settings.connect_timeout + st.config.settings.request_timeout});
   } catch (const std::exception& e) {
     // A driver bug fails this job, never the backend or its other jobs.
     return finish(
@@ -542,8 +553,7 @@ void step(self_ptr self, const std::string& id, const ca::http_response* previou
   }
   if (auto* request = std::get_if<ca::http_request>(&next))
     return send_request(self, id, std::move(*request));
-  if (auto* wait = std::get_if<ca::await_fetch>(&next))
-    return park_for_credential(self, id, *wait);
+  if (auto* wait = std::get_if<ca::await_fetch>(&next)) return park_for_credential(self, id, *wait);
   handle_outcome(self, id, std::move(std::get<ca::outcome>(next)));
 }
 
@@ -717,7 +727,10 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
           trace(self, "http_done", id, "error", job.attempt + 1, latency, error);
           return retry_or_fail(self, id, transport_outcome(failure, std::move(error)));
         }
-        trace(self, "http_done", id, std::to_string(response.status), job.attempt + 1, latency);
+        // The CA's clock as its Date header says (cbcs doctor's skew check).
+        auto date = response.header("Date");
+        trace(self, "http_done", id, std::to_string(response.status), job.attempt + 1, latency,
+              date.empty() ? std::string() : "date: " + std::string(date));
         job.retry_after =
             ca::parse_retry_after(response.header("Retry-After"), std::chrono::system_clock::now())
                 .value_or(milliseconds(0));

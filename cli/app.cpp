@@ -46,6 +46,7 @@ std::vector<command> all_commands() {
   for (auto& c : proxy_commands()) out.push_back(c);
   for (auto& c : scm_commands()) out.push_back(c);
   for (auto& c : service_commands()) out.push_back(c);
+  for (auto& c : doctor_commands()) out.push_back(c);
   for (auto& c : demo_commands()) out.push_back(c);
   return out;
 }

@@ -28,6 +28,7 @@ struct command {
 std::vector<command> backend_commands();
 std::vector<command> agent_commands();
 std::vector<command> demo_commands();
+std::vector<command> doctor_commands();
 std::vector<command> job_commands();
 std::vector<command> journal_commands();
 std::vector<command> trace_commands();

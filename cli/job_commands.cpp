@@ -11,13 +11,18 @@
 
 #include "cli/command.hpp"
 #include "cli/errors.hpp"
+#include "cli/interrupt.hpp"
+#include "cli/outcome_notes.hpp"
+#include "cli/progress.hpp"
 #include "cli/runtime_session.hpp"
 #include "config/atomic_file.hpp"
 #include "config/config_error.hpp"
+#include "config/journal.hpp"
 #include "crypto/certificate_request.hpp"
 #include "crypto/serial_number.hpp"
 #include "protocol/ca/common/revocation_reason.hpp"
 #include "protocol/ca/job_codec.hpp"
+#include "protocol/ca/registry.hpp"
 #include "protocol/common/json_writer.hpp"
 
 namespace cbcs::cli {
@@ -27,12 +32,19 @@ namespace ca = protocol::ca;
 
 constexpr std::size_t max_pem_file = 256 * 1024;
 
+void add_progress_option(po::options_description& desc) {
+  desc.add_options()("quiet,q", po::bool_switch(),
+                     "do not show progress while waiting (attempts, retries, pending orders)");
+}
+
 void add_job_options(po::options_description& desc) {
   desc.add_options()  //
       ("id", po::value<std::string>()->value_name("ID"),
        "job id (default: a new one); the same id never issues twice")  //
       ("timeout", po::value<std::string>()->value_name("DURATION")->default_value("2m"),
-       "give up waiting after this long (e.g. 90s, 5m)");
+       "stop waiting after this long (e.g. 90s, 5m); 2m suits a person at the console: a "
+       "job still pending then stays in the journal, and -id collects it");
+  add_progress_option(desc);
 }
 
 std::string required(const po::variables_map& vm, const char* name, std::string_view command) {
@@ -65,6 +77,58 @@ std::chrono::milliseconds timeout_of(const po::variables_map& vm) {
   return std::chrono::seconds(parse_duration_seconds(vm["timeout"].as<std::string>(), "timeout"));
 }
 
+// Waits for the job's outcome, its progress on standard error. The first
+// Ctrl-C stops waiting once no request is out at the CA (its answer is
+// journaled, so -id takes up the job exactly where it stood).
+std::optional<ca::outcome> wait_for_job(actors::connector_runtime& runtime, const ca::job& j,
+                                        std::chrono::milliseconds timeout, bool quiet) {
+  progress_display progress(*runtime.trace(), {j.id}, progress_display::for_stderr(quiet));
+  interrupt_guard interrupt;
+  std::mutex mu;
+  std::condition_variable cv;
+  std::optional<ca::outcome> result;
+  // The CLI is its own SCM: it has the result, so the journal may forget it.
+  runtime.submit(
+      j,
+      [&](const std::string&, const ca::outcome& o) {
+        std::lock_guard lock(mu);
+        result = o;
+        cv.notify_all();
+      },
+      timeout, actors::connector_runtime::receipt::with_result);
+  bool told = false;
+  // The backend enforces the deadline; the margin covers journaling.
+  auto give_up = std::chrono::steady_clock::now() + timeout + std::chrono::seconds(10);
+  std::unique_lock lock(mu);
+  while (!result) {
+    if (interrupt.requested()) {
+      if (!told) {
+        progress.say(fmt::format(
+            "finishing the request already sent to the CA; Ctrl-C again to stop waiting (the job "
+            "stays in the journal and -id {} collects it)",
+            j.id));
+        told = true;
+      }
+      if (!progress.request_out()) return std::nullopt;
+    }
+    if (std::chrono::steady_clock::now() > give_up)
+      return ca::outcome::failed(ca::error_class::internal, "no answer from the job path");
+    cv.wait_for(lock, std::chrono::milliseconds(100));
+  }
+  return result;
+}
+
+// Says what the CA did that the operator did not ask for (cli/outcome_notes).
+void say_what_differs(const config::connector_config& cfg, const ca::job& j, const ca::outcome& o) {
+  const auto* def = cfg.find_backend(j.backend);
+  const auto* type = def ? ca::find_backend_type(def->type) : nullptr;
+  bool renewal_option = false;
+  if (type)
+    for (const auto& opt : type->options) renewal_option = renewal_option || opt.name == "renewal";
+  for (const auto& note : outcome_notes(j, o, renewal_option))
+    fmt::print(stderr, "note: {}\n", note);
+}
+
 int run_job(const po::variables_map& vm, ca::job j) {
   workspace ws(vm);
   auto cfg = ws.load_config();
@@ -72,10 +136,18 @@ int run_job(const po::variables_map& vm, ca::job j) {
     throw operation_error(fmt::format("no backend named '{}' (see cbcs backend list)", j.backend));
   auto timeout = timeout_of(vm);
   auto session = start_runtime(ws);
-  // The CLI is its own SCM: it has the result, so the journal may forget it.
-  auto result = session.runtime->run(j, timeout, actors::connector_runtime::receipt::with_result);
+  auto result = wait_for_job(*session.runtime, j, timeout, vm["quiet"].as<bool>());
   session.runtime->stop();
-  return report_outcome(j, result, optional_string(vm, "out"));
+  if (!result) {
+    fmt::print(stderr,
+               "stopped waiting for job {}; it stays in the journal: run the same command with "
+               "-id {} to collect it\n",
+               j.id, j.id);
+    return exit_failed;
+  }
+  auto status = report_outcome(j, *result, optional_string(vm, "out"));
+  if (result->what == ca::outcome::kind::issued) say_what_differs(cfg, j, *result);
+  return status;
 }
 
 po::options_description enroll_options(const args_t&) {
@@ -140,6 +212,28 @@ po::options_description revoke_options(const args_t&) {
   return desc;
 }
 
+// A `cbcs revoke` of the same certificate (backend, serial, reason) that
+// the journal holds unfinished (pending at the CA when the command stopped
+// waiting): running the same command again collects it rather than placing
+// a second revocation request. Only the CLI's own ids: a job of SCM's is the
+// service's to finish.
+std::optional<std::string> earlier_revoke(const workspace& ws, const ca::job& j) {
+  auto file = ws.dir().journal_file();
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return std::nullopt;
+  try {
+    config::journal journal(file);
+    for (const auto& e : journal.unfinished())
+      if (e.job.op == ca::operation::revoke && e.job.id.starts_with("revoke-") &&
+          e.job.backend == j.backend && e.job.serial_hex == j.serial_hex &&
+          e.job.reason == j.reason)
+        return e.job.id;
+  } catch (const std::exception&) {
+    // An unreadable journal: the runtime says so when it opens it.
+  }
+  return std::nullopt;
+}
+
 int run_revoke(const po::variables_map& vm, const args_t&) {
   auto j = base_job(vm, ca::operation::revoke, "revoke");
   j.backend = required(vm, "backend", "revoke");
@@ -154,6 +248,14 @@ int run_revoke(const po::variables_map& vm, const args_t&) {
   if (!ca::revocation_reason_code(j.reason))
     throw usage_error(fmt::format("revoke: option -reason: '{}' is not one of {}", j.reason,
                                   ca::revocation_reason_names()));
+  if (!vm.count("id"))
+    if (auto earlier = earlier_revoke(workspace(vm), j)) {
+      fmt::print(stderr,
+                 "collecting the earlier revoke of serial {} at backend {} (job {}, not finished) "
+                 "instead of asking the CA again\n",
+                 j.serial_hex, j.backend, *earlier);
+      j.id = *earlier;
+    }
   return run_job(vm, std::move(j));
 }
 
@@ -178,6 +280,7 @@ po::options_description jobs_run_options(const args_t&) {
        "jobs as JSON lines: {\"id\", \"operation\", \"backend\", \"csr\", ...}")  //
       ("timeout", po::value<std::string>()->value_name("DURATION")->default_value("10m"),
        "deadline of each job");
+  add_progress_option(desc);
   add_common_options(desc);
   return desc;
 }
@@ -212,6 +315,11 @@ int run_jobs(const po::variables_map& vm, const args_t&) {
   auto timeout = timeout_of(vm);
   workspace ws(vm);
   auto session = start_runtime(ws);
+  std::set<std::string> ids;
+  for (const auto& j : jobs) ids.insert(j.id);
+  auto progress =
+      std::make_unique<progress_display>(*session.runtime->trace(), std::move(ids),
+                                         progress_display::for_stderr(vm["quiet"].as<bool>()));
   std::mutex mu;
   std::condition_variable cv;
   std::size_t done = 0, failed = 0;
@@ -242,6 +350,7 @@ int run_jobs(const po::variables_map& vm, const args_t&) {
     std::unique_lock lock(mu);
     cv.wait(lock, [&] { return done == jobs.size(); });
   }
+  progress.reset();
   session.runtime->stop();
   fmt::print(stderr, "{} job(s): {} succeeded, {} failed\n", jobs.size(), jobs.size() - failed,
              failed);

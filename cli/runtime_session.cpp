@@ -28,12 +28,14 @@ actors::proxy_settings load_proxy(const config::connector_config& cfg, const con
 }
 
 runtime_session start_runtime(const workspace& ws, runtime_user user,
-                              std::chrono::seconds journal_retention) {
+                              std::chrono::seconds journal_retention,
+                              std::shared_ptr<config::journal> journal) {
   runtime_session s;
   s.vault = ws.open_vault();
   actors::runtime_options options{.data_dir = ws.dir().root(),
                                   .config = ws.load_config(),
                                   .vault = s.vault.get(),
+                                  .journal = std::move(journal),
                                   .journal_retention = journal_retention};
   options.trace_name = user == runtime_user::service ? "trace" : "trace-cli";
   options.proxy = load_proxy(options.config, *s.vault);

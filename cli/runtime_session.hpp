@@ -20,9 +20,12 @@ struct runtime_session {
 enum class runtime_user { command, service };
 
 // journal_retention: how long acknowledged jobs stay in the journal.
+// journal: set, the runtime uses it instead of the data directory's (cbcs
+// doctor's jobs leave nothing behind).
 runtime_session start_runtime(
     const workspace& ws, runtime_user user = runtime_user::command,
-    std::chrono::seconds journal_retention = config::min_journal_retention);
+    std::chrono::seconds journal_retention = config::min_journal_retention,
+    std::shared_ptr<config::journal> journal = nullptr);
 
 // The configured proxy with its password unsealed (disabled for direct).
 actors::proxy_settings load_proxy(const config::connector_config& cfg, const config::vault& vault);

@@ -162,7 +162,7 @@ probe_result probe_connection(const std::string& target_url, const proxy_setting
           fmt::format("proxy authentication failed ({}): check -user and -password", status));
       return out;
     }
-    if (verdict == connect_verdict::refused) {
+    if (verdict != connect_verdict::open) {
       add("proxy CONNECT", false,
           fmt::format("the proxy refused {} with status {}", authority, status));
       return out;
@@ -184,6 +184,7 @@ probe_result probe_connection(const std::string& target_url, const proxy_setting
         http::async_read(s, buffer, res, [&](beast::error_code e2, std::size_t) { result = e2; });
       });
     });
+    if (!ec) out.server_date = std::string(res[http::field::date]);
     return add("HTTP reply", !ec,
                ec ? "no HTTP reply: " + text(ec) : fmt::format("HTTP {}", res.result_int()));
   };

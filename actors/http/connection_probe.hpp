@@ -21,6 +21,9 @@ struct probe_step {
 struct probe_result {
   std::vector<probe_step> steps;
   bool ok = false;
+  // The reply's Date header as sent (RFC 9110 §6.6.1), "" when none: how far
+  // the target's clock is from ours (cbcs doctor).
+  std::string server_date;
 };
 
 probe_result probe_connection(const std::string& target_url, const proxy_settings& proxy,

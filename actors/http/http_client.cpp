@@ -201,7 +201,7 @@ struct http_client::impl : std::enable_shared_from_this<http_client::impl> {
   // The bound on connections per host (settings.max_connections): an
   // exchange holds a slot from before it takes or dials a connection until
   // it has given it back or dropped it; idle connections count too.
-  std::map<std::string, std::size_t> busy;                            // I/O thread only
+  std::map<std::string, std::size_t> busy;                           // I/O thread only
   std::map<std::string, std::deque<std::function<void()>>> waiting;  // I/O thread only
 
   // A slot for one more exchange to key, or false (then `resume` runs once
@@ -368,6 +368,11 @@ class exchange : public std::enable_shared_from_this<exchange> {
     if (verdict == connect_verdict::auth_failed)
       return fail(fmt::format("proxy authentication failed at {} ({})", peer(), status),
                   ca::transport_failure::proxy_auth);
+    if (verdict == connect_verdict::refused_for_good)
+      return fail(fmt::format("proxy: {} refused CONNECT to {}:{} with status {} (the proxy's "
+                              "rules: asking again gets the same answer)",
+                              peer(), url_.host, url_.port, status),
+                  ca::transport_failure::proxy_refused);
     if (verdict == connect_verdict::refused)
       return fail(fmt::format("proxy: {} refused CONNECT to {}:{} with status {}", peer(),
                               url_.host, url_.port, status));

@@ -23,6 +23,9 @@ http::request<http::empty_body> make_connect_request(const std::string& authorit
 
 connect_verdict classify_connect_reply(unsigned status) {
   if (status == 407 || status == 401) return connect_verdict::auth_failed;
+  if ((status >= 400 && status < 500 && status != 408 && status != 429) || status == 501 ||
+      status == 505)
+    return connect_verdict::refused_for_good;
   if (status < 200 || status > 299) return connect_verdict::refused;
   return connect_verdict::open;
 }

@@ -117,7 +117,7 @@ std::vector<std::string> fetch_server_chain(const std::string& host, std::uint16
                                         status);
                     return;
                   }
-                  if (verdict == connect_verdict::refused) {
+                  if (verdict != connect_verdict::open) {
                     error = fmt::format("proxy: {} refused CONNECT to {} with status {}", peer,
                                         authority, status);
                     return;

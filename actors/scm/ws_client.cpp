@@ -173,7 +173,7 @@ class ws_impl final : public ws_connection, public std::enable_shared_from_this<
             if (verdict == connect_verdict::auth_failed)
               return self->finish(fmt::format("proxy-auth: proxy authentication failed at {} ({})",
                                               self->peer(), status));
-            if (verdict == connect_verdict::refused)
+            if (verdict != connect_verdict::open)
               return self->finish(
                   fmt::format("proxy: {} refused CONNECT with status {}", self->peer(), status));
             self->buffer_.clear();

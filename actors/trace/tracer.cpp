@@ -105,7 +105,17 @@ void tracer::open_next() {
     config::remove_unless_in_use(mine[i]);
 }
 
+void tracer::observe(observer o) {
+  std::lock_guard lock(observer_mutex_);
+  observed_ = static_cast<bool>(o);
+  observer_ = std::move(o);
+}
+
 void tracer::record(const trace_event& e) {
+  if (observed_) {
+    std::lock_guard lock(observer_mutex_);
+    if (observer_) observer_(e);
+  }
   if (!settings_.enabled) return;
   auto mono = std::chrono::duration_cast<std::chrono::nanoseconds>(
                   std::chrono::steady_clock::now().time_since_epoch())

@@ -2,11 +2,13 @@
 // The support trace: every message on a job's path as one JSON line in
 // rotating files under <data dir>/trace/. Thread-safe and buffered; no CAF.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -53,6 +55,13 @@ class tracer {
 
   void record(const trace_event& e);
   void flush();
+
+  // Sees every event as it is recorded, also with the files disabled: an
+  // interactive command shows its job's progress from it. Called on the
+  // recording actor's thread, one call at a time; it must be quick and must
+  // not record. An empty function removes it.
+  using observer = std::function<void(const trace_event&)>;
+  void observe(observer o);
   bool enabled() const { return settings_.enabled; }
 
   // For the flusher thread: sleeps until something is recorded (an idle
@@ -87,6 +96,9 @@ class tracer {
   // the n-th trace event of that name, to prove recovery at exact points.
   std::string crash_event_;
   int crash_countdown_ = 0;
+  std::mutex observer_mutex_;
+  observer observer_;
+  std::atomic<bool> observed_{false};  // the record path takes no lock when unobserved
 };
 
 }  // namespace cbcs::actors

@@ -23,6 +23,7 @@ enum class transport_failure : std::uint8_t {
   tls,                         // handshake or verification failed: configuration
   client_certificate_refused,  // the server refused (or wanted) our client certificate
   proxy_auth,                  // the proxy refused our credentials (407)
+  proxy_refused,               // the proxy answered CONNECT with a refusal it repeats (403)
 };
 
 struct transport_error {

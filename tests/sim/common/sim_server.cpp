@@ -1,5 +1,7 @@
 #include "tests/sim/common/sim_server.hpp"
 
+#include "tests/sim/common/http_date.hpp"
+
 #include "tests/sim/common/tcp_listener.hpp"
 
 #include <boost/asio/ip/tcp.hpp>
@@ -54,6 +56,7 @@ sim_request to_sim_request(const request& req) {
 response to_response(const request& req, const sim_response& s) {
   response res{static_cast<http::status>(s.status), req.version()};
   res.set(http::field::server, "cbcs-sim");
+  res.set(http::field::date, http_date_now());
   if (!s.content_type.empty()) res.set(http::field::content_type, s.content_type);
   for (const auto& [name, value] : s.headers) res.set(name, value);
   res.keep_alive(req.keep_alive());

@@ -45,6 +45,7 @@ struct certcentral::order {
   std::string comments;
   std::string date_created;
   std::int64_t renewal_of = 0;
+  std::int64_t validity_days = 365;  // order_validity: the coverage bought
   std::vector<std::unique_ptr<certificate>> certificates;  // the current one last
   std::string pending_csr;                                 // a reissue waiting
   std::string reason;
@@ -403,6 +404,11 @@ answer certcentral::place(const std::string& product, const std::string& body,
   ord->comments = str_of(o, "comments");
   ord->date_created = iso_time(now);
   ord->renewal_of = int_of(o, "renewal_of_order_id");
+  dom::object validity;
+  if (!o["order_validity"].get_object().get(validity)) {
+    if (auto days = int_of(validity, "days"); days > 0) ord->validity_days = days;
+    if (auto years = int_of(validity, "years"); years > 0) ord->validity_days = 365 * years;
+  }
   if (ord->renewal_of && !orders_.count(ord->renewal_of))
     return error(400, "invalid_renewal", "renewal_of_order_id names no order");
   auto c = std::make_unique<certificate>();
@@ -460,8 +466,14 @@ void certcentral::issue(order& o, const std::string& csr, clock::time_point now)
   std::uint32_t s = next_serial_++;
   std::vector<std::uint8_t> serial{0x0d, std::uint8_t(s >> 24), std::uint8_t(s >> 16),
                                    std::uint8_t(s >> 8), std::uint8_t(s)};
+  // "Starting February 24, 2026, the maximum validity period for a Public
+  // TLS/SSL certificate will be 199 days ... although a 1-year duration can be
+  // specified, the effective validity is limited to a maximum of 199 days"
+  // (dev.digicert.com, Reissue certificate).
+  constexpr std::int64_t max_certificate_days = 199;
+  auto days = std::min(o.validity_days, max_certificate_days);
   c.pem = crypto::issue_certificate(intermediate_key_.get(), intermediate_.get(), req.get(),
-                                    {.serial = serial, .now = now, .validity = 24h * 365});
+                                    {.serial = serial, .now = now, .validity = 24h * days});
   auto cert = std::move(crypto::parse_certificates(c.pem).front());
   c.serial.clear();
   for (char ch : crypto::serial_hex(cert.get()))

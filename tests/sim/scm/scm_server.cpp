@@ -20,6 +20,7 @@
 #include <string>
 #include <variant>
 
+#include "tests/sim/common/http_date.hpp"
 #include "tests/sim/common/json_out.hpp"
 #include "tests/sim/common/tcp_listener.hpp"
 
@@ -46,6 +47,7 @@ void log(fmt::format_string<Args...> f, Args&&... args) {
 response json_response(const request& req, int status, std::string body) {
   response res{static_cast<http::status>(status), req.version()};
   res.set(http::field::server, "cbcs-sim");
+  res.set(http::field::date, http_date_now());
   res.set(http::field::content_type, "application/json");
   res.keep_alive(req.keep_alive());
   res.body() = std::move(body);

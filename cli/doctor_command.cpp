@@ -244,11 +244,14 @@ check session_check(const std::optional<actors::scm_policy::status_record>& st) 
 
 // The fix for the step of SCM's path that failed.
 std::string path_fix(const std::string& step, bool proxied) {
-  if (step == "DNS") return "check the host name and this machine's DNS";
-  if (step == "TCP connect")
-    return proxied ? "the proxy does not answer: check it (cbcs proxy show, cbcs proxy set)"
-                   : "a firewall or SCM is down: allow outbound HTTPS to SCM";
-  if (step == "proxy CONNECT") return "the proxy refuses: check -user/-password (cbcs proxy set)";
+  if (step == "name resolution")
+    return proxied ? "the proxy's host name does not resolve: check cbcs proxy show"
+                   : "check the host name and this machine's DNS";
+  if (step == "TCP to proxy")
+    return "the proxy does not answer: start it, or correct it (cbcs proxy show, cbcs proxy set)";
+  if (step == "TCP to target") return "a firewall or SCM is down: allow outbound HTTPS to SCM";
+  if (step == "proxy CONNECT")
+    return "the proxy refuses: check its rules for SCM's host and -user/-password (cbcs proxy set)";
   if (step == "TLS handshake")
     return "a TLS-inspecting proxy or a changed SCM certificate: exempt SCM from inspection, or "
            "register again";

@@ -192,7 +192,8 @@ void progress_display::draw_status_locked() {
       jobs_.size() > 1
           ? fmt::format("{} of {} jobs finished; last: {}", finished_, jobs_.size(), status_)
           : status_);
-  if (line.size() >= width) line.resize(width - 1);
+  // Room for the terminal's echo of Ctrl-C ("^C"): a wrapped status line would stay behind.
+  if (line.size() + 3 > width) line.resize(width - 3);
   std::fputs("\r\033[K", out_);
   std::fputs(line.c_str(), out_);
   std::fflush(out_);

@@ -203,3 +203,17 @@ def assert_no_secret_in_files(test, directory, secrets):
                 content = fh.read()
             for secret in secrets:
                 test.assertNotIn(secret, content, f"a secret in {os.path.join(root, name)}")
+
+
+def damage_journal_pages(test, journal, how_many, page=4096):
+    """Overwrites table leaf pages in the middle of a journal (never page 1) with garbage."""
+    with open(journal, "rb") as fh:
+        data = fh.read()
+    pages = len(data) // page
+    leaves = [p for p in range(pages // 3, pages) if data[p * page] == 0x0D]
+    test.assertGreater(len(leaves), 2 * how_many)
+    with open(journal, "r+b") as fh:
+        for p in leaves[:2 * how_many:2]:
+            test.assertNotEqual(p, 0)
+            fh.seek(p * page)
+            fh.write(os.urandom(page))

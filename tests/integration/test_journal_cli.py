@@ -11,6 +11,7 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
+import harness  # noqa: E402
 from harness import TempDirTest, cbcs, openssl  # noqa: E402
 
 JOBS = 40
@@ -49,17 +50,7 @@ class JournalCliTest(TempDirTest):
         db.close()
 
     def damage_pages(self, how_many):
-        """Overwrites table leaf pages in the middle of the file (never page 1) with garbage."""
-        with open(self.journal, "rb") as fh:
-            data = fh.read()
-        pages = len(data) // PAGE
-        leaves = [p for p in range(pages // 3, pages) if data[p * PAGE] == 0x0D]
-        self.assertGreater(len(leaves), 2 * how_many)
-        with open(self.journal, "r+b") as fh:
-            for p in leaves[:2 * how_many:2]:
-                self.assertNotEqual(p, 0)
-                fh.seek(p * PAGE)
-                fh.write(os.urandom(PAGE))
+        harness.damage_journal_pages(self, self.journal, how_many, PAGE)
 
     def test_no_journal_yet(self):
         os.makedirs(self.data, mode=0o700)

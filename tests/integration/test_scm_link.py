@@ -20,9 +20,10 @@ WITH_APPROVAL_CA = os.path.join(BUILD_DIR, "cbcs-with-approval-ca")
 
 
 class Scm:
-    def __init__(self, state_dir):
+    def __init__(self, state_dir, env=None):
         self.proc = subprocess.Popen([SIM, "scm", "--state-dir", state_dir, "--heartbeat-ms", "500"],
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                     env={**os.environ, **(env or {})})
         ready = json.loads(self.proc.stdout.readline())
         self.url, self.admin, self.ca_file = ready["scm_url"], ready["admin_url"], ready["ca_file"]
 

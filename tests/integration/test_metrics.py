@@ -15,8 +15,11 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import cbcs, require_or_skip  # noqa: E402
+from harness import BUILD_DIR, cbcs, require_or_skip  # noqa: E402
 from operator_env import LocalCaConnectorTest, Service, scm_job, wait_until  # noqa: E402
+
+# cbcs with a test backend type that holds each job pending until approved.
+WITH_APPROVAL_CA = os.path.join(BUILD_DIR, "cbcs-with-approval-ca")
 
 try:
     from prometheus_client.parser import text_string_to_metric_families
@@ -106,9 +109,10 @@ class MetricsTest(LocalCaConnectorTest):
         def jobs(families):
             return {(ls["operation"], ls["outcome"], ls.get("error", "")): int(v)
                     for ls, v in samples(families, "cbcs_jobs_total") if ls["backend"] == "local"}
-        families = self.families_when(lambda f: sum(jobs(f).values()) == total, f"{total} jobs")
+        families = self.families_when(
+            lambda f: sum(jobs(f).values()) == total and
+            value(f, "cbcs_job_duration_seconds_count", backend="local") == total, f"{total} jobs")
         self.assertEqual(jobs(families), expected)
-        self.assertEqual(value(families, "cbcs_job_duration_seconds_count", backend="local"), total)
         buckets = sorted(((float(ls["le"]), v) for ls, v in
                           samples(families, "cbcs_job_duration_seconds_bucket")
                           if ls["backend"] == "local"))
@@ -136,6 +140,43 @@ class MetricsTest(LocalCaConnectorTest):
         families = parse(self.read())
         self.assertEqual(value(families, "cbcs_scm_link_state", state="stopped"), 1)
         self.assertEqual(sum(jobs(families).values()), total)
+
+    def test_pending_jobs_and_the_age_of_the_oldest(self):
+        approvals = self.path("approvals")
+        os.makedirs(approvals)
+        r = subprocess.run([WITH_APPROVAL_CA, "backend", "add", "-name", "slow", "-type", "approval",
+                            "-approvals", approvals, "--data-dir", self.data],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        service = Service(self.data, self.path("run.log"), binary=WITH_APPROVAL_CA, env=INTERVAL)
+        self.addCleanup(service.stop)
+        self.assertTrue(wait_until(self.conn.connected, 30), service.text())
+        ids = [f"m-wait-{i}" for i in range(3)]
+        self.conn.submit([scm_job(i, "slow", self.csr) for i in ids])
+        self.families_when(lambda f: value(f, "cbcs_pending_orders", backend="slow") == 3,
+                           "3 jobs pending")
+        # The oldest ages while it waits (whole seconds).
+        self.families_when(
+            lambda f: value(f, "cbcs_oldest_pending_age_seconds", backend="slow") >= 1,
+            "the oldest a second old")
+        for i in ids[:2]:
+            open(os.path.join(approvals, i), "w").close()
+        def issued(f):
+            return value(f, "cbcs_jobs_total", backend="slow", operation="enroll", outcome="issued")
+        # (One write may catch a job counted and not yet off the pending gauge.)
+        families = self.families_when(
+            lambda f: value(f, "cbcs_pending_orders", backend="slow") == 1 and issued(f) == 2,
+            "1 job pending, 2 issued")
+        self.assertGreaterEqual(value(families, "cbcs_oldest_pending_age_seconds", backend="slow"), 1)
+        open(os.path.join(approvals, ids[2]), "w").close()
+        families = self.families_when(
+            lambda f: value(f, "cbcs_pending_orders", backend="slow") == 0 and issued(f) == 3,
+            "none pending, 3 issued")
+        self.assertEqual(value(families, "cbcs_oldest_pending_age_seconds", backend="slow"), 0)
+        # They waited over a second: no job in the buckets below it.
+        self.assertEqual(value(families, "cbcs_job_duration_seconds_bucket", backend="slow",
+                               le="1.0"), 0)
+        self.assertTrue(wait_until(lambda: len(self.conn.results()) == 3, 30))
 
     def test_metrics_file_option(self):
         r = cbcs("run", "-metrics-file", self.path("cbcs.txt"), data_dir=self.data)

@@ -15,11 +15,9 @@ import sys
 import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BUILD_DIR, cbcs, require_or_skip  # noqa: E402
+from harness import cbcs, require_or_skip  # noqa: E402
 from operator_env import LocalCaConnectorTest, Service, scm_job, wait_until  # noqa: E402
-
-# cbcs with a test backend type that holds each job pending until approved.
-WITH_APPROVAL_CA = os.path.join(BUILD_DIR, "cbcs-with-approval-ca")
+from test_scm_link import WITH_APPROVAL_CA, add_approval_backend  # noqa: E402
 
 try:
     from prometheus_client.parser import text_string_to_metric_families
@@ -144,9 +142,7 @@ class MetricsTest(LocalCaConnectorTest):
     def test_pending_jobs_and_the_age_of_the_oldest(self):
         approvals = self.path("approvals")
         os.makedirs(approvals)
-        r = subprocess.run([WITH_APPROVAL_CA, "backend", "add", "-name", "slow", "-type", "approval",
-                            "-approvals", approvals, "--data-dir", self.data],
-                           capture_output=True, text=True)
+        r = add_approval_backend(self.data, approvals)
         self.assertEqual(r.returncode, 0, r.stderr)
         service = Service(self.data, self.path("run.log"), binary=WITH_APPROVAL_CA, env=INTERVAL)
         self.addCleanup(service.stop)

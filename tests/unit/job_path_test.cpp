@@ -172,6 +172,21 @@ bool eventually(Done done) {
   return done();
 }
 
+// One scripted backend "b1" whose breaker opens after `failures` in a row
+// and stays open a minute; back-off in milliseconds.
+actors::runtime_options tripping_options(const test::temp_dir& dir,
+                                         std::shared_ptr<scripted_transport> transport,
+                                         int failures) {
+  actors::runtime_options o{.data_dir = dir.path(), .durable_journal = false};
+  o.backend_defaults.retry.base = milliseconds(1);
+  o.backend_defaults.retry.cap = milliseconds(5);
+  o.backend_defaults.breaker.failure_threshold = failures;
+  o.backend_defaults.breaker.open_for = milliseconds(60'000);
+  o.transport = std::move(transport);
+  o.extra_backends["b1"] = std::make_shared<scripted_driver>();
+  return o;
+}
+
 struct job_path_fixture {
   test::temp_dir dir;
   std::shared_ptr<scripted_driver> driver = std::make_shared<scripted_driver>();
@@ -417,14 +432,8 @@ TEST_SUITE("job_path") {
     // every job for seconds; 100 jobs took 80 s instead of 15.
     test::temp_dir dir;
     auto transport = std::make_shared<scripted_transport>();
-    actors::runtime_options o{.data_dir = dir.path(), .durable_journal = false};
-    o.backend_defaults.retry.base = milliseconds(1);
-    o.backend_defaults.retry.cap = milliseconds(5);
+    auto o = tripping_options(dir, transport, 2);
     o.backend_defaults.retry.max_attempts = 12;
-    o.backend_defaults.breaker.failure_threshold = 2;
-    o.backend_defaults.breaker.open_for = milliseconds(60'000);
-    o.transport = transport;
-    o.extra_backends["b1"] = std::make_shared<scripted_driver>();
     actors::connector_runtime runtime(std::move(o));
     transport->script["https://ca.test/q1"] = {429, 429, 429, 429, 429, 200};
     auto r = runtime.run(ca::job{.id = "q1", .op = ca::operation::revoke, .backend = "b1"},
@@ -462,14 +471,8 @@ TEST_SUITE("job_path") {
   TEST_CASE("the metrics show the breaker open and the rate limit's waits") {
     test::temp_dir dir;
     auto transport = std::make_shared<scripted_transport>();
-    actors::runtime_options o{.data_dir = dir.path(), .durable_journal = false};
-    o.backend_defaults.retry.base = milliseconds(1);
-    o.backend_defaults.retry.cap = milliseconds(5);
-    o.backend_defaults.breaker.failure_threshold = 2;
-    o.backend_defaults.breaker.open_for = milliseconds(60'000);
+    auto o = tripping_options(dir, transport, 2);
     o.backend_defaults.rate_limits = ca::parse_rate_limits("default=20");
-    o.transport = transport;
-    o.extra_backends["b1"] = std::make_shared<scripted_driver>();
     actors::connector_runtime runtime(std::move(o));
     // 30 jobs at once through 20 calls a second: some wait.
     std::atomic<int> done{0};

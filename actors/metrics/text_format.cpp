@@ -1,6 +1,7 @@
 #include "actors/metrics/text_format.hpp"
 
 #include <cmath>
+#include <iterator>
 
 #include <fmt/format.h>
 
@@ -65,22 +66,24 @@ const char* type_name(kind k) {
   return "gauge";
 }
 
+// One line: name{labels} value.
+void write_sample(std::string& out, std::string_view name, const labels& ls, std::string_view value,
+                  const std::string* le = nullptr) {
+  out += name;
+  write_labels(out, ls, le);
+  fmt::format_to(std::back_inserter(out), " {}\n", value);
+}
+
 void write_histogram(std::string& out, const std::string& name, const series& s) {
   const auto& h = std::get<histogram_value>(s.value);
   std::uint64_t cumulative = 0;
   for (std::size_t i = 0; i <= h.bounds.size(); ++i) {
     cumulative += i < h.counts.size() ? h.counts[i] : 0;
     auto le = i < h.bounds.size() ? bound(h.bounds[i]) : std::string("+Inf");
-    out += name + "_bucket";
-    write_labels(out, s.labels, &le);
-    out += fmt::format(" {}\n", cumulative);
+    write_sample(out, name + "_bucket", s.labels, std::to_string(cumulative), &le);
   }
-  out += name + "_sum";
-  write_labels(out, s.labels);
-  out += " " + number(h.sum) + "\n";
-  out += name + "_count";
-  write_labels(out, s.labels);
-  out += fmt::format(" {}\n", cumulative);
+  write_sample(out, name + "_sum", s.labels, number(h.sum));
+  write_sample(out, name + "_count", s.labels, std::to_string(cumulative));
 }
 
 }  // namespace
@@ -98,9 +101,7 @@ std::string to_text(const std::vector<family>& families) {
         write_histogram(out, f.name, s);
         continue;
       }
-      out += f.name;
-      write_labels(out, s.labels);
-      out += " " + number(std::get<double>(s.value)) + "\n";
+      write_sample(out, f.name, s.labels, number(std::get<double>(s.value)));
     }
   }
   out += "# EOF\n";

@@ -81,6 +81,7 @@ struct backend_state {
   // The client certificate near its end (degraded) or past it (unhealthy):
   // looked at when the actor starts and every few hours.
   std::optional<std::pair<backend_health::health, std::string>> certificate_notice;
+  bool breaker_reported_open = false;  // what config.metrics last heard
   std::size_t pending_at_ca = 0;  // active jobs the CA holds
   // Jobs waiting for the half-open breaker's probe to come back: woken by the
   // next response. One slow fallback timer covers a probe whose answer never
@@ -131,6 +132,12 @@ void trace(self_ptr self, std::string_view event, const std::string& job_id,
 // and cbcs status: credentials refused, or the breaker open, or fine.
 void report_health(self_ptr self, steady::time_point now) {
   auto& st = self->state;
+  // The metrics hear of a change only: workers share one figure.
+  if (bool open = st.breaker->current(now) != circuit_breaker::state::closed;
+      st.config.metrics && open != st.breaker_reported_open) {
+    st.breaker_reported_open = open;
+    st.config.metrics->breaker(st.config.worker, open);
+  }
   if (!st.config.health) return;
   using health = backend_health::health;
   std::pair<health, std::string> now_is{health::healthy, ""};
@@ -160,6 +167,9 @@ void check_client_certificate(self_ptr self) {
   auto c =
       protocol::ca::read_watched_certificate(presented->pem, presented->what, presented->fix, now);
   st.certificate_notice.reset();
+  if (st.config.metrics)
+    st.config.metrics->certificate(presented->kind,
+                                   c ? std::optional(c->expires_at) : std::nullopt);
   if (c && !c->warning.empty())
     st.certificate_notice = {
         c->expired ? backend_health::health::unhealthy : backend_health::health::degraded,
@@ -385,6 +395,7 @@ void retry_or_fail(self_ptr self, const std::string& id, ca::outcome failure) {
     return finish(self, id, std::move(failure));
   }
   auto delay = std::chrono::duration_cast<milliseconds>(*at - now);
+  if (st.config.metrics) st.config.metrics->retry(failure.error);
   trace(self, "retry", id, ca::to_string(failure.error), job.attempt, -1,
         fmt::format("in {} ms: {}", delay.count(), failure.message));
   schedule(self, job, delay);
@@ -462,7 +473,9 @@ void send_request(self_ptr self, const std::string& id, ca::http_request request
   if (auto* limiter = limiter_of(st, request.rate_class); limiter && !limiter->try_take(now)) {
     if (st.breaker->current(now) == circuit_breaker::state::half_open) st.breaker->on_success();
     job.unsent = true;
-    return schedule(self, job, std::max(limiter->wait_time(now), milliseconds(1)));
+    auto wait = std::max(limiter->wait_time(now), milliseconds(1));
+    if (st.config.metrics) st.config.metrics->rate_limited(wait);
+    return schedule(self, job, wait);
   }
   if (request.placement && job.durable_seq < job.token_seq) {
     // Its "placement in doubt" token is not committed yet: a crash now must
@@ -723,6 +736,7 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
         if (job.side_call) schedule_wake(self);
         auto latency =
             std::chrono::duration_cast<std::chrono::microseconds>(now - job.sent_at).count();
+        if (st.config.metrics && !job.side_call) st.config.metrics->ca_request(now - job.sent_at);
         if (failure != 0) {
           trace(self, "http_done", id, "error", job.attempt + 1, latency, error);
           return retry_or_fail(self, id, transport_outcome(failure, std::move(error)));

@@ -9,6 +9,7 @@
 #include "actors/backend_health.hpp"
 #include "actors/backend_settings.hpp"
 #include "actors/messages.hpp"
+#include "actors/metrics/registry.hpp"
 #include "actors/trace/tracer.hpp"
 #include "protocol/ca/transport.hpp"
 
@@ -33,8 +34,10 @@ struct backend_actor_config {
     std::string pem;
     std::string what;
     std::string fix;
+    std::string kind;  // its metrics label: "client", or the type's (watched_certificate::kind)
   };
   std::optional<watched_certificate> client_certificate;
+  std::shared_ptr<metrics::backend_metrics> metrics;  // may be null (tests)
 };
 
 // Spawns the actor of one backend. It owns the driver's I/O, time and policy:

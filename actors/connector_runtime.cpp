@@ -17,6 +17,7 @@
 
 #include "actors/backend_actor.hpp"
 #include "actors/job_router.hpp"
+#include "actors/metrics/registry.hpp"
 #include "actors/supervisor.hpp"
 #include "config/data_dir.hpp"
 #include "config/journal.hpp"
@@ -69,6 +70,7 @@ struct connector_runtime::impl {
   std::shared_ptr<io_runner> io;  // outlives the actors that use its clients
   std::shared_ptr<tracer> trace;
   std::shared_ptr<backend_health> health = std::make_shared<backend_health>();
+  std::shared_ptr<metrics::registry> metrics = std::make_shared<metrics::registry>();
   std::shared_ptr<config::journal> journal;
   std::unique_ptr<caf::actor_system_config> caf_config;
   std::unique_ptr<caf::actor_system> system;
@@ -129,7 +131,8 @@ struct connector_runtime::impl {
                                     .trace = trace,
                                     .backend_names = names,
                                     .journal_retention = options.journal_retention,
-                                    .health = health});
+                                    .health = health,
+                                    .metrics = metrics});
   }
 
   // Where the runtime's own submissions (submit, run, cancel) get their results.
@@ -236,7 +239,8 @@ struct connector_runtime::impl {
                              .router = router,
                              .worker_count = workers,
                              .health = health,
-                             .client_certificate = std::move(presented)};
+                             .client_certificate = std::move(presented),
+                             .metrics = metrics->backend(name)};
     auto* sys = system.get();
     std::vector<supervised_backend> out;
     for (std::uint32_t w = 0; w < workers; ++w) {
@@ -311,14 +315,17 @@ struct connector_runtime::impl {
         presented = backend_actor_config::watched_certificate{
             tls.client_cert_pem, "the client certificate",
             fmt::format("replace it with cbcs backend set -name {} -{} FILE -{} FILE", def.name,
-                        id->certificate, id->key)};
+                        id->certificate, id->key),
+            "client"};
       transport = http_transport_of(settings, std::move(tls), def.settings);
     }
     // A certificate the type depends on beyond TLS (AD CS's agent).
     if (type && !type->policy.watched.empty() && def.sealed.count(type->policy.watched.option))
       presented = backend_actor_config::watched_certificate{
           secret_of(type->policy.watched.option), std::string(type->policy.watched.what),
-          "renew it with " + fmt::format(fmt::runtime(type->policy.watched.renew_command), def.name)};
+          "renew it with " +
+              fmt::format(fmt::runtime(type->policy.watched.renew_command), def.name),
+          std::string(type->policy.watched.kind)};
     auto out = children_for(def.name, type, std::move(driver), std::move(transport), settings,
                             workers_of(type, def.settings), std::move(presented));
     health->add(def.name, def.type, state, std::move(message),
@@ -487,6 +494,8 @@ std::shared_ptr<io_runner> connector_runtime::io() {
 std::shared_ptr<backend_health> connector_runtime::health() const { return impl_->health; }
 
 std::shared_ptr<tracer> connector_runtime::trace() const { return impl_->trace; }
+
+std::shared_ptr<metrics::registry> connector_runtime::metrics() const { return impl_->metrics; }
 
 void connector_runtime::stop() {
   auto& m = *impl_;

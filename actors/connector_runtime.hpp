@@ -30,6 +30,9 @@ class actor;
 namespace cbcs::actors {
 
 class tracer;
+namespace metrics {
+class registry;
+}  // namespace metrics
 
 struct runtime_options {
   std::filesystem::path data_dir;
@@ -111,6 +114,8 @@ class connector_runtime {
   // Each configured backend's health (what SCM hears) and the support trace.
   std::shared_ptr<backend_health> health() const;
   std::shared_ptr<tracer> trace() const;
+  // What the job path counts for monitoring (cbcs run writes it to a file).
+  std::shared_ptr<metrics::registry> metrics() const;
 
  private:
   struct impl;

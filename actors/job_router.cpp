@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <iterator>
 #include <optional>
+#include <set>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -35,6 +36,7 @@ struct flight {
   std::size_t request = 0;  // ca::request_digest: the same id must ask the same
   ca::operation op = ca::operation::enroll;
   steady::time_point deadline;
+  steady::time_point since;  // accepted (or replayed): its duration in the metrics
   std::vector<waiter> waiters;
   int crashes = 0;
   // Its result waits for a commit that failed: done, never to run again.
@@ -76,11 +78,58 @@ struct router_state {
   // them first, and only then do their submitters hear `accepted`.
   std::vector<job_ticket> unjournaled;
   std::size_t damaged_reported = 0;  // damaged journal entries already logged
+  // For config.metrics: each backend's figures, and the jobs pending at a CA
+  // with when this router first saw each pending (unix seconds), kept over
+  // the runs of a job pending past its deadline until its final outcome.
+  std::unordered_map<std::string, std::shared_ptr<metrics::backend_metrics>> backend_metrics;
+  std::unordered_map<std::string, std::pair<std::string, std::int64_t>> pending;
+  std::unordered_map<std::string, std::multiset<std::int64_t>> pending_by_backend;
 
   static inline const char* name = "job_router";
 };
 
 using self_ptr = router_actor::stateful_pointer<router_state>;
+
+metrics::backend_metrics* metrics_of(self_ptr self, const std::string& backend) {
+  auto& st = self->state;
+  if (!st.config.metrics) return nullptr;
+  if (auto it = st.backend_metrics.find(backend); it != st.backend_metrics.end())
+    return it->second.get();
+  // A name no backend has (a job's typo) makes no series.
+  if (!st.config.backend_names.count(backend)) return nullptr;
+  return st.backend_metrics.emplace(backend, st.config.metrics->backend(backend))
+      .first->second.get();
+}
+
+void publish_pending(self_ptr self, const std::string& backend) {
+  auto* m = metrics_of(self, backend);
+  if (!m) return;
+  auto& since = self->state.pending_by_backend[backend];
+  m->pending(since.size(), since.empty() ? 0 : *since.begin());
+}
+
+// The job waits at its CA (again): counted from the first time.
+void note_pending(self_ptr self, const std::string& id, const std::string& backend) {
+  auto& st = self->state;
+  if (!st.config.metrics || st.pending.count(id)) return;
+  auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                 std::chrono::system_clock::now().time_since_epoch())
+                 .count();
+  st.pending.emplace(id, std::pair{backend, now});
+  st.pending_by_backend[backend].insert(now);
+  publish_pending(self, backend);
+}
+
+void note_not_pending(self_ptr self, const std::string& id) {
+  auto& st = self->state;
+  auto it = st.pending.find(id);
+  if (it == st.pending.end()) return;
+  auto [backend, since] = std::move(it->second);
+  st.pending.erase(it);
+  auto& set = st.pending_by_backend[backend];
+  if (auto at = set.find(since); at != set.end()) set.erase(at);
+  publish_pending(self, backend);
+}
 
 void trace(self_ptr self, std::string_view event, std::string_view job_id,
            std::string_view backend = {}, std::string_view outcome = {},
@@ -285,6 +334,7 @@ void journal_accepts(self_ptr self, config::journal& journal, batch& b) {
     f.request = ca::request_digest(ticket.job);
     f.op = ticket.job.op;
     f.deadline = ticket.deadline;
+    f.since = steady::now();
     f.waiters.push_back({sink, ticket.submission});
     f.ack_with_result = ticket.ack_with_result;
     b.accepted.emplace_back(sink, id);
@@ -379,6 +429,7 @@ void on_committed(self_ptr self, batch& b) {
   for (auto& id : b.acked_with_reply) trace(self, "acked", id, {}, {}, "with the result");
   for (auto& [sink, id] : b.accepted) self->send(sink, accepted_atom::value, id);
   for (auto& [sink, r] : b.replies) self->send(sink, result_atom::value, r);
+  auto now = steady::now();
   for (auto& r : b.finishes) {
     auto f = st.in_flight.find(r.job_id);
     if (f == st.in_flight.end()) continue;
@@ -387,6 +438,13 @@ void on_committed(self_ptr self, batch& b) {
     if (r.outcome.what == ca::outcome::kind::issued && !r.outcome.message.empty())
       st.config.log(fmt::format("job {} at backend {}: {}", r.job_id, r.backend, r.outcome.message));
     if (f->second.ack_with_result) trace(self, "acked", r.job_id, r.backend, {}, "with the result");
+    if (r.outcome.what == ca::outcome::kind::pending) {
+      note_pending(self, r.job_id, r.backend);
+    } else {
+      if (auto* m = metrics_of(self, r.backend))
+        m->job_finished(f->second.op, r.outcome, now - f->second.since);
+      note_not_pending(self, r.job_id);
+    }
     deliver(self, f->second.waiters, r);
     st.in_flight.erase(f);
     if (r.outcome.what == ca::outcome::kind::pending) {
@@ -424,6 +482,7 @@ void flush(self_ptr self) {
           .tokens = std::exchange(st.tokens, {}),
           .acks = std::exchange(st.acks, {})};
   auto& journal = *st.config.journal;
+  auto started = steady::now();
   try {
     // fsync when SCM will hear job_ack for these accepts, or when a resume
     // token is the only guard against a second order after a power cut.
@@ -435,8 +494,10 @@ void flush(self_ptr self) {
     journal.commit();
   } catch (const std::exception& e) {
     journal.rollback();
+    if (st.config.metrics) st.config.metrics->journal_commit_failed();
     return on_commit_failed(self, b, e);
   }
+  if (st.config.metrics) st.config.metrics->journal_commit(steady::now() - started);
   on_committed(self, b);
 }
 
@@ -477,8 +538,10 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
       [self](progress_atom, const std::string& id, const ca::outcome& o) {
         trace(self, "progress", id, {}, outcome_label(o), o.message);
         // Whoever waits hears that the job is pending at its CA.
-        if (auto f = self->state.in_flight.find(id); f != self->state.in_flight.end())
+        if (auto f = self->state.in_flight.find(id); f != self->state.in_flight.end()) {
+          note_pending(self, id, f->second.backend);
           for (const auto& w : f->second.waiters) self->send(w.sink, progress_atom::value, id, o);
+        }
       },
       [self](resume_atom, std::string& id, std::string& token, std::uint64_t seq,
              backend_actor& reply_to) {
@@ -520,7 +583,9 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
         }
         f = st.in_flight
                 .emplace(id, flight{.backend = entry->job.backend,
+                                    .op = entry->job.op,
                                     .deadline = steady::now() + std::chrono::minutes(10),
+                                    .since = steady::now(),
                                     .waiters = {{sink, submission}},
                                     .cancel = reason})
                 .first;
@@ -623,7 +688,8 @@ router_actor::behavior_type behavior(self_ptr self, router_config config) {
           f.backend = e.job.backend;
           f.request = ca::request_digest(e.job);
           f.op = e.job.op;
-          f.deadline = steady::now() + std::chrono::minutes(10);
+          f.since = steady::now();
+          f.deadline = f.since + std::chrono::minutes(10);
           trace(self, "replayed", e.job.id, e.job.backend);
           dispatch(self, job_ticket{e.job, f.deadline, e.resume_token});
         }

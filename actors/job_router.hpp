@@ -10,6 +10,7 @@
 
 #include "actors/backend_health.hpp"
 #include "actors/messages.hpp"
+#include "actors/metrics/registry.hpp"
 #include "actors/trace/event_log.hpp"
 #include "actors/trace/tracer.hpp"
 #include "config/journal.hpp"
@@ -36,6 +37,8 @@ struct router_config {
   event_reporter report;
   // Where `cbcs status` learns that the journal cannot commit (optional).
   std::shared_ptr<backend_health> health;
+  // Jobs by outcome and their duration, pending jobs, journal commits (optional).
+  std::shared_ptr<metrics::registry> metrics;
 };
 
 // Spawns the router on a thread of its own (it blocks on the journal's

@@ -24,6 +24,7 @@
 
 #include "actors/health_events.hpp"
 #include "actors/http/http_client.hpp"
+#include "actors/metrics/metrics_file.hpp"
 #include "actors/scm/scm_session.hpp"
 #include "actors/scm/server_chain.hpp"
 #include "actors/scm/session_policy.hpp"
@@ -359,7 +360,10 @@ po::options_description run_options(const args_t&) {
       ("log-max-size", po::value<std::string>()->default_value("10M")->value_name("SIZE"),
        "rotate a log file at this size (64K to 1G)")  //
       ("log-max-files", po::value<std::string>()->default_value("5")->value_name("N"),
-       "rotated log files kept besides the current one (1 to 100)");
+       "rotated log files kept besides the current one (1 to 100)")  //
+      ("metrics-file", po::value<std::string>()->value_name("FILE"),
+       "write the metrics here, readable by all, e.g. into node_exporter's textfile directory "
+       "(default <data dir>/metrics.prom, owner only; a name ending in .prom)");
   add_common_options(desc);
   return desc;
 }
@@ -401,6 +405,29 @@ actors::log_settings log_settings_of(const po::variables_map& vm, const workspac
   return ls;
 }
 
+// Where `cbcs run` writes its metrics, every 15 s (README "Metrics").
+// CBCS_TEST_METRICS_INTERVAL_MS shortens that, for the tests only.
+actors::metrics::file_settings metrics_settings_of(const po::variables_map& vm,
+                                                   const workspace& ws) {
+  actors::metrics::file_settings ms{.file = ws.dir().metrics_file()};
+  if (vm.count("metrics-file")) {
+    std::filesystem::path file = vm["metrics-file"].as<std::string>();
+    if (file.extension() != ".prom")
+      throw usage_error(fmt::format(
+          "option -metrics-file: '{}' does not end in .prom (textfile collectors read only those)",
+          file.string()));
+    auto dir = file.parent_path().empty() ? std::filesystem::path(".") : file.parent_path();
+    if (!std::filesystem::is_directory(dir))
+      throw usage_error(fmt::format("option -metrics-file: {} is not a directory", dir.string()));
+    ms.file = file;
+    ms.readable_by_all = true;
+  }
+  if (const char* ms_text = std::getenv("CBCS_TEST_METRICS_INTERVAL_MS"))
+    if (auto v = std::atoi(ms_text); v > 0) ms.interval = std::chrono::milliseconds(v);
+  ms.log = [](const std::string& line) { actors::log_at(actors::log_level::warning, line); };
+  return ms;
+}
+
 int run_connector(const po::variables_map& vm, service::service_notifier& notifier,
                   const service::wait_for_stop& wait_for_stop) {
   auto retention = std::chrono::seconds(
@@ -412,6 +439,7 @@ int run_connector(const po::variables_map& vm, service::service_notifier& notifi
         "duplicate detection)");
   workspace ws(vm);
   auto log_settings = log_settings_of(vm, ws);
+  auto metrics_settings = metrics_settings_of(vm, ws);
   auto cfg = ws.load_config();
   actors::proxy_settings proxy;
   {
@@ -462,6 +490,7 @@ int run_connector(const po::variables_map& vm, service::service_notifier& notifi
       actors::make_event<actors::event_id::service_started>(cbcs::version(), root.string()));
   actors::health_event_reporter health_events(session.runtime->health(), actors::report_event);
   actors::scm_service scm_link(*session.runtime, std::move(options));
+  actors::metrics::file_writer metrics(session.runtime->metrics(), std::move(metrics_settings));
   notifier.ready();
   std::optional<service::health_watchdog> watchdog;
   if (auto interval = notifier.watchdog_interval(); interval.count() > 0) {
@@ -503,6 +532,7 @@ int run_connector(const po::variables_map& vm, service::service_notifier& notifi
   if (watchdog) watchdog->stop();
   scm_link.stop();
   session.runtime->stop();
+  metrics.stop();  // the last figures, the link down
   actors::report_event(actors::make_event<actors::event_id::service_stopped>(cbcs::version()));
   return exit_ok;
 }
@@ -674,7 +704,7 @@ std::vector<command> scm_commands() {
        "-token TOKEN [-force] [-scm URL] [-scm-cacert FILE]", "cbcs register -token cbcs1.eyJ...",
        register_options, run_register},
       {"run", "run the connector: keep the session with SCM until SIGINT or SIGTERM",
-       "[-journal-retention 7d]", "cbcs run", run_options, run_service},
+       "[-journal-retention 7d] [-metrics-file FILE]", "cbcs run", run_options, run_service},
       {"status", "show registration, the session with SCM and the backends", "[--json]",
        "cbcs status --json", status_options, run_status},
   };

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -21,10 +22,8 @@ constexpr std::string_view temp_marker = ".tmp-";
   throw config_error(fmt::format("{} {}: {}", what, path.string(), std::strerror(errno)));
 }
 
-}  // namespace
-
-void write_file_atomic(const fs::path& path, std::string_view data,
-                       const std::function<void()>& before_rename) {
+void write_atomic(const fs::path& path, std::string_view data,
+                  const std::function<void()>& before_rename, std::optional<fs::perms> perms) {
   auto temp = path;
   temp += std::string(temp_marker) + crypto::to_hex(crypto::random_bytes(6));
   auto cleanup = [&] {
@@ -33,12 +32,25 @@ void write_file_atomic(const fs::path& path, std::string_view data,
   };
   try {
     write_new_file_durably(temp, data);
+    if (perms) fs::permissions(temp, *perms);
     if (before_rename) before_rename();
     replace_file_durably(temp, path);
   } catch (...) {
     cleanup();
     throw;
   }
+}
+
+}  // namespace
+
+void write_file_atomic(const fs::path& path, std::string_view data,
+                       const std::function<void()>& before_rename) {
+  write_atomic(path, data, before_rename, std::nullopt);
+}
+
+void write_readable_file_atomic(const fs::path& path, std::string_view data) {
+  using p = fs::perms;
+  write_atomic(path, data, {}, p::owner_read | p::owner_write | p::group_read | p::others_read);
 }
 
 std::string read_file(const fs::path& path, std::size_t max_size) {

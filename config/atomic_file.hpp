@@ -14,6 +14,11 @@ namespace cbcs::config {
 void write_file_atomic(const std::filesystem::path& path, std::string_view data,
                        const std::function<void()>& before_rename = {});
 
+// The same for a file that holds no secret and that another user must read
+// (the metrics file a monitoring agent collects): owner read-write, others
+// read, whatever the umask.
+void write_readable_file_atomic(const std::filesystem::path& path, std::string_view data);
+
 // Reads a whole file of at most max_size bytes; throws config_error naming the file.
 std::string read_file(const std::filesystem::path& path, std::size_t max_size = 16 << 20);
 

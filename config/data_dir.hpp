@@ -42,6 +42,8 @@ class data_dir {
   std::filesystem::path key_file() const { return root_ / "vault.key"; }
   std::filesystem::path journal_file() const { return config::journal_file(root_); }
   std::filesystem::path scm_status_file() const { return config::scm_status_file(root_); }
+  // Written by `cbcs run` for a monitoring agent (unless -metrics-file).
+  std::filesystem::path metrics_file() const { return root_ / "metrics.prom"; }
   std::filesystem::path trace_dir() const { return root_ / "trace"; }
   std::filesystem::path service_lock_file() const { return root_ / "service.lock"; }
 

@@ -7,7 +7,7 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libcaf-dev libboost-dev libboost-program-options-dev
   libssl-dev openssl libsimdjson-dev libfmt-dev libspdlog-dev libsqlite3-dev libpugixml-dev doctest-dev
-  python3 tinyproxy
+  python3 python3-prometheus-client tinyproxy
   nodejs
   dpkg-dev lintian adduser man-db
 )

@@ -223,6 +223,9 @@ void set_state(self_ptr self, link_state s, std::string message = {}) {
     trace(self, "link", {}, pol::to_string(s), message);
   }
   if (!message.empty()) st.message = std::move(message);
+  if (st.options.metrics)
+    st.options.metrics->scm_link(pol::to_string(st.state),
+                                 st.state == link_state::ready || st.state == link_state::draining);
   if (st.options.on_link_change) {
     auto line = pol::link_status_line(st.state, st.offline_since_ms,
                                       st.state == link_state::ready ? "" : st.message);
@@ -501,6 +504,7 @@ void on_identity(self_ptr self, const scm::identity_msg& m) {
     st.identity = std::move(next);
     auto v = config::validity_of(st.identity->certificate_pem);
     st.renewal.use(v);
+    if (st.options.metrics) st.options.metrics->identity_expires(v.not_after);
     log(self, fmt::format("certificate renewed; valid until {:%Y-%m-%d %H:%M} UTC",
                           std::chrono::floor<std::chrono::seconds>(v.not_after)));
   } catch (const std::exception& e) {
@@ -519,6 +523,7 @@ void enter_ready(self_ptr self, const scm::hello_ack_msg& m) {
   st.last_hb_sent = steady::now();
   st.connected_since_ms = now_ms();
   st.message.clear();
+  if (st.options.metrics) st.options.metrics->scm_connected();
   set_state(self, link_state::ready);
   report(self, make_event<event_id::session_up>(st.identity->connector_id, st.hb_interval.count()));
   // Store-and-forward: everything unacknowledged, in journal order, again.
@@ -693,6 +698,7 @@ void dial(self_ptr self) {
                      "the stored certificate is unreadable; register again: cbcs register -token "
                      "T -force");
   }
+  if (st.options.metrics) st.options.metrics->identity_expires(validity.not_after);
   if (sys_clock::now() >= validity.not_after) {
     st.next_dial = steady::now() + pol::identity_check_interval;
     std::string text =
@@ -996,6 +1002,7 @@ scm_service::scm_service(connector_runtime& runtime, scm_session_options options
   auto router = caf::actor_cast<router_actor>(runtime.router_handle());
   if (!options.health) options.health = runtime.health();
   if (!options.trace) options.trace = runtime.trace();
+  if (!options.metrics) options.metrics = runtime.metrics();
   // Detached: it reads the journal, which may wait on the router's commits.
   impl_->actor = runtime.actor_system().spawn<caf::detached>(session, std::move(options), router,
                                                              runtime.io(), impl_->stopped);

@@ -15,6 +15,7 @@
 
 #include "actors/backend_health.hpp"
 #include "actors/http/http_client.hpp"
+#include "actors/metrics/registry.hpp"
 #include "actors/trace/event_log.hpp"
 #include "actors/trace/tracer.hpp"
 #include "config/identity.hpp"
@@ -32,6 +33,8 @@ struct scm_session_options {
   // in the next heartbeat; every frame on a job's path goes to the trace.
   std::shared_ptr<backend_health> health;
   std::shared_ptr<tracer> trace;
+  // Unset: the runtime's. The link's state, reconnects and the identity's expiry.
+  std::shared_ptr<metrics::registry> metrics;
   proxy_settings proxy;
   // Read afresh before every dial: `cbcs register -force` replaces it while
   // the service runs. nullopt: not registered.

@@ -70,11 +70,13 @@ struct tls_identity_options {
 // A sealed certificate, beyond the client identity, whose end the backend's
 // health warns of 30 days ahead (AD CS's enrollment agent): the option that
 // holds it, what it is, and the command that renews it (a format string:
-// "{}" is the backend's name).
+// "{}" is the backend's name), and its kind as the metrics name it
+// (cbcs_certificate_expiry_timestamp_seconds{kind="agent"}).
 struct watched_certificate {
   std::string_view option;
   std::string_view what;
   std::string_view renew_command;
+  std::string_view kind = "watched";
   bool empty() const { return option.empty(); }
 };
 

@@ -37,9 +37,9 @@ def wait_until(predicate, seconds, step=0.1):
 class Service:
     """`cbcs run` on a data directory, in the background; stderr to a file."""
 
-    def __init__(self, data, log_path, binary=CBCS, extra=()):
+    def __init__(self, data, log_path, binary=CBCS, extra=(), env=None):
         self.data, self.log_path = data, log_path
-        env = dict(os.environ)
+        env = {**os.environ, **(env or {})}
         env.pop("CBCS_DATA_DIR", None)
         env.pop("NOTIFY_SOCKET", None)
         env.pop("JOURNAL_STREAM", None)

@@ -19,6 +19,14 @@ SIM = os.path.join(BUILD_DIR, "cbcs-sim")
 WITH_APPROVAL_CA = os.path.join(BUILD_DIR, "cbcs-with-approval-ca")
 
 
+def add_approval_backend(data, approvals, name="slow"):
+    """`backend add` of the approval test CA (jobs pending until a file named
+    by the job id appears in approvals); the finished process."""
+    return subprocess.run([WITH_APPROVAL_CA, "backend", "add", "-name", name, "-type", "approval",
+                           "-approvals", approvals, "--data-dir", data],
+                          capture_output=True, text=True)
+
+
 class Scm:
     def __init__(self, state_dir, env=None):
         self.proc = subprocess.Popen([SIM, "scm", "--state-dir", state_dir, "--heartbeat-ms", "500"],
@@ -187,9 +195,7 @@ class ScmLinkTest(TempDirTest):
         self.assertEqual(self.register().code, 0)
         approvals = self.path("approvals")
         os.makedirs(approvals)
-        r = subprocess.run([WITH_APPROVAL_CA, "backend", "add", "-name", "slow", "-type", "approval",
-                            "-approvals", approvals, "--data-dir", self.data],
-                           capture_output=True, text=True)
+        r = add_approval_backend(self.data, approvals)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.start_run(WITH_APPROVAL_CA)
         return approvals

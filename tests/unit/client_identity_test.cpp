@@ -10,7 +10,11 @@
 #include <filesystem>
 #include <thread>
 
+#include <fmt/format.h>
+
 #include "actors/connector_runtime.hpp"
+#include "actors/metrics/registry.hpp"
+#include "config/identity.hpp"
 #include "config/vault.hpp"
 #include "crypto/certificate_authority.hpp"
 #include "crypto/random.hpp"
@@ -31,6 +35,20 @@ class refusing_transport final : public ca::transport {
   }
   std::atomic<int> calls{0};
 };
+
+// The metrics file's line for a backend's watched certificate: its notAfter.
+std::string expiry_line(const std::string& kind, const std::string& backend,
+                        const std::string& cert_pem) {
+  auto not_after = config::validity_of(cert_pem).not_after;
+  return fmt::format(
+      "\ncbcs_certificate_expiry_timestamp_seconds{{kind=\"{}\",backend=\"{}\"}} {}\n", kind,
+      backend,
+      std::chrono::duration_cast<std::chrono::seconds>(not_after.time_since_epoch()).count());
+}
+
+std::string metrics_text(actors::connector_runtime& runtime) {
+  return actors::metrics::to_text(runtime.metrics()->snapshot(std::chrono::system_clock::now()));
+}
 
 }  // namespace
 
@@ -111,6 +129,8 @@ TEST_SUITE("client identity") {
         CHECK(test::contains(b.message, "cbcs backend set -name ecs -cert FILE -key FILE"));
         CHECK(test::contains(b.message, "client of ecs"));
       }
+      // The metrics have its end, whatever the health says.
+      CHECK(test::contains(metrics_text(runtime), expiry_line("client", "ecs", client.cert_pem)));
       runtime.stop();
     }
   }
@@ -152,6 +172,7 @@ TEST_SUITE("client identity") {
     CHECK(b.state == protocol::scm::health::degraded);
     CHECK(test::contains(b.message, "the enrollment agent certificate (CN=agent of ad) expires on"));
     CHECK(test::contains(b.message, "renew it with cbcs backend msca enroll-agent-cert -name ad"));
+    CHECK(test::contains(metrics_text(runtime), expiry_line("agent", "ad", agent.cert_pem)));
     runtime.stop();
   }
 }

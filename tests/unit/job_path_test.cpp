@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "actors/connector_runtime.hpp"
+#include "actors/metrics/registry.hpp"
 #include "config/data_dir.hpp"
 #include "config/journal.hpp"
 #include "failing_disk.hpp"
@@ -155,6 +156,12 @@ struct own_journal_fixture {
   }
 };
 
+// The runtime's metrics as the file has them, and whether a line is there.
+bool metrics_line(actors::connector_runtime& runtime, const std::string& line) {
+  auto text = actors::metrics::to_text(runtime.metrics()->snapshot(std::chrono::system_clock::now()));
+  return text.find("\n" + line + "\n") != std::string::npos;
+}
+
 // Polls until done() holds or about 6 s have passed; says which.
 template <class Done>
 bool eventually(Done done) {
@@ -163,6 +170,21 @@ bool eventually(Done done) {
     std::this_thread::sleep_for(milliseconds(20));
   }
   return done();
+}
+
+// One scripted backend "b1" whose breaker opens after `failures` in a row
+// and stays open a minute; back-off in milliseconds.
+actors::runtime_options tripping_options(const test::temp_dir& dir,
+                                         std::shared_ptr<scripted_transport> transport,
+                                         int failures) {
+  actors::runtime_options o{.data_dir = dir.path(), .durable_journal = false};
+  o.backend_defaults.retry.base = milliseconds(1);
+  o.backend_defaults.retry.cap = milliseconds(5);
+  o.backend_defaults.breaker.failure_threshold = failures;
+  o.backend_defaults.breaker.open_for = milliseconds(60'000);
+  o.transport = std::move(transport);
+  o.extra_backends["b1"] = std::make_shared<scripted_driver>();
+  return o;
 }
 
 struct job_path_fixture {
@@ -410,14 +432,8 @@ TEST_SUITE("job_path") {
     // every job for seconds; 100 jobs took 80 s instead of 15.
     test::temp_dir dir;
     auto transport = std::make_shared<scripted_transport>();
-    actors::runtime_options o{.data_dir = dir.path(), .durable_journal = false};
-    o.backend_defaults.retry.base = milliseconds(1);
-    o.backend_defaults.retry.cap = milliseconds(5);
+    auto o = tripping_options(dir, transport, 2);
     o.backend_defaults.retry.max_attempts = 12;
-    o.backend_defaults.breaker.failure_threshold = 2;
-    o.backend_defaults.breaker.open_for = milliseconds(60'000);
-    o.transport = transport;
-    o.extra_backends["b1"] = std::make_shared<scripted_driver>();
     actors::connector_runtime runtime(std::move(o));
     transport->script["https://ca.test/q1"] = {429, 429, 429, 429, 429, 200};
     auto r = runtime.run(ca::job{.id = "q1", .op = ca::operation::revoke, .backend = "b1"},
@@ -430,6 +446,51 @@ TEST_SUITE("job_path") {
     CHECK(r.what == ca::outcome::kind::issued);
     auto health = runtime.health()->snapshot();
     for (const auto& b : health) CHECK(b.message.find("breaker") == std::string::npos);
+  }
+
+  TEST_CASE("the metrics count jobs by outcome, retries by reason and the CA's requests") {
+    job_path_fixture f;
+    f.transport->script["https://ca.test/t1"] = {429, 503, 200};
+    f.transport->script["https://ca.test/r1"] = {400};
+    CHECK(f.run(f.job("t1")).what == ca::outcome::kind::issued);
+    CHECK(f.run(f.job("r1")).what == ca::outcome::kind::failed);
+    // Counted before the result is delivered.
+    auto& rt = *f.runtime;
+    CHECK(metrics_line(rt, "cbcs_jobs_total{backend=\"b1\",operation=\"revoke\",outcome=\"issued\"} 1"));
+    CHECK(metrics_line(rt, "cbcs_jobs_total{backend=\"b1\",operation=\"revoke\",outcome=\"failed\","
+                           "error=\"invalid_request\"} 1"));
+    CHECK(metrics_line(rt, "cbcs_job_duration_seconds_count{backend=\"b1\"} 2"));
+    CHECK(metrics_line(rt, "cbcs_retries_total{backend=\"b1\",reason=\"throttled\"} 1"));
+    CHECK(metrics_line(rt, "cbcs_retries_total{backend=\"b1\",reason=\"unavailable\"} 1"));
+    CHECK(metrics_line(rt, "cbcs_ca_request_duration_seconds_count{backend=\"b1\"} 4"));
+    CHECK(metrics_line(rt, "cbcs_job_duration_seconds_count{backend=\"b2\"} 0"));
+    CHECK(metrics_line(rt, "cbcs_breaker_open{backend=\"b1\"} 0"));
+    CHECK(metrics_line(rt, "cbcs_journal_commit_failures_total 0"));
+  }
+
+  TEST_CASE("the metrics show the breaker open and the rate limit's waits") {
+    test::temp_dir dir;
+    auto transport = std::make_shared<scripted_transport>();
+    auto o = tripping_options(dir, transport, 2);
+    o.backend_defaults.rate_limits = ca::parse_rate_limits("default=20");
+    actors::connector_runtime runtime(std::move(o));
+    // 30 jobs at once through 20 calls a second: some wait.
+    std::atomic<int> done{0};
+    for (int i = 0; i < 30; ++i)
+      runtime.submit(ca::job{.id = fmt::format("l{}", i), .op = ca::operation::revoke, .backend = "b1"},
+                     [&](const std::string&, const ca::outcome&) { ++done; },
+                     milliseconds(10'000));
+    CHECK(eventually([&] { return done == 30; }));
+    CHECK_FALSE(metrics_line(runtime, "cbcs_ratelimit_waits_total{backend=\"b1\"} 0"));
+    CHECK_FALSE(metrics_line(runtime, "cbcs_ratelimit_wait_seconds_total{backend=\"b1\"} 0"));
+    CHECK(metrics_line(runtime, "cbcs_breaker_open{backend=\"b1\"} 0"));
+    transport->script["https://ca.test/trip"] = {503, 503, 503, 503, 503};
+    auto r = runtime.run(ca::job{.id = "trip", .op = ca::operation::revoke, .backend = "b1"},
+                         milliseconds(3000));
+    CHECK(r.what == ca::outcome::kind::failed);
+    CHECK(metrics_line(runtime, "cbcs_breaker_open{backend=\"b1\"} 1"));
+    CHECK(metrics_line(runtime, "cbcs_breaker_opened_total{backend=\"b1\"} 1"));
+    CHECK(metrics_line(runtime, "cbcs_retries_total{backend=\"b1\",reason=\"unavailable\"} 2"));
   }
 
   TEST_CASE("side calls neither wait for the breaker nor move it") {

@@ -18,6 +18,7 @@ std::optional<client_certificate_state> read_watched_certificate(
     client_certificate_state s;
     s.subject = crypto::subject_line(certs.front().get());
     s.not_after = crypto::format_utc_time(std::chrono::floor<std::chrono::seconds>(end));
+    s.expires_at = end;
     s.days_left = std::chrono::floor<std::chrono::hours>(end - now).count() / 24;
     s.expired = end <= now;
     if (end - now <= client_certificate_warning)

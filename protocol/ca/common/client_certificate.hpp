@@ -17,6 +17,7 @@ inline constexpr std::chrono::hours client_certificate_warning{24 * 30};
 struct client_certificate_state {
   std::string subject;
   std::string not_after;  // UTC, "2027-01-31T12:00:00Z"
+  std::chrono::system_clock::time_point expires_at;  // the same, for the metrics
   std::int64_t days_left = 0;
   bool expired = false;
   std::string warning;  // "" until 30 days before it expires

@@ -194,7 +194,8 @@ const backend_type& type() {
       .policy = {.client_identity = {.certificate = "cert", .key = "key"},
                  .watched = {.option = agent_cert_option,
                              .what = "the enrollment agent certificate",
-                             .renew_command = "cbcs backend msca enroll-agent-cert -name {}"}}};
+                             .renew_command = "cbcs backend msca enroll-agent-cert -name {}",
+                             .kind = "agent"}}};
   return t;
 }
 

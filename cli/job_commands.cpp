@@ -37,6 +37,11 @@ void add_progress_option(po::options_description& desc) {
                      "do not show progress while waiting (attempts, retries, pending orders)");
 }
 
+void add_json_option(po::options_description& desc) {
+  desc.add_options()("json", po::bool_switch(),
+                     "print the CA's report as JSON (default: a table for a person)");
+}
+
 void add_job_options(po::options_description& desc) {
   desc.add_options()  //
       ("id", po::value<std::string>()->value_name("ID"),
@@ -145,7 +150,8 @@ int run_job(const po::variables_map& vm, ca::job j) {
                j.id, j.id);
     return exit_failed;
   }
-  auto status = report_outcome(j, *result, optional_string(vm, "out"));
+  bool json = vm.count("json") && vm["json"].as<bool>();
+  auto status = report_outcome(j, *result, optional_string(vm, "out"), json);
   if (result->what == ca::outcome::kind::issued) say_what_differs(cfg, j, *result);
   return status;
 }
@@ -207,6 +213,7 @@ po::options_description revoke_options(const args_t&) {
       ("serial", po::value<std::string>()->value_name("HEX"), "serial number in hex")      //
       ("reason", po::value<std::string>()->value_name("REASON")->default_value("unspecified"),
        "RFC 5280 reason: unspecified, keyCompromise, superseded, cessationOfOperation, ...");
+  add_json_option(desc);
   add_job_options(desc);
   add_common_options(desc);
   return desc;
@@ -262,6 +269,7 @@ int run_revoke(const po::variables_map& vm, const args_t&) {
 po::options_description test_options(const args_t&) {
   po::options_description desc("Options");
   desc.add_options()("name", po::value<std::string>()->value_name("NAME"), "the backend");
+  add_json_option(desc);
   add_job_options(desc);
   add_common_options(desc);
   return desc;
@@ -280,12 +288,51 @@ po::options_description jobs_run_options(const args_t&) {
        "jobs as JSON lines: {\"id\", \"operation\", \"backend\", \"csr\", ...}")  //
       ("timeout", po::value<std::string>()->value_name("DURATION")->default_value("10m"),
        "deadline of each job");
+  desc.add_options()("json", po::bool_switch(),
+                     "one JSON line per result, for scripts (default: a line for a person)");
   add_progress_option(desc);
   add_common_options(desc);
   return desc;
 }
 
-// Runs a file of jobs concurrently and prints one JSON line per result. Run
+const char* outcome_word(const ca::outcome& o) {
+  switch (o.what) {
+    case ca::outcome::kind::issued:
+      return "issued";
+    case ca::outcome::kind::done:
+      return "done";
+    case ca::outcome::kind::pending:
+      return "pending";
+    case ca::outcome::kind::failed:
+      return "failed";
+  }
+  return "failed";
+}
+
+// One result of jobs run as a script reads it.
+std::string result_json(const std::string& id, const ca::outcome& o) {
+  protocol::json_writer w(false);
+  w.begin_object().member("id", id).key("result").begin_object();
+  w.member("outcome", outcome_word(o));
+  if (!o.serial_hex.empty()) w.member("serial", o.serial_hex);
+  if (o.what == ca::outcome::kind::failed)
+    w.member("error", ca::to_string(o.error)).member("message", o.message);
+  w.end_object().end_object();
+  return w.str();
+}
+
+// ... and as a person does: "issued   job-7  serial 0a1b...".
+std::string result_line(const std::string& id, const ca::outcome& o) {
+  std::string what;
+  if (!o.serial_hex.empty()) what = "serial " + o.serial_hex;
+  if (o.what == ca::outcome::kind::failed)
+    what = fmt::format("{}: {}", ca::to_string(o.error), o.message);
+  else if (o.what == ca::outcome::kind::pending)
+    what = o.message.empty() ? "waiting at the CA; run again to collect it" : o.message;
+  return fmt::format("{:<8} {}  {}", outcome_word(o), id, what);
+}
+
+// Runs a file of jobs concurrently and prints one line per result (JSON with --json). Run
 // it again after a crash: finished ids are answered from the journal, the
 // others resume; none is issued twice.
 int run_jobs(const po::variables_map& vm, const args_t&) {
@@ -313,6 +360,7 @@ int run_jobs(const po::variables_map& vm, const args_t&) {
     }
   }
   auto timeout = timeout_of(vm);
+  bool json = vm["json"].as<bool>();
   workspace ws(vm);
   auto session = start_runtime(ws);
   std::set<std::string> ids;
@@ -327,19 +375,9 @@ int run_jobs(const po::variables_map& vm, const args_t&) {
     session.runtime->submit(
         j,
         [&](const std::string& id, const ca::outcome& o) {
-          protocol::json_writer w(false);
-          w.begin_object().member("id", id).key("result").begin_object();
-          w.member("outcome", o.what == ca::outcome::kind::issued    ? "issued"
-                              : o.what == ca::outcome::kind::done    ? "done"
-                              : o.what == ca::outcome::kind::pending ? "pending"
-                                                                     : "failed");
-          if (!o.serial_hex.empty()) w.member("serial", o.serial_hex);
-          if (o.what == ca::outcome::kind::failed)
-            w.member("error", ca::to_string(o.error)).member("message", o.message);
-          w.end_object().end_object();
+          auto line = json ? result_json(id, o) : result_line(id, o);
+          progress->print_above(stdout, line);
           std::lock_guard lock(mu);
-          fmt::print("{}\n", w.str());
-          std::fflush(stdout);
           ++done;
           if (o.what == ca::outcome::kind::failed) ++failed;
           if (done == jobs.size()) cv.notify_all();  // one wake-up, not one per job

@@ -129,6 +129,18 @@ void progress_display::say(const std::string& line) {
   print_line_locked(line);
 }
 
+void progress_display::print_above(std::FILE* to, const std::string& line) {
+  std::lock_guard lock(mutex_);
+  if (style_ == style::terminal) {
+    std::fputs("\r\033[K", out_);
+    std::fflush(out_);
+  }
+  std::fputs(line.c_str(), to);
+  std::fputc('\n', to);
+  std::fflush(to);
+  if (style_ == style::terminal) draw_status_locked();
+}
+
 bool progress_display::request_out() {
   std::lock_guard lock(mutex_);
   return requests_out_ > 0;

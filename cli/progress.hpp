@@ -46,6 +46,10 @@ class progress_display {
   // when quiet, as it answers the person's own key press.
   void say(const std::string& line);
 
+  // A line of output (stdout) printed above the terminal's status line, not
+  // into it (jobs run's results).
+  void print_above(std::FILE* to, const std::string& line);
+
   // A request of these jobs is out at its CA, its answer not yet back.
   bool request_out();
 

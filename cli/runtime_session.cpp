@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cli/errors.hpp"
+#include "cli/report_view.hpp"
 #include "config/atomic_file.hpp"
 #include "config/config_error.hpp"
 #include "crypto/digest.hpp"
@@ -73,7 +74,7 @@ std::string new_job_id(std::string_view prefix) {
 }
 
 int report_outcome(const protocol::ca::job& job, const protocol::ca::outcome& o,
-                   const std::optional<std::string>& out_file) {
+                   const std::optional<std::string>& out_file, bool json) {
   namespace ca = protocol::ca;
   switch (o.what) {
     case ca::outcome::kind::issued: {
@@ -89,11 +90,17 @@ int report_outcome(const protocol::ca::job& job, const protocol::ca::outcome& o,
       }
       return exit_ok;
     }
-    case ca::outcome::kind::done:
+    case ca::outcome::kind::done: {
+      auto table = json ? std::string() : human_report(job, o);
+      if (!table.empty()) {
+        fmt::print("{}", table);
+        return exit_ok;
+      }
       fmt::print("{}\n", o.report_json.empty() ? "{}" : o.report_json);
       // The report's findings in words, beside the JSON that scripts read.
       if (!o.message.empty()) fmt::print(stderr, "{}\n", o.message);
       return exit_ok;
+    }
     case ca::outcome::kind::pending:
       fmt::print(
           "pending at backend {} (job {}): {}; run the same command with -id {} to "
@@ -102,7 +109,10 @@ int report_outcome(const protocol::ca::job& job, const protocol::ca::outcome& o,
       return exit_failed;
     case ca::outcome::kind::failed:
       // A failed check (backend test) may still say what it found.
-      if (!o.report_json.empty()) fmt::print("{}\n", o.report_json);
+      if (!o.report_json.empty()) {
+        auto table = json ? std::string() : human_report(job, o);
+        fmt::print("{}", table.empty() ? o.report_json + "\n" : table);
+      }
       throw operation_error(
           fmt::format("{} failed ({}{}): {}", ca::to_string(job.op), ca::to_string(o.error),
                       o.backend_code.empty() ? "" : ", " + o.backend_code, o.message));

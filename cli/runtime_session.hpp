@@ -36,8 +36,9 @@ std::int64_t parse_duration_seconds(const std::string& text, const std::string& 
 // A job id for jobs the CLI makes up itself.
 std::string new_job_id(std::string_view prefix);
 
-// Prints the outcome (certificate to out_file or stdout) and returns the exit status.
+// Prints the outcome (certificate to out_file or stdout; a report as a
+// table for a person, or as its JSON) and returns the exit status.
 int report_outcome(const protocol::ca::job& job, const protocol::ca::outcome& o,
-                   const std::optional<std::string>& out_file);
+                   const std::optional<std::string>& out_file, bool json = false);
 
 }  // namespace cbcs::cli

@@ -32,7 +32,7 @@ def killed_runs(jobs_file, data_dir, kill_after, first_ready, counted):
     """Runs `cbcs jobs run` once per entry of kill_after and SIGKILLs it: the
     first run once first_ready() holds (10 s at most), the others that many
     seconds after their start. Returns counted() after each kill."""
-    cmd = [CBCS, "jobs", "run", "-file", jobs_file, "--data-dir", data_dir]
+    cmd = [CBCS, "jobs", "run", "-file", jobs_file, "--json", "--data-dir", data_dir]
     seen = []
     for k, after in enumerate(kill_after):
         proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -50,7 +50,7 @@ def killed_runs(jobs_file, data_dir, kill_after, first_ready, counted):
 
 def final_run(jobs_file, data_dir):
     """The last, uninterrupted run: (exit code, stderr, {job id: result})."""
-    cmd = [CBCS, "jobs", "run", "-file", jobs_file, "--data-dir", data_dir]
+    cmd = [CBCS, "jobs", "run", "-file", jobs_file, "--json", "--data-dir", data_dir]
     final = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     results = {}
     for line in final.stdout.splitlines():

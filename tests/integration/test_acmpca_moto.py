@@ -199,15 +199,15 @@ class AcmPcaMotoTest(TempDirTest):
         self.assertEqual(self.moto.issued_count(), before + 2)
 
         serial = self.serial(first)
-        r = cbcs("revoke", "-backend", "aws", "-serial", serial, "-reason", "keyCompromise",
+        r = cbcs("revoke", "--json", "-backend", "aws", "-serial", serial, "-reason", "keyCompromise",
                  data_dir=self.data)
         self.assertEqual(r.code, 0, r)
         self.assertTrue(self.moto.revoked(), "moto shows no revocation")
-        r = cbcs("revoke", "-backend", "aws", "-serial", serial, "-reason", "certificateHold",
+        r = cbcs("revoke", "--json", "-backend", "aws", "-serial", serial, "-reason", "certificateHold",
                  data_dir=self.data)
         self.assertOneLineError(r, 1, "invalid_request")
 
-        r = cbcs("backend", "test", "-name", "aws", data_dir=self.data)
+        r = cbcs("backend", "test", "--json", "-name", "aws", data_dir=self.data)
         self.assertEqual(r.code, 0, r)
         self.assertIn(self.moto.ca_arn, r.out)
         self.assertIn("ACTIVE", r.out)
@@ -287,7 +287,7 @@ class AcmPcaInstanceRoleTest(TempDirTest):
                 fh.write(json.dumps({"id": f"role-{i}", "operation": "enroll", "backend": "aws",
                                      "csr": csr}) + "\n")
         before = self.moto.issued_count()
-        r = cbcs("jobs", "run", "-file", self.path("jobs.jsonl"), data_dir=self.data)
+        r = cbcs("jobs", "run", "-file", self.path("jobs.jsonl"), "--json", data_dir=self.data)
         self.assertEqual(r.code, 0, r)
         results = [json.loads(line) for line in r.out.splitlines() if line.strip()]
         self.assertEqual([x["result"]["outcome"] for x in results], ["issued"] * 3, r.out)
@@ -306,7 +306,7 @@ class AcmPcaInstanceRoleTest(TempDirTest):
                         self.assertNotIn(secret.encode(), fh.read(), name)
 
         serial = results[0]["result"]["serial"]
-        r = cbcs("revoke", "-backend", "aws", "-serial", serial, "-reason", "superseded",
+        r = cbcs("revoke", "--json", "-backend", "aws", "-serial", serial, "-reason", "superseded",
                  data_dir=self.data)
         self.assertEqual(r.code, 0, r)
         self.assertTrue(self.moto.revoked(), "moto shows no revocation")

@@ -36,7 +36,7 @@ class CrashRecoveryTest(TempDirTest):
                                      "csr": csr, "validity_seconds": 86400}) + "\n")
 
         rng = random.Random(int(os.environ.get("CBCS_TEST_SEED", "7")))
-        cmd = [CBCS, "jobs", "run", "-file", jobs, "--data-dir", data]
+        cmd = [CBCS, "jobs", "run", "-file", jobs, "--json", "--data-dir", data]
         ledger_file = os.path.join(data, "local-ca", "local", "ledger.db")
 
         def ledger_count():

@@ -50,7 +50,7 @@ class CredentialFilesTest(TempDirTest):
     def assert_works(self, name, *files, stdin=None):
         r = self.add(name, *files, stdin=stdin)
         self.assertEqual(r.code, 0, r)
-        t = cbcs("backend", "test", "-name", name, data_dir=self.data, timeout=60)
+        t = cbcs("backend", "test", "--json", "-name", name, data_dir=self.data, timeout=60)
         self.outputs.append(t.out + t.err)
         self.assertEqual(t.code, 0, t)
         shown = cbcs("backend", "show", "-name", name, data_dir=self.data)
@@ -179,7 +179,7 @@ class CredentialFilesTest(TempDirTest):
                      stdin=PASSWORD + "\n")
         if r.code == 0:
             # A build whose OpenSSL reads RC2 takes it: then it must work.
-            t = cbcs("backend", "test", "-name", "legacy", data_dir=self.data, timeout=60)
+            t = cbcs("backend", "test", "--json", "-name", "legacy", data_dir=self.data, timeout=60)
             self.assertEqual(t.code, 0, t)
             return
         self.assertEqual(len(r.err.strip().splitlines()), 1, r.err)

@@ -145,12 +145,12 @@ class DigiCertTest(TempDirTest):
 
         # Revoke the certificate (skip approval: at once), then a whole order
         # whose revocation awaits approval, approved by cbcs.
-        r = cbcs("revoke", "-backend", "dc", "-serial", self.serial(first), "-reason",
+        r = cbcs("revoke", "--json", "-backend", "dc", "-serial", self.serial(first), "-reason",
                  "keyCompromise", "-id", "dc-4", data_dir=self.data)
         self.assertEqual(r.code, 0, r)
         self.assertIn('"scope": "certificate"', r.out)
         self.add_backend("dcorder", "-revoke", "order", "-autoapprove", "true")
-        r = cbcs("revoke", "-backend", "dcorder", "-serial", self.serial(third), "-reason",
+        r = cbcs("revoke", "--json", "-backend", "dcorder", "-serial", self.serial(third), "-reason",
                  "superseded", "-id", "dc-5", data_dir=self.data)
         self.assertEqual(r.code, 0, r)
         self.assertIn('"approved_by": "cbcs"', r.out)
@@ -161,7 +161,7 @@ class DigiCertTest(TempDirTest):
         self.assertEqual(len(self.sim.requests("PUT", "/services/v2/request/")), 1)
         # A reason CertCentral does not take never leaves the connector.
         before = len(self.sim.requests())
-        r = cbcs("revoke", "-backend", "dc", "-serial", self.serial(first), "-reason",
+        r = cbcs("revoke", "--json", "-backend", "dc", "-serial", self.serial(first), "-reason",
                  "certificateHold", "-id", "dc-6", data_dir=self.data)
         self.assertNotEqual(r.code, 0, r)
         self.assertIn("CertCentral", r.err)
@@ -185,7 +185,7 @@ class DigiCertTest(TempDirTest):
             self.assertEqual(status, 400, word)
             self.assertEqual(answer["errors"][0]["code"], "invalid_revocation_reason", answer)
         self.assertEqual(self.sim.orders()[0]["status"], "issued")
-        r = cbcs("revoke", "-backend", "dc", "-serial", serial, "-reason", "affiliationChanged",
+        r = cbcs("revoke", "--json", "-backend", "dc", "-serial", serial, "-reason", "affiliationChanged",
                  "-id", "dc-w2", data_dir=self.data)
         self.assertEqual(r.code, 0, r)
         sent = self.sim.requests("PUT", f"/services/v2/certificate/{cert_id}/revoke")[-1]
@@ -235,7 +235,7 @@ class DigiCertTest(TempDirTest):
         second = self.serial(r.out)
         self.assertNotEqual(second, first, "the renew got the original certificate back")
         self.assertEqual(len(self.sim.requests("POST", "/services/v2/order/certificate/")), 2)  # order + reissue
-        r = cbcs("revoke", "-backend", "dc", "-serial", second, "-id", "share-3", data_dir=self.data)
+        r = cbcs("revoke", "--json", "-backend", "dc", "-serial", second, "-id", "share-3", data_dir=self.data)
         self.assertEqual(r.code, 0, r)
         r = cbcs("enroll", "-backend", "dc", "-csr", csr, "-id", "share-4", data_dir=self.data)
         self.assertEqual(r.code, 0, r)
@@ -272,20 +272,30 @@ class DigiCertTest(TempDirTest):
         self.assertIn("rejected", r.err)
         self.assertIn("ov validation", r.err)
         self.assertEqual(self.sim.orders(), [])
-        r = cbcs("backend", "test", "-name", "dc", data_dir=self.data)
+        r = cbcs("backend", "test", "--json", "-name", "dc", data_dir=self.data)
         self.assertNotEqual(r.code, 0, r)
         self.assertIn('"usable": false', r.out)
 
     def test_backend_test_names_missing_permissions_and_masks_the_key(self):
         self.add_backend("dc")
         self.sim.admin("POST", "/admin/user", {"roles": ["User"]})
-        r = cbcs("backend", "test", "-name", "dc", data_dir=self.data)
+        r = cbcs("backend", "test", "--json", "-name", "dc", data_dir=self.data)
         self.assertNotEqual(r.code, 0, r)
         self.assertIn("review_requests", r.err)
         self.assertIn("manage_requests", r.err)
         self.assertNotIn(self.sim.api_key, r.out + r.err)
+        self.assertIn("manage_requests", json.loads(r.out)["missing_permissions"])
+        # For a person: the same report as a table, what passed beside what did not.
+        r = cbcs("backend", "test", "-name", "dc", "-quiet", data_dir=self.data)
+        self.assertEqual(r.code, 1, r)
+        lines = r.out.splitlines()
+        self.assertRegex(lines[0], r"^  ok    API key +\.\.\.0001 accepted: user \S+ \(User\)$")
+        self.assertRegex(lines[1], r"^  ok    organization +\d+ \(.*\) may order ssl_plus$")
+        self.assertRegex(lines[2], r"^  fail  permissions +the roles lack manage_orders?")
+        self.assertEqual(lines[3], "verdict: backend dc fails 1 check(s)")
+        self.assertOneLineError(r, 1, "lacks")
         self.add_backend("wrong", key="not-the-key-but-long-enough")
-        r = cbcs("backend", "test", "-name", "wrong", data_dir=self.data)
+        r = cbcs("backend", "test", "--json", "-name", "wrong", data_dir=self.data)
         self.assertNotEqual(r.code, 0, r)
         self.assertIn("auth", r.err)
         self.assertIn("...ough", r.err)
@@ -303,7 +313,7 @@ class DigiCertTest(TempDirTest):
                          "csr": self.read(self.csr(f"s{i}", f"storm{i}.example"))})
         with open(self.path("jobs.jsonl"), "w") as fh:
             fh.write("".join(json.dumps(j) + "\n" for j in jobs))
-        r = cbcs("jobs", "run", "-file", self.path("jobs.jsonl"), data_dir=self.data, timeout=240)
+        r = cbcs("jobs", "run", "-file", self.path("jobs.jsonl"), "--json", data_dir=self.data, timeout=240)
         self.assertEqual(r.code, 0, r)
         results = [json.loads(line) for line in r.out.splitlines() if line.strip()]
         self.assertEqual(sorted(x["id"] for x in results), sorted(j["id"] for j in jobs))

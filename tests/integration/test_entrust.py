@@ -257,7 +257,7 @@ class EntrustTest(TempDirTest):
         # Certificates placed by another client: cbcs cannot order (REQUESTER).
         serials = {stem: self.place_direct(stem, f"cbcs job ecs-{stem}")[0] for stem in ("k", "s")}
 
-        r = cbcs("revoke", "-backend", "ecs", "-serial", serials["k"], "-reason", "keyCompromise",
+        r = cbcs("revoke", "--json", "-backend", "ecs", "-serial", serials["k"], "-reason", "keyCompromise",
                  "-id", "ecs-rv1", data_dir=self.data)
         self.assertEqual(r.code, 0, r)
         o = self.orders("ecs-k")[0]
@@ -265,7 +265,7 @@ class EntrustTest(TempDirTest):
 
         # A reason ECS refuses never leaves the connector (strict, the default).
         before = len(self.requests_seen())
-        r = cbcs("revoke", "-backend", "ecs", "-serial", serials["s"], "-reason", "superseded",
+        r = cbcs("revoke", "--json", "-backend", "ecs", "-serial", serials["s"], "-reason", "superseded",
                  "-id", "ecs-rv2", data_dir=self.data)
         self.assertNotEqual(r.code, 0, r)
         self.assertIn("keyCompromise", r.err, r)
@@ -274,7 +274,7 @@ class EntrustTest(TempDirTest):
         self.assertEqual(self.orders("ecs-s")[0]["status"], "ACTIVE")
 
         # -revokereason map: sent as unspecified.
-        r = cbcs("revoke", "-backend", "ecsmap", "-serial", serials["s"], "-reason", "superseded",
+        r = cbcs("revoke", "--json", "-backend", "ecsmap", "-serial", serials["s"], "-reason", "superseded",
                  "-id", "ecs-rv3", data_dir=self.data)
         self.assertEqual(r.code, 0, r)
         o = self.orders("ecs-s")[0]
@@ -283,7 +283,7 @@ class EntrustTest(TempDirTest):
 
     def test_ecs_backend_test_reports_each_clients_domains_and_which_can_be_ordered(self):
         self.assertEqual(self.add_ecs("ecs").code, 0)
-        r = cbcs("backend", "test", "-name", "ecs", data_dir=self.data)
+        r = cbcs("backend", "test", "--json", "-name", "ecs", data_dir=self.data)
         self.assertEqual(r.code, 0, r)
         report = json.loads(r.out)
         self.assertEqual(report["client"], 1, report)
@@ -561,7 +561,7 @@ class EntrustTest(TempDirTest):
         certs = self.sim.admin("GET", "/admin/gateway")["certificates"]
         self.assertEqual(len(certs), 1, certs)
         self.assertEqual(self.stats()["cagw_enrollments"], 1)
-        r = cbcs("revoke", "-backend", "gw", "-serial", serial, "-reason", "keyCompromise",
+        r = cbcs("revoke", "--json", "-backend", "gw", "-serial", serial, "-reason", "keyCompromise",
                  "-id", "gw-2", data_dir=self.data)
         self.assertEqual(r.code, 0, r)
         self.assertEqual(self.stats()["cagw_actions"], 1)

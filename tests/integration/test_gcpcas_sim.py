@@ -54,7 +54,7 @@ class GcpCasSimTest(TempDirTest):
         with open(self.path("jobs.jsonl"), "w") as fh:
             for j in jobs:
                 fh.write(json.dumps(j) + "\n")
-        r = cbcs("jobs", "run", "-file", self.path("jobs.jsonl"), data_dir=self.data,
+        r = cbcs("jobs", "run", "-file", self.path("jobs.jsonl"), "--json", data_dir=self.data,
                  timeout=timeout)
         self.assertEqual(r.code, 0, r)
         return [json.loads(line) for line in r.out.splitlines() if line.strip()]
@@ -83,23 +83,32 @@ class GcpCasSimTest(TempDirTest):
         self.assertEqual(self.sim.stats()["certificates_created"], 2)
 
         serial = self.serial(first)
-        r = cbcs("revoke", "-backend", "gcp", "-serial", serial, "-reason", "privilegeWithdrawn",
+        r = cbcs("revoke", "--json", "-backend", "gcp", "-serial", serial, "-reason", "privilegeWithdrawn",
                  data_dir=self.data)
         self.assertEqual(r.code, 0, r)
         revokes = [x for x in self.sim.requests(CREATE_PATH) if x["target"].endswith(":revoke")]
         self.assertEqual(len(revokes), 1)
         self.assertIn('"reason":"PRIVILEGE_WITHDRAWN"', revokes[0]["body"])
         self.assertEqual(self.sim.stats()["certificates_revoked"], 1)
-        r = cbcs("revoke", "-backend", "gcp", "-serial", serial, "-reason", "removeFromCRL",
+        r = cbcs("revoke", "--json", "-backend", "gcp", "-serial", serial, "-reason", "removeFromCRL",
                  data_dir=self.data)
         self.assertOneLineError(r, 1, "invalid_request", "removeFromCRL")
 
-        r = cbcs("backend", "test", "-name", "gcp", data_dir=self.data)
+        r = cbcs("backend", "test", "--json", "-name", "gcp", data_dir=self.data)
         self.assertEqual(r.code, 0, r)
         self.assertIn("pool-1", r.out)
         self.assertIn("ENABLED", r.out)
         self.assertIn("ENTERPRISE", r.out)
         self.assertEqual(len(self.sim.requests("/v1/projects/test-project/locations/us-east1/caPools/pool-1:testIamPermissions")), 1)
+        # The same shape as every type's test, as a table for a person.
+        checks = {c["check"]: c["verdict"] for c in json.loads(r.out)["checks"]}
+        self.assertEqual(checks["pool pool-1"], "ok")
+        self.assertEqual(checks["permissions on pool-1"], "ok")
+        human = cbcs("backend", "test", "-name", "gcp", "-quiet", data_dir=self.data)
+        self.assertEqual(human.code, 0, human)
+        self.assertRegex(human.out, r"(?m)^  ok    service account +\S+@\S+ has a token for project")
+        self.assertRegex(human.out, r"(?m)^  ok    pool pool-1 +ENTERPRISE tier, \d+ of \d+ CA\(s\) ENABLED$")
+        self.assertTrue(human.out.endswith("verdict: backend gcp works\n"), human.out)
 
     def test_a_serial_with_a_leading_zero_digit_is_found_in_any_form(self):
         # About one serial in sixteen starts with a zero digit. cbcs prints
@@ -114,16 +123,16 @@ class GcpCasSimTest(TempDirTest):
         pem = r.out.split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n"
         self.assertEqual(self.serial(pem), serial.upper())
         # The issue's case: "pool has no certificate with serial 0adcbe..." before.
-        r = cbcs("revoke", "-backend", "gcp", "-serial", serial.upper(), "-id", "gcp-z-r1",
+        r = cbcs("revoke", "--json", "-backend", "gcp", "-serial", serial.upper(), "-id", "gcp-z-r1",
                  data_dir=self.data)
         self.assertEqual(r.code, 0, r)
         self.assertEqual(self.sim.stats()["certificates_revoked"], 1)
         colons = ":".join(["00"] + [serial[i:i + 2].upper() for i in range(0, len(serial), 2)])
-        r = cbcs("revoke", "-backend", "gcp", "-serial", colons, "-id", "gcp-z-r2", data_dir=self.data)
+        r = cbcs("revoke", "--json", "-backend", "gcp", "-serial", colons, "-id", "gcp-z-r2", data_dir=self.data)
         self.assertEqual(r.code, 0, r)
         self.assertIn('"already_revoked":true', r.out.replace(" ", ""))
         # Garbage is refused before any job, in one line.
-        r = cbcs("revoke", "-backend", "gcp", "-serial", "0adcbeXY", data_dir=self.data)
+        r = cbcs("revoke", "--json", "-backend", "gcp", "-serial", "0adcbeXY", data_dir=self.data)
         self.assertOneLineError(r, 2, "-serial", "'X' is not a hex digit")
 
     def test_devops_pool_issues_but_keeps_nothing(self):
@@ -135,7 +144,7 @@ class GcpCasSimTest(TempDirTest):
         self.assertEqual(r.code, 0, r)
         self.assertEqual(self.sim.stats()["certificates_stored"], 0)
         serial = self.serial(r.out.split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n")
-        r = cbcs("revoke", "-backend", "devops", "-serial", serial, data_dir=self.data)
+        r = cbcs("revoke", "--json", "-backend", "devops", "-serial", serial, data_dir=self.data)
         self.assertOneLineError(r, 1, "not_implemented", "DevOps")
         # A CA named with -ca is asked for by id.
         self.add_backend("oneca", "-pool", "pool-1", "-ca", "ca-1")
@@ -181,7 +190,7 @@ class GcpCasSimTest(TempDirTest):
             "privateca.certificateAuthorities.list", "privateca.certificates.get",
             "privateca.certificates.update", "privateca.certificateTemplates.get",
             "privateca.certificateTemplates.list", "privateca.certificateTemplates.use"]})
-        r = cbcs("backend", "test", "-name", "gcp", data_dir=self.data)
+        r = cbcs("backend", "test", "--json", "-name", "gcp", data_dir=self.data)
         self.assertOneLineError(r, 1, "auth", "privateca.certificates.create")
         r = cbcs("enroll", "-backend", "gcp", "-csr", self.csr("p"), "-id", "perm-1", data_dir=self.data)
         self.assertOneLineError(r, 1, "auth", "privateca.certificates.create")

@@ -70,7 +70,7 @@ class JobCliTest(TempDirTest):
         self.assertEqual(r.code, 0, r)
         self.assertNotEqual(self.serial_of(renewed), serial)
 
-        r = cbcs("revoke", "-backend", "local", "-serial", serial, "-reason", "keyCompromise",
+        r = cbcs("revoke", "--json", "-backend", "local", "-serial", serial, "-reason", "keyCompromise",
                  "-id", "job-revoke-1", data_dir=self.data)
         self.assertEqual(r.code, 0, r)
         self.assertFalse(json.loads(r.out)["already_revoked"])
@@ -78,10 +78,10 @@ class JobCliTest(TempDirTest):
                               "-noout", "-text"], capture_output=True, text=True).stdout
         self.assertIn(serial.upper(), crl)
         self.assertIn("Key Compromise", crl)
-        r = cbcs("revoke", "-backend", "local", "-serial", serial, data_dir=self.data)
+        r = cbcs("revoke", "--json", "-backend", "local", "-serial", serial, data_dir=self.data)
         self.assertTrue(json.loads(r.out)["already_revoked"])
 
-        report = cbcs("backend", "test", "-name", "local", data_dir=self.data)
+        report = cbcs("backend", "test", "--json", "-name", "local", data_dir=self.data)
         self.assertEqual(report.code, 0, report)
         info = json.loads(report.out)
         self.assertEqual(info["ca"], "CN=Test Local CA")
@@ -134,11 +134,11 @@ class JobCliTest(TempDirTest):
                                      data_dir=self.data), 1, "-csr", "missing.csr")
         self.assertOneLineError(cbcs("enroll", "-backend", "local", "-csr", weak, "-validity", "soon",
                                      data_dir=self.data), 2, "-validity")
-        self.assertOneLineError(cbcs("revoke", "-backend", "local", "-serial", "xyz", data_dir=self.data),
+        self.assertOneLineError(cbcs("revoke", "--json", "-backend", "local", "-serial", "xyz", data_dir=self.data),
                                 2, "-serial")
-        self.assertOneLineError(cbcs("revoke", "-backend", "local", "-serial", "0a0b", "-reason", "bored",
+        self.assertOneLineError(cbcs("revoke", "--json", "-backend", "local", "-serial", "0a0b", "-reason", "bored",
                                      data_dir=self.data), 2, "-reason")
-        self.assertOneLineError(cbcs("revoke", "-backend", "local", "-serial", "0a0b", data_dir=self.data),
+        self.assertOneLineError(cbcs("revoke", "--json", "-backend", "local", "-serial", "0a0b", data_dir=self.data),
                                 1, "rejected", "not issued by this CA")
         self.assertOneLineError(cbcs("enroll", "-backend", "local", "-csr", weak, "-id", "has space",
                                      data_dir=self.data), 2, "-id")
@@ -148,7 +148,7 @@ class JobCliTest(TempDirTest):
         with open(jobs, "w") as fh:
             fh.write(json.dumps({"id": "a", "operation": "test", "backend": "local"}) + "\n")
             fh.write('{"id": "b", "operation": "explode", "backend": "local"}\n')
-        r = cbcs("jobs", "run", "-file", jobs, data_dir=self.data)
+        r = cbcs("jobs", "run", "-file", jobs, "--json", data_dir=self.data)
         self.assertOneLineError(r, 1, "jobs.jsonl line 2", "operation")
 
 

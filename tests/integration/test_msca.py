@@ -96,12 +96,12 @@ class MscaTest(TempDirTest):
 
     def test_backend_test_says_what_it_found(self):
         self.add()
-        r = cbcs("backend", "test", "-name", "ad", data_dir=self.data)
+        r = cbcs("backend", "test", "--json", "-name", "ad", data_dir=self.data)
         self.assertEqual(r.code, 0, r)
         self.assertIn("agent certificate: fail: none yet: run cbcs backend msca enroll-agent-cert",
                       r.err)
         self.agent()
-        r = cbcs("backend", "test", "-name", "ad", data_dir=self.data)
+        r = cbcs("backend", "test", "--json", "-name", "ad", data_dir=self.data)
         self.assertEqual(r.code, 0, r)
         self.assertIn("CEP: ok", r.err)
         self.assertIn("CA: ok", r.err)
@@ -134,14 +134,12 @@ class MscaTest(TempDirTest):
         self.add()
         self.agent()
         r = self.enroll("no", "job-denied", "-profile", "WebServerDenied")
-        self.assertNotEqual(r.code, 0)
-        self.assertIn("CERTSRV_E_TEMPLATE_DENIED (0x80094012)", r.err)
-        self.assertEqual(len(r.err.strip().splitlines()), 1, r.err)
+        self.assertOneLineError(r, 1, "CERTSRV_E_TEMPLATE_DENIED (0x80094012)")
 
     def test_revoke_over_ces_is_refused_before_any_request(self):
         self.add()
         before = len(self.sim.admin("GET", "/requests"))
-        r = cbcs("revoke", "-backend", "ad", "-serial", "0a1b", "-reason", "keyCompromise",
+        r = cbcs("revoke", "--json", "-backend", "ad", "-serial", "0a1b", "-reason", "keyCompromise",
                  data_dir=self.data)
         self.assertNotEqual(r.code, 0)
         self.assertIn("cannot revoke", r.err)
@@ -171,7 +169,7 @@ class MscaTest(TempDirTest):
                  "-cert", self.sim.other_client_cert, "-key", self.sim.other_client_key,
                  data_dir=self.data)
         self.assertEqual(r.code, 0, r)
-        r = cbcs("backend", "test", "-name", "bad", data_dir=self.data)
+        r = cbcs("backend", "test", "--json", "-name", "bad", data_dir=self.data)
         self.assertNotEqual(r.code, 0)
         self.assertIn("(auth", r.err)
 
@@ -355,7 +353,7 @@ class MscaUsernameTest(TempDirTest):
         r = cbcs("backend", "msca", "enroll-agent-cert", "-name", "good", data_dir=self.path("data"))
         self.assertEqual(r.code, 0, r)
         self.assertEqual(self.add("bad", "not-the-password").code, 0)
-        r = cbcs("backend", "test", "-name", "bad", data_dir=self.path("data"))
+        r = cbcs("backend", "test", "--json", "-name", "bad", data_dir=self.path("data"))
         self.assertNotEqual(r.code, 0)
         self.assertIn("(auth", r.err)
         self.assertIn("credentials", r.err)

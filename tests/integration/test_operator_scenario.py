@@ -281,7 +281,7 @@ class OperatorScenario(LocalCaConnectorTest):
                 cli_issued.append(f"cli-renew-{k}")
                 with open(out) as fh:
                     serial = serial_of(fh.read())
-                r = cbcs("revoke", "-backend", "local", "-serial", serial, "-reason", "superseded",
+                r = cbcs("revoke", "--json", "-backend", "local", "-serial", serial, "-reason", "superseded",
                          "-id", f"cli-revoke-{k}", "-timeout", "20s", data_dir=self.data, timeout=40)
                 self.assertEqual(r.code, 0, f"CLI revoke beside cbcs run: {r}")
                 self.assertFalse(json.loads(r.out)["already_revoked"], r.out)

@@ -167,7 +167,7 @@ class ProxyTest(TempDirTest):
                 fh.write(json.dumps({"id": f"batch-{i}", "operation": "enroll", "backend": "aws",
                                      "csr": csr}) + "\n")
         before = len(self.moto.issue_tokens())
-        proc = subprocess.Popen([CBCS, "jobs", "run", "-file", jobs, "--data-dir", self.data],
+        proc = subprocess.Popen([CBCS, "jobs", "run", "-file", jobs, "--json", "--data-dir", self.data],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(1.5)
         self.proxy.stop()

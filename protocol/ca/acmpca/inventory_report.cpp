@@ -3,8 +3,11 @@
 #include <set>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "crypto/pem.hpp"
 #include "protocol/ca/acmpca/signed_session.hpp"
+#include "protocol/ca/common/report_checks.hpp"
 #include "protocol/common/json_writer.hpp"
 
 namespace cbcs::protocol::ca::acmpca {
@@ -135,8 +138,27 @@ class inventory_report final : public signed_session {
     w.end_array();
     if (!s.default_ca_arn.empty())
       w.member("default_ca_arn", s.default_ca_arn).member("default_ca_listed", default_listed);
+    report_checks checks;
+    checks.ok("credentials",
+              fmt::format("accepted in {}: {} CA(s) listed", s.target.region, cas_.size()));
+    for (const auto& ca : cas_) {
+      auto name = "CA " + ca.arn.substr(ca.arn.rfind('/') + 1);
+      const auto& d = ca.described;
+      if (!ca.error.empty())
+        checks.fail(name, ca.error);
+      else if (d.status != "ACTIVE")
+        checks.warn(name, fmt::format("{} ({}): only an ACTIVE CA issues", d.status, d.subject));
+      else
+        checks.ok(name, fmt::format("ACTIVE, {} {}, {}", d.type, d.key_algorithm, d.subject));
+    }
+    if (!s.default_ca_arn.empty() && !default_listed)
+      checks.fail("default CA", fmt::format("{} is not among the account's CAs in {}",
+                                            s.default_ca_arn, s.target.region));
+    checks.write(w);
     w.end_object();
-    return outcome::done(w.str());
+    auto done = outcome::done(w.str());
+    done.message = checks.words();
+    return done;
   }
 
   state state_ = state::list;

@@ -50,4 +50,15 @@ void write_client_certificate(json_writer& w, const client_certificate_state& c)
   w.end_object();
 }
 
+void check_certificate(report_checks& checks, std::string check,
+                       const client_certificate_state& c) {
+  checks.add(std::move(check),
+             c.expired           ? "fail"
+             : c.warning.empty() ? "ok"
+                                 : "warn",
+             c.warning.empty()
+                 ? fmt::format("{} until {} ({} days)", c.subject, c.not_after, c.days_left)
+                 : c.warning);
+}
+
 }  // namespace cbcs::protocol::ca

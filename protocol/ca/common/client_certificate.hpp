@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/ca/common/report_checks.hpp"
 #include "protocol/common/json_writer.hpp"
 
 namespace cbcs::protocol::ca {
@@ -16,7 +17,7 @@ inline constexpr std::chrono::hours client_certificate_warning{24 * 30};
 
 struct client_certificate_state {
   std::string subject;
-  std::string not_after;  // UTC, "2027-01-31T12:00:00Z"
+  std::string not_after;                             // UTC, "2027-01-31T12:00:00Z"
   std::chrono::system_clock::time_point expires_at;  // the same, for the metrics
   std::int64_t days_left = 0;
   bool expired = false;
@@ -37,5 +38,9 @@ std::optional<client_certificate_state> read_watched_certificate(
 
 // Adds "client_certificate": {subject, not_after, days_left[, warning]}.
 void write_client_certificate(json_writer& w, const client_certificate_state& c);
+
+// Its line in a `backend test` table: ok with its subject and end, warn from
+// 30 days before with the fix, fail once expired.
+void check_certificate(report_checks& checks, std::string check, const client_certificate_state& c);
 
 }  // namespace cbcs::protocol::ca

@@ -4,6 +4,7 @@
 
 #include "protocol/ca/common/http_session.hpp"
 #include "protocol/ca/common/http_status.hpp"
+#include "protocol/ca/common/report_checks.hpp"
 #include "protocol/common/json_writer.hpp"
 #include "protocol/common/text.hpp"
 
@@ -87,6 +88,21 @@ class account_report final : public http_session {
     for (const auto& m : missing) w.value(m);
     w.end_array();
     w.member("permissions_from", "the user's roles (CertCentral's role table)");
+    report_checks checks;
+    std::string roles;
+    for (const auto& r : user.roles) roles += (roles.empty() ? "" : ", ") + r;
+    checks.ok("API key", fmt::format("{} accepted: user {} ({})", masked(settings_.api_key),
+                                     user.username, roles.empty() ? "no roles" : roles));
+    if (choice.chosen)
+      checks.ok("organization", fmt::format("{} ({}) may order {}", choice.chosen->id,
+                                            choice.chosen->name, product_));
+    else
+      checks.fail("organization", choice.error);
+    if (missing.empty())
+      checks.ok("permissions", "the roles allow every call cbcs makes");
+    else
+      checks.fail("permissions", fmt::format("the roles lack {}", fmt::join(missing, ", ")));
+    checks.write(w);
     w.end_object();
     if (!choice.chosen || !missing.empty()) {
       std::string message;
@@ -104,7 +120,9 @@ class account_report final : public http_session {
       failed.report_json = w.str();
       return failed;
     }
-    return outcome::done(w.str());
+    auto done = outcome::done(w.str());
+    done.message = checks.words();
+    return done;
   }
 
   http_request request(std::string_view path) {

@@ -5,6 +5,7 @@
 #include "protocol/ca/common/client_certificate.hpp"
 #include "protocol/ca/common/http_session.hpp"
 #include "protocol/ca/common/http_status.hpp"
+#include "protocol/ca/common/report_checks.hpp"
 #include "protocol/ca/entrust/entrust_api.hpp"
 #include "protocol/common/json_writer.hpp"
 #include "protocol/common/text.hpp"
@@ -122,13 +123,24 @@ class account_report final : public http_session {
     w.end_array();
     if (clients_.size() > domains_.size())
       w.member("clients_without_domains", std::int64_t(clients_.size() - domains_.size()));
+    report_checks checks;
     if (choice.chosen)
       w.member("client", choice.chosen->id);
     else
       w.member("client_problem", choice.error);
+    checks.ok("API user",
+              fmt::format("{} accepted: {} client(s)", settings_.username, clients_.size()));
+    if (choice.chosen)
+      checks.ok("client", fmt::format("{} ({}), {}", choice.chosen->id, choice.chosen->name,
+                                      choice.chosen->verification_status));
+    else
+      checks.fail("client", choice.error);
     if (auto c = read_client_certificate(settings_.client_cert_pem, settings_.name, "cert", "key",
-                                         now()))
+                                         now())) {
       write_client_certificate(w, *c);
+      check_certificate(checks, "client certificate", *c);
+    }
+    if (!text.empty()) checks.ok("domains", text);
     w.key("inventories").begin_array();
     for (const auto& i : inventories)
       w.begin_object()
@@ -137,7 +149,9 @@ class account_report final : public http_session {
           .member("remaining", i.remaining)
           .member("used", i.used)
           .end_object();
-    w.end_array().end_object();
+    w.end_array();
+    checks.write(w);
+    w.end_object();
     if (!choice.chosen) {
       auto failed = outcome::failed(
           choice.rejected ? error_class::rejected : error_class::invalid_request, choice.error);
@@ -146,7 +160,8 @@ class account_report final : public http_session {
     }
     backend_->learnt_client_id = choice.chosen->id;
     auto done = outcome::done(w.str());
-    done.message = one_line(text, 1024);
+    // The domains an order may name: what the table's lines do not say.
+    done.message = one_line(text.empty() ? checks.words() : text, 1024);
     return done;
   }
 

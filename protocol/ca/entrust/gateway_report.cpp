@@ -1,10 +1,11 @@
 #include <fmt/format.h>
 
+#include "protocol/ca/common/client_certificate.hpp"
 #include "protocol/ca/common/http_session.hpp"
 #include "protocol/ca/common/http_status.hpp"
+#include "protocol/ca/common/report_checks.hpp"
 #include "protocol/ca/entrust/ca_gateway_api.hpp"
 #include "protocol/ca/entrust/gateway_sessions.hpp"
-#include "protocol/ca/common/client_certificate.hpp"
 #include "protocol/common/json_writer.hpp"
 #include "protocol/common/text.hpp"
 
@@ -55,10 +56,28 @@ class gateway_report final : public http_session {
     };
     list("certificate_authorities", authorities_);
     list("profiles", profiles);
+    report_checks checks;
+    if (ca_found_)
+      checks.ok("CA", fmt::format("{} answers this client certificate", settings_.ca_id));
+    else
+      checks.fail("CA", fmt::format("the CA Gateway has no certificate authority {} for this "
+                                    "client certificate",
+                                    settings_.ca_id));
+    if (!settings_.profile_id.empty() && ca_found_) {
+      if (profile_found)
+        checks.ok("profile",
+                  fmt::format("{} offered by CA {}", settings_.profile_id, settings_.ca_id));
+      else
+        checks.fail("profile",
+                    fmt::format("CA {} has no profile {}", settings_.ca_id, settings_.profile_id));
+    }
     if (auto c = read_client_certificate(settings_.client_cert_pem, settings_.name, "cert", "key",
-                                         now()))
+                                         now())) {
       write_client_certificate(w, *c);
+      check_certificate(checks, "client certificate", *c);
+    }
     if (!settings_.profile_id.empty()) w.member("profile", settings_.profile_id);
+    checks.write(w);
     w.end_object();
     std::string problem;
     if (!ca_found_)
@@ -69,7 +88,11 @@ class gateway_report final : public http_session {
     else if (!profile_found)
       problem = fmt::format("CA {} has no profile {} at the CA Gateway", settings_.ca_id,
                             settings_.profile_id);
-    if (problem.empty()) return outcome::done(w.str());
+    if (problem.empty()) {
+      auto done = outcome::done(w.str());
+      done.message = checks.words();
+      return done;
+    }
     auto failed = outcome::failed(error_class::invalid_request, one_line(problem));
     failed.report_json = w.str();
     return failed;

@@ -1,5 +1,8 @@
 #include "protocol/ca/gcpcas/pool_report.hpp"
 
+#include <fmt/format.h>
+
+#include "protocol/ca/common/report_checks.hpp"
 #include "protocol/ca/gcpcas/ca_service_session.hpp"
 #include "protocol/common/json_writer.hpp"
 
@@ -105,13 +108,44 @@ class pool_report final : public ca_service_session {
       }
       w.end_array();
     }
+    report_checks checks;
+    if (job_.op == operation::test) {
+      checks.ok("service account", fmt::format("{} has a token for project {}",
+                                               settings_.account.client_email, settings_.project));
+      if (pools_.empty())
+        checks.fail("pools", fmt::format("none in {}/{}", settings_.project, settings_.location));
+      for (std::size_t i = 0; i < pools_.size(); ++i) {
+        const auto& c = contents_[i];
+        std::size_t enabled = 0;
+        for (const auto& ca : c.cas) enabled += ca.state == "ENABLED";
+        auto name = "pool " + pools_[i].id;
+        if (!c.error.empty())
+          checks.fail(name, c.error);
+        else if (enabled == 0)
+          checks.fail(name, fmt::format("{} CA(s), none ENABLED: it cannot issue", c.cas.size()));
+        else
+          checks.ok(name, fmt::format("{} tier, {} of {} CA(s) ENABLED", pools_[i].tier, enabled,
+                                      c.cas.size()));
+      }
+      for (const auto& [pool, missing] : missing_)
+        if (missing.empty())
+          checks.ok("permissions on " + pool, "every call cbcs makes is allowed");
+        else
+          checks.fail("permissions on " + pool, fmt::format("lacks {}", fmt::join(missing, ", ")));
+      checks.write(w);
+    }
     w.end_object();
-    if (!problems.empty())
-      return outcome::failed(error_class::auth,
-                             scrub("service account " + settings_.account.client_email +
-                                   " lacks permissions " + problems),
-                             "PERMISSION_DENIED");
-    return outcome::done(w.str());
+    if (!problems.empty()) {
+      auto failed = outcome::failed(error_class::auth,
+                                    scrub("service account " + settings_.account.client_email +
+                                          " lacks permissions " + problems),
+                                    "PERMISSION_DENIED");
+      failed.report_json = w.str();  // the table shows what passed beside what did not
+      return failed;
+    }
+    auto done = outcome::done(w.str());
+    done.message = checks.words();
+    return done;
   }
 
   std::string what() const override {

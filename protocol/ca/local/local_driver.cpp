@@ -10,6 +10,7 @@
 #include <set>
 #include <thread>
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include "crypto/certificate_authority.hpp"
@@ -17,6 +18,7 @@
 #include "crypto/pem.hpp"
 #include "crypto/per_thread.hpp"
 #include "crypto/serial_number.hpp"
+#include "protocol/ca/common/report_checks.hpp"
 #include "protocol/ca/common/revocation_reason.hpp"
 #include "protocol/ca/local/local_ledger.hpp"
 #include "protocol/common/json_writer.hpp"
@@ -176,17 +178,36 @@ class local_ca final : public driver, public keeps_records {
 
   outcome report() {
     std::lock_guard lock(mutex_);
+    auto not_after = crypto::not_after(cert_.get());
+    auto now = std::chrono::system_clock::now();
+    auto days_left = std::chrono::duration_cast<std::chrono::hours>(not_after - now).count() / 24;
+    report_checks checks;
+    auto ca = fmt::format("{}, {} key, valid until {:%Y-%m-%d} ({} days)",
+                          crypto::subject_line(cert_.get()), crypto::key_description(key_.get()),
+                          fmt::gmtime(std::chrono::system_clock::to_time_t(not_after)), days_left);
+    // Certificates it signs end no later than it does.
+    if (not_after <= now)
+      checks.fail("CA certificate", ca + ": expired");
+    else if (days_left < 30)
+      checks.warn("CA certificate", ca + ": what it issues ends with it");
+    else
+      checks.ok("CA certificate", ca);
+    checks.ok("ledger", fmt::format("{} issued, {} revoked; CRL {}", ledger_.issued_count(),
+                                    ledger_.revoked_count(), (dir_ / "crl.pem").string()));
     json_writer w(false);
     w.begin_object()
         .member("ca", crypto::subject_line(cert_.get()))
         .member("key", crypto::key_description(key_.get()))
-        .member("not_after", static_cast<std::int64_t>(std::chrono::system_clock::to_time_t(
-                                 crypto::not_after(cert_.get()))))
+        .member("not_after",
+                static_cast<std::int64_t>(std::chrono::system_clock::to_time_t(not_after)))
         .member("issued", ledger_.issued_count())
         .member("revoked", ledger_.revoked_count())
-        .member("crl", (dir_ / "crl.pem").string())
-        .end_object();
-    return outcome::done(w.str());
+        .member("crl", (dir_ / "crl.pem").string());
+    checks.write(w);
+    w.end_object();
+    auto done = outcome::done(w.str());
+    done.message = checks.words();
+    return done;
   }
 
   fs::path dir_;

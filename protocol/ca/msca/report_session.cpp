@@ -4,19 +4,13 @@
 #include "crypto/pem.hpp"
 #include "protocol/ca/common/client_certificate.hpp"
 #include "protocol/ca/common/http_session.hpp"
+#include "protocol/ca/common/report_checks.hpp"
 #include "protocol/ca/msca/ces_api.hpp"
 #include "protocol/ca/msca/msca_sessions.hpp"
 #include "protocol/common/json_writer.hpp"
 
 namespace cbcs::protocol::ca::msca {
 namespace {
-
-// One line of `backend test`: what was checked, ok / warn / fail, and why.
-struct verdict {
-  std::string check;
-  std::string word;  // ok, warn, fail
-  std::string detail;
-};
 
 class report_session final : public http_session {
  public:
@@ -34,9 +28,10 @@ class report_session final : public http_session {
     auto a = read_cep_answer(answer, settings_);
     if (!a.policies) return a.failure;
     const auto& p = *a.policies;
-    std::vector<verdict> lines;
-    lines.push_back({"CEP", "ok", fmt::format("{} answered with {} templates and {} CAs",
-                                              settings_.cep_url, p.templates.size(), p.cas.size())});
+    report_checks lines;
+    lines.add("CEP", "ok",
+              fmt::format("{} answered with {} templates and {} CAs", settings_.cep_url,
+                          p.templates.size(), p.cas.size()));
     // The CA: its certificate's subject names it; this CES among its URIs.
     const xcep::certification_authority* ours = nullptr;
     std::string ca_subject;
@@ -52,57 +47,53 @@ class report_session final : public http_session {
       if (ces_listed || subject.find("CN=" + settings_.ca) != std::string::npos) {
         ours = &ca;
         ca_subject = subject;
-        lines.push_back({"CA", ces_listed ? "ok" : "warn",
-                         ces_listed ? fmt::format("{} lists this CES", subject)
-                                    : fmt::format("{} is listed, but not with {} among its CES "
-                                                  "URIs",
-                                                  subject, settings_.ces_url)});
+        lines.add("CA", ces_listed ? "ok" : "warn",
+                  ces_listed ? fmt::format("{} lists this CES", subject)
+                             : fmt::format("{} is listed, but not with {} among its CES "
+                                           "URIs",
+                                           subject, settings_.ces_url));
         break;
       }
     }
     if (!ours)
-      lines.push_back({"CA", "fail",
-                       fmt::format("CEP lists no CA named {} and none with {}", settings_.ca,
-                                   settings_.ces_url)});
+      lines.add("CA", "fail",
+                fmt::format("CEP lists no CA named {} and none with {}", settings_.ca,
+                            settings_.ces_url));
     auto template_line = [&](std::string_view role, const std::string& name) {
       if (name.empty()) {
-        lines.push_back({std::string(role), "warn",
-                         "no -template: every job must name one as its profile"});
+        lines.add(std::string(role), "warn",
+                  "no -template: every job must name one as its profile");
         return;
       }
       const auto* t = p.find_template(name);
       if (!t)
-        lines.push_back({std::string(role), "fail",
-                         fmt::format("template {} is not offered to this account", name)});
+        lines.add(std::string(role), "fail",
+                  fmt::format("template {} is not offered to this account", name));
       else if (!t->enroll)
-        lines.push_back({std::string(role), "fail",
-                         fmt::format("template {} is offered, but this account may not enroll "
-                                     "(Enroll permission)",
-                                     name)});
+        lines.add(std::string(role), "fail",
+                  fmt::format("template {} is offered, but this account may not enroll "
+                              "(Enroll permission)",
+                              name));
       else
-        lines.push_back({std::string(role), "ok",
-                         fmt::format("template {} ({}) is offered and enrollable{}", name, t->oid,
-                                     t->ra_signatures
-                                         ? fmt::format(", with {} agent signature", t->ra_signatures)
-                                         : "")});
+        lines.add(std::string(role), "ok",
+                  fmt::format("template {} ({}) is offered and enrollable{}", name, t->oid,
+                              t->ra_signatures
+                                  ? fmt::format(", with {} agent signature", t->ra_signatures)
+                                  : ""));
     };
     template_line("agent template", std::string(default_agent_template));
     template_line("job template", settings_.template_name);
     // The agent certificate: present, its subject and end.
     if (!backend_->agent_cert) {
-      lines.push_back({"agent certificate", "fail",
-                       fmt::format("none yet: run cbcs backend msca enroll-agent-cert -name {}",
-                                   settings_.name)});
+      lines.add("agent certificate", "fail",
+                fmt::format("none yet: run cbcs backend msca enroll-agent-cert -name {}",
+                            settings_.name));
     } else if (auto c = read_watched_certificate(
                    settings_.agent_cert_pem, "the enrollment agent certificate",
                    fmt::format("renew it with cbcs backend msca enroll-agent-cert -name {}",
                                settings_.name),
                    now())) {
-      lines.push_back({"agent certificate",
-                       c->expired ? "fail" : c->warning.empty() ? "ok" : "warn",
-                       c->warning.empty() ? fmt::format("{} until {} ({} days)", c->subject,
-                                                        c->not_after, c->days_left)
-                                          : c->warning});
+      check_certificate(lines, "agent certificate", *c);
     }
     json_writer w;
     w.begin_object()
@@ -119,22 +110,10 @@ class report_session final : public http_session {
           .member("ra_signatures", static_cast<std::int64_t>(t.ra_signatures))
           .end_object();
     w.end_array();
-    w.key("checks").begin_array();
-    std::string words;
-    bool failed = false;
-    for (const auto& l : lines) {
-      w.begin_object()
-          .member("check", l.check)
-          .member("verdict", l.word)
-          .member("detail", l.detail)
-          .end_object();
-      words += fmt::format("{}{}: {}: {}", words.empty() ? "" : "; ", l.check, l.word, l.detail);
-      failed = failed || l.word == "fail";
-    }
-    w.end_array().end_object();
+    lines.write(w);
+    w.end_object();
     auto out = outcome::done(w.str());
-    out.message = words;
-    (void)failed;
+    out.message = lines.words();
     return out;
   }
 

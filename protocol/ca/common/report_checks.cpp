@@ -1,0 +1,35 @@
+#include "protocol/ca/common/report_checks.hpp"
+
+#include <fmt/format.h>
+
+namespace cbcs::protocol::ca {
+
+void report_checks::add(std::string check, std::string verdict, std::string detail) {
+  lines_.push_back({std::move(check), std::move(verdict), std::move(detail)});
+}
+
+bool report_checks::failed() const {
+  for (const auto& l : lines_)
+    if (l.verdict == "fail") return true;
+  return false;
+}
+
+void report_checks::write(json_writer& w) const {
+  w.key("checks").begin_array();
+  for (const auto& l : lines_)
+    w.begin_object()
+        .member("check", l.check)
+        .member("verdict", l.verdict)
+        .member("detail", l.detail)
+        .end_object();
+  w.end_array();
+}
+
+std::string report_checks::words() const {
+  std::string out;
+  for (const auto& l : lines_)
+    out += fmt::format("{}{}: {}: {}", out.empty() ? "" : "; ", l.check, l.verdict, l.detail);
+  return out;
+}
+
+}  // namespace cbcs::protocol::ca

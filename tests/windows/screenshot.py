@@ -1,4 +1,4 @@
-"""A PNG of an X display's root window: xwd's dump (ZPixmap, 24 or 32 bits per
+"""A PNG of a window (or an X display's root window): xwd's dump (ZPixmap, 24 or 32 bits per
 pixel, as Xvfb makes it) written out with zlib, so that no image tool is
 needed beside xwd (x11-apps)."""
 
@@ -45,8 +45,9 @@ def xwd_to_png(dump):
     return _png(width, height, rows)
 
 
-def screenshot(display, path, env=None):
-    dump = subprocess.run(["xwd", "-root", "-silent", "-display", display], capture_output=True,
+def screenshot(display, path, env=None, window=None):
+    which = ["-id", str(window)] if window else ["-root"]
+    dump = subprocess.run(["xwd", *which, "-silent", "-display", display], capture_output=True,
                           check=True, env=env, timeout=30).stdout
     with open(path, "wb") as fh:
         fh.write(xwd_to_png(dump))

@@ -4,7 +4,9 @@ would: Welcome, accept the licence, keep the folder, paste a token from the
 SCM simulator (a damaged one first: refused, the reason on the page), a
 manual proxy at tinyproxy with Basic authentication, Test Connection (a
 wrong password first: 407 on the page; then connected), Ready, Install,
-Finish; the service runs and SCM shows the connector Connected. Each page is
+Finish; the service runs and SCM shows the connector Connected. Then the next
+version over it: the folder page says the registration is kept and Next goes
+to Ready, past the token and proxy pages; Connected with the new version. Each page is
 found by its window title (one per page) and photographed into the build
 tree (CBCS_WINDOWS_BUILD_DIR/wizard-screenshots/*.png); what the pages
 showed is read back from the MSI log, where the DLL writes each check's line.
@@ -31,7 +33,7 @@ for tool in ("Xvfb", "xdotool", "xwd"):
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from test_proxy import PASSWORD, TINYPROXY, USER, Tinyproxy  # noqa: E402
 from test_scm_link import SIM, Scm  # noqa: E402
-from test_msi_wine import MSI1  # noqa: E402
+from test_msi_wine import MSI1, MSI2, V2  # noqa: E402
 
 if TINYPROXY is None:
     skip("tinyproxy is not installed (the proxy page is tested through it)")
@@ -134,17 +136,23 @@ class WizardTest(ServiceChecks, unittest.TestCase):
             said = [x for x in self.log_text().splitlines() if x.startswith("CBCS:")]
             self.fail(f"not in the MSI log: {line}; the DLL's lines: {said}")
 
+    def msiexec(self, msi):
+        """msiexec /i with its full UI, logging to self.log (no property dump)."""
+        self.log = os.path.join(self.tmp, f"msiexec-{os.path.basename(msi)}.log")
+        self.seen = set()  # a new X client may get the ids of the one that ended
+        proc = subprocess.Popen(
+            [WINE, "msiexec", "/i", "Z:" + msi.replace("/", "\\"), "/liwearmo",
+             "Z:" + self.log.replace("/", "\\")],
+            env=self.wine.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL, start_new_session=True)
+        self.addCleanup(lambda: proc.poll() is None and proc.kill())
+        return proc
+
     def test_the_wizard_installs_and_registers_through_the_proxy(self):
         created = self.scm.call("POST", "/connectors", {"name": "wizard", "comments": "wine ui"})
         cid, token = created["id"], created["token"]
-        self.log = os.path.join(self.tmp, "msiexec.log")
         t0 = time.monotonic()
-        msiexec = subprocess.Popen(
-            [WINE, "msiexec", "/i",
-             "Z:" + MSI1.replace("/", "\\"), "/liwearmo", "Z:" + self.log.replace("/", "\\")],
-            env=self.wine.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL, start_new_session=True)
-        self.addCleanup(lambda: msiexec.poll() is None and msiexec.kill())
+        msiexec = self.msiexec(MSI1)
 
         self.page("Welcome", "welcome")
         self.keys("Return")
@@ -207,7 +215,31 @@ class WizardTest(ServiceChecks, unittest.TestCase):
             if line.startswith("CBCS:"):
                 self.assertNotIn(PASSWORD, line)
                 self.assertNotIn(token, line)
-        self.assertEqual(len(self.shots), 11)
+
+        # The next version over it: the connector is registered, so the folder page says the
+        # registration is kept and Next goes to Ready, past the token and proxy pages.
+        t1 = time.monotonic()
+        msiexec = self.msiexec(MSI2)
+        self.page("Welcome", "upgrade-welcome")
+        self.keys("Return")
+        self.page("Licence Agreement", "upgrade-licence")
+        self.keys("alt+a", "alt+n")
+        self.page("Installation Folder", "upgrade-folder")
+        self.logged("CBCS: the connector is registered: the wizard keeps its identity")
+        self.keys("alt+n")
+        self.page("Ready to Install", "upgrade-ready")
+        self.keys("alt+i")
+        self.page("Completed", "upgrade-finish")
+        self.keys("alt+f")
+        self.assertEqual(msiexec.wait(timeout=60), 0, self.log_text()[-3000:])
+        print(f"upgrade wizard to Finish: {time.monotonic() - t1:.1f} s", file=sys.stderr)
+        log = self.log_text()
+        self.assertIn("CBCS: no TOKEN given and the connector is registered: identity kept", log)
+        self.assertNotIn("CBCS: token check", log)
+        if not eventually(lambda: self.scm.connector(cid)["status"] == "Connected"
+                          and self.scm.connector(cid)["version"] == V2, 120, step=0.25):
+            self.fail(f"the connector is not Connected with version {V2} after the upgrade")
+        self.assertEqual(len(self.shots), 16)
 
 
 if __name__ == "__main__":

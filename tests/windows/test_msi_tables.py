@@ -258,6 +258,17 @@ class WizardTablesTest(unittest.TestCase):
         self.assertEqual((folder[0]["Event"], folder[0]["Argument"]), ("SetTargetPath", "INSTALLDIR"))
         self.assertEqual(self.controls[("FolderDlg", "Folder")]["Property"], "INSTALLDIR")
 
+    def test_maintenance_repairs_or_removes(self):
+        def events(control):
+            return [(r["Event"], r["Argument"]) for r in sorted(
+                (r for r in self.events if (r["Dialog_"], r["Control_"]) == ("MaintenanceDlg", control)),
+                key=lambda r: int(r["Ordering"] or 0))]
+        self.assertEqual(events("Next"), [("Reinstall", "ALL"), ("ReinstallMode", "ecmus"),
+                                          ("EndDialog", "Return")])
+        # REMOVE itself first: the package's actions are conditioned on it (Wine's Remove
+        # event sets only the features' states; the register action ran on a removal).
+        self.assertEqual(events("Remove"), [("[REMOVE]", "ALL"), ("Remove", "ALL"), ("EndDialog", "Return")])
+
     def test_secrets_are_masked_and_hidden(self):
         password = self.controls[("ProxyDlg", "Password")]
         self.assertTrue(int(password["Attributes"]) & PASSWORD_ATTR, "the password is shown in clear")

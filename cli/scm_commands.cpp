@@ -107,24 +107,16 @@ actors::tls_settings registration_trust(const scm::installation_token& token,
     return tls;
   }
   if (token.ca_sha256.empty()) return tls;  // the token pins nothing: system roots
-  std::vector<std::string> chain;
+  std::optional<std::string> pinned;
   try {
-    chain = actors::fetch_server_chain(ep.host, ep.port, proxy, 15s);
+    pinned = actors::fetch_pinned_certificate(ep.host, ep.port, proxy, token.ca_sha256, 15s);
   } catch (const std::exception& e) {
     throw operation_error(fmt::format("cannot reach SCM at {}: {}", token.scm, e.what()));
   }
-  for (const auto& pem : chain) {
-    auto certs = crypto::parse_certificates(pem);
-    unsigned char* der = nullptr;
-    int n = i2d_X509(certs.front().get(), &der);
-    if (n <= 0) continue;
-    auto fp = scm::certificate_fingerprint(crypto::byte_view(der, static_cast<std::size_t>(n)));
-    OPENSSL_free(der);
-    if (fp == token.ca_sha256) {
-      tls.extra_roots_pem = pem;
-      tls.system_roots = false;
-      return tls;
-    }
+  if (pinned) {
+    tls.extra_roots_pem = *pinned;
+    tls.system_roots = false;
+    return tls;
   }
   throw operation_error(fmt::format(
       "tls: SCM at {} did not present the CA certificate the token pins (sha256 {}...); "
@@ -216,8 +208,7 @@ int run_register(const po::variables_map& vm, const args_t&) {
   bool force = vm["force"].as<bool>();
   scm::installation_token token;
   try {
-    token = scm::parse_installation_token(token_text);
-    check_not_expired(token, std::chrono::system_clock::now());
+    token = scm::check_installation_token(token_text, std::chrono::system_clock::now());
   } catch (const scm::token_error& e) {
     // A value failing its check: the command line is wrong (exit 2).
     throw usage_error(fmt::format("register: option -token: {}", e.what()));

@@ -14,6 +14,8 @@
 
 #include "actors/http/proxy_connect.hpp"
 #include "crypto/openssl_types.hpp"
+#include "crypto/pem.hpp"
+#include "protocol/scm/installation_token.hpp"
 
 namespace cbcs::actors {
 
@@ -134,6 +136,23 @@ std::vector<std::string> fetch_server_chain(const std::string& host, std::uint16
   if (chain.empty())
     throw std::runtime_error(fmt::format("tls: {}:{} sent no certificate chain", host, port));
   return chain;
+}
+
+std::optional<std::string> fetch_pinned_certificate(const std::string& host, std::uint16_t port,
+                                                    const proxy_settings& proxy,
+                                                    const std::string& ca_sha256,
+                                                    std::chrono::milliseconds timeout) {
+  for (const auto& pem : fetch_server_chain(host, port, proxy, timeout)) {
+    auto certs = crypto::parse_certificates(pem);
+    unsigned char* der = nullptr;
+    int n = i2d_X509(certs.front().get(), &der);
+    if (n <= 0) continue;
+    auto fp =
+        protocol::scm::certificate_fingerprint(crypto::byte_view(der, static_cast<std::size_t>(n)));
+    OPENSSL_free(der);
+    if (fp == ca_sha256) return pem;
+  }
+  return std::nullopt;
 }
 
 }  // namespace cbcs::actors

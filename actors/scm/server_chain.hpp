@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,5 +22,14 @@ namespace cbcs::actors {
 std::vector<std::string> fetch_server_chain(const std::string& host, std::uint16_t port,
                                             const proxy_settings& proxy,
                                             std::chrono::milliseconds timeout);
+
+// The certificate (PEM) of that chain whose SHA-256 fingerprint (lower-case
+// hex of the DER, protocol::scm::certificate_fingerprint) is ca_sha256;
+// nullopt when the server presents none. Throws as fetch_server_chain does.
+// `cbcs register` and the installer's Test Connection trust only it.
+std::optional<std::string> fetch_pinned_certificate(const std::string& host, std::uint16_t port,
+                                                    const proxy_settings& proxy,
+                                                    const std::string& ca_sha256,
+                                                    std::chrono::milliseconds timeout);
 
 }  // namespace cbcs::actors

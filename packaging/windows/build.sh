@@ -20,7 +20,8 @@ unavailable() {
   exit 0
 }
 
-packages=(g++-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64 wine64 msitools wixl)
+# Xvfb, xdotool and xwd (x11-apps): the setup wizard's test drives it in a real window.
+packages=(g++-mingw-w64-x86-64-posix binutils-mingw-w64-x86-64 wine64 msitools wixl xvfb xdotool x11-apps)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -220,6 +220,13 @@ void check_not_expired(const installation_token& token, std::chrono::system_cloc
                                   utc(token.expires_at)));
 }
 
+installation_token check_installation_token(std::string_view text,
+                                            std::chrono::system_clock::time_point now) {
+  auto token = parse_installation_token(text);
+  check_not_expired(token, now);
+  return token;
+}
+
 std::string format_installation_token(const installation_token& token) {
   validate(token);
   json_writer w(false);

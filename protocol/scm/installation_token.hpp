@@ -55,6 +55,12 @@ installation_token parse_installation_token(std::string_view text);
 // before now.
 void check_not_expired(const installation_token& token, std::chrono::system_clock::time_point now);
 
+// What `cbcs register` and the installer's token page accept: the text
+// parses (parse_installation_token) and has not expired at now
+// (check_not_expired). Throws token_error with the one-line reason.
+installation_token check_installation_token(std::string_view text,
+                                            std::chrono::system_clock::time_point now);
+
 // The text form (for SCM and the simulator). Throws token_error when a field
 // would not parse back.
 std::string format_installation_token(const installation_token& token);

@@ -1,10 +1,13 @@
 #include <doctest/doctest.h>
 
+#include <chrono>
 #include <random>
 #include <string>
 
 #include "packaging/windows/msi_register/action_data.hpp"
 #include "packaging/windows/msi_register/register_plan.hpp"
+#include "packaging/windows/msi_register/wizard_checks.hpp"
+#include "protocol/scm/installation_token.hpp"
 
 using namespace cbcs::msi;
 
@@ -246,5 +249,92 @@ TEST_SUITE("msi_register_plan") {
   TEST_CASE("log text is escaped so MSI formatting keeps it literal") {
     CHECK(escape_msi_format("arg[0]={x}") == "arg[\\[]0[\\]]=[\\{]x[\\}]");
     CHECK(escape_msi_format("plain text: 1;2") == "plain text: 1;2");
+  }
+}
+
+TEST_SUITE("msi_wizard_checks") {
+  using cbcs::actors::probe_result;
+  using std::chrono::seconds;
+  using std::chrono::sys_seconds;
+
+  cbcs::protocol::scm::installation_token wizard_token() {
+    return {.scm = "https://scm.example.com:8443",
+            .ca_sha256 = std::string(64, 'a'),
+            .secret = "c2VjcmV0LXNlY3JldC1zZWNyZXQtc2VjcmV0",
+            .expires_at = sys_seconds(seconds(1893456000))};  // 2030-01-01T00:00:00Z
+  }
+
+  TEST_CASE("the token page accepts what cbcs register accepts, and says why not") {
+    auto token = wizard_token();
+    auto text = cbcs::protocol::scm::format_installation_token(token);
+    auto before = std::chrono::system_clock::time_point(seconds(1893456000 - 3600));
+    auto ok = check_token("  " + text + "\r\n", before);
+    CHECK(ok.ok);
+    CHECK(msi_has(ok.line, "https://scm.example.com:8443"));
+    CHECK_FALSE(msi_has(ok.line, token.secret));
+
+    auto empty = check_token(" \r\n", before);
+    CHECK_FALSE(empty.ok);
+    CHECK(empty.line == "Paste the installation token to go on.");
+
+    auto damaged = text;
+    damaged.back() = damaged.back() == 'A' ? 'B' : 'A';
+    auto bad = check_token(damaged, before);
+    CHECK_FALSE(bad.ok);
+    CHECK(bad.line.starts_with("Token not accepted: "));
+    CHECK_FALSE(msi_has(bad.line, token.secret));
+
+    auto after = std::chrono::system_clock::time_point(seconds(1893456000 + 3600));
+    auto expired = check_token(text, after);
+    CHECK_FALSE(expired.ok);
+    CHECK(msi_has(expired.line, "expired"));
+  }
+
+  TEST_CASE("Test Connection's line names the step that failed") {
+    auto steps = [](std::vector<cbcs::actors::probe_step> s, bool ok) {
+      return probe_result{.steps = std::move(s), .ok = ok};
+    };
+    CHECK(summarize_probe(
+              steps({{"name resolution", true, 0, "a -> 1"},
+                     {"TCP to target", true, 0, "connected"},
+                     {"TLS handshake", true, 0, "certificate CN=scm, host name verified"},
+                     {"HTTP reply", true, 0, "HTTP 405"}},
+                    true),
+              false) == "Connected to SCM (TLS peer certificate CN=scm, host name verified).");
+    CHECK(summarize_probe(steps({{"TCP to proxy", true, 0, ""},
+                                 {"proxy CONNECT", false, 0,
+                                  "proxy authentication failed (407): check -user and -password"}},
+                                false),
+                          true) ==
+          "The proxy refused the credentials (HTTP 407): check the username and password.");
+    CHECK(summarize_probe(
+              steps({{"TCP to proxy", false, 0, "cannot connect to proxy p:1: refused"}}, false),
+              true) == "Proxy unreachable: cannot connect to proxy p:1: refused");
+    CHECK(summarize_probe(
+              steps({{"TCP to target", false, 0, "cannot connect to s:1: refused"}}, false),
+              false) == "SCM unreachable: cannot connect to s:1: refused");
+    CHECK(summarize_probe(
+              steps({{"proxy CONNECT", false, 0, "the proxy refused s:1 with status 403"}}, false),
+              true) ==
+          "The proxy refused the connection to SCM: the proxy refused s:1 with "
+          "status 403");
+    CHECK(summarize_probe(steps({{"TLS handshake", false, 0, "certificate verify failed"}}, false),
+                          true) == "TLS failure: certificate verify failed");
+  }
+
+  TEST_CASE(
+      "Test Connection checks the proxy's fields as the silent path does, before connecting") {
+    auto now = std::chrono::system_clock::time_point(seconds(1893456000 - 3600));
+    auto text = cbcs::protocol::scm::format_installation_token(wizard_token());
+    CHECK(test_connection(text, {.type = "1", .addr = "", .port = "3128"}, now) ==
+          "A manual proxy needs its address and port.");
+    CHECK(test_connection(text, {.type = "1", .addr = "proxy", .port = "70000"}, now) ==
+          "The proxy port must be a number from 1 to 65535.");
+    CHECK(test_connection(text, {.type = "1", .addr = "proxy", .port = "x"}, now) ==
+          "The proxy port must be a number from 1 to 65535.");
+    CHECK(test_connection(text,
+                          {.type = "1", .addr = "proxy", .port = "3128", .password = "pw-secret"},
+                          now) == "A password needs a username.");
+    CHECK(test_connection("", {}, now).starts_with("Test Connection needs the installation token"));
   }
 }

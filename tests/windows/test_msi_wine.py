@@ -15,6 +15,7 @@ own (inheriting ctest's pipes would hang it) and are ended with wineserver -k.""
 
 import base64
 import glob
+import hashlib
 import json
 import os
 import re
@@ -69,6 +70,16 @@ def product_code(msi):
 
 
 ERROR_INSTALL_FAILURE = 1603 & 0xFF  # Wine's exit status keeps the low byte
+
+
+def token_with_secret(token, secret):
+    """The token for the same SCM with another secret (SCM knows none such)."""
+    def b64(raw):
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+    payload = json.loads(base64.urlsafe_b64decode(token.split(".")[1] + "==="))
+    payload["secret"] = secret
+    text = b64(json.dumps(payload, separators=(",", ":")).encode())
+    return f"cbcs1.{text}.{b64(hashlib.sha256(f'cbcs1.{text}'.encode()).digest()[:6])}"
 
 
 class MsiWineTest(ServiceChecks, unittest.TestCase):
@@ -147,6 +158,19 @@ class MsiWineTest(ServiceChecks, unittest.TestCase):
         self.assertIn("TOKEN is required on the first installation", log)
         self.assertFalse(os.path.exists(self.wine.unix(EXE_WIN)), "a failed install left cbcs.exe")
         self.assertNotEqual(self.service_state(), "RUNNING")
+
+        # A token SCM does not know: cbcs's own one-line reason is the error (a dialog with a
+        # UI), and the installation is rolled back: no cbcs.exe, no service, no data directory.
+        unknown = token_with_secret(token, "unknown-" + "A" * 40)
+        self.secrets.append(unknown)
+        code, log = self.msiexec("/i", MSI1, f"TOKEN={unknown}")
+        self.assertEqual(code, ERROR_INSTALL_FAILURE, log)
+        self.assertIn("CBCS: registration with SCM failed: SCM refused the token: unknown token", log)
+        self.assertIn("; the installation is undone", log)
+        self.assertFalse(os.path.exists(self.wine.unix(EXE_WIN)), "a rolled-back install left cbcs.exe")
+        self.assertNotIn(self.service_state(), ("RUNNING", "STOPPED"))
+        if os.path.exists(data):
+            self.fail(f"a rolled-back install left {os.listdir(data)} in the data directory")
 
         # The seed's command line.
         t0 = time.monotonic()

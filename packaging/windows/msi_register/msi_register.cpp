@@ -14,8 +14,17 @@
 //                         has exited, so that DeleteServices and RemoveFiles
 //                         never meet it running (Windows' StopServices waits
 //                         for STOPPED only, Wine's not at all).
-// The decisions live in register_plan.cpp (portable, unit-tested); this file
-// is the Windows side only.
+//   The setup wizard's (immediate, in the UI sequence or a dialog's DoAction,
+//   in the user's context before elevation):
+//   CbcsDetectRegistration  CBCS_REGISTERED=1 when the connector has an
+//                         identity (as CbcsRegister decides): an upgrade skips
+//                         the token and proxy pages.
+//   CbcsCheckToken        the token page's Next: cbcs register's token check;
+//                         CBCS_TOKEN_OK=1 or not, CBCS_TOKEN_CHECK the reason.
+//   CbcsTestConnection    Test Connection: cbcs proxy test's probe to the
+//                         token's SCM; one line in CBCS_PROXY_TEST.
+// The decisions live in register_plan.cpp and wizard_checks.cpp (portable,
+// unit-tested); this file is the Windows side only.
 
 // msi.h and msiquery.h need windows.h first.
 // clang-format off
@@ -25,6 +34,7 @@
 #include <winsvc.h>
 // clang-format on
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,6 +44,7 @@
 #include "cli/service/windows_service_config.hpp"
 #include "config/os/windows_text.hpp"
 #include "register_plan.hpp"
+#include "wizard_checks.hpp"
 
 namespace {
 
@@ -192,10 +203,10 @@ bool file_exists(const std::string& path) {
   return GetFileAttributesW(to_wide(path).c_str()) != INVALID_FILE_ATTRIBUTES;
 }
 
-// Each non-empty line of cbcs's output, secrets masked (cbcs prints none:
-// this is a second lock).
+// Each non-empty line of cbcs's output to the log, secrets masked (cbcs
+// prints none: this is a second lock).
 void log_output(MSIHANDLE install, const std::string& output,
-                const std::vector<std::string_view>& secrets, bool error) {
+                const std::vector<std::string_view>& secrets) {
   auto text = redact(output, secrets);
   std::size_t start = 0;
   int lines = 0;
@@ -205,7 +216,7 @@ void log_output(MSIHANDLE install, const std::string& output,
     auto line = text.substr(start, end - start);
     while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
     if (!line.empty()) {
-      log(install, "cbcs register: " + line, error);
+      log(install, "cbcs register: " + line);
       ++lines;
     }
     start = end + 1;
@@ -287,21 +298,31 @@ extern "C" __declspec(dllexport) UINT __stdcall CbcsRegister(MSIHANDLE install) 
   if (plan.what == register_plan::kind::skip) {
     log(install, plan.message);
   } else if (plan.what == register_plan::kind::fail) {
-    log(install, plan.message, true);
+    log(install, plan.message + "; the installation is undone", true);
     rc = ERROR_INSTALL_FAILURE;
   } else {
     log(install,
         "registering with SCM: " + redact(windows_command_line(plan.argv), {token, password}));
     auto r = run_with_input(plan.argv, std::move(plan.stdin_text));
     bool ok = r.started && !r.timed_out && r.exit_code == 0;
+    // One error (a dialog with a UI): cbcs's own reason; the installation
+    // is then rolled back (cbcs register itself leaves the data directory as
+    // it was).
+    const std::string undone = "; the installation is undone";
     if (!r.started) {
-      log(install, r.error, true);
+      log(install, "cannot run cbcs register: " + r.error + undone, true);
     } else {
-      log_output(install, r.output, {token, password}, !ok);
+      log_output(install, r.output, {token, password});
+      auto reason = redact(failure_reason(r.output), {token, password});
       if (r.timed_out)
-        log(install, "cbcs register did not finish within 180 s and was stopped", true);
+        log(install, "cbcs register did not finish within 180 s and was stopped" + undone, true);
       else if (!ok)
-        log(install, "cbcs register failed (exit " + std::to_string(r.exit_code) + ")", true);
+        log(install,
+            "registration with SCM failed: " +
+                (reason.empty() ? "cbcs register exited with " + std::to_string(r.exit_code)
+                                : reason) +
+                undone,
+            true);
     }
     wipe(r.output);
     rc = ok ? ERROR_SUCCESS : ERROR_INSTALL_FAILURE;
@@ -390,5 +411,55 @@ extern "C" __declspec(dllexport) UINT __stdcall CbcsStopService(MSIHANDLE instal
     log(install, "service CBCS: " + problem + "; files in use are replaced at the next reboot");
   else
     log(install, "service CBCS: stopped");
+  return ERROR_SUCCESS;
+}
+
+namespace {
+
+bool set_property(MSIHANDLE install, const wchar_t* name, std::string_view value) {
+  return MsiSetPropertyW(install, name, to_wide(value).c_str()) == ERROR_SUCCESS;
+}
+
+std::string data_dir_of(MSIHANDLE install) {
+  auto root = property(install, L"CommonAppDataFolder");
+  return root.empty() ? std::string() : join_windows_path(root, "CBCS");
+}
+
+}  // namespace
+
+extern "C" __declspec(dllexport) UINT __stdcall CbcsDetectRegistration(MSIHANDLE install) {
+  auto data_dir = data_dir_of(install);
+  bool registered = !data_dir.empty() && file_exists(identity_path(data_dir));
+  set_property(install, L"CBCS_REGISTERED", registered ? "1" : "");
+  log(install, registered ? "the connector is registered: the wizard keeps its identity"
+                          : "the connector is not registered yet");
+  return ERROR_SUCCESS;
+}
+
+extern "C" __declspec(dllexport) UINT __stdcall CbcsCheckToken(MSIHANDLE install) {
+  auto token = property(install, L"TOKEN");
+  auto verdict = check_token(token, std::chrono::system_clock::now());
+  wipe(token);
+  set_property(install, L"CBCS_TOKEN_OK", verdict.ok ? "1" : "");
+  // Shown by the page's Text control "[CBCS_TOKEN_CHECK]" (a value is not formatted again).
+  set_property(install, L"CBCS_TOKEN_CHECK", verdict.line);
+  log(install, "token check: " + verdict.line);
+  return ERROR_SUCCESS;
+}
+
+extern "C" __declspec(dllexport) UINT __stdcall CbcsTestConnection(MSIHANDLE install) {
+  wizard_proxy proxy{.type = property(install, L"PROXY_TYPE"),
+                     .addr = property(install, L"PROXY_ADDR"),
+                     .port = property(install, L"PROXY_PORT"),
+                     .user = property(install, L"PROXY_USER"),
+                     .password = property(install, L"PROXY_PASSWORD")};
+  auto token = property(install, L"TOKEN");
+  auto line = test_connection(token, proxy, std::chrono::system_clock::now());
+  // A second lock: neither secret ever reaches the page or the log.
+  line = redact(std::move(line), {token, proxy.password});
+  wipe(token);
+  wipe(proxy.password);
+  set_property(install, L"CBCS_PROXY_TEST", line);
+  log(install, "Test Connection: " + line);
   return ERROR_SUCCESS;
 }

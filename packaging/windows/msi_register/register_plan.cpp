@@ -138,6 +138,22 @@ std::string escape_msi_format(std::string_view text) {
   return out;
 }
 
+std::string failure_reason(std::string_view output) {
+  std::string last, reason;
+  std::size_t start = 0;
+  while (start < output.size()) {
+    auto end = output.find('\n', start);
+    if (end == std::string_view::npos) end = output.size();
+    auto line = std::string(trimmed(output.substr(start, end - start)));
+    if (!line.empty()) {
+      last = line;
+      if (line.starts_with("cbcs: ")) reason = line.substr(6);
+    }
+    start = end + 1;
+  }
+  return reason.empty() ? last : reason;
+}
+
 std::string redact(std::string text, const std::vector<std::string_view>& secrets) {
   for (auto secret : secrets) {
     if (secret.empty()) continue;

@@ -51,6 +51,10 @@ register_plan plan_register(const action_fields& fields, bool identity_exists);
 // (the log's text is formatted: "[1]" in cbcs's output would be a field).
 std::string escape_msi_format(std::string_view text);
 
+// cbcs's one-line reason in its output: the last line "cbcs: <reason>" (how
+// cbcs reports a failure), else the last non-empty line; "" for no output.
+std::string failure_reason(std::string_view output);
+
 // text with every occurrence of each non-empty secret replaced by ********.
 std::string redact(std::string text, const std::vector<std::string_view>& secrets);
 

@@ -12,6 +12,7 @@
 
 #include "cli/command.hpp"
 #include "cli/errors.hpp"
+#include "cli/job_wait.hpp"
 #include "cli/runtime_session.hpp"
 #include "config/connector_config.hpp"
 #include "config/data_dir.hpp"
@@ -35,16 +36,17 @@ std::string pending_record(const std::string& backend) {
 
 po::options_description agent_options(const args_t&) {
   po::options_description desc("Options");
-  desc.add_options()                                                          //
+  desc.add_options()                                                              //
       ("name", po::value<std::string>()->value_name("NAME"), "the msca backend")  //
       ("ca", po::value<std::string>()->value_name("CA"),
        "the CA's name (checked against the backend's -ca)")  //
       ("template", po::value<std::string>()->value_name("NAME"),
        "the agent template (default MachineEnrollmentAgent, 'Enrollment Agent (Computer)')")  //
-      ("retrieve", po::bool_switch(), "collect a request a CA manager has approved since")  //
+      ("retrieve", po::bool_switch(), "collect a request a CA manager has approved since")    //
       ("timeout", po::value<std::string>()->value_name("DURATION")->default_value("30s"),
        "wait this long for the CA (e.g. 90s, 5m); a request still held by then is collected "
        "later with -retrieve");
+  add_progress_option(desc);
   add_common_options(desc);
   return desc;
 }
@@ -65,8 +67,8 @@ void seal_agent(const workspace& ws, const std::string& name, const std::string&
                    std::chrono::system_clock::now().time_since_epoch())
                    .count();
   std::vector<std::string> old_records;
-  for (auto [option, value] : {std::pair{msca::agent_key_option, key_pem},
-                               std::pair{msca::agent_cert_option, cert_pem}}) {
+  for (auto [option, value] :
+       {std::pair{msca::agent_key_option, key_pem}, std::pair{msca::agent_cert_option, cert_pem}}) {
     auto record = fmt::format("backend/{}/{}/{}", name, option, stamp);
     vault->put(record, value);
     if (auto old = it->sealed.find(option); old != it->sealed.end())
@@ -93,15 +95,14 @@ int run_enroll_agent(const po::variables_map& vm, const args_t&) {
   const auto* def = cfg.find_backend(*name);
   if (!def) throw operation_error(fmt::format("{}: no backend named '{}'", command, *name));
   if (def->type != "msca")
-    throw operation_error(fmt::format("{}: backend {} is of type {}, not msca", command, *name,
-                                      def->type));
+    throw operation_error(
+        fmt::format("{}: backend {} is of type {}, not msca", command, *name, def->type));
   if (auto ca_name = optional_string(vm, "ca")) {
     auto configured = def->settings.find("ca");
     if (configured == def->settings.end() || configured->second != *ca_name)
-      throw usage_error(fmt::format("{}: -ca {} is not backend {}'s CA ({})", command, *ca_name,
-                                    *name,
-                                    configured == def->settings.end() ? "none"
-                                                                      : configured->second));
+      throw usage_error(
+          fmt::format("{}: -ca {} is not backend {}'s CA ({})", command, *ca_name, *name,
+                      configured == def->settings.end() ? "none" : configured->second));
   }
   bool retrieve = vm["retrieve"].as<bool>();
   auto vault = ws.open_vault();
@@ -141,14 +142,22 @@ int run_enroll_agent(const po::variables_map& vm, const args_t&) {
             .op = ca::operation::enroll,
             .backend = *name,
             .csr_pem = crypto::create_csr(key.get(), "cbcs enrollment agent", {}),
-            .profile = optional_string(vm, "template").value_or(
-                std::string(msca::default_agent_template)),
+            .profile =
+                optional_string(vm, "template").value_or(std::string(msca::default_agent_template)),
             .params = {{"agent", "1"}}};
-  auto timeout = std::chrono::seconds(
-      parse_duration_seconds(vm["timeout"].as<std::string>(), "timeout"));
+  auto timeout =
+      std::chrono::seconds(parse_duration_seconds(vm["timeout"].as<std::string>(), "timeout"));
   auto session = start_runtime(ws);
-  auto o = session.runtime->run(j, timeout, actors::connector_runtime::receipt::with_result);
+  auto waited = wait_for_job(*session.runtime, j, timeout, vm["quiet"].as<bool>());
   session.runtime->stop();
+  if (!waited) {
+    fmt::print(stderr,
+               "stopped waiting; the request stays with the CA: cbcs backend msca "
+               "enroll-agent-cert -name {} -retrieve collects it\n",
+               *name);
+    return exit_failed;
+  }
+  auto o = *waited;
   switch (o.what) {
     case ca::outcome::kind::issued: {
       auto cert = std::move(crypto::parse_certificates(o.certificate_pem).front());
@@ -164,9 +173,10 @@ int run_enroll_agent(const po::variables_map& vm, const args_t&) {
       return exit_ok;
     }
     case ca::outcome::kind::pending:
-      fmt::print("pending at the CA: {}; once a CA manager has issued it, run cbcs backend msca "
-                 "enroll-agent-cert -name {} -retrieve\n",
-                 o.message.empty() ? "waiting for a CA manager" : o.message, *name);
+      fmt::print(
+          "pending at the CA: {}; once a CA manager has issued it, run cbcs backend msca "
+          "enroll-agent-cert -name {} -retrieve\n",
+          o.message.empty() ? "waiting for a CA manager" : o.message, *name);
       return exit_ok;
     case ca::outcome::kind::done:
     case ca::outcome::kind::failed:
@@ -190,8 +200,8 @@ std::vector<command> agent_commands() {
       {"backend msca enroll-agent-cert",
        "enroll the AD CS backend's enrollment agent certificate (its key made and sealed here)",
        "-name NAME [-ca CA] [-template NAME] [-retrieve]",
-       "cbcs backend msca enroll-agent-cert -name MSCA1 -ca local-SectigoTestCA-CA",
-       agent_options, run_enroll_agent},
+       "cbcs backend msca enroll-agent-cert -name MSCA1 -ca local-SectigoTestCA-CA", agent_options,
+       run_enroll_agent},
   };
 }
 

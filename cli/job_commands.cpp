@@ -11,7 +11,7 @@
 
 #include "cli/command.hpp"
 #include "cli/errors.hpp"
-#include "cli/interrupt.hpp"
+#include "cli/job_wait.hpp"
 #include "cli/outcome_notes.hpp"
 #include "cli/progress.hpp"
 #include "cli/runtime_session.hpp"
@@ -31,11 +31,6 @@ namespace {
 namespace ca = protocol::ca;
 
 constexpr std::size_t max_pem_file = 256 * 1024;
-
-void add_progress_option(po::options_description& desc) {
-  desc.add_options()("quiet,q", po::bool_switch(),
-                     "do not show progress while waiting (attempts, retries, pending orders)");
-}
 
 void add_json_option(po::options_description& desc) {
   desc.add_options()("json", po::bool_switch(),
@@ -80,47 +75,6 @@ ca::job base_job(const po::variables_map& vm, ca::operation op, std::string_view
 
 std::chrono::milliseconds timeout_of(const po::variables_map& vm) {
   return std::chrono::seconds(parse_duration_seconds(vm["timeout"].as<std::string>(), "timeout"));
-}
-
-// Waits for the job's outcome, its progress on standard error. The first
-// Ctrl-C stops waiting once no request is out at the CA (its answer is
-// journaled, so -id takes up the job exactly where it stood).
-std::optional<ca::outcome> wait_for_job(actors::connector_runtime& runtime, const ca::job& j,
-                                        std::chrono::milliseconds timeout, bool quiet) {
-  progress_display progress(*runtime.trace(), {j.id}, progress_display::for_stderr(quiet));
-  interrupt_guard interrupt;
-  std::mutex mu;
-  std::condition_variable cv;
-  std::optional<ca::outcome> result;
-  // The CLI is its own SCM: it has the result, so the journal may forget it.
-  runtime.submit(
-      j,
-      [&](const std::string&, const ca::outcome& o) {
-        std::lock_guard lock(mu);
-        result = o;
-        cv.notify_all();
-      },
-      timeout, actors::connector_runtime::receipt::with_result);
-  bool told = false;
-  // The backend enforces the deadline; the margin covers journaling.
-  auto give_up = std::chrono::steady_clock::now() + timeout + std::chrono::seconds(10);
-  std::unique_lock lock(mu);
-  while (!result) {
-    if (interrupt.requested()) {
-      if (!told) {
-        progress.say(fmt::format(
-            "finishing the request already sent to the CA; Ctrl-C again to stop waiting (the job "
-            "stays in the journal and -id {} collects it)",
-            j.id));
-        told = true;
-      }
-      if (!progress.request_out()) return std::nullopt;
-    }
-    if (std::chrono::steady_clock::now() > give_up)
-      return ca::outcome::failed(ca::error_class::internal, "no answer from the job path");
-    cv.wait_for(lock, std::chrono::milliseconds(100));
-  }
-  return result;
 }
 
 // Says what the CA did that the operator did not ask for (cli/outcome_notes).

@@ -133,6 +133,15 @@ class MitKdc:
         self.kadmin(f"ktadd -k {path} {name}")
         return path
 
+    def issued_tickets(self, name):
+        """Ticket-granting tickets the KDC issued to name (its log)."""
+        try:
+            with open(os.path.join(self.dir, "kdc.log")) as fh:
+                return sum(1 for line in fh if "AS_REQ" in line and "ISSUE" in line
+                           and f"{name} for krbtgt/" in line)
+        except OSError:
+            return 0
+
     def _stop_proc(self):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)

@@ -16,7 +16,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(__file__))
 from harness import (CBCS, Result, TempDirTest, assert_no_secret_in_files, cbcs,  # noqa: E402
-                     refused_port, require_or_skip)
+                     eventually, refused_port, require_or_skip)
 from mit_kdc import REALM, MitKdc, installed, keytab_keys  # noqa: E402
 from msca_sim import SIM, MscaSim  # noqa: E402
 
@@ -156,6 +156,43 @@ class MscaKerberosTest(TempDirTest):
         self.assertIn("BEGIN CERTIFICATE", r.out)
         self.assertEqual(len([q for q in self.requests()
                               if q["template"] == "WebServerApproval"]), 1)
+
+    def test_tickets_are_renewed_before_they_expire(self):
+        # A principal whose tickets live 20 s: the enroll below polls the
+        # CA for longer in one process, so it needs a second ticket-granting
+        # ticket (from the sealed keys) before the first one ends.
+        name = "renewed@" + REALM
+        self.kdc.add_principal(name)
+        self.kdc.kadmin(f'modprinc -maxlife "20 seconds" {name}')
+        copy = self.path("renewed.keytab")
+        shutil.copy(self.kdc.keytab(name, "renewed.keytab"), copy)
+        for key in keytab_keys(copy):
+            self.secrets += [key, base64.b64encode(key), key.hex().encode()]
+        r = self.run_cbcs("backend", "add", "-name", "ad", "-type", "msca", "-server", "localhost",
+                          "-ca", self.sim.ca_name, "-ces", self.ces, "-cep", self.cep,
+                          "-cacert", self.sim.ca_file, "-keytab", copy, "-principal", name,
+                          "-requester", "CORP\\jdoe")
+        self.assertEqual(r.code, 0, r)
+        self.assertEqual(self.run_cbcs("backend", "msca", "enroll-agent-cert", "-name", "ad",
+                                       "-ca", self.sim.ca_name).code, 0)
+        issued = lambda: self.kdc.issued_tickets(name)  # noqa: E731
+        first = issued()
+        job = subprocess.Popen([CBCS, "enroll", "-backend", "ad", "-csr", self.csr("renew"), "-id",
+                                "job-renew", "-profile", "WebServerApproval", "-timeout", "120s",
+                                "--data-dir", self.data], env=self.kdc.env, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        self.addCleanup(lambda: job.poll() is None and job.kill())
+        self.assertTrue(eventually(lambda: any(q["state"] == "pending" for q in self.requests()),
+                                   seconds=30))
+        # Still polling after its first ticket was replaced.
+        self.assertTrue(eventually(lambda: issued() >= first + 2, seconds=60),
+                        f"{issued() - first} ticket(s) issued")
+        held = [q for q in self.requests() if q["state"] == "pending"][0]
+        self.sim.admin("POST", f"/admin/requests/{held['id']}/approve")
+        out, err = job.communicate(timeout=90)
+        self.assertEqual(job.returncode, 0, err)
+        self.assertIn("BEGIN CERTIFICATE", out)
+        self.assertEqual(self.stats().get("auth_refused", 0), 0)
 
     def test_a_keytab_of_an_old_key_version_is_one_auth_line(self):
         self.add(keytab=self.old_keytab)

@@ -152,6 +152,11 @@ struct negotiate_client::impl {
     wanted.server = server;
     krb5_creds* got = nullptr;
     auto code = krb5_get_credentials(ctx, 0, cache, &wanted, &got);
+    // A ticket-granting ticket the KDC holds expired (its clock ahead of
+    // ours): a fresh one, once.
+    if (code == KRB5KRB_AP_ERR_TKT_EXPIRED && !get_ticket()) {
+      code = krb5_get_credentials(ctx, 0, cache, &wanted, &got);
+    }
     krb5_free_principal(ctx, server);
     if (got) krb5_free_creds(ctx, got);
     if (code) return explain(code, service, library_text(code));
@@ -258,8 +263,6 @@ std::variant<std::string, negotiate_client::failure> negotiate_client::token_for
     if (text.value)
       detail = one_line(std::string(static_cast<const char*>(text.value), text.length));
     gss_release_buffer(&ignored, &text);
-    // A ticket the KDC no longer honours is fetched again at the next request.
-    if (code == KRB5KRB_AP_ERR_TKT_EXPIRED) d.end = d.start;
     return d.explain(code, service, detail.empty() ? "GSS-API failure" : detail);
   }
   auto token = base64_encode(byte_view{static_cast<const std::uint8_t*>(out.value), out.length});

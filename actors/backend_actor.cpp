@@ -187,6 +187,7 @@ ca::outcome transport_outcome(std::uint8_t failure, std::string message) {
       return ca::outcome::failed(ca::error_class::tls, std::move(message));
     case ca::transport_failure::client_certificate_refused:
     case ca::transport_failure::proxy_auth:
+    case ca::transport_failure::authentication:
       return ca::outcome::failed(ca::error_class::auth, std::move(message));
     case ca::transport_failure::proxy_refused: {
       auto o = ca::outcome::failed(ca::error_class::network, std::move(message));
@@ -195,6 +196,7 @@ ca::outcome transport_outcome(std::uint8_t failure, std::string message) {
     }
     case ca::transport_failure::none:
     case ca::transport_failure::network:
+    case ca::transport_failure::not_sent:
       break;
   }
   return ca::outcome::failed(ca::error_class::network, std::move(message));
@@ -718,8 +720,12 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
         bool current = it != st.active.end() && it->second.generation == generation;
         // Every answer from the CA tells about the backend, also one for a job
         // that has finished meanwhile: it may have been the half-open
-        // breaker's probe. Side calls (instance metadata) do not.
-        if (!current || !it->second.side_call) {
+        // breaker's probe. Side calls (instance metadata) do not, nor a
+        // request the transport's own authentication kept from the CA.
+        auto kind = static_cast<ca::transport_failure>(failure);
+        bool reached_ca = kind != ca::transport_failure::not_sent &&
+                          kind != ca::transport_failure::authentication;
+        if ((!current || !it->second.side_call) && reached_ca) {
           if (failure != 0 || response.status >= 500)
             st.breaker->on_failure(now);
           else if (response.status == 429)
@@ -739,6 +745,8 @@ backend_actor::behavior_type behavior(self_ptr self, backend_actor_config config
         if (st.config.metrics && !job.side_call) st.config.metrics->ca_request(now - job.sent_at);
         if (failure != 0) {
           trace(self, "http_done", id, "error", job.attempt + 1, latency, error);
+          // Nothing reached the CA: the same request is due, not a lookup.
+          if (kind == ca::transport_failure::not_sent) job.unsent = true;
           return retry_or_fail(self, id, transport_outcome(failure, std::move(error)));
         }
         // The CA's clock as its Date header says (cbcs doctor's skew check).

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "actors/backend_actor.hpp"
+#include "actors/http/negotiate_transport.hpp"
 #include "actors/job_router.hpp"
 #include "actors/metrics/registry.hpp"
 #include "actors/supervisor.hpp"
@@ -319,6 +320,15 @@ struct connector_runtime::impl {
             "client"};
       transport = http_transport_of(settings, std::move(tls), def.settings);
     }
+    // Kerberos to the service (AD CS's -auth kerberos): Negotiate on every request.
+    if (auto* kerberos = dynamic_cast<ca::presents_kerberos_identity*>(driver.get()))
+      if (auto id = kerberos->kerberos()) {
+        try {
+          transport = make_negotiating_transport(std::move(transport), *id);
+        } catch (const std::exception& e) {
+          throw std::runtime_error(fmt::format("backend {}: {}", def.name, e.what()));
+        }
+      }
     // A certificate the type depends on beyond TLS (AD CS's agent).
     if (type && !type->policy.watched.empty() && def.sealed.count(type->policy.watched.option))
       presented = backend_actor_config::watched_certificate{

@@ -7,7 +7,9 @@ packages=(
   build-essential cmake ninja-build ccache pkg-config
   libcaf-dev libboost-dev libboost-program-options-dev
   libssl-dev openssl libsimdjson-dev libfmt-dev libspdlog-dev libsqlite3-dev libpugixml-dev doctest-dev
+  libkrb5-dev
   python3 python3-prometheus-client tinyproxy
+  krb5-kdc krb5-admin-server krb5-user faketime
   nodejs
   dpkg-dev lintian adduser man-db
 )

@@ -220,6 +220,20 @@ class presents_client_certificate {
   virtual std::optional<client_certificate_pair> client_certificate() const = 0;
 };
 
+// Optional ability of a driver whose backend authenticates to its service
+// with Kerberos (AD CS's -auth kerberos): the transport adds `Authorization:
+// Negotiate` (RFC 4559) to every request, for the service principal
+// HTTP/<host of the request's URL>, from this principal's keys.
+struct kerberos_identity {
+  std::string principal;  // "name@REALM", or "name" (the keytab's realm)
+  std::string keytab;     // the keytab file's bytes (sealed): never printed
+};
+class presents_kerberos_identity {
+ public:
+  virtual ~presents_kerberos_identity() = default;
+  virtual std::optional<kerberos_identity> kerberos() const = 0;
+};
+
 using driver_factory = std::unique_ptr<driver> (*)(const driver_config& config);
 
 }  // namespace cbcs::protocol::ca

@@ -24,6 +24,12 @@ enum class transport_failure : std::uint8_t {
   client_certificate_refused,  // the server refused (or wanted) our client certificate
   proxy_auth,                  // the proxy refused our credentials (407)
   proxy_refused,               // the proxy answered CONNECT with a refusal it repeats (403)
+  // The transport's own authentication (Kerberos for Negotiate) failed before
+  // the request went out: a wrong key, clock skew, an unknown service.
+  authentication,
+  // The request never went out: what the transport must ask first (a KDC)
+  // could not be reached. Retried as network; a placement is not in doubt.
+  not_sent,
 };
 
 struct transport_error {

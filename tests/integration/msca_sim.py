@@ -65,10 +65,11 @@ def text_of(xml, local):
 
 
 class MscaSim:
-    def __init__(self, *extra):
+    def __init__(self, *extra, env=None):
         self.state_dir = tempfile.mkdtemp(prefix="cbcs-msca-sim-")
         self.proc = subprocess.Popen([SIM, "msca", "--state-dir", self.state_dir, *extra],
-                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                     env=env)
         line = self.proc.stdout.readline()
         if not line:
             raise RuntimeError("cbcs-sim msca printed no ready line")

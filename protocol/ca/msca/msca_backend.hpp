@@ -30,6 +30,7 @@ struct msca_settings {
   std::string requester;           // -requester: a job's default
   std::string agent_cert_pem, agent_key_pem;
   std::string client_cert_pem, client_key_pem;  // -cert, -key (-auth certificate)
+  std::string principal, keytab;  // -auth kerberos: -principal, -keytab's bytes (sealed)
   pending_policy pending;
   // A setting that makes every job fail (invalid_request), naming it.
   std::string problem;

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "crypto/keytab.hpp"
 #include "crypto/pem.hpp"
 #include "protocol/ca/common/settings_problems.hpp"
 #include "protocol/ca/msca/endpoints.hpp"
@@ -22,7 +23,10 @@ class refusing_session final : public job_session {
   outcome outcome_;
 };
 
-class msca_driver final : public driver, public checks_settings, public presents_client_certificate {
+class msca_driver final : public driver,
+                          public checks_settings,
+                          public presents_client_certificate,
+                          public presents_kerberos_identity {
  public:
   explicit msca_driver(const driver_config& config)
       : backend_(std::make_shared<backend_state>(msca_settings::from(config))) {}
@@ -41,6 +45,14 @@ class msca_driver final : public driver, public checks_settings, public presents
     if (s.auth == "agent" && !s.client_cert_pem.empty())
       return client_certificate_pair{s.client_cert_pem, s.client_key_pem};
     return std::nullopt;
+  }
+
+  // -auth kerberos with a keytab that holds the principal's keys: the
+  // transport adds Negotiate to every request.
+  std::optional<kerberos_identity> kerberos() const override {
+    const auto& s = backend_->settings;
+    if (s.auth != "kerberos" || s.keytab.empty()) return std::nullopt;
+    return kerberos_identity{s.principal, s.keytab};
   }
 
   std::unique_ptr<job_session> start(const job& j, const std::string& resume_token) override {
@@ -68,6 +80,50 @@ class msca_driver final : public driver, public checks_settings, public presents
   std::shared_ptr<backend_state> backend_;
 };
 
+// -principal and the sealed -keytab; s.keytab stays empty unless the keytab
+// holds the principal's keys.
+void read_kerberos(msca_settings& s, const driver_config& config, settings_problems& problems) {
+#ifndef CBCS_KERBEROS
+  (void)s;
+  problems.add(fmt::format(
+      "-auth kerberos (the default) is not built in this cbcs{}: give backend {} -auth "
+      "certificate -cert FILE -key FILE, or -auth username -username DOMAIN\\user -password - "
+      "(cbcs backend set)",
+#ifdef _WIN32
+      " for Windows yet (SSPI)",
+#else
+      " (it needs MIT Kerberos, libkrb5-dev, at build time)",
+#endif
+      config.name));
+#else
+  s.principal = setting(config.settings, "principal");
+  auto keytab = setting(config.secrets, "keytab");
+  if (s.principal.empty() || keytab.empty()) {
+    problems.add(fmt::format(
+        "-auth kerberos (the default) needs the account's keys: give backend {} -keytab FILE "
+        "-principal NAME@REALM (cbcs backend set), or another -auth",
+        config.name));
+    return;
+  }
+  try {
+    for (const auto& e : crypto::parse_keytab(keytab))
+      if (crypto::same_principal(e, s.principal)) {
+        s.keytab = std::move(keytab);
+        return;
+      }
+    problems.add(
+        fmt::format("the sealed keytab holds no key for {}: cbcs backend set -name {} "
+                    "-keytab FILE",
+                    s.principal, config.name));
+  } catch (const crypto::keytab_error& e) {
+    problems.add(
+        fmt::format("the sealed keytab cannot be read ({}): cbcs backend set -name {} "
+                    "-keytab FILE",
+                    e.what(), config.name));
+  }
+#endif
+}
+
 }  // namespace
 
 msca_settings msca_settings::from(const driver_config& config) {
@@ -79,12 +135,7 @@ msca_settings msca_settings::from(const driver_config& config) {
   if (problems.choice("transport", {"ces", "dcom"}) == "dcom")
     problems.add("-transport dcom is not built in this cbcs yet: use -transport ces");
   s.auth = problems.choice("auth", {"kerberos", "certificate", "username", "agent"});
-  if (s.auth == "kerberos")
-    problems.add(fmt::format(
-        "-auth kerberos (the default) is not built in this cbcs yet: give backend {} -auth "
-        "certificate -cert FILE -key FILE, or -auth username -username DOMAIN\\user -password - "
-        "(cbcs backend set)",
-        config.name));
+  if (s.auth == "kerberos") read_kerberos(s, config, problems);
   s.ces_url = setting(config.settings, "ces");
   if (s.ces_url.empty()) s.ces_url = default_ces_url(s.server, s.ca, s.auth);
   s.cep_url = setting(config.settings, "cep");

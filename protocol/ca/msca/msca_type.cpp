@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "crypto/keytab.hpp"
 #include "protocol/ca/common/option_checks.hpp"
 #include "protocol/ca/msca/msca_backend.hpp"
 #include "protocol/ca/msca/msca_driver.hpp"
@@ -61,6 +62,39 @@ std::string check_template(std::string_view v) {
   return ok ? "" : "must be a template's name (letters, digits, '-', '_', '.'), not its display name";
 }
 
+// A Kerberos principal: "name", "name@REALM" or "service/host@REALM".
+std::string check_principal(std::string_view v) {
+  if (v.empty() || v.size() > 256) return "must be 1 to 256 characters";
+  bool ok = std::all_of(v.begin(), v.end(), [](unsigned char c) { return c > 0x20 && c != 0x7f; });
+  if (!ok) return "must be a principal name without spaces, e.g. svc-cbcs@CORP.EXAMPLE";
+  return v.front() == '@' || v.back() == '@' ? "must be name@REALM" : "";
+}
+
+// The file read and checked before it is sealed; the error names no key.
+std::string check_keytab(std::string_view content) {
+  try {
+    crypto::parse_keytab(content);
+    return {};
+  } catch (const crypto::keytab_error& e) {
+    return e.what();
+  }
+}
+
+// The keytab holds a key for -principal (checked once both are read).
+std::string check_keytab_principal(const option_values& values) {
+  auto keytab = values.find("keytab");
+  auto principal = values.find("principal");
+  if (keytab == values.end() || principal == values.end()) return {};
+  try {
+    for (const auto& e : crypto::parse_keytab(keytab->second))
+      if (crypto::same_principal(e, principal->second)) return {};
+  } catch (const crypto::keytab_error&) {
+    return {};  // said by the file's own check
+  }
+  return "the keytab (-keytab) holds no key for principal " + principal->second +
+         ": export one for it (ktutil, ktpass) or give the principal the keytab is for";
+}
+
 std::string auth_of(const option_values& values) {
   auto it = values.find("auth");
   return it == values.end() ? "kerberos" : it->second;
@@ -77,13 +111,25 @@ std::string check_combination(const option_values& values) {
 #ifndef _WIN32
     return "-transport dcom runs on Windows only: use -transport ces (the default) here";
 #endif
-    for (std::string_view key : {"ces", "cep", "auth", "username", "password", "cert", "key"})
+    for (std::string_view key :
+         {"ces", "cep", "auth", "username", "password", "cert", "key", "keytab", "principal"})
       if (given(key))
         return "option -" + std::string(key) +
                " does not go with -transport dcom (it runs as the service's own identity)";
     return {};
   }
   auto auth = auth_of(values);
+  // -auth kerberos (the default): the account's keytab and principal, both
+  // or neither (the seed's line gives neither; the backend then says what
+  // it lacks).
+  if (auth == "kerberos") {
+    if (given("keytab") != given("principal"))
+      return given("keytab") ? "missing required option -principal (the account of -keytab)"
+                             : "missing required option -keytab (the keys of -principal)";
+  } else {
+    for (std::string_view key : {"keytab", "principal"})
+      if (given(key)) return "option -" + std::string(key) + " needs -auth kerberos";
+  }
   // The agent certificate itself as the client certificate; until it
   // exists, -cert and -key (a bootstrap certificate) enroll it. Credentials
   // of an -auth used before may stay sealed (backend set cannot unset
@@ -151,7 +197,8 @@ const backend_type& type() {
            .help = "how CES and CEP know the connector: a client certificate (-cert, -key), "
                    "a user name and password (-username, -password), the enrollment agent "
                    "certificate itself (agent: once enrolled, if its template adds Client "
-                   "Authentication), or kerberos (the default: the machine's own account)",
+                   "Authentication), or kerberos (the default: an account's keys, -keytab and "
+                   "-principal; Negotiate to the service principal HTTP/<host of -ces>)",
            .check = check_auth},
           client_certificate_option("-auth certificate: the client certificate, "
                                     CBCS_CLIENT_CERTIFICATE_FORMS),
@@ -165,6 +212,18 @@ const backend_type& type() {
            .value_name = "-",
            .help = "-auth username: its password ('-' reads it from standard input; sealed)",
            .check = check_password},
+          {.name = "keytab",
+           .kind = option_kind::secret_file,
+           .value_name = "FILE",
+           .help = "-auth kerberos: the keytab of -principal (read, checked and sealed; the file "
+                   "may be deleted afterwards)",
+           .check = check_keytab,
+           .summary = crypto::summarize_keytab},
+          {.name = "principal",
+           .value_name = "NAME@REALM",
+           .help = "-auth kerberos: the account whose keys -keytab holds (a computer's "
+                   "HOST$@REALM or a service account)",
+           .check = check_principal},
           {.name = "template",
            .value_name = "NAME",
            .help = "the template for jobs whose profile names none, by its name (not its "
@@ -188,7 +247,11 @@ const backend_type& type() {
            .generated = true},
       },
       .check_combination = check_combination,
-      .check_all = [](const option_values& v) { return check_key_pair(v, "cert", "key"); },
+      .check_all =
+          [](const option_values& v) {
+            auto problem = check_key_pair(v, "cert", "key");
+            return problem.empty() ? check_keytab_principal(v) : problem;
+          },
       .make_driver = make_driver,
       .generated_by = "cbcs backend msca enroll-agent-cert",
       .policy = {.client_identity = {.certificate = "cert", .key = "key"},

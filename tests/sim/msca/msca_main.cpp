@@ -20,17 +20,18 @@ int run(int argc, char** argv) {
   try {
     sim_args args(argc, argv,
                   {"state-dir", "port", "admin-port", "auth", "username", "password", "ca-name",
-                   "machine-name"});
+                   "machine-name", "keytab"});
     if (args.help() || !args.has("state-dir")) {
       fmt::print(stderr,
-                 "usage: cbcs-sim msca --state-dir DIR [--auth certificate|username] [--port 0]\n"
-                 "       [--admin-port 0] [--ca-name NAME] [--username DOMAIN\\\\USER]\n"
-                 "       [--password PW] [--machine-name HOST]\n"
+                 "usage: cbcs-sim msca --state-dir DIR [--auth certificate|username|kerberos]\n"
+                 "       [--port 0] [--admin-port 0] [--ca-name NAME] [--username DOMAIN\\\\USER]\n"
+                 "       [--password PW] [--machine-name HOST] [--keytab FILE]\n"
                  "  CES at https://127.0.0.1:P/<CA>_CES_<Auth>/service.svc/CES and CEP at\n"
                  "  https://127.0.0.1:P/ADPolicyProvider_CEP_<Auth>/service.svc/CEP; with\n"
                  "  --auth certificate (the default) both need a client certificate from\n"
                  "  DIR/client-ca.pem (DIR/client.pem + client.key; DIR/other-client.pem is\n"
-                 "  from another CA), with username a WS-Security UsernameToken.\n"
+                 "  from another CA), with username a WS-Security UsernameToken, with kerberos\n"
+                 "  HTTP Negotiate checked with the service keytab --keytab FILE (KRB5_CONFIG).\n"
                  "  Templates: MachineEnrollmentAgent (the agent's; EnrollmentAgentClientAuth\n"
                  "  adds Client Authentication), WebServer (one agent\n"
                  "  signature), WebServerApproval (held for a manager), WebServerDenied,\n"
@@ -42,15 +43,17 @@ int run(int argc, char** argv) {
     }
     auto dir = args.get("state-dir");
     auto auth = args.get("auth", "certificate");
-    if (auth != "certificate" && auth != "username")
-      throw std::invalid_argument("--auth must be certificate or username");
+    if (auth != "certificate" && auth != "username" && auth != "kerberos")
+      throw std::invalid_argument("--auth must be certificate, username or kerberos");
+    if ((auth == "kerberos") != args.has("keytab"))
+      throw std::invalid_argument("--keytab FILE (the service's keys) goes with --auth kerberos");
     auto ca_name = args.get("ca-name", "cbcs-sim Issuing CA");
     auto username = args.get("username", "CORP\\svc-cbcs");
     auto password = args.get("password", "sim-msca-Passw0rd");
     sim_pki pki(dir, "msca", "cbcs-sim AD CS TLS CA");
     auto clients = make_client_files(dir, "cbcs-sim AD CS client CA", "cbcs-sim msca client");
     msca_sim state(ca_name, auth, username, password,
-                   args.get("machine-name", "cbcs-host.corp.example"));
+                   args.get("machine-name", "cbcs-host.corp.example"), args.get("keytab", ""));
     auto issuing_file = std::filesystem::path(dir) / "issuing-ca.pem";
     write_file(issuing_file, state.ca_pem(), public_perms);
 

@@ -251,10 +251,11 @@ struct msca_sim::envelope {
   pugi::xml_node header, body;
   std::string action, message_id;
   std::string problem;  // "" when the envelope reads
+  std::string caller;   // --auth kerberos: the client's principal
 };
 
 msca_sim::msca_sim(std::string ca_name, std::string auth, std::string username,
-                   std::string password, std::string machine_name)
+                   std::string password, std::string machine_name, std::string keytab)
     : ca_name_(std::move(ca_name)),
       auth_(std::move(auth)),
       username_(std::move(username)),
@@ -266,6 +267,7 @@ msca_sim::msca_sim(std::string ca_name, std::string auth, std::string username,
   ca_pem_ = root.cert_pem;
   ca_cert_ = std::move(crypto::parse_certificates(root.cert_pem).front());
   ca_key_ = crypto::parse_private_key(root.key_pem);
+  if (auth_ == "kerberos") acceptor_ = std::make_unique<negotiate_acceptor>(std::move(keytab));
   reset();
 }
 
@@ -296,19 +298,60 @@ void msca_sim::reset() {
   // service [REF §5]; a reset keeps them growing too.
 }
 
+std::string msca_sim::auth_word() const {
+  if (auth_ == "certificate") return "Certificate";
+  return auth_ == "kerberos" ? "Kerberos" : "UsernamePassword";
+}
+
+// RFC 4559 4.1: "If the server receives a request for an access-protected
+// object, and if an acceptable Authorization header has not been sent, the
+// server responds with a "401 Unauthorized" status code, and a
+// "WWW-Authenticate:" header". "The initial WWW-Authenticate header will not
+// carry any gssapi-data." The client's principal is the caller.
+std::optional<sim_response> msca_sim::negotiate(sim_request& r, envelope& e) {
+  auto header = r.header("Authorization");
+  constexpr std::string_view scheme = "Negotiate ";
+  auto challenge = [](std::string why) {
+    return sim_response{401,
+                        "<html><body>401 Unauthorized: " + why + "</body></html>",
+                        "text/html",
+                        {{"WWW-Authenticate", "Negotiate"}}};
+  };
+  if (header.size() <= scheme.size() || !iequal(header.substr(0, scheme.size()), scheme)) {
+    ++counters_["auth_challenged"];
+    return challenge("no Negotiate credentials");
+  }
+  auto got = acceptor_->accept(std::string_view(header).substr(scheme.size()));
+  if (got.principal.empty()) {
+    ++counters_["auth_refused"];
+    return challenge(got.error);
+  }
+  ++counters_["auth_accepted"];
+  e.caller = got.principal;
+  reply_token_ = got.reply_token;
+  return std::nullopt;
+}
+
+// The acceptor's last leg, when it made one, in a WWW-Authenticate header of
+// the answer (RFC 4559's mutual authentication; IIS sends it on the 200).
+sim_response msca_sim::with_reply(sim_response response) {
+  if (!reply_token_.empty())
+    response.headers.emplace_back("WWW-Authenticate", "Negotiate " + reply_token_);
+  reply_token_.clear();
+  return response;
+}
+
 std::string msca_sim::ces_path() const {
   std::string encoded;
   for (unsigned char c : ca_name_)
     encoded += std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~'
                    ? std::string(1, static_cast<char>(c))
                    : fmt::format("%{:02X}", c);
-  return "/" + encoded + "_CES_" + (auth_ == "certificate" ? "Certificate" : "UsernamePassword") +
-         "/service.svc/CES";
+  return "/" + encoded + "_CES_" + auth_word() + "/service.svc/CES";
 }
 
 std::string msca_sim::cep_path() const {
-  return std::string("/ADPolicyProvider_CEP_") +
-         (auth_ == "certificate" ? "Certificate" : "UsernamePassword") + "/service.svc/CEP";
+  return "/ADPolicyProvider_CEP_" + auth_word() + "/service.svc/CEP";
 }
 
 const sim_template* msca_sim::find_template(const std::string& name) const {
@@ -410,6 +453,9 @@ std::string msca_sim::issue_certificate(request_record& rec, const sim_template&
 // Reads the envelope both services take, as WCF checks it: a body it
 // cannot read is 400; SOAP 1.1, another action or bad credentials a fault.
 std::optional<sim_response> msca_sim::open(sim_request& r, envelope& e, std::string_view action) {
+  // IIS authenticates before the service reads anything.
+  if (acceptor_)
+    if (auto refused = negotiate(r, e)) return refused;
   auto parsed = e.doc.load_buffer(r.body.data(), r.body.size(),
                                   pugi::parse_default & ~pugi::parse_doctype);
   auto root = e.doc.document_element();
@@ -431,7 +477,10 @@ std::optional<sim_response> msca_sim::open(sim_request& r, envelope& e, std::str
   return std::nullopt;
 }
 
-sim_response msca_sim::ces(sim_request& r) {
+sim_response msca_sim::ces(sim_request& r) { return with_reply(serve_ces(r)); }
+sim_response msca_sim::cep(sim_request& r) { return with_reply(serve_cep(r)); }
+
+sim_response msca_sim::serve_ces(sim_request& r) {
   ++counters_["ces_requests"];
   envelope e;
   if (auto refused = open(r, e, rst_action)) return *refused;
@@ -506,6 +555,9 @@ sim_response msca_sim::issue(const envelope& e) {
   }
   rec.csr_der = *der;
   rec.requester = pairs.count("requestername") ? pairs["requestername"] : "";
+  // Kerberos: the authenticated caller; it is the requester of its own request.
+  rec.caller = e.caller;
+  if (rec.requester.empty()) rec.requester = e.caller;
   // The template: AdditionalContext's CertificateTemplate, or the
   // CertificateTemplate name-value pair [REF §5: all must agree].
   std::string template_name;
@@ -658,7 +710,7 @@ sim_response msca_sim::answer(const request_record& rec, const std::string& rela
   return soap(200, envelope_text(rstrc_action, relates_to, body));
 }
 
-sim_response msca_sim::cep(sim_request& r) {
+sim_response msca_sim::serve_cep(sim_request& r) {
   ++counters_["cep_requests"];
   envelope e;
   if (auto refused = open(r, e, get_policies_action)) return *refused;
@@ -723,7 +775,10 @@ std::string msca_sim::policies_xml() const {
       "<cA><uris><cAURI><clientAuthentication>{}</clientAuthentication><uri>{}</uri><priority>1"
       "</priority><renewalOnly>false</renewalOnly></cAURI></uris><certificate>{}</certificate>"
       "<enrollPermission>true</enrollPermission><cAReferenceID>0</cAReferenceID></cA>",
-      auth_ == "certificate" ? 8 : 4, escape(base_url_ + ces_path()), wrapped_base64(ca_der));
+      auth_ == "certificate" ? 8
+      : auth_ == "kerberos"  ? 2
+                             : 4,
+      escape(base_url_ + ces_path()), wrapped_base64(ca_der));
   return fmt::format(
       "<GetPoliciesResponse xmlns=\"{}\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">"
       "<response><policyID>{{5C0E7A3E-0000-4000-8000-00000000C8C5}}</policyID>"
@@ -745,6 +800,7 @@ sim_response msca_sim::admin(sim_request& r, const std::string& operation) {
                   .num("id", id)
                   .str("template", rec.template_name)
                   .str("requester", rec.requester)
+                  .str("caller", rec.caller)
                   .str("signer", rec.signer)
                   .str("state", rec.state)
                   .num("hresult", rec.hresult)

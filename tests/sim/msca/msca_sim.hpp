@@ -12,6 +12,8 @@
 //  [XCEP]   [MS-XCEP] 3.1.4.1 (GetPolicies: policies, cAs, oIDs)
 //  [WCCE]   [MS-WCCE] 3.2.2.6.2.1.2 (requests on behalf of another: a CMS
 //           signed by a Certificate Request Agent, the requestername pair)
+//  [RFC4559] HTTP Negotiate (--auth kerberos: IIS's Windows Authentication
+//           in front of CES_Kerberos and CEP_Kerberos)
 //  [CEPCES] openSUSE's cepces (Python), a public client of both services
 //
 // The CA: a root made at start. Templates (admin PUT /admin/templates/NAME):
@@ -32,6 +34,7 @@
 
 #include "crypto/openssl_types.hpp"
 #include "tests/sim/common/sim_routes.hpp"
+#include "tests/sim/msca/negotiate_acceptor.hpp"
 
 namespace cbcs::sim::msca {
 
@@ -50,7 +53,8 @@ struct sim_template {
 struct request_record {
   std::uint32_t id = 0;
   std::string template_name;
-  std::string requester;  // the requestername pair, "" when none
+  std::string requester;  // the requestername pair, else the Kerberos caller, else ""
+  std::string caller;     // --auth kerberos: the client's principal
   std::string signer;     // the agent certificate's subject, "" for a plain PKCS#10
   std::string state;      // issued, pending, denied, failed
   std::uint32_t hresult = 0;
@@ -61,9 +65,10 @@ struct request_record {
 
 class msca_sim {
  public:
-  // auth: "certificate" or "username" (the endpoints' <Auth> part).
+  // auth: "certificate", "username" or "kerberos" (the endpoints' <Auth>
+  // part); keytab: the service's keys for kerberos.
   msca_sim(std::string ca_name, std::string auth, std::string username, std::string password,
-           std::string machine_name);
+           std::string machine_name, std::string keytab = {});
   ~msca_sim();
 
   sim_response ces(sim_request& r);
@@ -83,6 +88,11 @@ class msca_sim {
   // The envelope read and checked (SOAP 1.2, the action, the credentials):
   // nullopt, or the answer that refuses it.
   std::optional<sim_response> open(sim_request& r, envelope& e, std::string_view action);
+  std::optional<sim_response> negotiate(sim_request& r, envelope& e);
+  sim_response with_reply(sim_response response);
+  sim_response serve_ces(sim_request& r);
+  sim_response serve_cep(sim_request& r);
+  std::string auth_word() const;
   sim_response issue(const envelope& e);
   sim_response query(const envelope& e);
   sim_response answer(const request_record& r, const std::string& relates_to);
@@ -101,6 +111,8 @@ class msca_sim {
   crypto::pkey_ptr ca_key_;
   crypto::x509_ptr ca_cert_;
   std::string ca_pem_;
+  std::unique_ptr<negotiate_acceptor> acceptor_;  // --auth kerberos
+  std::string reply_token_;                       // the acceptor's last output token
 };
 
 }  // namespace cbcs::sim::msca

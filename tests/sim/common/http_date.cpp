@@ -12,7 +12,11 @@ std::string http_date_now() {
   auto now = std::time(nullptr);
   if (const char* offset = std::getenv("CBCS_SIM_CLOCK_OFFSET")) now += std::atoll(offset);
   std::tm tm{};
+#ifdef _WIN32
+  gmtime_s(&tm, &now);  // the library is built for Windows too (the unit tests use it)
+#else
   gmtime_r(&now, &tm);
+#endif
   static constexpr const char* days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
   static constexpr const char* months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};

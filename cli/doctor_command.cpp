@@ -23,6 +23,7 @@
 #include "actors/trace/tracer.hpp"
 #include "cli/command.hpp"
 #include "cli/errors.hpp"
+#include "cli/report_view.hpp"
 #include "cli/runtime_session.hpp"
 #include "cli/workspace.hpp"
 #include "config/atomic_file.hpp"
@@ -355,7 +356,12 @@ std::vector<check> backend_checks(const workspace& ws, const config::connector_c
                                 name)
                   : fmt::format("cbcs backend test -name {} shows the whole report", name);
     } else {
-      c.detail = o.message.empty() ? std::string("test passed") : first_line(o.message);
+      auto in_short = checks_in_short(o);
+      c.detail = !in_short.empty()   ? in_short
+                 : o.message.empty() ? std::string("test passed")
+                                     : first_line(o.message);
+      // A test that passed with warnings (a client certificate near its end).
+      if (in_short.find(" warn: ") != std::string::npos) c.result = verdict::warn;
     }
     // A certificate about to expire or a setting no job can succeed with
     // shows in the health the backend reports at start.

@@ -79,4 +79,26 @@ std::string human_report(const protocol::ca::job& job, const protocol::ca::outco
   return out;
 }
 
+std::string checks_in_short(const protocol::ca::outcome& o) {
+  dom::parser parser;
+  dom::array checks;
+  if (o.report_json.empty() || parser.parse(o.report_json)["checks"].get_array().get(checks))
+    return {};
+  std::string ok_names, not_ok;
+  std::size_t ok = 0;
+  for (auto c : checks) {
+    std::string_view name, verdict, detail;
+    if (c["check"].get_string().get(name) || c["verdict"].get_string().get(verdict)) continue;
+    if (c["detail"].get_string().get(detail)) detail = "";
+    if (verdict == "ok") {
+      ++ok;
+      ok_names += fmt::format("{}{}", ok_names.empty() ? "" : ", ", name);
+    } else {
+      not_ok += fmt::format("{}{} {}: {}", not_ok.empty() ? "" : "; ", name, verdict, detail);
+    }
+  }
+  if (!not_ok.empty()) return not_ok;
+  return fmt::format("{} check(s) ok ({})", ok, ok_names);
+}
+
 }  // namespace cbcs::cli

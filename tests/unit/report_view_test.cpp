@@ -35,6 +35,7 @@ TEST_SUITE("report view") {
           "  ok    API key             ...0001 accepted\n"
           "  warn  client certificate  expires in 12 days\n"
           "verdict: backend dc works, with 1 warning(s)\n");
+    CHECK(cbcs::cli::checks_in_short(done) == "client certificate warn: expires in 12 days");
     CHECK(checks.words() ==
           "API key: ok: ...0001 accepted; client certificate: warn: expires in 12 days");
     CHECK_FALSE(checks.failed());
@@ -54,6 +55,8 @@ TEST_SUITE("report view") {
           "revoke done at backend dc (job test-1)\n"
           "  serial           0a1b\n"
           "  already revoked  no\n");
+    CHECK(cbcs::cli::checks_in_short(failed) == "1 check(s) ok (API key)");
+    CHECK(cbcs::cli::checks_in_short(revoked).empty());
     CHECK(cbcs::cli::human_report(j, ca::outcome::done("not json")).empty());
     CHECK(cbcs::cli::human_report(j, ca::outcome::done("")).empty());
   }

@@ -106,11 +106,7 @@ class MscaKerberosTest(TempDirTest):
         return self.sim.admin("GET", "/admin/stats")
 
     def assertOneLine(self, r, *fragments):
-        self.assertNotEqual(r.code, 0, r)
-        lines = r.err.strip().splitlines()
-        self.assertEqual(len(lines), 1, r.err)
-        for f in fragments:
-            self.assertIn(f, lines[0])
+        self.assertOneLineError(r, 1, *fragments)
 
     # ---
 
@@ -136,7 +132,7 @@ class MscaKerberosTest(TempDirTest):
         self.assertEqual(stats.get("auth_refused", 0), 0)
         r = self.run_cbcs("backend", "test", "-name", "ad")
         self.assertEqual(r.code, 0, r)
-        self.assertIn("CEP: ok", r.err)
+        self.assertRegex(r.out, r"(?m)^  ok    CEP ")
 
     def test_pending_then_approved_then_collected(self):
         self.add()

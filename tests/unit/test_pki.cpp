@@ -1,5 +1,6 @@
 #include "test_pki.hpp"
 
+#include <openssl/cms.h>
 #include <openssl/ec.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -67,6 +68,21 @@ key_and_cert make_self_signed(const std::string& kind, const std::string& common
   char* data = nullptr;
   long len = BIO_get_mem_data(bio.get(), &data);
   return {to_pem(key.get()), std::string(data, static_cast<std::size_t>(len))};
+}
+
+std::string certs_only_cms(const std::string& certificates_pem) {
+  auto parsed = crypto::parse_certificates(certificates_pem);
+  STACK_OF(X509)* certs = sk_X509_new_null();
+  for (auto& c : parsed) sk_X509_push(certs, c.get());
+  // Certs-only: no signer, no content (CMS_PARTIAL: nothing to finalise).
+  CMS_ContentInfo* cms = CMS_sign(nullptr, nullptr, certs, nullptr, CMS_BINARY | CMS_PARTIAL);
+  unsigned char* p = nullptr;
+  int n = i2d_CMS_ContentInfo(cms, &p);
+  std::string out(reinterpret_cast<char*>(p), static_cast<std::size_t>(n));
+  OPENSSL_free(p);
+  CMS_ContentInfo_free(cms);
+  sk_X509_free(certs);
+  return out;
 }
 
 std::string make_csr(const std::string& kind, const std::string& common_name,

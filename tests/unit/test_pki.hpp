@@ -18,6 +18,9 @@ struct key_and_cert {
 // kind: "rsa2048", "rsa1024", "p256", "p384", "ed25519", "secp256k1"
 std::string make_key_pem(const std::string& kind);
 key_and_cert make_self_signed(const std::string& kind, const std::string& common_name);
+// A certs-only CMS SignedData (DER) holding the PEM's certificates: the chain
+// part of a CA's answer (AD CS's CMC response, GetCertificate(CR_OUT_CHAIN)).
+std::string certs_only_cms(const std::string& certificates_pem);
 // A PEM CSR for a fresh key of that kind, with CN and optional DNS SAN.
 std::string make_csr(const std::string& kind, const std::string& common_name,
                      const std::string& dns_san = {});

@@ -23,7 +23,8 @@ inline constexpr std::string_view default_agent_template = "MachineEnrollmentAge
 struct msca_settings {
   std::string name;
   std::string server, ca;
-  std::string auth;  // certificate, username, kerberos
+  std::string transport;  // ces or dcom (dcom_api.hpp)
+  std::string auth;       // certificate, username, kerberos (ces only)
   std::string ces_url, cep_url;
   std::string username, password;  // -auth username
   std::string template_name;       // -template: a job's default

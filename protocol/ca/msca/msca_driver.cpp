@@ -61,6 +61,7 @@ class msca_driver final : public driver,
       case operation::renew:
         return start_request(backend_, j, resume_token);
       case operation::revoke:
+        if (backend_->settings.transport == "dcom") return start_revoke(backend_, j);
         return std::make_unique<refusing_session>(outcome::failed(
             error_class::not_implemented,
             fmt::format("backend {} reaches AD CS through its enrollment web service (CES), "
@@ -69,7 +70,10 @@ class msca_driver final : public driver,
                         backend_->settings.name)));
       case operation::inventory:
         return std::make_unique<refusing_session>(outcome::failed(
-            error_class::not_implemented, "CES cannot list a CA's certificates"));
+            error_class::not_implemented,
+            backend_->settings.transport == "dcom"
+                ? "listing a CA's certificates (ICertView) is not built for AD CS"
+                : "CES cannot list a CA's certificates"));
       case operation::test:
         break;
     }
@@ -124,6 +128,16 @@ void read_kerberos(msca_settings& s, const driver_config& config, settings_probl
 #endif
 }
 
+// What both transports read besides -server and -ca: the templates, the
+// requester, the agent (the sealed options) and the pending policy.
+void read_common(msca_settings& s, const driver_config& config) {
+  s.template_name = setting(config.settings, "template");
+  s.requester = setting(config.settings, "requester");
+  s.agent_cert_pem = setting(config.secrets, agent_cert_option);
+  s.agent_key_pem = setting(config.secrets, agent_key_option);
+  s.pending = pending_policy::from(config);
+}
+
 }  // namespace
 
 msca_settings msca_settings::from(const driver_config& config) {
@@ -132,8 +146,17 @@ msca_settings msca_settings::from(const driver_config& config) {
   settings_problems problems(config);
   s.server = problems.required("server");
   s.ca = problems.required("ca");
-  if (problems.choice("transport", {"ces", "dcom"}) == "dcom")
-    problems.add("-transport dcom is not built in this cbcs yet: use -transport ces");
+  s.transport = problems.choice("transport", {"ces", "dcom"});
+  if (s.transport == "dcom") {
+#ifndef _WIN32
+    problems.add("-transport dcom needs Windows (COM's ICertRequest and ICertAdmin): use "
+                 "-transport ces here");
+#endif
+    // The service's own identity: no -auth, no CES or CEP.
+    read_common(s, config);
+    s.problem = problems.message();
+    return s;
+  }
   s.auth = problems.choice("auth", {"kerberos", "certificate", "username", "agent"});
   if (s.auth == "kerberos") read_kerberos(s, config, problems);
   s.ces_url = setting(config.settings, "ces");
@@ -151,11 +174,7 @@ msca_settings msca_settings::from(const driver_config& config) {
                              config.name));
   s.client_cert_pem = setting(config.secrets, "cert");
   s.client_key_pem = setting(config.secrets, "key");
-  s.template_name = setting(config.settings, "template");
-  s.requester = setting(config.settings, "requester");
-  s.agent_cert_pem = setting(config.secrets, agent_cert_option);
-  s.agent_key_pem = setting(config.secrets, agent_key_option);
-  s.pending = pending_policy::from(config);
+  read_common(s, config);
   s.problem = problems.message();
   return s;
 }

@@ -16,6 +16,9 @@
 //            (lost_placement::ask_operator, ordering_session.hpp); the job
 //            fails naming the CA's console and the time, and the operator
 //            collects the request there or runs the job again.
+//   revoke   -transport dcom only: ICertAdmin2::RevokeCertificate with the
+//            RFC 5280 code (revocation_reasons.hpp), effective now; a
+//            failure names the HRESULT. Over CES refused before any request.
 //   report   backend test: CEP's GetPolicies (reachable, authenticated), the
 //            CA listed with its certificate and this CES among its URIs, the
 //            agent and default templates offered and enrollable, the agent
@@ -29,6 +32,7 @@ namespace cbcs::protocol::ca::msca {
 
 std::unique_ptr<job_session> start_request(std::shared_ptr<backend_state> backend, const job& j,
                                            const std::string& resume_token);
+std::unique_ptr<job_session> start_revoke(std::shared_ptr<backend_state> backend, const job& j);
 std::unique_ptr<job_session> start_report(std::shared_ptr<backend_state> backend);
 
 }  // namespace cbcs::protocol::ca::msca

@@ -5,6 +5,7 @@
 
 #include "crypto/keytab.hpp"
 #include "protocol/ca/common/option_checks.hpp"
+#include "protocol/ca/msca/dcom_transport.hpp"
 #include "protocol/ca/msca/msca_backend.hpp"
 #include "protocol/ca/msca/msca_driver.hpp"
 
@@ -258,7 +259,8 @@ const backend_type& type() {
                  .watched = {.option = agent_cert_option,
                              .what = "the enrollment agent certificate",
                              .renew_command = "cbcs backend msca enroll-agent-cert -name {}",
-                             .kind = "agent"}}};
+                             .kind = "agent"},
+                 .make_transport = make_msca_transport}};
   return t;
 }
 

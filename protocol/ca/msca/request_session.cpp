@@ -5,6 +5,7 @@
 #include "protocol/ca/common/order_job_checks.hpp"
 #include "protocol/ca/common/ordering_session.hpp"
 #include "protocol/ca/msca/ces_api.hpp"
+#include "protocol/ca/msca/dcom_api.hpp"
 #include "protocol/ca/msca/msca_sessions.hpp"
 #include "protocol/ca/msca/wstep.hpp"
 
@@ -65,23 +66,28 @@ class request_session final : public ordering_session {
 
   http_request place() override {
     polling_ = false;
+    bool dcom = settings_.transport == "dcom";
     if (agent_request_)
-      return ces_issue(settings_, csr_der_, wstep::value_type_pkcs10, template_);
+      return dcom ? dcom_submit(settings_, csr_der_, request_format::pkcs10, template_)
+                  : ces_issue(settings_, csr_der_, wstep::value_type_pkcs10, template_);
     // [WCCE] 3.1.1.4.3.3.2: the request on behalf, signed by the agent.
     auto cms = crypto::sign_on_behalf_request({.pkcs10_der = csr_der_,
                                                .agent_key = backend_->agent_key.get(),
                                                .agent_cert = backend_->agent_cert.get(),
                                                .requester_name = requester_});
-    return ces_issue(settings_, cms, wstep::value_type_pkcs7, template_);
+    return dcom ? dcom_submit(settings_, cms, request_format::pkcs7, template_)
+                : ces_issue(settings_, cms, wstep::value_type_pkcs7, template_);
   }
 
   http_request poll(const std::string& request_id) override {
     polling_ = true;
-    return ces_query(settings_, request_id);
+    return settings_.transport == "dcom" ? dcom_retrieve(settings_, request_id)
+                                         : ces_query(settings_, request_id);
   }
 
   order_state read_order(const http_response& answer) override {
-    auto a = read_ces_answer(answer, settings_);
+    auto a = settings_.transport == "dcom" ? read_dcom_answer(answer, settings_)
+                                           : read_ces_answer(answer, settings_);
     switch (a.what) {
       case ces_answer::kind::issued:
         return {.what = order_state::kind::issued,

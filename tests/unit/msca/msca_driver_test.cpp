@@ -6,7 +6,6 @@
 // request.
 
 #include <doctest/doctest.h>
-#include <openssl/cms.h>
 
 #include <fmt/format.h>
 
@@ -65,20 +64,7 @@ std::string der_of(const std::string& pem) {
 }
 
 // A certs-only SignedData with the CA's certificate: the chain part of the answer.
-std::string chain_cms() {
-  auto ca = std::move(crypto::parse_certificates(keys().root.cert_pem).front());
-  STACK_OF(X509)* certs = sk_X509_new_null();
-  sk_X509_push(certs, ca.get());
-  // Certs-only: no signer, no content (CMS_PARTIAL: nothing to finalise).
-  CMS_ContentInfo* cms = CMS_sign(nullptr, nullptr, certs, nullptr, CMS_BINARY | CMS_PARTIAL);
-  unsigned char* p = nullptr;
-  int n = i2d_CMS_ContentInfo(cms, &p);
-  std::string out(reinterpret_cast<char*>(p), static_cast<std::size_t>(n));
-  OPENSSL_free(p);
-  CMS_ContentInfo_free(cms);
-  sk_X509_free(certs);
-  return out;
-}
+std::string chain_cms() { return test::certs_only_cms(keys().root.cert_pem); }
 
 std::string envelope(const std::string& body) {
   return "<s:Envelope xmlns:s=\"http://www.w3.org/2003/05/soap-envelope\" "

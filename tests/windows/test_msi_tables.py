@@ -136,10 +136,11 @@ class MsiTablesTest(unittest.TestCase):
             self.skipTest("no objdump or no cbcs_msi_register.dll")
         out = subprocess.run([objdump, "-p", dll], capture_output=True, text=True, check=True).stdout
         imports = {m.lower() for m in re.findall(r"DLL Name: (\S+)", out)}
-        # Windows' own: Winsock and the crypto DLLs come with Test Connection's TLS.
+        # Windows' own: Winsock and the crypto DLLs come with Test Connection's TLS,
+        # COM's (ole32, oleaut32) with the protocol library's AD CS DCOM transport.
         self.assertLessEqual(imports, {"kernel32.dll", "advapi32.dll", "msi.dll", "msvcrt.dll",
                                        "user32.dll", "ws2_32.dll", "mswsock.dll", "crypt32.dll",
-                                       "bcrypt.dll"})
+                                       "bcrypt.dll", "ole32.dll", "oleaut32.dll"})
         for export in ("CbcsPackRegisterData", "CbcsRegister", "CbcsConfigureService",
                        "CbcsStopService", "CbcsDetectRegistration", "CbcsCheckToken",
                        "CbcsTestConnection"):

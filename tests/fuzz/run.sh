@@ -6,7 +6,11 @@
 #   tests/fuzz/run.sh vault base64    only these
 #
 # Environment: SECONDS_PER_TARGET (60), BUILD_DIR (<repo>/build-fuzz),
-# BUILD_JOBS (1), FUZZ_ARGS (extra libFuzzer flags).
+# BUILD_JOBS (1), FUZZ_ARGS (extra libFuzzer flags), GROW_CORPUS (0).
+#
+# GROW_CORPUS=1: after fuzzing a target, the inputs it found that reach new
+# coverage are merged into its seed corpus (libFuzzer -merge=1, which keeps
+# only those), to be reviewed and committed: the corpus grows from long runs.
 #
 # New inputs the fuzzer finds go to BUILD_DIR/fuzz-corpus/<name>/ (the seeds,
 # corpus/<name>/ beside each fuzz_<name>.cpp, are only read). A crash, leak,
@@ -80,6 +84,12 @@ for name in "${targets[@]}"; do
     grep -aE '^#[0-9]+.*(DONE|pulse|NEW|REDUCE)' "$log" | tail -n 1 || true
     grep -aE '^stat::number_of_executed_units|^stat::peak_rss_mb' "$log" || true
     grep -aE '^(==[0-9]+==ERROR|SUMMARY|fuzz property violated|.*runtime error)' "$log" || true
+  fi
+  if [ "${GROW_CORPUS:-0}" = 1 ]; then
+    before=$(find "$seeds" -type f | wc -l)
+    (cd "$logs" && "$binary" -merge=1 -max_len=8192 -timeout=10 -rss_limit_mb=2048 \
+      "$seeds" "$work" >merge.log 2>&1) || echo "run.sh: merging $name's corpus failed (see $logs/merge.log)"
+    echo "corpus $name: $before -> $(find "$seeds" -type f | wc -l) seeds"
   fi
   while IFS= read -r -d '' artifact; do
     found+=("$name: $artifact")

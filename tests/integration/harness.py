@@ -135,16 +135,49 @@ def listens_on(pid, port):
     return False
 
 
-def start_on_a_port(start, attempts=5):
-    """For a program that must be told its port (no port 0): start(port) with
-    a port the system just handed out, again with another if the program
-    could not have it (another process took it in between). start returns
-    true once the program listens, false when it failed to bind."""
+_held_ports = []  # lock files of the ports this process reserved, open until it ends
+
+
+def reserved_port():
+    """A loopback port for a program that must be told its port (tinyproxy,
+    the KDC: no port 0). It is below the kernel's ephemeral range, so no
+    program binding port 0 (every simulator, every client) can be handed it,
+    and locked with flock(2) in the temp directory, so two tests running at
+    once never choose the same one. The lock lasts as long as this process."""
+    import fcntl
+    import random
     import socket
+    import tempfile
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as fh:
+        ephemeral_low = int(fh.read().split()[0])
+    low, high = 20000, min(ephemeral_low, 32768)
+    folder = os.path.join(tempfile.gettempdir(), "cbcs-test-ports")
+    os.makedirs(folder, exist_ok=True)
+    for port in random.sample(range(low, high), 200):
+        lock = open(os.path.join(folder, f"{port}.lock"), "w")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            lock.close()
+            continue
+        with socket.socket() as s:  # a service of the machine may hold it
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                lock.close()
+                continue
+        _held_ports.append(lock)
+        return port
+    raise RuntimeError(f"no port in {low}-{high} could be reserved")
+
+
+def start_on_a_port(start, attempts=5):
+    """For a program that must be told its port: start(port) with a
+    reserved_port(), again with another if the program could not have it (a
+    program outside the tests took it). start returns true once the program
+    listens on it itself (listens_on), false when it failed to bind."""
     for _ in range(attempts):
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
+        port = reserved_port()
         if start(port):
             return port
     raise RuntimeError(f"no free port could be had in {attempts} attempts")

@@ -4,9 +4,9 @@
 
 #include <doctest/doctest.h>
 
-#include <netinet/in.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -27,16 +27,30 @@ using namespace std::chrono_literals;
 
 namespace http_client_mtls_test {
 
-int free_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
+// A loopback port for tinyproxy, which must be told its port (no port 0):
+// below the kernel's ephemeral range, so no program binding port 0 is handed
+// it, and held with flock(2) until this process ends, so tests running at
+// once (the integration tests' harness.reserved_port too) never share one.
+int reserved_port() {
+  int ephemeral_low = 32768;
+  std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> ephemeral_low;
+  auto folder = std::filesystem::temp_directory_path() / "cbcs-test-ports";
+  std::error_code ec;
+  std::filesystem::create_directories(folder, ec);
+  static unsigned seed = static_cast<unsigned>(::getpid());
+  for (int attempt = 0; attempt < 200; ++attempt) {
+    int port = 20000 + static_cast<int>(::rand_r(&seed) % std::max(1, ephemeral_low - 20000));
+    auto lock_path = folder / (std::to_string(port) + ".lock");
+    int lock = ::open(lock_path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0666);
+    if (lock < 0) continue;
+    if (::flock(lock, LOCK_EX | LOCK_NB) != 0) {
+      ::close(lock);
+      continue;
+    }
+    return port;  // the lock stays held (and its descriptor open) until exit
+  }
+  FAIL("no port below the ephemeral range could be reserved");
+  return 0;
 }
 
 // The inode of the socket listening on 127.0.0.1:port (/proc/net/tcp), 0: none.
@@ -76,13 +90,12 @@ bool accepting(int port, cli::child_process& child) {
   return false;
 }
 
-// openssl s_server and tinyproxy must be told their port: one the system
-// just handed out, and another when the child could not bind it (another
-// process took it in between), up to five times.
+// tinyproxy must be told its port: a reserved one, and another when the
+// child could not bind it (a program outside the tests holds it), up to five times.
 template <class Start>
 std::unique_ptr<cli::child_process> start_on_a_port(int& port, Start start) {
   for (int attempt = 0; attempt < 5; ++attempt) {
-    port = free_port();
+    port = reserved_port();
     auto child = start(port);
     if (accepting(port, *child)) return child;
   }
@@ -129,15 +142,21 @@ struct tls_server {
     write_file(d / "server.pem", server.cert_pem);
     write_file(d / "server.key", server.key_pem);
     write_file(d / "clients.pem", client_ca);
-    proc = start_on_a_port(port, [&](int p) {
-      return std::make_unique<cli::child_process>(
-          std::vector<std::string>{on_path("openssl"), "s_server", "-quiet", "-accept",
-                                   "127.0.0.1:" + std::to_string(p), "-cert",
-                                   (d / "server.pem").string(), "-key", (d / "server.key").string(),
-                                   "-CAfile", (d / "clients.pem").string(), "-Verify", "1",
-                                   "-verify_return_error", "-www"},
-          false, (d / "s_server.log").string());
-    });
+    // Port 0: s_server binds a port the system chooses and says which in its
+    // "ACCEPT 127.0.0.1:PORT" line, before it accepts.
+    proc = std::make_unique<cli::child_process>(
+        std::vector<std::string>{on_path("openssl"), "s_server", "-accept", "127.0.0.1:0", "-cert",
+                                 (d / "server.pem").string(), "-key", (d / "server.key").string(),
+                                 "-CAfile", (d / "clients.pem").string(), "-Verify", "1",
+                                 "-verify_return_error", "-www"},
+        true, (d / "s_server.log").string());
+    for (std::string line = proc->read_line(); !line.empty(); line = proc->read_line()) {
+      if (line.rfind("ACCEPT ", 0) == 0) {
+        port = std::atoi(line.substr(line.rfind(':') + 1).c_str());
+        break;
+      }
+    }
+    REQUIRE_MESSAGE(port > 0, "openssl s_server said no ACCEPT line");
   }
   ~tls_server() { proc->signal(SIGTERM); }
   std::string url() const { return "https://localhost:" + std::to_string(port) + "/"; }

@@ -1,8 +1,9 @@
 """AD CS from cbcs.exe under Wine: `backend add -type msca` with no -transport
 takes DCOM, Windows' default (no -auth, no CES options needed), and
-`backend test` then goes to COM (Wine has no CertCli: CoCreateInstance
-answers 0x80040154, REGDB_E_CLASSNOTREG, in one line); CES's options
-without -transport ces are refused, saying so.
+`backend test` and `backend msca enroll-agent-cert` (the seed's line) then
+go to COM (Wine has no CertCli: CoCreateInstance answers
+REGDB_E_CLASSNOTREG, named in one line); CES's options without -transport
+ces are refused, saying so.
 
 Runs in the prefix packaging/windows/build.sh readied (its daemons already
 running); skipped (77) with the reason when the Windows build or Wine is
@@ -48,6 +49,20 @@ class MscaDefaultTransportTest(unittest.TestCase):
         self.assertIn("ca01.corp.example\\Corp CA) over DCOM failed", out)
         self.assertIn("0x80040154", out)
         self.assertNotIn("kerberos", out.lower())
+        self.assertNotIn("https://", out)
+
+    def test_enroll_agent_cert_goes_over_dcom(self):
+        # The seed's line: the agent's PKCS#10 to ICertRequest2::Submit.
+        code, out = self.cbcs("backend", "add", "-name", "MSCA1", "-type", "msca",
+                              "-server", "ca01.corp.example", "-ca", "local-SectigoTestCA-CA")
+        self.assertEqual(code, 0, out)
+        code, out = self.cbcs("backend", "msca", "enroll-agent-cert", "-name", "MSCA1",
+                              "-ca", "local-SectigoTestCA-CA", "-timeout", "60s")
+        self.assertNotEqual(code, 0, out)
+        failed = [line for line in out.splitlines() if "enroll-agent-cert failed" in line]
+        self.assertEqual(len(failed), 1, out)
+        self.assertIn("ca01.corp.example\\local-SectigoTestCA-CA over DCOM failed", failed[0])
+        self.assertIn("REGDB_E_CLASSNOTREG (0x80040154)", failed[0])
         self.assertNotIn("https://", out)
 
     def test_ces_options_need_transport_ces_on_windows(self):

@@ -32,9 +32,11 @@ using ca_com_maker = std::function<std::unique_ptr<ca_com>()>;
 //     calls queued behind it fail `not_sent` at their deadline, naming the
 //     call they waited for. When the first returns, the second is replaced.
 //   - A call still queued at its deadline fails `not_sent`.
-// CoCancelCall could end a hung DCOM call in place on Windows; it is not
-// used: a thread left behind works the same under the fake, Wine and
-// Windows, and bounds what a stuck CA costs (two threads).
+// CoCancelCall ("requests cancellation of an outbound DCOM method call
+// pending on a specified thread", after CoEnableCallCancellation there)
+// could end a hung call in place on Windows; it is not used: a thread left
+// behind works the same under the fake, Wine and Windows, needs nothing of
+// the server, and bounds what a stuck CA costs (two threads).
 std::unique_ptr<transport> make_dcom_transport(ca_com_maker make,
                                                std::chrono::milliseconds deadline);
 

@@ -319,6 +319,16 @@ TEST_SUITE("msca dcom") {
     CHECK(a.failure.message.find('\n') == std::string::npos);
   }
 
+  TEST_CASE("CertCli not registered (Wine): REGDB_E_CLASSNOTREG named, not retried") {
+    auto a = mt::rig{}.submit_answered({.hresult = 0x80040154});
+    CHECK(a.what == msca::ces_answer::kind::refused);
+    CHECK(a.failure.error == ca::error_class::rejected);
+    CHECK_FALSE(a.failure.retryable);
+    CHECK(test::contains(a.failure.message,
+                         "over DCOM failed: REGDB_E_CLASSNOTREG (0x80040154): the COM class is "
+                         "not registered on this machine"));
+  }
+
   TEST_CASE("no COM, a ca_com that throws, an answer that cannot be read") {
     {
       auto t = msca::make_dcom_transport([] { return std::unique_ptr<msca::ca_com>(); },

@@ -192,7 +192,8 @@ class SecretScan(TempDirTest):
                         "requestername", "requesteremail", "requesterphone", "keypassword", "pkcs12",
                         "pkcs12password"],
             "msca": ["transport", "ces", "cep", "auth", "username", "password", "cert", "key",
-                     "template", "requester", "keypassword", "pkcs12", "pkcs12password"],
+                     "template", "requester", "autoapprove", "keypassword", "pkcs12",
+                     "pkcs12password"],
             "gcpcas": ["pool", "ca", "template", "tier"],
             "local": ["key-algorithm", "ca-name", "workers"],
         }

@@ -7,6 +7,7 @@
 
 #include "protocol/ca/common/option_checks.hpp"
 #include "protocol/ca/gcpcas/service_account.hpp"
+#include "protocol/ca/msca/msca_backend.hpp"
 #include "protocol/ca/registry.hpp"
 #include "protocol/common/json_writer.hpp"
 #include "test_pki.hpp"
@@ -202,6 +203,7 @@ TEST_SUITE("backend_types") {
     auto problem = [&](ca::option_values v) {
       v.emplace("server", "ca01");
       v.emplace("ca", "Corp CA");
+      v.emplace("transport", "ces");  // DCOM is Windows' default (below)
       return type.check_combination(v);
     };
     CHECK(problem({}).empty());  // kerberos: the machine's own account
@@ -227,6 +229,34 @@ TEST_SUITE("backend_types") {
     CHECK(problem({{"transport", "dcom"}, {"auth", "username"}}).find("does not go with") !=
           std::string::npos);
 #endif
+  }
+
+  TEST_CASE("msca: -transport defaults to dcom on Windows, to ces elsewhere") {
+    const auto& type = *ca::find_backend_type("msca");
+    ca::option_values seed{{"server", "ca01"}, {"ca", "Corp CA"}};
+    auto ces = seed;
+    ces.insert({{"auth", "username"}, {"username", "CORP\\svc"}, {"password", "p w"}});
+    ca::driver_config c{.name = "ad", .settings = {seed.begin(), seed.end()}};
+    auto settings = ca::msca::msca_settings::from(c);
+    CHECK(type.check_combination(seed).empty());
+#ifdef _WIN32
+    CHECK(settings.transport == "dcom");
+    CHECK(settings.problem.empty());
+    CHECK(type.check_combination(ces).find(
+              "option -auth does not go with -transport dcom (the default on Windows; give "
+              "-transport ces for CES)") != std::string::npos);
+    // A backend of CES's options kept from before: it says what to set.
+    c.settings = {ces.begin(), ces.end()};
+    CHECK(ca::msca::msca_settings::from(c).problem.find(
+              "-transport is dcom by default on Windows: cbcs backend set -name ad -transport "
+              "ces") != std::string::npos);
+#else
+    CHECK(settings.transport == "ces");
+    CHECK(type.check_combination(ces).empty());
+    CHECK(settings.problem.find("-transport") == std::string::npos);
+#endif
+    ces.emplace("transport", "ces");
+    CHECK(type.check_combination(ces).empty());
   }
 
   TEST_CASE("an error text never repeats the secret it checked") {

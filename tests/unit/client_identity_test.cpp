@@ -152,6 +152,7 @@ TEST_SUITE("client identity") {
                                  .type = "msca",
                                  .settings = {{"server", "ca01"},
                                               {"ca", "Corp CA"},
+                                              {"transport", "ces"},
                                               {"auth", "username"},
                                               {"username", "CORP\\svc"}},
                                  .sealed = {{"password", "backend.ad.password"},

@@ -91,6 +91,7 @@ TEST_CASE(
   auto problem = [&](ca::option_values v) {
     v.emplace("server", "ca01");
     v.emplace("ca", "Corp CA");
+    v.emplace("transport", "ces");  // DCOM is Windows' default
     auto p = type.check_combination(v);
     return p.empty() ? type.check_all(v) : p;
   };
@@ -111,7 +112,7 @@ TEST_CASE(
 TEST_CASE(
     "msca -auth kerberos: the driver hands the transport its identity, or says what it lacks") {
   ca::driver_config c{.name = "ad"};
-  c.settings = {{"server", "ca01.corp.example"}, {"ca", "Corp CA"}};
+  c.settings = {{"server", "ca01.corp.example"}, {"ca", "Corp CA"}, {"transport", "ces"}};
   auto bare = ca::msca::make_driver(c);
   auto* lacking = dynamic_cast<ca::presents_kerberos_identity*>(bare.get());
   REQUIRE(lacking);

@@ -19,12 +19,9 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from wine_prefix import WIN_BUILD, ServiceChecks, Wine, eventually, require_windows_build, skip  # noqa: E402
+from wine_prefix import WIN_BUILD, ServiceChecks, Wine, cross_built_cbcs, eventually, skip  # noqa: E402
 
-require_windows_build()
-EXE = os.path.join(WIN_BUILD, "cbcs.exe")
-if not os.path.exists(EXE):
-    skip(f"{EXE} is not built (packaging/windows/build.sh)")
+EXE = cross_built_cbcs()
 
 sys.path.insert(0, os.path.join(HERE, "..", "integration"))
 from test_scm_link import SIM, Scm  # noqa: E402

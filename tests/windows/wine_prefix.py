@@ -36,6 +36,15 @@ def require_windows_build():
         skip("wine64 is not installed (packaging/windows/build.sh installs it)")
 
 
+def cross_built_cbcs():
+    """build-windows/cbcs.exe; skipped (77) with the reason when it or Wine is missing."""
+    require_windows_build()
+    exe = os.path.join(WIN_BUILD, "cbcs.exe")
+    if not os.path.exists(exe):
+        skip(f"{exe} is not built (packaging/windows/build.sh)")
+    return exe
+
+
 class Wine:
     """One prefix, its own wineserver; every Wine process with /dev/null streams."""
 

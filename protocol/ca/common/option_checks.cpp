@@ -118,6 +118,10 @@ std::string check_duration(std::string_view value) {
              : "must be a duration such as 30d, 12h, 90m or 45s (at most 10 years)";
 }
 
+std::string check_flag(std::string_view value) {
+  return value == "true" || value == "false" ? "" : "must be true or false";
+}
+
 std::string check_positive_count(std::string_view value) {
   if (value.empty() || value.size() > 7 ||
       value.find_first_not_of("0123456789") != std::string_view::npos)

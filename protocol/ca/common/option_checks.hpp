@@ -21,6 +21,8 @@ std::string check_token_text(std::string_view value);
 std::string check_rate_limits(std::string_view value);
 // A duration such as 30d, 12h, 90m, 45s (1 s to 10 years).
 std::string check_duration(std::string_view value);
+// true or false (settings_problems::flag reads it).
+std::string check_flag(std::string_view value);
 // 1 to 1,000,000.
 std::string check_positive_count(std::string_view value);
 

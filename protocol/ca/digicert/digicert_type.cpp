@@ -9,9 +9,6 @@ namespace {
 std::string check_region(std::string_view v) {
   return v == "us" || v == "eu" ? "" : "must be us or eu";
 }
-std::string check_flag(std::string_view v) {
-  return v == "true" || v == "false" ? "" : "must be true or false";
-}
 std::string check_renewal(std::string_view v) {
   return v == "reissue" || v == "renew" ? "" : "must be reissue or renew";
 }

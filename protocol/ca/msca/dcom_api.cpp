@@ -67,6 +67,63 @@ http_request dcom_retrieve(const msca_settings& s, std::string_view request_id) 
       {.kind = dcom_call_kind::retrieve, .server = s.server, .config = config_string(s), .id = id});
 }
 
+http_request dcom_resubmit(const msca_settings& s, std::string_view request_id) {
+  long id = 0;
+  std::from_chars(request_id.data(), request_id.data() + request_id.size(), id);
+  return encode_call(
+      {.kind = dcom_call_kind::resubmit, .server = s.server, .config = config_string(s), .id = id});
+}
+
+// ICertAdmin::ResubmitRequest (certadm.h, Microsoft Learn): "For this method
+// to succeed, the certificate request must be pending"; on S_OK pDisposition
+// is one of CR_DISP_INCOMPLETE ("Request did not complete"), CR_DISP_ERROR
+// ("Request failed"), CR_DISP_DENIED ("Request denied"), CR_DISP_ISSUED
+// ("Certificate issued"), CR_DISP_ISSUED_OUT_OF_BAND ("Certificate issued
+// separately") or CR_DISP_UNDER_SUBMISSION ("Request taken under
+// submission"). [MS-CSRA] 3.1.4.1.3: a request the CA does not find puts
+// 0x80094004 in pdwDisposition and the call returns successfully: a
+// disposition with the high bit set is such an HRESULT.
+resubmit_answer read_dcom_resubmit(const http_response& answer, const msca_settings& s,
+                                   std::string_view request_id) {
+  auto a = decode_answer(answer);
+  if (!a) return {.failure = dcom_unreadable(answer.body.substr(0, answer.body.find('\n')))};
+  auto what =
+      fmt::format("ICertAdmin2::ResubmitRequest of request {} at {}", request_id, config_string(s));
+  std::uint32_t hresult = a->hresult;
+  if (!is_failure(hresult) && a->disposition < 0)
+    hresult = static_cast<std::uint32_t>(a->disposition);
+  if (is_failure(hresult)) {
+    // Not a CA manager: the request stays for one to issue.
+    if (hresult == 0x80070005u || hresult == 0x80094009u)
+      return {.what = resubmit_answer::kind::not_allowed,
+              .failure = outcome::failed(
+                  error_class::auth,
+                  fmt::format("{}: {}: the machine (the computer account the service runs as) "
+                              "lacks Issue and Manage Certificates on the CA",
+                              what, describe_hresult(hresult)),
+                  fmt::format("0x{:08X}", hresult))};
+    return {.failure = dcom_failure(hresult, what, a->message)};
+  }
+  switch (a->disposition) {
+    case cr_disp_issued:
+    case cr_disp_issued_out_of_band:
+      return {.what = resubmit_answer::kind::issued};
+    case cr_disp_under_submission:
+      return {.what = resubmit_answer::kind::pending};
+    case cr_disp_denied:
+      return {.what = resubmit_answer::kind::denied,
+              .failure = dcom_failure(0x80094014u,
+                                      fmt::format("AD CS denied request {} when cbcs "
+                                                  "resubmitted it",
+                                                  request_id),
+                                      a->message)};
+    default:
+      return {.failure = dcom_failure(
+                  0x8000FFFFu, fmt::format("{} answered disposition {}", what, a->disposition),
+                  a->message)};
+  }
+}
+
 http_request dcom_revoke(const msca_settings& s, std::string_view serial_hex, int reason) {
   return encode_call({.kind = dcom_call_kind::revoke,
                       .server = s.server,

@@ -23,6 +23,22 @@ http_request dcom_submit(const msca_settings& s, crypto::byte_view request, requ
 // ICertRequest2::RetrievePending for a request the CA holds.
 http_request dcom_retrieve(const msca_settings& s, std::string_view request_id);
 
+// ICertAdmin2::ResubmitRequest of our own request the CA holds pending
+// (-autoapprove: the machine, as a CA manager, issues it).
+http_request dcom_resubmit(const msca_settings& s, std::string_view request_id);
+
+// What ResubmitRequest answered: issued (fetch it with RetrievePending),
+// still pending (the policy module wants more than a manager's word),
+// denied, not allowed (the machine is no CA manager: E_ACCESSDENIED and
+// CERTSRV_E_RESTRICTEDOFFICER), or another failure (its class decides).
+struct resubmit_answer {
+  enum class kind : std::uint8_t { issued, pending, denied, not_allowed, failed };
+  kind what = kind::failed;
+  outcome failure;  // denied, not_allowed, failed: the call and its HRESULT named
+};
+resubmit_answer read_dcom_resubmit(const http_response& answer, const msca_settings& s,
+                                   std::string_view request_id);
+
 // ICertAdmin2::RevokeCertificate of a serial (hex) with the RFC 5280 code
 // (8, removeFromCRL, takes it off hold), effective now.
 http_request dcom_revoke(const msca_settings& s, std::string_view serial_hex, int reason);

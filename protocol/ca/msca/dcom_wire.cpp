@@ -95,6 +95,22 @@ std::string text(const std::map<std::string, std::string, std::less<>>& m, std::
 
 }  // namespace
 
+std::string_view com_method(dcom_call_kind kind) {
+  switch (kind) {
+    case dcom_call_kind::submit:
+      return "ICertRequest2::Submit";
+    case dcom_call_kind::retrieve:
+      return "ICertRequest2::RetrievePending";
+    case dcom_call_kind::revoke:
+      return "ICertAdmin2::RevokeCertificate";
+    case dcom_call_kind::resubmit:
+      return "ICertAdmin2::ResubmitRequest";
+    case dcom_call_kind::property:
+      return "ICertRequest2::GetCAProperty";
+  }
+  return "a COM call";
+}
+
 http_request encode_call(const dcom_call& call) {
   std::string_view name;
   for (const auto& [k, n] : call_names)

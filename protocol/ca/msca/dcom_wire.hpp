@@ -17,6 +17,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "protocol/ca/driver.hpp"
 #include "protocol/ca/msca/ca_com.hpp"
@@ -37,6 +38,9 @@ struct dcom_call {
   std::string serial_hex;  // revoke
   long reason = 0;         // revoke: the RFC 5280 code
 };
+
+// The COM method a call makes, as Microsoft names it: "ICertRequest2::Submit".
+std::string_view com_method(dcom_call_kind kind);
 
 http_request encode_call(const dcom_call& call);
 // nullopt: not a call of this encoding.

@@ -15,7 +15,7 @@ constexpr auto auth = error_class::auth;
 constexpr auto invalid = error_class::invalid_request;
 
 // winerror.h; the meanings are Microsoft's texts, shortened.
-constexpr std::array<hresult_info, 44> table{{
+constexpr std::array<hresult_info, 45> table{{
     {0x80094001, "CERTSRV_E_BAD_REQUESTSUBJECT", "the request subject name is invalid or too long",
      invalid},
     {0x80094002, "CERTSRV_E_NO_REQUEST", "the request does not exist", rejected},
@@ -94,6 +94,10 @@ constexpr std::array<hresult_info, 44> table{{
     {0x80070057, "E_INVALIDARG", "the parameter is incorrect", invalid},
     {0x8007000D, "ERROR_INVALID_DATA", "the data is invalid", invalid},
     {0x800706BA, "RPC_S_SERVER_UNAVAILABLE", "the RPC server is unavailable", unavailable},
+    // CoCreateInstance of CertCli's or CertAdm's object on a machine without
+    // them (Wine; a Windows without the certificate services client).
+    {0x80040154, "REGDB_E_CLASSNOTREG",
+     "the COM class is not registered on this machine (CertCli or CertAdm is missing)", rejected},
     {0x800B0109, "CERT_E_UNTRUSTEDROOT",
      "a certificate chain ends in a root the CA does not trust", rejected},
 }};

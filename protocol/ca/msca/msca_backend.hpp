@@ -3,6 +3,7 @@
 // enrollment agent's certificate and key (sealed by `cbcs backend msca
 // enroll-agent-cert`), parsed once.
 
+#include <array>
 #include <string>
 
 #include "crypto/openssl_types.hpp"
@@ -19,6 +20,18 @@ inline constexpr std::string_view agent_cert_option = "agentcert";
 // ("Enrollment Agent (Computer)", [REF §5]).
 inline constexpr std::string_view default_agent_template = "MachineEnrollmentAgent";
 
+// -transport when none is given: on Windows DCOM, as the service's own
+// identity (the computer account), the way Windows' own tools reach AD CS;
+// elsewhere CES (DCOM needs Windows).
+#ifdef _WIN32
+inline constexpr std::string_view default_transport = "dcom";
+#else
+inline constexpr std::string_view default_transport = "ces";
+#endif
+// The options only CES uses: none goes with -transport dcom.
+inline constexpr std::array<std::string_view, 9> ces_only_options{
+    "ces", "cep", "auth", "username", "password", "cert", "key", "keytab", "principal"};
+
 // Named for the service: the actors have a backend_settings of their own.
 struct msca_settings {
   std::string name;
@@ -29,6 +42,7 @@ struct msca_settings {
   std::string username, password;  // -auth username
   std::string template_name;       // -template: a job's default
   std::string requester;           // -requester: a job's default
+  bool auto_approve = false;       // -autoapprove (dcom only): ResubmitRequest our own
   std::string agent_cert_pem, agent_key_pem;
   std::string client_cert_pem, client_key_pem;  // -cert, -key (-auth certificate)
   std::string principal, keytab;  // -auth kerberos: -principal, -keytab's bytes (sealed)

@@ -146,13 +146,28 @@ msca_settings msca_settings::from(const driver_config& config) {
   settings_problems problems(config);
   s.server = problems.required("server");
   s.ca = problems.required("ca");
-  s.transport = problems.choice("transport", {"ces", "dcom"});
+  if (setting(config.settings, "transport").empty()) {
+    s.transport = std::string(default_transport);
+    // A backend whose options are CES's, on Windows where DCOM is the default.
+    for (auto key : ces_only_options)
+      if (s.transport == "dcom" &&
+          (!setting(config.settings, key).empty() || !setting(config.secrets, key).empty())) {
+        problems.add(
+            fmt::format("option -{} is CES's, and -transport is dcom by default on "
+                        "Windows: cbcs backend set -name {} -transport ces",
+                        key, config.name));
+        break;
+      }
+  } else {
+    s.transport = problems.choice("transport", {"ces", "dcom"});
+  }
   if (s.transport == "dcom") {
 #ifndef _WIN32
     problems.add("-transport dcom needs Windows (COM's ICertRequest and ICertAdmin): use "
                  "-transport ces here");
 #endif
     // The service's own identity: no -auth, no CES or CEP.
+    problems.flag("autoapprove", s.auto_approve);
     read_common(s, config);
     s.problem = problems.message();
     return s;

@@ -11,6 +11,10 @@
 //            Submission: pending (needs_approval) with the RequestID as the
 //            resume token, polled with QueryTokenStatus; a fault: the
 //            HRESULT named, its class from hresult.hpp.
+//            Over DCOM the same with Submit and RetrievePending; with
+//            -autoapprove a pending request is first resubmitted
+//            (ICertAdmin2::ResubmitRequest: issued, then fetched; access
+//            denied leaves it to a CA manager, saying why).
 //            CES has no idempotency key and no search: a request whose
 //            answer was lost is never sent again blind
 //            (lost_placement::ask_operator, ordering_session.hpp); the job

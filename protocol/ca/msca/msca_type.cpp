@@ -107,18 +107,21 @@ std::string auth_of(const option_values& values) {
 std::string check_combination(const option_values& values) {
   auto given = [&](std::string_view name) { return values.find(name) != values.end(); };
   auto transport = values.find("transport");
-  bool dcom = transport != values.end() && transport->second == "dcom";
+  bool dcom = transport != values.end() ? transport->second == "dcom" : default_transport == "dcom";
   if (dcom) {
 #ifndef _WIN32
     return "-transport dcom runs on Windows only: use -transport ces (the default) here";
 #endif
-    for (std::string_view key :
-         {"ces", "cep", "auth", "username", "password", "cert", "key", "keytab", "principal"})
+    for (std::string_view key : ces_only_options)
       if (given(key))
-        return "option -" + std::string(key) +
-               " does not go with -transport dcom (it runs as the service's own identity)";
+        return "option -" + std::string(key) + " does not go with -transport dcom (" +
+               (transport == values.end() ? "the default on Windows; give -transport ces for CES"
+                                          : "it runs as the service's own identity") +
+               ")";
     return {};
   }
+  if (given("autoapprove"))
+    return "option -autoapprove needs -transport dcom (CES cannot approve a request)";
   auto auth = auth_of(values);
   // -auth kerberos (the default): the account's keytab and principal, both
   // or neither (the seed's line gives neither; the backend then says what
@@ -180,8 +183,9 @@ const backend_type& type() {
            .check = check_ca_name},
           {.name = "transport",
            .value_name = "ces|dcom",
-           .help = "ces (the default: the enrollment web services over HTTPS, from any OS) or "
-                   "dcom (Windows: ICertRequest and ICertAdmin as the service's own identity)",
+           .help = "ces (the enrollment web services over HTTPS, from any OS; the default off "
+                   "Windows) or dcom (Windows only, and its default there: ICertRequest and "
+                   "ICertAdmin as the service's own identity)",
            .check = check_transport},
           {.name = "ces",
            .value_name = "URL",
@@ -234,6 +238,12 @@ const backend_type& type() {
            .value_name = "DOMAIN\\USER",
            .help = "the requester named in requests on behalf when a job names none",
            .check = check_account},
+          {.name = "autoapprove",
+           .value_name = "true|false",
+           .help = "-transport dcom: issue our own requests the CA takes under submission "
+                   "(ICertAdmin2::ResubmitRequest), which needs Issue and Manage Certificates "
+                   "for the machine (default false)",
+           .check = check_flag},
           // Made by `cbcs backend msca enroll-agent-cert`: the agent's key
           // (generated on this machine) and the certificate the CA issued.
           {.name = agent_key_option,

@@ -81,11 +81,14 @@ class request_session final : public ordering_session {
 
   http_request poll(const std::string& request_id) override {
     polling_ = true;
+    resubmitting_ = approve_ == approval::due;
+    if (resubmitting_) return dcom_resubmit(settings_, request_id);
     return settings_.transport == "dcom" ? dcom_retrieve(settings_, request_id)
                                          : ces_query(settings_, request_id);
   }
 
   order_state read_order(const http_response& answer) override {
+    if (resubmitting_) return read_resubmit(answer);
     auto a = settings_.transport == "dcom" ? read_dcom_answer(answer, settings_)
                                            : read_ces_answer(answer, settings_);
     switch (a.what) {
@@ -94,18 +97,73 @@ class request_session final : public ordering_session {
                 .order_id = a.request_id,
                 .result = outcome::issued(a.certificate_pem, a.chain_pem, a.serial_hex)};
       case ces_answer::kind::pending:
+        // -autoapprove (DCOM): the machine issues it as a CA manager, once.
+        if (settings_.auto_approve && approve_ == approval::none) {
+          approve_ = approval::due;
+          return {.what = order_state::kind::pending,
+                  .order_id = a.request_id,
+                  .reason = pending_reason::needs_approval,
+                  .message = fmt::format("request {} is taken under submission at {}; cbcs issues "
+                                         "it (-autoapprove: ICertAdmin2::ResubmitRequest)",
+                                         a.request_id, settings_.ca),
+                  .poll_hint = std::chrono::seconds(1)};
+        }
         return {.what = order_state::kind::pending,
                 .order_id = a.request_id,
                 .reason = pending_reason::needs_approval,
                 .message = fmt::format("request {} is taken under submission at {}: a CA manager "
-                                       "must issue it (certsrv.msc, Pending Requests)",
-                                       a.request_id, settings_.ca)};
+                                       "must issue it (certsrv.msc, Pending Requests){}",
+                                       a.request_id, settings_.ca, approve_note_)};
       case ces_answer::kind::refused:
       case ces_answer::kind::failed:
         break;
     }
     return {.what = order_state::kind::failed, .order_id = a.request_id, .result = a.failure};
   }
+
+  // ResubmitRequest's answer: issued, fetched by the next poll
+  // (RetrievePending); otherwise the request waits for a CA manager, and why.
+  order_state read_resubmit(const http_response& answer) {
+    approve_ = approval::done;
+    auto id = order() ? order()->order_id : std::string();
+    auto r = read_dcom_resubmit(answer, settings_, id);
+    auto waiting = [&](std::string note) {
+      approve_note_ = "; " + note;
+      return order_state{.what = order_state::kind::pending,
+                         .order_id = id,
+                         .reason = pending_reason::needs_approval,
+                         .message = fmt::format("request {} is taken under submission at {}: a CA "
+                                                "manager must issue it (certsrv.msc, Pending "
+                                                "Requests){}",
+                                                id, settings_.ca, approve_note_)};
+    };
+    switch (r.what) {
+      case resubmit_answer::kind::issued:
+        return {.what = order_state::kind::pending,
+                .order_id = id,
+                .reason = pending_reason::processing,
+                .message = fmt::format("request {} issued by cbcs (-autoapprove); fetching it", id),
+                .poll_hint = std::chrono::milliseconds(1)};
+      case resubmit_answer::kind::pending:
+        return waiting("cbcs resubmitted it (-autoapprove) and the CA still holds it");
+      case resubmit_answer::kind::not_allowed:
+        return waiting("cbcs may not issue it: " + r.failure.message);
+      case resubmit_answer::kind::denied:
+        return {.what = order_state::kind::failed, .order_id = id, .result = r.failure};
+      case resubmit_answer::kind::failed:
+        break;
+    }
+    // A retryable failure (RPC unavailable) resubmits again; another leaves
+    // the request to a CA manager, saying why.
+    if (r.failure.retryable) {
+      approve_ = approval::due;
+      return {.what = order_state::kind::failed, .order_id = id, .result = r.failure};
+    }
+    return waiting("cbcs could not issue it: " + r.failure.message);
+  }
+
+  // -autoapprove: none tried yet, a ResubmitRequest due at the next poll, done.
+  enum class approval : std::uint8_t { none, due, done };
 
   std::shared_ptr<backend_state> backend_;
   const msca_settings& settings_;
@@ -116,6 +174,9 @@ class request_session final : public ordering_session {
   crypto::requested_names names_;
   crypto::bytes csr_der_;
   bool polling_ = false;
+  bool resubmitting_ = false;
+  approval approve_ = approval::none;
+  std::string approve_note_;  // why a manager must still issue it
 };
 
 }  // namespace

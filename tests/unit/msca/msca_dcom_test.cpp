@@ -10,6 +10,8 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <future>
 #include <mutex>
@@ -36,6 +38,12 @@ struct fake_log {
   std::vector<std::string> calls;  // "submit HOST\CA pkcs7 CertificateTemplate:X"
   std::vector<std::thread::id> threads;
   std::deque<msca::com_answer> answers;  // the next calls' answers, in order
+  int made = 0;                          // ca_com objects made (one per COM thread)
+  // The next `hang` calls block until `released`: a CA that does not answer.
+  int hang = 0;
+  int hanging = 0;  // calls blocked now
+  bool released = false;
+  std::condition_variable changed;
 };
 
 // ICertRequest2 and ICertAdmin2 as a script: each call answers the next.
@@ -65,9 +73,17 @@ class fake_ca_com final : public msca::ca_com {
 
  private:
   msca::com_answer next(std::string call) {
-    std::lock_guard lock(log_->mu);
+    std::unique_lock lock(log_->mu);
     log_->calls.push_back(std::move(call));
     log_->threads.push_back(std::this_thread::get_id());
+    if (log_->hang > 0) {
+      --log_->hang;
+      ++log_->hanging;
+      log_->changed.notify_all();
+      log_->changed.wait(lock, [&] { return log_->released; });
+      --log_->hanging;
+      log_->changed.notify_all();
+    }
     if (log_->answers.empty()) throw std::runtime_error("the fake has no answer left");
     auto a = std::move(log_->answers.front());
     log_->answers.pop_front();
@@ -84,11 +100,13 @@ struct sent {
 
 // One request through the transport, waiting for its completion (which
 // runs on the transport's thread).
-sent send(ca::transport& t, const ca::http_request& request) {
-  std::promise<sent> p;
-  auto f = p.get_future();
-  t.send(request, [&p](ca::http_response r, ca::transport_error e) {
-    p.set_value({std::move(r), std::move(e)});
+// `answered`, when given, counts the completion's runs (it must run once).
+sent send(ca::transport& t, const ca::http_request& request, std::atomic<int>* answered = nullptr) {
+  auto p = std::make_shared<std::promise<sent>>();
+  auto f = p->get_future();
+  t.send(request, [p, answered](ca::http_response r, ca::transport_error e) {
+    if (answered && ++*answered > 1) return;
+    p->set_value({std::move(r), std::move(e)});
   });
   REQUIRE(f.wait_for(std::chrono::seconds(10)) == std::future_status::ready);
   return f.get();
@@ -123,8 +141,44 @@ std::string wrapped(const std::string& b64) {
 // The transport over a fake answering `answers`; the request it reads.
 struct rig {
   std::shared_ptr<fake_log> log = std::make_shared<fake_log>();
-  std::unique_ptr<ca::transport> transport =
-      msca::make_dcom_transport([l = log] { return std::make_unique<fake_ca_com>(l); });
+  std::unique_ptr<ca::transport> transport;
+
+  explicit rig(std::chrono::milliseconds deadline = std::chrono::seconds(30))
+      : transport(make(deadline)) {}
+
+  // A test that failed early leaves no call blocked.
+  ~rig() {
+    std::lock_guard lock(log->mu);
+    log->released = true;
+    log->changed.notify_all();
+  }
+
+  std::unique_ptr<ca::transport> make(std::chrono::milliseconds deadline) {
+    return msca::make_dcom_transport(
+        [l = log] {
+          {
+            std::lock_guard lock(l->mu);
+            ++l->made;
+          }
+          return std::make_unique<fake_ca_com>(l);
+        },
+        deadline);
+  }
+
+  void script(std::initializer_list<msca::com_answer> answers, int hang = 0) {
+    std::lock_guard lock(log->mu);
+    log->answers.insert(log->answers.end(), answers);
+    log->hang += hang;
+  }
+
+  // Lets every blocked call return, and waits until they have.
+  void release() {
+    std::unique_lock lock(log->mu);
+    log->released = true;
+    log->changed.notify_all();
+    REQUIRE(
+        log->changed.wait_for(lock, std::chrono::seconds(10), [&] { return log->hanging == 0; }));
+  }
 
   ca::http_request submit() {
     std::string cms = "0\x82 a CMS on behalf";
@@ -265,9 +319,20 @@ TEST_SUITE("msca dcom") {
     CHECK(a.failure.message.find('\n') == std::string::npos);
   }
 
+  TEST_CASE("CertCli not registered (Wine): REGDB_E_CLASSNOTREG named, not retried") {
+    auto a = mt::rig{}.submit_answered({.hresult = 0x80040154});
+    CHECK(a.what == msca::ces_answer::kind::refused);
+    CHECK(a.failure.error == ca::error_class::rejected);
+    CHECK_FALSE(a.failure.retryable);
+    CHECK(test::contains(a.failure.message,
+                         "over DCOM failed: REGDB_E_CLASSNOTREG (0x80040154): the COM class is "
+                         "not registered on this machine"));
+  }
+
   TEST_CASE("no COM, a ca_com that throws, an answer that cannot be read") {
     {
-      auto t = msca::make_dcom_transport([] { return std::unique_ptr<msca::ca_com>(); });
+      auto t = msca::make_dcom_transport([] { return std::unique_ptr<msca::ca_com>(); },
+                                         std::chrono::seconds(30));
       auto r = mt::send(*t, mt::rig{}.submit());
       CHECK(r.error.kind == ca::transport_failure::not_sent);
       CHECK(test::contains(r.error.message, "Windows only"));
@@ -286,6 +351,122 @@ TEST_SUITE("msca dcom") {
     }
   }
 
+  TEST_CASE("a call that does not answer: network in time, naming it; the next call works") {
+    mt::rig r(std::chrono::milliseconds(200));
+    auto& t = r.transport;
+    r.script({{.disposition = msca::cr_disp_under_submission, .request_id = 57},
+              {.disposition = msca::cr_disp_under_submission, .request_id = 58}},
+             1);
+    std::atomic<int> answered{0};
+    auto hung = mt::send(*t, r.submit(), &answered);
+    CHECK(hung.error.kind == ca::transport_failure::network);
+    CHECK(hung.error.message ==
+          "ICertRequest2::Submit (ca01.corp.example\\Corp CA) did not answer within 200 ms (AD "
+          "CS over DCOM)");
+    // The next call goes on a new thread with a new object, and works.
+    auto next = mt::send(*t, msca::dcom_retrieve(mt::settings(), "57"));
+    CHECK_FALSE(next.error);
+    CHECK(msca::read_dcom_answer(next.response, mt::settings()).what ==
+          msca::ces_answer::kind::pending);
+    {
+      std::lock_guard lock(r.log->mu);
+      CHECK(r.log->made == 2);
+      REQUIRE(r.log->threads.size() == 2);
+      CHECK(r.log->threads[0] != r.log->threads[1]);
+    }
+    // The hung call's late answer goes nowhere: its completion ran once.
+    r.release();
+    t.reset();
+    CHECK(answered == 1);
+  }
+
+  TEST_CASE("hung calls: at most one thread left behind; queued calls fail not sent") {
+    mt::rig r(std::chrono::milliseconds(200));
+    auto& t = r.transport;
+    r.script({{.disposition = msca::cr_disp_under_submission, .request_id = 57},
+              {.disposition = msca::cr_disp_under_submission, .request_id = 58},
+              {.disposition = msca::cr_disp_under_submission, .request_id = 59}},
+             2);
+    CHECK(mt::send(*t, r.submit()).error.kind == ca::transport_failure::network);
+    // The second hangs on the thread that replaced the first: answered, not replaced.
+    CHECK(mt::send(*t, r.submit()).error.kind == ca::transport_failure::network);
+    auto queued = mt::send(*t, msca::dcom_retrieve(mt::settings(), "57"));
+    CHECK(queued.error.kind == ca::transport_failure::not_sent);
+    CHECK(test::contains(queued.error.message,
+                         "ICertRequest2::RetrievePending (ca01.corp.example\\Corp CA) was not "
+                         "made within 200 ms: ICertRequest2::Submit"));
+    {
+      std::lock_guard lock(r.log->mu);
+      CHECK(r.log->made == 2);
+      CHECK(r.log->hanging == 2);
+      CHECK(r.log->calls.size() == 2);
+    }
+    // Both return: a call works again (on a third thread, or the second's).
+    r.release();
+    auto again = mt::send(*t, msca::dcom_retrieve(mt::settings(), "59"));
+    CHECK_FALSE(again.error);
+    std::lock_guard lock(r.log->mu);
+    CHECK(r.log->made <= 3);
+  }
+
+  TEST_CASE("closing the transport while a call hangs returns within its deadline") {
+    mt::rig r(std::chrono::milliseconds(200));
+    auto& t = r.transport;
+    r.script({}, 1);
+    std::promise<ca::transport_error> p;
+    t->send(r.submit(), [&p](ca::http_response, ca::transport_error e) { p.set_value(e); });
+    {
+      std::unique_lock lock(r.log->mu);
+      REQUIRE(r.log->changed.wait_for(lock, std::chrono::seconds(10),
+                                      [&] { return r.log->hanging == 1; }));
+    }
+    t.reset();  // returns once the deadline has passed, the thread left behind
+    auto f = p.get_future();
+    REQUIRE(f.wait_for(std::chrono::seconds(0)) == std::future_status::ready);
+    CHECK(f.get().kind == ca::transport_failure::network);
+    r.release();
+  }
+
+  TEST_CASE("ResubmitRequest (-autoapprove): issued, still pending, denied, not a CA manager") {
+    auto resubmitted = [](msca::com_answer answer) {
+      mt::rig r;
+      r.script({std::move(answer)});
+      auto sent = mt::send(*r.transport, msca::dcom_resubmit(mt::settings(), "57"));
+      CHECK_FALSE(sent.error);
+      {
+        std::lock_guard lock(r.log->mu);
+        CHECK(r.log->calls == std::vector<std::string>{"resubmit ca01.corp.example\\Corp CA 57"});
+      }
+      return msca::read_dcom_resubmit(sent.response, mt::settings(), "57");
+    };
+    using kind = msca::resubmit_answer::kind;
+    CHECK(resubmitted({.disposition = msca::cr_disp_issued, .request_id = 57}).what ==
+          kind::issued);
+    CHECK(resubmitted({.disposition = msca::cr_disp_under_submission}).what == kind::pending);
+    auto denied = resubmitted({.disposition = msca::cr_disp_denied, .message = "Denied by Policy"});
+    CHECK(denied.what == kind::denied);
+    CHECK(denied.failure.error == ca::error_class::rejected);
+    CHECK(
+        test::contains(denied.failure.message, "AD CS denied request 57 when cbcs resubmitted it"));
+    auto refused = resubmitted({.hresult = 0x80070005});
+    CHECK(refused.what == kind::not_allowed);
+    CHECK(refused.failure.error == ca::error_class::auth);
+    CHECK(refused.failure.message ==
+          "ICertAdmin2::ResubmitRequest of request 57 at ca01.corp.example\\Corp CA: "
+          "E_ACCESSDENIED (0x80070005): access is denied: the machine (the computer account the "
+          "service runs as) lacks Issue and Manage Certificates on the CA");
+    CHECK(resubmitted({.hresult = 0x80094009}).what == kind::not_allowed);
+    // [MS-CSRA] 3.1.4.1.3: a request the CA does not find comes back as
+    // 0x80094004 in the disposition, with S_OK.
+    auto gone =
+        resubmitted({.disposition = static_cast<long>(static_cast<std::int32_t>(0x80094004u))});
+    CHECK(gone.what == kind::failed);
+    CHECK(test::contains(gone.failure.message, "0x80094004"));
+    auto down = resubmitted({.hresult = 0x800706BA});
+    CHECK(down.what == kind::failed);
+    CHECK(down.failure.retryable);
+  }
+
   TEST_CASE("-transport dcom: Windows' own transport; elsewhere a settings problem") {
     ca::driver_config c{.name = "ad"};
     c.settings = {{"server", "ca01.corp.example"}, {"ca", "Corp CA"}, {"transport", "dcom"}};
@@ -302,6 +483,13 @@ TEST_SUITE("msca dcom") {
 #endif
     c.settings["transport"] = "ces";
     CHECK_FALSE(msca::make_msca_transport(c, {}));
+    // None given: DCOM on Windows (its default there), the HTTP client elsewhere.
+    c.settings.erase("transport");
+#ifdef _WIN32
+    CHECK(msca::make_msca_transport(c, {}));
+#else
+    CHECK_FALSE(msca::make_msca_transport(c, {}));
+#endif
   }
 
 #ifdef _WIN32
@@ -341,6 +529,61 @@ TEST_SUITE("msca dcom") {
       CHECK(r.outcome.certificate_pem == leaf.cert_pem);
       REQUIRE_FALSE(r.interim.empty());
       CHECK(r.interim[0].pending_reason == "needs_approval");
+    }
+    // -autoapprove: ResubmitRequest after Submit's pending, then RetrievePending.
+    c.settings["autoapprove"] = "true";
+    auto approving = msca::make_driver(c);
+    auto agent_job = [&](const char* id) {
+      ca::job j{.id = id,
+                .op = ca::operation::enroll,
+                .backend = "ad",
+                .csr_pem = test::make_csr("p256", "agent host")};
+      j.params.emplace("agent", "1");
+      return approving->start(j, "");
+    };
+    auto pending57 =
+        msca::encode_answer({.disposition = msca::cr_disp_under_submission, .request_id = 57});
+    auto issued57 = msca::encode_answer({.disposition = msca::cr_disp_issued,
+                                         .request_id = 57,
+                                         .certificate_b64 = mt::b64_of_pem(leaf.cert_pem)});
+    {
+      auto s = agent_job("job-a1");
+      test::exchange ex[] = {
+          {.url = "dcom://ca01.corp.example/submit", .answer = pending57},
+          {.url = "dcom://ca01.corp.example/resubmit",
+           .body_has = {"id=57", "config=ca01.corp.example\\\\Corp CA"},
+           .answer = msca::encode_answer({.disposition = msca::cr_disp_issued, .request_id = 57})},
+          {.url = "dcom://ca01.corp.example/retrieve", .body_has = {"id=57"}, .answer = issued57}};
+      auto r = test::drive(*s, ex, ctx);
+      CHECK(r.outcome.what == ca::outcome::kind::issued);
+      CHECK(r.outcome.certificate_pem == leaf.cert_pem);
+    }
+    {
+      // Not a CA manager: pending for one, saying why; never resubmitted again.
+      auto s = agent_job("job-a2");
+      test::exchange ex[] = {{.url = "dcom://ca01.corp.example/submit", .answer = pending57},
+                             {.url = "dcom://ca01.corp.example/resubmit",
+                              .answer = msca::encode_answer({.hresult = 0x80070005})},
+                             {.url = "dcom://ca01.corp.example/retrieve", .answer = pending57},
+                             {.url = "dcom://ca01.corp.example/retrieve", .answer = issued57}};
+      auto r = test::drive(*s, ex, ctx);
+      CHECK(r.outcome.what == ca::outcome::kind::issued);
+      REQUIRE(r.interim.size() >= 3);
+      CHECK(r.interim[1].pending_reason == "needs_approval");
+      CHECK(test::contains(r.interim[1].message, "lacks Issue and Manage Certificates"));
+      CHECK(test::contains(r.interim[2].message, "lacks Issue and Manage Certificates"));
+      CHECK(r.interim[1].message.find('\n') == std::string::npos);
+    }
+    {
+      auto s = agent_job("job-a3");
+      test::exchange ex[] = {
+          {.url = "dcom://ca01.corp.example/submit", .answer = pending57},
+          {.url = "dcom://ca01.corp.example/resubmit",
+           .answer = msca::encode_answer({.disposition = msca::cr_disp_denied})}};
+      auto r = test::drive(*s, ex, ctx);
+      CHECK(r.outcome.what == ca::outcome::kind::failed);
+      CHECK(r.outcome.error == ca::error_class::rejected);
+      CHECK(test::contains(r.outcome.message, "AD CS denied request 57 when cbcs resubmitted it"));
     }
     for (auto [reason, code] :
          {std::pair{"certificateHold", "reason=6"}, std::pair{"removeFromCRL", "reason=8"},

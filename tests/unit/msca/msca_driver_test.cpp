@@ -43,8 +43,13 @@ pki& keys() {
 
 std::unique_ptr<ca::driver> driver(bool with_agent = true, std::string auth = "username") {
   ca::driver_config c{.name = "ad"};
-  c.settings = {{"server", "ca01.corp.example"}, {"ca", "Corp CA"},         {"auth", auth},
-                {"username", "CORP\\svc"},        {"template", "WebServer"}, {"requester", "CORP\\jdoe"}};
+  c.settings = {{"server", "ca01.corp.example"},
+                {"ca", "Corp CA"},
+                {"auth", auth},
+                {"transport", "ces"},
+                {"username", "CORP\\svc"},
+                {"template", "WebServer"},
+                {"requester", "CORP\\jdoe"}};
   c.secrets = {{"password", "pa ss-word"}};
   if (with_agent) {
     c.secrets.emplace("agentcert", keys().agent.cert_pem);

@@ -332,11 +332,8 @@ class FaultMatrix(unittest.TestCase):
             for filler in fillers:
                 os.remove(filler)
 
-    # DEFECT: actors/trace/tracer.cpp writes through a std::ofstream, which
-    # stays failed after one write fails (a full disk): the service's trace
-    # takes no record for the rest of its life (until the file would have
-    # rotated, max_file_bytes of events later).
-    @unittest.expectedFailure
+    # Before, the trace's ofstream stayed failed after one failed write and
+    # the service traced nothing more (tests/unit/tracer_full_disk_test.cpp).
     def test_10b_trace_written_again_once_the_disk_has_room(self):
         if not self.mounts:
             self.skipTest(self.no_small_disk)

@@ -398,10 +398,15 @@ class exchange : public std::enable_shared_from_this<exchange> {
 
   void on_handshake(beast::error_code ec) {
     if (ec && client_certificate_alert(ec)) return fail_client_certificate(ec);
+    // What OpenSSL refused (the certificate, the protocol) is configuration;
+    // a connection reset, closed or timed out mid-handshake (a proxy
+    // restarting, a CA's load balancer) is the network's, retried as a
+    // failed connect is.
     if (ec)
       return fail(
           fmt::format("tls: handshake with {}:{} failed: {}", url_.host, url_.port, describe(ec)),
-          ca::transport_failure::tls);
+          ec.category() == net::error::get_ssl_category() ? ca::transport_failure::tls
+                                                          : ca::transport_failure::network);
     write_request();
   }
 

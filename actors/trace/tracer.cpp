@@ -98,6 +98,7 @@ void tracer::open_next() {
   do path = settings_.dir / fmt::format("{}-{:06}.jsonl", settings_.name, ++sequence_);
   while (fs::exists(path, ec));
   out_.open(path, std::ios::app | std::ios::binary);
+  path_ = path;
   in_use_ = std::make_unique<config::file_in_use_mark>(path);
   written_ = 0;
   auto mine = files(settings_.dir, settings_.name);
@@ -150,11 +151,27 @@ void tracer::record(const trace_event& e) {
     config::terminate_now();
   }
   if (buffer_.size() >= 64 * 1024) {
-    out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
-    written_ += buffer_.size();
-    buffer_.clear();
+    write_locked();
     if (written_ >= settings_.max_file_bytes) open_next();
   }
+}
+
+void tracer::write_locked() {
+  out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
+  written_ += buffer_.size();
+  buffer_.clear();
+  if (!out_) reopen_locked();
+}
+
+// A write that failed (a full disk) leaves an ofstream failed for good: the
+// trace would take nothing more until the process ends. Reopen the same file
+// (what was buffered is lost) and end the line the failure may have cut, so
+// a reader skips that one line and the events after it are written again.
+void tracer::reopen_locked() {
+  out_.close();
+  out_.clear();
+  out_.open(path_, std::ios::app | std::ios::binary);
+  out_.put('\n');
 }
 
 void tracer::flush() {
@@ -165,10 +182,9 @@ void tracer::flush() {
 
 void tracer::flush_locked() {
   dirty_ = false;
-  out_.write(buffer_.data(), static_cast<std::streamsize>(buffer_.size()));
-  written_ += buffer_.size();
-  buffer_.clear();
+  write_locked();
   out_.flush();
+  if (!out_) reopen_locked();
   if (written_ >= settings_.max_file_bytes) open_next();
 }
 

@@ -81,10 +81,13 @@ class tracer {
  private:
   void open_next();
   void flush_locked();
+  void write_locked();
+  void reopen_locked();
 
   tracer_settings settings_;
   std::mutex mutex_;
   std::ofstream out_;
+  std::filesystem::path path_;  // of out_
   std::unique_ptr<config::file_in_use_mark> in_use_;
   std::string buffer_;
   bool dirty_ = false;  // recorded since the last flush

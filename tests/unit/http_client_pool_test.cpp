@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "actors/http/http_client.hpp"
+#include "loopback_listener.hpp"
 
 using namespace cbcs;
 namespace ca = protocol::ca;
@@ -38,15 +39,7 @@ struct slow_server {
   std::mutex mu;
 
   slow_server() {
-    listener = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    socklen_t len = sizeof a;
-    ::getsockname(listener, reinterpret_cast<sockaddr*>(&a), &len);
-    port = ntohs(a.sin_port);
-    REQUIRE(::listen(listener, 512) == 0);
+    listener = test::listen_on_loopback(port, 512);
     acceptor = std::thread([this] {
       while (!stopping) {
         int fd = ::accept(listener, nullptr, nullptr);

@@ -18,6 +18,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <sstream>
 #include <stdexcept>
 
 namespace cbcs::sim {
@@ -114,6 +115,7 @@ class connection : public std::enable_shared_from_this<connection<Stream>> {
     auto sreq = to_sim_request(req_);
     if (admin_) return write(server_.serve_admin(sreq));
     auto answer = server_.serve_service(sreq);
+    truncate_ = answer.truncate;
     if (answer.late) {
       delay_.expires_after(std::chrono::milliseconds(answer.latency_ms));
       delay_.async_wait([self = this->shared_from_this(), sreq,
@@ -138,7 +140,22 @@ class connection : public std::enable_shared_from_this<connection<Stream>> {
 
   void respond(std::optional<sim_response> r) {
     if (!r) return close();  // injected reset
+    if (truncate_) return write_truncated(*r);
     write(*r);
+  }
+
+  // The answer as it would go on the wire, cut after the headers and half
+  // the body (its Content-Length still the whole), then a reset.
+  void write_truncated(const sim_response& r) {
+    auto res = to_response(req_, r);
+    std::ostringstream wire;
+    wire << res;
+    auto cut = std::make_shared<std::string>(wire.str());
+    cut->resize(cut->size() - res.body().size() + res.body().size() / 2);
+    beast::get_lowest_layer(stream_).expires_after(60s);
+    asio::async_write(
+        stream_, asio::buffer(*cut),
+        [self = this->shared_from_this(), cut](beast::error_code, std::size_t) { self->close(); });
   }
 
   void write(const sim_response& r) {
@@ -179,6 +196,7 @@ class connection : public std::enable_shared_from_this<connection<Stream>> {
   std::optional<http::request_parser<http::string_body>> parser_;
   request req_;
   std::shared_ptr<response> res_;
+  bool truncate_ = false;
 };
 
 std::int64_t now_ms() {
@@ -202,6 +220,7 @@ std::string fault_json(const sim_fault& f) {
       .str("retry_after", f.retry_after)
       .boolean("reset", f.reset)
       .boolean("garbage", f.garbage)
+      .boolean("truncate", f.truncate)
       .boolean("late", f.late)
       .done();
 }
@@ -209,6 +228,7 @@ std::string fault_json(const sim_fault& f) {
 std::string fault_name(const sim_fault& f) {
   if (f.reset) return "reset";
   if (f.garbage) return "garbage";
+  if (f.truncate) return "truncate";
   if (f.late) return fmt::format("late {} ms", f.latency_ms);
   if (f.status) return fmt::format("status {}", f.status);
   return fmt::format("latency {} ms", f.latency_ms);
@@ -255,6 +275,8 @@ sim_fault parse_fault(simdjson::dom::object o) {
       f.reset = flag();
     else if (k == "garbage")
       f.garbage = flag();
+    else if (k == "truncate")
+      f.truncate = flag();
     else if (k == "late")
       f.late = flag();
     else
@@ -262,10 +284,13 @@ sim_fault parse_fault(simdjson::dom::object o) {
   }
   if (f.count < 1) throw std::invalid_argument("count must be at least 1");
   if (f.status != 0 && f.status < 100) throw std::invalid_argument("status must be 100 to 599");
-  if (f.late && (!f.latency_ms || f.reset || f.garbage || f.status))
-    throw std::invalid_argument("late needs latency_ms, and neither status, reset nor garbage");
-  if (!f.reset && !f.garbage && !f.status && !f.latency_ms)
-    throw std::invalid_argument("a fault needs status, latency_ms, reset or garbage");
+  if (f.late && (!f.latency_ms || f.reset || f.garbage || f.status || f.truncate))
+    throw std::invalid_argument(
+        "late needs latency_ms, and neither status, reset, garbage nor truncate");
+  if (f.truncate && (f.reset || f.garbage))
+    throw std::invalid_argument("truncate cuts the handler's answer: not with reset or garbage");
+  if (!f.reset && !f.garbage && !f.status && !f.latency_ms && !f.truncate)
+    throw std::invalid_argument("a fault needs status, latency_ms, reset, garbage or truncate");
   return f;
 }
 
@@ -329,6 +354,7 @@ sim_server::service_answer sim_server::serve_service(sim_request& req) {
     answer.late = true;  // the handler runs later (run_late)
   } else {
     answer.response = dispatch(req);
+    answer.truncate = fault && fault->truncate;
   }
   if (answer.response) entry.status = answer.response->status;
   answer.log_index = log_.size();
@@ -341,7 +367,8 @@ sim_response sim_server::dispatch(sim_request& req) {
     auto response = routes_.dispatch(req);
     if (!response) return sim_response::json(404, error_body(404, "no such resource: " + req.path));
     if (response->status == 405 && response->body.empty())
-      return sim_response::json(405, error_body(405, req.method + " is not allowed on " + req.path));
+      return sim_response::json(405,
+                                error_body(405, req.method + " is not allowed on " + req.path));
     return *response;
   } catch (const std::exception& e) {
     log(fmt::format("handler failed on {} {}: {}", req.method, req.path, e.what()));

@@ -34,6 +34,9 @@ struct sim_fault {
   std::string retry_after;  // with status: a Retry-After header
   bool reset = false;       // close the connection without an answer
   bool garbage = false;     // 200 with a body that is not JSON
+  // The handler runs (its work is done); its answer is cut off after the
+  // headers and half the body, then the connection is reset.
+  bool truncate = false;
   // With latency_ms: the handler itself runs when the latency has passed, so
   // its work (an order created) happens late, whether or not the client is
   // still there to read the answer (a CA still creating an order when the
@@ -89,6 +92,7 @@ class sim_server {
     std::optional<sim_response> response;  // nullopt: reset the connection
     int latency_ms = 0;
     bool late = false;          // run_late(req, log_index) once latency_ms passed
+    bool truncate = false;      // send only the headers and half the body, then reset
     std::size_t log_index = 0;  // of this request in requests()
   };
   service_answer serve_service(sim_request& req);

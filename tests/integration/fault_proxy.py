@@ -95,9 +95,13 @@ def _handler(proxy):
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             if truncate:
+                # Half the body, then a FIN (not a reset): the client sees the
+                # stream end before Content-Length.
                 self.wfile.write(body[:len(body) // 2])
                 self.wfile.flush()
-                self._reset()
+                self.connection.shutdown(socket.SHUT_WR)
+                self.connection.close()
+                self.close_connection = True
                 return
             self.wfile.write(body)
 

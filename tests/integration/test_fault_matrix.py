@@ -13,7 +13,7 @@ Faults go on every request to the CA's API (the simulators' POST /faults):
 429 storms with and without Retry-After, 5xx bursts, resets before the
 answer, answers cut off mid-body (the work done), garbage bodies, a CA that
 never answers (bounded by -requesttimeout 2s; the breaker opens and closes
-again, seen in the trace), latency spikes under the timeout; SCM's session
+again, seen in the trace), latency spikes well under the timeout; SCM's session
 dropped mid-stream; the HTTP proxy restarted mid-stream (tinyproxy, a
 second connector through it to DigiCert); the file system of the logs and
 the trace full (a tiny tmpfs, root only)."""
@@ -43,6 +43,11 @@ ROUND_SECONDS = 90
 # the margins printed at the end.
 FD_MARGIN = 24
 RSS_MARGIN_KB = 40 * 1024
+# Under AddressSanitizer (the sanitizer runner sets CBCS_SANITIZED=1) freed
+# memory sits in ASan's quarantine and every allocation has shadow memory, so
+# RSS says nothing about a leak there (LeakSanitizer does): the RSS bound is
+# skipped, the open-files bound kept.
+SANITIZED = os.environ.get("CBCS_SANITIZED") == "1"
 
 # Faults on the CA's API; each round clears what is left of them.
 HTTP_FAULTS = {
@@ -53,7 +58,9 @@ HTTP_FAULTS = {
     "truncated_answer": [{"truncate": True, "count": 4}],
     "garbage_answer": [{"garbage": True, "count": 4}],
     "never_answers": [{"latency_ms": 60000, "count": 6}],
-    "latency_spike": [{"latency_ms": 1200, "count": 8}],
+    # 500 ms against -requesttimeout 2s: a margin a loaded machine keeps, so
+    # the round tests latency, not a timeout (AD over CES fails on those).
+    "latency_spike": [{"latency_ms": 500, "count": 8}],
 }
 # (CA backend or None for every CA, fault) where a job may fail, and the
 # reason it must give (a regex), in one line; never with a certificate made
@@ -167,8 +174,13 @@ class FaultMatrix(unittest.TestCase):
     # --- one round
 
     @classmethod
-    def results(cls):
-        return {r["job_id"]: r for r in cls.scm.call("GET", f"/connectors/{cls.cid}/results")}
+    def results(cls, cid=None):
+        return {r["job_id"]: r for r in cls.scm.call("GET", f"/connectors/{cid or cls.cid}/results")}
+
+    def assert_mid_stream(self, jobs, cid=None):
+        """A fault meant to land mid-stream: some jobs still without a result."""
+        done = set(self.results(cid))
+        self.assertFalse(all(j in done for j in jobs), "every job had its result before the fault")
 
     @classmethod
     def submit_round(cls, fault, faults, cas=None, during=None, scm=None, cid=None):
@@ -258,7 +270,8 @@ class FaultMatrix(unittest.TestCase):
             rss, fds = proc_status(self.service.pid)
             self.margins.append((fault, rss - rss0, fds - fds0))
             self.assertLessEqual(fds, fds0 + FD_MARGIN, f"open files {fds}, baseline {fds0}")
-            self.assertLessEqual(rss, rss0 + RSS_MARGIN_KB, f"VmRSS {rss} kB, baseline {rss0} kB")
+            if not SANITIZED:
+                self.assertLessEqual(rss, rss0 + RSS_MARGIN_KB, f"VmRSS {rss} kB, baseline {rss0} kB")
 
     # --- the faults at the CAs
 
@@ -300,31 +313,40 @@ class FaultMatrix(unittest.TestCase):
 
     def test_09_scm_session_dropped(self):
         def drop(jobs):
-            first = {j for j in jobs}
-            eventually(lambda: len(first & set(self.results())) >= 2, 30, step=0.1)
+            self.assertTrue(eventually(lambda: len(set(jobs) & set(self.results())) >= 2, 30, step=0.1),
+                            "no result came in")
+            self.assert_mid_stream(jobs)
             self.scm.call("POST", "/faults", {"drop_session": True})
         reconnects = self.scm.connector(self.cid)["sessions"]
-        jobs = self.submit_round("scm_session_dropped", None, during=drop)
+        # The CAs answer late (under the timeout): jobs are still out when
+        # the session drops.
+        jobs = self.submit_round("scm_session_dropped", [{"latency_ms": 500, "count": 3 * JOBS}],
+                                 during=drop)
         self.assertGreater(self.scm.connector(self.cid)["sessions"], reconnects, "no new session")
         self.scm.call("POST", "/faults", {"reset": True})
         # A result sent and not yet acknowledged when the session dropped is
         # sent again on the next (at least once); SCM keeps the first.
         self.check_round("scm_session_dropped", jobs, results_at_most=2)
 
+    def fill_small_disks(self):
+        """Fills logs/ and trace/ to the last page; [the filler files]."""
+        fillers = [os.path.join(m, "filler") for m in self.mounts]
+        for filler in fillers:
+            with open(filler, "wb", buffering=0) as fh:
+                for chunk in (65536, 4096):  # then no page is left at all
+                    try:
+                        while True:
+                            fh.write(b"\0" * chunk)
+                    except OSError:
+                        pass
+        for m in self.mounts:
+            self.assertEqual(shutil.disk_usage(m).free, 0, m)
+        return fillers
+
     def test_10_disk_for_logs_and_trace_full(self):
         if not self.mounts:
             self.skipTest(self.no_small_disk)
-        fillers = [os.path.join(m, "filler") for m in self.mounts]
-        for filler in fillers:
-            try:
-                with open(filler, "wb") as fh:
-                    while True:
-                        fh.write(b"\0" * 65536)
-                        fh.flush()
-            except OSError:
-                pass
-        for m in self.mounts:
-            self.assertLess(shutil.disk_usage(m).free, 65536, m)
+        fillers = self.fill_small_disks()
         try:
             jobs = self.submit_round("disk_full", None)
             self.check_round("disk_full", jobs)
@@ -337,8 +359,30 @@ class FaultMatrix(unittest.TestCase):
     def test_10b_trace_written_again_once_the_disk_has_room(self):
         if not self.mounts:
             self.skipTest(self.no_small_disk)
+        local = [c for c in self.cas if not c.http]
+        trace_dir = os.path.join(self.data, "trace")
+
+        def newest_trace():
+            # The service's own files (trace-NNNNNN.jsonl), not the CLI's.
+            mine = sorted(f for f in os.listdir(trace_dir) if re.fullmatch(r"trace-\d+\.jsonl", f))
+            return mine[-1], os.path.getsize(os.path.join(trace_dir, mine[-1]))
+        fillers = self.fill_small_disks()
+        try:
+            before = newest_trace()
+            full = self.submit_round("disk_full_trace", None, cas=local)
+            done = self.results()
+            self.assertEqual([j for j in full if j not in done], [], "no result with the disk full")
+            # The tracer's next batch fills its file's last page and fails
+            # there: the write that used to leave it failed for good. (A file
+            # ending on a page boundary has no room to show that.)
+            if before[1] % 4096:
+                self.assertTrue(eventually(lambda: newest_trace() != before, 15),
+                                f"the tracer wrote nothing while the disk was full: {before}")
+        finally:
+            for filler in fillers:
+                os.remove(filler)
         # The trace is written in batches: a moment after the result.
-        jobs = self.submit_round("disk_again", None, cas=[c for c in self.cas if not c.http])
+        jobs = self.submit_round("disk_again", None, cas=local)
         job = next(iter(jobs))
         self.assertTrue(eventually(lambda: "result" in cbcs("trace", "show", "-job", job,
                                                             data_dir=self.data).out, 15),
@@ -371,7 +415,9 @@ class FaultMatrix(unittest.TestCase):
         self.assertTrue(eventually(lambda: self.scm.connector(created["id"])["status"] == "Connected", 30))
 
         def restart(jobs):
-            eventually(lambda: len(dc.sim.requests("POST", "/services/v2/order/certificate/")) >= placed + 1, 20)
+            self.assertTrue(eventually(lambda: len(dc.sim.requests("POST", "/services/v2/order/certificate/"))
+                                       >= placed + 1, 20), "no order came through the proxy")
+            self.assert_mid_stream(jobs, created["id"])
             proxy.stop()
             proxy.start()
         placed = len(dc.sim.requests("POST", "/services/v2/order/certificate/"))

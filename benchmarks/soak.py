@@ -225,6 +225,13 @@ def plot(rows, warmup_s, path, title):
     return True
 
 
+def title_of(args, mix):
+    commit = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True).stdout.strip()
+    return (f"cbcs soak {commit}: {args.minutes:g} min at {args.rate:g} jobs/s "
+            f"({', '.join(f'{k} {v:.0%}' for k, v in mix.items())}), faults every {args.fault_every:g} s")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--minutes", type=float, default=60)
@@ -237,6 +244,8 @@ def main():
     ap.add_argument("--out", default=".", help="directory for soak.csv and soak.png")
     ap.add_argument("--check", action="store_true", help="exit 1 unless flat and every job exactly once")
     ap.add_argument("--drain", type=float, default=300, help="seconds to wait for the last results")
+    ap.add_argument("--replot", metavar="CSV", help="only judge and plot a run's CSV again (with --minutes, --rate, "
+                    "--mix and --fault-every as it ran) into --out")
     ap.add_argument("--keep", action="store_true", help="keep the scratch directory")
     args = ap.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # the cleanup below runs
@@ -244,6 +253,12 @@ def main():
     warmup_s = args.warmup if args.warmup is not None else max(60.0, duration / 12)
     mix = parse_mix(args.mix)
     os.makedirs(args.out, exist_ok=True)
+    if args.replot:
+        with open(args.replot) as fh:
+            rows = [{k: int(v) if v.isdigit() else float(v) for k, v in r.items()} for r in csv.DictReader(fh)]
+        for name, ok, text in verdict(rows, warmup_s, lambda r: r["done"]):
+            print(f"  [{'ok' if ok else 'FAIL'}] {text}")
+        return 0 if plot(rows, warmup_s, os.path.join(args.out, "soak.png"), title_of(args, mix)) else 1
     root = tempfile.mkdtemp(prefix="cbcs-soak-")
     procs = []
     run = None
@@ -406,10 +421,7 @@ def main():
             w.writerows(rows)
         held = lambda r: r["done"]  # noqa: E731  (nothing is pruned within 7 days)
         checks = verdict(rows, warmup_s, held)
-        commit = subprocess.run(["git", "-C", HERE, "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True).stdout.strip()
-        title = (f"cbcs soak {commit}: {args.minutes:g} min at {args.rate:g} jobs/s "
-                 f"({', '.join(f'{k} {v:.0%}' for k, v in mix.items())}), faults every {args.fault_every:g} s")
+        title = title_of(args, mix)
         plotted = plot(rows, warmup_s, png_path, title)
         after = [r for r in rows if r["t_s"] >= warmup_s and r["jobs_per_s"] > 0]
         print(f"\n{title}")

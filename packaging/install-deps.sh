@@ -8,7 +8,7 @@ packages=(
   libcaf-dev libboost-dev libboost-program-options-dev
   libssl-dev openssl libsimdjson-dev libfmt-dev libspdlog-dev libsqlite3-dev libpugixml-dev doctest-dev
   libkrb5-dev
-  python3 python3-prometheus-client tinyproxy
+  python3 python3-prometheus-client python3-matplotlib python3-cryptography tinyproxy
   krb5-kdc krb5-admin-server krb5-user faketime
   nodejs
   dpkg-dev lintian adduser man-db

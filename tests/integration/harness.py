@@ -203,6 +203,17 @@ def require_or_skip(condition, reason):
         raise SystemExit(SKIP)
 
 
+def stop_gently(proc, seconds=20):
+    """SIGTERM (a service drains), then SIGKILL if it is still there after seconds."""
+    if proc is not None and proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=seconds)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def eventually(predicate, seconds=30, step=0.1):
     """True once predicate() is, within seconds."""
     import time

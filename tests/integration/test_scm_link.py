@@ -3,7 +3,6 @@ simulator (`build/cbcs-sim scm`) on loopback, with a local CA backend."""
 
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -12,7 +11,7 @@ import unittest
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(__file__))
-from harness import BUILD_DIR, CBCS, TempDirTest, cbcs, openssl, require_or_skip  # noqa: E402
+from harness import BUILD_DIR, CBCS, TempDirTest, cbcs, openssl, require_or_skip, stop_gently  # noqa: E402
 
 SIM = os.path.join(BUILD_DIR, "cbcs-sim")
 # cbcs with a test backend type that holds each job pending until approved.
@@ -76,13 +75,7 @@ class ScmLinkTest(TempDirTest):
         self.wait_for(lambda: self.scm.connector(self.cid)["status"] == "Connected", "Connected")
 
     def stop_run(self):
-        if self.runner and self.runner.poll() is None:
-            self.runner.send_signal(signal.SIGTERM)
-            try:
-                self.runner.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.runner.kill()
-                self.runner.wait()
+        stop_gently(self.runner)
         self.runner = None
 
     def wait_for(self, predicate, what, seconds=30):

@@ -599,6 +599,21 @@ TEST_SUITE("msca dcom") {
       CHECK(r.outcome.certificate_pem == leaf.cert_pem);
     }
     {
+      // CERTSRV_E_BAD_REQUESTSTATUS (an earlier resubmit that timed out
+      // issued it): fetched at once, no CA manager asked for.
+      auto s = agent_job("job-a1b");
+      test::exchange ex[] = {
+          {.url = "dcom://ca01.corp.example/submit", .answer = pending57},
+          {.url = "dcom://ca01.corp.example/resubmit",
+           .answer = msca::encode_answer({.hresult = 0x80094003})},
+          {.url = "dcom://ca01.corp.example/retrieve", .body_has = {"id=57"}, .answer = issued57}};
+      auto r = test::drive(*s, ex, ctx);
+      CHECK(r.outcome.what == ca::outcome::kind::issued);
+      REQUIRE(r.interim.size() >= 2);
+      CHECK(r.interim[1].pending_reason == "processing");
+      CHECK_FALSE(test::contains(r.interim[1].message, "CA manager"));
+    }
+    {
       // Not a CA manager: pending for one, saying why; never resubmitted again.
       auto s = agent_job("job-a2");
       test::exchange ex[] = {{.url = "dcom://ca01.corp.example/submit", .answer = pending57},

@@ -93,6 +93,8 @@ resubmit_answer read_dcom_resubmit(const http_response& answer, const msca_setti
   if (!is_failure(hresult) && a->disposition < 0)
     hresult = static_cast<std::uint32_t>(a->disposition);
   if (is_failure(hresult)) {
+    // CERTSRV_E_BAD_REQUESTSTATUS: the request is no longer pending.
+    if (hresult == 0x80094003u) return {.what = resubmit_answer::kind::not_pending};
     // Not a CA manager: the request stays for one to issue.
     if (hresult == 0x80070005u || hresult == 0x80094009u)
       return {.what = resubmit_answer::kind::not_allowed,

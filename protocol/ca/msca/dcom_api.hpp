@@ -28,11 +28,13 @@ http_request dcom_retrieve(const msca_settings& s, std::string_view request_id);
 http_request dcom_resubmit(const msca_settings& s, std::string_view request_id);
 
 // What ResubmitRequest answered: issued (fetch it with RetrievePending),
-// still pending (the policy module wants more than a manager's word),
-// denied, not allowed (the machine is no CA manager: E_ACCESSDENIED and
-// CERTSRV_E_RESTRICTEDOFFICER), or another failure (its class decides).
+// no longer pending (CERTSRV_E_BAD_REQUESTSTATUS: an earlier resubmit that
+// timed out may have issued it; RetrievePending tells), still pending (the
+// policy module wants more than a manager's word), denied, not allowed (the
+// machine is no CA manager: E_ACCESSDENIED and CERTSRV_E_RESTRICTEDOFFICER),
+// or another failure (its class decides).
 struct resubmit_answer {
-  enum class kind : std::uint8_t { issued, pending, denied, not_allowed, failed };
+  enum class kind : std::uint8_t { issued, not_pending, pending, denied, not_allowed, failed };
   kind what = kind::failed;
   outcome failure;  // denied, not_allowed, failed: the call and its HRESULT named
 };

@@ -18,7 +18,7 @@ namespace {
 
 using steady = std::chrono::steady_clock;
 
-// E_UNEXPECTED: a ca_com that threw rather than answering with an HRESULT.
+// E_UNEXPECTED: a call of a kind the transport does not know.
 constexpr std::uint32_t e_unexpected = 0x8000FFFF;
 
 com_answer call_com(ca_com& com, const dcom_call& c) {
@@ -92,7 +92,11 @@ void answer(ca_com* com, const std::string& unavailable, const queued_call& q,
   try {
     a = call_com(*com, *q.call);
   } catch (const std::exception& e) {
-    a = {.hresult = e_unexpected, .message = e.what()};
+    // Unknown whether the call reached the CA (a Submit may have): in doubt,
+    // as a transport failure, never a final answer.
+    done({}, {.kind = transport_failure::network,
+              .message = fmt::format("{} failed: {} (AD CS over DCOM)", call_name(q), e.what())});
+    return;
   }
   done(encode_answer(a), {});
 }
@@ -129,8 +133,12 @@ void serve(std::shared_ptr<shared_state> s, std::uint64_t id) {
       transport::completion done;
       {
         std::lock_guard g(s->mu);
-        if (s->live == id) done = std::move(s->current_done);
-        if (s->live == id) s->current_done = nullptr;
+        if (s->live == id) {
+          done = std::move(s->current_done);
+          s->current_done = nullptr;
+          // Answered: no deadline while the completion runs (unlocked).
+          s->current_due = steady::time_point::max();
+        }
       }
       if (done) done(std::move(r), std::move(e));
     });
@@ -177,7 +185,7 @@ void watchdog(std::shared_ptr<shared_state> s) {
     // left behind in its turn once that one has returned, or at once when
     // the transport closes (its destructor never waits on a hung call).
     if (s->in_call && s->timed_out && (s->abandoned == 0 || s->stopping)) abandon_live(s);
-    if (s->in_call && !s->timed_out && now >= s->current_due) {
+    if (s->in_call && !s->timed_out && s->current_done && now >= s->current_due) {
       fire.emplace_back(
           std::move(s->current_done),
           transport_error{.kind = transport_failure::network,

@@ -21,9 +21,9 @@ class request_session final : public ordering_session {
         settings_(backend_->settings),
         job_(j),
         agent_request_(setting(j.params, "agent") == "1"),
-        template_(!j.profile.empty()      ? j.profile
-                  : agent_request_        ? std::string(default_agent_template)
-                                          : settings_.template_name),
+        template_(!j.profile.empty() ? j.profile
+                  : agent_request_   ? std::string(default_agent_template)
+                                     : settings_.template_name),
         requester_(!setting(j.params, "requester").empty() ? setting(j.params, "requester")
                                                            : settings_.requester) {}
 
@@ -60,8 +60,8 @@ class request_session final : public ordering_session {
     return fmt::format(
         "the CA's Pending Requests and Issued Certificates on {} (certsrv.msc, CA {}), requests "
         "from {} for template {}",
-        settings_.server, settings_.ca,
-        agent_request_ ? "this machine" : backend_->agent_subject, template_);
+        settings_.server, settings_.ca, agent_request_ ? "this machine" : backend_->agent_subject,
+        template_);
   }
 
   http_request place() override {
@@ -143,6 +143,14 @@ class request_session final : public ordering_session {
                 .order_id = id,
                 .reason = pending_reason::processing,
                 .message = fmt::format("request {} issued by cbcs (-autoapprove); fetching it", id),
+                .poll_hint = std::chrono::milliseconds(1)};
+      case resubmit_answer::kind::not_pending:
+        return {.what = order_state::kind::pending,
+                .order_id = id,
+                .reason = pending_reason::processing,
+                .message = fmt::format("request {} is no longer pending at {} (an earlier "
+                                       "ResubmitRequest may have issued it); fetching it",
+                                       id, settings_.ca),
                 .poll_hint = std::chrono::milliseconds(1)};
       case resubmit_answer::kind::pending:
         return waiting("cbcs resubmitted it (-autoapprove) and the CA still holds it");

@@ -340,9 +340,11 @@ TEST_SUITE("msca dcom") {
     {
       mt::rig r;  // no answer scripted: the fake throws
       auto sent = mt::send(*r.transport, r.submit());
-      auto a = msca::read_dcom_answer(sent.response, mt::settings());
-      CHECK(a.what == msca::ces_answer::kind::refused);
-      CHECK(test::contains(a.failure.message, "0x8000FFFF"));
+      // The Submit may have reached the CA: in doubt, not a final refusal.
+      CHECK(sent.error.kind == ca::transport_failure::network);
+      CHECK(sent.error.message ==
+            "ICertRequest2::Submit (ca01.corp.example\\Corp CA) failed: the fake has no answer "
+            "left (AD CS over DCOM)");
       auto bad = mt::send(*r.transport, {.method = "CALL", .url = "dcom://ca01/nothing"});
       CHECK(bad.response.status == 400);
       auto b = msca::read_dcom_answer(bad.response, mt::settings());
@@ -352,7 +354,7 @@ TEST_SUITE("msca dcom") {
   }
 
   TEST_CASE("a call that does not answer: network in time, naming it; the next call works") {
-    mt::rig r(std::chrono::milliseconds(200));
+    mt::rig r(std::chrono::seconds(2));  // a new thread beats it under load
     auto& t = r.transport;
     r.script({{.disposition = msca::cr_disp_under_submission, .request_id = 57},
               {.disposition = msca::cr_disp_under_submission, .request_id = 58}},
@@ -361,8 +363,8 @@ TEST_SUITE("msca dcom") {
     auto hung = mt::send(*t, r.submit(), &answered);
     CHECK(hung.error.kind == ca::transport_failure::network);
     CHECK(hung.error.message ==
-          "ICertRequest2::Submit (ca01.corp.example\\Corp CA) did not answer within 200 ms (AD "
-          "CS over DCOM)");
+          "ICertRequest2::Submit (ca01.corp.example\\Corp CA) did not answer within 2 s (AD CS "
+          "over DCOM)");
     // The next call goes on a new thread with a new object, and works.
     auto next = mt::send(*t, msca::dcom_retrieve(mt::settings(), "57"));
     CHECK_FALSE(next.error);
@@ -381,7 +383,7 @@ TEST_SUITE("msca dcom") {
   }
 
   TEST_CASE("hung calls: at most one thread left behind; queued calls fail not sent") {
-    mt::rig r(std::chrono::milliseconds(200));
+    mt::rig r(std::chrono::seconds(2));  // a new thread beats it under load
     auto& t = r.transport;
     r.script({{.disposition = msca::cr_disp_under_submission, .request_id = 57},
               {.disposition = msca::cr_disp_under_submission, .request_id = 58},
@@ -394,7 +396,7 @@ TEST_SUITE("msca dcom") {
     CHECK(queued.error.kind == ca::transport_failure::not_sent);
     CHECK(test::contains(queued.error.message,
                          "ICertRequest2::RetrievePending (ca01.corp.example\\Corp CA) was not "
-                         "made within 200 ms: ICertRequest2::Submit"));
+                         "made within 2 s: ICertRequest2::Submit"));
     {
       std::lock_guard lock(r.log->mu);
       CHECK(r.log->made == 2);
@@ -407,6 +409,39 @@ TEST_SUITE("msca dcom") {
     CHECK_FALSE(again.error);
     std::lock_guard lock(r.log->mu);
     CHECK(r.log->made <= 3);
+  }
+
+  TEST_CASE("a completion that runs past the deadline: answered once, waited for on close") {
+    const auto deadline = std::chrono::seconds(2);  // a new thread beats it under load
+    mt::rig r(deadline);
+    r.script({{.disposition = msca::cr_disp_under_submission, .request_id = 57}});
+    std::mutex mu;
+    std::condition_variable cv;
+    int runs = 0;
+    bool finished = false;
+    ca::transport_error first;
+    const auto due = std::chrono::steady_clock::now() + deadline;
+    r.transport->send(r.submit(), [&](ca::http_response, ca::transport_error e) {
+      {
+        std::lock_guard lock(mu);
+        if (++runs == 1) first = e;
+        cv.notify_all();
+      }
+      // Still running when the call's deadline passes: the watchdog must
+      // neither answer it again nor call an empty completion.
+      std::this_thread::sleep_until(due + deadline / 2);
+      std::lock_guard lock(mu);
+      finished = true;
+    });
+    {
+      std::unique_lock lock(mu);
+      REQUIRE(cv.wait_for(lock, std::chrono::seconds(10), [&] { return runs > 0; }));
+    }
+    r.transport.reset();  // waits for the completion the worker runs
+    std::lock_guard lock(mu);
+    CHECK(finished);
+    CHECK(runs == 1);
+    CHECK_FALSE(first);
   }
 
   TEST_CASE("closing the transport while a call hangs returns within its deadline") {
@@ -456,6 +491,11 @@ TEST_SUITE("msca dcom") {
           "E_ACCESSDENIED (0x80070005): access is denied: the machine (the computer account the "
           "service runs as) lacks Issue and Manage Certificates on the CA");
     CHECK(resubmitted({.hresult = 0x80094009}).what == kind::not_allowed);
+    // CERTSRV_E_BAD_REQUESTSTATUS: no longer pending (an earlier resubmit
+    // that timed out may have issued it): RetrievePending tells.
+    CHECK(resubmitted({.hresult = 0x80094003}).what == kind::not_pending);
+    CHECK(resubmitted({.disposition = static_cast<long>(static_cast<std::int32_t>(0x80094003u))})
+              .what == kind::not_pending);
     // [MS-CSRA] 3.1.4.1.3: a request the CA does not find comes back as
     // 0x80094004 in the disposition, with S_OK.
     auto gone =
@@ -557,6 +597,21 @@ TEST_SUITE("msca dcom") {
       auto r = test::drive(*s, ex, ctx);
       CHECK(r.outcome.what == ca::outcome::kind::issued);
       CHECK(r.outcome.certificate_pem == leaf.cert_pem);
+    }
+    {
+      // CERTSRV_E_BAD_REQUESTSTATUS (an earlier resubmit that timed out
+      // issued it): fetched at once, no CA manager asked for.
+      auto s = agent_job("job-a1b");
+      test::exchange ex[] = {
+          {.url = "dcom://ca01.corp.example/submit", .answer = pending57},
+          {.url = "dcom://ca01.corp.example/resubmit",
+           .answer = msca::encode_answer({.hresult = 0x80094003})},
+          {.url = "dcom://ca01.corp.example/retrieve", .body_has = {"id=57"}, .answer = issued57}};
+      auto r = test::drive(*s, ex, ctx);
+      CHECK(r.outcome.what == ca::outcome::kind::issued);
+      REQUIRE(r.interim.size() >= 2);
+      CHECK(r.interim[1].pending_reason == "processing");
+      CHECK_FALSE(test::contains(r.interim[1].message, "CA manager"));
     }
     {
       // Not a CA manager: pending for one, saying why; never resubmitted again.

@@ -137,12 +137,17 @@ struct connector_runtime::impl {
   }
 
   // Where the runtime's own submissions (submit, run, cancel) get their results.
+  // The runtime is passed as the spawn's argument, not captured: CAF 0.17
+  // dereferences a null argument tuple for a spawn without arguments
+  // (init_fun_factory.hpp), which UBSan reports.
   void spawn_result_sink() {
-    sink = system->spawn([this]() -> result_sink::behavior_type {
-      return {[this](result_atom, const job_result& r) { on_result(r); },
-              [](accepted_atom, const std::string&) {},
-              [](progress_atom, const std::string&, const ca::outcome&) {}};
-    });
+    sink = system->spawn(
+        [](result_sink::pointer, impl* runtime) -> result_sink::behavior_type {
+          return {[runtime](result_atom, const job_result& r) { runtime->on_result(r); },
+                  [](accepted_atom, const std::string&) {},
+                  [](progress_atom, const std::string&, const ca::outcome&) {}};
+        },
+        this);
   }
 
   // One actor per backend (per worker), configured or given, and their supervisor.

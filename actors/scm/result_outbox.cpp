@@ -1,7 +1,5 @@
 #include "actors/scm/result_outbox.hpp"
 
-#include <unordered_set>
-
 namespace cbcs::actors {
 
 using namespace std::chrono_literals;
@@ -64,8 +62,11 @@ std::optional<result_outbox::to_send> result_outbox::take_again(const std::strin
   return to_send{it->first, &it->second.outcome, again};
 }
 
-bool result_outbox::acknowledge(const std::string& job_id, time_point now) {
-  acked_[job_id] = now;
+bool result_outbox::acknowledge(const std::string& job_id, time_point) {
+  if (acked_.insert(job_id).second) {
+    acked_order_.push_back(job_id);
+    forget_acknowledged(remembered_acks_);
+  }
   auto it = waiting_.find(job_id);
   if (it == waiting_.end()) return false;
   if (it->second.sent && in_flight_ > 0) --in_flight_;
@@ -87,7 +88,10 @@ void result_outbox::requeue() {
 }
 
 void result_outbox::forget_acknowledged(std::size_t keep_at_most) {
-  if (acked_.size() > keep_at_most) acked_.clear();
+  while (acked_order_.size() > keep_at_most) {
+    acked_.erase(acked_order_.front());
+    acked_order_.pop_front();
+  }
 }
 
 result_outbox::time_point result_outbox::next_resend_at() const {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "protocol/ca/driver.hpp"
@@ -21,8 +22,11 @@ class result_outbox {
  public:
   using time_point = std::chrono::steady_clock::time_point;
 
-  result_outbox(std::size_t window, std::chrono::milliseconds ack_timeout)
-      : window_(window), ack_timeout_(ack_timeout) {}
+  // remembered_acks: how many acknowledged ids are kept (the oldest go
+  // first), so memory stays flat however many jobs a long run sees.
+  result_outbox(std::size_t window, std::chrono::milliseconds ack_timeout,
+                std::size_t remembered_acks = 10'000)
+      : window_(window), ack_timeout_(ack_timeout), remembered_acks_(remembered_acks) {}
 
   // A result to deliver. False (and nothing kept) when it is waiting already
   // or SCM acknowledged it lately.
@@ -53,8 +57,9 @@ class result_outbox {
   void restart();
   void requeue();
 
-  // Forgets acknowledged ids once there are too many to keep.
+  // Forgets the oldest acknowledged ids beyond keep_at_most.
   void forget_acknowledged(std::size_t keep_at_most);
+  std::size_t remembered_acks() const { return acked_.size(); }
 
   // When take_due() next has an overdue result for the link; max() when none.
   time_point next_resend_at() const;
@@ -77,9 +82,11 @@ class result_outbox {
   std::size_t in_flight_ = 0;
   time_point next_resend_at_ = time_point::max();
   time_point last_resend_check_{};
-  // Acknowledged ids, so that a duplicate result is not sent again; the
-  // journal remembers them for longer.
-  std::unordered_map<std::string, time_point> acked_;
+  // The latest acknowledged ids, oldest first, so that a duplicate result
+  // is not sent again; the journal remembers them for longer.
+  std::size_t remembered_acks_;
+  std::unordered_set<std::string> acked_;
+  std::deque<std::string> acked_order_;
 };
 
 }  // namespace cbcs::actors

@@ -125,7 +125,7 @@ struct session_state {
   // Jobs this process runs for SCM, until their result leaves.
   std::unordered_map<std::string, job_entry> jobs;
   // Results not yet acknowledged, and those of them not sent yet, in order.
-  result_outbox outbox{pol::max_unacked_results, pol::result_ack_timeout};
+  result_outbox outbox{pol::max_unacked_results, pol::result_ack_timeout, pol::remembered_acks};
   steady::time_point last_rescan{};
   // Whether a rescan could find anything: this session's jobs are running, or
   // the journal held unfinished jobs (replayed ones, whose results reach no one).
@@ -788,8 +788,6 @@ void run_due(self_ptr self) {
   auto& st = self->state;
   auto now = steady::now();
   bool abort_allowed = now - st.aborted_at >= abort_retry;
-  // Forget acked ids after a while; the journal remembers them for duplicates.
-  st.outbox.forget_acknowledged(100'000);
   if (offline(st.state)) {
     if (st.stopping) {
       set_state(self, link_state::stopped);

@@ -29,6 +29,9 @@ inline constexpr auto backoff_reset_after = 60s;  // ready this long: attempts s
 inline constexpr auto identity_check_interval = 60s;
 inline constexpr auto renewal_retry = std::chrono::hours(1);
 inline constexpr std::size_t max_unacked_results = 256;
+// Acknowledged result ids kept to drop a duplicate at once (about 1.5 MB);
+// older duplicates are answered from the journal.
+inline constexpr std::size_t remembered_acks = 10'000;
 
 // Full-jitter exponential back-off: uniform(0, min(60 s, 1 s * 2^attempt)).
 // u is a uniform random number in [0, 1).

@@ -73,4 +73,27 @@ TEST_SUITE("result outbox") {
     box.forget_acknowledged(0);
     CHECK_FALSE(box.acknowledged_lately("anything"));
   }
+
+  TEST_CASE("acknowledged ids are kept up to a bound, the oldest forgotten first") {
+    actors::result_outbox box(8, 30s, 3);
+    auto t = actors::result_outbox::time_point{};
+    for (int i = 1; i <= 5; ++i) {
+      auto id = "job-" + std::to_string(i);
+      box.add(id, done());
+      box.take_due(t);
+      box.acknowledge(id, t);
+    }
+    CHECK(box.remembered_acks() == 3);
+    CHECK_FALSE(box.acknowledged_lately("job-1"));
+    CHECK_FALSE(box.acknowledged_lately("job-2"));
+    CHECK(box.acknowledged_lately("job-3"));
+    CHECK(box.acknowledged_lately("job-5"));
+    // Acknowledged again (a duplicate ack): still one entry, the order kept.
+    box.acknowledge("job-4", t);
+    CHECK(box.remembered_acks() == 3);
+    // A result for a forgotten id is taken again (the journal answers it);
+    // one for a remembered id is dropped.
+    CHECK(box.add("job-1", done()));
+    CHECK_FALSE(box.add("job-5", done()));
+  }
 }

@@ -35,6 +35,7 @@
 #include "cli/proxy_store.hpp"
 #include "cli/runtime_session.hpp"
 #include "cli/service/health_watchdog.hpp"
+#include "cli/service/memory_release.hpp"
 #include "cli/service/service_host.hpp"
 #include "cli/version.hpp"
 #include "cli/config_watch.hpp"
@@ -482,6 +483,7 @@ int run_connector(const po::variables_map& vm, service::service_notifier& notifi
   actors::health_event_reporter health_events(session.runtime->health(), actors::report_event);
   actors::scm_service scm_link(*session.runtime, std::move(options));
   actors::metrics::file_writer metrics(session.runtime->metrics(), std::move(metrics_settings));
+  service::memory_release memory_release;  // RSS back to its level after a burst
   notifier.ready();
   std::optional<service::health_watchdog> watchdog;
   if (auto interval = notifier.watchdog_interval(); interval.count() > 0) {

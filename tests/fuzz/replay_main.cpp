@@ -3,13 +3,26 @@
 // normal test run (ctest fuzz_replay.<name>) with any compiler.
 //
 //   cbcs_fuzz_replay NAME PATH...   each PATH a file or a directory of inputs
+//   cbcs_fuzz_replay --smoke SECONDS NAME PATH...
+//                                   mutations of those inputs for SECONDS
+//                                   (ctest fuzz_smoke.<name>, every CI run)
 //   cbcs_fuzz_replay --list         the target names
 //
-// A violated property aborts, naming the input on the line before.
+// A violated property aborts, naming the input on the line before. In the
+// smoke the failing input is written to crash-<name> in the working
+// directory first (also on a sanitizer's report), so that
+// `cbcs_fuzz_replay NAME crash-<name>` replays it.
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -21,6 +34,10 @@
 // -DLLVMFuzzerTestOneInput=cbcs_fuzz_<name>, and writes their list here:
 // CBCS_FUZZ_TARGETS(X) is X(name) for each.
 #include "fuzz_targets.inc"
+#include "mutation.hpp"
+
+// Present when a sanitizer runtime is linked: called before it ends the process.
+extern "C" __attribute__((weak)) void __sanitizer_set_death_callback(void (*)(void));
 
 #define CBCS_DECLARE(name) extern "C" int cbcs_fuzz_##name(const std::uint8_t*, std::size_t);
 CBCS_FUZZ_TARGETS(CBCS_DECLARE)
@@ -79,6 +96,93 @@ int replay(const target& t, const std::vector<fs::path>& paths) {
   return 0;
 }
 
+// --- the smoke: the input being run, written out if it ends the process.
+const cbcs::fuzz::bytes* current_input = nullptr;
+char crash_path[512];
+
+void write_current_input() {
+  if (!current_input) return;
+  int fd = ::open(crash_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) return;
+  std::size_t done = 0;
+  while (done < current_input->size()) {
+    auto n = ::write(fd, current_input->data() + done, current_input->size() - done);
+    if (n <= 0) break;
+    done += std::size_t(n);
+  }
+  ::close(fd);
+  static const char said[] = "fuzz smoke: the failing input is in ";
+  (void)!::write(2, said, sizeof said - 1);
+  (void)!::write(2, crash_path, std::strlen(crash_path));
+  (void)!::write(2, "\n", 1);
+  current_input = nullptr;
+}
+
+void on_fatal_signal(int sig) {
+  write_current_input();
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+int smoke(const target& t, double seconds, const std::vector<fs::path>& paths) {
+  std::vector<cbcs::fuzz::bytes> corpus;
+  std::size_t largest = 0;
+  for (const auto& path : paths)
+    for (const auto& file : inputs_of(path)) {
+      std::ifstream in(file, std::ios::binary);
+      corpus.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      largest = std::max(largest, corpus.back().size());
+    }
+  if (corpus.empty()) {
+    std::fprintf(stderr, "%s: no inputs to mutate\n", std::string(t.name).c_str());
+    return 1;
+  }
+  std::snprintf(crash_path, sizeof crash_path, "crash-%s", std::string(t.name).c_str());
+  if (char cwd[256]; ::getcwd(cwd, sizeof cwd))
+    std::snprintf(crash_path, sizeof crash_path, "%s/crash-%s", cwd, std::string(t.name).c_str());
+  for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL}) ::signal(sig, on_fatal_signal);
+  if (__sanitizer_set_death_callback) __sanitizer_set_death_callback(write_current_input);
+
+  // A seed of its own each run (printed), or CBCS_FUZZ_SEED's to repeat one.
+  std::uint64_t seed = std::uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
+  if (const char* s = std::getenv("CBCS_FUZZ_SEED")) seed = std::strtoull(s, nullptr, 10);
+  cbcs::fuzz::mutator mutator(seed);
+  auto max_size = std::max<std::size_t>(4096, 2 * largest);
+  auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  std::size_t runs = 0;
+  for (const auto& input : corpus) {  // every seed unchanged first
+    current_input = &input;
+    t.run(input.data(), input.size());
+    ++runs;
+  }
+  std::fprintf(stderr, "%s: mutating %zu inputs for %.0f s\n", std::string(t.name).c_str(),
+               corpus.size(), seconds);
+  while (std::chrono::steady_clock::now() < end) {
+    for (int i = 0; i < 64; ++i) {
+      auto input = mutator.next(corpus[runs % corpus.size()], corpus, max_size);
+      current_input = &input;
+      t.run(input.data(), input.size());
+      ++runs;
+    }
+  }
+  current_input = nullptr;
+  std::printf("%s: %zu runs in %.0f s from %zu inputs (seed %llu), every property held\n",
+              std::string(t.name).c_str(), runs, seconds, corpus.size(),
+              static_cast<unsigned long long>(seed));
+  return 0;
+}
+
+const target* find_target(std::string_view name) {
+  auto it = std::find_if(std::begin(targets), std::end(targets),
+                         [&](const target& t) { return t.name == name; });
+  if (it == std::end(targets)) {
+    std::fprintf(stderr, "cbcs_fuzz_replay: unknown target %s (see --list)\n",
+                 std::string(name).c_str());
+    return nullptr;
+  }
+  return it;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -87,16 +191,22 @@ int main(int argc, char** argv) {
     for (const auto& t : targets) std::printf("%s\n", std::string(t.name).c_str());
     return 0;
   }
+  if (args.size() >= 4 && args[0] == "--smoke") {
+    char* end = nullptr;
+    std::string text(args[1]);
+    double seconds = std::strtod(text.c_str(), &end);
+    if (end == text.c_str() || *end != '\0' || !(seconds > 0 && seconds <= 86400)) {
+      std::fprintf(stderr, "cbcs_fuzz_replay: --smoke takes seconds, such as 5\n");
+      return 2;
+    }
+    auto* t = find_target(args[2]);
+    return t ? smoke(*t, seconds, std::vector<fs::path>(args.begin() + 3, args.end())) : 2;
+  }
   if (args.size() < 2) {
-    std::fprintf(stderr, "usage: cbcs_fuzz_replay NAME PATH... | --list\n");
+    std::fprintf(stderr,
+                 "usage: cbcs_fuzz_replay NAME PATH... | --smoke SECONDS NAME PATH... | --list\n");
     return 2;
   }
-  auto it = std::find_if(std::begin(targets), std::end(targets),
-                         [&](const target& t) { return t.name == args[0]; });
-  if (it == std::end(targets)) {
-    std::fprintf(stderr, "cbcs_fuzz_replay: unknown target %s (see --list)\n",
-                 std::string(args[0]).c_str());
-    return 2;
-  }
-  return replay(*it, std::vector<fs::path>(args.begin() + 1, args.end()));
+  auto* t = find_target(args[0]);
+  return t ? replay(*t, std::vector<fs::path>(args.begin() + 1, args.end())) : 2;
 }

@@ -22,6 +22,13 @@ ca::job test_job() {
 }  // namespace
 
 TEST_SUITE("report view") {
+  TEST_CASE("a check quoting a CA's control characters stays one line") {
+    // Found by the fuzz smoke: a KeyAlgorithm holding DEL (0x7f) from AWS.
+    ca::report_checks checks;
+    checks.ok("CA 1\n2", "ACTIVE, SUBORDINATE EC_prime2\x7f" "56v1, CN=a\r\nb");
+    CHECK(checks.words() == "CA 1 2: ok: ACTIVE, SUBORDINATE EC_prime2 56v1, CN=a  b");
+  }
+
   TEST_CASE("verdict lines read as a table with the backend's verdict") {
     ca::report_checks checks;
     checks.ok("API key", "...0001 accepted");

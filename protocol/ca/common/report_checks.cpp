@@ -2,10 +2,14 @@
 
 #include <fmt/format.h>
 
+#include "protocol/common/text.hpp"
+
 namespace cbcs::protocol::ca {
 
+// A check's detail quotes the CA (a CA's key algorithm, subject, status):
+// one line each, so the outcome's message is one line whatever the CA sent.
 void report_checks::add(std::string check, std::string verdict, std::string detail) {
-  lines_.push_back({std::move(check), std::move(verdict), std::move(detail)});
+  lines_.push_back({one_line(check, 256), std::move(verdict), one_line(detail, 2048)});
 }
 
 bool report_checks::failed() const {

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <ctime>
 
 #include "crypto/certificate_authority.hpp"
@@ -321,9 +322,16 @@ answer certcentral::handle(const std::string& method, const std::string& target,
     if (method == "PUT" && n == 3 && parts[2] == "status") return set_request(r, body, true, now);
   }
   if (n >= 3 && parts[0] == "certificate") {
-    for (auto& [id, o] : orders_)
-      for (auto& c : o->certificates)
-        if (std::to_string(c->id) == parts[1]) {
+    std::int64_t certificate_id = 0;
+    auto [end, ec] = std::from_chars(parts[1].data(), parts[1].data() + parts[1].size(),
+                                     certificate_id);
+    auto found = order_of_certificate_.end();
+    if (ec == std::errc() && end == parts[1].data() + parts[1].size())
+      found = order_of_certificate_.find(certificate_id);
+    if (found != order_of_certificate_.end())
+      for (auto& c : found->second->certificates)
+        if (c->id == certificate_id) {
+          auto* o = found->second;
           if (method == "GET" && n == 5 && parts[2] == "download" && parts[3] == "format") {
             if (c->pem.empty()) return error(400, "certificate_not_issued", "Not issued yet");
             bool root = parts[4] == "pem_all";
@@ -351,10 +359,13 @@ certcentral::order* certcentral::find_order(const std::string& id_or_serial) {
   // Also readable by the serial of any certificate of the order.
   std::string serial;
   for (char c : id_or_serial) serial += char(std::toupper(static_cast<unsigned char>(c)));
-  for (auto& [id, o] : orders_)
-    for (auto& c : o->certificates)
-      if (!c->serial.empty() && c->serial == serial) return o.get();
-  return nullptr;
+  auto it = order_of_serial_.find(serial);
+  return it == order_of_serial_.end() ? nullptr : it->second;
+}
+
+void certcentral::index_certificate(order& o, const certificate& c) {
+  order_of_certificate_[c.id] = &o;
+  if (!c.common_name.empty()) orders_of_common_name_[c.common_name].insert(o.id);
 }
 
 order_policy certcentral::policy_for(std::int64_t org, const std::string& product) const {
@@ -426,6 +437,7 @@ answer certcentral::place(const std::string& product, const std::string& body,
   bool skip = bool_of(o, "skip_approval");
   auto& placed = *ord;
   orders_[placed.id] = std::move(ord);
+  index_certificate(placed, placed.current());
   bool org_ok = org->second->active && org->second->ov == "validated";
   json_writer w(false);
   w.begin_object().member("id", placed.id);
@@ -478,6 +490,7 @@ void certcentral::issue(order& o, const std::string& csr, clock::time_point now)
   c.serial.clear();
   for (char ch : crypto::serial_hex(cert.get()))
     c.serial += char(std::toupper(static_cast<unsigned char>(ch)));
+  order_of_serial_[c.serial] = &o;
   c.csr = csr;
   o.status = "issued";
 }
@@ -511,6 +524,7 @@ answer certcentral::reissue(order& o, const std::string& body, clock::time_point
     c->id = next_certificate_++;
     c->common_name = str_of(cert, "common_name");
     o.certificates.push_back(std::move(c));
+    index_certificate(o, o.current());
     issue(o, csr, now);
   }
   w.key("requests").begin_array().begin_object().member("id", r->id).member("status", r->status);
@@ -571,6 +585,7 @@ void certcentral::approve(request& r, clock::time_point now) {
     auto c = std::make_unique<certificate>();
     c->id = next_certificate_++;
     o.certificates.push_back(std::move(c));
+    index_certificate(o, o.current());
     issue(o, o.pending_csr, now);
     o.pending_csr.clear();
   } else if (r.type == "revoke") {
@@ -674,11 +689,19 @@ answer certcentral::order_list(const std::string& query) {
     return error(400, "invalid_param", "limit and offset must be numbers");
   }
   std::vector<const order*> matching;
-  for (auto& [id, o] : orders_) {
-    if (q.count("filters[common_name]") && o->current().common_name != q["filters[common_name]"])
-      continue;
-    if (q.count("filters[status]") && o->status != q["filters[status]"]) continue;
-    matching.push_back(o.get());
+  auto keep = [&](const order& o) {
+    if (q.count("filters[common_name]") && o.current().common_name != q["filters[common_name]"])
+      return;
+    if (q.count("filters[status]") && o.status != q["filters[status]"]) return;
+    matching.push_back(&o);
+  };
+  if (q.count("filters[common_name]")) {
+    // Orders ever holding the name, by id (as orders_ iterates); keep() checks the current one.
+    if (auto it = orders_of_common_name_.find(q["filters[common_name]"]);
+        it != orders_of_common_name_.end())
+      for (auto id : it->second) keep(*orders_.at(id));
+  } else {
+    for (auto& [id, o] : orders_) keep(*o);
   }
   if (q["sort"] == "-date_created") std::reverse(matching.begin(), matching.end());
   json_writer w(false);

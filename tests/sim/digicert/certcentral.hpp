@@ -12,7 +12,9 @@
 #include <deque>
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "crypto/openssl_types.hpp"
@@ -62,6 +64,7 @@ class certcentral {
   void approve(request& r, clock::time_point now);
   void issue(order& o, const std::string& csr, clock::time_point now);
   order* find_order(const std::string& id_or_serial);
+  void index_certificate(order& o, const certificate& c);
   std::string order_json(const order& o) const;
   std::string chain_json(const order& o) const;
   std::string bundle(const order& o, bool root) const;
@@ -72,6 +75,11 @@ class certcentral {
   std::vector<std::string> roles_{"Administrator"};
   std::map<std::int64_t, std::unique_ptr<organization>> organizations_;
   std::map<std::int64_t, std::unique_ptr<order>> orders_;
+  // Lookups by certificate id, serial and common name, so that a simulator
+  // holding 100,000 orders (the soak) answers each in constant time.
+  std::unordered_map<std::int64_t, order*> order_of_certificate_;
+  std::unordered_map<std::string, order*> order_of_serial_;
+  std::unordered_map<std::string, std::set<std::int64_t>> orders_of_common_name_;
   std::map<std::int64_t, std::unique_ptr<request>> requests_;
   std::map<std::string, order_policy> policies_;  // "org/product" or "*/product" or "org/*"
   std::int64_t next_order_ = 10001, next_request_ = 501, next_certificate_ = 90001;

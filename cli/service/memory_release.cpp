@@ -24,14 +24,9 @@ memory_release::~memory_release() {
   if (thread_.joinable()) thread_.join();
 }
 
-std::size_t memory_release::release_now() {
+void memory_release::release_now() {
 #if defined(__GLIBC__)
-  // mallinfo2 (glibc 2.33): fordblks is the free bytes inside the heap.
-  auto before = mallinfo2().fordblks;
-  malloc_trim(0);  // every arena, free pages in the middle too (madvise)
-  return before;
-#else
-  return 0;
+  malloc_trim(0);  // every arena, and free pages in the middle of one too (madvise)
 #endif
 }
 

@@ -2,8 +2,8 @@
 // Gives the heap's free pages back to the system once a minute while the
 // service runs. glibc keeps what a burst of jobs freed (a CA that was slow
 // for a minute, a backlog after a restart) as the process's memory for
-// good; returned, the service's RSS comes back to its level before the
-// burst. Elsewhere (Windows) the allocator returns memory itself: a no-op.
+// good; returned, most of the burst leaves the service's RSS (what
+// fragmentation pins stays). Elsewhere (Windows) a no-op.
 
 #include <chrono>
 #include <condition_variable>
@@ -19,8 +19,8 @@ class memory_release {
   memory_release(const memory_release&) = delete;
   memory_release& operator=(const memory_release&) = delete;
 
-  // Returns free pages now; how many bytes the heap held free before (0 where unknown).
-  static std::size_t release_now();
+  // Returns the heap's free pages now.
+  static void release_now();
 
  private:
   std::chrono::seconds every_;

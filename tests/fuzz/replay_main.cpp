@@ -26,6 +26,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -97,16 +98,21 @@ int replay(const target& t, const std::vector<fs::path>& paths) {
 }
 
 // --- the smoke: the input being run, written out if it ends the process.
-const cbcs::fuzz::bytes* current_input = nullptr;
+// Exactly as long as the input (a read past its end is an ASan report, as
+// under libFuzzer); set only while the target runs.
+const std::uint8_t* volatile running_data = nullptr;
+volatile std::size_t running_size = 0;
 char crash_path[512];
 
 void write_current_input() {
-  if (!current_input) return;
+  const std::uint8_t* data = running_data;
+  running_data = nullptr;  // once, even if writing it fails on the way
+  if (!data) return;
   int fd = ::open(crash_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
   if (fd < 0) return;
-  std::size_t done = 0;
-  while (done < current_input->size()) {
-    auto n = ::write(fd, current_input->data() + done, current_input->size() - done);
+  std::size_t done = 0, size = running_size;
+  while (done < size) {
+    auto n = ::write(fd, data + done, size - done);
     if (n <= 0) break;
     done += std::size_t(n);
   }
@@ -115,13 +121,66 @@ void write_current_input() {
   (void)!::write(2, said, sizeof said - 1);
   (void)!::write(2, crash_path, std::strlen(crash_path));
   (void)!::write(2, "\n", 1);
-  current_input = nullptr;
 }
 
 void on_fatal_signal(int sig) {
   write_current_input();
   ::signal(sig, SIG_DFL);
   ::raise(sig);
+}
+
+// Under a sanitizer its runtime reports a SEGV (with the stack) and then
+// calls the death callback, so only abort() is ours. Without one, every
+// fatal signal is, on a stack of its own (the fault may be a stack overflow).
+void keep_failing_inputs() {
+  if (__sanitizer_set_death_callback) {
+    __sanitizer_set_death_callback(write_current_input);
+    ::signal(SIGABRT, on_fatal_signal);  // a violated property; UBSan with abort_on_error=1
+    return;
+  }
+  static std::vector<char> alternate(1 << 16);
+  stack_t ss{};
+  ss.ss_sp = alternate.data();
+  ss.ss_size = alternate.size();
+  ::sigaltstack(&ss, nullptr);
+  struct sigaction sa {};
+  sa.sa_handler = on_fatal_signal;
+  sa.sa_flags = SA_ONSTACK;
+  sigemptyset(&sa.sa_mask);
+  for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL}) ::sigaction(sig, &sa, nullptr);
+}
+
+// The smoke's own test (test_fuzz_smoke.py): CBCS_FUZZ_SMOKE_SELF_TEST=
+// abort:N or overread:N fails run N the way a violated property or a
+// read past the input (an ASan report) does.
+struct self_test {
+  bool overread = false;
+  std::size_t at_run = 0;  // 0: none
+};
+
+self_test self_test_from_environment() {
+  const char* v = std::getenv("CBCS_FUZZ_SMOKE_SELF_TEST");
+  if (!v) return {};
+  std::string_view text(v);
+  auto colon = text.find(':');
+  if (colon == std::string_view::npos) return {};
+  return {.overread = text.substr(0, colon) == "overread",
+          .at_run = std::strtoull(std::string(text.substr(colon + 1)).c_str(), nullptr, 10)};
+}
+
+void run_exactly(const target& t, const cbcs::fuzz::bytes& input, std::size_t run,
+                 const self_test& check) {
+  auto exact = std::make_unique<std::uint8_t[]>(input.size());
+  std::copy(input.begin(), input.end(), exact.get());
+  running_size = input.size();
+  running_data = exact.get();
+  if (run == check.at_run && check.at_run != 0) {
+    if (!check.overread) std::abort();
+    volatile std::uint8_t past = exact.get()[input.size()];
+    (void)past;
+  }
+  t.run(exact.get(), input.size());
+  running_data = nullptr;
 }
 
 int smoke(const target& t, double seconds, const std::vector<fs::path>& paths) {
@@ -133,41 +192,40 @@ int smoke(const target& t, double seconds, const std::vector<fs::path>& paths) {
       corpus.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
       largest = std::max(largest, corpus.back().size());
     }
+  auto name = std::string(t.name);
   if (corpus.empty()) {
-    std::fprintf(stderr, "%s: no inputs to mutate\n", std::string(t.name).c_str());
+    std::fprintf(stderr, "%s: no inputs to mutate\n", name.c_str());
     return 1;
   }
-  std::snprintf(crash_path, sizeof crash_path, "crash-%s", std::string(t.name).c_str());
+  std::snprintf(crash_path, sizeof crash_path, "crash-%s", name.c_str());
   if (char cwd[256]; ::getcwd(cwd, sizeof cwd))
-    std::snprintf(crash_path, sizeof crash_path, "%s/crash-%s", cwd, std::string(t.name).c_str());
-  for (int sig : {SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL}) ::signal(sig, on_fatal_signal);
-  if (__sanitizer_set_death_callback) __sanitizer_set_death_callback(write_current_input);
+    std::snprintf(crash_path, sizeof crash_path, "%s/crash-%s", cwd, name.c_str());
+  ::unlink(crash_path);  // an earlier run's, fixed since or not: this run says
+  keep_failing_inputs();
 
-  // A seed of its own each run (printed), or CBCS_FUZZ_SEED's to repeat one.
+  // A seed of its own each run, or CBCS_FUZZ_SEED's to repeat one.
   std::uint64_t seed = std::uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
   if (const char* s = std::getenv("CBCS_FUZZ_SEED")) seed = std::strtoull(s, nullptr, 10);
   cbcs::fuzz::mutator mutator(seed);
   auto max_size = std::max<std::size_t>(4096, 2 * largest);
-  auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  auto started = std::chrono::steady_clock::now();
+  auto end = started + std::chrono::duration<double>(seconds);
   std::size_t runs = 0;
+  auto check = self_test_from_environment();
   for (const auto& input : corpus) {  // every seed unchanged first
-    current_input = &input;
-    t.run(input.data(), input.size());
-    ++runs;
+    run_exactly(t, input, ++runs, check);
   }
-  std::fprintf(stderr, "%s: mutating %zu inputs for %.0f s\n", std::string(t.name).c_str(),
-               corpus.size(), seconds);
+  std::fprintf(stderr, "%s: mutating %zu inputs for %.0f s (CBCS_FUZZ_SEED=%llu)\n", name.c_str(),
+               corpus.size(), seconds, static_cast<unsigned long long>(seed));
   while (std::chrono::steady_clock::now() < end) {
     for (int i = 0; i < 64; ++i) {
       auto input = mutator.next(corpus[runs % corpus.size()], corpus, max_size);
-      current_input = &input;
-      t.run(input.data(), input.size());
-      ++runs;
+      run_exactly(t, input, ++runs, check);
     }
   }
-  current_input = nullptr;
-  std::printf("%s: %zu runs in %.0f s from %zu inputs (seed %llu), every property held\n",
-              std::string(t.name).c_str(), runs, seconds, corpus.size(),
+  std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+  std::printf("%s: %zu runs in %.1f s from %zu inputs (seed %llu), every property held\n",
+              name.c_str(), runs, took.count(), corpus.size(),
               static_cast<unsigned long long>(seed));
   return 0;
 }

@@ -266,6 +266,10 @@ std::string parse_certificate_arn(std::string_view body) {
   auto arn = json_fields(answer_object(body, "IssueCertificate"), {}).maybe_str("CertificateArn");
   if (!arn || !arn->starts_with("arn:"))
     throw std::runtime_error("IssueCertificate answer has no CertificateArn");
+  // It becomes the job's resume token and goes into messages and the next
+  // call: an ARN is printable ASCII without spaces (found by the fuzz smoke).
+  if (!std::all_of(arn->begin(), arn->end(), [](char c) { return c > 0x20 && c < 0x7f; }))
+    throw std::runtime_error("IssueCertificate answer's CertificateArn is not an ARN");
   return *arn;
 }
 

@@ -523,6 +523,9 @@ answer certcentral::reissue(order& o, const std::string& body, clock::time_point
     auto c = std::make_unique<certificate>();
     c->id = next_certificate_++;
     c->common_name = str_of(cert, "common_name");
+    // A reissue naming none keeps the order's name (the simulator's choice:
+    // the driver always sends one), so a lookup by name still finds the order.
+    if (c->common_name.empty()) c->common_name = o.current().common_name;
     o.certificates.push_back(std::move(c));
     index_certificate(o, o.current());
     issue(o, csr, now);
@@ -584,6 +587,7 @@ void certcentral::approve(request& r, clock::time_point now) {
   } else if (r.type == "reissue" && !o.pending_csr.empty()) {
     auto c = std::make_unique<certificate>();
     c->id = next_certificate_++;
+    c->common_name = o.current().common_name;  // the approved reissue keeps the order's name
     o.certificates.push_back(std::move(c));
     index_certificate(o, o.current());
     issue(o, o.pending_csr, now);
@@ -742,6 +746,20 @@ answer certcentral::admin(const std::string& method, const std::string& target,
   bool has_body = parse_json(p, body.empty() ? std::string("{}") : body, obj);
   if (parts.empty() || parts[0] != "admin") return error(404, "not_found", "Unknown admin path");
   auto n = parts.size();
+  // A long run's count (its full list is quadratic in orders): orders, and
+  // comments (a job's tag) that two or more orders carry.
+  if (method == "GET" && n == 2 && parts[1] == "orders_summary") {
+    std::unordered_map<std::string, int> by_comments;
+    for (auto& [id, o] : orders_) ++by_comments[o->comments];
+    std::int64_t doubled = 0;
+    for (auto& [comments, count] : by_comments) doubled += count > 1 ? 1 : 0;
+    json_writer w(false);
+    w.begin_object()
+        .member("orders", std::int64_t(orders_.size()))
+        .member("comments_on_two_or_more", doubled)
+        .end_object();
+    return {.body = w.str()};
+  }
   if (method == "GET" && n == 2 && parts[1] == "orders") {
     json_writer w(false);
     w.begin_object().member("throttled", std::int64_t(throttled_)).key("orders").begin_array();

@@ -60,7 +60,8 @@ int run(int argc, char** argv) {
       return sim_response{a.status, std::move(a.body), a.content_type, std::move(a.headers)};
     };
     const std::pair<const char*, const char*> admin_routes[] = {
-        {"GET", "/admin/orders"},         {"POST", "/admin/policy"},
+        {"GET", "/admin/orders"},         {"GET", "/admin/orders_summary"},
+        {"POST", "/admin/policy"},
         {"POST", "/admin/requests/{id}"}, {"POST", "/admin/organizations/{id}"},
         {"POST", "/admin/user"},          {"POST", "/admin/limits"},
     };

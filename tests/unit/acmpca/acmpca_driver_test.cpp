@@ -126,6 +126,17 @@ struct recorder {
 }  // namespace
 
 TEST_SUITE("acmpca_driver") {
+  TEST_CASE("an IssueCertificate ARN with a control byte is refused, never journaled") {
+    // Found by the fuzz smoke: the ARN is the resume token and goes into messages.
+    namespace acmpca = cbcs::protocol::ca::acmpca;
+    std::string arn = "arn:aws:acm-pca:eu-west-1:123456789012:certificate-authority/1/certificate/2";
+    CHECK(acmpca::parse_certificate_arn(R"({"CertificateArn":")" + arn + R"("})") == arn);
+    CHECK_THROWS_WITH(
+        acmpca::parse_certificate_arn(R"({"CertificateArn":"arn:aws:acm-pca:x\u007fy"})"),
+        "IssueCertificate answer's CertificateArn is not an ARN");
+    CHECK_THROWS(acmpca::parse_certificate_arn(R"({"CertificateArn":"arn:aws:acm pca"})"));
+  }
+
   TEST_CASE("the acmpca type has a driver and the optional options") {
     const auto& t = acmpca::type();
     CHECK((t.make_driver == &acmpca::make_driver));  // parenthesized: doctest cannot print it

@@ -34,7 +34,9 @@ constexpr std::string_view vocabulary =
     "frame field is missing must be a string not empty valid id PEM CERTIFICATE REQUEST an "
     "integer negative too large positive true or false object array that travels as message "
     "JSON has no unsupported type registration request response wss URL unknown hold strings of "
-    "bytes over the limit";
+    "bytes over the limit "
+    // read_pending's reason check (found by the fuzz smoke: the list lacked it)
+    "reason word of a-z and '_'";
 
 const fuzz::word_set& known_words() {
   static const auto words = fuzz::words_with_simdjson(vocabulary);

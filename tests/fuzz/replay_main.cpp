@@ -203,9 +203,13 @@ int smoke(const target& t, double seconds, const std::vector<fs::path>& paths) {
   ::unlink(crash_path);  // an earlier run's, fixed since or not: this run says
   keep_failing_inputs();
 
-  // A seed of its own each run, or CBCS_FUZZ_SEED's to repeat one.
+  // A seed of its own each run by hand, or CBCS_FUZZ_SEED's (the suite's is fixed).
   std::uint64_t seed = std::uint64_t(std::chrono::steady_clock::now().time_since_epoch().count());
   if (const char* s = std::getenv("CBCS_FUZZ_SEED")) seed = std::strtoull(s, nullptr, 10);
+  // At most this many runs (the suite's smoke: the same inputs on every
+  // machine fast enough to reach it, so a test result never depends on luck).
+  std::size_t max_runs = 0;
+  if (const char* s = std::getenv("CBCS_FUZZ_MAX_RUNS")) max_runs = std::strtoull(s, nullptr, 10);
   cbcs::fuzz::mutator mutator(seed);
   auto max_size = std::max<std::size_t>(4096, 2 * largest);
   auto started = std::chrono::steady_clock::now();
@@ -217,8 +221,8 @@ int smoke(const target& t, double seconds, const std::vector<fs::path>& paths) {
   }
   std::fprintf(stderr, "%s: mutating %zu inputs for %.0f s (CBCS_FUZZ_SEED=%llu)\n", name.c_str(),
                corpus.size(), seconds, static_cast<unsigned long long>(seed));
-  while (std::chrono::steady_clock::now() < end) {
-    for (int i = 0; i < 64; ++i) {
+  while (std::chrono::steady_clock::now() < end && (max_runs == 0 || runs < max_runs)) {
+    for (int i = 0; i < 64 && (max_runs == 0 || runs < max_runs); ++i) {
       auto input = mutator.next(corpus[runs % corpus.size()], corpus, max_size);
       run_exactly(t, input, ++runs, check);
     }

@@ -7,6 +7,7 @@ build), as a read past the input, which ASan reports through its death
 callback."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -36,6 +37,18 @@ class FuzzSmokeTest(unittest.TestCase):
         self.assertEqual(p.returncode, 0, err)
         self.assertRegex(out, r"json_problem: \d+ runs in \d+\.\d s from \d+ inputs \(seed \d+\), every property held")
         self.assertEqual(os.listdir(self.dir), [])
+
+    def test_the_suites_smoke_makes_the_same_runs_every_time(self):
+        # ctest's fuzz_smoke.* fix the seed and cap the runs: no luck in a test result.
+        env = dict(os.environ, CBCS_FUZZ_SEED="29", CBCS_FUZZ_MAX_RUNS="500")
+        said = []
+        for _ in range(2):
+            p = self.smoke("json_problem", 60, env=env)
+            out, err = p.communicate(timeout=120)
+            self.assertEqual(p.returncode, 0, err)
+            self.assertIn("CBCS_FUZZ_SEED=29", err)
+            said.append(re.search(r"(\d+) runs in", out).group(1))
+        self.assertEqual(said, ["500", "500"])
 
     def ended_at_run(self, target, how):
         # Run 100 is a mutation (the corpora hold fewer seeds than that).

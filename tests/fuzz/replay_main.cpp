@@ -70,6 +70,13 @@ std::vector<fs::path> inputs_of(const fs::path& path) {
   return out;
 }
 
+// The file's bytes; false when it could not be read to its end.
+bool read_input(const fs::path& file, cbcs::fuzz::bytes& out) {
+  std::ifstream in(file, std::ios::binary);
+  out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  return in.eof() || !in.fail();
+}
+
 int replay(const target& t, const std::vector<fs::path>& paths) {
   std::size_t count = 0;
   for (const auto& path : paths) {
@@ -80,10 +87,8 @@ int replay(const target& t, const std::vector<fs::path>& paths) {
       return 1;
     }
     for (const auto& file : files) {
-      std::ifstream in(file, std::ios::binary);
-      std::vector<std::uint8_t> bytes{std::istreambuf_iterator<char>(in),
-                                      std::istreambuf_iterator<char>()};
-      if (!in.eof() && in.fail()) {
+      cbcs::fuzz::bytes bytes;
+      if (!read_input(file, bytes)) {
         std::fprintf(stderr, "%s: cannot read %s\n", std::string(t.name).c_str(),
                      file.string().c_str());
         return 1;
@@ -188,8 +193,7 @@ int smoke(const target& t, double seconds, const std::vector<fs::path>& paths) {
   std::size_t largest = 0;
   for (const auto& path : paths)
     for (const auto& file : inputs_of(path)) {
-      std::ifstream in(file, std::ios::binary);
-      corpus.emplace_back(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+      read_input(file, corpus.emplace_back());
       largest = std::max(largest, corpus.back().size());
     }
   auto name = std::string(t.name);
